@@ -1,0 +1,95 @@
+"""``python -m sim run``: simulate a scenario, print key numbers, write outputs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..engine import run
+from ..outputs import atomic_output_dir, usd, write_json
+from ..summary import by_year, summarize
+from .common import add_scenario_args, progress_bar, scenario_from_args
+
+FORMATS = ("json", "csv", "parquet")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="simulate a scenario and write a report",
+        description="Simulate a scenario (default: embedded base) and write DIR/summary.json, "
+        "per-year tables (CSV/Parquet) and per-path outcomes.",
+    )
+    add_scenario_args(p)
+    p.add_argument("--out", default="results", help="output directory (default: results)")
+    p.add_argument(
+        "--format",
+        default=",".join(FORMATS),
+        help=f"comma-separated outputs among {', '.join(FORMATS)} (default: all)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=main)
+
+
+def parse_formats(text: str, allowed: tuple[str, ...]) -> list[str]:
+    from . import UsageError
+
+    chosen = [f.strip() for f in text.split(",") if f.strip()]
+    bad = [f for f in chosen if f not in allowed]
+    if bad or not chosen:
+        raise UsageError(f"--format: unknown {bad or text!r}; allowed: {', '.join(allowed)}")
+    return chosen
+
+
+def print_summary(summary: dict, out: Path | None) -> None:
+    rows = summary["by_year"]
+    print(f"scenario {summary['scenario']!r}: {summary['paths']:,} paths, seed {summary['seed']}")
+    if summary.get("description"):
+        print(f"  {summary['description']}")
+    lo, hi = summary["p_bankrupt_ci95"]
+    print(f"P(bankrupt by end) = {summary['p_bankrupt']:.1%}  (95% CI {lo:.1%}-{hi:.1%})")
+    print(
+        f"cumulative revenue: median {usd(summary['cum_revenue_p50'])}, "
+        f"P90 {usd(summary['cum_revenue_p90'])}; "
+        f"unserved demand {summary['unserved_share_of_demand']:.1%} of potential"
+    )
+    header = f"{'year':>6} {'revenue P5':>11} {'P50':>9} {'P95':>9} {'demand P50':>11} " \
+             f"{'GW P50':>8} {'compute P50':>12} {'train%':>7} {'unserved':>9} {'cash P50':>10} {'P(bust)':>8}"  # fmt: skip
+    print(header)
+    for r in rows:
+        print(
+            f"{r['year']:>6} {usd(r['revenue_p5']):>11} {usd(r['revenue_p50']):>9} "
+            f"{usd(r['revenue_p95']):>9} {usd(r['demand_p50']):>11} {r['capacity_gw_p50']:>8.1f} "
+            f"{usd(r['compute_cost_p50']):>12} {r['training_share_p50']:>7.0%} "
+            f"{r['unserved_share_mean']:>9.1%} {usd(r['cash_p50']):>10} {r['p_bankrupt']:>8.1%}"
+        )
+    print(f"({summary['elapsed_s']:.2f} s)" + (f"; outputs in {out}/" if out else ""))
+
+
+def main(args: argparse.Namespace) -> int:
+    formats = parse_formats(args.format, FORMATS)
+    scenario = scenario_from_args(args)
+    with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
+        results = run(scenario, progress=bar)
+    summary = summarize(results)
+    out = Path(args.out)
+    with atomic_output_dir(out) as tmp:
+        write_outputs(results, summary, tmp, formats)
+    if not args.quiet:
+        print_summary(summary, out)
+    return 0
+
+
+def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None:  # noqa: ANN001
+    """Write the chosen formats into ``out`` (a scratch directory)."""
+    table = by_year(results)
+    paths = results.path_frame()
+    if "json" in formats:
+        write_json(out / "summary.json", summary)
+    if "csv" in formats:
+        table.to_csv(out / "by_year.csv", index=False)
+        paths.to_csv(out / "paths.csv", index_label="path")
+    if "parquet" in formats:
+        table.to_parquet(out / "by_year.parquet", index=False)
+        paths.to_parquet(out / "paths.parquet")
+        results.yearly_frame().to_parquet(out / "yearly_by_path.parquet", index=False)

@@ -1,0 +1,313 @@
+"""Vectorised Monte Carlo engine: monthly steps, paths along the leading axis.
+
+Data flow: :func:`sim.sampling.sample_inputs` draws everything random for a block of paths,
+:func:`simulate_block` is a pure function of those draws, :func:`run` loops over blocks and
+assembles :class:`sim.results.Results`. Equations are documented in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .demand import potential_demand
+from .policies import ReviewContext, plan_demand, review_months
+from .results import Results, aggregate_years, calendar_years
+from .rng import blocks
+from .sampling import SampledInputs, sample_inputs
+from .scenario import DemandQuantile, FixedSchedule, Scenario, month_index
+
+MONTHLY = (
+    "demand", "capacity_gw", "inference_gw", "training_gw", "idle_gw", "revenue", "unserved",
+    "compute_cost", "other_cost", "fixed_cost", "raised", "cash", "ordered_gw", "alive",
+)  # fmt: skip
+"""Per path-month records: run-rates in [USD/yr], flows in [USD/month], GW in [GW]."""
+
+ProgressFn = Callable[[int, int], None]
+MapFn = Callable[[Callable[..., "BlockResult"], list[tuple]], Iterable["BlockResult"]]
+
+
+def add_contracts(
+    gw_by_month: np.ndarray,
+    cost_by_month: np.ndarray,
+    start: np.ndarray,
+    length: np.ndarray,
+    gw: np.ndarray,
+    price: np.ndarray,
+) -> None:
+    """Add take-or-pay contracts online in months ``[start, start + length)`` (in place).
+
+    ``gw_by_month`` [GW] and ``cost_by_month`` [USD/month] have shape (n, months); the
+    other arguments have shape (n,); ``price`` is [USD/GW-yr].
+    """
+    months = np.arange(gw_by_month.shape[1])
+    active = (months >= start[:, None]) & (months < (start + length)[:, None])
+    gw_by_month += gw[:, None] * active
+    cost_by_month += (gw * price / 12.0)[:, None] * active
+
+
+def _sample_slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
+    if slip_table is None:
+        return np.zeros(u.shape, dtype=int)
+    from .build import sample_slips
+
+    return np.asarray(sample_slips(slip_table, u), dtype=int)
+
+
+def simulate_block(
+    scenario: Scenario,
+    inputs: SampledInputs,
+    pilot_sorted: np.ndarray | None = None,
+    slip_table: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Simulate ``inputs.n`` paths month by month; a pure function of its arguments.
+
+    Returns the :data:`MONTHLY` records, shape (n, months), plus ``bankrupt_month`` (n,),
+    -1 for paths that never go bankrupt.
+    """
+    p = inputs.params
+    n, months = inputs.n, scenario.months
+    rows = np.arange(n)
+    t_idx = np.arange(months)
+    demand = potential_demand(scenario, inputs)
+
+    price = p["compute.price_per_gw_year"]
+    rev_per_gw = (price / (1.0 - p["economics.gross_margin"]))[:, None] * p[
+        "compute.revenue_per_gw_growth"
+    ][:, None] ** (t_idx / 12.0)
+    lead = np.rint(p["compute.lead_time_months"]).astype(int)
+    contract = np.maximum(1, np.rint(p["compute.contract_years"] * 12.0)).astype(int)
+    supply_cap = (
+        p["compute.max_industry_share"] * p["compute.industry_gw_start"]
+    )[:, None] * p["compute.industry_growth"][:, None] ** (t_idx / 12.0)
+    plan_inference_share = 1.0 - p["allocation.training_share"]
+
+    committed_gw = np.zeros((n, months))
+    committed_cost = np.zeros((n, months))
+    add_contracts(
+        committed_gw,
+        committed_cost,
+        np.zeros(n, dtype=int),
+        np.rint(p["compute.initial_contract_years_left"] * 12.0).astype(int),
+        p["compute.initial_gw"],
+        price,
+    )
+    if isinstance(scenario.policy, FixedSchedule):
+        for k, tr in enumerate(scenario.policy.tranches):
+            planned = month_index(tr.start, scenario.simulation.start)
+            if planned >= months:
+                continue
+            room = np.clip(supply_cap[:, planned] - committed_gw[:, planned], 0.0, None)
+            gw = np.minimum(tr.gw, room)
+            start = planned + _sample_slips(slip_table, inputs.slip_u[:, k])
+            length = np.full(n, max(1, round(tr.years * 12)))
+            add_contracts(committed_gw, committed_cost, start, length, gw, price)
+
+    rec = {name: np.zeros((months, n)) for name in MONTHLY}
+    reviews = set(review_months(scenario))
+    cash = p["finance.initial_cash"].copy()
+    alive = np.ones(n, dtype=bool)
+    bankrupt_month = np.full(n, -1)
+    raised_this_year = np.zeros(n)
+    last_raise = np.full(n, -(10**9))
+    run_rate = np.zeros((months, n))
+    first_month_of_year = (1 - int(scenario.simulation.start.split("-")[1])) % 12
+    min_training = p["allocation.min_training_share"]
+    max_training = p["allocation.max_training_share"]
+    other_share = p["economics.other_costs_share"]
+    fixed_monthly = p["economics.fixed_costs_per_year"] / 12.0
+    f = {k.split(".", 1)[1]: v for k, v in p.items() if k.startswith("finance.")}
+    raise_gap = scenario.finance.min_months_between_raises
+    order_k = 0
+
+    for t in range(months):
+        if t in reviews:
+            due = t + lead
+            can_order = alive & (due < months)
+            at = np.minimum(due, months - 1)
+            ctx = ReviewContext(t, demand[:, : t + 1], at, inputs, pilot_sorted)
+            want_gw = plan_demand(scenario, ctx) / (rev_per_gw[rows, at] * plan_inference_share)
+            have = committed_gw[rows, at]
+            order = np.clip(np.minimum(want_gw, supply_cap[rows, at]) - have, 0.0, None)
+            order = np.where(can_order, order, 0.0)
+            start = due + _sample_slips(slip_table, inputs.slip_u[:, order_k])
+            add_contracts(committed_gw, committed_cost, start, contract, order, price)
+            rec["ordered_gw"][t] = order
+            order_k += 1
+
+        capacity = np.where(alive, committed_gw[:, t], 0.0)
+        served_rate = np.minimum(demand[:, t], (1.0 - min_training) * capacity * rev_per_gw[:, t])
+        inference = served_rate / rev_per_gw[:, t]
+        training = np.minimum(capacity - inference, max_training * capacity)
+        revenue = served_rate / 12.0
+
+        compute_cost = np.where(alive, committed_cost[:, t], 0.0)
+        other_cost = other_share * revenue
+        fixed_cost = np.where(alive, fixed_monthly, 0.0)
+        net = revenue - compute_cost - other_cost - fixed_cost
+        pre_cash = cash + net
+
+        run_rate[t] = served_rate
+        if t == 0:
+            growth_ok = np.ones(n, dtype=bool)
+        else:
+            back = max(0, t - 12)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = served_rate / run_rate[back]
+            ratio = np.where(run_rate[back] > 0, ratio, np.where(served_rate > 0, np.inf, 0.0))
+            growth_ok = ratio ** (12.0 / (t - back)) >= f["min_growth_to_raise"]
+        if t > 0 and t % 12 == first_month_of_year:
+            raised_this_year[:] = 0.0
+        burn = np.maximum(-net, 0.0)
+        short = pre_cash < f["raise_when_runway_months_below"] * burn
+        size = np.minimum(
+            f["max_dilution_per_raise"] * f["valuation_multiple"] * served_rate,
+            f["max_raise_per_year"] - raised_this_year,
+        )
+        do_raise = alive & short & growth_ok & (t - last_raise >= raise_gap)
+        do_raise &= size > 0
+        raised = np.where(do_raise, size, 0.0)
+        raised_this_year += raised
+        last_raise = np.where(do_raise, t, last_raise)
+
+        cash = np.where(alive, pre_cash + raised, cash)
+        broke = alive & (cash < 0.0)
+        bankrupt_month[broke] = t
+        alive = alive & ~broke
+
+        for name, value in (
+            ("demand", demand[:, t]), ("capacity_gw", capacity), ("inference_gw", inference),
+            ("training_gw", training), ("idle_gw", capacity - inference - training),
+            ("revenue", revenue), ("unserved", demand[:, t] / 12.0 - revenue),
+            ("compute_cost", compute_cost), ("other_cost", other_cost),
+            ("fixed_cost", fixed_cost), ("raised", raised), ("cash", cash), ("alive", alive),
+        ):  # fmt: skip
+            rec[name][t] = value
+
+    out = {name: np.ascontiguousarray(arr.T) for name, arr in rec.items()}
+    out["bankrupt_month"] = bankrupt_month
+    return out
+
+
+def pilot_demand(scenario: Scenario) -> np.ndarray | None:
+    """Sorted pilot demand paths for quantile policies, shape (pilot_paths, months)."""
+    if not isinstance(scenario.policy, DemandQuantile):
+        return None
+    parts = [
+        potential_demand(scenario, sample_inputs(scenario, n, b, namespace="pilot/"))
+        for b, _, n in blocks(scenario.policy.pilot_paths)
+    ]
+    return np.sort(np.concatenate(parts), axis=0)
+
+
+def slip_table(scenario: Scenario) -> np.ndarray | None:
+    """Sorted build-slip samples [months], or None when no build pipeline is modelled."""
+    spec = scenario.compute.build
+    if spec is None:
+        return None
+    from .build import slip_distribution
+
+    reviews = review_months(scenario) or [0]
+    order_gw = max(1.0, float(np.median(sample_inputs(scenario, 256, 0)["compute.initial_gw"])))
+    return np.asarray(
+        slip_distribution(spec, scenario.simulation.seed, reviews, [order_gw] * len(reviews))
+    )
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """Outputs of one block: yearly aggregates, per-path values, optional monthly records."""
+
+    block: int
+    yearly: dict[str, np.ndarray]
+    path: dict[str, np.ndarray]
+    monthly: dict[str, np.ndarray] | None
+
+
+def run_block(
+    scenario: Scenario,
+    block: int,
+    n: int,
+    keep_monthly: int,
+    pilot_sorted: np.ndarray | None,
+    slips: np.ndarray | None,
+) -> BlockResult:
+    """Sample and simulate one block; keep monthly records for its first ``keep_monthly``."""
+    inputs = sample_inputs(scenario, n, block)
+    out = simulate_block(scenario, inputs, pilot_sorted, slips)
+    yearly = aggregate_years(out, scenario.simulation.start)
+    f = inputs.params
+    final_rate = out["revenue"][:, -1] * 12.0
+    alive_end = out["alive"][:, -1].astype(bool)
+    path = {
+        "bankrupt_month": out["bankrupt_month"],
+        "growth_mean": np.exp(np.log(inputs.growth).mean(axis=1)),
+        "final_run_rate": final_rate,
+        "final_cash": out["cash"][:, -1],
+        "cum_revenue": out["revenue"].sum(axis=1),
+        "cum_demand": out["demand"].sum(axis=1) / 12.0,
+        "cum_unserved": out["unserved"].sum(axis=1),
+        "cum_compute_cost": out["compute_cost"].sum(axis=1),
+        "cum_raised": out["raised"].sum(axis=1),
+        "peak_capacity_gw": out["capacity_gw"].max(axis=1),
+        "equity_value": np.where(
+            alive_end, f["finance.valuation_multiple"] * final_rate + out["cash"][:, -1], 0.0
+        ),
+    }
+    monthly = {k: out[k][:keep_monthly] for k in MONTHLY} if keep_monthly > 0 else None
+    return BlockResult(block, yearly, path, monthly)
+
+
+def run(
+    scenario: Scenario,
+    paths: int | None = None,
+    seed: int | None = None,
+    *,
+    monthly_paths: int = 20_000,
+    progress: ProgressFn | None = None,
+    map_blocks: MapFn | None = None,
+) -> Results:
+    """Run the Monte Carlo simulation of a scenario.
+
+    Parameters
+    ----------
+    scenario : validated scenario; ``paths``/``seed`` override its simulation settings.
+    monthly_paths : keep month-by-month records of the first this-many paths (fan charts);
+        yearly aggregates and per-path values are kept for every path.
+    progress : called as ``progress(paths_done, paths_total)`` after each block.
+    map_blocks : optional parallel map ``(func, list_of_arg_tuples) -> results`` (e.g. a
+        dask client); results are identical to the serial run.
+
+    Examples
+    --------
+    >>> from sim import load_scenario, run
+    >>> res = run(load_scenario(), paths=500)
+    >>> res.paths
+    500
+    """
+    updates = {}
+    if paths is not None:
+        updates["simulation.paths"] = paths
+    if seed is not None:
+        updates["simulation.seed"] = seed
+    if updates:
+        scenario = scenario.replace(**updates)
+    t0 = time.perf_counter()
+    pilot, slips = pilot_demand(scenario), slip_table(scenario)
+    tasks = [
+        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips)
+        for b, first, n in blocks(scenario.simulation.paths)
+    ]
+    results: list[BlockResult] = []
+    done = 0
+    mapper = map_blocks or (lambda fn, args: (fn(*a) for a in args))
+    for res in mapper(run_block, tasks):
+        results.append(res)
+        done += len(res.path["bankrupt_month"])
+        if progress is not None:
+            progress(done, scenario.simulation.paths)
+    results.sort(key=lambda r: r.block)
+    return Results.from_blocks(scenario, results, calendar_years(scenario), time.perf_counter() - t0)

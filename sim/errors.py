@@ -1,0 +1,14 @@
+"""Errors users see: they name the file, the field and what is allowed."""
+
+from __future__ import annotations
+
+
+class ScenarioError(ValueError):
+    """Invalid scenario input; ``str()`` is the full user-facing message."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: invalid scenario ({len(problems)} problem(s))"]
+        lines += [f"  {field or '<top level>'}: {msg}" for field, msg in problems]
+        super().__init__("\n".join(lines))

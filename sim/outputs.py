@@ -1,0 +1,75 @@
+"""Writing run outputs atomically: a crash or Ctrl-C never leaves a half-written file."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_output_dir(out_dir: str | Path) -> Iterator[Path]:
+    """Yield a scratch directory; on success move its files into ``out_dir``.
+
+    Each file lands with ``os.replace`` (atomic on POSIX); on any exception, including
+    KeyboardInterrupt, the scratch directory is removed and ``out_dir`` is left untouched.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        out.mkdir(parents=True, exist_ok=True)
+        for src in sorted(tmp.rglob("*")):
+            dst = out / src.relative_to(tmp)
+            if src.is_dir():
+                dst.mkdir(parents=True, exist_ok=True)
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON with NaN written as null (strict JSON)."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and x != x:
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        return x
+
+    path.write_text(json.dumps(clean(data), indent=2, default=_json_default) + "\n")
+
+
+def usd(x: float) -> str:
+    """Human-readable dollars: 1.23e10 -> '$12.3B'."""
+    if x != x:
+        return "n/a"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
+        if x >= scale:
+            return f"{sign}${x / scale:,.3g}{unit}" if x / scale < 1000 else f"{sign}${x / scale:,.0f}{unit}"
+    return f"{sign}${x:,.0f}"

@@ -1,0 +1,83 @@
+"""Purchase policies: what demand each review plans for at the delivery date.
+
+A policy returns the potential demand [USD/yr] it wants to be able to serve at delivery;
+the engine turns that into GW (see :func:`sim.engine.simulate_block`). Policies are looked
+up by ``kind`` in :data:`POLICIES`; fixed schedules place no review orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .sampling import SampledInputs
+from .scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What a policy may look at when it orders in month ``t``."""
+
+    t: int
+    """Review month (0 = simulation start)."""
+    demand_seen: np.ndarray
+    """Potential demand observed so far, shape (n, t + 1) [USD/yr]."""
+    delivery: np.ndarray
+    """Planned delivery month per path, shape (n,)."""
+    inputs: SampledInputs
+    pilot_sorted: np.ndarray | None
+    """Pilot demand paths sorted along the path axis, shape (pilot_paths, months) [USD/yr]."""
+
+
+PlanFn = Callable[[object, ReviewContext], np.ndarray]
+
+
+def _planned_growth(policy: object, ctx: ReviewContext) -> np.ndarray:
+    g = ctx.inputs["policy.planned_growth"]
+    return ctx.demand_seen[:, -1] * g ** ((ctx.delivery - ctx.t) / 12.0)
+
+
+def _demand_quantile(policy: object, ctx: ReviewContext) -> np.ndarray:
+    assert ctx.pilot_sorted is not None
+    pilot = ctx.pilot_sorted
+    rank = ctx.inputs["policy.q"] * (pilot.shape[0] - 1)
+    lo = np.floor(rank).astype(int)
+    hi = np.minimum(lo + 1, pilot.shape[0] - 1)
+    w = rank - lo
+    return (1 - w) * pilot[lo, ctx.delivery] + w * pilot[hi, ctx.delivery]
+
+
+def _adaptive(policy: object, ctx: ReviewContext) -> np.ndarray:
+    """Shrinkage estimate of log-growth: prior worth ``prior_weight_years`` of evidence."""
+    years_seen = ctx.t / 12.0
+    prior = np.log(ctx.inputs["policy.prior_growth"])
+    w0 = ctx.inputs["policy.prior_weight_years"]
+    if ctx.t == 0:
+        mu = prior
+    else:
+        observed = np.log(ctx.demand_seen[:, -1] / ctx.demand_seen[:, 0]) / years_seen
+        mu = (w0 * prior + years_seen * observed) / (w0 + years_seen)
+    mu = mu * (1.0 - ctx.inputs["policy.haircut"])
+    return ctx.demand_seen[:, -1] * np.exp(mu * (ctx.delivery - ctx.t) / 12.0)
+
+
+POLICIES: dict[type, PlanFn] = {
+    PlannedGrowth: _planned_growth,
+    DemandQuantile: _demand_quantile,
+    Adaptive: _adaptive,
+}
+
+
+def review_months(scenario: Scenario) -> list[int]:
+    """Months at which the policy places orders (none for fixed schedules)."""
+    policy = scenario.policy
+    if isinstance(policy, FixedSchedule):
+        return []
+    return list(range(0, scenario.months, policy.review_months))
+
+
+def plan_demand(scenario: Scenario, ctx: ReviewContext) -> np.ndarray:
+    """Potential demand [USD/yr] the policy plans to serve at delivery, shape (n,)."""
+    return POLICIES[type(scenario.policy)](scenario.policy, ctx)

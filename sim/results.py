@@ -1,0 +1,131 @@
+"""Results of a run: yearly aggregates for every path, monthly records for a prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .engine import BlockResult
+    from .scenario import Scenario
+
+YEAR_SUMS = (
+    "revenue", "demand", "unserved", "compute_cost", "other_cost", "fixed_cost", "raised",
+)  # fmt: skip
+YEAR_ENDS = ("capacity_gw", "cash", "alive")
+YEAR_MEANS = ("capacity_gw", "training_gw", "inference_gw", "idle_gw")
+
+
+def calendar_years(scenario: Scenario) -> np.ndarray:
+    """Calendar year of every simulated month, shape (months,)."""
+    year, month = map(int, scenario.simulation.start.split("-"))
+    return year + (month - 1 + np.arange(scenario.months)) // 12
+
+
+def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndarray]:
+    """Calendar-year aggregates of monthly records, each shape (n, years).
+
+    Flows are summed [USD in the year] (``demand`` is converted from a run-rate to USD),
+    stocks are taken at the last month of the year, GW are also averaged over the year
+    (``*_mean``), and ``training_share`` is the mean over months with capacity of
+    training GW / capacity GW (NaN when no capacity was online).
+    """
+    months = out["revenue"].shape[1]
+    year, month = map(int, start.split("-"))
+    cal = year + (month - 1 + np.arange(months)) // 12
+    _, first = np.unique(cal, return_index=True)
+    last = np.append(first[1:], months) - 1
+    counts = np.diff(np.append(first, months))
+    yearly: dict[str, np.ndarray] = {}
+    for name in YEAR_SUMS:
+        scale = 1.0 / 12.0 if name == "demand" else 1.0
+        yearly[name] = np.add.reduceat(out[name], first, axis=1) * scale
+    for name in YEAR_ENDS:
+        yearly[name + ("_end" if name == "capacity_gw" else "")] = out[name][:, last]
+    for name in YEAR_MEANS:
+        yearly[name + "_mean"] = np.add.reduceat(out[name], first, axis=1) / counts
+    cap = out["capacity_gw"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(cap > 0, out["training_gw"] / cap, np.nan)
+        online = np.add.reduceat(cap > 0, first, axis=1)
+        yearly["training_share"] = np.add.reduceat(np.nan_to_num(share), first, axis=1) / online
+    yearly["profit"] = yearly["revenue"] - (
+        yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"]
+    )
+    return yearly
+
+
+@dataclass(frozen=True)
+class Results:
+    """Outcome of :func:`sim.engine.run`."""
+
+    scenario: Scenario
+    """The scenario as run (with any path/seed overrides applied)."""
+    months: pd.PeriodIndex
+    """Calendar month of each step."""
+    years: np.ndarray
+    """Calendar years covered, shape (years,)."""
+    yearly: dict[str, np.ndarray]
+    """Calendar-year aggregates for every path, shape (paths, years); see aggregate_years."""
+    path: dict[str, np.ndarray]
+    """Per-path outcomes, shape (paths,): bankrupt_month (-1 = never), equity_value [USD], ..."""
+    monthly: dict[str, np.ndarray]
+    """Monthly records of the first ``monthly_paths`` paths, shape (m, months)."""
+    elapsed_s: float
+    """Wall-clock time of the run [s]."""
+
+    @classmethod
+    def from_blocks(
+        cls, scenario: Scenario, parts: list[BlockResult], cal: np.ndarray, elapsed_s: float
+    ) -> Results:
+        def cat(dicts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+            return {k: np.concatenate([d[k] for d in dicts]) for k in dicts[0]} if dicts else {}
+
+        start = pd.Period(scenario.simulation.start, freq="M")
+        return cls(
+            scenario=scenario,
+            months=pd.period_range(start, periods=scenario.months, freq="M"),
+            years=np.unique(cal),
+            yearly=cat([p.yearly for p in parts]),
+            path=cat([p.path for p in parts]),
+            monthly=cat([p.monthly for p in parts if p.monthly is not None]),
+            elapsed_s=elapsed_s,
+        )
+
+    @property
+    def paths(self) -> int:
+        return len(self.path["bankrupt_month"])
+
+    @property
+    def bankrupt(self) -> np.ndarray:
+        """Whether each path is bankrupt by the end, shape (paths,)."""
+        return self.path["bankrupt_month"] >= 0
+
+    def p_bankrupt_by_month(self) -> np.ndarray:
+        """Cumulative probability of bankruptcy at the end of each month, shape (months,)."""
+        bm = self.path["bankrupt_month"]
+        counts = np.bincount(bm[bm >= 0], minlength=self.scenario.months)
+        return np.cumsum(counts) / self.paths
+
+    def monthly_frame(self, name: str, quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Quantiles across paths of a monthly record, one row per month."""
+        arr = self.monthly[name]
+        q = np.quantile(arr, quantiles, axis=0)
+        return pd.DataFrame(
+            {f"p{round(x * 100)}": q[i] for i, x in enumerate(quantiles)},
+            index=self.months.to_timestamp(),
+        )
+
+    def path_frame(self) -> pd.DataFrame:
+        """Per-path outcomes as a DataFrame indexed by path number."""
+        return pd.DataFrame(self.path)
+
+    def yearly_frame(self) -> pd.DataFrame:
+        """Tidy per-path, per-year table (path, year, variable columns)."""
+        n, ny = self.paths, len(self.years)
+        data = {"path": np.repeat(np.arange(n), ny), "year": np.tile(self.years, n)}
+        data.update({k: v.reshape(-1) for k, v in self.yearly.items()})
+        return pd.DataFrame(data)

@@ -1,0 +1,314 @@
+"""Validated scenario: the user-facing contract, as frozen pydantic models.
+
+No file IO lives here (see :mod:`sim.io`). Any numeric model parameter is a ``Param``:
+either a plain number or a distribution ``{dist: ...}`` sampled once per path. Ranges are
+checked against the whole support of a distribution, so a margin drawn from
+``uniform(0.5, 1.2)`` is rejected instead of being silently clamped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from .distributions import Dist, _Dist, support
+
+_DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Dist)
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class _Model(BaseModel):
+    """Frozen model that rejects unknown keys with a did-you-mean hint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = {f.alias or name for name, f in cls.model_fields.items()} | set(
+                cls.model_fields
+            )
+            for key in data:
+                if key not in allowed:
+                    hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                    did = f"; did you mean '{hint[0]}'?" if hint else ""
+                    raise ValueError(
+                        f"unknown key '{key}'{did} (allowed: {', '.join(sorted(allowed))})"
+                    )
+        return data
+
+
+def _parse_param(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number or a distribution, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(
+                f"expected a number or a distribution {{dist: ...}}, got {value!r}"
+            ) from None
+    if isinstance(value, dict):
+        try:
+            return _DIST_ADAPTER.validate_python(value)
+        except ValidationError as exc:
+            msgs = []
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"] if p not in _DIST_KIND_TAGS)
+                msgs.append(f"{loc + ': ' if loc else ''}{err['msg']}")
+            raise ValueError(
+                "bad distribution: " + "; ".join(msgs)
+                + " (allowed dist: fixed{value}, uniform{low,high}, loguniform{low,high}, "
+                "triangular{low,mode,high}, lognormal{median,sigma})"
+            ) from None
+    raise ValueError(f"expected a number or a distribution {{dist: ...}}, got {value!r}")
+
+
+_DIST_KIND_TAGS = {"fixed", "uniform", "loguniform", "triangular", "lognormal"}
+
+
+def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
+    def check(value: Any) -> Any:
+        s_lo, s_hi = support(value)
+        ok_lo = s_lo > lo if lo_open else s_lo >= lo
+        ok_hi = s_hi < hi if hi_open else s_hi <= hi
+        if not (ok_lo and ok_hi) or math.isnan(s_lo) or math.isnan(s_hi):
+            allowed = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+            got = f"{s_lo:g}" if s_lo == s_hi else f"values in [{s_lo:g}, {s_hi:g}]"
+            raise ValueError(f"must lie in {allowed}, got {got}")
+        return value
+
+    return check
+
+
+def Param(lo: float, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False):  # noqa: N802
+    """Type of a numeric model parameter: a number or a distribution within a range."""
+    return Annotated[
+        float | Dist,
+        BeforeValidator(_parse_param),
+        AfterValidator(_in_range(lo, hi, lo_open, hi_open)),
+    ]
+
+
+Positive = Param(0.0, lo_open=True)
+NonNeg = Param(0.0)
+UnitClosed = Param(0.0, 1.0)
+UnitHalfOpen = Param(0.0, 1.0, hi_open=True)
+
+
+def _parse_month(value: Any) -> str:
+    text = str(value)
+    m = _MONTH_RE.match(text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"expected a month 'YYYY-MM' such as 2026-01, got {value!r}")
+    return text
+
+
+Month = Annotated[str, BeforeValidator(_parse_month)]
+
+
+def month_index(month: str, start: str) -> int:
+    """Months from ``start`` to ``month`` (both 'YYYY-MM')."""
+    y1, m1 = map(int, month.split("-"))
+    y0, m0 = map(int, start.split("-"))
+    return (y1 - y0) * 12 + (m1 - m0)
+
+
+class Simulation(_Model):
+    start: Month = "2026-01"
+    years: int = Field(6, ge=1, le=50, description="horizon [years]; monthly steps")
+    paths: int = Field(10_000, ge=1, le=100_000_000, description="Monte Carlo paths")
+    seed: int = Field(2026, ge=0, le=2**63 - 1, description="root seed of all draws")
+
+
+class CapabilityJump(_Model):
+    """A one-off step in potential demand that diffuses into revenue with the lag."""
+
+    at_year: Param(1900.0, 2200.0) = Field(description="decimal calendar year, e.g. 2027.5")
+    multiplier: Positive = Field(description="step multiple of potential demand [x]")
+
+
+class Demand(_Model):
+    initial_revenue: Positive = Field(10.0e9, description="annualized run-rate at start [USD/yr]")
+    growth: Positive = Field(description="annual multiplier of potential demand [x/yr]")
+    growth_persistence: UnitClosed = Field(0.8, description="year-to-year correlation [0..1]")
+    volatility: Param(0.0, 2.0) = Field(0.10, description="annualized log-volatility [1/sqrt(yr)]")
+    ceiling: Positive = Field(10.0e12, description="saturation level [USD/yr]")
+    diffusion_lag_years: Param(0.0, 20.0) = Field(1.0, description="mean lag [years]")
+    capability_jump: CapabilityJump | None = None
+
+    @model_validator(mode="after")
+    def _ceiling_above_start(self) -> Demand:
+        if support(self.ceiling)[0] <= support(self.initial_revenue)[1]:
+            raise ValueError(
+                "ceiling must exceed initial_revenue for every path "
+                f"(ceiling min {support(self.ceiling)[0]:g} <= initial_revenue max "
+                f"{support(self.initial_revenue)[1]:g})"
+            )
+        return self
+
+
+class Compute(_Model):
+    initial_gw: NonNeg = Field(1.0, description="GW online at start under signed contracts [GW]")
+    initial_contract_years_left: Param(0.0, 50.0) = Field(3.0, description="[years]")
+    price_per_gw_year: Positive = Field(12.0e9, description="take-or-pay price [USD/GW-yr]")
+    lead_time_months: Param(0.0, 120.0) = Field(18.0, description="order -> online [months]")
+    contract_years: Param(1.0 / 12.0, 30.0) = Field(5.0, description="contract length [years]")
+    industry_gw_start: Positive = Field(12.0, description="industry AI capacity at start [GW]")
+    industry_growth: Positive = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
+    max_industry_share: Param(0.0, 1.0, lo_open=True) = Field(0.2, description="[0..1]")
+    revenue_per_gw_growth: Positive = Field(1.0, description="efficiency multiplier [x/yr]")
+    build: Any = Field(None, description="optional build pipeline (see sim.build)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_build(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("build") is not None:
+            from .build import BuildSpec  # optional sub-model, owned by sim.build
+
+            data = {**data, "build": BuildSpec.model_validate(data["build"])}
+        return data
+
+
+class Allocation(_Model):
+    training_share: UnitHalfOpen = Field(0.5, description="planned training share [0..1)")
+    min_training_share: UnitHalfOpen = Field(0.25, description="research floor [0..1)")
+    max_training_share: Param(0.0, 1.0, lo_open=True) = Field(
+        1.0, description="training can use at most this share; the rest is idle [0..1]"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Allocation:
+        if support(self.min_training_share)[1] > support(self.training_share)[0]:
+            raise ValueError("min_training_share must not exceed training_share")
+        if support(self.max_training_share)[0] < support(self.training_share)[1]:
+            raise ValueError("max_training_share must be at least training_share")
+        return self
+
+
+class Economics(_Model):
+    gross_margin: Param(-1.0, 1.0, hi_open=True) = Field(
+        0.6667, description="inference gross margin (revenue - inference compute) / revenue"
+    )
+    other_costs_share: UnitHalfOpen = Field(0.15, description="other opex [share of revenue]")
+    fixed_costs_per_year: NonNeg = Field(2.0e9, description="[USD/yr]")
+
+
+class Finance(_Model):
+    initial_cash: NonNeg = Field(30.0e9, description="[USD]")
+    valuation_multiple: NonNeg = Field(20.0, description="x served revenue run-rate")
+    max_dilution_per_raise: UnitHalfOpen = Field(0.15, description="[share of valuation]")
+    max_raise_per_year: NonNeg = Field(100.0e9, description="per calendar year [USD]")
+    raise_when_runway_months_below: NonNeg = Field(12.0, description="[months]")
+    min_months_between_raises: int = Field(6, ge=1, le=120, description="[months]")
+    min_growth_to_raise: NonNeg = Field(
+        1.5, description="trailing 12-month growth of served revenue needed to raise [x/yr]"
+    )
+
+
+class Tranche(_Model):
+    start: Month = Field(description="month the capacity comes online")
+    gw: float = Field(ge=0, description="[GW]")
+    years: float = Field(ge=1.0 / 12.0, le=30.0, description="contract length [years]")
+
+
+class FixedSchedule(_Model):
+    kind: Literal["fixed_schedule"]
+    tranches: list[Tranche] = Field(default_factory=list)
+
+
+class PlannedGrowth(_Model):
+    kind: Literal["planned_growth"]
+    planned_growth: Positive = Field(4.0, description="growth the plan assumes [x/yr]")
+    review_months: int = Field(12, ge=1, le=120, description="months between orders")
+
+
+class DemandQuantile(_Model):
+    kind: Literal["demand_quantile"]
+    q: Param(0.0, 1.0, lo_open=True, hi_open=True) = Field(0.5, description="quantile [0..1]")
+    review_months: int = Field(12, ge=1, le=120, description="months between orders")
+    pilot_paths: int = Field(4000, ge=100, le=1_000_000, description="paths for the quantile")
+
+
+class Adaptive(_Model):
+    """Re-plans at each review from growth observed so far (shrinkage estimate)."""
+
+    kind: Literal["adaptive"]
+    prior_growth: Positive = Field(4.0, description="growth assumed before evidence [x/yr]")
+    prior_weight_years: Param(0.0, 50.0) = Field(
+        1.0, description="years of observation the prior is worth"
+    )
+    haircut: Param(0.0, 1.0) = Field(
+        0.0, description="plan for this share less log-growth than estimated [0..1]"
+    )
+    review_months: int = Field(12, ge=1, le=120, description="months between orders")
+
+
+Policy = Annotated[FixedSchedule | PlannedGrowth | DemandQuantile | Adaptive, Field(discriminator="kind")]
+POLICY_KINDS = ("fixed_schedule", "planned_growth", "demand_quantile", "adaptive")
+
+
+class Scenario(_Model):
+    """A complete, validated scenario."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    simulation: Simulation = Field(default_factory=Simulation)
+    demand: Demand
+    compute: Compute = Field(default_factory=Compute)
+    allocation: Allocation = Field(default_factory=Allocation)
+    economics: Economics = Field(default_factory=Economics)
+    finance: Finance = Field(default_factory=Finance)
+    policy: Policy
+
+    @property
+    def months(self) -> int:
+        """Horizon [months]."""
+        return 12 * self.simulation.years
+
+    @model_validator(mode="after")
+    def _tranches_in_horizon(self) -> Scenario:
+        if isinstance(self.policy, FixedSchedule):
+            for i, tr in enumerate(self.policy.tranches):
+                idx = month_index(tr.start, self.simulation.start)
+                if idx < 0:
+                    raise ValueError(
+                        f"policy.tranches[{i}].start {tr.start} is before simulation.start "
+                        f"{self.simulation.start}; capacity signed earlier belongs in "
+                        "compute.initial_gw"
+                    )
+        return self
+
+    def replace(self, **updates: Any) -> Scenario:
+        """Copy with dotted-path updates, re-validated: ``s.replace(**{"policy.q": 0.9})``."""
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        for dotted, value in updates.items():
+            set_dotted(data, dotted, value)
+        return Scenario.model_validate(data)
+
+
+def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``data['a']['b'] = value`` for ``dotted='a.b'``, creating no new sections."""
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        if not isinstance(node.get(key), dict):
+            raise KeyError(f"no section '{key}' in '{dotted}'")
+        node = node[key]
+    node[keys[-1]] = value
