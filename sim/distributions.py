@@ -17,7 +17,7 @@ from scipy.special import ndtri
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def support(self) -> tuple[float, float]:
         """Smallest and largest value the distribution can produce."""
@@ -125,7 +125,9 @@ class LogNormal(_Dist):
     median_: float = Field(alias="median", gt=0)
     sigma: float = Field(ge=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf) if self.sigma > 0 else (self.median_, self.median_)

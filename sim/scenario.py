@@ -33,7 +33,9 @@ _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 class _Model(BaseModel):
     """Frozen model that rejects unknown keys with a did-you-mean hint."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -55,15 +57,16 @@ class _Model(BaseModel):
 def _parse_param(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"expected a number or a distribution, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int | float | str):
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             raise ValueError(
                 f"expected a number or a distribution {{dist: ...}}, got {value!r}"
             ) from None
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite number, got {value!r}")
+        return number
     if isinstance(value, dict):
         try:
             return _DIST_ADAPTER.validate_python(value)
@@ -71,7 +74,8 @@ def _parse_param(value: Any) -> Any:
             msgs = []
             for err in exc.errors():
                 loc = ".".join(str(p) for p in err["loc"] if p not in _DIST_KIND_TAGS)
-                msgs.append(f"{loc + ': ' if loc else ''}{err['msg']}")
+                msg = err["msg"].removeprefix("Value error, ")
+                msgs.append(f"{loc + ': ' if loc else ''}{msg}")
             raise ValueError(
                 "bad distribution: " + "; ".join(msgs)
                 + " (allowed dist: fixed{value}, uniform{low,high}, loguniform{low,high}, "
@@ -89,9 +93,12 @@ def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
         ok_lo = s_lo > lo if lo_open else s_lo >= lo
         ok_hi = s_hi < hi if hi_open else s_hi <= hi
         if not (ok_lo and ok_hi) or math.isnan(s_lo) or math.isnan(s_hi):
-            allowed = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+            if math.isinf(hi):
+                allowed = f"be {'>' if lo_open else '>='} {lo:g}"
+            else:
+                allowed = f"lie in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
             got = f"{s_lo:g}" if s_lo == s_hi else f"values in [{s_lo:g}, {s_hi:g}]"
-            raise ValueError(f"must lie in {allowed}, got {got}")
+            raise ValueError(f"must {allowed}, got {got}")
         return value
 
     return check

@@ -8,9 +8,18 @@ from pathlib import Path
 from ..engine import run
 from ..outputs import atomic_output_dir, usd, write_json
 from ..summary import by_year, summarize
+from . import EXIT_CODES
 from .common import add_scenario_args, progress_bar, scenario_from_args
 
-FORMATS = ("json", "csv", "parquet")
+FORMATS = ("json", "csv", "parquet", "html", "md")
+FORMAT_HELP = """output formats (--format, comma-separated; default: all):
+  json     DIR/summary.json: key numbers, P(bankrupt) with 95% CI, per-year table
+  csv      DIR/by_year.csv and DIR/paths.csv (one row per Monte Carlo path)
+  parquet  DIR/by_year.parquet, DIR/paths.parquet, DIR/yearly_by_path.parquet
+  html     DIR/report.html: self-contained interactive report (charts, tables, assumptions)
+  md       DIR/report.md with PNG charts in DIR/figures/
+
+"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="simulate a scenario and write a report",
         description="Simulate a scenario (default: embedded base) and write DIR/summary.json, "
         "per-year tables (CSV/Parquet) and per-path outcomes.",
+        epilog=FORMAT_HELP + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_scenario_args(p)
     p.add_argument("--out", default="results", help="output directory (default: results)")
@@ -93,3 +104,7 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None
         table.to_parquet(out / "by_year.parquet", index=False)
         paths.to_parquet(out / "paths.parquet")
         results.yearly_frame().to_parquet(out / "yearly_by_path.parquet", index=False)
+    if "html" in formats or "md" in formats:
+        from ..reports import write_reports
+
+        write_reports(results, summary, out, formats)

@@ -1,0 +1,146 @@
+"""Widget specs derived from the pydantic schema in :mod:`sim.scenario`.
+
+Each dashboard input maps onto one dotted Scenario field. Hard bounds and help text come
+from the field's metadata (the ``Param(lo, hi)`` range check and ``Field(description=...)``);
+only the display label, the display unit scale and the slider's soft range are set here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from pydantic import BaseModel
+
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One scalar dashboard input bound to a dotted Scenario field."""
+
+    dotted: str
+    """Dotted path in the scenario, e.g. ``"compute.lead_time_months"``."""
+    label: str
+    """Widget label, with the display unit in brackets."""
+    soft: tuple[float, float]
+    """Slider range in display units (the schema bounds stay the hard limits)."""
+    step: float
+    """Slider step in display units."""
+    scale: float = 1.0
+    """Model units per display unit (1e9 shows USD as USD billions)."""
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "growth_persistence": FieldSpec(
+        "demand.growth_persistence", "Growth persistence [0-1]", (0.0, 1.0), 0.05
+    ),
+    "diffusion_lag_years": FieldSpec(
+        "demand.diffusion_lag_years", "Diffusion lag [years]", (0.0, 5.0), 0.25
+    ),
+    "lead_time_months": FieldSpec(
+        "compute.lead_time_months", "Lead time [months]", (0.0, 36.0), 1.0
+    ),
+    "contract_years": FieldSpec("compute.contract_years", "Contract length [years]", (1.0, 10.0), 0.5),
+    "price_per_gw_year": FieldSpec(
+        "compute.price_per_gw_year", "Price [USD B per GW-year]", (5.0, 25.0), 0.5, 1e9
+    ),
+    "training_share": FieldSpec(
+        "allocation.training_share", "Training share [0-1]", (0.05, 0.95), 0.05
+    ),
+    "min_training_share": FieldSpec(
+        "allocation.min_training_share", "Min training share [0-1]", (0.0, 0.9), 0.05
+    ),
+    "gross_margin": FieldSpec("economics.gross_margin", "Gross margin [0-1]", (0.2, 0.9), 0.05),
+    "initial_cash": FieldSpec("finance.initial_cash", "Initial cash [USD B]", (0.0, 200.0), 5.0, 1e9),
+}
+"""Scalar inputs: parameter name -> spec. Growth range and policy are handled separately."""
+
+GROWTH = FieldSpec("demand.growth", "True growth range [x/yr]", (1.0, 20.0), 0.5)
+PLANNED = FieldSpec("policy.planned_growth", "Planned growth [x/yr]", (1.0, 20.0), 0.5)
+QUANTILE = FieldSpec("policy.q", "Demand quantile [0-1]", (0.05, 0.95), 0.05)
+
+
+def model_field(dotted: str, kind: str | None = None) -> Any:
+    """The pydantic ``FieldInfo`` of a dotted Scenario field.
+
+    ``kind`` picks the member of a discriminated union (the policy kinds).
+    """
+    model: type[BaseModel] = Scenario
+    keys = dotted.split(".")
+    for i, key in enumerate(keys):
+        info = model.model_fields[key]
+        if i == len(keys) - 1:
+            return info
+        model = _submodel(info.annotation, kind)
+    raise KeyError(dotted)
+
+
+def _submodel(annotation: Any, kind: str | None) -> type[BaseModel]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        sub = _submodel(arg, kind) if get_args(arg) else arg
+        if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            continue
+        kind_field = sub.model_fields.get("kind")
+        if kind is None or kind_field is None or kind in get_args(kind_field.annotation):
+            return sub
+    raise TypeError(f"no sub-model in {annotation!r} for kind {kind!r}")
+
+
+def schema_bounds(dotted: str, kind: str | None = None) -> tuple[float, float, bool, bool]:
+    """Hard range ``(lo, hi, lo_inclusive, hi_inclusive)`` of a numeric Scenario field.
+
+    Read from the ``Param(lo, hi)`` range validator or from ``Field(ge=..., le=...)``;
+    unbounded sides are ``-inf``/``inf``.
+    """
+    info = model_field(dotted, kind)
+    for meta in info.metadata:
+        func = getattr(meta, "func", None)
+        if func is None or func.__name__ != "check":
+            continue
+        nonlocals = inspect.getclosurevars(func).nonlocals
+        if {"lo", "hi"} <= nonlocals.keys():
+            return (
+                float(nonlocals["lo"]),
+                float(nonlocals["hi"]),
+                not nonlocals.get("lo_open", False),
+                not nonlocals.get("hi_open", False),
+            )
+    lo, hi, lo_inc, hi_inc = -math.inf, math.inf, True, True
+    for meta in info.metadata:
+        for name, inclusive in (("ge", True), ("gt", False), ("le", True), ("lt", False)):
+            value = getattr(meta, name, None)
+            if value is None:
+                continue
+            if name in ("ge", "gt"):
+                lo, lo_inc = float(value), inclusive
+            else:
+                hi, hi_inc = float(value), inclusive
+    return lo, hi, lo_inc, hi_inc
+
+
+def schema_doc(dotted: str, kind: str | None = None) -> str:
+    """Help text of a Scenario field (its ``Field(description=...)``), or ''."""
+    return model_field(dotted, kind).description or ""
+
+
+def param_kwargs(spec: FieldSpec, kind: str | None = None) -> dict[str, Any]:
+    """Keyword arguments of a ``param.Number`` for a spec: hard bounds, soft range, doc."""
+    lo, hi, lo_inc, hi_inc = schema_bounds(spec.dotted, kind)
+    bounds = (
+        None if math.isinf(lo) else lo / spec.scale,
+        None if math.isinf(hi) else hi / spec.scale,
+    )
+    doc = schema_doc(spec.dotted, kind)
+    return {
+        "bounds": bounds,
+        "inclusive_bounds": (lo_inc, hi_inc),
+        "softbounds": spec.soft,
+        "step": spec.step,
+        "label": spec.label,
+        "doc": f"{spec.dotted}: {doc}" if doc else spec.dotted,
+    }

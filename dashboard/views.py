@@ -1,0 +1,225 @@
+"""Charts of the dashboard: pure functions of Results / sweep DataFrames -> HoloViews.
+
+Dollar axes are in USD with $12.3B-style tick labels; every axis names its unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import holoviews as hv
+import hvplot.pandas  # noqa: F401  (registers .hvplot on DataFrames)
+import numpy as np
+import pandas as pd
+from bokeh.models import CustomJSTickFormatter
+
+from sim.outputs import usd
+from sim.results import Results
+
+USD_TICKS = CustomJSTickFormatter(
+    code="""
+    const a = Math.abs(tick), s = tick < 0 ? "-" : "";
+    const f = (v) => String(Number(v.toPrecision(3)));
+    if (a >= 1e12) return s + "$" + f(a / 1e12) + "T";
+    if (a >= 1e9) return s + "$" + f(a / 1e9) + "B";
+    if (a >= 1e6) return s + "$" + f(a / 1e6) + "M";
+    return s + "$" + f(a);
+    """
+)
+"""Bokeh tick formatter: 1.23e10 -> $12.3B."""
+PCT_TICKS = CustomJSTickFormatter(code="return Number((tick * 100).toPrecision(3)) + '%';")
+"""Bokeh tick formatter: 0.123 -> 12.3%."""
+COLORS = {"demand": "#1f77b4", "served": "#2ca02c", "cost": "#d62728", "cash": "#9467bd",
+          "capacity": "#ff7f0e", "training": "#8c564b", "risk": "#d62728"}  # fmt: skip
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+OPTS = {"responsive": True, "height": 330, "toolbar": "above"}
+LOG_FLOOR = 1e8
+"""Values below this [USD or GW x 1e-?] are clipped on log axes (bankrupt paths are 0)."""
+
+
+def _quantiles(results: Results, name: str, factor: float = 1.0) -> pd.DataFrame:
+    q = results.monthly_frame(name, QUANTILES) * factor
+    q.index.name = "Month"
+    return q
+
+
+def fan(
+    q: pd.DataFrame, label: str, color: str, *, floor: float | None = None
+) -> hv.Overlay:
+    """5-95% and 25-75% bands with the median line of a quantile frame."""
+    if floor is not None:
+        q = q.clip(lower=floor)
+    outer = q.hvplot.area(y="p5", y2="p95", alpha=0.15, color=color, line_alpha=0,
+                          label=f"{label} (5-95%)")  # fmt: skip
+    inner = q.hvplot.area(y="p25", y2="p75", alpha=0.3, color=color, line_alpha=0,
+                          label=f"{label} (25-75%)")  # fmt: skip
+    med = q.hvplot.line(y="p50", color=color, line_width=2, label=f"{label} (median)")
+    return outer * inner * med
+
+
+def demand_vs_served(results: Results) -> hv.Overlay:
+    """Potential demand vs revenue served (what capacity allowed), run-rates [USD/yr]."""
+    demand = fan(_quantiles(results, "demand"), "Potential demand", COLORS["demand"],
+                 floor=LOG_FLOOR)  # fmt: skip
+    served = fan(_quantiles(results, "revenue", 12.0), "Revenue served", COLORS["served"],
+                 floor=LOG_FLOOR)  # fmt: skip
+    return (demand * served).opts(
+        title="Demand vs revenue the capacity could serve",
+        ylabel="Run-rate [USD/yr, log scale]", xlabel="Month", logy=True,
+        yformatter=USD_TICKS, legend_position="top_left", **OPTS,
+    )  # fmt: skip
+
+
+def capacity(results: Results) -> hv.Overlay:
+    """Compute online [GW] with the median training and inference split."""
+    cap = fan(_quantiles(results, "capacity_gw"), "Capacity online", COLORS["capacity"],
+              floor=1e-3)  # fmt: skip
+    train = _quantiles(results, "training_gw").clip(lower=1e-3).hvplot.line(
+        y="p50", color=COLORS["training"], line_dash="dashed", label="Training (median)"
+    )
+    infer = _quantiles(results, "inference_gw").clip(lower=1e-3).hvplot.line(
+        y="p50", color=COLORS["served"], line_dash="dotted", label="Inference (median)"
+    )
+    return (cap * train * infer).opts(
+        title="Compute online", ylabel="Capacity [GW, log scale]", xlabel="Month", logy=True,
+        legend_position="top_left", **OPTS,
+    )  # fmt: skip
+
+
+def revenue_vs_cost(results: Results) -> hv.Overlay:
+    """Revenue and committed compute cost, run-rates [USD/yr]."""
+    rev = fan(_quantiles(results, "revenue", 12.0), "Revenue", COLORS["served"],
+              floor=LOG_FLOOR)  # fmt: skip
+    cost = fan(_quantiles(results, "compute_cost", 12.0), "Compute cost", COLORS["cost"],
+               floor=LOG_FLOOR)  # fmt: skip
+    return (rev * cost).opts(
+        title="Revenue vs compute cost (take-or-pay)", ylabel="Run-rate [USD/yr, log scale]",
+        xlabel="Month", logy=True, yformatter=USD_TICKS, legend_position="top_left", **OPTS,
+    )  # fmt: skip
+
+
+def cash(results: Results) -> hv.Overlay:
+    """Cash balance [USD]; bankrupt paths keep the balance they failed with."""
+    return fan(_quantiles(results, "cash"), "Cash", COLORS["cash"]).opts(
+        title="Cash", ylabel="Cash [USD]", xlabel="Month", yformatter=USD_TICKS,
+        legend_position="top_left", **OPTS,
+    )  # fmt: skip
+
+
+def bankruptcy_curve(results: Results) -> hv.Curve:
+    """Cumulative P(bankrupt) by month [share of paths]."""
+    df = pd.DataFrame(
+        {"Month": results.months.to_timestamp(), "p": results.p_bankrupt_by_month()}
+    )
+    return df.hvplot.line(x="Month", y="p", color=COLORS["risk"], line_width=2,
+                          label="P(bankrupt by month)").opts(
+        title=f"Probability of bankruptcy over time ({results.paths:,} paths)",
+        ylabel="P(bankrupt) [cumulative]", yformatter=PCT_TICKS, ylim=(0, None),
+        legend_position="top_left", **OPTS,
+    )  # fmt: skip
+
+
+def _fmt_growth(v: float) -> str:
+    return f"{v:g}x"
+
+
+def heatmap(
+    df: pd.DataFrame, metric: str, policy_key: str, current: float, true_range: tuple[float, float]
+) -> hv.Overlay:
+    """Metric over (true growth x policy axis); the current policy row is outlined.
+
+    ``current`` is the current policy's value on the policy axis and ``true_range`` the
+    scenario's range of true growth [x/yr], shaded on the true-growth axis.
+    """
+    xs = sorted(df["demand.growth"].unique())
+    ys = sorted(df[policy_key].unique())
+    d = df.assign(
+        x=df["demand.growth"].map({v: i for i, v in enumerate(xs)}),
+        y=df[policy_key].map({v: i for i, v in enumerate(ys)}),
+    )
+    is_risk = metric.startswith("p_bankrupt")
+    text = d[metric].map(lambda v: f"{v:.0%}" if is_risk else usd(v))
+    hm = hv.HeatMap((d["x"], d["y"], d[metric]), ["x", "y"], metric).opts(
+        cmap="Reds" if is_risk else "Greens", colorbar=True,
+        clim=(0.0, 1.0) if is_risk else (None, None),
+        colorbar_opts={"formatter": PCT_TICKS if is_risk else USD_TICKS},
+        tools=["hover"],
+    )  # fmt: skip
+    labels = hv.Labels((d["x"], d["y"], text), ["x", "y"], "text").opts(
+        text_font_size="9pt", text_color="black"
+    )
+    is_q = policy_key == "policy.q"
+    ylabel = "Policy demand quantile [0-1]" if is_q else "Planned growth [x/yr]"
+    pos = _index_position(ys, current, log=not is_q)
+    lo, hi = (_index_position(xs, v, log=True) for v in true_range)
+    marker = hv.HSpan(pos - 0.5, pos + 0.5).opts(color="black", alpha=0.12, line_width=0)
+    line = hv.HLine(pos).opts(color="black", line_dash="dashed", line_width=2)
+    span = hv.VSpan(lo, hi).opts(color="#1f77b4", alpha=0.06, line_width=0)
+    title = ("P(bankrupt)" if is_risk else "Median cumulative revenue") + (
+        " by true and planned growth (dashed: current policy)"
+    )
+    return (hm * span * marker * line * labels).opts(
+        title=title, xlabel="True growth of the world [x/yr]", ylabel=ylabel,
+        xticks=[(i, _fmt_growth(v)) for i, v in enumerate(xs)],
+        yticks=[(i, f"{v:g}" if is_q else _fmt_growth(v)) for i, v in enumerate(ys)],
+        responsive=True, height=380, toolbar="above",
+    )  # fmt: skip
+
+
+def _index_position(values: list[float], x: float, log: bool) -> float:
+    """Position of ``x`` on an axis whose ticks are ``values`` at 0, 1, 2, ..."""
+    f = np.log if log else np.asarray
+    return float(np.interp(f(x), f(np.asarray(values, dtype=float)), np.arange(len(values))))
+
+
+def frontier(df: pd.DataFrame, current: dict[str, float]) -> hv.Overlay:
+    """Risk (P(bankrupt)) vs upside (median cumulative revenue) of a policy family.
+
+    Efficient policies are joined by a line; ``current`` has the shown scenario's
+    ``p_bankrupt`` and ``cum_revenue_p50``.
+    """
+    hover = [c for c in df.columns if "." in c]
+    d = df.assign(status=np.where(df["efficient"], "efficient", "dominated"))
+    pts = d.hvplot.scatter(x="p_bankrupt", y="cum_revenue_p50", by="status", size=60,
+                           hover_cols=hover, color=["#2ca02c", "#aaaaaa"])  # fmt: skip
+    eff = d[d["efficient"]].sort_values("p_bankrupt")
+    line = eff.hvplot.line(x="p_bankrupt", y="cum_revenue_p50", color="#2ca02c",
+                           label="risk/upside frontier")  # fmt: skip
+    cur = hv.Scatter(
+        ([current["p_bankrupt"]], [current["cum_revenue_p50"]]), "p_bankrupt", "cum_revenue_p50",
+        label="current policy",
+    ).opts(marker="star", size=22, color="#d62728")
+    return (line * pts * cur).opts(
+        title="Risk/upside frontier of purchase policies",
+        xlabel="P(bankrupt by end of horizon)", ylabel="Median cumulative revenue [USD]",
+        xformatter=PCT_TICKS, yformatter=USD_TICKS, legend_position="bottom_right", **OPTS,
+    )  # fmt: skip
+
+
+def tornado(df: pd.DataFrame, metric_label: str = "P(bankrupt)") -> hv.Overlay:
+    """Change of the metric when each parameter moves to its low / high value."""
+    d = df.sort_values("swing", ascending=True).reset_index(drop=True)
+    base = float(d["base"].iloc[0])
+    rows = []
+    for r in d.itertuples():
+        rows.append((r.parameter, "low value", r.metric_low - base, r.low_value))
+        rows.append((r.parameter, "high value", r.metric_high - base, r.high_value))
+    long = pd.DataFrame(rows, columns=["parameter", "setting", "change", "value"])
+    bars = hv.Bars(long, ["parameter", "setting"], ["change", "value"]).opts(
+        color="setting", cmap={"low value": "#1f77b4", "high value": "#ff7f0e"},
+        invert_axes=True, tools=["hover"], show_legend=True,
+    )  # fmt: skip
+    pct = metric_label.startswith("P(")
+    return bars.opts(
+        title=f"What drives {metric_label} (base {base:.1%})" if pct else f"Drivers of {metric_label}",
+        xlabel=f"Change in {metric_label} vs base" + (" [percentage points]" if pct else ""),
+        ylabel="", xformatter=PCT_TICKS if pct else None, legend_position="bottom_right",
+        responsive=True, height=max(260, 40 * len(d) + 80), toolbar="above",
+    )  # fmt: skip
+
+
+def message_pane_text(value: Any) -> str | None:
+    """The message to show instead of a chart, or None when ``value`` is a DataFrame."""
+    if isinstance(value, pd.DataFrame):
+        return None if len(value) else "The sweep returned no rows."
+    return str(value) if value else "Press 'Run sweeps' to compute."

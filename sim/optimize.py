@@ -1,0 +1,153 @@
+"""Most aggressive commitment whose bankruptcy risk stays within a budget.
+
+The decision rule is a one-sided test. A value is accepted only when the one-sided 95%
+Wilson upper bound of P(bankrupt) (z = 1.645) is at most the budget, i.e. the data
+reject "P(bankrupt) > budget" at the 5% level. Plugging in the point estimate instead
+would put the answer right on the boundary, where about half of fresh seeds would
+exceed the budget.
+
+Search: a coarse grid over ``[lo, hi]`` on common random numbers, then bisection between
+the last accepted and the first rejected point. This assumes P(bankrupt) rises with the
+parameter (more aggressive buying); the evaluations table lets users check it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .scenario import Scenario
+from .summary import wilson_interval
+from .sweep import ProgressFn, run_sweep
+
+Z_ONE_SIDED_95 = 1.6448536269514722
+"""Standard normal 95% quantile: the one-sided test's critical value."""
+
+
+@dataclass(frozen=True)
+class OptimizeResult:
+    """Answer of :func:`max_commitment`."""
+
+    param: str
+    """Dotted name of the searched parameter."""
+    budget: float
+    """Largest acceptable P(bankrupt) [0..1]."""
+    value: float
+    """Most aggressive accepted value; NaN when even ``lo`` breaks the budget."""
+    p_bankrupt: float
+    """P(bankrupt) estimated at ``value`` [0..1]."""
+    ci95: tuple[float, float]
+    """Two-sided Wilson 95% interval of ``p_bankrupt``."""
+    p_bankrupt_upper: float
+    """One-sided 95% Wilson upper bound used by the decision rule [0..1]."""
+    paths: int
+    """Paths per evaluation."""
+    feasible: bool
+    """False when even ``lo`` breaks the budget."""
+    metrics: dict[str, float] = field(default_factory=dict)
+    """:func:`sim.sweep.metrics` at ``value``."""
+    evaluations: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Every evaluated value with its metrics, sorted by value."""
+
+
+def upper_bound(p: float, n: int) -> float:
+    """One-sided 95% Wilson upper bound of a proportion ``p`` observed on ``n`` paths."""
+    return wilson_interval(round(p * n), n, z=Z_ONE_SIDED_95)[1]
+
+
+def _coarse(lo: float, hi: float, n: int) -> np.ndarray:
+    return np.geomspace(lo, hi, n) if lo > 0 else np.linspace(lo, hi, n)
+
+
+def max_commitment(
+    scenario: Scenario,
+    *,
+    budget: float = 0.05,
+    param: str = "policy.planned_growth",
+    lo: float = 1.0,
+    hi: float = 10.0,
+    paths: int = 4000,
+    seed: int | None = None,
+    coarse: int = 10,
+    bisections: int = 6,
+    progress: ProgressFn | None = None,
+    client: Any = None,
+) -> OptimizeResult:
+    """Largest ``param`` in ``[lo, hi]`` with P(bankrupt) credibly within ``budget``.
+
+    Parameters
+    ----------
+    budget : acceptable probability of bankruptcy by the end of the horizon [0..1].
+    param : dotted scenario parameter, more aggressive when larger (default: the
+        planned growth of a planned_growth policy [x/yr]).
+    paths : paths per evaluation; all evaluations share the seed (CRN).
+    coarse, bisections : grid points, then bisection steps (resolution (hi-lo)/coarse/2^b).
+
+    Examples
+    --------
+    >>> from sim import load_scenario
+    >>> res = max_commitment(load_scenario(), budget=0.05, paths=500, bisections=2)
+    >>> res.p_bankrupt_upper <= 0.05
+    True
+    """
+    if not 0.0 < budget < 1.0:
+        raise ValueError(f"budget must lie in (0, 1), got {budget}")
+    if not lo < hi:
+        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
+    rows: dict[float, dict[str, float]] = {}
+    calls = [0]
+    total = coarse + bisections
+
+    def evaluate(values: list[float]) -> None:
+        todo = [v for v in values if v not in rows]
+        if not todo:
+            return
+        df = run_sweep(
+            scenario, [{param: v} for v in todo], paths=paths, seed=seed, client=client
+        )
+        for v, rec in zip(todo, df.to_dict(orient="records"), strict=True):
+            rec["p_bankrupt_upper"] = upper_bound(rec["p_bankrupt"], paths)
+            rec["meets_budget"] = rec["p_bankrupt_upper"] <= budget
+            rows[v] = rec
+        calls[0] += 1 if len(todo) == 1 else coarse
+        if progress is not None:
+            progress(min(calls[0], total), total)
+
+    def ok(v: float) -> bool:
+        return bool(rows[v]["meets_budget"])
+
+    grid = [float(x) for x in _coarse(lo, hi, coarse)]
+    evaluate(grid)
+    first_bad = next((i for i, v in enumerate(grid) if not ok(v)), None)
+    if first_bad is None:
+        best = grid[-1]
+    elif first_bad == 0:
+        best = math.nan
+    else:
+        good, bad = grid[first_bad - 1], grid[first_bad]
+        for _ in range(bisections):
+            mid = 0.5 * (good + bad)
+            evaluate([mid])
+            good, bad = (mid, bad) if ok(mid) else (good, mid)
+        best = good
+    table = pd.DataFrame([rows[v] for v in sorted(rows)])
+    if math.isnan(best):
+        rec, feasible = rows[grid[0]], False
+    else:
+        rec, feasible = rows[best], True
+    return OptimizeResult(
+        param=param,
+        budget=budget,
+        value=best,
+        p_bankrupt=float(rec["p_bankrupt"]),
+        ci95=(float(rec["p_bankrupt_lo"]), float(rec["p_bankrupt_hi"])),
+        p_bankrupt_upper=float(rec["p_bankrupt_upper"]),
+        paths=paths,
+        feasible=feasible,
+        metrics={k: float(v) for k, v in rec.items() if k not in (param, "meets_budget")},
+        evaluations=table,
+    )

@@ -1,0 +1,281 @@
+"""Event-driven SimPy reference of the monthly model, for differential tests of the engine.
+
+Written from ``docs/model.md``, not from :mod:`sim.engine`: it loops over paths and, per path,
+runs a SimPy environment in which contract starts and expiries, review orders and month-end
+accounting are separate events. Time unit: **months**. Month ``t`` is the interval
+``[t, t + 1)``; within it the events happen at fixed offsets so their order never depends
+on SimPy's tie-breaking:
+
+* ``t + 0``    contract starts and expiries (a contract online in ``[m, m + L)``);
+* ``t + 0.25`` review: a solvent firm signs a contract for delivery at ``t + lead + slip``;
+* ``t + 0.5``  accounting: allocation, revenue, costs, raise, cash, bankruptcy.
+
+It consumes exactly the engine's random inputs (:func:`sim.sampling.sample_inputs`), the
+exogenous potential demand (:func:`sim.demand.potential_demand`), the pilot paths of a
+quantile policy and the slip table; everything else is recomputed here in plain Python
+scalars. Slow (about 1 ms per path-year): only for small cases.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from .demand import potential_demand
+from .engine import MONTHLY, pilot_demand, slip_table
+from .sampling import SampledInputs, sample_inputs
+from .scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
+
+REVIEW_OFFSET = 0.25
+"""Offset of a review within its month [months]."""
+ACCOUNT_OFFSET = 0.5
+"""Offset of the month's accounting within its month [months]."""
+
+
+@dataclass
+class _Contract:
+    gw: float
+    start: int
+    end: int  # exclusive [month]
+    cost: float  # [USD/month]
+
+
+@dataclass
+class _Firm:
+    """State of one path; ``book`` is every contract signed, ``online`` those running now."""
+
+    env: simpy.Environment
+    price: float
+    book: list[_Contract] = field(default_factory=list)
+    online: dict[int, _Contract] = field(default_factory=dict)
+    alive: bool = True
+
+    def committed_at(self, month: int) -> float:
+        """GW under signed contracts in ``month`` (whether online yet or not)."""
+        total = 0.0
+        for c in self.book:
+            if c.start <= month < c.end:
+                total += c.gw
+        return total
+
+    def sign(self, gw: float, start: int, length: int) -> None:
+        c = _Contract(gw, start, start + length, gw * self.price / 12.0)
+        self.book.append(c)
+        self.env.process(_contract(self.env, self, len(self.book) - 1, c))
+
+    def online_gw(self) -> float:
+        return sum((self.online[k].gw for k in sorted(self.online)), 0.0)
+
+    def online_cost(self) -> float:
+        return sum((self.online[k].cost for k in sorted(self.online)), 0.0)
+
+
+def _contract(env: simpy.Environment, firm: _Firm, key: int, c: _Contract):
+    """Process: a contract comes online at its start month and expires at its end."""
+    yield env.timeout(max(0.0, c.start - env.now))
+    firm.online[key] = c
+    yield env.timeout(c.end - env.now)
+    del firm.online[key]
+
+
+def _slip(table: np.ndarray | None, u: float) -> int:
+    """Whole-month slip: empirical inverse CDF at ``u``, rounded up (docs: build section)."""
+    if table is None:
+        return 0
+    k = min(int(math.floor(u * len(table))), len(table) - 1)
+    return int(math.ceil(float(table[k]) - 1e-9))
+
+
+class _Path:
+    """All processes and records of one Monte Carlo path."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        p: dict[str, float],
+        demand: np.ndarray,
+        slip_u: np.ndarray,
+        slips: np.ndarray | None,
+        pilot: np.ndarray | None,
+    ) -> None:
+        self.s, self.p, self.demand = scenario, p, demand
+        self.slip_u, self.slips, self.pilot = slip_u, slips, pilot
+        self.months = scenario.months
+        self.env = simpy.Environment()
+        self.firm = _Firm(self.env, p["compute.price_per_gw_year"])
+        self.rec = {name: [0.0] * self.months for name in MONTHLY}
+        self.bankrupt_month = -1
+        self.cash = p["finance.initial_cash"]
+        self.served: list[float] = []
+
+    # --- parameters as docs/model.md defines them ---------------------------------------
+    def rev_per_gw(self, t: int) -> float:
+        p = self.p
+        g = p["compute.revenue_per_gw_growth"]
+        return p["compute.price_per_gw_year"] / (1.0 - p["economics.gross_margin"]) * g ** (t / 12)
+
+    def supply(self, t: int) -> float:
+        p = self.p
+        return (
+            p["compute.max_industry_share"]
+            * p["compute.industry_gw_start"]
+            * p["compute.industry_growth"] ** (t / 12)
+        )
+
+    def planned_demand(self, t: int, d: int) -> float:
+        pol, p, seen = self.s.policy, self.p, self.demand
+        if isinstance(pol, PlannedGrowth):
+            return seen[t] * p["policy.planned_growth"] ** ((d - t) / 12)
+        if isinstance(pol, Adaptive):
+            prior = math.log(p["policy.prior_growth"])
+            tau = t / 12
+            if t == 0:
+                mu = prior
+            else:
+                w = p["policy.prior_weight_years"]
+                mu = (w * prior + tau * (math.log(seen[t] / seen[0]) / tau)) / (w + tau)
+            return seen[t] * math.exp(mu * (1 - p["policy.haircut"]) * (d - t) / 12)
+        assert isinstance(pol, DemandQuantile) and self.pilot is not None
+        return float(np.quantile(self.pilot[:, d], p["policy.q"]))
+
+    # --- processes -------------------------------------------------------------------------
+    def initial_contracts(self) -> None:
+        p, s = self.p, self.s
+        self.firm.sign(p["compute.initial_gw"], 0, round(12 * p["compute.initial_contract_years_left"]))
+        if isinstance(s.policy, FixedSchedule):
+            for k, tr in enumerate(s.policy.tranches):
+                m = month_index(tr.start, s.simulation.start)
+                if m >= self.months:
+                    continue
+                gw = min(float(tr.gw), max(0.0, self.supply(m) - self.firm.committed_at(m)))
+                slip = _slip(self.slips, float(self.slip_u[k]))
+                self.firm.sign(gw, m + slip, max(1, round(12 * float(tr.years))))
+
+    def reviews(self):
+        """Process: at each review a solvent firm orders for delivery after the lead time."""
+        s, p, firm = self.s, self.p, self.firm
+        if isinstance(s.policy, FixedSchedule):
+            return
+        lead = round(p["compute.lead_time_months"])
+        length = max(1, round(12 * p["compute.contract_years"]))
+        share = 1 - p["allocation.training_share"]
+        for j, t in enumerate(range(0, self.months, s.policy.review_months)):
+            yield self.env.timeout(t + REVIEW_OFFSET - self.env.now)
+            d = t + lead
+            if not firm.alive or d >= self.months:
+                continue
+            want = self.planned_demand(t, d) / (self.rev_per_gw(d) * share)
+            gw = max(0.0, min(want, self.supply(d)) - firm.committed_at(d))
+            self.rec["ordered_gw"][t] = gw
+            firm.sign(gw, d + _slip(self.slips, float(self.slip_u[j])), length)
+
+    def accounting(self):
+        """Process: month-end allocation, cash flows, raises and bankruptcy."""
+        p, f, rec = self.p, self.s.finance, self.rec
+        start_month = int(self.s.simulation.start.split("-")[1])
+        last_raise: int | None = None
+        raised_year = 0.0
+        for t in range(self.months):
+            yield self.env.timeout(t + ACCOUNT_OFFSET - self.env.now)
+            dem = float(self.demand[t])
+            rec["demand"][t] = dem
+            rec["unserved"][t] = dem / 12
+            rec["cash"][t] = self.cash
+            if (start_month - 1 + t) % 12 == 0:
+                raised_year = 0.0  # a new calendar year starts this month
+            if not self.firm.alive:
+                self.served.append(0.0)
+                continue
+            cap, r = self.firm.online_gw(), self.rev_per_gw(t)
+            v = min(dem, (1 - p["allocation.min_training_share"]) * cap * r)
+            self.served.append(v)
+            inf = v / r
+            train = min(cap - inf, p["allocation.max_training_share"] * cap)
+            revenue = v / 12
+            compute = self.firm.online_cost()
+            other = p["economics.other_costs_share"] * revenue
+            fixed = p["economics.fixed_costs_per_year"] / 12
+            net = revenue - compute - other - fixed
+            pre = self.cash + net
+
+            k = min(t, 12)
+            if t == 0:
+                growing = True
+            else:
+                before = self.served[t - k]
+                ratio = v / before if before > 0 else (math.inf if v > 0 else 0.0)
+                try:
+                    annual = ratio ** (12 / k)
+                except OverflowError:  # revenue grew from almost nothing
+                    annual = math.inf
+                growing = annual >= p["finance.min_growth_to_raise"]
+            short = pre < p["finance.raise_when_runway_months_below"] * max(0.0, -net)
+            spaced = last_raise is None or t - last_raise >= f.min_months_between_raises
+            size = min(
+                p["finance.max_dilution_per_raise"] * p["finance.valuation_multiple"] * v,
+                p["finance.max_raise_per_year"] - raised_year,
+            )
+            raised = size if (short and growing and spaced and size > 0) else 0.0
+            if raised > 0:
+                raised_year += raised
+                last_raise = t
+            self.cash = pre + raised
+
+            values = {
+                "capacity_gw": cap, "inference_gw": inf, "training_gw": train,
+                "idle_gw": cap - inf - train, "revenue": revenue, "unserved": dem / 12 - revenue,
+                "compute_cost": compute, "other_cost": other, "fixed_cost": fixed,
+                "raised": raised, "cash": self.cash, "alive": 1.0,
+            }  # fmt: skip
+            for name, value in values.items():
+                rec[name][t] = value
+            if self.cash < 0:
+                self.firm.alive = False
+                self.bankrupt_month = t
+                rec["alive"][t] = 0.0
+
+    def run(self) -> None:
+        self.initial_contracts()
+        self.env.process(self.reviews())
+        self.env.process(self.accounting())
+        self.env.run(until=self.months)
+
+
+def simulate_reference(
+    scenario: Scenario, inputs: SampledInputs | None = None, n: int | None = None
+) -> dict[str, np.ndarray]:
+    """Simulate paths one by one with SimPy events; same outputs as ``simulate_block``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Validated scenario.
+    inputs : SampledInputs, optional
+        The engine's random inputs; default: block 0 of ``scenario.simulation.paths``
+        (or ``n``) paths.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        :data:`sim.engine.MONTHLY` records, shape (n, months) ([GW], [USD/month],
+        [USD/yr] as in the engine), and ``bankrupt_month`` (n,), -1 if never bankrupt.
+    """
+    if inputs is None:
+        inputs = sample_inputs(scenario, n or scenario.simulation.paths, 0)
+    demand = potential_demand(scenario, inputs)
+    slips, pilot = slip_table(scenario), pilot_demand(scenario)
+    out: dict[str, list[list[float]]] = {name: [] for name in MONTHLY}
+    bankrupt = []
+    for i in range(inputs.n):
+        params = {k: float(v[i]) for k, v in inputs.params.items()}
+        path = _Path(scenario, params, demand[i], inputs.slip_u[i], slips, pilot)
+        path.run()
+        for name in MONTHLY:
+            out[name].append(path.rec[name])
+        bankrupt.append(path.bankrupt_month)
+    res = {name: np.array(rows, dtype=float) for name, rows in out.items()}
+    res["bankrupt_month"] = np.array(bankrupt, dtype=int)
+    return res

@@ -1,0 +1,93 @@
+"""Self-contained HTML report: inline Bokeh JS/CSS, no network needed to open it."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import holoviews as hv
+import pandas as pd
+from bokeh.embed import components
+from bokeh.resources import INLINE
+
+from ..results import Results
+from .charts import TITLES, build_charts
+from .frames import assumptions_table, by_year_display, chart_frames, key_numbers
+
+CSS = """
+body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 960px; color: #222; }
+h1 { margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.88em; margin: 0.6em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+.note { color: #555; font-size: 0.9em; } .chart { margin: 1em 0 2em 0; }
+"""
+
+
+def table_html(df: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
+    """A plain HTML table; columns named in ``left`` are left-aligned."""
+    head = "".join(
+        f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in df.columns
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"l" if c in left else ""}">{html.escape(str(v))}</td>'
+            for c, v in zip(df.columns, row, strict=True)
+        )
+        + "</tr>"
+        for row in df.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(results: Results, summary: dict[str, Any]) -> str:
+    """The full report as one HTML string (charts, key numbers, per-year table, assumptions)."""
+    charts = build_charts(chart_frames(results))
+    figures = {key: hv.render(chart, backend="bokeh") for key, chart in charts.items()}
+    script, divs = components(figures)
+    s = results.scenario
+    esc = html.escape
+    keys = pd.DataFrame(key_numbers(summary), columns=["Key number", "Value"])
+    m = results.monthly["revenue"].shape[0]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>compute-sim report: {esc(s.name)}</title>",
+        INLINE.render(),
+        script,
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>compute-sim report: {esc(s.name)}</h1>",
+        f'<p class="note">{esc(s.description)}</p>' if s.description else "",
+        "<h2>Key numbers</h2>",
+        table_html(keys, left=("Key number",)),
+        '<p class="note">P(bankrupt) is the share of Monte Carlo paths that cannot meet their '
+        "committed payments before the end of the horizon; the interval is a 95% Wilson "
+        "interval for Monte Carlo error only (it says nothing about whether the assumptions "
+        "are right).</p>",
+        "<h2>By year</h2>",
+        table_html(by_year_display(summary)),
+        '<p class="note">Revenue, demand, compute cost and profit are USD in the calendar year; '
+        "GW and cash at year end; P5/P50/P95 are percentiles across paths.</p>",
+        "<h2>Charts</h2>",
+        f'<p class="note">Fan charts: shaded band P5-P95, line the median (P50), across the '
+        f"first {m:,} paths. Demand in GW-equivalent is potential demand divided by the revenue "
+        "one GW serves when the plan's share of compute goes to inference.</p>",
+    ]
+    parts += [f'<div class="chart" id="chart-{key}">{divs[key]}</div>' for key in TITLES]
+    parts += [
+        "<h2>Assumptions</h2>",
+        '<p class="note">Every scenario field; distributions are drawn once per path '
+        "(growth once per path and year).</p>",
+        table_html(assumptions_table(s), left=("parameter", "value", "meaning")),
+        f'<p class="note">Simulated in {summary["elapsed_s"]:.2f} s.</p>',
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def write_html(results: Results, summary: dict[str, Any], path: Path) -> None:
+    """Write :func:`render_html` to ``path``."""
+    path.write_text(render_html(results, summary), encoding="utf-8")

@@ -1,0 +1,114 @@
+"""Markdown report with PNG figures (matplotlib, Agg backend: no browser or display)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from ..outputs import usd  # noqa: E402
+from ..results import Results  # noqa: E402
+from .charts import TITLES  # noqa: E402
+from .frames import assumptions_table, by_year_display, chart_frames, key_numbers  # noqa: E402
+
+USD_AXIS = FuncFormatter(lambda x, _pos: usd(x))
+FANS: dict[str, list[tuple[str, str, str]]] = {
+    "demand_gw": [("demand_gw", "demand (GW-equivalent at plan split)", "tab:red"),
+                  ("capacity_gw", "capacity online", "tab:blue")],
+    "demand_usd": [("demand_usd", "potential demand", "tab:red"),
+                   ("servable_usd", "servable at plan split", "tab:blue")],
+    "revenue": [("revenue", "revenue", "tab:green")],
+    "compute_cost": [("compute_cost", "compute cost", "tab:purple")],
+    "cash": [("cash", "cash", "tab:brown")],
+    "training_share": [("training_share", "training share", "tab:orange")],
+}  # fmt: skip
+"""Fan chart key -> (frame, label, colour) of each band drawn on it."""
+
+
+def md_table(df: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (cells already formatted)."""
+    cells = [[str(c).replace("|", "\\|") for c in row] for row in df.itertuples(index=False)]
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
+    try:
+        if key in FANS:
+            for name, label, color in FANS[key]:
+                df = frames[name]
+                ax.fill_between(df.index, df["p5"], df["p95"], color=color, alpha=0.25,
+                                lw=0, label=f"{label} P5-P95")  # fmt: skip
+                ax.plot(df.index, df["p50"], color=color, lw=2, label=f"{label} P50")
+            if key in {"demand_usd", "revenue", "compute_cost", "cash"}:
+                ax.yaxis.set_major_formatter(USD_AXIS)
+            if key == "training_share":
+                ax.axhline(0.5, color="grey", ls="--", lw=1)
+        elif key == "p_bankrupt":
+            df = frames["p_bankrupt"]
+            ax.step(df.index, df["p_bankrupt"], where="post", color="tab:red", lw=2,
+                    label="P(bankrupt by month)")  # fmt: skip
+            ax.set_ylim(bottom=0)
+        elif key == "bankrupt_month":
+            df = frames["bankrupt_month"]
+            ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in month")
+        ax.set_title(TITLES[key])
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
+
+
+def write_markdown(results: Results, summary: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write ``report.md`` and ``figures/<chart>.png``; returns the files written."""
+    frames = chart_frames(results)
+    fig_dir = out_dir / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key in TITLES:
+        path = fig_dir / f"{key}.png"
+        _figure(key, frames, path)
+        written.append(path)
+    s = results.scenario
+    keys = pd.DataFrame(key_numbers(summary), columns=["Key number", "Value"])
+    m = results.monthly["revenue"].shape[0]
+    lines = [
+        f"# compute-sim report: {s.name}",
+        "",
+        s.description,
+        "",
+        "## Key numbers",
+        "",
+        md_table(keys),
+        "",
+        "P(bankrupt) is the share of paths that cannot meet committed payments before the end "
+        "of the horizon; the 95% interval covers Monte Carlo error only.",
+        "",
+        "## By year",
+        "",
+        md_table(by_year_display(summary)),
+        "",
+        "## Charts",
+        "",
+        f"Fan charts: band P5-P95, line the median, across the first {m:,} paths.",
+        "",
+    ]
+    for key, title in TITLES.items():
+        lines += [f"### {title}", "", f"![{title}](figures/{key}.png)", ""]
+    lines += ["## Assumptions", "", md_table(assumptions_table(s)), ""]
+    md = out_dir / "report.md"
+    md.write_text("\n".join(lines), encoding="utf-8")
+    return [md, *written]
+
+
+__all__ = ["md_table", "write_markdown"]

@@ -1,0 +1,22 @@
+"""Shared fixtures: scenarios are loaded once; path counts stay small to keep tests fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def base() -> Scenario:
+    return load_scenario(SCENARIOS / "base.yaml")
+
+
+@pytest.fixture(scope="session")
+def steady() -> Scenario:
+    return load_scenario(SCENARIOS / "steady_state_100b.yaml")

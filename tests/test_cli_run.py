@@ -1,0 +1,77 @@
+"""`python -m sim run`: summary.json contract, tables, atomic outputs, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+
+BY_YEAR_KEYS = {
+    "year", "revenue_p5", "revenue_p50", "revenue_p95", "demand_p50", "capacity_gw_p50",
+    "compute_cost_p50", "training_share_p50", "unserved_share_mean", "cash_p50", "p_bankrupt",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run") / "out"
+    assert main(["run", "--paths", "400", "--seed", "3", "--out", str(d), "--format", "json,csv,parquet", "--quiet"]) == 0
+    return d
+
+
+def test_summary_json_contract(out):
+    s = json.loads((out / "summary.json").read_text())
+    assert s["scenario"] == "base" and s["paths"] == 400 and s["seed"] == 3
+    assert 0.0 <= s["p_bankrupt"] <= 1.0
+    assert [r["year"] for r in s["by_year"]] == list(range(2026, 2032))
+    for row in s["by_year"]:
+        assert BY_YEAR_KEYS <= row.keys()
+        assert row["revenue_p5"] <= row["revenue_p50"] <= row["revenue_p95"]
+    p = [r["p_bankrupt"] for r in s["by_year"]]
+    assert p == sorted(p) and p[-1] == s["p_bankrupt"]
+
+
+def test_tables_agree_with_summary(out):
+    s = json.loads((out / "summary.json").read_text())
+    csv = pd.read_csv(out / "by_year.csv")
+    pq = pd.read_parquet(out / "by_year.parquet")
+    assert list(csv["revenue_p50"]) == pytest.approx([r["revenue_p50"] for r in s["by_year"]])
+    pd.testing.assert_frame_equal(csv, pq, check_dtype=False)
+    paths = pd.read_parquet(out / "paths.parquet")
+    assert len(paths) == 400
+    assert (paths["bankrupt_month"] >= 0).mean() == pytest.approx(s["p_bankrupt"])
+
+
+def test_no_scratch_directories_left(out):
+    assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_failure_while_writing_leaves_previous_outputs(tmp_path, monkeypatch):
+    import sim.cli.cmd_run as cmd_run
+
+    out = tmp_path / "out"
+    assert main(["run", "--paths", "50", "--out", str(out), "--format", "json", "--quiet"]) == 0
+    before = (out / "summary.json").read_text()
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cmd_run, "write_json", boom)
+    assert main(["run", "--paths", "60", "--out", str(out), "--format", "json", "--quiet"]) == 130
+    assert (out / "summary.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_module_entry_point_prints_summary(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", "--paths", "200", "--out", str(tmp_path / "o"),
+         "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "P(bankrupt by end)" in proc.stdout and "2031" in proc.stdout

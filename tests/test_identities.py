@@ -1,0 +1,85 @@
+"""Accounting identities of DOMAIN.md, checked on every path and month."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import run
+
+VARIANTS = {
+    "base": {},
+    "aggressive": {"policy.planned_growth": 10.0},
+    "quantile": {"policy": {"kind": "demand_quantile", "q": 0.8, "pilot_paths": 500}},
+    "adaptive": {"policy": {"kind": "adaptive", "prior_growth": 6.0, "haircut": 0.2}},
+    "idle_possible": {"allocation.max_training_share": 0.6, "policy.planned_growth": 8.0},
+    "random_params": {
+        "economics.gross_margin": {"dist": "uniform", "low": 0.3, "high": 0.75},
+        "compute.lead_time_months": {"dist": "triangular", "low": 6, "mode": 18, "high": 30},
+        "finance.initial_cash": {"dist": "lognormal", "median": 2.0e10, "sigma": 0.5},
+    },
+}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def res(request, base):
+    scenario = base.replace(**VARIANTS[request.param])
+    return run(scenario, paths=600, seed=7)
+
+
+def test_capacity_is_conserved(res):
+    m = res.monthly
+    total = m["inference_gw"] + m["training_gw"] + m["idle_gw"]
+    np.testing.assert_allclose(total, m["capacity_gw"], rtol=1e-12, atol=1e-9)
+    for k in ("inference_gw", "training_gw", "idle_gw"):
+        assert (m[k] >= -1e-9).all(), k
+
+
+def test_revenue_bounded_by_demand_and_inference_capacity(res):
+    m, p = res.monthly, res.scenario
+    assert (m["revenue"] <= m["demand"] / 12.0 * (1 + 1e-12)).all()
+    assert (m["unserved"] >= -1e-6).all()
+    np.testing.assert_allclose(m["revenue"] + m["unserved"], m["demand"] / 12.0, rtol=1e-12)
+    # inference never exceeds its cap (1 - min_training_share) of capacity
+    mts = p.allocation.min_training_share
+    assert (m["inference_gw"] <= (1 - mts) * m["capacity_gw"] + 1e-9).all()
+
+
+def test_cash_identity(res):
+    m = res.monthly
+    s = res.scenario
+    initial = np.full(m["cash"].shape[0], s.finance.initial_cash) if isinstance(
+        s.finance.initial_cash, float
+    ) else None
+    costs = m["compute_cost"] + m["other_cost"] + m["fixed_cost"]
+    flows = (m["revenue"] + m["raised"] - costs).sum(axis=1)
+    if initial is None:  # random initial cash: recover it from month 0
+        initial = m["cash"][:, 0] - (m["revenue"] + m["raised"] - costs)[:, 0]
+        assert (initial > 0).all()
+    np.testing.assert_allclose(m["cash"][:, -1], initial + flows, rtol=1e-9, atol=1.0)
+
+
+def test_bankruptcy_is_absorbing(res):
+    m = res.monthly
+    bm = res.path["bankrupt_month"][: m["cash"].shape[0]]
+    months = np.arange(m["cash"].shape[1])
+    after = months[None, :] > bm[:, None]
+    after &= (bm >= 0)[:, None]
+    for k in ("capacity_gw", "revenue", "compute_cost", "fixed_cost", "raised"):
+        assert (m[k][after] == 0).all(), k
+    # cash frozen after bankruptcy, and negative at the month of bankruptcy
+    rows = np.flatnonzero(bm >= 0)
+    for i in rows:
+        assert m["cash"][i, bm[i]] < 0
+        assert (m["cash"][i, bm[i]:] == m["cash"][i, bm[i]]).all()
+        assert not m["alive"][i, bm[i]:].any()
+    alive_rows = np.flatnonzero(bm < 0)
+    assert (m["cash"][alive_rows] >= 0).all()
+
+
+def test_yearly_aggregates_match_monthly(res):
+    y, m = res.yearly, res.monthly
+    n = m["revenue"].shape[0]
+    np.testing.assert_allclose(y["revenue"][:n].sum(axis=1), m["revenue"].sum(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(y["cash"][:n, -1], m["cash"][:, -1])
+    np.testing.assert_allclose(y["capacity_gw_end"][:n, 0], m["capacity_gw"][:, 11])
