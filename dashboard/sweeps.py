@@ -111,5 +111,9 @@ def run_all(scenario: Scenario, paths: int, report: Report) -> dict[str, Any]:
         except Exception as exc:  # one failing sweep must not hide the others
             out[stage] = f"{stage} failed: {type(exc).__name__}: {exc}"
         done += weight
+    from .explorer import key_numbers, run_cached
+
+    out["scenario"] = scenario
+    out["current"] = key_numbers(run_cached(scenario, paths))
     report("sweeps")(1.0)
     return out

@@ -114,8 +114,7 @@ def bankruptcy_curve(results: Results) -> hv.Curve:
     return df.hvplot.line(x="Month", y="p", color=COLORS["risk"], line_width=2,
                           label="P(bankrupt by month)").opts(
         title=f"Probability of bankruptcy over time ({results.paths:,} paths)",
-        ylabel="P(bankrupt) [cumulative]", yformatter=PCT_TICKS, ylim=(0, None),
-        legend_position="top_left", **OPTS,
+        ylabel="P(bankrupt) [cumulative]", yformatter=PCT_TICKS, ylim=(0, None), **OPTS,
     )  # fmt: skip
 
 

@@ -20,9 +20,10 @@ The Monte Carlo engine does not run SimPy per path: :func:`slip_distribution` po
 
 from __future__ import annotations
 
+import difflib
 import math
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,18 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+def _reject_unknown(cls: type[BaseModel], data: Any) -> Any:
+    """Reject unknown keys with a did-you-mean hint (before pydantic's generic message)."""
+    if isinstance(data, dict):
+        allowed = sorted(cls.model_fields)
+        for key in data:
+            if key not in cls.model_fields:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                did = f"; did you mean '{hint[0]}'?" if hint else ""
+                raise ValueError(f"unknown key '{key}'{did} (allowed: {', '.join(allowed)})")
+    return data
+
+
 class StageDuration(BaseModel):
     """Distribution of one pipeline stage's duration [months].
 
@@ -69,6 +82,8 @@ class StageDuration(BaseModel):
     median: float | None = Field(None, description="median (lognormal) [months]")
     sigma: float | None = Field(None, description="log-space std dev (lognormal) [-]")
     mean: float | None = Field(None, description="mean (exponential) [months]")
+
+    _unknown = model_validator(mode="before")(classmethod(_reject_unknown))
 
     @model_validator(mode="after")
     def _check(self) -> StageDuration:
@@ -156,6 +171,8 @@ class BuildSpec(BaseModel):
         400, ge=1, le=100_000, description="SimPy replications for the slip distribution [-]"
     )
 
+    _unknown = model_validator(mode="before")(classmethod(_reject_unknown))
+
     def n_projects(self, gw: float) -> int:
         """Number of equal projects an order of ``gw`` [GW] is split into."""
         return max(1, math.ceil(gw / self.project_gw - 1e-9))
@@ -190,7 +207,7 @@ def _project(
 def _source(env: simpy.Environment, pipe: _Pipeline, projects: list[tuple[float, float, float]]):
     """Process: release projects at their order months (sorted, ties in given order)."""
     for i, (month, site, build) in enumerate(projects):
-        yield env.timeout(month - env.now)
+        yield env.timeout(max(0.0, month - env.now))  # float dust in the clock
         rec = {"project": i, "order_month": month}
         pipe.records.append(rec)
         env.process(_project(env, pipe, rec, site, build))

@@ -15,7 +15,7 @@ import numpy as np
 
 from .demand import potential_demand
 from .policies import ReviewContext, plan_demand, review_months
-from .results import Results, aggregate_years, calendar_years
+from .results import Accumulator, Results, aggregate_years, calendar_years
 from .rng import blocks
 from .sampling import SampledInputs, sample_inputs
 from .scenario import DemandQuantile, FixedSchedule, Scenario, month_index
@@ -80,9 +80,9 @@ def simulate_block(
     ][:, None] ** (t_idx / 12.0)
     lead = np.rint(p["compute.lead_time_months"]).astype(int)
     contract = np.maximum(1, np.rint(p["compute.contract_years"] * 12.0)).astype(int)
-    supply_cap = (
-        p["compute.max_industry_share"] * p["compute.industry_gw_start"]
-    )[:, None] * p["compute.industry_growth"][:, None] ** (t_idx / 12.0)
+    supply_cap = (p["compute.max_industry_share"] * p["compute.industry_gw_start"])[:, None] * p[
+        "compute.industry_growth"
+    ][:, None] ** (t_idx / 12.0)
     plan_inference_share = 1.0 - p["allocation.training_share"]
 
     committed_gw = np.zeros((n, months))
@@ -301,13 +301,12 @@ def run(
         (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips)
         for b, first, n in blocks(scenario.simulation.paths)
     ]
-    results: list[BlockResult] = []
+    acc = Accumulator(scenario.simulation.paths)
     done = 0
     mapper = map_blocks or (lambda fn, args: (fn(*a) for a in args))
     for res in mapper(run_block, tasks):
-        results.append(res)
+        acc.add(res)
         done += len(res.path["bankrupt_month"])
         if progress is not None:
             progress(done, scenario.simulation.paths)
-    results.sort(key=lambda r: r.block)
-    return Results.from_blocks(scenario, results, calendar_years(scenario), time.perf_counter() - t0)
+    return acc.finish(scenario, calendar_years(scenario), time.perf_counter() - t0)

@@ -39,7 +39,9 @@ def _clean_msg(msg: str) -> str:
 def scenario_from_dict(data: Any, source: str = "<dict>") -> Scenario:
     """Validate a plain mapping; raise :class:`ScenarioError` naming every bad field."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", f"expected a mapping of keys, got {type(data).__name__}")])
+        raise ScenarioError(
+            source, [("", f"expected a mapping of keys, got {type(data).__name__}")]
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

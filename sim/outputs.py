@@ -71,5 +71,9 @@ def usd(x: float) -> str:
     x = abs(x)
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
         if x >= scale:
-            return f"{sign}${x / scale:,.3g}{unit}" if x / scale < 1000 else f"{sign}${x / scale:,.0f}{unit}"
+            return (
+                f"{sign}${x / scale:,.3g}{unit}"
+                if x / scale < 1000
+                else f"{sign}${x / scale:,.0f}{unit}"
+            )
     return f"{sign}${x:,.0f}"

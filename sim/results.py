@@ -81,19 +81,11 @@ class Results:
     def from_blocks(
         cls, scenario: Scenario, parts: list[BlockResult], cal: np.ndarray, elapsed_s: float
     ) -> Results:
-        def cat(dicts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-            return {k: np.concatenate([d[k] for d in dicts]) for k in dicts[0]} if dicts else {}
-
-        start = pd.Period(scenario.simulation.start, freq="M")
-        return cls(
-            scenario=scenario,
-            months=pd.period_range(start, periods=scenario.months, freq="M"),
-            years=np.unique(cal),
-            yearly=cat([p.yearly for p in parts]),
-            path=cat([p.path for p in parts]),
-            monthly=cat([p.monthly for p in parts if p.monthly is not None]),
-            elapsed_s=elapsed_s,
-        )
+        """Assemble block outputs (in block order) into one Results."""
+        acc = Accumulator(scenario.simulation.paths)
+        for part in parts:
+            acc.add(part)
+        return acc.finish(scenario, cal, elapsed_s)
 
     @property
     def paths(self) -> int:
@@ -110,7 +102,9 @@ class Results:
         counts = np.bincount(bm[bm >= 0], minlength=self.scenario.months)
         return np.cumsum(counts) / self.paths
 
-    def monthly_frame(self, name: str, quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+    def monthly_frame(
+        self, name: str, quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)
+    ) -> pd.DataFrame:
         """Quantiles across paths of a monthly record, one row per month."""
         arr = self.monthly[name]
         q = np.quantile(arr, quantiles, axis=0)
@@ -129,3 +123,39 @@ class Results:
         data = {"path": np.repeat(np.arange(n), ny), "year": np.tile(self.years, n)}
         data.update({k: v.reshape(-1) for k, v in self.yearly.items()})
         return pd.DataFrame(data)
+
+
+class Accumulator:
+    """Collects block outputs into preallocated arrays, so peak memory is one copy."""
+
+    def __init__(self, paths: int) -> None:
+        self.paths = paths
+        self.yearly: dict[str, np.ndarray] = {}
+        self.path: dict[str, np.ndarray] = {}
+        self.monthly: dict[int, dict[str, np.ndarray]] = {}
+
+    def add(self, part: BlockResult) -> None:
+        from .rng import BLOCK_PATHS
+
+        first = part.block * BLOCK_PATHS
+        for store, src in ((self.yearly, part.yearly), (self.path, part.path)):
+            for k, v in src.items():
+                if k not in store:
+                    store[k] = np.empty((self.paths, *v.shape[1:]), dtype=v.dtype)
+                store[k][first : first + len(v)] = v
+        if part.monthly is not None:
+            self.monthly[part.block] = part.monthly
+
+    def finish(self, scenario: Scenario, cal: np.ndarray, elapsed_s: float) -> Results:
+        blocks = [self.monthly[b] for b in sorted(self.monthly)]
+        monthly = {k: np.concatenate([m[k] for m in blocks]) for k in blocks[0]} if blocks else {}
+        start = pd.Period(scenario.simulation.start, freq="M")
+        return Results(
+            scenario=scenario,
+            months=pd.period_range(start, periods=scenario.months, freq="M"),
+            years=np.unique(cal),
+            yearly=self.yearly,
+            path=self.path,
+            monthly=monthly,
+            elapsed_s=elapsed_s,
+        )

@@ -19,7 +19,9 @@ BLOCK_PATHS = 4096
 def stream(seed: int, block: int, purpose: str) -> np.random.Generator:
     """Generator for one block of paths and one purpose."""
     key = zlib.crc32(purpose.encode("utf-8"))
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, key))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, key)))
+    )
 
 
 def blocks(paths: int) -> list[tuple[int, int, int]]:

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import Dist, _Dist, support
+from .distributions import Dist, support
 
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Dist)
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -77,7 +77,8 @@ def _parse_param(value: Any) -> Any:
                 msg = err["msg"].removeprefix("Value error, ")
                 msgs.append(f"{loc + ': ' if loc else ''}{msg}")
             raise ValueError(
-                "bad distribution: " + "; ".join(msgs)
+                "bad distribution: "
+                + "; ".join(msgs)
                 + " (allowed dist: fixed{value}, uniform{low,high}, loguniform{low,high}, "
                 "triangular{low,mode,high}, lognormal{median,sigma})"
             ) from None
@@ -267,7 +268,9 @@ class Adaptive(_Model):
     review_months: int = Field(12, ge=1, le=120, description="months between orders")
 
 
-Policy = Annotated[FixedSchedule | PlannedGrowth | DemandQuantile | Adaptive, Field(discriminator="kind")]
+Policy = Annotated[
+    FixedSchedule | PlannedGrowth | DemandQuantile | Adaptive, Field(discriminator="kind")
+]
 POLICY_KINDS = ("fixed_schedule", "planned_growth", "demand_quantile", "adaptive")
 
 

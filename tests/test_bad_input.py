@@ -25,13 +25,26 @@ CASES = [
     (("compute", "initial_gw"), -2.0, "compute.initial_gw", ">= 0"),
     (("compute", "price_per_gw_year"), 0, "compute.price_per_gw_year", "> 0"),
     (("compute", "lead_time_months"), "soon", "compute.lead_time_months", "number"),
-    (("demand", "growth"), {"dist": "uniform", "low": 5, "high": 3}, "demand.growth", "low <= high"),
+    (
+        ("demand", "growth"),
+        {"dist": "uniform", "low": 5, "high": 3},
+        "demand.growth",
+        "low <= high",
+    ),
     (("demand", "growth"), {"dist": "normal", "mean": 5}, "demand.growth", "lognormal"),
     (("demand", "growth_persistence"), 1.2, "demand.growth_persistence", "[0, 1]"),
-    (("economics", "gross_margin"), {"dist": "uniform", "low": 0.5, "high": 1.1},
-     "economics.gross_margin", "[0.5, 1.1]"),
-    (("economics", "gross_margin"), {"dist": "lognormal", "median": 0.5, "sigma": 0.2},
-     "economics.gross_margin", "inf"),
+    (
+        ("economics", "gross_margin"),
+        {"dist": "uniform", "low": 0.5, "high": 1.1},
+        "economics.gross_margin",
+        "[0.5, 1.1]",
+    ),
+    (
+        ("economics", "gross_margin"),
+        {"dist": "lognormal", "median": 0.5, "sigma": 0.2},
+        "economics.gross_margin",
+        "inf",
+    ),
     (("simulation", "paths"), 0, "simulation.paths", "greater than or equal to 1"),
     (("simulation", "start"), "Jan 2026", "simulation.start", "YYYY-MM"),
     (("policy", "kind"), "yolo", "policy", "planned_growth"),
@@ -58,7 +71,8 @@ def test_bad_value_is_named(path, value, field, words):
         scenario_from_dict(_with(path, value), "my.yaml")
     text = str(info.value)
     assert text.startswith("my.yaml: invalid scenario")
-    assert field in text and words in text, text
+    assert field in text, text
+    assert words in text, text
 
 
 def test_missing_required_key():
@@ -93,7 +107,8 @@ def test_cli_validate_exit_2_without_traceback(tmp_path, capsys, text, words):
     p = _write(tmp_path, text)
     assert main(["validate", str(p)]) == 2
     err = capsys.readouterr().err
-    assert str(p) in err and words in err
+    assert str(p) in err
+    assert words in err
     assert "Traceback" not in err
 
 
@@ -159,7 +174,7 @@ def test_fuzzed_scenarios_fail_cleanly(mutations):
     try:
         scenario = scenario_from_dict(data, "fuzz.yaml")
     except ScenarioError as exc:
-        assert str(exc).startswith("fuzz.yaml: invalid scenario")
+        assert str(exc).startswith("fuzz.yaml: invalid scenario")  # noqa: PT017
     else:  # accepted input must be internally consistent and simulate
         from sim import run
 
@@ -176,4 +191,6 @@ def test_non_finite_numbers_are_rejected(value):
     with pytest.raises(ScenarioError, match="finite"):
         scenario_from_dict(_with(("finance", "initial_cash"), value))
     with pytest.raises(ScenarioError, match="finite"):
-        scenario_from_dict(_with(("demand", "growth"), {"dist": "uniform", "low": 3, "high": value}))
+        scenario_from_dict(
+            _with(("demand", "growth"), {"dist": "uniform", "low": 3, "high": value})
+        )

@@ -20,20 +20,39 @@ BY_YEAR_KEYS = {
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     d = tmp_path_factory.mktemp("run") / "out"
-    assert main(["run", "--paths", "400", "--seed", "3", "--out", str(d), "--format", "json,csv,parquet", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--paths",
+                "400",
+                "--seed",
+                "3",
+                "--out",
+                str(d),
+                "--format",
+                "json,csv,parquet",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return d
 
 
 def test_summary_json_contract(out):
     s = json.loads((out / "summary.json").read_text())
-    assert s["scenario"] == "base" and s["paths"] == 400 and s["seed"] == 3
+    assert s["scenario"] == "base"
+    assert s["paths"] == 400
+    assert s["seed"] == 3
     assert 0.0 <= s["p_bankrupt"] <= 1.0
     assert [r["year"] for r in s["by_year"]] == list(range(2026, 2032))
     for row in s["by_year"]:
-        assert BY_YEAR_KEYS <= row.keys()
+        assert row.keys() >= BY_YEAR_KEYS
         assert row["revenue_p5"] <= row["revenue_p50"] <= row["revenue_p95"]
     p = [r["p_bankrupt"] for r in s["by_year"]]
-    assert p == sorted(p) and p[-1] == s["p_bankrupt"]
+    assert p == sorted(p)
+    assert p[-1] == s["p_bankrupt"]
 
 
 def test_tables_agree_with_summary(out):
@@ -74,4 +93,5 @@ def test_module_entry_point_prints_summary(tmp_path):
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "P(bankrupt by end)" in proc.stdout and "2031" in proc.stdout
+    assert "P(bankrupt by end)" in proc.stdout
+    assert "2031" in proc.stdout

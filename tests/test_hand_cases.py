@@ -26,7 +26,13 @@ def test_100b_steady_state(steady):
 
 @pytest.mark.parametrize(
     ("margin", "training", "profitable"),
-    [(0.6667, 0.5, True), (0.4, 0.5, False), (0.55, 0.5, True), (0.3, 0.4, False), (0.8, 0.7, True)],
+    [
+        (0.6667, 0.5, True),
+        (0.4, 0.5, False),
+        (0.55, 0.5, True),
+        (0.3, 0.4, False),
+        (0.8, 0.7, True),
+    ],
 )
 def test_profitable_iff_margin_exceeds_training_share(steady, margin, training, profitable):
     """Perfect forecast, steady state: profit = C P ((1 - s)/(1 - m) - 1), sign of m - s."""
@@ -117,7 +123,10 @@ def test_new_contract_runs_contract_years(base):
            "compute.initial_gw": 0.0, "policy.review_months": 120},
     )  # fmt: skip
     cap = run(s, paths=1).monthly["capacity_gw"][0]
-    assert cap[5] == 0 and cap[6] > 0 and cap[29] == cap[6] and cap[30] == 0
+    assert cap[5] == 0
+    assert cap[6] > 0
+    assert cap[29] == cap[6]
+    assert cap[30] == 0
 
 
 def test_supply_cap_binds(base):

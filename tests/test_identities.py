@@ -48,9 +48,11 @@ def test_revenue_bounded_by_demand_and_inference_capacity(res):
 def test_cash_identity(res):
     m = res.monthly
     s = res.scenario
-    initial = np.full(m["cash"].shape[0], s.finance.initial_cash) if isinstance(
-        s.finance.initial_cash, float
-    ) else None
+    initial = (
+        np.full(m["cash"].shape[0], s.finance.initial_cash)
+        if isinstance(s.finance.initial_cash, float)
+        else None
+    )
     costs = m["compute_cost"] + m["other_cost"] + m["fixed_cost"]
     flows = (m["revenue"] + m["raised"] - costs).sum(axis=1)
     if initial is None:  # random initial cash: recover it from month 0
@@ -71,8 +73,8 @@ def test_bankruptcy_is_absorbing(res):
     rows = np.flatnonzero(bm >= 0)
     for i in rows:
         assert m["cash"][i, bm[i]] < 0
-        assert (m["cash"][i, bm[i]:] == m["cash"][i, bm[i]]).all()
-        assert not m["alive"][i, bm[i]:].any()
+        assert (m["cash"][i, bm[i] :] == m["cash"][i, bm[i]]).all()
+        assert not m["alive"][i, bm[i] :].any()
     alive_rows = np.flatnonzero(bm < 0)
     assert (m["cash"][alive_rows] >= 0).all()
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
+import itertools
+
 import pytest
 
 from sim import run
@@ -17,7 +18,7 @@ def ladder(base):
 
 def test_contracted_capacity_never_lower_while_solvent(ladder):
     """Per path and month: K_d <- max(K_d, min(Q, S_d)) with Q increasing in the plan."""
-    for lo, hi in zip(ladder, ladder[1:], strict=False):
+    for lo, hi in itertools.pairwise(ladder):
         both_alive = lo.monthly["alive"].astype(bool) & hi.monthly["alive"].astype(bool)
         diff = hi.monthly["capacity_gw"] - lo.monthly["capacity_gw"]
         assert (diff[both_alive] >= -1e-9).all()
@@ -31,7 +32,7 @@ def test_p_bankrupt_never_lower(ladder):
 
 def test_compute_cost_never_lower_on_paths_solvent_in_both(ladder):
     """Averages over all paths can fall (bankrupt paths stop paying); pathwise they can't."""
-    for lo, hi in zip(ladder, ladder[1:], strict=False):
+    for lo, hi in itertools.pairwise(ladder):
         solvent = ~lo.bankrupt & ~hi.bankrupt
         diff = hi.path["cum_compute_cost"] - lo.path["cum_compute_cost"]
         assert (diff[solvent] >= -1e-3).all()
@@ -43,6 +44,6 @@ def test_bankrupt_set_grows_pathwise_mostly(ladder):
     Extra capacity serves demand that would be lost, so a few paths can be saved by buying
     more; we record how many and require them to be rare (< 1% of paths).
     """
-    for lo, hi in zip(ladder, ladder[1:], strict=False):
+    for lo, hi in itertools.pairwise(ladder):
         saved = lo.bankrupt & ~hi.bankrupt
         assert saved.mean() < 0.01

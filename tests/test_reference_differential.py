@@ -110,7 +110,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         offsets = [draw(st.integers(0, 12 * years + 6)) for _ in range(draw(st.integers(0, 4)))]
         tranches = [
             {"start": f"{2026 + (start_month - 1 + k) // 12}-{(start_month - 1 + k) % 12 + 1:02d}",
-             "gw": draw(st.floats(0.0, 20.0)), "years": draw(st.integers(1, 72)) / 12}
+             "gw": draw(st.one_of(st.just(0.0), st.floats(0.05, 20.0))), "years": draw(st.integers(1, 72)) / 12}
             for k in offsets
         ]  # fmt: skip
         policy = {"kind": kind, "tranches": tranches}

@@ -12,7 +12,8 @@ from sim import sample_inputs
 def test_growth_marginal_is_loguniform_3_10(base):
     inp = sample_inputs(base, 4096, block=0)
     g = inp.growth.ravel()
-    assert g.min() >= 3 and g.max() <= 10
+    assert g.min() >= 3
+    assert g.max() <= 10
     # log(g) ~ U(ln 3, ln 10): KS test; at n = 24,576 a correct sampler fails with prob 1%.
     u = (np.log(g) - np.log(3)) / (np.log(10) - np.log(3))
     assert stats.kstest(u, "uniform").pvalue > 0.01
@@ -50,6 +51,8 @@ def test_parameter_distributions_match_their_specs(base):
     )  # fmt: skip
     inp = sample_inputs(s, 4096, block=2)
     gm = inp["economics.gross_margin"]
-    assert stats.kstest(gm, stats.triang(c=(0.5 - 0.3) / 0.45, loc=0.3, scale=0.45).cdf).pvalue > 0.01
+    assert (
+        stats.kstest(gm, stats.triang(c=(0.5 - 0.3) / 0.45, loc=0.3, scale=0.45).cdf).pvalue > 0.01
+    )
     cash = inp["finance.initial_cash"]
     assert stats.kstest(np.log(cash), stats.norm(np.log(3e10), 0.4).cdf).pvalue > 0.01

@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 import sys
 
-from ..errors import ScenarioError
+from sim.errors import ScenarioError
 
 EXIT_CODES = """exit codes:
   0    success

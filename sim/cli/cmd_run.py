@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..engine import run
-from ..outputs import atomic_output_dir, usd, write_json
-from ..summary import by_year, summarize
+from sim.engine import run
+from sim.outputs import atomic_output_dir, usd, write_json
+from sim.summary import by_year, summarize
+
 from . import EXIT_CODES
 from .common import add_scenario_args, progress_bar, scenario_from_args
 
@@ -91,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None:  # noqa: ANN001
+def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None:
     """Write the chosen formats into ``out`` (a scratch directory)."""
     table = by_year(results)
     paths = results.path_frame()
@@ -105,6 +106,6 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None
         paths.to_parquet(out / "paths.parquet")
         results.yearly_frame().to_parquet(out / "yearly_by_path.parquet", index=False)
     if "html" in formats or "md" in formats:
-        from ..reports import write_reports
+        from sim.reports import write_reports
 
         write_reports(results, summary, out, formats)

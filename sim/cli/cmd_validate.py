@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import ScenarioError
-from ..io import load_scenario
+from sim.errors import ScenarioError
+from sim.io import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..io import load_scenario
-from ..scenario import Scenario
+from sim.io import load_scenario
+from sim.scenario import Scenario
 
 
 def add_scenario_args(p: argparse.ArgumentParser, optional: bool = True) -> None:
@@ -29,7 +29,7 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     if getattr(args, "seed", None) is not None:
         updates["simulation.seed"] = args.seed
     if updates:
-        from ..io import scenario_from_dict
+        from sim.io import scenario_from_dict
 
         data = scenario.model_dump(by_alias=True, exclude_none=True)
         data["simulation"].update({k.split(".")[1]: v for k, v in updates.items()})
@@ -42,8 +42,16 @@ def progress_bar(total: int, desc: str, unit: str = "path") -> Iterator[Callable
     """A tqdm bar on stderr, fed through the API's ``progress(done, total)`` callback."""
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False,
-              disable=None) as bar:
+    with tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        unit_scale=True,
+        file=sys.stderr,
+        leave=False,
+        disable=None,
+    ) as bar:
+
         def update(done: int, _total: int) -> None:
             bar.update(done - bar.n)
 
