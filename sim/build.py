@@ -13,7 +13,8 @@ The contract's lead time already assumes a build time of ``planned_months``. The
 project is ``max(0, (online - order) - planned_months)`` [months]: a project that finishes early
 does not come online before the contract date (the contract, and its payments, start then).
 
-The Monte Carlo engine does not run SimPy per path: :func:`slip_distribution` pools slips over
+The SimPy processes live in :mod:`sim.build_queue`. The Monte Carlo engine does not run SimPy
+per path: :func:`slip_distribution` pools slips over
 ``replications`` SimPy runs of a representative order stream once per scenario, and
 :func:`sample_slips` draws integer slip months from it by inverse CDF from uniforms.
 """
@@ -26,9 +27,10 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
-import simpy
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .build_queue import simulate_pipeline
 
 __all__ = [
     "BuildSpec",
@@ -83,7 +85,10 @@ class StageDuration(BaseModel):
     sigma: float | None = Field(None, description="log-space std dev (lognormal) [-]")
     mean: float | None = Field(None, description="mean (exponential) [months]")
 
-    _unknown = model_validator(mode="before")(classmethod(_reject_unknown))
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_keys(cls, data: Any) -> Any:
+        return _reject_unknown(cls, data)
 
     @model_validator(mode="after")
     def _check(self) -> StageDuration:
@@ -148,7 +153,10 @@ class BuildSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     project_gw: float = Field(
-        1.0, gt=0, description="orders are split into equal projects of at most this size [GW]"
+        1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="orders are split into equal projects of at most this size [GW]",
     )
     site_power_months: StageDuration = Field(
         StageDuration(dist="triangular", low=3.0, mode=5.0, high=12.0),
@@ -165,120 +173,21 @@ class BuildSpec(BaseModel):
     planned_months: float = Field(
         18.0,
         ge=0,
+        allow_inf_nan=False,
         description="build time the contract lead time already assumes; slip is beyond it [months]",
     )
     replications: int = Field(
         400, ge=1, le=100_000, description="SimPy replications for the slip distribution [-]"
     )
 
-    _unknown = model_validator(mode="before")(classmethod(_reject_unknown))
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_keys(cls, data: Any) -> Any:
+        return _reject_unknown(cls, data)
 
     def n_projects(self, gw: float) -> int:
         """Number of equal projects an order of ``gw`` [GW] is split into."""
         return max(1, math.ceil(gw / self.project_gw - 1e-9))
-
-
-class _Pipeline:
-    """Shared resources of one firm's build-out, with per-project monitoring lists."""
-
-    def __init__(self, env: simpy.Environment, spec: BuildSpec) -> None:
-        self.env = env
-        self.interconnect = simpy.Resource(env, capacity=spec.interconnect_slots)
-        self.build = simpy.Resource(env, capacity=spec.build_slots)
-        self.records: list[dict[str, float]] = []
-
-
-def _project(
-    env: simpy.Environment, pipe: _Pipeline, rec: dict[str, float], site: float, build: float
-):
-    """Process: one project queues for and runs site & power, then construction."""
-    with pipe.interconnect.request() as req:
-        yield req
-        rec["site_start"] = env.now
-        yield env.timeout(site)
-        rec["site_end"] = env.now
-    with pipe.build.request() as req:
-        yield req
-        rec["build_start"] = env.now
-        yield env.timeout(build)
-        rec["build_end"] = env.now
-
-
-def _source(env: simpy.Environment, pipe: _Pipeline, projects: list[tuple[float, float, float]]):
-    """Process: release projects at their order months (sorted, ties in given order)."""
-    for i, (month, site, build) in enumerate(projects):
-        yield env.timeout(max(0.0, month - env.now))  # float dust in the clock
-        rec = {"project": i, "order_month": month}
-        pipe.records.append(rec)
-        env.process(_project(env, pipe, rec, site, build))
-
-
-def simulate_pipeline(
-    spec: BuildSpec,
-    order_months: list[float] | np.ndarray,
-    order_gw: list[float] | np.ndarray,
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    """Run one SimPy replication of the build-out of a stream of orders.
-
-    Parameters
-    ----------
-    spec : BuildSpec
-        Pipeline parameters.
-    order_months : array_like
-        Month each order is placed [months], >= 0.
-    order_gw : array_like
-        Size of each order [GW], > 0; split into ``spec.n_projects(gw)`` equal projects.
-    rng : numpy.random.Generator
-        Source of the stage durations (all drawn before the simulation runs).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per project, in release order: ``order``, ``gw`` [GW], ``order_month``,
-        ``site_start``, ``site_end``, ``build_start``, ``build_end`` (= actual online) [months],
-        ``site_wait``, ``build_wait`` (queue waits) [months], ``build_months`` (order to actual
-        online) [months], ``online_month`` (not before order + planned) [months] and
-        ``slip_months`` [months].
-
-    Examples
-    --------
-    >>> fixed = StageDuration(dist="fixed", value=6)
-    >>> spec = BuildSpec(site_power_months=StageDuration(value=0), construction_months=fixed,
-    ...                  build_slots=1, planned_months=6)
-    >>> simulate_pipeline(spec, [0, 0, 0], [1, 1, 1], np.random.default_rng(0))["slip_months"].tolist()
-    [0.0, 6.0, 12.0]
-    """
-    months = np.asarray(order_months, dtype=float).reshape(-1)
-    gws = np.asarray(order_gw, dtype=float).reshape(-1)
-    if months.shape != gws.shape:
-        raise ValueError(f"order_months and order_gw differ in length: {months.size} vs {gws.size}")
-    if np.any(~np.isfinite(months)) or np.any(months < 0):
-        raise ValueError("order_months must be finite and >= 0 [months]")
-    if np.any(~np.isfinite(gws)) or np.any(gws <= 0):
-        raise ValueError("order_gw must be finite and > 0 [GW]")
-    order_idx = np.argsort(months, kind="stable")
-    counts = np.array([spec.n_projects(g) for g in gws[order_idx]], dtype=int)
-    proj_order = np.repeat(order_idx, counts)
-    n = int(counts.sum())
-    site = spec.site_power_months.sample(rng, n)
-    build = spec.construction_months.sample(rng, n)
-
-    env = simpy.Environment()
-    pipe = _Pipeline(env, spec)
-    projects = list(zip(months[proj_order].tolist(), site.tolist(), build.tolist(), strict=True))
-    env.process(_source(env, pipe, projects))
-    env.run()
-
-    df = pd.DataFrame.from_records(pipe.records, index="project").sort_index()
-    df.insert(0, "order", proj_order)
-    df.insert(1, "gw", gws[proj_order] / counts.repeat(counts))
-    df["site_wait"] = df["site_start"] - df["order_month"]
-    df["build_wait"] = df["build_start"] - df["site_end"]
-    df["build_months"] = df["build_end"] - df["order_month"]
-    df["slip_months"] = np.maximum(df["build_months"] - spec.planned_months, 0.0)
-    df["online_month"] = df["order_month"] + spec.planned_months + df["slip_months"]
-    return df
 
 
 def representative_orders(
@@ -316,8 +225,8 @@ def _slip_distribution_cached(
 def slip_distribution(
     spec: BuildSpec,
     seed: int,
-    order_months: list[float] | np.ndarray,
-    order_gw: list[float] | np.ndarray,
+    order_months: ArrayLike,
+    order_gw: ArrayLike,
 ) -> np.ndarray:
     """Sorted project slips [months] pooled over ``spec.replications`` SimPy runs.
 

@@ -155,10 +155,10 @@ def simulate_block(
             growth_ok = np.ones(n, dtype=bool)
         else:
             back = max(0, t - 12)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 ratio = served_rate / run_rate[back]
-            ratio = np.where(run_rate[back] > 0, ratio, np.where(served_rate > 0, np.inf, 0.0))
-            growth_ok = ratio ** (12.0 / (t - back)) >= f["min_growth_to_raise"]
+                ratio = np.where(run_rate[back] > 0, ratio, np.where(served_rate > 0, np.inf, 0.0))
+                growth_ok = ratio ** (12.0 / (t - back)) >= f["min_growth_to_raise"]
         if t > 0 and t % 12 == first_month_of_year:
             raised_this_year[:] = 0.0
         burn = np.maximum(-net, 0.0)

@@ -85,8 +85,8 @@ def _slip(table: np.ndarray | None, u: float) -> int:
     """Whole-month slip: empirical inverse CDF at ``u``, rounded up (docs: build section)."""
     if table is None:
         return 0
-    k = min(int(math.floor(u * len(table))), len(table) - 1)
-    return int(math.ceil(float(table[k]) - 1e-9))
+    k = min(math.floor(u * len(table)), len(table) - 1)
+    return math.ceil(float(table[k]) - 1e-9)
 
 
 class _Path:
@@ -138,13 +138,16 @@ class _Path:
                 w = p["policy.prior_weight_years"]
                 mu = (w * prior + tau * (math.log(seen[t] / seen[0]) / tau)) / (w + tau)
             return seen[t] * math.exp(mu * (1 - p["policy.haircut"]) * (d - t) / 12)
-        assert isinstance(pol, DemandQuantile) and self.pilot is not None
+        assert isinstance(pol, DemandQuantile)
+        assert self.pilot is not None
         return float(np.quantile(self.pilot[:, d], p["policy.q"]))
 
     # --- processes -------------------------------------------------------------------------
     def initial_contracts(self) -> None:
         p, s = self.p, self.s
-        self.firm.sign(p["compute.initial_gw"], 0, round(12 * p["compute.initial_contract_years_left"]))
+        self.firm.sign(
+            p["compute.initial_gw"], 0, round(12 * p["compute.initial_contract_years_left"])
+        )
         if isinstance(s.policy, FixedSchedule):
             for k, tr in enumerate(s.policy.tranches):
                 m = month_index(tr.start, s.simulation.start)

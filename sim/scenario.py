@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from .build import BuildSpec
 from .distributions import Dist, support
 
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Dist)
@@ -182,16 +183,9 @@ class Compute(_Model):
     industry_growth: Positive = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
     max_industry_share: Param(0.0, 1.0, lo_open=True) = Field(0.2, description="[0..1]")
     revenue_per_gw_growth: Positive = Field(1.0, description="efficiency multiplier [x/yr]")
-    build: Any = Field(None, description="optional build pipeline (see sim.build)")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse_build(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("build") is not None:
-            from .build import BuildSpec  # optional sub-model, owned by sim.build
-
-            data = {**data, "build": BuildSpec.model_validate(data["build"])}
-        return data
+    build: BuildSpec | None = Field(
+        None, description="optional build pipeline: delivery slips (see sim.build)"
+    )
 
 
 class Allocation(_Model):

@@ -89,6 +89,26 @@ def test_fixed_schedule_with_slip_agrees() -> None:
     assert eng["capacity_gw"].max() > 1.0
 
 
+@pytest.mark.parametrize(("start_shift", "length_shift"), [(1, 0), (0, 1), (0, -1)])
+def test_differential_catches_off_by_one(
+    monkeypatch: pytest.MonkeyPatch, start_shift: int, length_shift: int
+) -> None:
+    # Mutation check: an engine whose contracts start a month late (a lead-time off-by-one)
+    # or run a month too long/short (an expiry off-by-one) must fail the comparison.
+    import sim.engine as engine
+
+    real = engine.add_contracts
+
+    def shifted(gw_m, cost_m, start, length, gw, price):  # type: ignore[no-untyped-def]
+        real(gw_m, cost_m, start + start_shift, length + length_shift, gw, price)
+
+    monkeypatch.setattr(engine, "add_contracts", shifted)
+    # contracts must expire inside the horizon for an expiry error to show
+    short = BASE.replace(**{"compute.contract_years": 2, "compute.initial_contract_years_left": 1})
+    with pytest.raises(AssertionError):
+        assert_agree(short, 5)
+
+
 POLICIES = st.sampled_from(["planned_growth", "adaptive", "demand_quantile", "fixed_schedule"])
 
 
@@ -99,7 +119,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     years = draw(st.integers(2, 6))
     start_month = draw(st.integers(1, 12))
     if kind == "planned_growth":
-        policy = {"kind": kind, "planned_growth": draw(st.floats(1.0, 12.0)), "review_months": review}
+        policy = {
+            "kind": kind,
+            "planned_growth": draw(st.floats(1.0, 12.0)),
+            "review_months": review,
+        }
     elif kind == "adaptive":
         policy = {"kind": kind, "prior_growth": draw(st.floats(1.5, 10.0)), "review_months": review,
                   "haircut": draw(st.floats(0.0, 0.5)), "prior_weight_years": draw(st.floats(0, 3))}  # fmt: skip
@@ -148,7 +172,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 @settings(
-    max_examples=30,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
