@@ -62,17 +62,17 @@ class Dashboard:
                                    sizing_mode="stretch_width", css_classes=["settings-alert"])  # fmt: skip
         self.n_bust = pn.indicators.Number(name="P(bankrupt)", value=0.0, format="{value:.1f}%",
                                            colors=[(5, "#2ca02c"), (20, "#e6a100"), (100, "#d62728")],
-                                           font_size="34pt", title_size="12pt",
+                                           font_size="28pt", title_size="12pt",
                                            css_classes=["kpi-bankrupt"])  # fmt: skip
-        self.n_rev = pn.indicators.Number(name="Median revenue", value=0.0, font_size="34pt",
+        self.n_rev = pn.indicators.Number(name="Median revenue", value=0.0, font_size="28pt",
                                           title_size="12pt", css_classes=["kpi-revenue"])  # fmt: skip
         self.n_unserved = pn.indicators.Number(name="Unserved demand", value=0.0,
-                                               format="{value:.1f}%", font_size="34pt",
+                                               format="{value:.1f}%", font_size="28pt",
                                                title_size="12pt", css_classes=["kpi-unserved"])  # fmt: skip
         self.n_cum = pn.indicators.Number(name="Median cumulative revenue", value=0.0,
-                                          font_size="34pt", title_size="12pt")  # fmt: skip
+                                          font_size="28pt", title_size="12pt")  # fmt: skip
         self.caption = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["caption"])
-        hv_opts = {"sizing_mode": "stretch_width", "min_height": 340}
+        hv_opts = {"sizing_mode": "stretch_width", "min_height": 340, "linked_axes": False}
         self.p_demand = pn.pane.HoloViews(None, **hv_opts)
         self.p_capacity = pn.pane.HoloViews(None, **hv_opts)
         self.p_money = pn.pane.HoloViews(None, **hv_opts)
@@ -172,7 +172,7 @@ class Dashboard:
     def _sweep_views(
         self, name: str, df: pd.DataFrame, scenario: Scenario, out: dict[str, Any]
     ) -> list[Any]:
-        opts = {"sizing_mode": "stretch_width", "min_height": 380}
+        opts = {"sizing_mode": "stretch_width", "min_height": 380, "linked_axes": False}
         if name == "heatmap":
             key, _ = policy_axis(scenario)  # type: ignore[misc]
             current = _policy_value(scenario, key)
@@ -211,7 +211,7 @@ class Dashboard:
             dynamic=True,
             sizing_mode="stretch_width",
         )
-        return [self.alert, numbers, self.caption, tabs]
+        return [pn.Column(self.alert, numbers, self.caption, tabs, sizing_mode="stretch_width")]
 
 
 def _policy_value(scenario: Scenario, key: str) -> float:
@@ -228,12 +228,12 @@ def create_app(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     dash = Dashboard(Explorer(scenario, scenarios_dir=scenarios_dir))
-    template = pn.template.FastListTemplate(
+    template = pn.template.BootstrapTemplate(  # no external fonts/CDN: works offline
         title="compute-sim: how much compute to buy",
         sidebar=dash.sidebar(),
         main=dash.main(),
         sidebar_width=340,
-        accent="#1f5fa8",
+        header_background="#1f5fa8",
     )
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)
     return template

@@ -27,7 +27,7 @@ from sim.engine import run
 from sim.errors import ScenarioError
 from sim.io import load_scenario, scenario_from_dict, scenario_to_yaml
 from sim.results import Results
-from sim.scenario import POLICY_KINDS, Scenario, set_dotted
+from sim.scenario import Scenario, set_dotted
 from sim.summary import by_year, summarize
 
 from . import sweeps
@@ -36,6 +36,13 @@ from .schema import FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs
 EMBEDDED = "base (embedded default)"
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
 """Policy kind -> name of its growth-plan field."""
+POLICY_LABELS = {
+    "Plan for a growth rate": "planned_growth",
+    "Adaptive (learns growth)": "adaptive",
+    "Demand quantile": "demand_quantile",
+    "Fixed schedule": "fixed_schedule",
+}
+"""Display name -> policy kind."""
 INPUTS = (
     "growth_low", "growth_high", *FIELDS, "policy_kind", "planned_growth", "quantile",
     "scenario_name",
@@ -103,8 +110,9 @@ class Explorer(param.Parameterized):
     gross_margin = _num("gross_margin", 0.6667)
     initial_cash = _num("initial_cash", 30.0)
     policy_kind = param.Selector(
-        objects=list(POLICY_KINDS), default="planned_growth", label="Purchase policy"
-    )
+        objects=POLICY_LABELS, default="planned_growth", label="Purchase policy",
+        doc="policy.kind: how orders are sized at each review",
+    )  # fmt: skip
     planned_growth = _num("planned", 4.0, "planned_growth")
     quantile = _num("quantile", 0.5, "demand_quantile")
     paths = param.Integer(
@@ -147,8 +155,6 @@ class Explorer(param.Parameterized):
         """Make ``scenario`` the base and set every input from it."""
         self._base = scenario
         values = self._values_from(scenario)
-        kinds = list(POLICY_KINDS)
-        self.param.policy_kind.objects = kinds
         for name, value in values.items():
             p = self.param[name]
             soft = getattr(p, "softbounds", None)

@@ -34,7 +34,9 @@ COLORS = {"demand": "#1f77b4", "served": "#2ca02c", "cost": "#d62728", "cash": "
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 OPTS = {"responsive": True, "height": 330, "toolbar": "above"}
 LOG_FLOOR = 1e8
-"""Values below this [USD or GW x 1e-?] are clipped on log axes (bankrupt paths are 0)."""
+"""Run-rates below this [USD/yr] are clipped on log axes (bankrupt paths serve 0)."""
+GW_FLOOR = 0.01
+"""Capacities below this [GW] are clipped on log axes."""
 
 
 def _quantiles(results: Results, name: str, factor: float = 1.0) -> pd.DataFrame:
@@ -49,21 +51,29 @@ def fan(
     """5-95% and 25-75% bands with the median line of a quantile frame."""
     if floor is not None:
         q = q.clip(lower=floor)
+    kw = {"responsive": True, "height": OPTS["height"]}
     outer = q.hvplot.area(y="p5", y2="p95", alpha=0.15, color=color, line_alpha=0,
-                          label=f"{label} (5-95%)")  # fmt: skip
+                          label=f"{label} (5-95%)", **kw)  # fmt: skip
     inner = q.hvplot.area(y="p25", y2="p75", alpha=0.3, color=color, line_alpha=0,
-                          label=f"{label} (25-75%)")  # fmt: skip
-    med = q.hvplot.line(y="p50", color=color, line_width=2, label=f"{label} (median)")
+                          label=f"{label} (25-75%)", **kw)  # fmt: skip
+    med = q.hvplot.line(y="p50", color=color, line_width=2, label=f"{label} (median)", **kw)
     return outer * inner * med
+
+
+def _log_range(*frames: pd.DataFrame, floor: float) -> tuple[float, float]:
+    """Y range of a log chart: the 5-95% bands' extent (clipped at ``floor``), padded."""
+    lo = min(float(f["p5"].clip(lower=floor).min()) for f in frames)
+    hi = max(float(f["p95"].max()) for f in frames)
+    return lo / 2.0, max(hi, lo) * 2.0
 
 
 def demand_vs_served(results: Results) -> hv.Overlay:
     """Potential demand vs revenue served (what capacity allowed), run-rates [USD/yr]."""
-    demand = fan(_quantiles(results, "demand"), "Potential demand", COLORS["demand"],
-                 floor=LOG_FLOOR)  # fmt: skip
-    served = fan(_quantiles(results, "revenue", 12.0), "Revenue served", COLORS["served"],
-                 floor=LOG_FLOOR)  # fmt: skip
+    qd, qs = _quantiles(results, "demand"), _quantiles(results, "revenue", 12.0)
+    demand = fan(qd, "Potential demand", COLORS["demand"], floor=LOG_FLOOR)
+    served = fan(qs, "Revenue served", COLORS["served"], floor=LOG_FLOOR)
     return (demand * served).opts(
+        ylim=_log_range(qd, qs, floor=LOG_FLOOR),
         title="Demand vs revenue the capacity could serve",
         ylabel="Run-rate [USD/yr, log scale]", xlabel="Month", logy=True,
         yformatter=USD_TICKS, legend_position="top_left", **OPTS,
@@ -72,15 +82,17 @@ def demand_vs_served(results: Results) -> hv.Overlay:
 
 def capacity(results: Results) -> hv.Overlay:
     """Compute online [GW] with the median training and inference split."""
-    cap = fan(_quantiles(results, "capacity_gw"), "Capacity online", COLORS["capacity"],
-              floor=1e-3)  # fmt: skip
-    train = _quantiles(results, "training_gw").clip(lower=1e-3).hvplot.line(
-        y="p50", color=COLORS["training"], line_dash="dashed", label="Training (median)"
+    qc = _quantiles(results, "capacity_gw")
+    cap = fan(qc, "Capacity online", COLORS["capacity"], floor=GW_FLOOR)
+    kw = {"responsive": True, "height": OPTS["height"]}
+    train = _quantiles(results, "training_gw").clip(lower=GW_FLOOR).hvplot.line(
+        y="p50", color=COLORS["training"], line_dash="dashed", label="Training (median)", **kw
     )
-    infer = _quantiles(results, "inference_gw").clip(lower=1e-3).hvplot.line(
-        y="p50", color=COLORS["served"], line_dash="dotted", label="Inference (median)"
+    infer = _quantiles(results, "inference_gw").clip(lower=GW_FLOOR).hvplot.line(
+        y="p50", color=COLORS["served"], line_dash="dotted", label="Inference (median)", **kw
     )
     return (cap * train * infer).opts(
+        ylim=_log_range(qc, floor=GW_FLOOR),
         title="Compute online", ylabel="Capacity [GW, log scale]", xlabel="Month", logy=True,
         legend_position="top_left", **OPTS,
     )  # fmt: skip
@@ -88,11 +100,11 @@ def capacity(results: Results) -> hv.Overlay:
 
 def revenue_vs_cost(results: Results) -> hv.Overlay:
     """Revenue and committed compute cost, run-rates [USD/yr]."""
-    rev = fan(_quantiles(results, "revenue", 12.0), "Revenue", COLORS["served"],
-              floor=LOG_FLOOR)  # fmt: skip
-    cost = fan(_quantiles(results, "compute_cost", 12.0), "Compute cost", COLORS["cost"],
-               floor=LOG_FLOOR)  # fmt: skip
+    qr, qc = _quantiles(results, "revenue", 12.0), _quantiles(results, "compute_cost", 12.0)
+    rev = fan(qr, "Revenue", COLORS["served"], floor=LOG_FLOOR)
+    cost = fan(qc, "Compute cost", COLORS["cost"], floor=LOG_FLOOR)
     return (rev * cost).opts(
+        ylim=_log_range(qr, qc, floor=LOG_FLOOR),
         title="Revenue vs compute cost (take-or-pay)", ylabel="Run-rate [USD/yr, log scale]",
         xlabel="Month", logy=True, yformatter=USD_TICKS, legend_position="top_left", **OPTS,
     )  # fmt: skip
@@ -112,7 +124,7 @@ def bankruptcy_curve(results: Results) -> hv.Curve:
         {"Month": results.months.to_timestamp(), "p": results.p_bankrupt_by_month()}
     )
     return df.hvplot.line(x="Month", y="p", color=COLORS["risk"], line_width=2,
-                          label="P(bankrupt by month)").opts(
+                          label="P(bankrupt by month)", responsive=True).opts(
         title=f"Probability of bankruptcy over time ({results.paths:,} paths)",
         ylabel="P(bankrupt) [cumulative]", yformatter=PCT_TICKS, ylim=(0, None), **OPTS,
     )  # fmt: skip
@@ -142,6 +154,7 @@ def heatmap(
         cmap="Reds" if is_risk else "Greens", colorbar=True,
         clim=(0.0, 1.0) if is_risk else (None, None),
         colorbar_opts={"formatter": PCT_TICKS if is_risk else USD_TICKS},
+        clabel="P(bankrupt)" if is_risk else "Median cumulative revenue [USD]",
         tools=["hover"],
     )  # fmt: skip
     labels = hv.Labels((d["x"], d["y"], text), ["x", "y"], "text").opts(
@@ -151,16 +164,18 @@ def heatmap(
     ylabel = "Policy demand quantile [0-1]" if is_q else "Planned growth [x/yr]"
     pos = _index_position(ys, current, log=not is_q)
     lo, hi = (_index_position(xs, v, log=True) for v in true_range)
-    marker = hv.HSpan(pos - 0.5, pos + 0.5).opts(color="black", alpha=0.12, line_width=0)
-    line = hv.HLine(pos).opts(color="black", line_dash="dashed", line_width=2)
-    span = hv.VSpan(lo, hi).opts(color="#1f77b4", alpha=0.06, line_width=0)
-    title = ("P(bankrupt)" if is_risk else "Median cumulative revenue") + (
-        " by true and planned growth (dashed: current policy)"
+    box = hv.Rectangles([(-0.5, pos - 0.5, len(xs) - 0.5, pos + 0.5)]).opts(
+        fill_alpha=0, line_color="black", line_width=3
     )
-    return (hm * span * marker * line * labels).opts(
+    span = hv.VSpan(lo, hi).opts(color="#1f77b4", alpha=0.08, line_width=0)
+    title = ("P(bankrupt)" if is_risk else "Median cumulative revenue") + (
+        " if the world grows at a fixed rate (box: current policy)"
+    )
+    return (hm * span * box * labels).opts(
         title=title, xlabel="True growth of the world [x/yr]", ylabel=ylabel,
         xticks=[(i, _fmt_growth(v)) for i, v in enumerate(xs)],
         yticks=[(i, f"{v:g}" if is_q else _fmt_growth(v)) for i, v in enumerate(ys)],
+        xlim=(-0.5, len(xs) - 0.5), ylim=(-0.5, len(ys) - 0.5),
         responsive=True, height=380, toolbar="above",
     )  # fmt: skip
 
@@ -178,12 +193,14 @@ def frontier(df: pd.DataFrame, current: dict[str, float]) -> hv.Overlay:
     ``p_bankrupt`` and ``cum_revenue_p50``.
     """
     hover = [c for c in df.columns if "." in c]
-    d = df.assign(status=np.where(df["efficient"], "efficient", "dominated"))
-    pts = d.hvplot.scatter(x="p_bankrupt", y="cum_revenue_p50", by="status", size=60,
-                           hover_cols=hover, color=["#2ca02c", "#aaaaaa"])  # fmt: skip
-    eff = d[d["efficient"]].sort_values("p_bankrupt")
+    kw = {"x": "p_bankrupt", "y": "cum_revenue_p50", "hover_cols": hover, "responsive": True}
+    eff = df[df["efficient"]].sort_values("p_bankrupt")
+    dom = df[~df["efficient"]].hvplot.scatter(color="#aaaaaa", size=50,
+                                              label="dominated policy", **kw)  # fmt: skip
+    good = eff.hvplot.scatter(color="#2ca02c", size=70, label="efficient policy", **kw)
+    pts = dom * good
     line = eff.hvplot.line(x="p_bankrupt", y="cum_revenue_p50", color="#2ca02c",
-                           label="risk/upside frontier")  # fmt: skip
+                           label="risk/upside frontier", responsive=True)  # fmt: skip
     cur = hv.Scatter(
         ([current["p_bankrupt"]], [current["cum_revenue_p50"]]), "p_bankrupt", "cum_revenue_p50",
         label="current policy",
@@ -191,29 +208,34 @@ def frontier(df: pd.DataFrame, current: dict[str, float]) -> hv.Overlay:
     return (line * pts * cur).opts(
         title="Risk/upside frontier of purchase policies",
         xlabel="P(bankrupt by end of horizon)", ylabel="Median cumulative revenue [USD]",
-        xformatter=PCT_TICKS, yformatter=USD_TICKS, legend_position="bottom_right", **OPTS,
+        xformatter=PCT_TICKS, yformatter=USD_TICKS, legend_position="bottom_right",
+        padding=0.08, **OPTS,
     )  # fmt: skip
 
 
-def tornado(df: pd.DataFrame, metric_label: str = "P(bankrupt)") -> hv.Overlay:
-    """Change of the metric when each parameter moves to its low / high value."""
-    d = df.sort_values("swing", ascending=True).reset_index(drop=True)
+def tornado(df: pd.DataFrame, metric_label: str = "P(bankrupt)", top: int = 12) -> hv.Overlay:
+    """Change of the metric when each parameter moves to its low / high value.
+
+    Shows the ``top`` parameters with the largest swing, largest at the top.
+    """
+    d = df.sort_values("swing", ascending=False).head(top).iloc[::-1].reset_index(drop=True)
     base = float(d["base"].iloc[0])
-    rows = []
-    for r in d.itertuples():
-        rows.append((r.parameter, "low value", r.metric_low - base, r.low_value))
-        rows.append((r.parameter, "high value", r.metric_high - base, r.high_value))
-    long = pd.DataFrame(rows, columns=["parameter", "setting", "change", "value"])
-    bars = hv.Bars(long, ["parameter", "setting"], ["change", "value"]).opts(
-        color="setting", cmap={"low value": "#1f77b4", "high value": "#ff7f0e"},
-        invert_axes=True, tools=["hover"], show_legend=True,
-    )  # fmt: skip
+    how = d["how"] if "how" in d else pd.Series([""] * len(d))
+    d = d.assign(label=[f"{p} ({h})" if h else p for p, h in zip(d["parameter"], how, strict=True)])
     pct = metric_label.startswith("P(")
-    return bars.opts(
-        title=f"What drives {metric_label} (base {base:.1%})" if pct else f"Drivers of {metric_label}",
+    bars = []
+    for setting, col, val, color in (("low value", "metric_low", "low_value", "#1f77b4"),
+                                     ("high value", "metric_high", "high_value", "#ff7f0e")):  # fmt: skip
+        part = pd.DataFrame({"parameter": d["label"], "change": d[col] - base,
+                             "value": d[val].astype(str)})  # fmt: skip
+        bars.append(hv.Bars(part, "parameter", ["change", "value"], label=setting).opts(
+            color=color, alpha=0.75, invert_axes=True, tools=["hover"], show_legend=True))  # fmt: skip
+    return hv.Overlay(bars).opts(
+        title=f"What drives {metric_label} (base {base:.1%}; top {len(d)} parameters)"
+        if pct else f"Drivers of {metric_label}",
         xlabel=f"Change in {metric_label} vs base" + (" [percentage points]" if pct else ""),
         ylabel="", xformatter=PCT_TICKS if pct else None, legend_position="bottom_right",
-        responsive=True, height=max(260, 40 * len(d) + 80), toolbar="above",
+        responsive=True, height=max(260, 34 * len(d) + 100), toolbar="above",
     )  # fmt: skip
 
 

@@ -12,3 +12,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+
+# Notebook tests (tests/test_notebooks.py) execute on the "python3" Jupyter kernel.
+if ! python -m jupyter kernelspec list 2>/dev/null | grep -q '^ *python3 '; then
+    python -m ipykernel install --user --name python3 >/dev/null
+fi

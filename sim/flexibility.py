@@ -68,7 +68,7 @@ def open_loop_tranches(scenario: Scenario, growth: float) -> list[dict[str, Any]
         gw = max(0.0, want - have[due])
         if gw > 0:
             have[due : due + length] += gw
-            tranches.append({"start": str(start + due), "gw": gw, "years": length / 12.0})
+            tranches.append({"start": str(start + due), "gw": float(gw), "years": length / 12.0})
     return tranches
 
 
@@ -85,7 +85,10 @@ def policies(
             "policy.kind": "adaptive", "policy.prior_growth": prior_growth, "policy.haircut": h,
         }  # fmt: skip
     for g in fixed_growth:
-        cells[f"planned_growth {g:g}x"] = {"policy.kind": "planned_growth", "policy.planned_growth": g}
+        cells[f"planned_growth {g:g}x"] = {
+            "policy.kind": "planned_growth",
+            "policy.planned_growth": g,
+        }
     cells[f"fixed_schedule (open-loop {prior_growth:g}x)"] = {
         "policy.kind": "fixed_schedule",
         "policy.tranches": open_loop_tranches(scenario, prior_growth),

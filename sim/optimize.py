@@ -106,9 +106,7 @@ def max_commitment(
         todo = [v for v in values if v not in rows]
         if not todo:
             return
-        df = run_sweep(
-            scenario, [{param: v} for v in todo], paths=paths, seed=seed, client=client
-        )
+        df = run_sweep(scenario, [{param: v} for v in todo], paths=paths, seed=seed, client=client)
         for v, rec in zip(todo, df.to_dict(orient="records"), strict=True):
             rec["p_bankrupt_upper"] = upper_bound(rec["p_bankrupt"], paths)
             rec["meets_budget"] = rec["p_bankrupt_upper"] <= budget

@@ -64,16 +64,12 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def usd(x: float) -> str:
-    """Human-readable dollars: 1.23e10 -> '$12.3B'."""
+    """Human-readable dollars with 3 significant digits: 1.23e10 -> '$12.3B', 999.6e9 -> '$1T'."""
     if x != x:
         return "n/a"
     sign = "-" if x < 0 else ""
-    x = abs(x)
+    x = float(f"{abs(x):.3g}")  # round first, so 999.6e9 becomes 1e12 and picks the T unit
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
         if x >= scale:
-            return (
-                f"{sign}${x / scale:,.3g}{unit}"
-                if x / scale < 1000
-                else f"{sign}${x / scale:,.0f}{unit}"
-            )
+            return f"{sign}${x / scale:,.3g}{unit}" if x < 1000 * 1e12 else f"{sign}${x / scale:,.0f}{unit}"
     return f"{sign}${x:,.0f}"

@@ -11,20 +11,30 @@ of an external scheduler (``--scheduler``) keep whatever environment they were s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 TRIM_VAR = "MALLOC_TRIM_THRESHOLD_"
+DASK_DEFAULT_TRIM = 65536
+"""Value distributed's default config gives ``MALLOC_TRIM_THRESHOLD_`` [bytes]."""
 
 
 def configure_dask() -> None:
-    """Drop ``MALLOC_TRIM_THRESHOLD_`` from the environment dask's nanny gives workers."""
+    """Drop ``MALLOC_TRIM_THRESHOLD_`` from the environment dask's nanny gives workers.
+
+    A nanny also copies its pre-spawn settings into ``os.environ`` of the process that
+    starts it (and never removes them), so the variable is removed from this process's
+    environment too when it holds a value dask set.
+    """
     import dask
 
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
-    env.pop(TRIM_VAR, None)
+    dask_value = env.pop(TRIM_VAR, None)
     dask.config.set({"distributed.nanny.pre-spawn-environ": env})
+    if os.environ.get(TRIM_VAR) in {str(dask_value), str(DASK_DEFAULT_TRIM)}:
+        del os.environ[TRIM_VAR]
 
 
 @contextmanager
@@ -37,8 +47,8 @@ def local_client(workers: int = 2, *, processes: bool = True) -> Iterator[Any]:
         n_workers=workers,
         threads_per_worker=1,
         processes=processes,
-        dashboard_address=None,
-        silence_logs=40,
+        dashboard_address=":0",  # random free port: never clashes with a running dashboard
+        silence_logs=50,
     )
     try:
         client = Client(cluster)

@@ -171,9 +171,11 @@ def sobol(
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    names = list(params) if params is not None else [
-        p for p in SOBOL_PARAMS if p in assumptions(scenario)
-    ]
+    names = (
+        list(params)
+        if params is not None
+        else [p for p in SOBOL_PARAMS if p in assumptions(scenario)]
+    )
     bounds = [input_range(scenario, name)[:2] for name in names]
     problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
     x = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)

@@ -12,6 +12,7 @@ applied. A value of ``None``/NaN means "not applicable" and leaves the field as 
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import math
@@ -93,7 +94,7 @@ def apply_cell(scenario: Scenario, cell: dict[str, Any], source: str = "<sweep c
             data["policy"]["review_months"] = review
     for key, value in updates.items():
         try:
-            set_dotted(data, key, value)
+            set_dotted(data, key, copy.deepcopy(value))  # never alias the caller's dicts
         except KeyError as exc:
             raise ScenarioError(source, [(key, str(exc).strip("\"'"))]) from None
     return scenario_from_dict(data, source)
@@ -198,9 +199,7 @@ def run_sweep(
     keys: list[str] = []
     for cell in cells:
         keys += [k for k in cell if k not in keys]
-    table = {
-        k: [_column_value(cell.get(k, math.nan)) for cell in cells] for k in keys
-    }
+    table = {k: [_column_value(cell.get(k, math.nan)) for cell in cells] for k in keys}
     table.update({m: [row[m] for row in rows] for m in METRICS})
     df = pd.DataFrame(table)
     df.attrs["elapsed_s"] = time.perf_counter() - t0

@@ -95,18 +95,18 @@ class SweepSpec(BaseModel):
         return self
 
     def cells(self) -> list[dict[str, Any]]:
-        """The design: fixed updates merged into every grid/LHS cell."""
+        """The design: one dict of axis values per cell (``fixed`` is applied separately)."""
         if self.method == "grid":
             design = grid(self.axes)
         else:
             ranges = {k: (float(v[0]), float(v[1])) for k, v in self.axes.items()}
             design = latin_hypercube(ranges, int(self.samples or 0), self.seed)
-        return [{**self.fixed, **cell} for cell in design]
+        return design
 
 
 @dataclass(frozen=True)
 class Sweep:
-    """A loaded sweep: its spec, the base scenario and the validated cells."""
+    """A loaded sweep: its spec, the base scenario with ``fixed`` applied, the validated cells."""
 
     spec: SweepSpec
     scenario: Scenario
@@ -141,27 +141,50 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
         path = (base_dir or Path.cwd()) / spec.scenario
         if not path.is_file():
             raise ScenarioError(
-                source, [("scenario", f"file not found: {path} (paths are relative to the sweep file)")]
+                source,
+                [("scenario", f"file not found: {path} (paths are relative to the sweep file)")],
             )
         scenario = load_scenario(path)
     if spec.paths is not None:
         scenario = scenario.replace(**{"simulation.paths": spec.paths})
     cells = spec.cells()
     problems: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
+
+    def add(where: str, exc: ScenarioError, key: str | None = None) -> None:
+        for field, msg in exc.problems:
+            item = (where, msg if field == key else f"{field}: {msg}")
+            if item not in problems:
+                problems.append(item)
+
+    try:
+        scenario = apply_cell(scenario, spec.fixed, source)
+    except ScenarioError as exc:
+        add("fixed", exc)
+        raise ScenarioError(source, problems) from None
+    alone: dict[tuple[str, str, Any], ScenarioError | None] = {}
     for cell in cells:
         try:
             apply_cell(scenario, cell)
+            continue
         except ScenarioError as exc:
-            for field, msg in exc.problems:
-                where = f"axes.{field}" if field in spec.axes else (
-                    f"fixed.{field}" if field in spec.fixed else f"cell {cell}: {field}"
-                )
-                value = cell.get(field)
-                text = msg if value is None else f"{msg} (value {value!r})"
-                if (where, text) not in seen:
-                    seen.add((where, text))
-                    problems.append((where, text))
+            failure = exc
+        # Blame the axes whose value fails on its own; otherwise the combination.
+        blamed = False
+        for key in spec.axes:
+            tag = (key, repr(cell[key]), cell.get("policy.kind"))
+            if tag not in alone:
+                kind = {"policy.kind": cell["policy.kind"]} if "policy.kind" in cell else {}
+                try:
+                    apply_cell(scenario, {**kind, key: cell[key]})
+                    alone[tag] = None
+                except ScenarioError as exc:
+                    alone[tag] = exc
+            if alone[tag] is not None:
+                add(f"axes.{key}", alone[tag], key)  # type: ignore[arg-type]
+                blamed = True
+        if not blamed:
+            combo = ", ".join(f"{k}={cell[k]!r}" for k in spec.axes)
+            add(f"axes (combination {combo})", failure)
         if len(problems) >= 10:
             break
     if problems:

@@ -8,10 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..outputs import atomic_output_dir, usd, write_json
-from ..parallel import client_for
-from ..sweep import METRICS, run_sweep
-from ..sweep_spec import load_sweep
+from sim.outputs import atomic_output_dir, usd, write_json
+from sim.parallel import client_for
+from sim.sweep import METRICS, run_sweep
+from sim.sweep_spec import load_sweep
+
 from .common import progress_bar
 
 
@@ -51,7 +52,10 @@ def format_table(df: pd.DataFrame, keys: list[str], max_rows: int = 60) -> str:
     """Human-readable view of a sweep table: the keys, then risk and upside."""
     view = pd.DataFrame({k: df[k] for k in keys})
     view["P(bust)"] = df["p_bankrupt"].map(lambda x: f"{x:.1%}")
-    view["95% CI"] = [f"{lo:.1%}-{hi:.1%}" for lo, hi in zip(df["p_bankrupt_lo"], df["p_bankrupt_hi"], strict=True)]
+    view["95% CI"] = [
+        f"{lo:.1%}-{hi:.1%}"
+        for lo, hi in zip(df["p_bankrupt_lo"], df["p_bankrupt_hi"], strict=True)
+    ]
     view["revenue P50"] = df["cum_revenue_p50"].map(usd)
     view["revenue P90"] = df["cum_revenue_p90"].map(usd)
     view["unserved"] = df["unserved_share"].map(lambda x: f"{x:.1%}")
@@ -82,9 +86,10 @@ def main(args: argparse.Namespace) -> int:
     scenario = sweep.scenario
     paths = args.paths or scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
-    with client_for(args.workers, args.scheduler) as client, progress_bar(
-        len(sweep.cells), f"sweep {spec.name}", unit="cell"
-    ) as bar:
+    with (
+        client_for(args.workers, args.scheduler) as client,
+        progress_bar(len(sweep.cells), f"sweep {spec.name}", unit="cell") as bar,
+    ):
         df = run_sweep(scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client)
     keys = [k for k in df.columns if k not in METRICS]
     summary = sweep_summary(
@@ -106,7 +111,9 @@ def main(args: argparse.Namespace) -> int:
         df.to_csv(tmp / "sweep.csv", index=False)
         write_json(tmp / "summary.json", summary)
     if not args.quiet:
-        print(f"sweep {spec.name!r}: {len(df)} cells x {paths:,} paths, seed {seed} (common to all cells)")
+        print(
+            f"sweep {spec.name!r}: {len(df)} cells x {paths:,} paths, seed {seed} (common to all cells)"
+        )
         print(format_table(df, keys))
         print(f"({df.attrs['elapsed_s']:.1f} s); outputs in {out}/")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..results import Results
+from sim.results import Results
 
 REPORT_FORMATS = ("html", "md")
 """Report formats :func:`write_reports` understands."""
@@ -23,6 +23,8 @@ def write_reports(
     list of chosen output formats. ``out_dir`` should be a scratch directory (see
     :func:`sim.outputs.atomic_output_dir`). Returns the files written.
     """
+    if not results.monthly:
+        raise ValueError("reports need monthly records: run(..., monthly_paths=N) with N > 0")
     written: list[Path] = []
     if "html" in formats:
         from .html import write_html

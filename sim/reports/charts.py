@@ -6,6 +6,9 @@ P5-P95 band and the median line. Titles are stable: tests and readers look for t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import holoviews as hv
 import hvplot.pandas  # noqa: F401  (registers .hvplot on DataFrames)
 import numpy as np
@@ -26,9 +29,17 @@ TITLES = {
 """Chart key -> title, in report order."""
 
 
-def _ensure_backend() -> None:
-    if hv.Store.current_backend != "bokeh" or "bokeh" not in hv.Store.renderers:
-        hv.extension("bokeh", logo=False)
+@contextmanager
+def bokeh_backend() -> Iterator[None]:
+    """Build charts with the Bokeh backend, restoring the caller's backend afterwards."""
+    if "bokeh" not in hv.Store.renderers:
+        import holoviews.plotting.bokeh  # noqa: F401  (registers the renderer quietly)
+    previous = hv.Store.current_backend
+    hv.Store.set_current_backend("bokeh")
+    try:
+        yield
+    finally:
+        hv.Store.set_current_backend(previous)
 
 
 def _fan(df: pd.DataFrame, label: str, color: str, yformat: str) -> hv.Overlay:
@@ -77,8 +88,12 @@ def _usd_fan(frames: dict[str, pd.DataFrame], bands: list[tuple[str, str, str]])
 
 
 def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
-    """One HoloViews object per key of :data:`TITLES`."""
-    _ensure_backend()
+    """One HoloViews object per key of :data:`TITLES` (Bokeh backend)."""
+    with bokeh_backend():
+        return _build(frames)
+
+
+def _build(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
     charts: dict[str, hv.Overlay] = {}
     charts["demand_gw"] = _finish(
         _fan(frames["demand_gw"], "demand (GW-equivalent at plan split)", "#d62728", "%.3g")
@@ -94,8 +109,13 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
     }  # fmt: skip
     for key, (bands, per) in fans.items():
         overlay, unit = _usd_fan(frames, bands)
-        charts[key] = _finish(overlay, key, f"USD {unit}{per}".replace("USD T", "USD trillion")
-                              .replace("USD B", "USD billion").replace("USD M", "USD million"))
+        charts[key] = _finish(
+            overlay,
+            key,
+            f"USD {unit}{per}".replace("USD T", "USD trillion")
+            .replace("USD B", "USD billion")
+            .replace("USD M", "USD million"),
+        )
     charts["training_share"] = _finish(
         _fan(frames["training_share"], "training share", "#ff7f0e", "%.2f")
         * hv.HLine(0.5).opts(color="grey", line_dash="dashed"),

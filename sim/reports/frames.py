@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from ..distributions import _Dist
-from ..results import Results
-from ..rng import blocks
-from ..sampling import sample_inputs
-from ..scenario import Scenario
+from sim.distributions import _Dist
+from sim.results import Results
+from sim.rng import blocks
+from sim.sampling import sample_inputs
+from sim.scenario import Scenario
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -115,7 +115,9 @@ def format_value(value: Any) -> str:
         args = {k: v for k, v in value.model_dump(by_alias=True).items() if k != "dist"}
         inner = ", ".join(f"{k}={_fmt_number(v)}" for k, v in args.items())
         return f"{value.dist}({inner})"
-    if isinstance(value, bool) or value is None:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float):
         return _fmt_number(float(value))
@@ -149,7 +151,7 @@ def assumptions_table(scenario: Scenario) -> pd.DataFrame:
 
 def key_numbers(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, formatted value) pairs of the headline numbers of a run."""
-    from ..outputs import usd
+    from sim.outputs import usd
 
     lo, hi = summary["p_bankrupt_ci95"]
     mtb = summary.get("median_months_to_bankruptcy")
@@ -190,7 +192,7 @@ BY_YEAR_COLUMNS = {
 
 def by_year_display(summary: dict[str, Any]) -> pd.DataFrame:
     """The per-year table with readable headers and formatted cells."""
-    from ..outputs import usd
+    from sim.outputs import usd
 
     fmt = {
         "int": lambda x: f"{int(x)}",

@@ -11,7 +11,8 @@ import pandas as pd
 from bokeh.embed import components
 from bokeh.resources import INLINE
 
-from ..results import Results
+from sim.results import Results
+
 from .charts import TITLES, build_charts
 from .frames import assumptions_table, by_year_display, chart_frames, key_numbers
 

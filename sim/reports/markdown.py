@@ -1,21 +1,19 @@
-"""Markdown report with PNG figures (matplotlib, Agg backend: no browser or display)."""
+"""Markdown report with PNG figures (matplotlib ``Figure`` objects: no pyplot, no display)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from sim.outputs import usd
+from sim.results import Results
 
-from ..outputs import usd  # noqa: E402
-from ..results import Results  # noqa: E402
-from .charts import TITLES  # noqa: E402
-from .frames import assumptions_table, by_year_display, chart_frames, key_numbers  # noqa: E402
+from .charts import TITLES
+from .frames import assumptions_table, by_year_display, chart_frames, key_numbers
 
 USD_AXIS = FuncFormatter(lambda x, _pos: usd(x))
 FANS: dict[str, list[tuple[str, str, str]]] = {
@@ -40,33 +38,31 @@ def md_table(df: pd.DataFrame) -> str:
 
 
 def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
-    try:
-        if key in FANS:
-            for name, label, color in FANS[key]:
-                df = frames[name]
-                ax.fill_between(df.index, df["p5"], df["p95"], color=color, alpha=0.25,
-                                lw=0, label=f"{label} P5-P95")  # fmt: skip
-                ax.plot(df.index, df["p50"], color=color, lw=2, label=f"{label} P50")
-            if key in {"demand_usd", "revenue", "compute_cost", "cash"}:
-                ax.yaxis.set_major_formatter(USD_AXIS)
-            if key == "training_share":
-                ax.axhline(0.5, color="grey", ls="--", lw=1)
-        elif key == "p_bankrupt":
-            df = frames["p_bankrupt"]
-            ax.step(df.index, df["p_bankrupt"], where="post", color="tab:red", lw=2,
-                    label="P(bankrupt by month)")  # fmt: skip
-            ax.set_ylim(bottom=0)
-        elif key == "bankrupt_month":
-            df = frames["bankrupt_month"]
-            ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in month")
-        ax.set_title(TITLES[key])
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8)
-        fig.tight_layout()
-        fig.savefig(path)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(9, 3.6), dpi=100)
+    ax = fig.subplots()
+    if key in FANS:
+        for name, label, color in FANS[key]:
+            df = frames[name]
+            ax.fill_between(df.index, df["p5"], df["p95"], color=color, alpha=0.25,
+                            lw=0, label=f"{label} P5-P95")  # fmt: skip
+            ax.plot(df.index, df["p50"], color=color, lw=2, label=f"{label} P50")
+        if key in {"demand_usd", "revenue", "compute_cost", "cash"}:
+            ax.yaxis.set_major_formatter(USD_AXIS)
+        if key == "training_share":
+            ax.axhline(0.5, color="grey", ls="--", lw=1)
+    elif key == "p_bankrupt":
+        df = frames["p_bankrupt"]
+        ax.step(df.index, df["p_bankrupt"], where="post", color="tab:red", lw=2,
+                label="P(bankrupt by month)")  # fmt: skip
+        ax.set_ylim(bottom=0)
+    elif key == "bankrupt_month":
+        df = frames["bankrupt_month"]
+        ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in month")
+    ax.set_title(TITLES[key])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
 
 
 def write_markdown(results: Results, summary: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -104,7 +100,8 @@ def write_markdown(results: Results, summary: dict[str, Any], out_dir: Path) -> 
         "",
     ]
     for key, title in TITLES.items():
-        lines += [f"### {title}", "", f"![{title}](figures/{key}.png)", ""]
+        alt = title.replace("[", "(").replace("]", ")")
+        lines += [f"### {title}", "", f"![{alt}](figures/{key}.png)", ""]
     lines += ["## Assumptions", "", md_table(assumptions_table(s)), ""]
     md = out_dir / "report.md"
     md.write_text("\n".join(lines), encoding="utf-8")

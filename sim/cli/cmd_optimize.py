@@ -1,0 +1,104 @@
+"""``python -m sim optimize [SCENARIO] --budget 0.05``: most compute within a risk budget."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.errors import ScenarioError
+from sim.optimize import max_commitment
+from sim.outputs import atomic_output_dir, usd, write_json
+from sim.parallel import client_for
+from sim.sweep import apply_cell
+
+from .cmd_sweep import add_parallel_args, check_parallel_args
+from .common import add_scenario_args, progress_bar, scenario_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "optimize",
+        help="most aggressive policy whose P(bankrupt) stays within a budget",
+        description="Search PARAM in [LO, HI] (default: planned growth 1-10x) for the largest "
+        "value whose P(bankrupt) is within BUDGET by a one-sided 95%% Wilson test (the upper "
+        "bound must be <= BUDGET). All evaluations share the seed.",
+    )
+    add_scenario_args(p)
+    p.add_argument("--budget", type=float, default=0.05, help="max P(bankrupt) (default 0.05)")
+    p.add_argument("--param", default="policy.planned_growth", help="dotted parameter to push")
+    p.add_argument("--lo", type=float, default=1.0, help="lower end of the search (default 1)")
+    p.add_argument("--hi", type=float, default=10.0, help="upper end of the search (default 10)")
+    p.add_argument("--out", help="optional output directory (summary.json, evaluations.csv)")
+    add_parallel_args(p)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from . import UsageError
+
+    check_parallel_args(args)
+    if not 0.0 < args.budget < 1.0:
+        raise UsageError(f"--budget must lie strictly between 0 and 1, got {args.budget}")
+    if not args.lo < args.hi:
+        raise UsageError(f"--lo must be below --hi, got {args.lo} and {args.hi}")
+    scenario = scenario_from_args(args)
+    for v in (args.lo, args.hi):
+        try:
+            apply_cell(scenario, {args.param: v}, f"--param {args.param}")
+        except ScenarioError as exc:
+            raise UsageError(
+                f"--param {args.param} = {v:g} is not valid for scenario {scenario.name!r} "
+                f"(policy kind {scenario.policy.kind}): "
+                + "; ".join(f"{f}: {m}" for f, m in exc.problems)
+            ) from None
+    paths = args.paths or 4000
+    with (
+        client_for(args.workers, args.scheduler) as client,
+        progress_bar(16, "optimize", unit="step") as bar,
+    ):
+        res = max_commitment(
+            scenario, budget=args.budget, param=args.param, lo=args.lo, hi=args.hi,
+            paths=paths, progress=bar, client=client,
+        )  # fmt: skip
+    name = args.param.rsplit(".", 1)[-1]
+    print(
+        f"scenario {scenario.name!r}, {paths:,} paths per evaluation, seed {scenario.simulation.seed}"
+    )
+    if res.feasible:
+        lo, hi = res.ci95
+        print(
+            f"most aggressive {name} with P(bankrupt) <= {args.budget:.1%}: {res.value:.3g}\n"
+            f"  P(bankrupt) = {res.p_bankrupt:.2%} (95% CI {lo:.2%}-{hi:.2%}; one-sided 95% "
+            f"upper bound {res.p_bankrupt_upper:.2%} <= budget)\n"
+            f"  cumulative revenue median {usd(res.metrics['cum_revenue_p50'])}, "
+            f"P90 {usd(res.metrics['cum_revenue_p90'])}; unserved "
+            f"{res.metrics['unserved_share']:.1%}; mean terminal value "
+            f"{usd(res.metrics['equity_value_mean'])}"
+        )
+    else:
+        print(
+            f"no {name} in [{args.lo:g}, {args.hi:g}] meets the budget: at {args.lo:g}, "
+            f"P(bankrupt) = {res.p_bankrupt:.2%} (one-sided upper bound {res.p_bankrupt_upper:.2%})"
+        )
+    ev = res.evaluations
+    print(f"{name:>14} {'P(bust)':>8} {'upper':>7} {'rev P50':>9}  ok")
+    for _, r in ev.iterrows():
+        print(
+            f"{r[args.param]:>14.4g} {r.p_bankrupt:>8.2%} {r.p_bankrupt_upper:>7.2%} "
+            f"{usd(r.cum_revenue_p50):>9}  {'yes' if r.meets_budget else 'no'}"
+        )
+    if args.out:
+        with atomic_output_dir(Path(args.out)) as tmp:
+            ev.to_csv(tmp / "evaluations.csv", index=False)
+            write_json(
+                tmp / "summary.json",
+                {
+                    "scenario": scenario.name, "param": res.param, "budget": res.budget,
+                    "value": res.value if res.feasible else None, "feasible": res.feasible,
+                    "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
+                    "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
+                    "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
+                },
+            )  # fmt: skip
+        print(f"outputs in {args.out}/")
+    return 0

@@ -1,0 +1,84 @@
+"""Scale-out: dask runs give exactly the serial numbers; clusters are always closed."""
+
+from __future__ import annotations
+
+import os
+
+import dask
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import load_scenario, run
+from sim.parallel import TRIM_VAR, configure_dask, dask_map_blocks, local_client
+from sim.sweep import grid, run_sweep
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_scenario()
+
+
+@pytest.fixture(scope="module")
+def threads_client():
+    with local_client(2, processes=False) as client:
+        yield client
+
+
+def test_sweep_on_dask_equals_serial(base, threads_client):
+    cells = grid({"policy.planned_growth": [2.0, 4.0, 8.0], "demand.growth": [3.0, 6.0]})
+    cells.append({"policy.kind": "adaptive", "policy.haircut": 0.2})
+    serial = run_sweep(base, cells, paths=600)
+    calls = []
+    par = run_sweep(base, cells, paths=600, client=threads_client,
+                    progress=lambda d, t: calls.append((d, t)))  # fmt: skip
+    pd.testing.assert_frame_equal(serial, par, check_exact=True)
+    assert calls[-1] == (len(cells), len(cells))
+
+
+def test_engine_blocks_on_dask_equal_serial(base, threads_client):
+    # 9,000 paths = 3 blocks of up to 4,096 paths, run as separate dask tasks.
+    serial = run(base, paths=9000, monthly_paths=100)
+    par = run(base, paths=9000, monthly_paths=100, map_blocks=dask_map_blocks(threads_client))
+    for key, arr in serial.path.items():
+        np.testing.assert_array_equal(arr, par.path[key], err_msg=key)
+    for key, arr in serial.monthly.items():
+        np.testing.assert_array_equal(arr, par.monthly[key], err_msg=key)
+
+
+def test_configure_dask_drops_malloc_trim():
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": {TRIM_VAR: 65536, "X": 1}}):
+        configure_dask()
+        env = dask.config.get("distributed.nanny.pre-spawn-environ")
+        assert TRIM_VAR not in env
+        assert env["X"] == 1  # other settings kept
+
+
+def test_process_workers_without_trim_and_identical(base):
+    """Two real worker processes: no MALLOC_TRIM_THRESHOLD_ in their environment, same
+    numbers as the serial run."""
+    cells = grid({"policy.planned_growth": [3.0, 5.0]})
+    with local_client(2, processes=True) as client:
+        envs = client.run(lambda: os.environ.get(TRIM_VAR))
+        assert len(envs) == 2
+        assert all(v is None for v in envs.values())
+        par = run_sweep(base, cells, paths=500, client=client)
+    pd.testing.assert_frame_equal(run_sweep(base, cells, paths=500), par, check_exact=True)
+
+
+def test_cli_sweep_on_scheduler_address_matches_serial(threads_client, tmp_path):
+    from sim.cli import main as cli_main
+
+    f = tmp_path / "s.yaml"
+    f.write_text("name: s\npaths: 300\naxes: {policy.planned_growth: [2, 4, 8]}\n")
+    addr = threads_client.scheduler.address
+    assert (
+        cli_main(["sweep", str(f), "--scheduler", addr, "--out", str(tmp_path / "d"), "--quiet"])
+        == 0
+    )
+    assert cli_main(["sweep", str(f), "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "d" / "sweep.parquet"),
+        pd.read_parquet(tmp_path / "s" / "sweep.parquet"),
+        check_exact=True,
+    )
