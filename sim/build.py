@@ -21,16 +21,16 @@ per path: :func:`slip_distribution` pools slips over
 
 from __future__ import annotations
 
-import difflib
 import math
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .build_queue import simulate_pipeline
+from .strict import StrictModel
 
 __all__ = [
     "BuildSpec",
@@ -53,19 +53,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
-def _reject_unknown(cls: type[BaseModel], data: Any) -> Any:
-    """Reject unknown keys with a did-you-mean hint (before pydantic's generic message)."""
-    if isinstance(data, dict):
-        allowed = sorted(cls.model_fields)
-        for key in data:
-            if key not in cls.model_fields:
-                hint = difflib.get_close_matches(str(key), allowed, n=1)
-                did = f"; did you mean '{hint[0]}'?" if hint else ""
-                raise ValueError(f"unknown key '{key}'{did} (allowed: {', '.join(allowed)})")
-    return data
-
-
-class StageDuration(BaseModel):
+class StageDuration(StrictModel):
     """Distribution of one pipeline stage's duration [months].
 
     Examples
@@ -73,8 +61,6 @@ class StageDuration(BaseModel):
     >>> StageDuration(dist="triangular", low=3, mode=6, high=12).mean_months()
     7.0
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     dist: DistName = Field("fixed", description="distribution family")
     value: float | None = Field(None, description="fixed duration [months]")
@@ -84,11 +70,6 @@ class StageDuration(BaseModel):
     median: float | None = Field(None, description="median (lognormal) [months]")
     sigma: float | None = Field(None, description="log-space std dev (lognormal) [-]")
     mean: float | None = Field(None, description="mean (exponential) [months]")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_unknown_keys(cls, data: Any) -> Any:
-        return _reject_unknown(cls, data)
 
     @model_validator(mode="after")
     def _check(self) -> StageDuration:
@@ -140,7 +121,7 @@ class StageDuration(BaseModel):
         return float(means[p.dist]())  # type: ignore[arg-type]
 
 
-class BuildSpec(BaseModel):
+class BuildSpec(StrictModel):
     """Build-out pipeline parameters (``compute.build`` in a scenario; null = no slip).
 
     Examples
@@ -149,8 +130,6 @@ class BuildSpec(BaseModel):
     >>> spec.planned_months, spec.build_slots
     (18.0, 4)
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     project_gw: float = Field(
         1.0,
@@ -179,11 +158,6 @@ class BuildSpec(BaseModel):
     replications: int = Field(
         400, ge=1, le=100_000, description="SimPy replications for the slip distribution [-]"
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_unknown_keys(cls, data: Any) -> Any:
-        return _reject_unknown(cls, data)
 
     def n_projects(self, gw: float) -> int:
         """Number of equal projects an order of ``gw`` [GW] is split into."""

@@ -8,16 +8,13 @@ checked against the whole support of a distribution, so a margin drawn from
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
@@ -26,33 +23,13 @@ from pydantic import (
 
 from .build import BuildSpec
 from .distributions import Dist, support
+from .strict import StrictModel
 
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Dist)
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class _Model(BaseModel):
-    """Frozen model that rejects unknown keys with a did-you-mean hint."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            allowed = {f.alias or name for name, f in cls.model_fields.items()} | set(
-                cls.model_fields
-            )
-            for key in data:
-                if key not in allowed:
-                    hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                    did = f"; did you mean '{hint[0]}'?" if hint else ""
-                    raise ValueError(
-                        f"unknown key '{key}'{did} (allowed: {', '.join(sorted(allowed))})"
-                    )
-        return data
+_Model = StrictModel
 
 
 def _parse_param(value: Any) -> Any:
