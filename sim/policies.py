@@ -78,6 +78,16 @@ def review_months(scenario: Scenario) -> list[int]:
     return list(range(0, scenario.months, policy.review_months))
 
 
+def bend_to_ceiling(now: np.ndarray, planned: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """Logistic version of a plan: the same multiple ``planned / now`` far below the ceiling,
+    bending toward ``ceiling`` near it: ``K / (1 + (K / D_t - 1) / M)`` [USD/yr]."""
+    return ceiling / (1.0 + (ceiling / now - 1.0) * now / planned)
+
+
 def plan_demand(scenario: Scenario, ctx: ReviewContext) -> np.ndarray:
     """Potential demand [USD/yr] the policy plans to serve at delivery, shape (n,)."""
-    return POLICIES[type(scenario.policy)](scenario.policy, ctx)
+    policy = scenario.policy
+    planned = POLICIES[type(policy)](policy, ctx)
+    if getattr(policy, "plan_to_ceiling", False):
+        return bend_to_ceiling(ctx.demand_seen[:, -1], planned, ctx.inputs["demand.ceiling"])
+    return planned

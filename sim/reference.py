@@ -127,6 +127,14 @@ class _Path:
 
     def planned_demand(self, t: int, d: int) -> float:
         pol, p, seen = self.s.policy, self.p, self.demand
+        if isinstance(pol, PlannedGrowth | Adaptive) and pol.plan_to_ceiling:
+            multiple = self.unsaturated_plan(t, d) / seen[t]
+            ceiling = p["demand.ceiling"]
+            return ceiling / (1 + (ceiling / seen[t] - 1) / multiple)
+        return self.unsaturated_plan(t, d)
+
+    def unsaturated_plan(self, t: int, d: int) -> float:
+        pol, p, seen = self.s.policy, self.p, self.demand
         if isinstance(pol, PlannedGrowth):
             return seen[t] * p["policy.planned_growth"] ** ((d - t) / 12)
         if isinstance(pol, Adaptive):

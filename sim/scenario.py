@@ -216,6 +216,9 @@ class PlannedGrowth(_Model):
     kind: Literal["planned_growth"]
     planned_growth: Positive = Field(4.0, description="growth the plan assumes [x/yr]")
     review_months: int = Field(12, ge=1, le=120, description="months between orders")
+    plan_to_ceiling: bool = Field(
+        False, description="bend the planned growth toward demand.ceiling (logistic)"
+    )
 
 
 class DemandQuantile(_Model):
@@ -237,6 +240,9 @@ class Adaptive(_Model):
         0.0, description="plan for this share less log-growth than estimated [0..1]"
     )
     review_months: int = Field(12, ge=1, le=120, description="months between orders")
+    plan_to_ceiling: bool = Field(
+        False, description="bend the planned growth toward demand.ceiling (logistic)"
+    )
 
 
 Policy = Annotated[

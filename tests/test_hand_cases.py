@@ -154,3 +154,21 @@ def test_raise_amount_and_yearly_cap(base):
     served = m["revenue"][0, 0] * 12
     assert m["raised"][0, 0] == pytest.approx(min(0.15 * 20 * served, 2e9))
     assert m["raised"][0, :12].sum() <= 2e9 + 1e-3
+
+
+def test_plan_to_ceiling_bends_the_plan(base):
+    """Logistic plan K / (1 + (K/D - 1)/M): ~M x D far below K, never above K."""
+    from sim.policies import bend_to_ceiling
+
+    d, k = np.array([1e9, 5e12, 9e12]), np.full(3, 10e12)
+    planned = d * 8.0
+    bent = bend_to_ceiling(d, planned, k)
+    assert bent[0] == pytest.approx(8e9, rel=1e-3)  # 0.01% of the ceiling: barely bent
+    assert (bent < k).all()
+    assert (bent > d).all()
+    assert bent[1] == pytest.approx(10e12 / (1 + 1 / 8))
+    # and in the engine: with the ceiling far away, the option changes nothing
+    far = _deterministic(base, **{"demand.ceiling": 1e30})
+    a = run(far, paths=1).monthly["capacity_gw"]
+    b = run(far.replace(**{"policy.plan_to_ceiling": True}), paths=1).monthly["capacity_gw"]
+    np.testing.assert_allclose(a, b, rtol=1e-9)

@@ -60,8 +60,10 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         {"compute.lead_time_months": 0, "policy.review_months": 1, "simulation.years": 2},
         {"policy": {"kind": "demand_quantile", "q": 0.7, "review_months": 6, "pilot_paths": 200}},
         {"policy": {"kind": "adaptive", "prior_growth": 3.0, "haircut": 0.2}},
+        {"policy.plan_to_ceiling": True, "demand.ceiling": 2e11, "simulation.years": 8},
+        {"policy": {"kind": "adaptive", "plan_to_ceiling": True}, "demand.ceiling": 5e11},
     ],
-    ids=["base", "base+build", "lead0-monthly", "quantile", "adaptive"],
+    ids=["base", "base+build", "lead0-monthly", "quantile", "adaptive", "ceiling", "adaptive-ceil"],
 )
 def test_named_cases_agree(updates: dict) -> None:
     assert_agree(BASE.replace(**updates), 40)
@@ -123,6 +125,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "kind": kind,
             "planned_growth": draw(st.floats(1.0, 12.0)),
             "review_months": review,
+            "plan_to_ceiling": draw(st.booleans()),
         }
     elif kind == "adaptive":
         policy = {"kind": kind, "prior_growth": draw(st.floats(1.5, 10.0)), "review_months": review,
