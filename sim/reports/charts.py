@@ -28,6 +28,9 @@ TITLES = {
 }
 """Chart key -> title, in report order."""
 
+SLIP_TITLES = {"slip_months": "Build slip per project [months]"}
+"""Charts of the "Build pipeline and slip" section (scenarios with ``compute.build`` only)."""
+
 
 @contextmanager
 def bokeh_backend() -> Iterator[None]:
@@ -136,3 +139,28 @@ def _build(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
         "bankrupt_month", "share of paths", xlabel="year",
     )  # fmt: skip
     return charts
+
+
+def build_slip_chart(frames: dict[str, pd.DataFrame]) -> hv.Overlay:
+    """Slip distribution from :func:`sim.reports.frames.slip_frames`: bars are the share of
+    projects by whole-month slip as the engine draws it, the step line the CDF of the
+    simulated (continuous) slips."""
+    with bokeh_backend():
+        pmf = frames["slip_months"]
+        edges = np.arange(len(pmf) + 1) - 0.5
+        bars = hv.Histogram(
+            (edges, pmf["share"].to_numpy()), kdims="slip", vdims="share",
+            label="share of projects, whole-month slip as drawn",
+        ).opts(color="#ff7f0e", alpha=0.7, line_color=None, tools=["hover"])  # fmt: skip
+        cdf = frames["slip_cdf"].reset_index()
+        step = cdf.hvplot.step(
+            x="slip", y="cdf", where="post", color="#1f77b4", line_width=2,
+            label="P(simulated slip <= x)",
+        )  # fmt: skip
+        return (bars * step).opts(
+            hv.opts.Overlay(
+                title=SLIP_TITLES["slip_months"], width=WIDTH, height=HEIGHT,
+                legend_position="right", xlabel="slip [months]",
+                ylabel="share of projects / probability", show_grid=True,
+            )
+        )  # fmt: skip

@@ -13,8 +13,19 @@ from bokeh.resources import INLINE
 
 from sim.results import Results
 
-from .charts import TITLES, build_charts
-from .frames import assumptions_table, by_year_display, chart_frames, key_numbers
+from .charts import SLIP_TITLES, TITLES, build_charts, build_slip_chart
+from .frames import (
+    assumptions_table,
+    by_year_display,
+    chart_frames,
+    key_numbers,
+    slip_effect_display,
+    slip_effect_frame,
+    slip_effect_note,
+    slip_effect_paths,
+    slip_frames,
+    slip_quantiles_display,
+)
 
 CSS = """
 body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -47,6 +58,9 @@ def table_html(df: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
 def render_html(results: Results, summary: dict[str, Any]) -> str:
     """The full report as one HTML string (charts, key numbers, per-year table, assumptions)."""
     charts = build_charts(chart_frames(results))
+    slip = slip_frames(results.scenario)
+    if slip is not None:
+        charts["slip_months"] = build_slip_chart(slip)
     figures = {key: hv.render(chart, backend="bokeh") for key, chart in charts.items()}
     script, divs = components(figures)
     s = results.scenario
@@ -78,6 +92,8 @@ def render_html(results: Results, summary: dict[str, Any]) -> str:
         "one GW serves when the plan's share of compute goes to inference.</p>",
     ]
     parts += [f'<div class="chart" id="chart-{key}">{divs[key]}</div>' for key in TITLES]
+    if slip is not None:
+        parts += slip_section_html(results, slip, divs)
     parts += [
         "<h2>Assumptions</h2>",
         '<p class="note">Every scenario field; distributions are drawn once per path '
@@ -87,6 +103,30 @@ def render_html(results: Results, summary: dict[str, Any]) -> str:
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def slip_section_html(
+    results: Results, slip: dict[str, pd.DataFrame], divs: dict[str, str]
+) -> list[str]:
+    """The "Build pipeline and slip" section (scenarios with ``compute.build``)."""
+    s = results.scenario
+    spec = s.compute.build
+    n = slip_effect_paths(results)
+    effect = slip_effect_frame(s, n, s.simulation.seed)
+    samples = int(slip["slip_months"]["projects"].sum())
+    return [
+        '<h2 id="build-slip">Build pipeline and slip</h2>',
+        f'<p class="note">Slip per project beyond the {spec.planned_months:g} months the lead '
+        f"time assumes, pooled over {spec.replications:,} SimPy replications of a "
+        f"representative order stream ({samples:,} projects). Each new contract draws a "
+        "whole-month slip from this distribution and comes online, and starts being paid, "
+        "that many months late.</p>",
+        table_html(slip_quantiles_display(slip["slip_quantiles"]), left=("Statistic",)),
+        *(f'<div class="chart" id="chart-{key}">{divs[key]}</div>' for key in SLIP_TITLES),
+        "<h3>Effect on risk: pipeline off vs on</h3>",
+        table_html(slip_effect_display(effect), left=("Build pipeline",)),
+        f'<p class="note">{html.escape(slip_effect_note(effect, n))}</p>',
+    ]
 
 
 def write_html(results: Results, summary: dict[str, Any], path: Path) -> None:

@@ -12,8 +12,19 @@ from matplotlib.ticker import FuncFormatter
 from sim.outputs import usd
 from sim.results import Results
 
-from .charts import TITLES
-from .frames import assumptions_table, by_year_display, chart_frames, key_numbers
+from .charts import SLIP_TITLES, TITLES
+from .frames import (
+    assumptions_table,
+    by_year_display,
+    chart_frames,
+    key_numbers,
+    slip_effect_display,
+    slip_effect_frame,
+    slip_effect_note,
+    slip_effect_paths,
+    slip_frames,
+    slip_quantiles_display,
+)
 
 USD_AXIS = FuncFormatter(lambda x, _pos: usd(x))
 FANS: dict[str, list[tuple[str, str, str]]] = {
@@ -65,6 +76,57 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
     fig.savefig(path)
 
 
+def _slip_figure(slip: dict[str, pd.DataFrame], path: Path) -> None:
+    fig = Figure(figsize=(9, 3.6), dpi=100)
+    ax = fig.subplots()
+    pmf, cdf = slip["slip_months"], slip["slip_cdf"]
+    ax.bar(pmf.index, pmf["share"], width=0.9, color="tab:orange", alpha=0.7,
+           label="share of projects, whole-month slip as drawn")  # fmt: skip
+    ax.step(cdf.index, cdf["cdf"], where="post", color="tab:blue", lw=2,
+            label="P(simulated slip <= x)")  # fmt: skip
+    ax.set_xlabel("slip [months]")
+    ax.set_ylabel("share of projects / probability")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(SLIP_TITLES["slip_months"])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def _slip_section(results: Results, slip: dict[str, pd.DataFrame], fig_dir: Path) -> list[str]:
+    """Lines of the "Build pipeline and slip" section; writes its figure into ``fig_dir``."""
+    s = results.scenario
+    spec = s.compute.build
+    _slip_figure(slip, fig_dir / "slip_months.png")
+    n = slip_effect_paths(results)
+    effect = slip_effect_frame(s, n, s.simulation.seed)
+    samples = int(slip["slip_months"]["projects"].sum())
+    title = SLIP_TITLES["slip_months"]
+    alt = title.replace("[", "(").replace("]", ")")
+    return [
+        "## Build pipeline and slip",
+        "",
+        f"Slip per project beyond the {spec.planned_months:g} months the lead time assumes, "
+        f"pooled over {spec.replications:,} SimPy replications of a representative order "
+        f"stream ({samples:,} projects). Each new contract draws a whole-month slip from this "
+        "distribution and comes online, and starts being paid, that many months late.",
+        "",
+        md_table(slip_quantiles_display(slip["slip_quantiles"])),
+        "",
+        f"### {title}",
+        "",
+        f"![{alt}](figures/slip_months.png)",
+        "",
+        "### Effect on risk: pipeline off vs on",
+        "",
+        md_table(slip_effect_display(effect)),
+        "",
+        slip_effect_note(effect, n),
+        "",
+    ]
+
+
 def write_markdown(results: Results, summary: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write ``report.md`` and ``figures/<chart>.png``; returns the files written."""
     frames = chart_frames(results)
@@ -102,6 +164,10 @@ def write_markdown(results: Results, summary: dict[str, Any], out_dir: Path) -> 
     for key, title in TITLES.items():
         alt = title.replace("[", "(").replace("]", ")")
         lines += [f"### {title}", "", f"![{alt}](figures/{key}.png)", ""]
+    slip = slip_frames(s)
+    if slip is not None:
+        lines += _slip_section(results, slip, fig_dir)
+        written += [fig_dir / f"{key}.png" for key in SLIP_TITLES]
     lines += ["## Assumptions", "", md_table(assumptions_table(s)), ""]
     md = out_dir / "report.md"
     md.write_text("\n".join(lines), encoding="utf-8")
