@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .frontier import UPSIDES, frontier
 from .scenario import Scenario
 from .summary import wilson_interval
 from .sweep import ProgressFn, run_sweep
@@ -149,3 +150,31 @@ def max_commitment(
         metrics={k: float(v) for k, v in rec.items() if k not in (param, "meets_budget")},
         evaluations=table,
     )
+
+
+def best_policy(
+    scenario: Scenario,
+    *,
+    budget: float = 0.05,
+    upside: str = "cum_revenue_p50",
+    paths: int = 4000,
+    seed: int | None = None,
+    cells: list[dict] | None = None,
+    progress: ProgressFn | None = None,
+    client: Any = None,
+) -> tuple[pd.Series | None, pd.DataFrame]:
+    """Highest-upside policy of the frontier family that passes the one-sided budget test.
+
+    Returns the chosen row (None when no policy passes) and the whole frontier table with
+    ``p_bankrupt_upper`` and ``meets_budget`` columns added.
+    """
+    if not 0.0 < budget < 1.0:
+        raise ValueError(f"budget must lie in (0, 1), got {budget}")
+    df = frontier(scenario, paths=paths, seed=seed, cells=cells, progress=progress, client=client)
+    df["p_bankrupt_upper"] = [upper_bound(p, paths) for p in df["p_bankrupt"]]
+    df["meets_budget"] = df["p_bankrupt_upper"] <= budget
+    ok = df[df["meets_budget"]]
+    if ok.empty:
+        return None, df
+    best = ok[upside].idxmax() if UPSIDES.get(upside, True) else ok[upside].idxmin()
+    return df.loc[best], df

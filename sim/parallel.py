@@ -3,10 +3,14 @@
 Results never depend on how work is distributed: sweep cells and engine blocks draw
 their randomness from the seed alone (see :mod:`sim.rng`).
 
-glibc's ``MALLOC_TRIM_THRESHOLD_``, which dask's nanny sets by default in every worker
-(``distributed.nanny.pre-spawn-environ``), makes numpy's large temporaries several times
-slower; :func:`configure_dask` removes it for workers started from this process. Workers
-of an external scheduler (``--scheduler``) keep whatever environment they were started with.
+Worker memory settings. dask's nanny gives every worker ``MALLOC_TRIM_THRESHOLD_=65536``
+by default (``distributed.nanny.pre-spawn-environ``): glibc then hands freed memory back to
+the OS at once, and numpy's multi-megabyte temporaries page-fault on every allocation.
+:func:`configure_dask` replaces it with :data:`WORKER_MALLOC_ENV` (keep freed memory, serve
+arrays up to 256 MB from the heap). Measured with 2 concurrent workers on 2 vCPUs, one
+2,000-path cell: 0.17-0.19 s and ~9,900 page faults with glibc's defaults, 0.037 s and
+~30 page faults with these settings (serial main process: 0.049 s). Workers of an external
+scheduler (``--scheduler``) keep whatever environment they were started with.
 """
 
 from __future__ import annotations
@@ -19,19 +23,22 @@ from typing import Any
 TRIM_VAR = "MALLOC_TRIM_THRESHOLD_"
 DASK_DEFAULT_TRIM = 65536
 """Value distributed's default config gives ``MALLOC_TRIM_THRESHOLD_`` [bytes]."""
+WORKER_MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(1 << 28)}
+"""glibc settings of locally started workers: trim above 1 GiB, mmap above 256 MiB."""
 
 
 def configure_dask() -> None:
-    """Drop ``MALLOC_TRIM_THRESHOLD_`` from the environment dask's nanny gives workers.
+    """Make locally started dask workers use :data:`WORKER_MALLOC_ENV`, not dask's trim.
 
     A nanny also copies its pre-spawn settings into ``os.environ`` of the process that
-    starts it (and never removes them), so the variable is removed from this process's
-    environment too when it holds a value dask set.
+    starts it (and never removes them), and values in ``os.environ`` override the config;
+    so a trim threshold left there by a nanny started with dask's defaults is removed.
     """
     import dask
 
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     dask_value = env.pop(TRIM_VAR, None)
+    env.update(WORKER_MALLOC_ENV)
     dask.config.set({"distributed.nanny.pre-spawn-environ": env})
     if os.environ.get(TRIM_VAR) in {str(dask_value), str(DASK_DEFAULT_TRIM)}:
         del os.environ[TRIM_VAR]

@@ -200,6 +200,9 @@ def run_sweep(
     for cell in cells:
         keys += [k for k in cell if k not in keys]
     table = {k: [_column_value(cell.get(k, math.nan)) for cell in cells] for k in keys}
+    for k, col in table.items():
+        if any(isinstance(v, str) for v in col):  # mixed text/numbers: one type for Parquet
+            table[k] = [v if isinstance(v, str) or _missing(v) else str(v) for v in col]
     table.update({m: [row[m] for row in rows] for m in METRICS})
     df = pd.DataFrame(table)
     df.attrs["elapsed_s"] = time.perf_counter() - t0

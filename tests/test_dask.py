@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, run
-from sim.parallel import TRIM_VAR, configure_dask, dask_map_blocks, local_client
+from sim.parallel import (
+    TRIM_VAR,
+    WORKER_MALLOC_ENV,
+    configure_dask,
+    dask_map_blocks,
+    local_client,
+)
 from sim.sweep import grid, run_sweep
 
 
@@ -46,22 +52,35 @@ def test_engine_blocks_on_dask_equal_serial(base, threads_client):
         np.testing.assert_array_equal(arr, par.monthly[key], err_msg=key)
 
 
-def test_configure_dask_drops_malloc_trim():
+def test_configure_dask_replaces_malloc_trim():
     with dask.config.set({"distributed.nanny.pre-spawn-environ": {TRIM_VAR: 65536, "X": 1}}):
         configure_dask()
         env = dask.config.get("distributed.nanny.pre-spawn-environ")
-        assert TRIM_VAR not in env
+        assert env[TRIM_VAR] == WORKER_MALLOC_ENV[TRIM_VAR] != "65536"
         assert env["X"] == 1  # other settings kept
 
 
+def test_configure_dask_undoes_a_leaked_nanny_setting(monkeypatch):
+    # A nanny started with dask's defaults copies MALLOC_TRIM_THRESHOLD_=65536 into this
+    # process's os.environ; later workers would inherit it unless it is removed.
+    monkeypatch.setenv(TRIM_VAR, "65536")
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": {TRIM_VAR: 65536}}):
+        configure_dask()
+    assert TRIM_VAR not in os.environ
+    monkeypatch.setenv(TRIM_VAR, "131072")  # a user's own choice is left alone
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": {TRIM_VAR: 65536}}):
+        configure_dask()
+    assert os.environ[TRIM_VAR] == "131072"
+
+
 def test_process_workers_without_trim_and_identical(base):
-    """Two real worker processes: no MALLOC_TRIM_THRESHOLD_ in their environment, same
-    numbers as the serial run."""
+    """Two real worker processes: glibc settings of WORKER_MALLOC_ENV, not dask's 64 kB
+    trim threshold, and the same numbers as the serial run."""
     cells = grid({"policy.planned_growth": [3.0, 5.0]})
     with local_client(2, processes=True) as client:
-        envs = client.run(lambda: os.environ.get(TRIM_VAR))
+        envs = client.run(lambda: {k: os.environ.get(k) for k in WORKER_MALLOC_ENV})
         assert len(envs) == 2
-        assert all(v is None for v in envs.values())
+        assert all(v == WORKER_MALLOC_ENV for v in envs.values())
         par = run_sweep(base, cells, paths=500, client=client)
     pd.testing.assert_frame_equal(run_sweep(base, cells, paths=500), par, check_exact=True)
 

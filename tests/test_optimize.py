@@ -48,21 +48,20 @@ def test_answer_meets_budget_and_brackets_the_boundary(answer):
 
 
 def test_answer_meets_budget_on_fresh_seeds(base, answer):
-    """Re-run the chosen policy on 3 seeds the optimizer never used (12,000 new paths).
+    """Re-run the chosen policy on 40,000 paths of a seed the optimizer never used.
 
-    The decision rule requires the one-sided 95% upper bound <= budget, so the true
-    P(bankrupt) is credibly below the budget. Pooled over 3 x 4,000 fresh paths the
-    estimate's standard error is ~0.0019, so a pooled estimate above 5% would mean the
-    rule failed (chance < 1% if the true value sat 1.645 four-thousand-path SEs below).
+    The decision rule accepts a value only when the one-sided 95% Wilson upper bound of
+    its P(bankrupt) is <= budget, so the true P(bankrupt) should be below the budget.
+    With 40,000 fresh paths the estimate's standard error is ~0.1 percentage point, so an
+    estimate above 5% would mean the true value is at or above the budget. Measured: 4.77%
+    here, 4.61% on 100,000 paths of seed 999, in-sample 4.35% on 4,000. Single fresh
+    4,000-path seeds scatter around 4.6% +/- 0.33 and may exceed 5% (seed 505: 5.05%),
+    which is why the test uses one large fresh sample rather than many small ones.
     """
-    seeds = [101, 202, 303]
     cell = [{"policy.planned_growth": answer.value}]
-    ps = [run_sweep(base, cell, paths=PATHS, seed=s)["p_bankrupt"].iloc[0] for s in seeds]
-    pooled = sum(ps) / len(ps)
-    assert pooled <= 0.05, ps
-    # And each fresh seed stays inside its own two-sided 99.9% band around the budget.
-    se = math.sqrt(0.05 * 0.95 / PATHS)
-    assert all(p <= 0.05 + 3.3 * se for p in ps), ps
+    fresh = run_sweep(base, cell, paths=40_000, seed=101)
+    assert fresh["p_bankrupt"].iloc[0] <= 0.05
+    assert fresh["p_bankrupt_lo"].iloc[0] <= answer.p_bankrupt_upper  # consistent with the search
 
 
 def test_infeasible_and_unconstrained_cases(base):
@@ -97,3 +96,22 @@ def test_cli_optimize(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "policy.q" in err
     assert "planned_growth" in err
+
+
+def test_best_policy_of_the_family(base):
+    from sim.optimize import best_policy
+
+    row, df = best_policy(base, budget=0.05, paths=PATHS)
+    assert row is not None
+    ok = df[df["meets_budget"]]
+    assert row["cum_revenue_p50"] == ok["cum_revenue_p50"].max()
+    assert (df.loc[~df["meets_budget"], "p_bankrupt_upper"] > 0.05).all()
+    # Fresh seeds: the chosen policy stays within budget (pooled 12,000 paths, as above).
+    cell = {k: row[k] for k in df.columns if k.startswith("policy.")}
+    ps = [run_sweep(base, [cell], paths=PATHS, seed=s)["p_bankrupt"].iloc[0] for s in (7, 8, 9)]
+    assert sum(ps) / 3 <= 0.05, ps
+
+
+def test_cli_optimize_family(capsys):
+    assert cli_main(["optimize", "--family", "--paths", "800", "--budget", "0.05"]) == 0
+    assert "highest cum_revenue_p50" in capsys.readouterr().out

@@ -222,3 +222,13 @@ def test_fixed_updates_go_to_the_scenario_not_the_table():
     assert all(set(c) == set(sweep.spec.axes) for c in sweep.cells)
     df = run_sweep(sweep.scenario, sweep.cells[:2], paths=200)
     assert list(df.columns[:3]) == list(sweep.spec.axes)
+
+
+def test_distribution_values_in_a_sweep_write_to_parquet(base, tmp_path):
+    dist = {"dist": "loguniform", "low": 3, "high": 10}
+    cells = grid({"demand.growth": [dist, 5.0], "policy.kind": ["planned_growth", "adaptive"]})
+    df = run_sweep(base, cells, paths=200)
+    assert df["demand.growth"].iloc[0] == '{"dist": "loguniform", "high": 10, "low": 3}'
+    assert df["demand.growth"].iloc[2] == "5.0"
+    df.to_parquet(tmp_path / "x.parquet")  # one type per column
+    assert len(pd.read_parquet(tmp_path / "x.parquet")) == 4

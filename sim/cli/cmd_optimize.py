@@ -6,9 +6,11 @@ import argparse
 from pathlib import Path
 
 from sim.errors import ScenarioError
-from sim.optimize import max_commitment
+from sim.frontier import UPSIDES
+from sim.optimize import best_policy, max_commitment
 from sim.outputs import atomic_output_dir, usd, write_json
 from sim.parallel import client_for
+from sim.scenario import Scenario
 from sim.sweep import apply_cell
 
 from .cmd_sweep import add_parallel_args, check_parallel_args
@@ -28,6 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--param", default="policy.planned_growth", help="dotted parameter to push")
     p.add_argument("--lo", type=float, default=1.0, help="lower end of the search (default 1)")
     p.add_argument("--hi", type=float, default=10.0, help="upper end of the search (default 10)")
+    p.add_argument(
+        "--family",
+        action="store_true",
+        help="instead pick, among the frontier's policy family, the highest-UPSIDE policy "
+        "that passes the same budget test",
+    )
+    p.add_argument("--upside", default="cum_revenue_p50", choices=list(UPSIDES),
+                   help="upside measure for --family (default cum_revenue_p50)")  # fmt: skip
     p.add_argument("--out", help="optional output directory (summary.json, evaluations.csv)")
     add_parallel_args(p)
     p.set_defaults(func=main)
@@ -42,6 +52,8 @@ def main(args: argparse.Namespace) -> int:
     if not args.lo < args.hi:
         raise UsageError(f"--lo must be below --hi, got {args.lo} and {args.hi}")
     scenario = scenario_from_args(args)
+    if args.family:
+        return _family(args, scenario)
     for v in (args.lo, args.hi):
         try:
             apply_cell(scenario, {args.param: v}, f"--param {args.param}")
@@ -98,6 +110,45 @@ def main(args: argparse.Namespace) -> int:
                     "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
                     "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
                     "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
+                },
+            )  # fmt: skip
+        print(f"outputs in {args.out}/")
+    return 0
+
+
+def _family(args: argparse.Namespace, scenario: Scenario) -> int:
+    paths = args.paths or 4000
+    with (
+        client_for(args.workers, args.scheduler) as client,
+        progress_bar(25, "optimize --family", unit="policy") as bar,
+    ):
+        row, df = best_policy(
+            scenario, budget=args.budget, upside=args.upside, paths=paths, progress=bar,
+            client=client,
+        )  # fmt: skip
+    print(
+        f"scenario {scenario.name!r}, {paths:,} paths per policy, seed {scenario.simulation.seed}"
+    )
+    if row is None:
+        print(f"no policy of the family passes P(bankrupt) <= {args.budget:.1%}")
+    else:
+        print(
+            f"highest {args.upside} with P(bankrupt) <= {args.budget:.1%}: {row['policy']}\n"
+            f"  P(bankrupt) = {row['p_bankrupt']:.2%} (95% CI {row['p_bankrupt_lo']:.2%}-"
+            f"{row['p_bankrupt_hi']:.2%}; one-sided upper bound {row['p_bankrupt_upper']:.2%})\n"
+            f"  cumulative revenue median {usd(row['cum_revenue_p50'])}, P90 "
+            f"{usd(row['cum_revenue_p90'])}; mean terminal value {usd(row['equity_value_mean'])}"
+        )
+    if args.out:
+        with atomic_output_dir(Path(args.out)) as tmp:
+            df.to_csv(tmp / "evaluations.csv", index=False)
+            write_json(
+                tmp / "summary.json",
+                {
+                    "scenario": scenario.name, "budget": args.budget, "upside": args.upside,
+                    "policy": None if row is None else row["policy"], "paths": paths,
+                    "seed": scenario.simulation.seed,
+                    "metrics": None if row is None else row.to_dict(),
                 },
             )  # fmt: skip
         print(f"outputs in {args.out}/")
