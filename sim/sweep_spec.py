@@ -134,7 +134,7 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, _problems(exc)) from None
+        raise ScenarioError(source, _problems(exc), what="sweep file") from None
     if spec.scenario is None:
         scenario = load_scenario()
     else:
@@ -143,6 +143,7 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
             raise ScenarioError(
                 source,
                 [("scenario", f"file not found: {path} (paths are relative to the sweep file)")],
+                what="sweep file",
             )
         scenario = load_scenario(path)
     if spec.paths is not None:
@@ -160,7 +161,7 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
         scenario = apply_cell(scenario, spec.fixed, source)
     except ScenarioError as exc:
         add("fixed", exc)
-        raise ScenarioError(source, problems) from None
+        raise ScenarioError(source, problems, what="sweep file") from None
     alone: dict[tuple[str, str, Any], ScenarioError | None] = {}
     for cell in cells:
         try:
@@ -188,7 +189,7 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
         if len(problems) >= 10:
             break
     if problems:
-        raise ScenarioError(source, problems)
+        raise ScenarioError(source, problems, what="sweep file")
     return Sweep(spec=spec, scenario=scenario, cells=cells, source=source)
 
 

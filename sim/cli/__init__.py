@@ -59,3 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; no partial output was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `python -m sim run | head`: the reader left, not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
