@@ -18,8 +18,9 @@ import pandas as pd
 import panel as pn
 
 from dashboard import views
-from dashboard.explorer import Explorer
+from dashboard.explorer import POLICY_GROWTH_KEY, Explorer
 from dashboard.sweeps import policy_axis
+from sim.distributions import central, support
 from sim.io import load_scenario
 from sim.scenario import Scenario
 
@@ -44,7 +45,9 @@ def usd_number(x: float) -> tuple[float, str]:
     """Value and format for a Number indicator showing USD as $12.3B."""
     for unit, scale in USD_UNITS:
         if abs(x) >= scale:
-            return x / scale, "${value:,.3g}" + unit if abs(x) / scale < 1000 else "${value:,.0f}" + unit
+            return x / scale, "${value:,.3g}" + unit if abs(
+                x
+            ) / scale < 1000 else "${value:,.0f}" + unit
     return x, "${value:,.0f}"
 
 
@@ -54,22 +57,24 @@ class Dashboard:
     def __init__(self, explorer: Explorer) -> None:
         self.x = explorer
         x = explorer
-        widgets: dict[str, Any] = {n: {"throttled": True} for n in SLIDERS}
-        widgets["scenario_file"] = {"type": pn.widgets.Select, "name": "Scenario"}
+        widgets: dict[str, Any] = {n: {"css_classes": [f"w-{n}"]} for n in SIDEBAR}
+        for n in SLIDERS:  # recompute when a slider is released, not while dragging
+            widgets[n]["throttled"] = True
+        widgets["scenario_file"]["type"] = pn.widgets.Select
         self.inputs = pn.Param(x.param, parameters=list(SIDEBAR), widgets=widgets,
                                show_name=False, sizing_mode="stretch_width")  # fmt: skip
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width", css_classes=["settings-alert"])  # fmt: skip
-        self.n_bust = pn.indicators.Number(name="P(bankrupt)", value=0.0, format="{value:.1f}%",
+        self.n_bust = pn.indicators.Number(label="P(bankrupt)", value=0.0, format="{value:.1f}%",
                                            colors=[(5, "#2ca02c"), (20, "#e6a100"), (100, "#d62728")],
                                            font_size="28pt", title_size="12pt",
                                            css_classes=["kpi-bankrupt"])  # fmt: skip
-        self.n_rev = pn.indicators.Number(name="Median revenue", value=0.0, font_size="28pt",
+        self.n_rev = pn.indicators.Number(label="Median revenue", value=0.0, font_size="28pt",
                                           title_size="12pt", css_classes=["kpi-revenue"])  # fmt: skip
-        self.n_unserved = pn.indicators.Number(name="Unserved demand", value=0.0,
+        self.n_unserved = pn.indicators.Number(label="Unserved demand", value=0.0,
                                                format="{value:.1f}%", font_size="28pt",
                                                title_size="12pt", css_classes=["kpi-unserved"])  # fmt: skip
-        self.n_cum = pn.indicators.Number(name="Median cumulative revenue", value=0.0,
+        self.n_cum = pn.indicators.Number(label="Median cumulative revenue", value=0.0,
                                           font_size="28pt", title_size="12pt")  # fmt: skip
         self.caption = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["caption"])
         hv_opts = {"sizing_mode": "stretch_width", "min_height": 340, "linked_axes": False}
@@ -82,18 +87,22 @@ class Dashboard:
             name: pn.Column(sizing_mode="stretch_width")
             for name in ("heatmap", "frontier", "tornado")
         }
-        self.run_button = pn.widgets.Button(name="Run sweeps", button_type="primary",
-                                            sizing_mode="stretch_width")  # fmt: skip
+        self.run_button = pn.widgets.Button(label="Run sweeps", color="primary",
+                                            sizing_mode="stretch_width",
+                                            css_classes=["run-sweeps"])  # fmt: skip
         self.run_button.on_click(lambda _e: x.run_sweeps())
         self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width",
                                                visible=False)  # fmt: skip
-        self.sweep_status = pn.pane.Markdown(x.sweep_status, sizing_mode="stretch_width")
+        self.sweep_status = pn.pane.Markdown(x.sweep_status, sizing_mode="stretch_width",
+                                             css_classes=["sweep-status"])  # fmt: skip
         self.save = pn.widgets.FileDownload(callback=x.yaml_file, filename="scenario.yaml",
-                                            label="Save as scenario (YAML)", button_type="success",
-                                            sizing_mode="stretch_width")  # fmt: skip
+                                            label="Save as scenario (YAML)", color="success",
+                                            sizing_mode="stretch_width",
+                                            css_classes=["save-yaml"])  # fmt: skip
         self.csv = pn.widgets.FileDownload(callback=x.by_year_csv, filename="by_year.csv",
-                                           label="Download results (CSV)", button_type="light",
-                                           sizing_mode="stretch_width")  # fmt: skip
+                                           label="Download results (CSV)", color="light",
+                                           sizing_mode="stretch_width",
+                                           css_classes=["download-csv"])  # fmt: skip
         x.param.watch(self._on_results, ["results", "numbers"])
         x.param.watch(self._on_error, ["error"])
         x.param.watch(self._on_sweeps, ["sweep_results"])
@@ -106,8 +115,9 @@ class Dashboard:
     # -------------------------------------------------------------------- callbacks
     def _on_kind(self, *_: Any) -> None:
         kind = self.x.policy_kind
-        self.x.param.planned_growth.precedence = 1 if kind in ("planned_growth", "adaptive") else -1
-        self.x.param.quantile.precedence = 1 if kind == "demand_quantile" else -1
+        # None keeps the sidebar order; -1 hides the input
+        self.x.param.planned_growth.precedence = None if kind in POLICY_GROWTH_KEY else -1
+        self.x.param.quantile.precedence = None if kind == "demand_quantile" else -1
 
     def _on_error(self, *_: Any) -> None:
         self.alert.object = self.x.error
@@ -121,12 +131,12 @@ class Dashboard:
         cum, cum_fmt = usd_number(num["cum_revenue_p50"])
         last = int(num["final_year"])
         self.n_bust.param.update(value=100 * num["p_bankrupt"],
-                                 name=f"P(bankrupt by end of {last})")  # fmt: skip
-        self.n_rev.param.update(value=rev, format=rev_fmt, name=f"Median revenue in {last}")
+                                 label=f"P(bankrupt by end of {last})")  # fmt: skip
+        self.n_rev.param.update(value=rev, format=rev_fmt, label=f"Median revenue in {last}")
         self.n_unserved.param.update(value=100 * num["unserved_share"],
-                                     name="Unserved demand (share of potential)")  # fmt: skip
+                                     label="Unserved demand (share of potential)")  # fmt: skip
         self.n_cum.param.update(value=cum, format=cum_fmt,
-                                name=f"Median cumulative revenue {int(res.years[0])}-{last}")  # fmt: skip
+                                label=f"Median cumulative revenue {int(res.years[0])}-{last}")  # fmt: skip
         lo, hi = num["p_bankrupt_ci95"]
         self.caption.object = (
             f"Scenario **{res.scenario.name}** · {num['paths']:,} paths (seed "
@@ -176,9 +186,16 @@ class Dashboard:
         if name == "heatmap":
             key, _ = policy_axis(scenario)  # type: ignore[misc]
             current = _policy_value(scenario, key)
-            rng = (self.x.growth_low, self.x.growth_high)
-            return [
-                pn.pane.HoloViews(views.heatmap(df, m, key, current, rng), **opts)
+            lo, hi = (f"{v:g}x" for v in support(scenario.demand.growth))
+            note = pn.pane.Markdown(
+                f"Each cell: the world grows at exactly the column's rate every year; the "
+                f"plan assumes the row's value. The scenario itself draws growth between "
+                f"{lo} and {hi}. {int(df['paths'].iloc[0]) if 'paths' in df else ''} paths "
+                "per cell.",
+                sizing_mode="stretch_width",
+            )
+            return [note] + [
+                pn.pane.HoloViews(views.heatmap(df, m, key, current), **opts)
                 for m in ("p_bankrupt", "cum_revenue_p50")
             ]
         if name == "frontier":
@@ -215,8 +232,6 @@ class Dashboard:
 
 
 def _policy_value(scenario: Scenario, key: str) -> float:
-    from sim.distributions import central
-
     return central(getattr(scenario.policy, key.split(".", 1)[1]))
 
 

@@ -52,7 +52,9 @@ INPUTS = (
 
 @functools.lru_cache(maxsize=32)
 def _run_cached(scenario_json: str, paths: int, monthly_paths: int) -> Results:
-    return run(Scenario.model_validate_json(scenario_json), paths=paths, monthly_paths=monthly_paths)
+    return run(
+        Scenario.model_validate_json(scenario_json), paths=paths, monthly_paths=monthly_paths
+    )
 
 
 def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Results:
@@ -281,9 +283,7 @@ class Explorer(param.Parameterized):
 
         Keeps the loaded scenario's path count (the interactive count is for speed only).
         """
-        s = self.current_scenario().replace(
-            **{"simulation.paths": self._base.simulation.paths}
-        )
+        s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
         header = "# Saved from the compute-sim dashboard.\n"
         return header + scenario_to_yaml(s)
 
@@ -350,7 +350,7 @@ class Explorer(param.Parameterized):
             self.param.update(sweep_status=f"Sweeps failed: {type(exc).__name__}: {exc}",
                               sweep_progress=0)  # fmt: skip
             return
-        if all(isinstance(v, pd.DataFrame) for v in out.values()):
+        if all(isinstance(out.get(k), pd.DataFrame) for k in ("heatmap", "frontier", "tornado")):
             self._sweep_cache[key] = out
         self.param.update(
             sweep_results=out,

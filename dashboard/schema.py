@@ -43,7 +43,9 @@ FIELDS: dict[str, FieldSpec] = {
     "lead_time_months": FieldSpec(
         "compute.lead_time_months", "Lead time [months]", (0.0, 36.0), 1.0
     ),
-    "contract_years": FieldSpec("compute.contract_years", "Contract length [years]", (1.0, 10.0), 0.5),
+    "contract_years": FieldSpec(
+        "compute.contract_years", "Contract length [years]", (1.0, 10.0), 0.5
+    ),
     "price_per_gw_year": FieldSpec(
         "compute.price_per_gw_year", "Price [USD B per GW-year]", (5.0, 25.0), 0.5, 1e9
     ),
@@ -54,7 +56,9 @@ FIELDS: dict[str, FieldSpec] = {
         "allocation.min_training_share", "Min training share [0-1]", (0.0, 0.9), 0.05
     ),
     "gross_margin": FieldSpec("economics.gross_margin", "Gross margin [0-1]", (0.2, 0.9), 0.05),
-    "initial_cash": FieldSpec("finance.initial_cash", "Initial cash [USD B]", (0.0, 200.0), 5.0, 1e9),
+    "initial_cash": FieldSpec(
+        "finance.initial_cash", "Initial cash [USD B]", (0.0, 200.0), 5.0, 1e9
+    ),
 }
 """Scalar inputs: parameter name -> spec. Growth range and policy are handled separately."""
 

@@ -16,19 +16,27 @@ from bokeh.models import CustomJSTickFormatter
 from sim.outputs import usd
 from sim.results import Results
 
-USD_TICKS = CustomJSTickFormatter(
-    code="""
+USD_JS = """
     const a = Math.abs(tick), s = tick < 0 ? "-" : "";
     const f = (v) => String(Number(v.toPrecision(3)));
     if (a >= 1e12) return s + "$" + f(a / 1e12) + "T";
     if (a >= 1e9) return s + "$" + f(a / 1e9) + "B";
     if (a >= 1e6) return s + "$" + f(a / 1e6) + "M";
     return s + "$" + f(a);
-    """
-)
-"""Bokeh tick formatter: 1.23e10 -> $12.3B."""
-PCT_TICKS = CustomJSTickFormatter(code="return Number((tick * 100).toPrecision(3)) + '%';")
-"""Bokeh tick formatter: 0.123 -> 12.3%."""
+"""
+PCT_JS = "return Number((tick * 100).toPrecision(3)) + '%';"
+
+
+def usd_ticks() -> CustomJSTickFormatter:
+    """Bokeh tick formatter 1.23e10 -> $12.3B (a new model per plot: models can't be shared)."""
+    return CustomJSTickFormatter(code=USD_JS)
+
+
+def pct_ticks() -> CustomJSTickFormatter:
+    """Bokeh tick formatter 0.123 -> 12.3%."""
+    return CustomJSTickFormatter(code=PCT_JS)
+
+
 COLORS = {"demand": "#1f77b4", "served": "#2ca02c", "cost": "#d62728", "cash": "#9467bd",
           "capacity": "#ff7f0e", "training": "#8c564b", "risk": "#d62728"}  # fmt: skip
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -45,9 +53,7 @@ def _quantiles(results: Results, name: str, factor: float = 1.0) -> pd.DataFrame
     return q
 
 
-def fan(
-    q: pd.DataFrame, label: str, color: str, *, floor: float | None = None
-) -> hv.Overlay:
+def fan(q: pd.DataFrame, label: str, color: str, *, floor: float | None = None) -> hv.Overlay:
     """5-95% and 25-75% bands with the median line of a quantile frame."""
     if floor is not None:
         q = q.clip(lower=floor)
@@ -76,7 +82,7 @@ def demand_vs_served(results: Results) -> hv.Overlay:
         ylim=_log_range(qd, qs, floor=LOG_FLOOR),
         title="Demand vs revenue the capacity could serve",
         ylabel="Run-rate [USD/yr, log scale]", xlabel="Month", logy=True,
-        yformatter=USD_TICKS, legend_position="top_left", **OPTS,
+        yformatter=usd_ticks(), legend_position="top_left", **OPTS,
     )  # fmt: skip
 
 
@@ -85,11 +91,19 @@ def capacity(results: Results) -> hv.Overlay:
     qc = _quantiles(results, "capacity_gw")
     cap = fan(qc, "Capacity online", COLORS["capacity"], floor=GW_FLOOR)
     kw = {"responsive": True, "height": OPTS["height"]}
-    train = _quantiles(results, "training_gw").clip(lower=GW_FLOOR).hvplot.line(
-        y="p50", color=COLORS["training"], line_dash="dashed", label="Training (median)", **kw
+    train = (
+        _quantiles(results, "training_gw")
+        .clip(lower=GW_FLOOR)
+        .hvplot.line(
+            y="p50", color=COLORS["training"], line_dash="dashed", label="Training (median)", **kw
+        )
     )
-    infer = _quantiles(results, "inference_gw").clip(lower=GW_FLOOR).hvplot.line(
-        y="p50", color=COLORS["served"], line_dash="dotted", label="Inference (median)", **kw
+    infer = (
+        _quantiles(results, "inference_gw")
+        .clip(lower=GW_FLOOR)
+        .hvplot.line(
+            y="p50", color=COLORS["served"], line_dash="dotted", label="Inference (median)", **kw
+        )
     )
     return (cap * train * infer).opts(
         ylim=_log_range(qc, floor=GW_FLOOR),
@@ -106,27 +120,25 @@ def revenue_vs_cost(results: Results) -> hv.Overlay:
     return (rev * cost).opts(
         ylim=_log_range(qr, qc, floor=LOG_FLOOR),
         title="Revenue vs compute cost (take-or-pay)", ylabel="Run-rate [USD/yr, log scale]",
-        xlabel="Month", logy=True, yformatter=USD_TICKS, legend_position="top_left", **OPTS,
+        xlabel="Month", logy=True, yformatter=usd_ticks(), legend_position="top_left", **OPTS,
     )  # fmt: skip
 
 
 def cash(results: Results) -> hv.Overlay:
     """Cash balance [USD]; bankrupt paths keep the balance they failed with."""
     return fan(_quantiles(results, "cash"), "Cash", COLORS["cash"]).opts(
-        title="Cash", ylabel="Cash [USD]", xlabel="Month", yformatter=USD_TICKS,
+        title="Cash", ylabel="Cash [USD]", xlabel="Month", yformatter=usd_ticks(),
         legend_position="top_left", **OPTS,
     )  # fmt: skip
 
 
 def bankruptcy_curve(results: Results) -> hv.Curve:
     """Cumulative P(bankrupt) by month [share of paths]."""
-    df = pd.DataFrame(
-        {"Month": results.months.to_timestamp(), "p": results.p_bankrupt_by_month()}
-    )
+    df = pd.DataFrame({"Month": results.months.to_timestamp(), "p": results.p_bankrupt_by_month()})
     return df.hvplot.line(x="Month", y="p", color=COLORS["risk"], line_width=2,
                           label="P(bankrupt by month)", responsive=True).opts(
         title=f"Probability of bankruptcy over time ({results.paths:,} paths)",
-        ylabel="P(bankrupt) [cumulative]", yformatter=PCT_TICKS, ylim=(0, None), **OPTS,
+        ylabel="P(bankrupt) [cumulative]", yformatter=pct_ticks(), ylim=(0, None), **OPTS,
     )  # fmt: skip
 
 
@@ -134,13 +146,11 @@ def _fmt_growth(v: float) -> str:
     return f"{v:g}x"
 
 
-def heatmap(
-    df: pd.DataFrame, metric: str, policy_key: str, current: float, true_range: tuple[float, float]
-) -> hv.Overlay:
+def heatmap(df: pd.DataFrame, metric: str, policy_key: str, current: float) -> hv.Overlay:
     """Metric over (true growth x policy axis); the current policy row is outlined.
 
-    ``current`` is the current policy's value on the policy axis and ``true_range`` the
-    scenario's range of true growth [x/yr], shaded on the true-growth axis.
+    ``current`` is the current policy's value on the policy axis (e.g. planned growth
+    [x/yr]); a value between grid rows puts the box between them.
     """
     xs = sorted(df["demand.growth"].unique())
     ys = sorted(df[policy_key].unique())
@@ -153,7 +163,7 @@ def heatmap(
     hm = hv.HeatMap((d["x"], d["y"], d[metric]), ["x", "y"], metric).opts(
         cmap="Reds" if is_risk else "Greens", colorbar=True,
         clim=(0.0, 1.0) if is_risk else (None, None),
-        colorbar_opts={"formatter": PCT_TICKS if is_risk else USD_TICKS},
+        colorbar_opts={"formatter": pct_ticks() if is_risk else usd_ticks()},
         clabel="P(bankrupt)" if is_risk else "Median cumulative revenue [USD]",
         tools=["hover"],
     )  # fmt: skip
@@ -163,15 +173,13 @@ def heatmap(
     is_q = policy_key == "policy.q"
     ylabel = "Policy demand quantile [0-1]" if is_q else "Planned growth [x/yr]"
     pos = _index_position(ys, current, log=not is_q)
-    lo, hi = (_index_position(xs, v, log=True) for v in true_range)
     box = hv.Rectangles([(-0.5, pos - 0.5, len(xs) - 0.5, pos + 0.5)]).opts(
         fill_alpha=0, line_color="black", line_width=3
     )
-    span = hv.VSpan(lo, hi).opts(color="#1f77b4", alpha=0.08, line_width=0)
     title = ("P(bankrupt)" if is_risk else "Median cumulative revenue") + (
         " if the world grows at a fixed rate (box: current policy)"
     )
-    return (hm * span * box * labels).opts(
+    return (hm * box * labels).opts(
         title=title, xlabel="True growth of the world [x/yr]", ylabel=ylabel,
         xticks=[(i, _fmt_growth(v)) for i, v in enumerate(xs)],
         yticks=[(i, f"{v:g}" if is_q else _fmt_growth(v)) for i, v in enumerate(ys)],
@@ -202,13 +210,15 @@ def frontier(df: pd.DataFrame, current: dict[str, float]) -> hv.Overlay:
     line = eff.hvplot.line(x="p_bankrupt", y="cum_revenue_p50", color="#2ca02c",
                            label="risk/upside frontier", responsive=True)  # fmt: skip
     cur = hv.Scatter(
-        ([current["p_bankrupt"]], [current["cum_revenue_p50"]]), "p_bankrupt", "cum_revenue_p50",
+        ([current["p_bankrupt"]], [current["cum_revenue_p50"]]),
+        "p_bankrupt",
+        "cum_revenue_p50",
         label="current policy",
     ).opts(marker="star", size=22, color="#d62728")
     return (line * pts * cur).opts(
         title="Risk/upside frontier of purchase policies",
         xlabel="P(bankrupt by end of horizon)", ylabel="Median cumulative revenue [USD]",
-        xformatter=PCT_TICKS, yformatter=USD_TICKS, legend_position="bottom_right",
+        xformatter=pct_ticks(), yformatter=usd_ticks(), legend_position="bottom_right",
         padding=0.08, **OPTS,
     )  # fmt: skip
 
@@ -234,7 +244,7 @@ def tornado(df: pd.DataFrame, metric_label: str = "P(bankrupt)", top: int = 12) 
         title=f"What drives {metric_label} (base {base:.1%}; top {len(d)} parameters)"
         if pct else f"Drivers of {metric_label}",
         xlabel=f"Change in {metric_label} vs base" + (" [percentage points]" if pct else ""),
-        ylabel="", xformatter=PCT_TICKS if pct else None, legend_position="bottom_right",
+        ylabel="", xformatter=pct_ticks() if pct else None, legend_position="bottom_right",
         responsive=True, height=max(260, 34 * len(d) + 100), toolbar="above",
     )  # fmt: skip
 
