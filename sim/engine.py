@@ -49,6 +49,15 @@ def add_contracts(
     cost_by_month += (gw * price / 12.0)[:, None] * active
 
 
+def revenue_per_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
+    """Revenue one inference GW serves, ``P / (1 - margin) * eff^(t/12)``, (n, months) [USD/yr]."""
+    t = np.arange(months) / 12.0
+    price = params["compute.price_per_gw_year"]
+    return (price / (1.0 - params["economics.gross_margin"]))[:, None] * params[
+        "compute.revenue_per_gw_growth"
+    ][:, None] ** t
+
+
 def _sample_slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
     if slip_table is None:
         return np.zeros(u.shape, dtype=int)
@@ -75,9 +84,7 @@ def simulate_block(
     demand = potential_demand(scenario, inputs)
 
     price = p["compute.price_per_gw_year"]
-    rev_per_gw = (price / (1.0 - p["economics.gross_margin"]))[:, None] * p[
-        "compute.revenue_per_gw_growth"
-    ][:, None] ** (t_idx / 12.0)
+    rev_per_gw = revenue_per_gw(p, months)
     lead = np.rint(p["compute.lead_time_months"]).astype(int)
     contract = np.maximum(1, np.rint(p["compute.contract_years"] * 12.0)).astype(int)
     supply_cap = (p["compute.max_industry_share"] * p["compute.industry_gw_start"])[:, None] * p[
@@ -225,6 +232,8 @@ class BlockResult:
     yearly: dict[str, np.ndarray]
     path: dict[str, np.ndarray]
     monthly: dict[str, np.ndarray] | None
+    params: dict[str, np.ndarray] | None = None
+    """Sampled per-path parameters of the paths with monthly records."""
 
 
 def run_block(
@@ -257,8 +266,11 @@ def run_block(
             alive_end, f["finance.valuation_multiple"] * final_rate + out["cash"][:, -1], 0.0
         ),
     }
-    monthly = {k: out[k][:keep_monthly] for k in MONTHLY} if keep_monthly > 0 else None
-    return BlockResult(block, yearly, path, monthly)
+    if keep_monthly > 0:
+        monthly = {k: out[k][:keep_monthly] for k in MONTHLY}
+        params = {k: v[:keep_monthly] for k, v in inputs.params.items()}
+        return BlockResult(block, yearly, path, monthly, params)
+    return BlockResult(block, yearly, path, None)
 
 
 def run(

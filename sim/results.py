@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -76,6 +76,8 @@ class Results:
     """Monthly records of the first ``monthly_paths`` paths, shape (m, months)."""
     elapsed_s: float
     """Wall-clock time of the run [s]."""
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+    """Sampled per-path parameters of the paths with monthly records, shape (m,)."""
 
     @classmethod
     def from_blocks(
@@ -133,6 +135,7 @@ class Accumulator:
         self.yearly: dict[str, np.ndarray] = {}
         self.path: dict[str, np.ndarray] = {}
         self.monthly: dict[int, dict[str, np.ndarray]] = {}
+        self.params: dict[int, dict[str, np.ndarray]] = {}
 
     def add(self, part: BlockResult) -> None:
         from .rng import BLOCK_PATHS
@@ -145,10 +148,16 @@ class Accumulator:
                 store[k][first : first + len(v)] = v
         if part.monthly is not None:
             self.monthly[part.block] = part.monthly
+        if part.params is not None:
+            self.params[part.block] = part.params
 
     def finish(self, scenario: Scenario, cal: np.ndarray, elapsed_s: float) -> Results:
-        blocks = [self.monthly[b] for b in sorted(self.monthly)]
-        monthly = {k: np.concatenate([m[k] for m in blocks]) for k in blocks[0]} if blocks else {}
+        def cat(parts: dict[int, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+            ordered = [parts[b] for b in sorted(parts)]
+            return (
+                {k: np.concatenate([p[k] for p in ordered]) for k in ordered[0]} if ordered else {}
+            )
+
         start = pd.Period(scenario.simulation.start, freq="M")
         return Results(
             scenario=scenario,
@@ -156,6 +165,7 @@ class Accumulator:
             years=np.unique(cal),
             yearly=self.yearly,
             path=self.path,
-            monthly=monthly,
+            monthly=cat(self.monthly),
             elapsed_s=elapsed_s,
+            params=cat(self.params),
         )

@@ -14,9 +14,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from sim.distributions import _Dist
+from sim.engine import revenue_per_gw as engine_revenue_per_gw
 from sim.results import Results
-from sim.rng import blocks
-from sim.sampling import sample_inputs
 from sim.scenario import Scenario
 
 QUANTILES = (0.05, 0.5, 0.95)
@@ -35,38 +34,13 @@ def month_index(results: Results) -> pd.DatetimeIndex:
 
 
 def revenue_per_gw(results: Results) -> np.ndarray:
-    """Revenue one inference GW can serve, per monthly path and month, (m, months) [USD/yr].
-
-    Re-draws the per-path parameters of the first ``m`` paths from the run's seeded streams
-    (same block/purpose keys as the engine), so it matches the engine exactly.
-    """
-    scenario = results.scenario
-    m = results.monthly["revenue"].shape[0]
-    parts = []
-    for b, first, n in blocks(scenario.simulation.paths):
-        if first >= m:
-            break
-        p = sample_inputs(scenario, n, b).params
-        take = min(n, m - first)
-        price = p["compute.price_per_gw_year"][:take]
-        margin = p["economics.gross_margin"][:take]
-        eff = p["compute.revenue_per_gw_growth"][:take]
-        t = np.arange(scenario.months) / 12.0
-        parts.append((price / (1.0 - margin))[:, None] * eff[:, None] ** t)
-    return np.concatenate(parts) if parts else np.zeros((0, scenario.months))
+    """Revenue one inference GW can serve, per monthly path and month, (m, months) [USD/yr]."""
+    return engine_revenue_per_gw(results.params, results.scenario.months)
 
 
 def plan_inference_share(results: Results) -> np.ndarray:
     """Inference share of compute the plan assumes, per monthly path, shape (m,)."""
-    scenario = results.scenario
-    m = results.monthly["revenue"].shape[0]
-    parts = []
-    for b, first, n in blocks(scenario.simulation.paths):
-        if first >= m:
-            break
-        share = sample_inputs(scenario, n, b).params["allocation.training_share"]
-        parts.append(1.0 - share[: min(n, m - first)])
-    return np.concatenate(parts) if parts else np.zeros(0)
+    return 1.0 - results.params["allocation.training_share"]
 
 
 def chart_frames(results: Results) -> dict[str, pd.DataFrame]:
