@@ -239,7 +239,7 @@ class Explorer(param.Parameterized):
                        if dotted == field or dotted.rsplit(".", 1)[1] in msg]  # fmt: skip
             where = f" (widgets: {', '.join(widgets)})" if widgets else ""
             lines.append(f"- `{field or 'scenario'}`: {msg}{where}")
-        lines.append("The charts still show the last valid settings.")
+        lines.append("\nThe charts still show the last valid settings.")
         return "\n".join(lines)
 
     # ----------------------------------------------------------------------- computation

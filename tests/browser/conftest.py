@@ -1,0 +1,83 @@
+"""Fixtures for browser tests: the dashboard served in-process, Debian Chromium, artefacts.
+
+The server runs in a thread on a free 127.0.0.1 port and is killed at the end of the
+session (else pytest never exits). Playwright drives the system Chromium; a browser
+download (``playwright install``) is never attempted.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not Path(CHROMIUM).exists():
+        skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Use Debian's Chromium (pytest-playwright's own download is not available here)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000},
+            "accept_downloads": True}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def dashboard_url() -> Iterator[str]:
+    """URL of the dashboard (base scenario, picker over scenarios/*.yaml)."""
+    import panel as pn
+
+    from dashboard.app import serve
+
+    port = _free_port()
+    serve(None, port=port, show=False, threaded=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                pn.state.kill_all_servers()
+                raise
+            time.sleep(0.2)
+    yield url
+    pn.state.kill_all_servers()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Directory for screenshots and downloads (gitignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
