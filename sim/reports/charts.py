@@ -58,13 +58,27 @@ def _fan(df: pd.DataFrame, label: str, color: str, yformat: str) -> hv.Overlay:
     return band * line
 
 
+LOG_Y = ("demand_gw", "demand_usd", "revenue", "compute_cost")
+"""Charts spanning orders of magnitude: log y-axis, so the early years stay readable."""
+
+
 def _finish(
     obj: hv.Element | hv.Overlay, key: str, ylabel: str, xlabel: str = "month"
 ) -> hv.Overlay:
+    log = key in LOG_Y
+    if log:  # zeros (bankrupt paths) can't be drawn on a log axis: bound it by the data
+        values = np.concatenate(
+            [el.dframe().select_dtypes("number").to_numpy().ravel()
+             for el in obj.traverse(lambda x: x, [hv.Area, hv.Curve])]
+        )  # fmt: skip
+        positive = values[np.isfinite(values) & (values > 0)]
+        if positive.size:
+            obj = obj.opts(hv.opts.Overlay(ylim=(positive.min() / 1.5, positive.max() * 1.5)))
     return obj.opts(
         hv.opts.Overlay(
             title=TITLES[key], width=WIDTH, height=HEIGHT, legend_position="top_left",
-            xlabel=xlabel, ylabel=ylabel, show_grid=True,
+            xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else ""), show_grid=True,
+            logy=log,
         )
     )  # fmt: skip
 
