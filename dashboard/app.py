@@ -27,16 +27,16 @@ from sim.scenario import Scenario
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO / "scenarios"
 SIDEBAR = (
-    "scenario_file", "growth_low", "growth_high", "growth_persistence", "diffusion_lag_years",
+    "scenario_file", "years", "growth_low", "growth_high", "growth_persistence", "diffusion_lag_years",
     "lead_time_months", "contract_years", "price_per_gw_year", "training_share",
     "min_training_share", "gross_margin", "initial_cash", "policy_kind", "planned_growth",
-    "quantile", "paths", "sweep_paths", "scenario_name",
+    "quantile", "plan_to_ceiling", "paths", "sweep_paths", "scenario_name",
 )  # fmt: skip
 """Explorer parameters shown as widgets, in order."""
 SLIDERS = {
     "growth_low", "growth_high", "growth_persistence", "diffusion_lag_years", "lead_time_months",
     "contract_years", "price_per_gw_year", "training_share", "min_training_share",
-    "gross_margin", "initial_cash", "planned_growth", "quantile", "paths",
+    "gross_margin", "initial_cash", "planned_growth", "quantile", "paths", "years",
 }  # fmt: skip
 USD_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6))
 
@@ -118,6 +118,8 @@ class Dashboard:
         # None keeps the sidebar order; -1 hides the input
         self.x.param.planned_growth.precedence = None if kind in POLICY_GROWTH_KEY else -1
         self.x.param.quantile.precedence = None if kind == "demand_quantile" else -1
+        # only planned_growth/adaptive plans can bend; the value is not written otherwise
+        self.x.param.plan_to_ceiling.precedence = None if kind in POLICY_GROWTH_KEY else -1
 
     def _on_error(self, *_: Any) -> None:
         self.alert.object = self.x.error

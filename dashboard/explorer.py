@@ -31,7 +31,7 @@ from sim.scenario import Scenario, set_dotted
 from sim.summary import by_year, summarize
 
 from . import sweeps
-from .schema import FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs
+from .schema import FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs, schema_bounds, schema_doc
 
 EMBEDDED = "base (embedded default)"
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
@@ -45,7 +45,7 @@ POLICY_LABELS = {
 """Display name -> policy kind."""
 INPUTS = (
     "growth_low", "growth_high", *FIELDS, "policy_kind", "planned_growth", "quantile",
-    "scenario_name",
+    "plan_to_ceiling", "years", "scenario_name",
 )  # fmt: skip
 """Sidebar parameters that define the scenario (the path count only sets precision)."""
 
@@ -117,6 +117,15 @@ class Explorer(param.Parameterized):
     )  # fmt: skip
     planned_growth = _num("planned", 4.0, "planned_growth")
     quantile = _num("quantile", 0.5, "demand_quantile")
+    plan_to_ceiling = param.Boolean(
+        False, label="Plan bends toward the demand ceiling",
+        doc="policy.plan_to_ceiling: " + schema_doc("policy.plan_to_ceiling", "planned_growth"),
+    )  # fmt: skip
+    years = param.Integer(
+        6, bounds=tuple(int(b) for b in schema_bounds("simulation.years")[:2]),
+        softbounds=(1, 15), step=1, label="Horizon [years]",
+        doc="simulation.years: " + schema_doc("simulation.years"),
+    )  # fmt: skip
     paths = param.Integer(
         2000, bounds=(200, 50_000), softbounds=(500, 10_000), step=500,
         label="Paths (interactive)", doc="Monte Carlo paths per interactive run",
@@ -160,7 +169,7 @@ class Explorer(param.Parameterized):
         for name, value in values.items():
             p = self.param[name]
             soft = getattr(p, "softbounds", None)
-            if soft is not None and isinstance(value, float):
+            if soft is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
                 p.softbounds = (min(soft[0], value), max(soft[1], value))
         self._loading = True
         try:
@@ -184,6 +193,8 @@ class Explorer(param.Parameterized):
         key = POLICY_GROWTH_KEY.get(pol.kind)
         values["planned_growth"] = central(getattr(pol, key)) if key else 4.0
         values["quantile"] = central(pol.q) if pol.kind == "demand_quantile" else 0.5
+        values["plan_to_ceiling"] = bool(getattr(pol, "plan_to_ceiling", False))
+        values["years"] = int(s.simulation.years)
         return values
 
     def updates(self) -> dict[str, Any]:
@@ -200,6 +211,10 @@ class Explorer(param.Parameterized):
                 out[spec.dotted] = float(getattr(self, name)) * spec.scale
         if changed & {"policy_kind", "planned_growth", "quantile"}:
             out["policy"] = self._policy_dict()
+        elif "plan_to_ceiling" in changed and self.policy_kind in POLICY_GROWTH_KEY:
+            out["policy.plan_to_ceiling"] = bool(self.plan_to_ceiling)
+        if "years" in changed:
+            out["simulation.years"] = int(self.years)
         if "scenario_name" in changed and self.scenario_name.strip():
             out["name"] = self.scenario_name.strip()
         return out
@@ -216,6 +231,9 @@ class Explorer(param.Parameterized):
             pol = {"kind": kind, "review_months": review}
         if kind in POLICY_GROWTH_KEY:
             pol[POLICY_GROWTH_KEY[kind]] = self.planned_growth
+            pol["plan_to_ceiling"] = bool(self.plan_to_ceiling)
+        else:
+            pol.pop("plan_to_ceiling", None)
         if kind == "demand_quantile":
             pol["q"] = self.quantile
         return pol

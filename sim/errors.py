@@ -6,7 +6,9 @@ from __future__ import annotations
 class ScenarioError(ValueError):
     """Invalid scenario input; ``str()`` is the full user-facing message."""
 
-    def __init__(self, source: str, problems: list[tuple[str, str]], what: str = "scenario") -> None:
+    def __init__(
+        self, source: str, problems: list[tuple[str, str]], what: str = "scenario"
+    ) -> None:
         self.source = source
         self.problems = problems
         lines = [f"{source}: invalid {what} ({len(problems)} problem(s))"]

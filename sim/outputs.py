@@ -71,5 +71,9 @@ def usd(x: float) -> str:
     x = float(f"{abs(x):.3g}")  # round first, so 999.6e9 becomes 1e12 and picks the T unit
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
         if x >= scale:
-            return f"{sign}${x / scale:,.3g}{unit}" if x < 1000 * 1e12 else f"{sign}${x / scale:,.0f}{unit}"
+            return (
+                f"{sign}${x / scale:,.3g}{unit}"
+                if x < 1000 * 1e12
+                else f"{sign}${x / scale:,.0f}{unit}"
+            )
     return f"{sign}${x:,.0f}"

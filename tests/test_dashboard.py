@@ -238,3 +238,103 @@ def test_missing_sweep_module_gives_a_message(monkeypatch, base):
     monkeypatch.setattr(importlib, "import_module", fake)
     out = sweeps.tornado_data(base, 100, lambda f: None)
     assert out == "Not available: sim.sensitivity not installed in this version."
+
+
+# ------------------------------------------------------- plan_to_ceiling and the horizon
+def _diff(a, b, prefix=""):
+    """Dotted keys where two model_dump dicts differ."""
+    out = set()
+    for k in set(a) | set(b):
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out |= _diff(va, vb, f"{prefix}{k}.")
+        elif va != vb:
+            out.add(f"{prefix}{k}")
+    return out
+
+
+def test_plan_to_ceiling_checkbox_sets_only_that_field_and_lowers_risk(x, base):
+    assert x.plan_to_ceiling is False
+    assert x.policy_kind == "planned_growth"
+    assert "demand.ceiling" in x.param.plan_to_ceiling.doc  # help from the pydantic field
+    off = x.numbers["p_bankrupt"]
+    x.plan_to_ceiling = True
+    assert x.updates() == {"policy.plan_to_ceiling": True}
+    s = x.scenario()
+    assert _diff(base.model_dump(), s.model_dump()) == {"policy.plan_to_ceiling"}
+    api = summarize(run(s, paths=x.paths))
+    assert x.numbers["p_bankrupt"] == api["p_bankrupt"]
+    assert x.numbers["cum_revenue_p50"] == api["cum_revenue_p50"]
+    assert x.numbers["p_bankrupt"] < off
+    assert x.current_scenario().policy.plan_to_ceiling is True  # what the sweeps use
+    assert '"plan_to_ceiling":true' in x.sweep_key()[0]  # sweeps key on the shown scenario
+    saved = tmp_yaml_roundtrip(x)
+    assert saved.policy.plan_to_ceiling is True
+    x.plan_to_ceiling = False
+    assert x.updates() == {}
+
+
+def tmp_yaml_roundtrip(x):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "saved.yaml"
+        path.write_text(x.scenario_yaml())
+        return load_scenario(str(path))
+
+
+@pytest.mark.parametrize("kind", ["demand_quantile", "fixed_schedule"])
+def test_plan_to_ceiling_is_not_written_for_other_policies(x, kind):
+    x.policy_kind = kind
+    before = x.updates()
+    x.plan_to_ceiling = True
+    assert x.updates() == before
+    assert "plan_to_ceiling" not in x.scenario().policy.model_dump()
+    assert not x.error
+
+
+def test_plan_to_ceiling_follows_a_switch_between_growth_policies(x):
+    x.plan_to_ceiling = True
+    x.policy_kind = "adaptive"
+    s = x.scenario()
+    assert s.policy.kind == "adaptive"
+    assert s.policy.plan_to_ceiling is True
+
+
+def test_picker_shows_plan_to_ceiling_and_years_from_a_file(base, tmp_path):
+    data = base.model_dump(by_alias=True, exclude_none=True, mode="json")
+    data["policy"]["plan_to_ceiling"] = True
+    data["simulation"]["years"] = 4
+    data["name"] = "bent"
+    from sim.io import scenario_to_yaml
+
+    (tmp_path / "bent.yaml").write_text(scenario_to_yaml(scenario_from_dict(data, "t")))
+    x = Explorer(base, scenarios_dir=tmp_path)
+    assert x.plan_to_ceiling is False
+    assert x.years == base.simulation.years
+    x.scenario_file = "bent"
+    assert x.plan_to_ceiling is True
+    assert x.years == 4
+    assert x.updates() == {}  # untouched inputs leave the loaded scenario as it was
+    assert x.results.scenario.policy.plan_to_ceiling is True
+    assert x.results.scenario.simulation.years == 4
+
+
+def test_horizon_input_sets_only_simulation_years(x, base):
+    assert x.years == base.simulation.years
+    assert x.param.years.softbounds == (1, 15)
+    assert x.param.years.bounds == (1, 50)
+    assert "horizon" in x.param.years.doc
+    x.years = 3
+    assert x.updates() == {"simulation.years": 3}
+    s = x.scenario()
+    assert _diff(base.model_dump(), s.model_dump()) == {"simulation.years"}
+    api = summarize(run(s, paths=x.paths))
+    assert x.numbers["p_bankrupt"] == api["p_bankrupt"]
+    assert x.numbers["final_year"] == api["by_year"][-1]["year"]
+    assert (
+        len(x.results.years) == 3
+        or x.numbers["final_year"] < key_numbers(run_cached(base, x.paths))["final_year"]
+    )
+    assert tmp_yaml_roundtrip(x).simulation.years == 3
