@@ -96,6 +96,9 @@ Positive = Param(0.0, lo_open=True)
 NonNeg = Param(0.0)
 UnitClosed = Param(0.0, 1.0)
 UnitHalfOpen = Param(0.0, 1.0, hi_open=True)
+# Yearly multipliers above 100x (and a few other absurd magnitudes) are refused: compounded
+# over a horizon they overflow float64 and would turn results into inf/NaN silently.
+Multiplier = Param(0.0, 100.0, lo_open=True)
 
 
 def _parse_month(value: Any) -> str:
@@ -127,12 +130,14 @@ class CapabilityJump(_Model):
     """A one-off step in potential demand that diffuses into revenue with the lag."""
 
     at_year: Param(1900.0, 2200.0) = Field(description="decimal calendar year, e.g. 2027.5")
-    multiplier: Positive = Field(description="step multiple of potential demand [x]")
+    multiplier: Param(0.0, 1000.0, lo_open=True) = Field(
+        description="step multiple of potential demand [x]"
+    )
 
 
 class Demand(_Model):
     initial_revenue: Positive = Field(10.0e9, description="annualized run-rate at start [USD/yr]")
-    growth: Positive = Field(description="annual multiplier of potential demand [x/yr]")
+    growth: Multiplier = Field(description="annual multiplier of potential demand [x/yr]")
     growth_persistence: UnitClosed = Field(0.8, description="year-to-year correlation [0..1]")
     volatility: Param(0.0, 2.0) = Field(0.10, description="annualized log-volatility [1/sqrt(yr)]")
     ceiling: Positive = Field(10.0e12, description="saturation level [USD/yr]")
@@ -151,15 +156,19 @@ class Demand(_Model):
 
 
 class Compute(_Model):
-    initial_gw: NonNeg = Field(1.0, description="GW online at start under signed contracts [GW]")
+    initial_gw: Param(0.0, 100_000.0) = Field(
+        1.0, description="GW online at start under signed contracts [GW]"
+    )
     initial_contract_years_left: Param(0.0, 50.0) = Field(3.0, description="[years]")
     price_per_gw_year: Positive = Field(12.0e9, description="take-or-pay price [USD/GW-yr]")
     lead_time_months: Param(0.0, 120.0) = Field(18.0, description="order -> online [months]")
     contract_years: Param(1.0 / 12.0, 30.0) = Field(5.0, description="contract length [years]")
     industry_gw_start: Positive = Field(12.0, description="industry AI capacity at start [GW]")
-    industry_growth: Positive = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
+    industry_growth: Multiplier = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
     max_industry_share: Param(0.0, 1.0, lo_open=True) = Field(0.2, description="[0..1]")
-    revenue_per_gw_growth: Positive = Field(1.0, description="efficiency multiplier [x/yr]")
+    revenue_per_gw_growth: Param(0.01, 100.0) = Field(
+        1.0, description="efficiency multiplier [x/yr]"
+    )
     build: BuildSpec | None = Field(
         None, description="optional build pipeline: delivery slips (see sim.build)"
     )
@@ -191,10 +200,10 @@ class Economics(_Model):
 
 class Finance(_Model):
     initial_cash: NonNeg = Field(30.0e9, description="[USD]")
-    valuation_multiple: NonNeg = Field(20.0, description="x served revenue run-rate")
+    valuation_multiple: Param(0.0, 1000.0) = Field(20.0, description="x served revenue run-rate")
     max_dilution_per_raise: UnitHalfOpen = Field(0.15, description="[share of valuation]")
     max_raise_per_year: NonNeg = Field(100.0e9, description="per calendar year [USD]")
-    raise_when_runway_months_below: NonNeg = Field(12.0, description="[months]")
+    raise_when_runway_months_below: Param(0.0, 1200.0) = Field(12.0, description="[months]")
     min_months_between_raises: int = Field(6, ge=1, le=120, description="[months]")
     min_growth_to_raise: NonNeg = Field(
         1.5, description="trailing 12-month growth of served revenue needed to raise [x/yr]"
@@ -214,7 +223,7 @@ class FixedSchedule(_Model):
 
 class PlannedGrowth(_Model):
     kind: Literal["planned_growth"]
-    planned_growth: Positive = Field(4.0, description="growth the plan assumes [x/yr]")
+    planned_growth: Multiplier = Field(4.0, description="growth the plan assumes [x/yr]")
     review_months: int = Field(12, ge=1, le=120, description="months between orders")
     plan_to_ceiling: bool = Field(
         False, description="bend the planned growth toward demand.ceiling (logistic)"
@@ -232,7 +241,7 @@ class Adaptive(_Model):
     """Re-plans at each review from growth observed so far (shrinkage estimate)."""
 
     kind: Literal["adaptive"]
-    prior_growth: Positive = Field(4.0, description="growth assumed before evidence [x/yr]")
+    prior_growth: Multiplier = Field(4.0, description="growth assumed before evidence [x/yr]")
     prior_weight_years: Param(0.0, 50.0) = Field(
         1.0, description="years of observation the prior is worth"
     )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +23,7 @@ CASES = [
     # (path, bad value, field named in the message, words the message must contain)
     (("economics", "gross_margin"), 1.0, "economics.gross_margin", "[-1, 1)"),
     (("economics", "gross_margin"), 1.5, "economics.gross_margin", "[-1, 1)"),
-    (("compute", "initial_gw"), -2.0, "compute.initial_gw", ">= 0"),
+    (("compute", "initial_gw"), -2.0, "compute.initial_gw", "must lie in [0, 100000], got -2"),
     (("compute", "price_per_gw_year"), 0, "compute.price_per_gw_year", "> 0"),
     (("compute", "lead_time_months"), "soon", "compute.lead_time_months", "number"),
     (
@@ -175,11 +176,34 @@ def test_fuzzed_scenarios_fail_cleanly(mutations):
         scenario = scenario_from_dict(data, "fuzz.yaml")
     except ScenarioError as exc:
         assert str(exc).startswith("fuzz.yaml: invalid scenario")  # noqa: PT017
-    else:  # accepted input must be internally consistent and simulate
-        from sim import run
+    else:  # accepted input must simulate to finite numbers, without float overflow
+        from sim import run, summarize
 
-        res = run(scenario, paths=8)
+        with np.errstate(over="raise", divide="raise"):
+            res = run(scenario, paths=8)
         assert res.paths == 8
+        assert np.isfinite(res.path["final_cash"]).all()
+        assert np.isfinite(res.path["cum_revenue"]).all()
+        assert 0.0 <= summarize(res)["p_bankrupt"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [
+        (("demand", "growth"), 1e100, "lie in (0, 100]"),
+        (("compute", "industry_growth"), 500, "lie in (0, 100]"),
+        (("compute", "revenue_per_gw_growth"), 1e-300, "lie in [0.01, 100]"),
+        (("compute", "initial_gw"), 1e30, "lie in [0, 100000]"),
+        (("finance", "valuation_multiple"), 1e300, "lie in [0, 1000]"),
+        (("policy", "planned_growth"), 1e300, "lie in (0, 100]"),
+    ],
+)
+def test_magnitudes_that_would_overflow_are_refused(field, value, allowed):
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(_with(field, value), "big.yaml")
+    msg = str(err.value)
+    assert ".".join(field) in msg
+    assert f"must {allowed}" in msg
 
 
 def test_loaded_base_matches_embedded_default():
