@@ -58,6 +58,23 @@ def revenue_per_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
     ][:, None] ** t
 
 
+def supply_cap_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
+    """Most GW one firm can hold, ``share * min(industry GW, hard limit)``, (n, months) [GW].
+
+    Industry GW grow ``industry_growth``-fold a year from ``industry_gw_start`` until they
+    reach ``industry_gw_max`` (wafers, power), if the scenario sets one.
+    """
+    share = params["compute.max_industry_share"]
+    t = np.arange(months) / 12.0
+    cap = (share * params["compute.industry_gw_start"])[:, None] * (
+        params["compute.industry_growth"][:, None] ** t
+    )
+    limit = params.get("compute.industry_gw_max")
+    if limit is None:
+        return cap
+    return np.minimum(cap, (share * limit)[:, None])
+
+
 def _sample_slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
     if slip_table is None:
         return np.zeros(u.shape, dtype=int)
@@ -80,16 +97,13 @@ def simulate_block(
     p = inputs.params
     n, months = inputs.n, scenario.months
     rows = np.arange(n)
-    t_idx = np.arange(months)
     demand = potential_demand(scenario, inputs)
 
     price = p["compute.price_per_gw_year"]
     rev_per_gw = revenue_per_gw(p, months)
     lead = np.rint(p["compute.lead_time_months"]).astype(int)
     contract = np.maximum(1, np.rint(p["compute.contract_years"] * 12.0)).astype(int)
-    supply_cap = (p["compute.max_industry_share"] * p["compute.industry_gw_start"])[:, None] * p[
-        "compute.industry_growth"
-    ][:, None] ** (t_idx / 12.0)
+    supply_cap = supply_cap_gw(p, months)
     plan_inference_share = 1.0 - p["allocation.training_share"]
 
     committed_gw = np.zeros((n, months))

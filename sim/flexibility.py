@@ -51,7 +51,7 @@ def open_loop_tranches(scenario: Scenario, growth: float) -> list[dict[str, Any]
     inference = 1.0 - central(scenario.allocation.training_share)
     lead = round(central(scenario.compute.lead_time_months))
     length = max(1, round(central(scenario.compute.contract_years) * 12))
-    cap = central(scenario.compute.max_industry_share) * central(scenario.compute.industry_gw_start)
+    share = central(scenario.compute.max_industry_share)
     cap_growth = central(scenario.compute.industry_growth)
     have = np.zeros(months)
     have[: round(central(scenario.compute.initial_contract_years_left) * 12)] += central(
@@ -64,7 +64,10 @@ def open_loop_tranches(scenario: Scenario, growth: float) -> list[dict[str, Any]
         if due >= months:
             break
         want = d0 * growth ** (due / 12.0) / (rev_per_gw0 * eff ** (due / 12.0) * inference)
-        want = min(want, cap * cap_growth ** (due / 12.0))
+        industry = central(scenario.compute.industry_gw_start) * cap_growth ** (due / 12.0)
+        if scenario.compute.industry_gw_max is not None:
+            industry = min(industry, central(scenario.compute.industry_gw_max))
+        want = min(want, share * industry)
         gw = max(0.0, want - have[due])
         if gw > 0:
             have[due : due + length] += gw

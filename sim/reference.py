@@ -119,11 +119,11 @@ class _Path:
 
     def supply(self, t: int) -> float:
         p = self.p
-        return (
-            p["compute.max_industry_share"]
-            * p["compute.industry_gw_start"]
-            * p["compute.industry_growth"] ** (t / 12)
-        )
+        share = p["compute.max_industry_share"]
+        cap = share * p["compute.industry_gw_start"] * p["compute.industry_growth"] ** (t / 12)
+        if "compute.industry_gw_max" in p:
+            cap = min(cap, share * p["compute.industry_gw_max"])
+        return cap
 
     def planned_demand(self, t: int, d: int) -> float:
         pol, p, seen = self.s.policy, self.p, self.demand

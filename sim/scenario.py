@@ -164,6 +164,9 @@ class Compute(_Model):
     lead_time_months: Param(0.0, 120.0) = Field(18.0, description="order -> online [months]")
     contract_years: Param(1.0 / 12.0, 30.0) = Field(5.0, description="contract length [years]")
     industry_gw_start: Positive = Field(12.0, description="industry AI capacity at start [GW]")
+    industry_gw_max: Positive | None = Field(
+        None, description="hard limit on industry AI capacity (wafers, power) [GW]; none if null"
+    )
     industry_growth: Multiplier = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
     max_industry_share: Param(0.0, 1.0, lo_open=True) = Field(0.2, description="[0..1]")
     revenue_per_gw_growth: Param(0.01, 100.0) = Field(
@@ -172,6 +175,20 @@ class Compute(_Model):
     build: BuildSpec | None = Field(
         None, description="optional build pipeline: delivery slips (see sim.build)"
     )
+
+    @model_validator(mode="after")
+    def _limit_above_start(self) -> Compute:
+        if self.industry_gw_max is not None:
+            limit_lo, start_hi = (
+                support(self.industry_gw_max)[0],
+                support(self.industry_gw_start)[1],
+            )
+            if limit_lo < start_hi:
+                raise ValueError(
+                    f"industry_gw_max must be at least industry_gw_start for every path "
+                    f"(industry_gw_max min {limit_lo:g} < industry_gw_start max {start_hi:g})"
+                )
+        return self
 
 
 class Allocation(_Model):

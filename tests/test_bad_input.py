@@ -187,6 +187,14 @@ def test_fuzzed_scenarios_fail_cleanly(mutations):
         assert 0.0 <= summarize(res)["p_bankrupt"] <= 1.0
 
 
+def test_industry_limit_below_todays_industry_is_refused():
+    data = _with(("compute", "industry_gw_max"), 5.0)
+    with pytest.raises(ScenarioError, match=r"compute: industry_gw_max must be at least"):
+        scenario_from_dict(data, "x.yaml")
+    ok = scenario_from_dict(_with(("compute", "industry_gw_max"), 12.0), "x.yaml")
+    assert ok.compute.industry_gw_max == 12.0
+
+
 @pytest.mark.parametrize(
     ("field", "value", "allowed"),
     [

@@ -158,10 +158,13 @@ def test_supply_constrained_never_exceeds_industry_cap() -> None:
     res = result("supply_constrained")
     c = res.scenario.compute
     t = np.arange(res.scenario.months) / 12.0
-    cap = c.max_industry_share * c.industry_gw_start * c.industry_growth**t
+    cap = c.max_industry_share * np.minimum(c.industry_gw_start * c.industry_growth**t, 100.0)
+    assert c.industry_gw_max == 100.0
     # Orders are clipped at the cap of the delivery month; capacity can only sit below it
     # (up to float rounding) because the cap grows over time.
     assert (res.monthly["capacity_gw"] <= cap * (1 + 1e-9)).all()
+    # from the second half of 2028 the hard limit binds: 10% of 100 GW, whatever the plan
+    assert res.monthly["capacity_gw"].max() <= 10.0 * (1 + 1e-9)
     # ...and the cap binds: orders placed every 12 months arrive 18 months later (months
     # 18, 30, ..., 66), and at the last delivery the median path is exactly at the cap.
     last_delivery = 66

@@ -143,6 +143,24 @@ def test_supply_cap_binds(base):
     assert cap2[12] == pytest.approx(6.0)  # 50% of 12 GW
 
 
+def test_industry_hard_limit_binds(base):
+    """Industry GW 12 x 3^(t/12) stop at industry_gw_max = 20: a 50% share is 10 GW at most."""
+    s = _deterministic(
+        base,
+        **{"policy.planned_growth": 60.0, "compute.max_industry_share": 0.5,
+           "compute.lead_time_months": 12},
+    )  # fmt: skip
+    # the month-0 plan wants 10e9 * 60 / (36e9 * 0.5) = 33.3 GW at month 12
+    free = run(s, paths=1).monthly["capacity_gw"][0]
+    assert free[12] == pytest.approx(18.0)  # 50% of 36 GW: no limit
+    limited = run(s.replace(**{"compute.industry_gw_max": 20.0}), paths=1).monthly
+    cap = limited["capacity_gw"][0]
+    assert cap[11] == pytest.approx(1.0)
+    assert cap[12] == pytest.approx(10.0)  # the 1 GW held + 9 GW ordered at month 0
+    assert cap.max() == pytest.approx(10.0)
+    assert limited["ordered_gw"][0, 12] == pytest.approx(0.0)  # already at the limit
+
+
 def test_raise_amount_and_yearly_cap(base):
     """Runway short at month 0: raise = 15% x 20 x served run-rate, within $100B/yr."""
     s = _deterministic(

@@ -62,8 +62,18 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         {"policy": {"kind": "adaptive", "prior_growth": 3.0, "haircut": 0.2}},
         {"policy.plan_to_ceiling": True, "demand.ceiling": 2e11, "simulation.years": 8},
         {"policy": {"kind": "adaptive", "plan_to_ceiling": True}, "demand.ceiling": 5e11},
+        {"compute.industry_gw_max": 40.0, "policy.planned_growth": 8.0},
     ],
-    ids=["base", "base+build", "lead0-monthly", "quantile", "adaptive", "ceiling", "adaptive-ceil"],
+    ids=[
+        "base",
+        "base+build",
+        "lead0-monthly",
+        "quantile",
+        "adaptive",
+        "ceiling",
+        "adaptive-ceil",
+        "industry-limit",
+    ],
 )
 def test_named_cases_agree(updates: dict) -> None:
     assert_agree(BASE.replace(**updates), 40)
@@ -171,6 +181,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     }
     if draw(st.booleans()):
         updates["compute.build"] = FAST_BUILD | {"replications": 5}
+    if draw(st.booleans()):  # a hard industry limit that binds within the horizon
+        updates["compute.industry_gw_max"] = draw(st.floats(12.0, 60.0))
     return BASE.replace(**updates)
 
 
