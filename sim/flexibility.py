@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .distributions import central
-from .engine import run
+from .engine import run, supply_cap_gw
 from .results import Results
 from .scenario import Scenario
 from .sweep import apply_cell, metrics
@@ -51,8 +51,13 @@ def open_loop_tranches(scenario: Scenario, growth: float) -> list[dict[str, Any]
     inference = 1.0 - central(scenario.allocation.training_share)
     lead = round(central(scenario.compute.lead_time_months))
     length = max(1, round(central(scenario.compute.contract_years) * 12))
-    share = central(scenario.compute.max_industry_share)
-    cap_growth = central(scenario.compute.industry_growth)
+    c = scenario.compute
+    supply = {
+        f"compute.{k}": np.array([central(getattr(c, k))])
+        for k in ("max_industry_share", "industry_gw_start", "industry_growth", "industry_gw_max")
+        if getattr(c, k) is not None
+    }
+    cap = supply_cap_gw(supply, months)[0]
     have = np.zeros(months)
     have[: round(central(scenario.compute.initial_contract_years_left) * 12)] += central(
         scenario.compute.initial_gw
@@ -64,10 +69,7 @@ def open_loop_tranches(scenario: Scenario, growth: float) -> list[dict[str, Any]
         if due >= months:
             break
         want = d0 * growth ** (due / 12.0) / (rev_per_gw0 * eff ** (due / 12.0) * inference)
-        industry = central(scenario.compute.industry_gw_start) * cap_growth ** (due / 12.0)
-        if scenario.compute.industry_gw_max is not None:
-            industry = min(industry, central(scenario.compute.industry_gw_max))
-        want = min(want, share * industry)
+        want = min(want, cap[due])
         gw = max(0.0, want - have[due])
         if gw > 0:
             have[due : due + length] += gw
