@@ -27,6 +27,7 @@ import pandas as pd
 from .distributions import central
 from .engine import run, supply_cap_gw
 from .results import Results
+from .sampling import numeric_fields
 from .scenario import Scenario
 from .sweep import apply_cell, metrics
 
@@ -51,13 +52,8 @@ def open_loop_tranches(scenario: Scenario, growth: float) -> list[dict[str, Any]
     inference = 1.0 - central(scenario.allocation.training_share)
     lead = round(central(scenario.compute.lead_time_months))
     length = max(1, round(central(scenario.compute.contract_years) * 12))
-    c = scenario.compute
-    supply = {
-        f"compute.{k}": np.array([central(getattr(c, k))])
-        for k in ("max_industry_share", "industry_gw_start", "industry_growth", "industry_gw_max")
-        if getattr(c, k) is not None
-    }
-    cap = supply_cap_gw(supply, months)[0]
+    medians = {k: np.array([central(v)]) for k, v in numeric_fields(scenario).items()}
+    cap = supply_cap_gw(medians, months)[0]
     have = np.zeros(months)
     have[: round(central(scenario.compute.initial_contract_years_left) * 12)] += central(
         scenario.compute.initial_gw
