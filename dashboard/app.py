@@ -69,6 +69,10 @@ class Dashboard:
                                            colors=[(5, "#2ca02c"), (20, "#e6a100"), (100, "#d62728")],
                                            font_size="28pt", title_size="12pt",
                                            css_classes=["kpi-bankrupt"])  # fmt: skip
+        self.n_bust_h = pn.indicators.Number(label="P(bankrupt) within the horizon", value=0.0,
+                                             format="{value:.1f}%", font_size="28pt",
+                                             title_size="12pt",
+                                             css_classes=["kpi-bankrupt-horizon"])  # fmt: skip
         self.n_rev = pn.indicators.Number(label="Median revenue", value=0.0, font_size="28pt",
                                           title_size="12pt", css_classes=["kpi-revenue"])  # fmt: skip
         self.n_unserved = pn.indicators.Number(label="Unserved demand", value=0.0,
@@ -133,7 +137,9 @@ class Dashboard:
         cum, cum_fmt = usd_number(num["cum_revenue_p50"])
         last = int(num["final_year"])
         self.n_bust.param.update(value=100 * num["p_bankrupt"],
-                                 label=f"P(bankrupt by end of {last})")  # fmt: skip
+                                 label="P(bankrupt), run-off included")  # fmt: skip
+        self.n_bust_h.param.update(value=100 * num["p_bankrupt_in_horizon"],
+                                   label=f"P(bankrupt) within the horizon (to {last})")  # fmt: skip
         self.n_rev.param.update(value=rev, format=rev_fmt, label=f"Median revenue in {last}")
         self.n_unserved.param.update(value=100 * num["unserved_share"],
                                      label="Unserved demand (share of potential)")  # fmt: skip
@@ -142,7 +148,9 @@ class Dashboard:
         lo, hi = num["p_bankrupt_ci95"]
         self.caption.object = (
             f"Scenario **{res.scenario.name}** · {num['paths']:,} paths (seed "
-            f"{res.scenario.simulation.seed}) · P(bankrupt) 95% CI {lo:.1%}-{hi:.1%} · "
+            f"{res.scenario.simulation.seed}) · P(bankrupt) 95% CI {lo:.1%}-{hi:.1%}, counting "
+            f"bankruptcies in the {num['runoff_months']}-month run-off after the horizon, "
+            "while contracts signed in it are still paid · "
             f"updated in {1000 * x.run_seconds:.0f} ms"
         )
         self.p_demand.object = views.demand_vs_served(res)
@@ -218,7 +226,7 @@ class Dashboard:
         ]
 
     def main(self) -> list[Any]:
-        numbers = pn.FlexBox(self.n_bust, self.n_rev, self.n_unserved, self.n_cum,
+        numbers = pn.FlexBox(self.n_bust, self.n_bust_h, self.n_rev, self.n_unserved, self.n_cum,
                              sizing_mode="stretch_width")  # fmt: skip
         tabs = pn.Tabs(
             ("Demand & capacity", pn.Column(self.p_demand, self.p_capacity)),

@@ -73,15 +73,17 @@ def scenario_files(directory: str | Path) -> dict[str, str]:
 def key_numbers(results: Results) -> dict[str, Any]:
     """The headline figures shown as big numbers.
 
-    Returns p_bankrupt [0-1] with its 95% CI, the final calendar year and its median
-    revenue [USD], the unserved share of potential demand [0-1] and the median cumulative
-    revenue [USD].
+    Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
+    horizon only, the final calendar year and its median revenue [USD], the unserved share
+    of potential demand [0-1] and the median cumulative revenue [USD].
     """
     s = summarize(results)
     last = s["by_year"][-1]
     return {
         "p_bankrupt": s["p_bankrupt"],
         "p_bankrupt_ci95": tuple(s["p_bankrupt_ci95"]),
+        "p_bankrupt_in_horizon": s["p_bankrupt_in_horizon"],
+        "runoff_months": s["runoff_months"],
         "final_year": last["year"],
         "revenue_final_year_p50": last["revenue_p50"],
         "unserved_share": s["unserved_share_of_demand"],

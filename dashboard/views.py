@@ -132,13 +132,24 @@ def cash(results: Results) -> hv.Overlay:
     )  # fmt: skip
 
 
-def bankruptcy_curve(results: Results) -> hv.Curve:
-    """Cumulative P(bankrupt) by month [share of paths]."""
-    df = pd.DataFrame({"Month": results.months.to_timestamp(), "p": results.p_bankrupt_by_month()})
-    return df.hvplot.line(x="Month", y="p", color=COLORS["risk"], line_width=2,
-                          label="P(bankrupt by month)", responsive=True).opts(
-        title=f"Probability of bankruptcy over time ({results.paths:,} paths)",
-        ylabel="P(bankrupt) [cumulative]", yformatter=pct_ticks(), ylim=(0, None), **OPTS,
+def bankruptcy_curve(results: Results) -> hv.Overlay:
+    """Cumulative P(bankrupt) by month [share of paths], horizon then run-off (dotted line
+    at the end of the horizon)."""
+    months = results.months
+    if results.runoff_months is not None:
+        months = months.append(results.runoff_months)
+    df = pd.DataFrame({"Month": months.to_timestamp(),
+                       "p": results.p_bankrupt_by_month(runoff=True)})  # fmt: skip
+    curve = df.hvplot.line(x="Month", y="p", color=COLORS["risk"], line_width=2,
+                           label="P(bankrupt by month)", responsive=True)  # fmt: skip
+    end = (results.months[-1] + 1).to_timestamp()
+    marker = hv.VLine(end, label="horizon end: run-off after").opts(
+        color="black", line_dash="dotted", line_width=1
+    )
+    return (curve * marker).opts(
+        title=f"Probability of bankruptcy over time, run-off included ({results.paths:,} paths)",
+        ylabel="P(bankrupt) [cumulative]", yformatter=pct_ticks(), ylim=(0, None),
+        legend_position="top_left", **OPTS,
     )  # fmt: skip
 
 

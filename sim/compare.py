@@ -48,6 +48,8 @@ class Metric:
     """Statistic of a dict of per-path arrays; None for the bankruptcy proportion."""
     keys: tuple[str, ...] = ()
     """Per-path arrays ``stat`` reads (only these are resampled)."""
+    flag: str = "bankrupt"
+    """Boolean per-path attribute of :class:`Results` a proportion (``stat`` None) counts."""
 
 
 def _median(key: str) -> Callable[[dict[str, np.ndarray]], float]:
@@ -56,6 +58,8 @@ def _median(key: str) -> Callable[[dict[str, np.ndarray]], float]:
 
 METRICS = (
     Metric("p_bankrupt", "P(bankrupt by end)", "pct", None),
+    Metric("p_bankrupt_in_horizon", "P(bankrupt) within the horizon", "pct", None,
+           flag="bankrupt_in_horizon"),
     Metric("cum_revenue_p50", "Cumulative revenue, median", "usd", _median("cum_revenue"),
            ("cum_revenue",)),
     Metric("unserved_share", "Unserved share of potential demand", "pct",
@@ -135,7 +139,7 @@ def is_paired(a: Results, b: Results) -> bool:
 
 def _value(metric: Metric, res: Results) -> tuple[float, tuple[float, float] | None]:
     if metric.stat is None:
-        k = int(res.bankrupt.sum())
+        k = int(getattr(res, metric.flag).sum())
         return k / res.paths, wilson_interval(k, res.paths, Z95)
     return metric.stat(res.path), None
 
@@ -170,10 +174,10 @@ def compare_results(
             if j > 0:
                 paired = is_paired(ref, res)
                 if metric.stat is None:
+                    fa, fb = getattr(ref, metric.flag), getattr(res, metric.flag)
                     lo, hi = (
-                        newcombe_paired(ref.bankrupt, res.bankrupt) if paired
-                        else newcombe_unpaired(int(ref.bankrupt.sum()), ref.paths,
-                                               int(res.bankrupt.sum()), res.paths)
+                        newcombe_paired(fa, fb) if paired
+                        else newcombe_unpaired(int(fa.sum()), ref.paths, int(fb.sum()), res.paths)
                     )  # fmt: skip
                 else:
                     rng = stream(res.scenario.simulation.seed, j, f"compare:{metric.name}")

@@ -23,7 +23,7 @@ def capability_log_growth(scenario: Scenario, inputs: SampledInputs) -> np.ndarr
     ``ln(g_y) / 12`` in every month of simulation year ``y``, plus ``ln(multiplier)`` in
     the month of a capability jump (jumps before the start are already in the run-rate).
     """
-    months = scenario.months
+    months = inputs.months
     year_of_month = np.arange(months) // 12
     c = np.log(inputs.growth)[:, year_of_month] / 12.0
     if scenario.demand.capability_jump is not None:

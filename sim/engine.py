@@ -14,11 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .demand import potential_demand
+from .pilot import Pilot
 from .policies import ReviewContext, plan_demand, review_months
 from .results import Accumulator, Results, aggregate_years, calendar_years
 from .rng import blocks
 from .sampling import SampledInputs, sample_inputs
 from .scenario import DemandQuantile, FixedSchedule, Scenario, month_index
+from .timeline import total_months
 
 MONTHLY = (
     "demand", "capacity_gw", "inference_gw", "training_gw", "idle_gw", "revenue", "unserved",
@@ -50,12 +52,18 @@ def add_contracts(
 
 
 def revenue_per_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
-    """Revenue one inference GW serves, ``P / (1 - margin) * eff^(t/12)``, (n, months) [USD/yr]."""
+    """Revenue one inference GW serves, (n, months) [USD/yr].
+
+    ``P / (1 - margin) * eff^((1 - pass_through) t/12)``: efficiency ``eff`` raises what a
+    GW serves, and the share ``pass_through`` of it is passed on to customers as lower
+    prices, so only the rest raises revenue per GW.
+    """
     t = np.arange(months) / 12.0
     price = params["compute.price_per_gw_year"]
+    keep = 1.0 - params.get("compute.price_pass_through", np.zeros_like(price))
     return (price / (1.0 - params["economics.gross_margin"]))[:, None] * params[
         "compute.revenue_per_gw_growth"
-    ][:, None] ** t
+    ][:, None] ** (keep[:, None] * t)
 
 
 def supply_cap_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
@@ -86,16 +94,18 @@ def _sample_slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
 def simulate_block(
     scenario: Scenario,
     inputs: SampledInputs,
-    pilot_sorted: np.ndarray | None = None,
+    pilot: Pilot | None = None,
     slip_table: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Simulate ``inputs.n`` paths month by month; a pure function of its arguments.
+    """Simulate ``inputs.n`` paths month by month, horizon then run-off; a pure function.
 
-    Returns the :data:`MONTHLY` records, shape (n, months), plus ``bankrupt_month`` (n,),
-    -1 for paths that never go bankrupt.
+    Returns the :data:`MONTHLY` records, shape (n, inputs.months), and per path:
+    ``bankrupt_month`` (-1 = never; months >= the horizon are in run-off),
+    ``obligations_at_end`` (take-or-pay still owed after the horizon [USD]) and
+    ``truncated_gw`` (GW of fixed tranches cut by the supply cap [GW]).
     """
     p = inputs.params
-    n, months = inputs.n, scenario.months
+    n, months, horizon = inputs.n, inputs.months, scenario.months
     rows = np.arange(n)
     demand = potential_demand(scenario, inputs)
 
@@ -108,24 +118,26 @@ def simulate_block(
 
     committed_gw = np.zeros((n, months))
     committed_cost = np.zeros((n, months))
+    initial_months = np.rint(p["compute.initial_contract_years_left"] * 12.0).astype(int)
     add_contracts(
-        committed_gw,
-        committed_cost,
-        np.zeros(n, dtype=int),
-        np.rint(p["compute.initial_contract_years_left"] * 12.0).astype(int),
-        p["compute.initial_gw"],
-        price,
-    )
-    if isinstance(scenario.policy, FixedSchedule):
-        for k, tr in enumerate(scenario.policy.tranches):
+        committed_gw, committed_cost, np.zeros(n, dtype=int), initial_months,
+        p["compute.initial_gw"], price,
+    )  # fmt: skip
+    # A path's run-off ends when its last contract expires.
+    last_end = np.where(p["compute.initial_gw"] > 0, initial_months, 0)
+    tranches = scenario.policy.tranches if isinstance(scenario.policy, FixedSchedule) else []
+    truncated = np.zeros((n, len(tranches)))
+    if tranches:
+        for k, tr in enumerate(tranches):
+            # signed at the start (open loop): a tranche online after the horizon still binds
             planned = month_index(tr.start, scenario.simulation.start)
-            if planned >= months:
-                continue
             room = np.clip(supply_cap[:, planned] - committed_gw[:, planned], 0.0, None)
             gw = np.minimum(tr.gw, room)
+            truncated[:, k] = tr.gw - gw
             start = planned + _sample_slips(slip_table, inputs.slip_u[:, k])
             length = np.full(n, max(1, round(tr.years * 12)))
             add_contracts(committed_gw, committed_cost, start, length, gw, price)
+            last_end = np.where(gw > 0, np.maximum(last_end, start + length), last_end)
 
     rec = {name: np.zeros((months, n)) for name in MONTHLY}
     reviews = set(review_months(scenario))
@@ -147,18 +159,19 @@ def simulate_block(
     for t in range(months):
         if t in reviews:
             due = t + lead
-            can_order = alive & (due < months)
-            at = np.minimum(due, months - 1)
-            ctx = ReviewContext(t, demand[:, : t + 1], at, inputs, pilot_sorted)
-            want_gw = plan_demand(scenario, ctx) / (rev_per_gw[rows, at] * plan_inference_share)
-            have = committed_gw[rows, at]
-            order = np.clip(np.minimum(want_gw, supply_cap[rows, at]) - have, 0.0, None)
-            order = np.where(can_order, order, 0.0)
+            ctx = ReviewContext(t, demand[:, : t + 1], due, inputs, pilot)
+            want_gw = plan_demand(scenario, ctx) / (rev_per_gw[rows, due] * plan_inference_share)
+            have = committed_gw[rows, due]
+            order = np.clip(np.minimum(want_gw, supply_cap[rows, due]) - have, 0.0, None)
+            order = np.where(alive, order, 0.0)
             start = due + _sample_slips(slip_table, inputs.slip_u[:, order_k])
             add_contracts(committed_gw, committed_cost, start, contract, order, price)
+            last_end = np.where(order > 0, np.maximum(last_end, start + contract), last_end)
             rec["ordered_gw"][t] = order
             order_k += 1
 
+        # In run-off a path is done once its last contract has expired.
+        live = alive & ((t < horizon) | (t < last_end))
         capacity = np.where(alive, committed_gw[:, t], 0.0)
         served_rate = np.minimum(demand[:, t], (1.0 - min_training) * capacity * rev_per_gw[:, t])
         inference = served_rate / rev_per_gw[:, t]
@@ -167,7 +180,7 @@ def simulate_block(
 
         compute_cost = np.where(alive, committed_cost[:, t], 0.0)
         other_cost = other_share * revenue
-        fixed_cost = np.where(alive, fixed_monthly, 0.0)
+        fixed_cost = np.where(live, fixed_monthly, 0.0)
         net = revenue - compute_cost - other_cost - fixed_cost
         pre_cash = cash + net
 
@@ -188,7 +201,7 @@ def simulate_block(
             f["max_dilution_per_raise"] * f["valuation_multiple"] * served_rate,
             f["max_raise_per_year"] - raised_this_year,
         )
-        do_raise = alive & short & growth_ok & (t - last_raise >= raise_gap)
+        do_raise = live & short & growth_ok & (t - last_raise >= raise_gap)
         do_raise &= size > 0
         raised = np.where(do_raise, size, 0.0)
         raised_this_year += raised
@@ -210,18 +223,22 @@ def simulate_block(
 
     out = {name: np.ascontiguousarray(arr.T) for name, arr in rec.items()}
     out["bankrupt_month"] = bankrupt_month
+    out["obligations_at_end"] = committed_cost[:, horizon:].sum(axis=1)
+    out["truncated_gw"] = truncated.sum(axis=1)
+    out["truncated_by_tranche"] = truncated
     return out
 
 
-def pilot_demand(scenario: Scenario) -> np.ndarray | None:
-    """Sorted pilot demand paths for quantile policies, shape (pilot_paths, months)."""
+def pilot_demand(scenario: Scenario, months: int | None = None) -> Pilot | None:
+    """Pilot demand paths and conditional fits for quantile policies, or None."""
     if not isinstance(scenario.policy, DemandQuantile):
         return None
-    parts = [
-        potential_demand(scenario, sample_inputs(scenario, n, b, namespace="pilot/"))
-        for b, _, n in blocks(scenario.policy.pilot_paths)
-    ]
-    return np.sort(np.concatenate(parts), axis=0)
+    parts, ceilings = [], []
+    for b, _, n in blocks(scenario.policy.pilot_paths):
+        inputs = sample_inputs(scenario, n, b, namespace="pilot/", months=months)
+        parts.append(potential_demand(scenario, inputs))
+        ceilings.append(inputs["demand.ceiling"])
+    return Pilot(np.concatenate(parts), np.concatenate(ceilings))
 
 
 def slip_table(scenario: Scenario) -> np.ndarray | None:
@@ -238,6 +255,13 @@ def slip_table(scenario: Scenario) -> np.ndarray | None:
     )
 
 
+def max_slip(slips: np.ndarray | None) -> int:
+    """Largest whole-month slip the table can produce [months] (0 without a pipeline)."""
+    if slips is None or len(slips) == 0:
+        return 0
+    return int(np.ceil(float(np.max(slips)) - 1e-9))
+
+
 @dataclass(frozen=True)
 class BlockResult:
     """Outputs of one block: yearly aggregates, per-path values, optional monthly records."""
@@ -248,6 +272,50 @@ class BlockResult:
     monthly: dict[str, np.ndarray] | None
     params: dict[str, np.ndarray] | None = None
     """Sampled per-path parameters of the paths with monthly records."""
+    runoff_yearly: dict[str, np.ndarray] | None = None
+    """Calendar-year aggregates of the run-off months (see :data:`RUNOFF_YEARLY`)."""
+    runoff_monthly: dict[str, np.ndarray] | None = None
+    """Monthly records of the run-off months for the paths with monthly records."""
+    truncation: dict[str, np.ndarray] | None = None
+    """Per fixed tranche: ``gw_sum`` GW cut by the supply cap summed over the block's paths
+    and ``paths_cut`` how many of its paths were cut, shape (tranches,)."""
+
+
+RUNOFF_YEARLY = ("revenue", "compute_cost", "capacity_gw_end", "cash", "alive")
+"""Run-off aggregates kept for every path (see :func:`sim.results.aggregate_years`)."""
+
+
+def path_outcomes(
+    scenario: Scenario, inputs: SampledInputs, out: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Per-path outcomes of a simulated block (horizon figures unless named otherwise)."""
+    horizon = scenario.months
+    f = inputs.params
+    final_rate = out["revenue"][:, horizon - 1] * 12.0
+    final_cash = out["cash"][:, horizon - 1]
+    survived = out["bankrupt_month"] < 0
+    value = f["finance.valuation_multiple"] * final_rate + final_cash - out["obligations_at_end"]
+    cut = np.s_[:, :horizon]
+    return {
+        "bankrupt_month": out["bankrupt_month"],
+        "growth_mean": np.exp(np.log(inputs.growth[:, : scenario.simulation.years]).mean(axis=1)),
+        "final_run_rate": final_rate,
+        "final_cash": final_cash,
+        "cum_revenue": out["revenue"][cut].sum(axis=1),
+        "cum_demand": out["demand"][cut].sum(axis=1) / 12.0,
+        "cum_unserved": out["unserved"][cut].sum(axis=1),
+        "cum_compute_cost": out["compute_cost"][cut].sum(axis=1),
+        "cum_raised": out["raised"][cut].sum(axis=1),
+        "peak_capacity_gw": out["capacity_gw"][cut].max(axis=1),
+        # Net of take-or-pay still owed; limited liability floors it at 0, and a path
+        # that goes bankrupt, in the horizon or in run-off, is worth 0.
+        "equity_value": np.where(survived, np.maximum(value, 0.0), 0.0),
+        "obligations_at_end": out["obligations_at_end"],
+        "truncated_gw": out["truncated_gw"],
+        "runoff_min_cash": (
+            out["cash"][:, horizon:].min(axis=1) if out["cash"].shape[1] > horizon else final_cash
+        ),
+    }
 
 
 def run_block(
@@ -255,36 +323,42 @@ def run_block(
     block: int,
     n: int,
     keep_monthly: int,
-    pilot_sorted: np.ndarray | None,
+    pilot: Pilot | None,
     slips: np.ndarray | None,
+    months: int | None = None,
 ) -> BlockResult:
     """Sample and simulate one block; keep monthly records for its first ``keep_monthly``."""
-    inputs = sample_inputs(scenario, n, block)
-    out = simulate_block(scenario, inputs, pilot_sorted, slips)
-    yearly = aggregate_years(out, scenario.simulation.start)
-    f = inputs.params
-    final_rate = out["revenue"][:, -1] * 12.0
-    alive_end = out["alive"][:, -1].astype(bool)
-    path = {
-        "bankrupt_month": out["bankrupt_month"],
-        "growth_mean": np.exp(np.log(inputs.growth).mean(axis=1)),
-        "final_run_rate": final_rate,
-        "final_cash": out["cash"][:, -1],
-        "cum_revenue": out["revenue"].sum(axis=1),
-        "cum_demand": out["demand"].sum(axis=1) / 12.0,
-        "cum_unserved": out["unserved"].sum(axis=1),
-        "cum_compute_cost": out["compute_cost"].sum(axis=1),
-        "cum_raised": out["raised"].sum(axis=1),
-        "peak_capacity_gw": out["capacity_gw"].max(axis=1),
-        "equity_value": np.where(
-            alive_end, f["finance.valuation_multiple"] * final_rate + out["cash"][:, -1], 0.0
-        ),
-    }
+    months = total_months(scenario, max_slip(slips)) if months is None else months
+    horizon = scenario.months
+    inputs = sample_inputs(scenario, n, block, months=months)
+    out = simulate_block(scenario, inputs, pilot, slips)
+    inside = {k: out[k][:, :horizon] for k in MONTHLY}
+    yearly = aggregate_years(inside, scenario.simulation.start)
+    path = path_outcomes(scenario, inputs, out)
+    cut = out["truncated_by_tranche"]
+    truncation = {"gw_sum": cut.sum(axis=0), "paths_cut": (cut > 1e-12).sum(axis=0)}
+    runoff_yearly = None
+    if months > horizon:
+        after = {k: out[k][:, horizon:] for k in MONTHLY}
+        agg = aggregate_years(after, month_label(scenario.simulation.start, horizon))
+        runoff_yearly = {k: agg[k] for k in RUNOFF_YEARLY}
     if keep_monthly > 0:
-        monthly = {k: out[k][:keep_monthly] for k in MONTHLY}
+        monthly = {k: inside[k][:keep_monthly] for k in MONTHLY}
         params = {k: v[:keep_monthly] for k, v in inputs.params.items()}
-        return BlockResult(block, yearly, path, monthly, params)
-    return BlockResult(block, yearly, path, None)
+        runoff_monthly = (
+            {k: out[k][:keep_monthly, horizon:] for k in MONTHLY} if months > horizon else None
+        )
+        return BlockResult(
+            block, yearly, path, monthly, params, runoff_yearly, runoff_monthly, truncation
+        )
+    return BlockResult(block, yearly, path, None, None, runoff_yearly, None, truncation)
+
+
+def month_label(start: str, offset: int) -> str:
+    """'YYYY-MM' of the month ``offset`` months after ``start``."""
+    year, month = map(int, start.split("-"))
+    k = (month - 1) + offset
+    return f"{year + k // 12:04d}-{k % 12 + 1:02d}"
 
 
 def run(
@@ -296,7 +370,7 @@ def run(
     progress: ProgressFn | None = None,
     map_blocks: MapFn | None = None,
 ) -> Results:
-    """Run the Monte Carlo simulation of a scenario.
+    """Run the Monte Carlo simulation of a scenario (horizon, then run-off).
 
     Parameters
     ----------
@@ -322,9 +396,11 @@ def run(
     if updates:
         scenario = scenario.replace(**updates)
     t0 = time.perf_counter()
-    pilot, slips = pilot_demand(scenario), slip_table(scenario)
+    slips = slip_table(scenario)
+    months = total_months(scenario, max_slip(slips))
+    pilot = pilot_demand(scenario, months)
     tasks = [
-        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips)
+        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips, months)
         for b, first, n in blocks(scenario.simulation.paths)
     ]
     acc = Accumulator(scenario.simulation.paths)
@@ -335,4 +411,4 @@ def run(
         done += len(res.path["bankrupt_month"])
         if progress is not None:
             progress(done, scenario.simulation.paths)
-    return acc.finish(scenario, calendar_years(scenario), time.perf_counter() - t0)
+    return acc.finish(scenario, calendar_years(scenario), time.perf_counter() - t0, months)

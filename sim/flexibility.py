@@ -19,13 +19,15 @@ much more precise than differences of independent estimates.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .distributions import central
-from .engine import run, supply_cap_gw
+from .engine import revenue_per_gw, run, supply_cap_gw
+from .policies import bend_to_ceiling
 from .results import Results
 from .sampling import numeric_fields
 from .scenario import Scenario
@@ -41,31 +43,39 @@ def open_loop_tranches(scenario: Scenario, growth: float) -> list[dict[str, Any]
     """Tranches a ``growth``-x/yr plan would order if demand followed that growth exactly.
 
     Uses central values of every parameter; one review every ``review_months`` (12 when
-    the policy has none), orders net of capacity still under contract at delivery.
+    the policy has none) inside the horizon, orders net of capacity still under contract at
+    delivery (which may fall after the horizon). Like the re-planning policies (and demand
+    itself), the assumed demand path and each plan bend toward the ceiling.
     """
-    months = scenario.months
+    horizon = scenario.months
     review = getattr(scenario.policy, "review_months", 12)
+    medians = {k: np.array([central(v)]) for k, v in numeric_fields(scenario).items()}
     d0 = central(scenario.demand.initial_revenue)
-    price = central(scenario.compute.price_per_gw_year)
-    rev_per_gw0 = price / (1.0 - central(scenario.economics.gross_margin))
-    eff = central(scenario.compute.revenue_per_gw_growth)
+    ceiling = central(scenario.demand.ceiling)
     inference = 1.0 - central(scenario.allocation.training_share)
     lead = round(central(scenario.compute.lead_time_months))
     length = max(1, round(central(scenario.compute.contract_years) * 12))
-    medians = {k: np.array([central(v)]) for k, v in numeric_fields(scenario).items()}
+    months = horizon + lead + length
     cap = supply_cap_gw(medians, months)[0]
+    rev_per_gw = revenue_per_gw(medians, months)[0]
     have = np.zeros(months)
     have[: round(central(scenario.compute.initial_contract_years_left) * 12)] += central(
         scenario.compute.initial_gw
     )
     start = pd.Period(scenario.simulation.start, freq="M")
     tranches = []
-    for t in range(0, months, review):
+    for t in range(0, horizon, review):
         due = t + lead
-        if due >= months:
-            break
-        want = d0 * growth ** (due / 12.0) / (rev_per_gw0 * eff ** (due / 12.0) * inference)
-        want = min(want, cap[due])
+        now = d0 * growth ** (t / 12.0)
+        if ceiling < math.inf:
+            now = float(bend_to_ceiling(np.array(d0), np.array(now), np.array(ceiling)))
+            planned = float(
+                bend_to_ceiling(np.array(now), np.array(now * growth ** (lead / 12.0)),
+                                np.array(ceiling))
+            )  # fmt: skip
+        else:
+            planned = now * growth ** (lead / 12.0)
+        want = min(planned / (rev_per_gw[due] * inference), cap[due])
         gw = max(0.0, want - have[due])
         if gw > 0:
             have[due : due + length] += gw

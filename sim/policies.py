@@ -12,8 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .pilot import Pilot
 from .sampling import SampledInputs
-from .scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario
+from .scenario import Adaptive, DemandQuantile, PlannedGrowth, Scenario
+from .timeline import review_months
+
+__all__ = ["POLICIES", "ReviewContext", "bend_to_ceiling", "plan_demand", "review_months"]
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,8 @@ class ReviewContext:
     delivery: np.ndarray
     """Planned delivery month per path, shape (n,)."""
     inputs: SampledInputs
-    pilot_sorted: np.ndarray | None
-    """Pilot demand paths sorted along the path axis, shape (pilot_paths, months) [USD/yr]."""
+    pilot: Pilot | None
+    """Pilot paths and conditional fits of a quantile policy."""
 
 
 PlanFn = Callable[[object, ReviewContext], np.ndarray]
@@ -40,13 +44,10 @@ def _planned_growth(policy: object, ctx: ReviewContext) -> np.ndarray:
 
 
 def _demand_quantile(policy: object, ctx: ReviewContext) -> np.ndarray:
-    assert ctx.pilot_sorted is not None
-    pilot = ctx.pilot_sorted
-    rank = ctx.inputs["policy.q"] * (pilot.shape[0] - 1)
-    lo = np.floor(rank).astype(int)
-    hi = np.minimum(lo + 1, pilot.shape[0] - 1)
-    w = rank - lo
-    return (1 - w) * pilot[lo, ctx.delivery] + w * pilot[hi, ctx.delivery]
+    assert ctx.pilot is not None
+    return ctx.pilot.plan(
+        ctx.t, ctx.delivery, ctx.demand_seen, ctx.inputs["demand.ceiling"], ctx.inputs["policy.q"]
+    )
 
 
 def _adaptive(policy: object, ctx: ReviewContext) -> np.ndarray:
@@ -68,14 +69,6 @@ POLICIES: dict[type, PlanFn] = {
     DemandQuantile: _demand_quantile,
     Adaptive: _adaptive,
 }
-
-
-def review_months(scenario: Scenario) -> list[int]:
-    """Months at which the policy places orders (none for fixed schedules)."""
-    policy = scenario.policy
-    if isinstance(policy, FixedSchedule):
-        return []
-    return list(range(0, scenario.months, policy.review_months))
 
 
 def bend_to_ceiling(now: np.ndarray, planned: np.ndarray, ceiling: np.ndarray) -> np.ndarray:

@@ -11,9 +11,11 @@ on SimPy's tie-breaking:
 * ``t + 0.5``  accounting: allocation, revenue, costs, raise, cash, bankruptcy.
 
 It consumes exactly the engine's random inputs (:func:`sim.sampling.sample_inputs`), the
-exogenous potential demand (:func:`sim.demand.potential_demand`), the pilot paths of a
-quantile policy and the slip table; everything else is recomputed here in plain Python
-scalars. Slow (about 1 ms per path-year): only for small cases.
+exogenous potential demand (:func:`sim.demand.potential_demand`), the pilot fits of a
+quantile policy (coefficients and residuals; the features are recomputed here) and the slip
+table; everything else is recomputed here in plain Python scalars. Reviews happen inside the
+horizon; the run-off after it ends, per path, when its last contract expires. Slow (about
+1 ms per path-year): only for small cases.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import numpy as np
 import simpy
 
 from .demand import potential_demand
-from .engine import MONTHLY, pilot_demand, slip_table
+from .engine import MONTHLY, max_slip, pilot_demand, slip_table
+from .pilot import Pilot, residual_quantile
 from .sampling import SampledInputs, sample_inputs
 from .scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
+from .timeline import total_months
 
 REVIEW_OFFSET = 0.25
 """Offset of a review within its month [months]."""
@@ -52,6 +56,7 @@ class _Firm:
     book: list[_Contract] = field(default_factory=list)
     online: dict[int, _Contract] = field(default_factory=dict)
     alive: bool = True
+    last_end: int = 0  # month the last contract with GW expires (exclusive)
 
     def committed_at(self, month: int) -> float:
         """GW under signed contracts in ``month`` (whether online yet or not)."""
@@ -63,6 +68,8 @@ class _Firm:
 
     def sign(self, gw: float, start: int, length: int) -> None:
         c = _Contract(gw, start, start + length, gw * self.price / 12.0)
+        if gw > 0:
+            self.last_end = max(self.last_end, c.end)
         self.book.append(c)
         self.env.process(_contract(self.env, self, len(self.book) - 1, c))
 
@@ -99,11 +106,13 @@ class _Path:
         demand: np.ndarray,
         slip_u: np.ndarray,
         slips: np.ndarray | None,
-        pilot: np.ndarray | None,
+        pilot: Pilot | None,
     ) -> None:
         self.s, self.p, self.demand = scenario, p, demand
         self.slip_u, self.slips, self.pilot = slip_u, slips, pilot
-        self.months = scenario.months
+        self.months = len(demand)  # horizon + run-off
+        self.horizon = scenario.months
+        self.truncated = 0.0
         self.env = simpy.Environment()
         self.firm = _Firm(self.env, p["compute.price_per_gw_year"])
         self.rec = {name: [0.0] * self.months for name in MONTHLY}
@@ -115,7 +124,9 @@ class _Path:
     def rev_per_gw(self, t: int) -> float:
         p = self.p
         g = p["compute.revenue_per_gw_growth"]
-        return p["compute.price_per_gw_year"] / (1.0 - p["economics.gross_margin"]) * g ** (t / 12)
+        keep = 1.0 - p["compute.price_pass_through"]
+        base = p["compute.price_per_gw_year"] / (1.0 - p["economics.gross_margin"])
+        return base * g ** (keep * (t / 12))
 
     def supply(self, t: int) -> float:
         p = self.p
@@ -148,7 +159,13 @@ class _Path:
             return seen[t] * math.exp(mu * (1 - p["policy.haircut"]) * (d - t) / 12)
         assert isinstance(pol, DemandQuantile)
         assert self.pilot is not None
-        return float(np.quantile(self.pilot[:, d], p["policy.q"]))
+        beta, resid = self.pilot.fit(t, d)
+        k = min(t, 12)
+        trailing = 0.0 if k == 0 else math.log(seen[t] / seen[t - k]) * 12 / k
+        x = (1.0, trailing, math.log(seen[t] / p["demand.ceiling"]))
+        y = sum(b * xi for b, xi in zip(beta, x, strict=True))
+        y += float(residual_quantile(resid, np.array([p["policy.q"]]))[0])
+        return seen[t] * math.exp(y)
 
     # --- processes -------------------------------------------------------------------------
     def initial_contracts(self) -> None:
@@ -159,9 +176,8 @@ class _Path:
         if isinstance(s.policy, FixedSchedule):
             for k, tr in enumerate(s.policy.tranches):
                 m = month_index(tr.start, s.simulation.start)
-                if m >= self.months:
-                    continue
                 gw = min(float(tr.gw), max(0.0, self.supply(m) - self.firm.committed_at(m)))
+                self.truncated += float(tr.gw) - gw
                 slip = _slip(self.slips, float(self.slip_u[k]))
                 self.firm.sign(gw, m + slip, max(1, round(12 * float(tr.years))))
 
@@ -173,10 +189,10 @@ class _Path:
         lead = round(p["compute.lead_time_months"])
         length = max(1, round(12 * p["compute.contract_years"]))
         share = 1 - p["allocation.training_share"]
-        for j, t in enumerate(range(0, self.months, s.policy.review_months)):
+        for j, t in enumerate(range(0, self.horizon, s.policy.review_months)):
             yield self.env.timeout(t + REVIEW_OFFSET - self.env.now)
             d = t + lead
-            if not firm.alive or d >= self.months:
+            if not firm.alive:
                 continue
             want = self.planned_demand(t, d) / (self.rev_per_gw(d) * share)
             gw = max(0.0, min(want, self.supply(d)) - firm.committed_at(d))
@@ -200,6 +216,8 @@ class _Path:
             if not self.firm.alive:
                 self.served.append(0.0)
                 continue
+            # after the horizon, a path whose last contract has expired is done: no flows
+            live = t < self.horizon or t < self.firm.last_end
             cap, r = self.firm.online_gw(), self.rev_per_gw(t)
             v = min(dem, (1 - p["allocation.min_training_share"]) * cap * r)
             self.served.append(v)
@@ -208,7 +226,7 @@ class _Path:
             revenue = v / 12
             compute = self.firm.online_cost()
             other = p["economics.other_costs_share"] * revenue
-            fixed = p["economics.fixed_costs_per_year"] / 12
+            fixed = p["economics.fixed_costs_per_year"] / 12 if live else 0.0
             net = revenue - compute - other - fixed
             pre = self.cash + net
 
@@ -229,7 +247,7 @@ class _Path:
                 p["finance.max_dilution_per_raise"] * p["finance.valuation_multiple"] * v,
                 p["finance.max_raise_per_year"] - raised_year,
             )
-            raised = size if (short and growing and spaced and size > 0) else 0.0
+            raised = size if (live and short and growing and spaced and size > 0) else 0.0
             if raised > 0:
                 raised_year += raised
                 last_raise = t
@@ -247,6 +265,14 @@ class _Path:
                 self.firm.alive = False
                 self.bankrupt_month = t
                 rec["alive"][t] = 0.0
+
+    def obligations_at_end(self) -> float:
+        """Take-or-pay still owed after the horizon, nominal [USD]."""
+        total = 0.0
+        for c in self.firm.book:
+            months_left = max(0, c.end - max(c.start, self.horizon))
+            total += c.cost * months_left
+        return total
 
     def run(self) -> None:
         self.initial_contracts()
@@ -272,14 +298,17 @@ def simulate_reference(
     -------
     dict of numpy.ndarray
         :data:`sim.engine.MONTHLY` records, shape (n, months) ([GW], [USD/month],
-        [USD/yr] as in the engine), and ``bankrupt_month`` (n,), -1 if never bankrupt.
+        [USD/yr] as in the engine) over the horizon and run-off, ``bankrupt_month`` (n,),
+        -1 if never bankrupt, ``obligations_at_end`` [USD] and ``truncated_gw`` [GW].
     """
+    slips = slip_table(scenario)
     if inputs is None:
-        inputs = sample_inputs(scenario, n or scenario.simulation.paths, 0)
+        months = total_months(scenario, max_slip(slips))
+        inputs = sample_inputs(scenario, n or scenario.simulation.paths, 0, months=months)
     demand = potential_demand(scenario, inputs)
-    slips, pilot = slip_table(scenario), pilot_demand(scenario)
+    pilot = pilot_demand(scenario, inputs.months)
     out: dict[str, list[list[float]]] = {name: [] for name in MONTHLY}
-    bankrupt = []
+    bankrupt, owed, truncated = [], [], []
     for i in range(inputs.n):
         params = {k: float(v[i]) for k, v in inputs.params.items()}
         path = _Path(scenario, params, demand[i], inputs.slip_u[i], slips, pilot)
@@ -287,6 +316,10 @@ def simulate_reference(
         for name in MONTHLY:
             out[name].append(path.rec[name])
         bankrupt.append(path.bankrupt_month)
+        owed.append(path.obligations_at_end())
+        truncated.append(path.truncated)
     res = {name: np.array(rows, dtype=float) for name, rows in out.items()}
     res["bankrupt_month"] = np.array(bankrupt, dtype=int)
+    res["obligations_at_end"] = np.array(owed)
+    res["truncated_gw"] = np.array(truncated)
     return res

@@ -31,7 +31,9 @@ def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndar
     Flows are summed [USD in the year] (``demand`` is converted from a run-rate to USD),
     stocks are taken at the last month of the year, GW are also averaged over the year
     (``*_mean``), and ``training_share`` is the mean over months with capacity of
-    training GW / capacity GW (NaN when no capacity was online).
+    training GW / capacity GW (NaN when no capacity was online); ``gross_margin`` is the
+    realized inference margin, 1 - (inference GW x average price of GW online) / revenue
+    (NaN without revenue).
     """
     months = out["revenue"].shape[1]
     year, month = map(int, start.split("-"))
@@ -52,6 +54,12 @@ def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndar
         share = np.where(cap > 0, out["training_gw"] / cap, np.nan)
         online = np.add.reduceat(cap > 0, first, axis=1)
         yearly["training_share"] = np.add.reduceat(np.nan_to_num(share), first, axis=1) / online
+        # realized inference gross margin: revenue vs the compute cost of inference GW
+        unit_cost = np.where(cap > 0, out["compute_cost"] / cap, 0.0)
+        inference_cost = np.add.reduceat(out["inference_gw"] * unit_cost, first, axis=1)
+        yearly["gross_margin"] = np.where(
+            yearly["revenue"] > 0, 1.0 - inference_cost / yearly["revenue"], np.nan
+        )
     yearly["profit"] = yearly["revenue"] - (
         yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"]
     )
@@ -78,31 +86,71 @@ class Results:
     """Wall-clock time of the run [s]."""
     params: dict[str, np.ndarray] = field(default_factory=dict)
     """Sampled per-path parameters of the paths with monthly records, shape (m,)."""
+    runoff_months: pd.PeriodIndex | None = None
+    """Calendar month of each run-off step (after the horizon), or None without run-off."""
+    runoff_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    """Calendar years the run-off touches, shape (runoff years,)."""
+    runoff_yearly: dict[str, np.ndarray] = field(default_factory=dict)
+    """Run-off calendar-year aggregates for every path, shape (paths, runoff years)."""
+    runoff_monthly: dict[str, np.ndarray] = field(default_factory=dict)
+    """Run-off monthly records of the first ``monthly_paths`` paths, shape (m, runoff)."""
+    truncation: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per fixed tranche, cut by the supply cap: ``gw_sum`` [GW summed over paths] and
+    ``paths_cut`` [paths], shape (tranches,)."""
 
     @classmethod
     def from_blocks(
-        cls, scenario: Scenario, parts: list[BlockResult], cal: np.ndarray, elapsed_s: float
+        cls,
+        scenario: Scenario,
+        parts: list[BlockResult],
+        cal: np.ndarray,
+        elapsed_s: float,
+        total_months: int | None = None,
     ) -> Results:
         """Assemble block outputs (in block order) into one Results."""
         acc = Accumulator(scenario.simulation.paths)
         for part in parts:
             acc.add(part)
-        return acc.finish(scenario, cal, elapsed_s)
+        return acc.finish(scenario, cal, elapsed_s, total_months)
 
     @property
     def paths(self) -> int:
         return len(self.path["bankrupt_month"])
 
     @property
+    def horizon_months(self) -> int:
+        """Decision horizon [months]."""
+        return self.scenario.months
+
+    @property
+    def total_months(self) -> int:
+        """Months simulated: horizon plus run-off [months]."""
+        return self.horizon_months + (0 if self.runoff_months is None else len(self.runoff_months))
+
+    @property
     def bankrupt(self) -> np.ndarray:
-        """Whether each path is bankrupt by the end, shape (paths,)."""
+        """Whether each path goes bankrupt, in the horizon or in run-off, shape (paths,)."""
         return self.path["bankrupt_month"] >= 0
 
-    def p_bankrupt_by_month(self) -> np.ndarray:
-        """Cumulative probability of bankruptcy at the end of each month, shape (months,)."""
+    @property
+    def bankrupt_in_horizon(self) -> np.ndarray:
+        """Whether each path goes bankrupt within the decision horizon, shape (paths,)."""
         bm = self.path["bankrupt_month"]
-        counts = np.bincount(bm[bm >= 0], minlength=self.scenario.months)
+        return (bm >= 0) & (bm < self.horizon_months)
+
+    def p_bankrupt_by_month(self, runoff: bool = False) -> np.ndarray:
+        """Cumulative probability of bankruptcy at the end of each month, shape (months,):
+        the horizon's months, or horizon and run-off months with ``runoff=True``."""
+        bm = self.path["bankrupt_month"]
+        months = self.total_months if runoff else self.horizon_months
+        counts = np.bincount(bm[(bm >= 0) & (bm < months)], minlength=months)
         return np.cumsum(counts) / self.paths
+
+    def monthly_all(self, name: str) -> np.ndarray:
+        """Monthly record over horizon and run-off, shape (m, total_months)."""
+        if not self.runoff_monthly:
+            return self.monthly[name]
+        return np.concatenate([self.monthly[name], self.runoff_monthly[name]], axis=1)
 
     def monthly_frame(
         self, name: str, quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)
@@ -136,12 +184,18 @@ class Accumulator:
         self.path: dict[str, np.ndarray] = {}
         self.monthly: dict[int, dict[str, np.ndarray]] = {}
         self.params: dict[int, dict[str, np.ndarray]] = {}
+        self.runoff_yearly: dict[str, np.ndarray] = {}
+        self.runoff_monthly: dict[int, dict[str, np.ndarray]] = {}
+        self.truncation: dict[str, np.ndarray] = {}
 
     def add(self, part: BlockResult) -> None:
         from .rng import BLOCK_PATHS
 
         first = part.block * BLOCK_PATHS
-        for store, src in ((self.yearly, part.yearly), (self.path, part.path)):
+        stores = [(self.yearly, part.yearly), (self.path, part.path)]
+        if part.runoff_yearly is not None:
+            stores.append((self.runoff_yearly, part.runoff_yearly))
+        for store, src in stores:
             for k, v in src.items():
                 if k not in store:
                     store[k] = np.empty((self.paths, *v.shape[1:]), dtype=v.dtype)
@@ -150,8 +204,19 @@ class Accumulator:
             self.monthly[part.block] = part.monthly
         if part.params is not None:
             self.params[part.block] = part.params
+        if part.runoff_monthly is not None:
+            self.runoff_monthly[part.block] = part.runoff_monthly
+        if part.truncation is not None:
+            for k, v in part.truncation.items():
+                self.truncation[k] = self.truncation.get(k, 0) + v
 
-    def finish(self, scenario: Scenario, cal: np.ndarray, elapsed_s: float) -> Results:
+    def finish(
+        self,
+        scenario: Scenario,
+        cal: np.ndarray,
+        elapsed_s: float,
+        total_months: int | None = None,
+    ) -> Results:
         def cat(parts: dict[int, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
             ordered = [parts[b] for b in sorted(parts)]
             return (
@@ -159,6 +224,10 @@ class Accumulator:
             )
 
         start = pd.Period(scenario.simulation.start, freq="M")
+        runoff = (total_months or scenario.months) - scenario.months
+        runoff_index = (
+            pd.period_range(start + scenario.months, periods=runoff, freq="M") if runoff else None
+        )
         return Results(
             scenario=scenario,
             months=pd.period_range(start, periods=scenario.months, freq="M"),
@@ -168,4 +237,13 @@ class Accumulator:
             monthly=cat(self.monthly),
             elapsed_s=elapsed_s,
             params=cat(self.params),
+            runoff_months=runoff_index,
+            runoff_years=(
+                np.unique(runoff_index.year.to_numpy())
+                if runoff_index is not None
+                else np.zeros(0, dtype=int)
+            ),
+            runoff_yearly=self.runoff_yearly,
+            runoff_monthly=cat(self.runoff_monthly),
+            truncation=self.truncation,
         )

@@ -1,17 +1,27 @@
-"""Draw every random input of a block of paths up front (pure given the seed)."""
+"""Draw every random input of a block of paths up front (pure given the seed).
+
+Streams are split by purpose *and by period*: each simulation year has its own growth and
+noise stream, each order its own slip stream. So the draws of a month do not depend on how
+long the simulation runs: changing the horizon, or the run-off that follows it, leaves the
+draws of every month both runs share unchanged (common random numbers across horizons).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from .distributions import to_dist
 from .rng import stream
-from .scenario import CapabilityJump, FixedSchedule, Scenario
+from .scenario import FixedSchedule, Scenario, correlation_matrix, numeric_fields
+from .timeline import total_months, total_years
 
-SECTIONS = ("demand", "compute", "allocation", "economics", "finance", "policy")
+__all__ = ["SampledInputs", "max_orders", "numeric_fields", "sample_inputs"]
+
+_U_EPS = 1e-16
+"""Uniforms are kept inside [eps, 1 - eps] before the copula's normal transform [-]."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +33,7 @@ class SampledInputs:
     growth: np.ndarray
     """Annual multiplier of potential demand per simulation year, shape (n, years) [x/yr]."""
     noise: np.ndarray
-    """Standard normal monthly demand shocks, shape (n, months)."""
+    """Standard normal monthly demand shocks, shape (n, months) (horizon + run-off)."""
     slip_u: np.ndarray
     """Uniforms for build-pipeline slips, one per possible order, shape (n, max_orders)."""
 
@@ -31,25 +41,13 @@ class SampledInputs:
     def n(self) -> int:
         return self.noise.shape[0]
 
+    @property
+    def months(self) -> int:
+        """Months simulated: horizon plus run-off [months]."""
+        return self.noise.shape[1]
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self.params[name]
-
-
-def numeric_fields(scenario: Scenario) -> dict[str, object]:
-    """Dotted name -> number or distribution, for every numeric model parameter."""
-    out: dict[str, object] = {}
-    for section in SECTIONS:
-        model = getattr(scenario, section)
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            if section == "demand" and name == "growth":
-                continue  # drawn per year below
-            if isinstance(value, CapabilityJump):
-                for sub in ("at_year", "multiplier"):
-                    out[f"demand.capability_jump.{sub}"] = getattr(value, sub)
-            elif isinstance(value, float) or hasattr(value, "ppf"):
-                out[f"{section}.{name}"] = value
-    return out
 
 
 def max_orders(scenario: Scenario) -> int:
@@ -59,29 +57,77 @@ def max_orders(scenario: Scenario) -> int:
     return scenario.months // scenario.policy.review_months + 1
 
 
-def sample_inputs(scenario: Scenario, n: int, block: int, namespace: str = "") -> SampledInputs:
+def _correlate(scenario: Scenario, normals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Gaussian copula: mix independent standard normals so their ranks correlate as asked.
+
+    The Cholesky factor is lower triangular, so the first name listed keeps its own draws.
+    Applied path by path: no path's draws depend on another's (common random numbers hold).
+    """
+    names, mat = correlation_matrix(scenario)
+    chol = np.linalg.cholesky(np.array(mat))
+    z = np.stack([normals[name] for name in names], axis=1)
+    mixed = z @ chol.T
+    return {name: mixed[:, j] for j, name in enumerate(names)}
+
+
+def sample_inputs(
+    scenario: Scenario,
+    n: int,
+    block: int,
+    namespace: str = "",
+    months: int | None = None,
+) -> SampledInputs:
     """Draw the inputs of paths ``block * BLOCK_PATHS + [0, n)``.
 
-    ``namespace`` separates auxiliary simulations (e.g. a policy's pilot run) from the
-    main paths while keeping them reproducible.
+    ``months`` is how many months to draw for (default: horizon plus run-off without
+    build slips). ``namespace`` separates auxiliary simulations (e.g. a policy's pilot run)
+    from the main paths while keeping them reproducible.
     """
     seed = scenario.simulation.seed
-    months, years = scenario.months, scenario.simulation.years
+    months = total_months(scenario) if months is None else months
+    years = total_years(months)
 
-    params = {}
-    for name, value in numeric_fields(scenario).items():
-        u = stream(seed, block, f"{namespace}param:{name}").random(n)
-        params[name] = to_dist(value).ppf(u)  # type: ignore[arg-type]
+    uniforms = {
+        name: stream(seed, block, f"{namespace}param:{name}").random(n)
+        for name in numeric_fields(scenario)
+    }
+    eps = np.empty((n, years))
+    for y in range(years):
+        eps[:, y] = stream(seed, block, f"{namespace}growth:{y}").standard_normal(n)
+
+    names = correlation_matrix(scenario)[0] if scenario.correlations else []
+    if len(names) > 1:
+        normals = {
+            name: eps[:, 0] if name == "demand.growth"
+            else ndtri(np.clip(uniforms[name], _U_EPS, 1 - _U_EPS))
+            for name in names
+        }  # fmt: skip
+        for name, z in _correlate(scenario, normals).items():
+            if name == "demand.growth":
+                eps[:, 0] = z
+            else:
+                uniforms[name] = ndtr(z)
+
+    fields = numeric_fields(scenario)
+    params = {name: to_dist(fields[name]).ppf(u) for name, u in uniforms.items()}  # type: ignore[arg-type]
 
     # Gaussian copula AR(1): persistent log-growth with the exact marginal the user asked for.
-    rho = params["demand.growth_persistence"][:, None]
-    eps = stream(seed, block, f"{namespace}growth").standard_normal((n, years))
+    rho = params["demand.growth_persistence"]
     z = np.empty_like(eps)
     z[:, 0] = eps[:, 0]
     for y in range(1, years):
-        z[:, y] = rho[:, 0] * z[:, y - 1] + np.sqrt(1.0 - rho[:, 0] ** 2) * eps[:, y]
+        z[:, y] = rho * z[:, y - 1] + np.sqrt(1.0 - rho**2) * eps[:, y]
     growth = to_dist(scenario.demand.growth).ppf(ndtr(z))  # type: ignore[arg-type]
 
-    noise = stream(seed, block, f"{namespace}noise").standard_normal((n, months))
-    slip_u = stream(seed, block, f"{namespace}slip").random((n, max_orders(scenario)))
-    return SampledInputs(params=params, growth=growth, noise=noise, slip_u=slip_u)
+    noise = np.empty((n, years * 12))
+    for y in range(years):
+        noise[:, 12 * y : 12 * y + 12] = stream(
+            seed, block, f"{namespace}noise:{y}"
+        ).standard_normal((n, 12))
+    slip_u = np.empty((n, max_orders(scenario)))
+    for k in range(slip_u.shape[1]):
+        slip_u[:, k] = stream(seed, block, f"{namespace}slip:{k}").random(n)
+    return SampledInputs(
+        params=params, growth=growth, noise=np.ascontiguousarray(noise[:, :months]),
+        slip_u=slip_u,
+    )  # fmt: skip

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from .build import BuildSpec
-from .distributions import Dist, support
+from .distributions import Dist, _Dist, support
 from .strict import StrictModel
 
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Dist)
@@ -33,6 +33,8 @@ _Model = StrictModel
 
 
 def _parse_param(value: Any) -> Any:
+    if isinstance(value, _Dist):  # already validated (Python API)
+        return value
     if isinstance(value, bool):
         raise ValueError(f"expected a number or a distribution, got {value!r}")
     if isinstance(value, int | float | str):
@@ -58,12 +60,15 @@ def _parse_param(value: Any) -> Any:
                 "bad distribution: "
                 + "; ".join(msgs)
                 + " (allowed dist: fixed{value}, uniform{low,high}, loguniform{low,high}, "
-                "triangular{low,mode,high}, lognormal{median,sigma})"
+                "triangular{low,mode,high}, lognormal{median,sigma,[low],[high]}, "
+                "normal{mean,sd,[low],[high]}, mixture{weights,components})"
             ) from None
     raise ValueError(f"expected a number or a distribution {{dist: ...}}, got {value!r}")
 
 
-_DIST_KIND_TAGS = {"fixed", "uniform", "loguniform", "triangular", "lognormal"}
+_DIST_KIND_TAGS = {
+    "fixed", "uniform", "loguniform", "triangular", "lognormal", "normal", "mixture",
+}  # fmt: skip
 
 
 def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
@@ -77,7 +82,10 @@ def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
             else:
                 allowed = f"lie in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
             got = f"{s_lo:g}" if s_lo == s_hi else f"values in [{s_lo:g}, {s_hi:g}]"
-            raise ValueError(f"must {allowed}, got {got}")
+            hint = ""
+            if math.isinf(s_lo) or math.isinf(s_hi):
+                hint = " (an unbounded distribution needs truncation bounds: add low/high)"
+            raise ValueError(f"must {allowed}, got {got}{hint}")
         return value
 
     return check
@@ -170,7 +178,12 @@ class Compute(_Model):
     industry_growth: Multiplier = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
     max_industry_share: Param(0.0, 1.0, lo_open=True) = Field(0.2, description="[0..1]")
     revenue_per_gw_growth: Param(0.01, 100.0) = Field(
-        1.0, description="efficiency multiplier [x/yr]"
+        1.0, description="efficiency: yearly multiplier of what one GW can serve [x/yr]"
+    )
+    price_pass_through: Param(0.0, 1.0) = Field(
+        0.0,
+        description="share of the efficiency gain passed on to customers as lower prices "
+        "[0..1]; 0: revenue per GW grows with efficiency, 1: it stays constant",
     )
     build: BuildSpec | None = Field(
         None, description="optional build pipeline: delivery slips (see sim.build)"
@@ -243,7 +256,7 @@ class PlannedGrowth(_Model):
     planned_growth: Multiplier = Field(4.0, description="growth the plan assumes [x/yr]")
     review_months: int = Field(12, ge=1, le=120, description="months between orders")
     plan_to_ceiling: bool = Field(
-        False, description="bend the planned growth toward demand.ceiling (logistic)"
+        True, description="bend the planned growth toward demand.ceiling (logistic)"
     )
 
 
@@ -267,7 +280,7 @@ class Adaptive(_Model):
     )
     review_months: int = Field(12, ge=1, le=120, description="months between orders")
     plan_to_ceiling: bool = Field(
-        False, description="bend the planned growth toward demand.ceiling (logistic)"
+        True, description="bend the planned growth toward demand.ceiling (logistic)"
     )
 
 
@@ -275,6 +288,86 @@ Policy = Annotated[
     FixedSchedule | PlannedGrowth | DemandQuantile | Adaptive, Field(discriminator="kind")
 ]
 POLICY_KINDS = ("fixed_schedule", "planned_growth", "demand_quantile", "adaptive")
+
+
+MAX_TRANCHE_YEARS_AFTER_HORIZON = 30
+"""Fixed tranches are signed at the start and may come online after the horizon (they run
+off like any contract), but not absurdly late [years]."""
+
+
+class Correlation(_Model):
+    """Rank (Spearman) correlation between two per-path draws, via a Gaussian copula."""
+
+    params: tuple[str, str] = Field(description="two dotted parameter names")
+    rank: float = Field(gt=-1.0, lt=1.0, description="rank correlation (-1..1)")
+
+
+class Backtest(_Model):
+    """Observed public figures a report plots the model against (not used by the model)."""
+
+    source: str = Field("", max_length=500, description="where the figures come from")
+    revenue_run_rate: dict[Month, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="annualized revenue at the start of a month [USD/yr]"
+    )
+    capacity_gw: dict[Month, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict, description="GW online at the end of a month [GW]"
+    )
+
+    def __hash__(self) -> int:  # frozen models hash their fields; dicts need help
+        return hash(
+            (self.source, tuple(self.revenue_run_rate.items()), tuple(self.capacity_gw.items()))
+        )
+
+
+SECTIONS = ("demand", "compute", "allocation", "economics", "finance", "policy")
+"""Scenario sections holding numeric model parameters."""
+
+
+def numeric_fields(scenario: Scenario) -> dict[str, object]:
+    """Dotted name -> number or distribution, for every numeric model parameter drawn once
+    per path (``demand.growth`` is drawn per year and is not included)."""
+    out: dict[str, object] = {}
+    for section in SECTIONS:
+        model = getattr(scenario, section)
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if section == "demand" and name == "growth":
+                continue  # drawn per year
+            if isinstance(value, CapabilityJump):
+                for sub in ("at_year", "multiplier"):
+                    out[f"demand.capability_jump.{sub}"] = getattr(value, sub)
+            elif isinstance(value, float) or hasattr(value, "ppf"):
+                out[f"{section}.{name}"] = value
+    return out
+
+
+def _is_random(scenario: Scenario, name: str) -> bool:
+    value = scenario.demand.growth if name == "demand.growth" else numeric_fields(scenario)[name]
+    lo, hi = support(value)  # type: ignore[arg-type]
+    return lo < hi
+
+
+def correlation_matrix(
+    scenario: Scenario, only_random: bool = True
+) -> tuple[list[str], list[list[float]]]:
+    """Names (in order of first mention) and the matrix of Gaussian-copula correlations
+    ``2 sin(pi r / 6)`` that gives rank correlation ``r`` between each listed pair.
+
+    A parameter set to a plain number has no rank to correlate: with ``only_random`` such
+    parameters (and their pairs) are left out, so a sweep may fix any of them.
+    """
+    names: list[str] = []
+    for c in scenario.correlations:
+        names += [p for p in c.params if p not in names]
+    if only_random:
+        names = [p for p in names if _is_random(scenario, p)]
+    pairs = [c for c in scenario.correlations if all(p in names for p in c.params)]
+    k = len(names)
+    mat = [[1.0 if i == j else 0.0 for j in range(k)] for i in range(k)]
+    for c in pairs:
+        i, j = names.index(c.params[0]), names.index(c.params[1])
+        mat[i][j] = mat[j][i] = 2.0 * math.sin(math.pi * c.rank / 6.0)
+    return names, mat
 
 
 class Scenario(_Model):
@@ -289,10 +382,14 @@ class Scenario(_Model):
     economics: Economics = Field(default_factory=Economics)
     finance: Finance = Field(default_factory=Finance)
     policy: Policy
+    correlations: tuple[Correlation, ...] = Field(
+        default=(), max_length=50, description="rank correlations between draws"
+    )
+    backtest: Backtest | None = Field(None, description="observed figures for the report")
 
     @property
     def months(self) -> int:
-        """Horizon [months]."""
+        """Decision horizon [months]: reviews happen inside it (run-off follows)."""
         return 12 * self.simulation.years
 
     @model_validator(mode="after")
@@ -305,6 +402,57 @@ class Scenario(_Model):
                         f"policy.tranches[{i}].start {tr.start} is before simulation.start "
                         f"{self.simulation.start}; capacity signed earlier belongs in "
                         "compute.initial_gw"
+                    )
+                if idx >= self.months + 12 * MAX_TRANCHE_YEARS_AFTER_HORIZON:
+                    raise ValueError(
+                        f"policy.tranches[{i}].start {tr.start} is more than "
+                        f"{MAX_TRANCHE_YEARS_AFTER_HORIZON} years after the horizon ends; "
+                        "extend simulation.years or move the tranche"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _correlations_valid(self) -> Scenario:
+        if not self.correlations:
+            return self
+        fields = {"demand.growth": self.demand.growth, **numeric_fields(self)}
+        seen: set[frozenset[str]] = set()
+        for i, c in enumerate(self.correlations):
+            where = f"correlations[{i}]"
+            for name in c.params:
+                if name not in fields:
+                    import difflib
+
+                    hint = difflib.get_close_matches(name, sorted(fields), n=1)
+                    did = f"; did you mean '{hint[0]}'?" if hint else ""
+                    raise ValueError(f"{where}: unknown parameter '{name}'{did}")
+            if c.params[0] == c.params[1]:
+                raise ValueError(f"{where}: a parameter cannot be correlated with itself")
+            pair = frozenset(c.params)
+            if pair in seen:
+                raise ValueError(f"{where}: the pair {list(c.params)} is listed twice")
+            seen.add(pair)
+        names, mat = correlation_matrix(self, only_random=False)
+        import numpy as np
+
+        if np.linalg.eigvalsh(np.array(mat)).min() <= 1e-9:
+            raise ValueError(
+                "correlations: these rank correlations cannot hold together (the correlation "
+                f"matrix of {names} is not positive definite); weaken some of them"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _backtest_in_horizon(self) -> Scenario:
+        if self.backtest is None:
+            return self
+        for series in ("revenue_run_rate", "capacity_gw"):
+            for month in getattr(self.backtest, series):
+                idx = month_index(month, self.simulation.start)
+                if not 0 <= idx < self.months:
+                    raise ValueError(
+                        f"backtest.{series}: month {month} lies outside the horizon "
+                        f"{self.simulation.start} + {self.simulation.years} years"
                     )
         return self
 

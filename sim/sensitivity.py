@@ -166,7 +166,9 @@ def sobol(
     Runs ``n_base * (len(params) + 2)`` cells of ``paths`` paths (``n_base`` should be a
     power of two). Confidence half-widths (``*_conf``, 95%) come from SALib's bootstrap;
     Monte Carlo noise of each cell adds to them, and common random numbers keep it small.
-    Returns one row per metric and input, sorted by metric then ST, largest first.
+    Returns one row per metric and input, sorted by metric then ST, largest first, with a
+    ``resolved`` column (:func:`resolved`); ``attrs["unresolved"]`` lists the metrics whose
+    ranking the sample cannot support.
     """
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
@@ -200,6 +202,41 @@ def sobol(
     out = out.sort_values(
         ["metric", "ST"], key=lambda s: s.map(order) if s.name == "metric" else -s
     ).reset_index(drop=True)
+    out["resolved"] = resolved(out["ST"].to_numpy(), out["ST_conf"].to_numpy())
     out.attrs["cells"] = len(cells)
     out.attrs["elapsed_s"] = df.attrs.get("elapsed_s")
+    out.attrs["unresolved"] = [
+        m for m in metrics if not out.loc[out["metric"] == m, "resolved"].all()
+    ]
     return out
+
+
+NEGLIGIBLE = 0.05
+"""Total index below which an input counts as not driving the metric [0..1]."""
+
+
+def resolved(st: np.ndarray, conf: np.ndarray) -> np.ndarray:
+    """Whether a total index is estimated well enough to rank: its 95% interval is narrower
+    than the index itself (``2 * conf < ST``), or the whole interval lies below
+    :data:`NEGLIGIBLE` (the input clearly does not matter)."""
+    st, conf = np.asarray(st, dtype=float), np.asarray(conf, dtype=float)
+    ok = np.isfinite(st) & np.isfinite(conf)
+    return ok & ((2.0 * conf < st) | (st + conf < NEGLIGIBLE))
+
+
+def unresolved_warning(table: pd.DataFrame, n_base: int) -> str | None:
+    """A plain warning naming the metrics whose Sobol ranking is noise, or None."""
+    bad = table.attrs.get("unresolved") or []
+    if not bad:
+        return None
+    parts = []
+    for m in bad:
+        rows = table[(table["metric"] == m) & ~table["resolved"]]
+        names = ", ".join(f"{r.parameter} (ST {r.ST:.2f} +/- {r.ST_conf:.2f})"
+                          for r in rows.itertuples())  # fmt: skip
+        parts.append(f"{m}: {names}")
+    return (
+        "warning: the Sobol sample is too small to rank these inputs (95% interval wider than "
+        "the index): " + "; ".join(parts) + f". Raise --sobol-n (now {n_base}) and/or "
+        "--sobol-paths; the tornado above is the reliable ranking for them."
+    )

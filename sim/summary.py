@@ -10,6 +10,9 @@ import pandas as pd
 
 from .results import Results
 
+SCHEMA_VERSION = 2
+"""Version of the ``summary.json`` layout; 2 added run-off figures and provenance."""
+
 
 def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion ``k / n`` (95% by default)."""
@@ -58,6 +61,7 @@ def by_year(results: Results) -> pd.DataFrame:
                 "profit_p50": float(np.quantile(y["profit"][:, j], 0.5)),
                 "training_share_p50": _nan_quantile(y["training_share"][:, j], 0.5),
                 "unserved_share_mean": float(np.nanmean(unserved)) if unserved.size else math.nan,
+                "gross_margin_p50": _nan_quantile(y["gross_margin"][:, j], 0.5),
                 "cash_p50": float(np.quantile(y["cash"][:, j], 0.5)),
                 "raised_mean": float(y["raised"][:, j].mean()),
                 "p_bankrupt": float(((bm >= 0) & (bm <= last_month)).mean()),
@@ -66,23 +70,118 @@ def by_year(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def runoff_by_year(results: Results) -> pd.DataFrame:
+    """One row per calendar year of the run-off (after the horizon, no new orders).
+
+    ``p_bankrupt`` is cumulative from the start (horizon included); ``obligations_running``
+    the share of paths solvent at year end that still pay for a contract; compute cost
+    [USD in the year], capacity [GW at year end], revenue and cash are medians over all paths
+    (0 revenue and frozen cash for bankrupt paths).
+    """
+    if results.runoff_months is None:
+        return pd.DataFrame(
+            columns=["year", "months", "p_bankrupt", "obligations_running", "revenue_p50",
+                     "compute_cost_p50", "capacity_gw_p50", "cash_p50"]
+        )  # fmt: skip
+    y = results.runoff_yearly
+    bm = results.path["bankrupt_month"]
+    cal = results.runoff_months.year.to_numpy()
+    rows = []
+    for j, year in enumerate(results.runoff_years):
+        last_month = results.horizon_months + int(np.flatnonzero(cal == year)[-1])
+        solvent = y["alive"][:, j].astype(bool)
+        paying = solvent & (y["compute_cost"][:, j] > 0)
+        rows.append(
+            {
+                "year": int(year),
+                "months": int((cal == year).sum()),
+                "p_bankrupt": float(((bm >= 0) & (bm <= last_month)).mean()),
+                "obligations_running": float(paying.sum() / max(1, solvent.sum())),
+                "revenue_p50": float(np.quantile(y["revenue"][:, j], 0.5)),
+                "compute_cost_p50": float(np.quantile(y["compute_cost"][:, j], 0.5)),
+                "capacity_gw_p50": float(np.quantile(y["capacity_gw_end"][:, j], 0.5)),
+                "cash_p50": float(np.quantile(y["cash"][:, j], 0.5)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def truncated_tranches(results: Results) -> list[dict[str, Any]]:
+    """Fixed tranches the supply cap cut: index, start, GW asked, mean GW cut over all paths
+    and the share of paths where it was cut (an empty list when none was cut)."""
+    from .scenario import FixedSchedule
+
+    policy = results.scenario.policy
+    cut = results.truncation
+    if not isinstance(policy, FixedSchedule) or not cut:
+        return []
+    out = []
+    for k, tr in enumerate(policy.tranches):
+        if cut["paths_cut"][k] > 0:
+            out.append(
+                {"index": k, "start": tr.start, "gw": tr.gw,
+                 "truncated_gw": float(cut["gw_sum"][k] / results.paths),
+                 "share_of_paths": float(cut["paths_cut"][k] / results.paths)}
+            )  # fmt: skip
+    return out
+
+
+def truncation_warnings(summary: dict[str, Any]) -> list[str]:
+    """One plain sentence per tranche the supply cap cut (for stderr)."""
+    return [
+        f"warning: policy.tranches[{t['index']}] ({t['gw']:g} GW from {t['start']}) exceeds "
+        f"what the industry supply cap leaves for this lab: cut by {t['truncated_gw']:.3g} GW "
+        f"on average, on {t['share_of_paths']:.0%} of paths (see compute.industry_gw_start, "
+        "industry_growth, industry_gw_max, max_industry_share)"
+        for t in summary.get("truncated_tranches", [])
+    ]
+
+
+def provenance(results: Results) -> dict[str, Any]:
+    """What produced a result: schema version, package version, the resolved scenario."""
+    from . import __version__
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "package_version": __version__,
+        "scenario_resolved": results.scenario.model_dump(
+            by_alias=True, exclude_none=True, mode="json"
+        ),
+    }
+
+
 def summarize(results: Results) -> dict[str, Any]:
-    """JSON-ready summary: scenario, paths, seed, p_bankrupt (+95% CI), by_year, outcomes."""
+    """JSON-ready summary: P(bankrupt) with run-off (headline) and within the horizon, each
+    with its 95% CI; obligations at the end of the horizon; per-year tables; provenance."""
     s = results.scenario
     k = int(results.bankrupt.sum())
     lo, hi = wilson_interval(k, results.paths)
+    k_in = int(results.bankrupt_in_horizon.sum())
     path = results.path
     bm = path["bankrupt_month"]
+    solvent_at_end = (bm < 0) | (bm >= results.horizon_months)
+    owed = path["obligations_at_end"][solvent_at_end]
+    in_horizon = bm[(bm >= 0) & (bm < results.horizon_months)]
+    truncated = path["truncated_gw"]
     return {
+        **provenance(results),
         "scenario": s.name,
         "description": s.description,
         "paths": results.paths,
         "seed": s.simulation.seed,
         "start": s.simulation.start,
         "months": s.months,
+        "runoff_months": results.total_months - results.horizon_months,
         "p_bankrupt": k / results.paths,
         "p_bankrupt_ci95": [lo, hi],
-        "median_months_to_bankruptcy": float(np.median(bm[bm >= 0])) if k else None,
+        "p_bankrupt_in_horizon": k_in / results.paths,
+        "p_bankrupt_in_horizon_ci95": list(wilson_interval(k_in, results.paths)),
+        "median_months_to_bankruptcy": float(np.median(in_horizon)) if k_in else None,
+        "obligations_at_end_p50": float(np.quantile(owed, 0.5)) if owed.size else None,
+        "obligations_at_end_p90": float(np.quantile(owed, 0.9)) if owed.size else None,
+        "truncated_gw": float(truncated.mean()),
+        "truncated_gw_max": float(truncated.max()) if truncated.size else 0.0,
+        "truncated_tranches": truncated_tranches(results),
         "cum_revenue_p50": float(np.quantile(path["cum_revenue"], 0.5)),
         "cum_revenue_p90": float(np.quantile(path["cum_revenue"], 0.9)),
         "unserved_share_of_demand": float(path["cum_unserved"].sum() / path["cum_demand"].sum()),
@@ -91,4 +190,5 @@ def summarize(results: Results) -> dict[str, Any]:
         "final_run_rate_p50": float(np.quantile(path["final_run_rate"], 0.5)),
         "elapsed_s": results.elapsed_s,
         "by_year": by_year(results).to_dict(orient="records"),
+        "runoff_by_year": runoff_by_year(results).to_dict(orient="records"),
     }

@@ -18,5 +18,11 @@ def base() -> Scenario:
 
 
 @pytest.fixture(scope="session")
+def classic() -> Scenario:
+    """The first-wave base, pinned for hand cases (tests/data/classic.yaml)."""
+    return load_scenario(Path(__file__).parent / "data" / "classic.yaml")
+
+
+@pytest.fixture(scope="session")
 def steady() -> Scenario:
     return load_scenario(SCENARIOS / "steady_state_100b.yaml")

@@ -52,7 +52,14 @@ def test_summary_json_contract(out):
         assert row["revenue_p5"] <= row["revenue_p50"] <= row["revenue_p95"]
     p = [r["p_bankrupt"] for r in s["by_year"]]
     assert p == sorted(p)
-    assert p[-1] == s["p_bankrupt"]
+    # by_year covers the horizon; the headline adds bankruptcies in the run-off after it
+    assert p[-1] == s["p_bankrupt_in_horizon"] <= s["p_bankrupt"]
+    runoff = [r["p_bankrupt"] for r in s["runoff_by_year"]]
+    assert runoff == sorted(runoff)
+    assert runoff[-1] == s["p_bankrupt"]
+    assert s["runoff_months"] > 0
+    assert s["schema_version"] == 2
+    assert s["scenario_resolved"]["name"] == "base"
 
 
 def test_tables_agree_with_summary(out):

@@ -88,8 +88,9 @@ def test_each_input_sets_exactly_its_field(x, base, name):
 
 
 def test_growth_range_becomes_loguniform_or_a_number(x):
+    assert (x.growth_low, x.growth_high) == (1.0, 10.0)  # the base mixture spans 1-10x/yr
     x.growth_high = 6.0
-    assert x.scenario().demand.growth == LogUniform(low=3.0, high=6.0)
+    assert x.scenario().demand.growth == LogUniform(low=1.0, high=6.0)
     x.growth_low = 6.0
     assert x.scenario().demand.growth == 6.0
 
@@ -253,24 +254,24 @@ def _diff(a, b, prefix=""):
     return out
 
 
-def test_plan_to_ceiling_checkbox_sets_only_that_field_and_lowers_risk(x, base):
-    assert x.plan_to_ceiling is False
+def test_plan_to_ceiling_checkbox_sets_only_that_field_and_raises_risk_when_off(x, base):
+    assert x.plan_to_ceiling is True  # base bends its plan toward the ceiling
     assert x.policy_kind == "planned_growth"
     assert "demand.ceiling" in x.param.plan_to_ceiling.doc  # help from the pydantic field
-    off = x.numbers["p_bankrupt"]
-    x.plan_to_ceiling = True
-    assert x.updates() == {"policy.plan_to_ceiling": True}
+    on = x.numbers["p_bankrupt"]
+    x.plan_to_ceiling = False
+    assert x.updates() == {"policy.plan_to_ceiling": False}
     s = x.scenario()
     assert _diff(base.model_dump(), s.model_dump()) == {"policy.plan_to_ceiling"}
     api = summarize(run(s, paths=x.paths))
     assert x.numbers["p_bankrupt"] == api["p_bankrupt"]
     assert x.numbers["cum_revenue_p50"] == api["cum_revenue_p50"]
-    assert x.numbers["p_bankrupt"] < off
-    assert x.current_scenario().policy.plan_to_ceiling is True  # what the sweeps use
-    assert '"plan_to_ceiling":true' in x.sweep_key()[0]  # sweeps key on the shown scenario
+    assert x.numbers["p_bankrupt"] > on  # a plan blind to the ceiling over-buys
+    assert x.current_scenario().policy.plan_to_ceiling is False  # what the sweeps use
+    assert '"plan_to_ceiling":false' in x.sweep_key()[0]  # sweeps key on the shown scenario
     saved = tmp_yaml_roundtrip(x)
-    assert saved.policy.plan_to_ceiling is True
-    x.plan_to_ceiling = False
+    assert saved.policy.plan_to_ceiling is False
+    x.plan_to_ceiling = True
     assert x.updates() == {}
 
 
@@ -304,20 +305,20 @@ def test_plan_to_ceiling_follows_a_switch_between_growth_policies(x):
 
 def test_picker_shows_plan_to_ceiling_and_years_from_a_file(base, tmp_path):
     data = base.model_dump(by_alias=True, exclude_none=True, mode="json")
-    data["policy"]["plan_to_ceiling"] = True
+    data["policy"]["plan_to_ceiling"] = False
     data["simulation"]["years"] = 4
-    data["name"] = "bent"
+    data["name"] = "straight"
     from sim.io import scenario_to_yaml
 
-    (tmp_path / "bent.yaml").write_text(scenario_to_yaml(scenario_from_dict(data, "t")))
+    (tmp_path / "straight.yaml").write_text(scenario_to_yaml(scenario_from_dict(data, "t")))
     x = Explorer(base, scenarios_dir=tmp_path)
-    assert x.plan_to_ceiling is False
-    assert x.years == base.simulation.years
-    x.scenario_file = "bent"
     assert x.plan_to_ceiling is True
+    assert x.years == base.simulation.years
+    x.scenario_file = "straight"
+    assert x.plan_to_ceiling is False
     assert x.years == 4
     assert x.updates() == {}  # untouched inputs leave the loaded scenario as it was
-    assert x.results.scenario.policy.plan_to_ceiling is True
+    assert x.results.scenario.policy.plan_to_ceiling is False
     assert x.results.scenario.simulation.years == 4
 
 

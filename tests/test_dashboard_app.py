@@ -84,7 +84,9 @@ def test_sweep_charts(swept):
 def test_dashboard_numbers_and_alert(dash):
     x = dash.x
     assert dash.n_bust.value == pytest.approx(100 * x.numbers["p_bankrupt"])
-    assert dash.n_bust.label == "P(bankrupt by end of 2031)"
+    assert dash.n_bust.label == "P(bankrupt), run-off included"
+    assert dash.n_bust_h.label == "P(bankrupt) within the horizon (to 2031)"
+    assert dash.n_bust_h.value == pytest.approx(100 * x.numbers["p_bankrupt_in_horizon"])
     assert dash.n_rev.format.format(value=dash.n_rev.value).startswith("$")
     assert not dash.alert.visible
     x.growth_low = 15.0

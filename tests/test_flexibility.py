@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from sim import load_scenario
 from sim.flexibility import open_loop_tranches, value_of_flexibility
 from sim.sweep import apply_cell
 
 
 @pytest.fixture(scope="module")
-def base():
-    return load_scenario()
+def base(classic):
+    # the pinned first-wave world: fixed margin and price, so central values are exact
+    return classic
 
 
 def test_nothing_to_learn_means_no_value(base):
@@ -23,8 +23,10 @@ def test_nothing_to_learn_means_no_value(base):
     t = value_of_flexibility(world, paths=500, fixed_growth=(4.0,), haircuts=(0.0,))
     assert list(t["kind"]) == ["adaptive", "planned_growth", "fixed_schedule"]
     ev = t["equity_value_mean"].to_numpy()
-    # Residual differences come from the logistic ceiling term (D/K ~ 1e-3) only.
-    assert ev[1] == pytest.approx(ev[0], rel=1e-5)
+    # Residual differences come from the logistic ceiling term (D/K ~ 1e-3) only: it damps
+    # observed growth a little below the 4x prior, and the last order (netted against
+    # obligations in the terminal value) magnifies that to ~6e-5 of equity.
+    assert ev[1] == pytest.approx(ev[0], rel=2e-4)
     assert ev[2] == pytest.approx(ev[0], rel=1e-4)
     assert (t["p_bankrupt"] == 0).all()
 
@@ -59,8 +61,12 @@ def test_reference_row_and_paired_identity(base):
 
 
 def test_open_loop_tranches_are_a_valid_schedule(base):
-    tr = open_loop_tranches(base, 4.0)
-    s = apply_cell(base, {"policy.kind": "fixed_schedule", "policy.tranches": tr})
-    assert len(s.policy.tranches) == len(tr) > 0
+    far = apply_cell(base, {"demand.ceiling": 1e15})
+    tr = open_loop_tranches(far, 4.0)
+    s = apply_cell(far, {"policy.kind": "fixed_schedule", "policy.tranches": tr})
+    assert len(s.policy.tranches) == len(tr) == 6  # one per review, the last after the horizon
     gws = [t["gw"] for t in tr]
-    assert gws == sorted(gws)  # 4x growth: each year's increment is larger
+    assert gws == sorted(gws)  # 4x growth far below the ceiling: each increment is larger
+    # Near the ceiling the plan bends like demand: increments shrink once demand saturates.
+    near = [t["gw"] for t in open_loop_tranches(base, 4.0)]
+    assert near[-1] < near[-2]

@@ -2,9 +2,9 @@
 
 DOMAIN.md states: "More aggressive purchasing never lowers the probability of bankruptcy
 nor the capacity online, all else equal and with the same random draws." Capacity holds
-path by path. P(bankrupt) holds in aggregate for planned growth up to 5x in the base
-scenario but NOT beyond (see the strict xfail below): once plans hit the supply cap,
-extra capacity that demand does use earns more than it costs and rescues a few paths.
+path by path. P(bankrupt) holds in aggregate for planned growth 1-10x in the base scenario
+but NOT path by path (see the strict xfail below): extra capacity that demand does use
+earns more than it costs and rescues a few paths.
 """
 
 from __future__ import annotations
@@ -85,36 +85,31 @@ def test_capacity_non_decreasing_in_planned_growth_per_path(base):
         prev = (cap, alive)
 
 
-def test_p_bankrupt_non_decreasing_up_to_5x(base):
-    levels = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0]
+def test_p_bankrupt_non_decreasing_in_planned_growth(base):
+    """Base (run-off, finite supply, plan bent to the ceiling), 4,000 paths, seed 2026:
+    P(bankrupt) 3.1% at 1x (the 1.9 GW signed before the start ruins slow worlds), 8.8% at
+    4x, 25.5% at 10x, never falling between neighbouring levels."""
+    levels = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0]
     df = run_sweep(base, grid({"policy.planned_growth": levels}), paths=PATHS)
     p = df["p_bankrupt"].to_numpy()
     assert (np.diff(p) >= 0).all(), p
-    assert p[0] == 0.0
+    assert 0.0 < p[0] < 0.06
     assert p[-1] > 0.2
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="model is not monotone above the supply cap: base, 4,000 paths, seed 2026: "
-    "P(bankrupt) 28.5% at 6x, 28.5% at 7x, 28.45% at 8x (1-2 paths rescued per step by "
-    "extra capacity that serves demand)",
+    reason="not monotone path by path: on base, 8,000 paths, seed 2026, a larger plan rescues "
+    "0-2 paths per step (3x->4x: 1, 4x->5x: 2, 7x->8x: 1) while it bankrupts 126-366 others; "
+    "extra capacity that demand does use earns more than it costs and unlocks raises",
 )
-def test_p_bankrupt_non_decreasing_full_range(base):
-    levels = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0]
-    df = run_sweep(base, grid({"policy.planned_growth": levels}), paths=PATHS)
-    assert (np.diff(df["p_bankrupt"].to_numpy()) >= 0).all()
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="with true growth 5x/yr, P(bankrupt) falls from 1.6% (plan 5x) to 1.3% (6x) and "
-    "1.2% (8x) on 2,000 paths: served revenue from extra capacity outweighs its cost",
-)
-def test_p_bankrupt_non_decreasing_known_growth(base):
-    world = apply_cell(base, {"demand.growth": 5.0})
-    df = run_sweep(world, grid({"policy.planned_growth": [4.0, 5.0, 6.0, 8.0]}), paths=2000)
-    assert (np.diff(df["p_bankrupt"].to_numpy()) >= 0).all()
+def test_no_path_is_rescued_by_a_larger_plan(base):
+    prev = None
+    for g in (3.0, 4.0, 5.0, 7.0, 8.0):
+        bust = run(apply_cell(base, {"policy.planned_growth": g}), paths=8000).bankrupt
+        if prev is not None:
+            assert not (prev & ~bust).any(), f"rescued at {g}x"
+        prev = bust
 
 
 def test_frontier_table(base):

@@ -33,13 +33,16 @@ SHIPPED = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml") if p.stem n
 PATHS = 2000
 RTOL = 1e-9
 TOP_KEYS = (
-    "p_bankrupt", "p_bankrupt_ci95", "cum_revenue_p50", "cum_revenue_p90",
-    "unserved_share_of_demand", "equity_value_p50", "final_run_rate_p50",
+    "p_bankrupt", "p_bankrupt_ci95", "p_bankrupt_in_horizon", "cum_revenue_p50",
+    "cum_revenue_p90", "unserved_share_of_demand", "equity_value_p50", "final_run_rate_p50",
+    "runoff_months", "obligations_at_end_p50", "obligations_at_end_p90", "truncated_gw",
 )  # fmt: skip
 YEAR_KEYS = (
     "revenue_p50", "revenue_p5", "revenue_p95", "demand_p50", "capacity_gw_p50",
-    "compute_cost_p50", "profit_p50", "cash_p50", "training_share_p50", "p_bankrupt",
+    "compute_cost_p50", "profit_p50", "cash_p50", "training_share_p50", "gross_margin_p50",
+    "p_bankrupt",
 )  # fmt: skip
+RUNOFF_KEYS = ("p_bankrupt", "compute_cost_p50", "capacity_gw_p50", "cash_p50")
 
 
 @cache
@@ -55,6 +58,9 @@ def key_numbers(name: str) -> dict:
         "seed": s["seed"],
         **{k: s[k] for k in TOP_KEYS},
         "by_year": [{"year": r["year"], **{k: r[k] for k in YEAR_KEYS}} for r in s["by_year"]],
+        "runoff_by_year": [
+            {"year": r["year"], **{k: r[k] for k in RUNOFF_KEYS}} for r in s["runoff_by_year"]
+        ],
     }
 
 
@@ -125,9 +131,14 @@ def test_steady_state_100b_reproduces_the_worked_example() -> None:
 def test_yolo_is_far_riskier_than_responsible() -> None:
     yolo, resp = summarize(result("yolo")), summarize(result("responsible"))
     # Both share seed 2026 and the base world, so this is a paired (CRN) comparison; the
-    # gap (~75% vs ~1%) is dozens of standard errors (SE < 1.1 pp at 2,000 paths).
+    # gap (~80% vs ~21%) is dozens of standard errors (SE < 1.1 pp at 2,000 paths).
     assert yolo["p_bankrupt"] > resp["p_bankrupt"] + 0.5
-    assert resp["p_bankrupt"] < 0.05
+    assert resp["p_bankrupt"] < 0.3
+    # A ramp signed up front cannot react: its ruin sits in the slow (< 3x/yr) worlds, ~70%
+    # there against ~9% elsewhere (hundreds of paths in each group, SE < 3 points).
+    res = result("responsible")
+    g, bust = res.path["growth_mean"], res.bankrupt
+    assert bust[g < 3].mean() > 3 * bust[g >= 3].mean()
     # Responsible spends hundreds of billions a year on compute, not trillions.
     cost_2029 = next(r for r in resp["by_year"] if r["year"] == 2029)["compute_cost_p50"]
     assert 100e9 < cost_2029 < 1e12
@@ -138,19 +149,19 @@ def test_yolo_is_ruinous_at_5x_and_survives_at_10x() -> None:
     res = result("yolo")
     g, bust = res.path["growth_mean"], res.bankrupt
     slow, fast = bust[g < 5.5], bust[g > 9.0]
-    # ~30% of paths have mean growth below 5.5x and ~8% above 9x (loguniform 3-10 with
-    # persistence), i.e. hundreds of paths each: the observed rates (~0.9 vs ~0.05) are
-    # separated by far more than their binomial standard errors (< 0.03).
-    assert slow.size > 200
-    assert fast.size > 50
+    # ~60% of paths have mean growth below 5.5x and ~2.5% above 9x (the base mixture with
+    # persistence). Measured: ~93% ruin below 5.5x (n ~ 1,250, SE ~ 1 point) against ~23%
+    # above 9x (n ~ 48, SE ~ 6 points): a 70-point gap, > 10 standard errors.
+    assert slow.size > 500
+    assert fast.size > 30
     assert slow.mean() > 0.8
-    assert fast.mean() < 0.3
+    assert slow.mean() > fast.mean() + 0.5
 
 
 def test_fast_world_leaves_more_demand_unserved_than_base() -> None:
     fast, base = summarize(result("fast_world")), summarize(result("base"))
-    # Same 4x plan, 8-12x world instead of 3-10x: ~76% vs ~22% of demand unserved.
-    assert fast["unserved_share_of_demand"] > base["unserved_share_of_demand"] + 0.3
+    # Same 4x plan and supply cap, 8-12x world instead of base's: ~94% vs ~68% unserved.
+    assert fast["unserved_share_of_demand"] > base["unserved_share_of_demand"] + 0.2
     assert fast["p_bankrupt"] <= base["p_bankrupt"]
 
 
@@ -161,8 +172,11 @@ def test_supply_constrained_never_exceeds_industry_cap() -> None:
     cap = c.max_industry_share * np.minimum(c.industry_gw_start * c.industry_growth**t, 100.0)
     assert c.industry_gw_max == 100.0
     # Orders are clipped at the cap of the delivery month; capacity can only sit below it
-    # (up to float rounding) because the cap grows over time.
-    assert (res.monthly["capacity_gw"] <= cap * (1 + 1e-9)).all()
+    # (up to float rounding) because the cap grows over time. The 1.9 GW signed before the
+    # start may exceed the early cap (10% of 12 GW) until those contracts expire.
+    first = np.rint(res.params["compute.initial_contract_years_left"] * 12).astype(int)
+    initial = np.where(np.arange(res.scenario.months)[None, :] < first[:, None], 1.9, 0.0)
+    assert (res.monthly["capacity_gw"] <= np.maximum(cap, initial) * (1 + 1e-9)).all()
     # from the second half of 2028 the hard limit binds: 10% of 100 GW, whatever the plan
     assert res.monthly["capacity_gw"].max() <= 10.0 * (1 + 1e-9)
     # ...and the cap binds: orders placed every 12 months arrive 18 months later (months
@@ -172,11 +186,22 @@ def test_supply_constrained_never_exceeds_industry_cap() -> None:
 
 
 def test_margin_compression_is_unprofitable_in_steady_state_terms() -> None:
-    """Gross margin (0.3-0.5) below the 0.5 training share: much riskier than base."""
-    mc, base = summarize(result("margin_compression")), summarize(result("base"))
-    assert mc["p_bankrupt"] > base["p_bankrupt"] + 0.3
-    gm = result("margin_compression").scenario.economics.gross_margin
-    assert gm.high <= result("margin_compression").scenario.allocation.training_share
+    """Gross margin (0.3-0.5) below the 0.5 training share: loses money while compute
+    exceeds demand (2026), and is riskier than base on the same draws. Once demand outgrows
+    the supply-capped capacity, research is squeezed to 25% < margin and the lab earns
+    money, so the extra risk is moderate (measured 12.1% vs 8.7%, 2,000 paths)."""
+    from sim.compare import newcombe_paired
+
+    mc = result("margin_compression")
+    gm = mc.scenario.economics.gross_margin
+    assert gm.high <= mc.scenario.allocation.training_share
+    first = summarize(mc)["by_year"][0]
+    assert first["profit_p50"] < 0
+    assert first["gross_margin_p50"] < 0.5
+    base = result("base")
+    same_draws = run(base.scenario.replace(**{"economics.gross_margin": gm}), paths=PATHS)
+    lo, _hi = newcombe_paired(base.bankrupt, same_draws.bankrupt)
+    assert lo > 0.0  # paired 95% interval of the increase excludes zero
 
 
 def test_slow_diffusion_jump_arrives_gradually() -> None:

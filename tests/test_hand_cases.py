@@ -55,8 +55,8 @@ def test_profitable_iff_margin_exceeds_training_share(steady, margin, training, 
     assert (profit > 0) == profitable
 
 
-def test_demand_grows_exactly_g_per_year_without_noise(base):
-    s = base.replace(
+def test_demand_grows_exactly_g_per_year_without_noise(classic):
+    s = classic.replace(
         **{"demand.growth": 5.0, "demand.volatility": 0.0, "demand.ceiling": 1e30,
            "demand.diffusion_lag_years": 0.0}
     )  # fmt: skip
@@ -65,37 +65,37 @@ def test_demand_grows_exactly_g_per_year_without_noise(base):
     np.testing.assert_allclose(d[[0, 12, 24, 36]], 10 * B * 5.0 ** np.arange(4), rtol=1e-12)
 
 
-def test_steady_growth_is_unaffected_by_diffusion_lag(base):
+def test_steady_growth_is_unaffected_by_diffusion_lag(classic):
     common = {"demand.growth": 4.0, "demand.volatility": 0.0, "demand.ceiling": 1e30}
-    fast = run(base.replace(**common, **{"demand.diffusion_lag_years": 0.0}), paths=2)
-    slow = run(base.replace(**common, **{"demand.diffusion_lag_years": 3.0}), paths=2)
+    fast = run(classic.replace(**common, **{"demand.diffusion_lag_years": 0.0}), paths=2)
+    slow = run(classic.replace(**common, **{"demand.diffusion_lag_years": 3.0}), paths=2)
     np.testing.assert_allclose(fast.monthly["demand"], slow.monthly["demand"], rtol=1e-12)
 
 
-def test_capability_jump_diffuses_with_exponential_lag(base):
+def test_capability_jump_diffuses_with_exponential_lag(classic):
     """A 4x jump at 2027-01 with a 2-year mean lag: after tau years, 1 - exp(-tau/2) of it."""
     common = {"demand.growth": 1.0, "demand.volatility": 0.0, "demand.ceiling": 1e30,
               "demand.capability_jump": {"at_year": 2027.0, "multiplier": 4.0}}  # fmt: skip
-    res = run(base.replace(**common, **{"demand.diffusion_lag_years": 2.0}), paths=1)
+    res = run(classic.replace(**common, **{"demand.diffusion_lag_years": 2.0}), paths=1)
     d = res.monthly["demand"][0]
     assert d[12] == pytest.approx(10 * B)  # month 12 = 2027-01: nothing yet
     a = 1 - np.exp(-1 / 24)
     for k in (12, 24, 48):  # months after the jump month
         frac = 1 - (1 - a) ** k  # discrete exponential kernel
         assert d[12 + k] == pytest.approx(10 * B * 4.0**frac, rel=1e-12)
-    instant = run(base.replace(**common, **{"demand.diffusion_lag_years": 0.0}), paths=1)
+    instant = run(classic.replace(**common, **{"demand.diffusion_lag_years": 0.0}), paths=1)
     assert instant.monthly["demand"][0, 13] == pytest.approx(40 * B)
 
 
-def _deterministic(base, **updates):
+def _deterministic(classic, **updates):
     common = {"demand.growth": 4.0, "demand.volatility": 0.0, "demand.ceiling": 1e30,
               "demand.diffusion_lag_years": 0.0, "finance.initial_cash": 1e13}  # fmt: skip
-    return base.replace(**{**common, **updates})
+    return classic.replace(**{**common, **updates})
 
 
 @pytest.mark.parametrize("lead", [1, 6, 12, 18, 24])
-def test_order_arrives_exactly_after_lead_time(base, lead):
-    s = _deterministic(base, **{"compute.lead_time_months": lead, "policy.review_months": 12})
+def test_order_arrives_exactly_after_lead_time(classic, lead):
+    s = _deterministic(classic, **{"compute.lead_time_months": lead, "policy.review_months": 12})
     res = run(s, paths=1)
     cap = res.monthly["capacity_gw"][0]
     ordered = res.monthly["ordered_gw"][0]
@@ -107,18 +107,18 @@ def test_order_arrives_exactly_after_lead_time(base, lead):
     assert cap[lead] == pytest.approx(max(q, 1.0), rel=1e-12)
 
 
-def test_initial_contract_expires_on_time(base):
+def test_initial_contract_expires_on_time(classic):
     s = _deterministic(
-        base, **{"compute.initial_contract_years_left": 2, "policy.planned_growth": 0.01}
+        classic, **{"compute.initial_contract_years_left": 2, "policy.planned_growth": 0.01}
     )
     cap = run(s, paths=1).monthly["capacity_gw"][0]
     assert cap[23] == 1.0
     assert cap[24] == 0.0
 
 
-def test_new_contract_runs_contract_years(base):
+def test_new_contract_runs_contract_years(classic):
     s = _deterministic(
-        base,
+        classic,
         **{"compute.lead_time_months": 6, "compute.contract_years": 2,
            "compute.initial_gw": 0.0, "policy.review_months": 120},
     )  # fmt: skip
@@ -129,9 +129,9 @@ def test_new_contract_runs_contract_years(base):
     assert cap[30] == 0
 
 
-def test_supply_cap_binds(base):
+def test_supply_cap_binds(classic):
     s = _deterministic(
-        base,
+        classic,
         **{"policy.planned_growth": 30.0, "compute.max_industry_share": 0.01,
            "compute.industry_growth": 1.0, "compute.lead_time_months": 12},
     )  # fmt: skip
@@ -143,10 +143,10 @@ def test_supply_cap_binds(base):
     assert cap2[12] == pytest.approx(6.0)  # 50% of 12 GW
 
 
-def test_industry_hard_limit_binds(base):
+def test_industry_hard_limit_binds(classic):
     """Industry GW 12 x 3^(t/12) stop at industry_gw_max = 20: a 50% share is 10 GW at most."""
     s = _deterministic(
-        base,
+        classic,
         **{"policy.planned_growth": 60.0, "compute.max_industry_share": 0.5,
            "compute.lead_time_months": 12},
     )  # fmt: skip
@@ -161,10 +161,10 @@ def test_industry_hard_limit_binds(base):
     assert limited["ordered_gw"][0, 12] == pytest.approx(0.0)  # already at the limit
 
 
-def test_raise_amount_and_yearly_cap(base):
+def test_raise_amount_and_yearly_cap(classic):
     """Runway short at month 0: raise = 15% x 20 x served run-rate, within $100B/yr."""
     s = _deterministic(
-        base,
+        classic,
         **{"finance.initial_cash": 1e9, "finance.max_raise_per_year": 2e9,
            "finance.min_months_between_raises": 1},
     )  # fmt: skip
@@ -174,7 +174,7 @@ def test_raise_amount_and_yearly_cap(base):
     assert m["raised"][0, :12].sum() <= 2e9 + 1e-3
 
 
-def test_plan_to_ceiling_bends_the_plan(base):
+def test_plan_to_ceiling_bends_the_plan(classic):
     """Logistic plan K / (1 + (K/D - 1)/M): ~M x D far below K, never above K."""
     from sim.policies import bend_to_ceiling
 
@@ -186,7 +186,7 @@ def test_plan_to_ceiling_bends_the_plan(base):
     assert (bent > d).all()
     assert bent[1] == pytest.approx(10e12 / (1 + 1 / 8))
     # and in the engine: with the ceiling far away, the option changes nothing
-    far = _deterministic(base, **{"demand.ceiling": 1e30})
-    a = run(far, paths=1).monthly["capacity_gw"]
+    far = _deterministic(classic, **{"demand.ceiling": 1e30})
+    a = run(far.replace(**{"policy.plan_to_ceiling": False}), paths=1).monthly["capacity_gw"]
     b = run(far.replace(**{"policy.plan_to_ceiling": True}), paths=1).monthly["capacity_gw"]
     np.testing.assert_allclose(a, b, rtol=1e-9)

@@ -1,4 +1,4 @@
-"""Accounting identities of DOMAIN.md, checked on every path and month."""
+"""Accounting identities of DOMAIN.md, checked on every path and month (run-off included)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,21 @@ VARIANTS = {
 }
 
 
+class _AllMonths:
+    """Results whose ``monthly`` spans horizon and run-off."""
+
+    def __init__(self, res) -> None:
+        self.scenario, self.path, self.yearly, self.horizon = (
+            res.scenario, res.path, res.yearly, res.horizon_months,
+        )  # fmt: skip
+        self.monthly = {k: res.monthly_all(k) for k in res.monthly}
+        self.horizon_monthly = res.monthly
+
+
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def res(request, base):
     scenario = base.replace(**VARIANTS[request.param])
-    return run(scenario, paths=600, seed=7)
+    return _AllMonths(run(scenario, paths=600, seed=7))
 
 
 def test_capacity_is_conserved(res):
@@ -80,7 +91,7 @@ def test_bankruptcy_is_absorbing(res):
 
 
 def test_yearly_aggregates_match_monthly(res):
-    y, m = res.yearly, res.monthly
+    y, m = res.yearly, res.horizon_monthly
     n = m["revenue"].shape[0]
     np.testing.assert_allclose(y["revenue"][:n].sum(axis=1), m["revenue"].sum(axis=1), rtol=1e-10)
     np.testing.assert_allclose(y["cash"][:n, -1], m["cash"][:, -1])

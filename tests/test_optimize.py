@@ -53,10 +53,10 @@ def test_answer_meets_budget_on_fresh_seeds(base, answer):
     The decision rule accepts a value only when the one-sided 95% Wilson upper bound of
     its P(bankrupt) is <= budget, so the true P(bankrupt) should be below the budget.
     With 40,000 fresh paths the estimate's standard error is ~0.1 percentage point, so an
-    estimate above 5% would mean the true value is at or above the budget. Measured: 4.77%
-    here, 4.61% on 100,000 paths of seed 999, in-sample 4.35% on 4,000. Single fresh
-    4,000-path seeds scatter around 4.6% +/- 0.33 and may exceed 5% (seed 505: 5.05%),
-    which is why the test uses one large fresh sample rather than many small ones.
+    estimate above 5% would mean the true value is at or above the budget. Measured on base
+    (answer 2.28x): 4.32% here, 4.39% on 40,000 paths of seed 999, in-sample 4.43% on 4,000.
+    Single fresh 4,000-path seeds scatter by +/- 0.33 points and may exceed 5%, which is why
+    the test uses one large fresh sample rather than many small ones.
     """
     cell = [{"policy.planned_growth": answer.value}]
     fresh = run_sweep(base, cell, paths=40_000, seed=101)
@@ -65,15 +65,16 @@ def test_answer_meets_budget_on_fresh_seeds(base, answer):
 
 
 def test_infeasible_and_unconstrained_cases(base):
-    # Planned growth of at least 5x goes bust on ~27% of paths: no value meets 5%.
+    # Planned growth of at least 5x goes bust on >= 12% of paths: no value meets 5%.
     bad = max_commitment(base, budget=0.05, lo=5.0, hi=10.0, paths=1000, bisections=2)
     assert not bad.feasible
     assert math.isnan(bad.value)
     assert bad.p_bankrupt_upper > 0.05
-    # Below 2x nothing goes bust: the answer is the top of the range.
-    easy = max_commitment(base, budget=0.05, lo=1.0, hi=2.0, paths=1000, bisections=2)
+    # At 1-1.5x only contracts signed before the start ruin slow worlds (~3%, upper bound
+    # 4.7% on 1,000 paths): the answer is the top of the range.
+    easy = max_commitment(base, budget=0.05, lo=1.0, hi=1.5, paths=1000, bisections=2)
     assert easy.feasible
-    assert easy.value == 2.0
+    assert easy.value == 1.5
 
 
 def test_bad_arguments(base):

@@ -14,11 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import MONTHLY, pilot_demand, simulate_block, slip_table
+from sim.engine import MONTHLY, max_slip, pilot_demand, simulate_block, slip_table
 from sim.io import load_scenario
 from sim.reference import simulate_reference
 from sim.sampling import sample_inputs
 from sim.scenario import Scenario
+from sim.timeline import total_months
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = load_scenario(ROOT / "scenarios" / "base.yaml")
@@ -34,13 +35,17 @@ INTEGER = ("alive",)
 
 
 def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
-    inputs = sample_inputs(scenario, n, 0)
-    eng = simulate_block(scenario, inputs, pilot_demand(scenario), slip_table(scenario))
+    slips = slip_table(scenario)
+    months = total_months(scenario, max_slip(slips))
+    inputs = sample_inputs(scenario, n, 0, months=months)
+    eng = simulate_block(scenario, inputs, pilot_demand(scenario, months), slips)
     ref = simulate_reference(scenario, inputs)
     np.testing.assert_array_equal(eng["bankrupt_month"], ref["bankrupt_month"])
+    for name in ("obligations_at_end", "truncated_gw"):
+        np.testing.assert_allclose(ref[name], eng[name], rtol=1e-9, atol=1e-6, err_msg=name)
     for name in MONTHLY:
         a, b = np.asarray(eng[name], dtype=float), ref[name]
-        assert a.shape == b.shape == (n, scenario.months), name
+        assert a.shape == b.shape == (n, months), name
         if name in INTEGER:
             np.testing.assert_array_equal(a, b, err_msg=name)
         else:
@@ -63,6 +68,20 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         {"policy.plan_to_ceiling": True, "demand.ceiling": 2e11, "simulation.years": 8},
         {"policy": {"kind": "adaptive", "plan_to_ceiling": True}, "demand.ceiling": 5e11},
         {"compute.industry_gw_max": 40.0, "policy.planned_growth": 8.0},
+        {
+            "policy": {
+                "kind": "demand_quantile",
+                "q": {"dist": "uniform", "low": 0.2, "high": 0.9},
+                "pilot_paths": 300,
+            },
+            "compute.lead_time_months": {"dist": "uniform", "low": 6, "high": 24},
+        },
+        {
+            "compute.price_pass_through": 0.5,
+            "compute.revenue_per_gw_growth": 4.0,
+            "simulation.years": 3,
+            "compute.contract_years": 8,
+        },
     ],
     ids=[
         "base",
@@ -73,6 +92,8 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         "ceiling",
         "adaptive-ceil",
         "industry-limit",
+        "quantile-random-q-lead",
+        "pass-through-long-runoff",
     ],
 )
 def test_named_cases_agree(updates: dict) -> None:
@@ -80,10 +101,14 @@ def test_named_cases_agree(updates: dict) -> None:
 
 
 def test_steady_state_files_agree() -> None:
-    eng = assert_agree(load_scenario(ROOT / "scenarios" / "steady_state_100b.yaml"), 3)
-    # DOMAIN's worked example: profit $50B a year on $150B revenue.
+    scenario = load_scenario(ROOT / "scenarios" / "steady_state_100b.yaml")
+    eng = assert_agree(scenario, 3)
+    # DOMAIN's worked example: profit $50B a year on $150B revenue, in every year of the
+    # horizon and of the run-off (the contract outlives the horizon; nothing changes).
     profit = eng["revenue"] - eng["compute_cost"]
-    np.testing.assert_allclose(profit.sum(axis=1) / 6, 50e9, rtol=1e-9)
+    months = profit.shape[1]
+    assert months > scenario.months
+    np.testing.assert_allclose(profit.sum(axis=1) / (months / 12), 50e9, rtol=1e-9)
 
 
 def test_fixed_schedule_with_slip_agrees() -> None:
@@ -155,8 +180,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         st.one_of(
             st.floats(1.0, 10.0),
             st.just({"dist": "loguniform", "low": 2.0, "high": 10.0}),
+            st.just({"dist": "mixture", "weights": [0.8, 0.2],
+                     "components": [{"dist": "loguniform", "low": 3.0, "high": 10.0},
+                                    {"dist": "uniform", "low": 1.0, "high": 3.0}]}),
         )
-    )
+    )  # fmt: skip
     lead = draw(st.one_of(st.integers(1, 30), st.just({"dist": "uniform", "low": 0, "high": 30})))
     share = draw(st.floats(0.2, 0.7))
     updates = {
@@ -178,7 +206,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         "finance.initial_cash": draw(st.floats(1e9, 60e9)),
         "finance.max_raise_per_year": draw(st.sampled_from([0.0, 20e9, 100e9])),
         "finance.min_months_between_raises": draw(st.integers(1, 12)),
-    }
+        "compute.revenue_per_gw_growth": draw(st.sampled_from([1.0, 1.5, 3.0])),
+        "compute.price_pass_through": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0])),
+        "correlations": draw(st.sampled_from([
+            [], [{"params": ["demand.growth", "finance.max_raise_per_year"], "rank": 0.5}],
+        ])),
+    }  # fmt: skip
     if draw(st.booleans()):
         updates["compute.build"] = FAST_BUILD | {"replications": 5}
     if draw(st.booleans()):  # a hard industry limit that binds within the horizon

@@ -68,7 +68,30 @@ def test_common_random_numbers_across_variants(base):
         500,
         block=0,
     )  # fmt: skip
-    np.testing.assert_array_equal(a.growth, b.growth)
-    np.testing.assert_array_equal(a.noise, b.noise)
+    # a shorter lead time shortens the run-off (fewer months drawn): the shared ones agree
+    years, months = min(a.growth.shape[1], b.growth.shape[1]), min(a.months, b.months)
+    assert years >= 11
+    np.testing.assert_array_equal(a.growth[:, :years], b.growth[:, :years])
+    np.testing.assert_array_equal(a.noise[:, :months], b.noise[:, :months])
     np.testing.assert_array_equal(a["demand.diffusion_lag_years"], b["demand.diffusion_lag_years"])
     assert not np.array_equal(a["economics.gross_margin"], b["economics.gross_margin"])
+
+
+def test_horizon_and_runoff_keep_the_draws_of_shared_months(base):
+    """Per-year streams: a longer horizon (or run-off) only appends months; every month both
+    runs simulate has the same growth and noise draws, and the same per-path parameters."""
+    from sim import sample_inputs
+
+    short = sample_inputs(base.replace(**{"simulation.years": 5}), 300, block=1)
+    long = sample_inputs(base.replace(**{"simulation.years": 8}), 300, block=1, months=200)
+    assert long.months == 200 > short.months
+    np.testing.assert_array_equal(short.noise, long.noise[:, : short.months])
+    np.testing.assert_array_equal(short.growth, long.growth[:, : short.growth.shape[1]])
+    for k in short.params:
+        np.testing.assert_array_equal(short.params[k], long.params[k], err_msg=k)
+    # hence the in-horizon demand of the shorter run is exactly the start of the longer one
+    from sim.demand import potential_demand
+
+    d_short = potential_demand(base.replace(**{"simulation.years": 5}), short)
+    d_long = potential_demand(base.replace(**{"simulation.years": 8}), long)
+    np.testing.assert_array_equal(d_short, d_long[:, : short.months])

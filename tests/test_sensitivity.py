@@ -15,8 +15,9 @@ from sim.sweep import metrics
 
 
 @pytest.fixture(scope="module")
-def base():
-    return load_scenario()
+def base(classic):
+    # the pinned first-wave world: plain-number margin and price, loguniform growth
+    return classic
 
 
 def test_input_ranges(base):
@@ -38,7 +39,8 @@ def test_input_ranges(base):
     assert not any(k.startswith("policy.") for k in assumptions(base))
 
 
-def test_tornado_contract_and_crn(base):
+def test_tornado_contract_and_crn():
+    base = load_scenario()  # the shipped base: margin P10/P90 0.42 / 0.67
     params = ["economics.gross_margin", "compute.price_per_gw_year", "finance.initial_cash"]
     t = tornado(base, paths=2000, params=params)
     assert list(t.columns[:1]) == ["parameter"]
@@ -50,18 +52,17 @@ def test_tornado_contract_and_crn(base):
     # "base" is the scenario as is, on the same seed: identical to a direct run.
     assert t["base"].iloc[0] == metrics(run(base, paths=2000, monthly_paths=0))["p_bankrupt"]
     row = t.set_index("parameter")
-    # Theory: a higher margin or cheaper compute never raises the risk. Measured gaps are
-    # tens of percentage points (margin 0.5 -> 0.75: ~45% -> 0%), far beyond MC noise.
+    # Theory: a higher margin never raises the risk. Measured on base, 2,000 paths: 11.5% at
+    # margin 0.42 vs 7.0% at 0.67, a paired (same draws) gap of 4.5 points; the paired
+    # difference's noise is well under a point.
     assert (
         row.loc["economics.gross_margin", "metric_low"]
-        > row.loc["economics.gross_margin", "metric_high"] + 0.1
+        > row.loc["economics.gross_margin", "metric_high"] + 0.02
     )
-    assert (
-        row.loc["compute.price_per_gw_year", "metric_high"]
-        > row.loc["compute.price_per_gw_year", "metric_low"] + 0.1
-    )
-    # Starting cash ($24-36B) is small against trillions of commitments: a tiny swing.
-    assert row.loc["finance.initial_cash", "swing"] < 0.02
+    # Price moves cost and revenue per GW together (revenue per GW = price / (1 - margin)),
+    # and starting cash ($24-36B) is small against the commitments: both swing < 1 point.
+    assert row.loc["compute.price_per_gw_year", "swing"] < 0.01
+    assert row.loc["finance.initial_cash", "swing"] < 0.01
     assert t["parameter"].iloc[0] == "economics.gross_margin"
 
 

@@ -9,8 +9,8 @@ from scipy.special import ndtri
 from sim import sample_inputs
 
 
-def test_growth_marginal_is_loguniform_3_10(base):
-    inp = sample_inputs(base, 4096, block=0)
+def test_growth_marginal_is_loguniform_3_10(classic):
+    inp = sample_inputs(classic, 4096, block=0)
     g = inp.growth.ravel()
     assert g.min() >= 3
     assert g.max() <= 10
@@ -19,9 +19,9 @@ def test_growth_marginal_is_loguniform_3_10(base):
     assert stats.kstest(u, "uniform").pvalue > 0.01
 
 
-def test_growth_persistence_is_the_copula_correlation(base):
+def test_growth_persistence_is_the_copula_correlation(classic):
     for rho in (0.0, 0.5, 0.8, 0.95):
-        inp = sample_inputs(base.replace(**{"demand.growth_persistence": rho}), 4096, block=1)
+        inp = sample_inputs(classic.replace(**{"demand.growth_persistence": rho}), 4096, block=1)
         u = (np.log(inp.growth) - np.log(3)) / (np.log(10) - np.log(3))
         z = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
         r = np.corrcoef(z[:, :-1].ravel(), z[:, 1:].ravel())[0, 1]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sim.engine import run
 from sim.outputs import atomic_output_dir, usd, write_json
-from sim.summary import by_year, summarize
+from sim.summary import by_year, runoff_by_year, summarize, truncation_warnings
 
 from . import EXIT_CODES
 from .common import add_scenario_args, progress_bar, scenario_from_args
@@ -15,7 +16,7 @@ from .common import add_scenario_args, progress_bar, scenario_from_args
 FORMATS = ("json", "csv", "parquet", "html", "md")
 FORMAT_HELP = """output formats (--format, comma-separated; default: all):
   json     DIR/summary.json: key numbers, P(bankrupt) with 95% CI, per-year table
-  csv      DIR/by_year.csv and DIR/paths.csv (one row per Monte Carlo path)
+  csv      DIR/by_year.csv, DIR/runoff_by_year.csv and DIR/paths.csv (one row per path)
   parquet  DIR/by_year.parquet, DIR/paths.parquet, DIR/yearly_by_path.parquet
   html     DIR/report.html: self-contained interactive report (charts, tables, assumptions)
   md       DIR/report.md with PNG charts in DIR/figures/
@@ -59,7 +60,21 @@ def print_summary(summary: dict, out: Path | None) -> None:
     if summary.get("description"):
         print(f"  {summary['description']}")
     lo, hi = summary["p_bankrupt_ci95"]
-    print(f"P(bankrupt by end) = {summary['p_bankrupt']:.1%}  (95% CI {lo:.1%}-{hi:.1%})")
+    h_lo, h_hi = summary["p_bankrupt_in_horizon_ci95"]
+    last_year = rows[-1]["year"] if rows else "?"
+    print(
+        f"P(bankrupt by end) = {summary['p_bankrupt']:.1%}  (95% CI {lo:.1%}-{hi:.1%}), "
+        f"including the {summary['runoff_months']}-month run-off after the horizon"
+    )
+    print(
+        f"P(bankrupt) within the horizon (to {last_year}) = "
+        f"{summary['p_bankrupt_in_horizon']:.1%}  (95% CI {h_lo:.1%}-{h_hi:.1%})"
+    )
+    if summary.get("obligations_at_end_p50") is not None:
+        print(
+            "take-or-pay still owed at the end of the horizon (solvent paths): median "
+            f"{usd(summary['obligations_at_end_p50'])}, P90 {usd(summary['obligations_at_end_p90'])}"
+        )
     print(
         f"cumulative revenue: median {usd(summary['cum_revenue_p50'])}, "
         f"P90 {usd(summary['cum_revenue_p90'])}; "
@@ -84,6 +99,8 @@ def main(args: argparse.Namespace) -> int:
     with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
         results = run(scenario, progress=bar)
     summary = summarize(results)
+    for line in truncation_warnings(summary):
+        print(line, file=sys.stderr)
     out = Path(args.out)
     with atomic_output_dir(out) as tmp:
         write_outputs(results, summary, tmp, formats)
@@ -100,6 +117,7 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None
         write_json(out / "summary.json", summary)
     if "csv" in formats:
         table.to_csv(out / "by_year.csv", index=False)
+        runoff_by_year(results).to_csv(out / "runoff_by_year.csv", index=False)
         paths.to_csv(out / "paths.csv", index_label="path")
     if "parquet" in formats:
         table.to_parquet(out / "by_year.parquet", index=False)

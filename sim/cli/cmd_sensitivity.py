@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.outputs import atomic_output_dir, write_json
 from sim.parallel import client_for
-from sim.sensitivity import SOBOL_PARAMS, assumptions, sobol, tornado
+from sim.sensitivity import SOBOL_PARAMS, assumptions, sobol, tornado, unresolved_warning
 from sim.sweep import METRICS
 
 from .cmd_sweep import add_parallel_args, check_parallel_args
@@ -67,6 +67,7 @@ def main(args: argparse.Namespace) -> int:
             sob.to_csv(tmp / "sobol.csv", index=False)
             sob.to_parquet(tmp / "sobol.parquet", index=False)
             summary.update(sobol_n=n, sobol_paths=args.sobol_paths, sobol_cells=sob.attrs["cells"],
+                           sobol_unresolved=sob.attrs["unresolved"],
                            sobol=sob.to_dict(orient="records"))  # fmt: skip
         write_json(tmp / "summary.json", summary)
     print(
@@ -87,7 +88,13 @@ def main(args: argparse.Namespace) -> int:
         for metric, part in sob.groupby("metric", sort=False):
             print(f"  {metric}")
             for _, r in part.iterrows():
+                flag = "" if r.resolved else "  (not resolved)"
                 print(f"    {r.parameter:<38} S1 {r.S1:>6.2f} +/- {r.S1_conf:.2f}   "
-                      f"ST {r.ST:>6.2f} +/- {r.ST_conf:.2f}")  # fmt: skip
+                      f"ST {r.ST:>6.2f} +/- {r.ST_conf:.2f}{flag}")  # fmt: skip
+        warning = unresolved_warning(sob, n)
+        if warning:
+            import sys
+
+            print(warning, file=sys.stderr)
     print(f"outputs in {out}/")
     return 0

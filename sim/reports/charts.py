@@ -22,7 +22,7 @@ TITLES = {
     "revenue": "Revenue served [USD/yr run-rate]",
     "compute_cost": "Compute cost, committed take-or-pay [USD/yr run-rate]",
     "cash": "Cash [USD]",
-    "p_bankrupt": "Cumulative probability of bankruptcy",
+    "p_bankrupt": "Cumulative probability of bankruptcy (horizon, then run-off)",
     "training_share": "Training share of compute online",
     "bankrupt_month": "When bankrupt paths go bankrupt [share of all paths per month]",
 }
@@ -63,9 +63,17 @@ LOG_Y = ("demand_gw", "demand_usd", "revenue", "compute_cost")
 
 
 def _finish(
-    obj: hv.Element | hv.Overlay, key: str, ylabel: str, xlabel: str = "month"
+    obj: hv.Element | hv.Overlay,
+    key: str,
+    ylabel: str,
+    xlabel: str = "month",
+    horizon: pd.Timestamp | None = None,
 ) -> hv.Overlay:
     log = key in LOG_Y
+    if horizon is not None and xlabel == "month":  # where the run-off starts
+        obj = obj * hv.VLine(horizon, label="horizon end: run-off after").opts(
+            color="black", line_dash="dotted", line_width=1
+        )
     if log:  # zeros (bankrupt paths) can't be drawn on a log axis: bound it by the data
         values = np.concatenate(
             [el.dframe().select_dtypes("number").to_numpy().ravel()
@@ -112,10 +120,14 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
 
 def _build(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
     charts: dict[str, hv.Overlay] = {}
+    end = frames.get("horizon_end")
+    horizon = None if end is None else end["month"].iloc[0]
+    if horizon is not None and horizon > frames["revenue"].index[-1]:
+        horizon = None  # no run-off: nothing to mark
     charts["demand_gw"] = _finish(
         _fan(frames["demand_gw"], "demand (GW-equivalent at plan split)", "#d62728", "%.3g")
         * _fan(frames["capacity_gw"], "capacity online", "#1f77b4", "%.3g"),
-        "demand_gw", "GW",
+        "demand_gw", "GW", horizon=horizon,
     )  # fmt: skip
     fans = {
         "demand_usd": ([("demand_usd", "potential demand", "#d62728"),
@@ -132,17 +144,18 @@ def _build(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
             f"USD {unit}{per}".replace("USD T", "USD trillion")
             .replace("USD B", "USD billion")
             .replace("USD M", "USD million"),
+            horizon=horizon,
         )
     charts["training_share"] = _finish(
         _fan(frames["training_share"], "training share", "#ff7f0e", "%.2f")
         * hv.HLine(0.5).opts(color="grey", line_dash="dashed"),
-        "training_share", "share of capacity",
+        "training_share", "share of capacity", horizon=horizon,
     )  # fmt: skip
     pb = frames["p_bankrupt"].reset_index()
     charts["p_bankrupt"] = _finish(
         hv.Overlay([pb.hvplot.step(x="month", y="p_bankrupt", color="#d62728", line_width=2,
                                    where="post", label="P(bankrupt by month)")]),
-        "p_bankrupt", "probability",
+        "p_bankrupt", "probability", horizon=horizon,
     )  # fmt: skip
     bm = frames["bankrupt_month"]
     start = bm.index[0].year + (bm.index[0].month - 1) / 12.0

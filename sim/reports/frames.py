@@ -29,13 +29,21 @@ def fan(arr: np.ndarray, index: pd.Index) -> pd.DataFrame:
 
 
 def month_index(results: Results) -> pd.DatetimeIndex:
-    """Month starts of the horizon as timestamps (named ``month``)."""
-    return pd.DatetimeIndex(results.months.to_timestamp(), name="month")
+    """Month starts of the horizon and the run-off as timestamps (named ``month``)."""
+    months = results.months
+    if results.runoff_months is not None:
+        months = months.append(results.runoff_months)
+    return pd.DatetimeIndex(months.to_timestamp(), name="month")
+
+
+def horizon_end(results: Results) -> pd.Timestamp:
+    """First month after the decision horizon (where the run-off starts)."""
+    return (results.months[-1] + 1).to_timestamp()
 
 
 def revenue_per_gw(results: Results) -> np.ndarray:
     """Revenue one inference GW can serve, per monthly path and month, (m, months) [USD/yr]."""
-    return engine_revenue_per_gw(results.params, results.scenario.months)
+    return engine_revenue_per_gw(results.params, results.total_months)
 
 
 def plan_inference_share(results: Results) -> np.ndarray:
@@ -50,9 +58,10 @@ def chart_frames(results: Results) -> dict[str, pd.DataFrame]:
     inference GW at the plan's split) vs capacity online [GW]; ``demand_usd`` /
     ``servable_usd``: potential demand vs what capacity serves at the plan's split [USD/yr];
     ``revenue``, ``compute_cost``, ``cash`` fans [USD/yr or USD]; ``p_bankrupt`` cumulative
-    [0..1]; ``training_share`` [0..1]; ``bankrupt_month`` histogram counts.
+    [0..1]; ``training_share`` [0..1]; ``bankrupt_month`` histogram counts. Every frame
+    covers the horizon and the run-off after it (``horizon_end`` marks the boundary).
     """
-    mo = results.monthly
+    mo = {k: results.monthly_all(k) for k in results.monthly}
     idx = month_index(results)
     rpg = revenue_per_gw(results)
     share = plan_inference_share(results)[:, None]
@@ -68,10 +77,13 @@ def chart_frames(results: Results) -> dict[str, pd.DataFrame]:
         "compute_cost": fan(mo["compute_cost"] * 12.0, idx),
         "cash": fan(mo["cash"], idx),
         "training_share": fan(train_share, idx),
-        "p_bankrupt": pd.DataFrame({"p_bankrupt": results.p_bankrupt_by_month()}, index=idx),
+        "p_bankrupt": pd.DataFrame(
+            {"p_bankrupt": results.p_bankrupt_by_month(runoff=True)}, index=idx
+        ),
+        "horizon_end": pd.DataFrame({"month": [horizon_end(results)]}),
     }
     bm = results.path["bankrupt_month"]
-    counts = np.bincount(bm[bm >= 0], minlength=results.scenario.months)
+    counts = np.bincount(bm[bm >= 0], minlength=results.total_months)
     frames["bankrupt_month"] = pd.DataFrame(
         {"paths": counts, "share": counts / results.paths}, index=idx
     )
@@ -87,9 +99,19 @@ def _fmt_number(x: float) -> str:
 def format_value(value: Any) -> str:
     """A parameter as people read it: ``3``, ``loguniform(3, 10)``, ``12e9``."""
     if isinstance(value, _Dist):
-        args = {k: v for k, v in value.model_dump(by_alias=True).items() if k != "dist"}
+        if value.dist == "mixture":  # type: ignore[attr-defined]
+            parts = zip(value.weights, value.components, strict=True)  # type: ignore[attr-defined]
+            return "mixture(" + "; ".join(f"{w:g}: {format_value(c)}" for w, c in parts) + ")"
+        args = {
+            k: v for k, v in value.model_dump(by_alias=True).items()
+            if k != "dist" and v is not None
+        }  # fmt: skip
         inner = ", ".join(f"{k}={_fmt_number(v)}" for k, v in args.items())
         return f"{value.dist}({inner})"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) or "(none)"
+    if isinstance(value, tuple):
+        return " ~ ".join(format_value(v) for v in value)
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -130,12 +152,22 @@ def key_numbers(summary: dict[str, Any]) -> list[tuple[str, str]]:
 
     lo, hi = summary["p_bankrupt_ci95"]
     mtb = summary.get("median_months_to_bankruptcy")
+    runoff = summary.get("runoff_months", 0)
+    owed = summary.get("obligations_at_end_p50")
+    in_h = summary.get("p_bankrupt_in_horizon", summary["p_bankrupt"])
+    h_lo, h_hi = summary.get("p_bankrupt_in_horizon_ci95", [lo, hi])
     return [
         ("Scenario", str(summary["scenario"])),
         ("Paths / seed", f"{summary['paths']:,} / {summary['seed']}"),
         ("P(bankrupt by end)", format_p_bankrupt(summary)),
         ("P(bankrupt) 95% CI", f"{lo:.1%} - {hi:.1%}"),
-        ("Median months to bankruptcy (bankrupt paths)", "n/a" if mtb is None else f"{mtb:g}"),
+        ("P(bankrupt) within the horizon", f"{in_h:.1%} ({h_lo:.1%} - {h_hi:.1%})"),
+        ("Run-off after the horizon (no new orders)", f"{runoff} months"),
+        (
+            "Take-or-pay still owed at horizon end, median (solvent paths)",
+            "n/a" if owed is None else usd(owed),
+        ),
+        ("Median months to bankruptcy (bankrupt in horizon)", "n/a" if mtb is None else f"{mtb:g}"),
         ("Cumulative revenue, median", usd(summary["cum_revenue_p50"])),
         ("Cumulative revenue, P90", usd(summary["cum_revenue_p90"])),
         ("Unserved share of potential demand", f"{summary['unserved_share_of_demand']:.1%}"),
@@ -159,14 +191,25 @@ BY_YEAR_COLUMNS = {
     "compute_cost_p50": ("Compute cost P50", "usd"),
     "profit_p50": ("Profit P50", "usd"),
     "training_share_p50": ("Training share P50", "pct"),
+    "gross_margin_p50": ("Inference margin P50", "pct"),
     "unserved_share_mean": ("Unserved share", "pct"),
     "cash_p50": ("Cash at year end P50", "usd"),
     "p_bankrupt": ("P(bankrupt) by year end", "pct"),
 }
 
 
-def by_year_display(summary: dict[str, Any]) -> pd.DataFrame:
-    """The per-year table with readable headers and formatted cells."""
+RUNOFF_COLUMNS = {
+    "year": ("Year", "int"),
+    "p_bankrupt": ("P(bankrupt) by year end", "pct"),
+    "obligations_running": ("Solvent paths still paying", "pct"),
+    "compute_cost_p50": ("Compute cost P50", "usd"),
+    "capacity_gw_p50": ("GW at year end P50", "gw"),
+    "revenue_p50": ("Revenue P50", "usd"),
+    "cash_p50": ("Cash at year end P50", "usd"),
+}
+
+
+def _display(rows: list[dict[str, Any]], columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
     from sim.outputs import usd
 
     fmt = {
@@ -175,11 +218,27 @@ def by_year_display(summary: dict[str, Any]) -> pd.DataFrame:
         "gw": lambda x: f"{x:,.1f}",
         "pct": lambda x: "n/a" if x is None or x != x else f"{x:.1%}",
     }
-    rows = [
-        {label: fmt[kind](r[col]) for col, (label, kind) in BY_YEAR_COLUMNS.items()}
-        for r in summary["by_year"]
-    ]
-    return pd.DataFrame(rows, columns=[label for label, _ in BY_YEAR_COLUMNS.values()])
+    out = [{label: fmt[kind](r[col]) for col, (label, kind) in columns.items()} for r in rows]
+    return pd.DataFrame(out, columns=[label for label, _ in columns.values()])
+
+
+def by_year_display(summary: dict[str, Any]) -> pd.DataFrame:
+    """The per-year table with readable headers and formatted cells."""
+    return _display(summary["by_year"], BY_YEAR_COLUMNS)
+
+
+def runoff_display(summary: dict[str, Any]) -> pd.DataFrame:
+    """The run-off table (years after the horizon) with readable headers."""
+    return _display(summary.get("runoff_by_year", []), RUNOFF_COLUMNS)
+
+
+RUNOFF_NOTE = (
+    "After the decision horizon the model places no new orders but keeps simulating until "
+    "the last contract signed inside the horizon has expired: demand follows its path, raises "
+    "follow the same rules, and a path that cannot pay what it committed to goes bankrupt. "
+    "The headline P(bankrupt) counts these run-off bankruptcies; P(bankrupt) within the "
+    "horizon does not."
+)
 
 
 # --- build pipeline and slip (scenarios with compute.build) ---------------------------------
@@ -314,4 +373,72 @@ def slip_effect_note(effect: pd.DataFrame, paths: int) -> str:
         f"changes P(bankrupt by end) by {100 * d:+.1f} percentage points. A slipped contract "
         "is also paid from its later start, so slip delays commitments as well as capacity: "
         "it raises unserved demand but can lower P(bankrupt) by the horizon."
+    )
+
+
+# --- backtest against observed public figures (scenarios with a backtest section) ----------
+
+
+def backtest_frame(results: Results) -> pd.DataFrame | None:
+    """Observed figures next to the model's P5/P50/P95 in the same month, or None.
+
+    ``revenue_run_rate`` compares with served revenue x 12 in that month [USD/yr] (the
+    run-rate at the start of the month), ``capacity_gw`` with GW online in that month.
+    """
+    bt = results.scenario.backtest
+    if bt is None:
+        return None
+    from sim.scenario import month_index as offset
+
+    start = results.scenario.simulation.start
+    rows = []
+    series = {
+        "revenue_run_rate": (bt.revenue_run_rate, results.monthly["revenue"] * 12.0),
+        "capacity_gw": (bt.capacity_gw, results.monthly["capacity_gw"]),
+    }
+    for name, (observed, model) in series.items():
+        for month, value in sorted(observed.items()):
+            col = model[:, offset(month, start)]
+            q = np.quantile(col, QUANTILES)
+            rows.append(
+                {"series": name, "month": month, "observed": value, "model_p5": q[0],
+                 "model_p50": q[1], "model_p95": q[2],
+                 "inside_p5_p95": bool(q[0] <= value <= q[2])}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def backtest_display(results: Results) -> pd.DataFrame | None:
+    """:func:`backtest_frame` with readable headers and formatted cells."""
+    df = backtest_frame(results)
+    if df is None:
+        return None
+    from sim.outputs import usd
+
+    def fmt(series: str, x: float) -> str:
+        return usd(x) + "/yr" if series == "revenue_run_rate" else f"{x:,.2f} GW"
+
+    labels = {"revenue_run_rate": "Revenue run-rate", "capacity_gw": "GW online"}
+    return pd.DataFrame(
+        [
+            {"Series": labels[r.series], "Month": r.month, "Observed": fmt(r.series, r.observed),
+             "Model P5": fmt(r.series, r.model_p5), "Model P50": fmt(r.series, r.model_p50),
+             "Model P95": fmt(r.series, r.model_p95),
+             "Inside P5-P95": "yes" if r.inside_p5_p95 else "no"}
+            for r in df.itertuples(index=False)
+        ]
+    )  # fmt: skip
+
+
+def backtest_note(results: Results) -> str:
+    """How to read the backtest table, with the source of the observed figures."""
+    bt = results.scenario.backtest
+    df = backtest_frame(results)
+    inside = int(df["inside_p5_p95"].sum()) if df is not None else 0
+    total = 0 if df is None else len(df)
+    source = f" Source: {bt.source}." if bt is not None and bt.source else ""
+    return (
+        f"{inside} of {total} observed figures lie inside the model's P5-P95 band in the same "
+        "month. Revenue run-rate is served revenue x 12; GW online is capacity under contract."
+        + source
     )

@@ -15,10 +15,14 @@ from sim.results import Results
 
 from .charts import SLIP_TITLES, TITLES, build_charts, build_slip_chart
 from .frames import (
+    RUNOFF_NOTE,
     assumptions_table,
+    backtest_display,
+    backtest_note,
     by_year_display,
     chart_frames,
     key_numbers,
+    runoff_display,
     slip_effect_display,
     slip_effect_frame,
     slip_effect_note,
@@ -78,14 +82,17 @@ def render_html(results: Results, summary: dict[str, Any]) -> str:
         f'<p class="note">{esc(s.description)}</p>' if s.description else "",
         "<h2>Key numbers</h2>",
         table_html(keys, left=("Key number",)),
-        '<p class="note">P(bankrupt) is the share of Monte Carlo paths that cannot meet their '
-        "committed payments before the end of the horizon; the interval is a 95% Wilson "
-        "interval for Monte Carlo error only (it says nothing about whether the assumptions "
-        "are right).</p>",
+        '<p class="note">P(bankrupt by end) is the share of Monte Carlo paths that cannot meet '
+        "their committed payments, within the horizon or in the run-off after it, until the last "
+        "contract signed in the horizon expires; P(bankrupt) within the horizon counts only "
+        "bankruptcies before the horizon ends. Intervals are 95% Wilson intervals for Monte "
+        "Carlo error only (they say nothing about whether the assumptions are right).</p>",
         "<h2>By year</h2>",
         table_html(by_year_display(summary)),
         '<p class="note">Revenue, demand, compute cost and profit are USD in the calendar year; '
         "GW and cash at year end; P5/P50/P95 are percentiles across paths.</p>",
+        *runoff_section_html(summary),
+        *backtest_section_html(results),
         "<h2>Charts</h2>",
         f'<p class="note">Fan charts: shaded band P5-P95, line the median (P50), across the '
         f"first {m:,} paths. Demand in GW-equivalent is potential demand divided by the revenue "
@@ -103,6 +110,30 @@ def render_html(results: Results, summary: dict[str, Any]) -> str:
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def runoff_section_html(summary: dict[str, Any]) -> list[str]:
+    """The "After the horizon: run-off" section (empty without run-off)."""
+    table = runoff_display(summary)
+    if table.empty:
+        return []
+    return [
+        '<h2 id="runoff">After the horizon: run-off</h2>',
+        f'<p class="note">{html.escape(RUNOFF_NOTE)}</p>',
+        table_html(table),
+    ]
+
+
+def backtest_section_html(results: Results) -> list[str]:
+    """The "Backtest" section: the model against observed public figures, if given."""
+    table = backtest_display(results)
+    if table is None:
+        return []
+    return [
+        '<h2 id="backtest">Backtest: model vs public figures</h2>',
+        f'<p class="note">{html.escape(backtest_note(results))}</p>',
+        table_html(table, left=("Series", "Month")),
+    ]
 
 
 def slip_section_html(

@@ -14,10 +14,14 @@ from sim.results import Results
 
 from .charts import SLIP_TITLES, TITLES
 from .frames import (
+    RUNOFF_NOTE,
     assumptions_table,
+    backtest_display,
+    backtest_note,
     by_year_display,
     chart_frames,
     key_numbers,
+    runoff_display,
     slip_effect_display,
     slip_effect_frame,
     slip_effect_note,
@@ -69,6 +73,9 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
     elif key == "bankrupt_month":
         df = frames["bankrupt_month"]
         ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in month")
+    end = frames["horizon_end"]["month"].iloc[0]
+    if key != "bankrupt_month" and end <= frames["revenue"].index[-1]:
+        ax.axvline(end, color="black", ls=":", lw=1, label="horizon end: run-off after")
     ax.set_title(TITLES[key])
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
@@ -149,13 +156,23 @@ def write_markdown(results: Results, summary: dict[str, Any], out_dir: Path) -> 
         "",
         md_table(keys),
         "",
-        "P(bankrupt) is the share of paths that cannot meet committed payments before the end "
-        "of the horizon; the 95% interval covers Monte Carlo error only.",
+        "P(bankrupt by end) is the share of paths that cannot meet committed payments, within "
+        "the horizon or in the run-off after it; P(bankrupt) within the horizon counts only "
+        "bankruptcies before the horizon ends. The 95% intervals cover Monte Carlo error only.",
         "",
         "## By year",
         "",
         md_table(by_year_display(summary)),
         "",
+    ]
+    runoff = runoff_display(summary)
+    if not runoff.empty:
+        lines += ["## After the horizon: run-off", "", RUNOFF_NOTE, "", md_table(runoff), ""]
+    backtest = backtest_display(results)
+    if backtest is not None:
+        lines += ["## Backtest: model vs public figures", "", backtest_note(results), "",
+                  md_table(backtest), ""]  # fmt: skip
+    lines += [
         "## Charts",
         "",
         f"Fan charts: band P5-P95, line the median, across the first {m:,} paths.",

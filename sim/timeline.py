@@ -1,0 +1,65 @@
+"""Decision horizon and run-off: how many months a scenario simulates.
+
+``simulation.years`` is the decision horizon: reviews (and fixed tranches) sign contracts
+only inside it. Take-or-pay contracts outlive it, so the model keeps simulating after the
+horizon (the *run-off*: demand continues, no new orders, raises follow the same rules)
+until the last contract that can be signed inside the horizon expires. A bankruptcy in
+run-off counts in the headline P(bankrupt).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .distributions import support
+from .scenario import FixedSchedule, Scenario, month_index
+
+
+def _max_months(value: object, scale: float = 1.0, floor: int = 0) -> int:
+    """Largest whole-month value a parameter can take, rounded as the engine rounds."""
+    hi = support(value)[1]  # type: ignore[arg-type]
+    return max(floor, round(scale * hi))
+
+
+def review_months(scenario: Scenario) -> list[int]:
+    """Months at which the policy places orders (none for fixed schedules)."""
+    policy = scenario.policy
+    if isinstance(policy, FixedSchedule):
+        return []
+    return list(range(0, scenario.months, policy.review_months))
+
+
+def last_contract_end(scenario: Scenario, max_slip: int = 0) -> int:
+    """Latest month (exclusive) any contract signed inside the horizon can still run [months].
+
+    ``max_slip`` is the largest build-pipeline slip [months] (0 without a pipeline).
+    """
+    c = scenario.compute
+    end = _max_months(c.initial_contract_years_left, 12.0)
+    length = _max_months(c.contract_years, 12.0, floor=1)
+    policy = scenario.policy
+    if isinstance(policy, FixedSchedule):
+        for tr in policy.tranches:  # signed at the start, even if online after the horizon
+            start = month_index(tr.start, scenario.simulation.start)
+            end = max(end, start + max_slip + max(1, round(tr.years * 12)))
+    else:
+        reviews = review_months(scenario)
+        if reviews:
+            lead = _max_months(c.lead_time_months)
+            end = max(end, reviews[-1] + lead + max_slip + length)
+    return end
+
+
+def runoff_months(scenario: Scenario, max_slip: int = 0) -> int:
+    """Months simulated after the horizon so that every contract runs off [months]."""
+    return max(0, last_contract_end(scenario, max_slip) - scenario.months)
+
+
+def total_months(scenario: Scenario, max_slip: int = 0) -> int:
+    """Horizon plus run-off [months]."""
+    return scenario.months + runoff_months(scenario, max_slip)
+
+
+def total_years(months: int) -> int:
+    """Simulation years needed to cover ``months`` [years]."""
+    return math.ceil(months / 12)
