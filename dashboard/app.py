@@ -20,9 +20,9 @@ import panel as pn
 from dashboard import views
 from dashboard.explorer import POLICY_GROWTH_KEY, Explorer
 from dashboard.sweeps import policy_axis
-from sim.distributions import central, support
-from sim.io import load_scenario
-from sim.scenario import Scenario
+from sim.model.distributions import central, support
+from sim.model.io import load_scenario
+from sim.model.scenario import Scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO / "scenarios"

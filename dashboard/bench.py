@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from sim.scenario import Scenario
+from sim.model.scenario import Scenario
 
 
 def bench_dashboard(scenario: Scenario, repeat: int = 10, paths: int = 2000) -> list[str]:

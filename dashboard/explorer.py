@@ -3,14 +3,13 @@
 :class:`Explorer` holds one loaded scenario plus the sidebar inputs. Inputs the user has
 not touched leave the scenario as loaded (so a distribution such as a uniform diffusion lag
 stays a distribution); touched inputs become dotted-path updates validated by
-:func:`sim.io.scenario_from_dict`. Runs are cached by scenario hash and path count. Heavy
+:func:`sim.model.io.scenario_from_dict`. Runs are cached by scenario hash and path count. Heavy
 sweeps (heatmap, frontier, tornado) run in a background thread with progress. No panel
 import here: this layer is unit-tested without a browser.
 """
 
 from __future__ import annotations
 
-import functools
 import glob
 import io
 import threading
@@ -22,16 +21,15 @@ from typing import Any
 import pandas as pd
 import param
 
-from sim.distributions import central, support
-from sim.engine import run
 from sim.errors import ScenarioError
-from sim.io import load_scenario, scenario_from_dict, scenario_to_yaml
-from sim.results import Results
-from sim.scenario import Scenario, set_dotted
-from sim.summary import by_year, summarize
+from sim.model.distributions import central, support
+from sim.model.io import load_scenario, scenario_from_dict, scenario_to_yaml
+from sim.model.scenario import Scenario, set_dotted
+from sim.model.summary import by_year
 
 from . import sweeps
 from .schema import FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs, schema_bounds, schema_doc
+from .state import key_numbers, run_cached
 
 EMBEDDED = "base (embedded default)"
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
@@ -50,46 +48,12 @@ INPUTS = (
 """Sidebar parameters that define the scenario (the path count only sets precision)."""
 
 
-@functools.lru_cache(maxsize=32)
-def _run_cached(scenario_json: str, paths: int, monthly_paths: int) -> Results:
-    return run(
-        Scenario.model_validate_json(scenario_json), paths=paths, monthly_paths=monthly_paths
-    )
-
-
-def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Results:
-    """:func:`sim.run` cached by (scenario JSON, paths): revisiting a setting is instant."""
-    return _run_cached(scenario.model_dump_json(), int(paths), int(monthly_paths))
-
-
 def scenario_files(directory: str | Path) -> dict[str, str]:
     """Scenario picker options: display name -> path (``""`` is the embedded default)."""
     files = {EMBEDDED: ""}
     for path in sorted(glob.glob(str(Path(directory) / "*.yaml"))):
         files[Path(path).stem] = path
     return files
-
-
-def key_numbers(results: Results) -> dict[str, Any]:
-    """The headline figures shown as big numbers.
-
-    Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
-    horizon only, the final calendar year and its median revenue [USD], the unserved share
-    of potential demand [0-1] and the median cumulative revenue [USD].
-    """
-    s = summarize(results)
-    last = s["by_year"][-1]
-    return {
-        "p_bankrupt": s["p_bankrupt"],
-        "p_bankrupt_ci95": tuple(s["p_bankrupt_ci95"]),
-        "p_bankrupt_in_horizon": s["p_bankrupt_in_horizon"],
-        "runoff_months": s["runoff_months"],
-        "final_year": last["year"],
-        "revenue_final_year_p50": last["revenue_p50"],
-        "unserved_share": s["unserved_share_of_demand"],
-        "cum_revenue_p50": s["cum_revenue_p50"],
-        "paths": s["paths"],
-    }
 
 
 def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:

@@ -1,4 +1,4 @@
-"""Widget specs derived from the pydantic schema in :mod:`sim.scenario`.
+"""Widget specs derived from the pydantic schema in :mod:`sim.model.scenario`.
 
 Each dashboard input maps onto one dotted Scenario field. Hard bounds and help text come
 from the field's metadata (the ``Param(lo, hi)`` range check and ``Field(description=...)``);
@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from sim.scenario import Scenario
+from sim.model.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Heavy views' data: the growth heatmap, the policy frontier and the tornado.
 
-Thin calls into :mod:`sim.sweep`, :mod:`sim.frontier` and :mod:`sim.sensitivity`. When one
+Thin calls into :mod:`sim.analysis.sweep`, :mod:`sim.analysis.frontier` and :mod:`sim.analysis.sensitivity`. When one
 of those modules is missing or fails, its entry is a plain message for the UI instead of
 a DataFrame.
 """
@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from sim.scenario import Scenario
+from sim.model.scenario import Scenario
 
 PLANNED_AXIS = [2.0, 3.0, 4.0, 6.0, 8.0, 10.0]
 """Planned growth values of the heatmap [x/yr]."""
@@ -36,9 +36,9 @@ def api() -> tuple[dict[str, Any], str]:
     mods, missing = {}, []
     for name in ("sweep", "frontier", "sensitivity"):
         try:
-            mods[name] = importlib.import_module(f"sim.{name}")
+            mods[name] = importlib.import_module(f"sim.analysis.{name}")
         except ImportError:
-            missing.append(f"sim.{name}")
+            missing.append(f"sim.analysis.{name}")
     msg = f"Not available: {', '.join(missing)} not installed in this version." if missing else ""
     return mods, msg
 
@@ -111,7 +111,7 @@ def run_all(scenario: Scenario, paths: int, report: Report) -> dict[str, Any]:
         except Exception as exc:  # one failing sweep must not hide the others
             out[stage] = f"{stage} failed: {type(exc).__name__}: {exc}"
         done += weight
-    from .explorer import key_numbers, run_cached
+    from .state import key_numbers, run_cached
 
     out["scenario"] = scenario
     out["current"] = key_numbers(run_cached(scenario, paths))

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from bokeh.models import CustomJSTickFormatter
 
+from sim.model.results import Results
 from sim.outputs import usd
-from sim.results import Results
 
 USD_JS = """
     const a = Math.abs(tick), s = tick < 0 ? "-" : "";

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sim import by_year, load_scenario, run, summarize
-from sim.compare import compare_results, format_table
+from sim.analysis.compare import compare_results, format_table
 from sim.outputs import usd
 
 SCENARIOS = Path("..") / "scenarios"
@@ -133,7 +133,7 @@ delay.
 Across the base world (growth 3-10x in 85% of worlds, slow 1-3x in 15%; margins 0.3-0.75),
 compare YOLO with the responsible plan (hundreds of billions a year). Both use seed 2026, so
 paths are paired (common random numbers) and the differences carry tight paired confidence
-intervals (see `sim.compare`). Both are fixed schedules signed up front: the responsible
+intervals (see `sim.analysis.compare`). Both are fixed schedules signed up front: the responsible
 ramp is far safer than YOLO, but not safe, because it cannot react to a slow world."""),
     ("code", """results = [run(load_scenario(SCENARIOS / f"{n}.yaml"), paths=2000)
            for n in ("responsible", "yolo")]
@@ -166,8 +166,8 @@ axes = {"policy.planned_growth": [2.0, 3.0, 4.0, 6.0, 8.0],
         "compute.lead_time_months": [12, 18]}
 PATHS = 1000"""),
     ("code", """try:  # the sweep/frontier API
-    from sim.frontier import mark_frontier
-    from sim.sweep import grid, run_sweep
+    from sim.analysis.frontier import mark_frontier
+    from sim.analysis.sweep import grid, run_sweep
 
     df = run_sweep(base, grid(axes), paths=PATHS)
     df = mark_frontier(df, risk="p_bankrupt", upside="cum_revenue_p50")

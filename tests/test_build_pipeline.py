@@ -291,8 +291,8 @@ def test_sample_slips_rejects_bad_input() -> None:
 
 
 def test_slip_effect_on_base() -> None:
-    from sim.io import load_scenario
-    from sim.slip_effect import slip_effect
+    from sim.build.slip_effect import slip_effect
+    from sim.model.io import load_scenario
 
     base = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml")
     df = slip_effect(base, paths=1000, seed=7, build=BuildSpec(replications=100))
@@ -308,8 +308,8 @@ def test_slip_effect_on_base() -> None:
 
 
 def test_slip_effect_zero_slip_changes_nothing() -> None:
-    from sim.io import load_scenario
-    from sim.slip_effect import slip_effect
+    from sim.build.slip_effect import slip_effect
+    from sim.model.io import load_scenario
 
     base = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "base.yaml")
     on_time = BuildSpec(
@@ -329,7 +329,7 @@ GOLDEN = Path(__file__).parent / "golden" / "build_slip.json"
 
 def build_slip_numbers() -> dict:
     from sim import load_scenario, run, summarize
-    from sim.engine import slip_table
+    from sim.model.engine import slip_table
 
     scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "build_slip.yaml")
     summary = summarize(run(scenario, paths=2000, monthly_paths=0))

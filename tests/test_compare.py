@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, run
-from sim.cli import main
-from sim.compare import (
+from sim.analysis.compare import (
     bootstrap_diff,
     compare_results,
     format_table,
     newcombe_paired,
     newcombe_unpaired,
 )
+from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "base.yaml"

@@ -14,9 +14,9 @@ import pytest
 from dashboard.explorer import EMBEDDED, Explorer, key_numbers, run_cached
 from dashboard.schema import FIELDS, model_field, param_kwargs, schema_bounds
 from sim import load_scenario, run, summarize
-from sim.distributions import LogUniform, Uniform
-from sim.io import parse_yaml, scenario_from_dict
-from sim.summary import by_year
+from sim.model.distributions import LogUniform, Uniform
+from sim.model.io import parse_yaml, scenario_from_dict
+from sim.model.summary import by_year
 
 
 @pytest.fixture(scope="module")
@@ -232,13 +232,13 @@ def test_missing_sweep_module_gives_a_message(monkeypatch, base):
     real = importlib.import_module
 
     def fake(name, *a, **k):
-        if name == "sim.sensitivity":
+        if name == "sim.analysis.sensitivity":
             raise ImportError(name)
         return real(name, *a, **k)
 
     monkeypatch.setattr(importlib, "import_module", fake)
     out = sweeps.tornado_data(base, 100, lambda f: None)
-    assert out == "Not available: sim.sensitivity not installed in this version."
+    assert out == "Not available: sim.analysis.sensitivity not installed in this version."
 
 
 # ------------------------------------------------------- plan_to_ceiling and the horizon
@@ -308,7 +308,7 @@ def test_picker_shows_plan_to_ceiling_and_years_from_a_file(base, tmp_path):
     data["policy"]["plan_to_ceiling"] = False
     data["simulation"]["years"] = 4
     data["name"] = "straight"
-    from sim.io import scenario_to_yaml
+    from sim.model.io import scenario_to_yaml
 
     (tmp_path / "straight.yaml").write_text(scenario_to_yaml(scenario_from_dict(data, "t")))
     x = Explorer(base, scenarios_dir=tmp_path)

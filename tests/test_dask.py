@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, run
-from sim.parallel import (
+from sim.analysis.parallel import (
     TRIM_VAR,
     WORKER_MALLOC_ENV,
     configure_dask,
     dask_map_blocks,
     local_client,
 )
-from sim.sweep import grid, run_sweep
+from sim.analysis.sweep import grid, run_sweep
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
 from sim import ScenarioError, sample_inputs, scenario_from_dict
-from sim.distributions import Dist
+from sim.model.distributions import Dist
 
 ADAPTER = TypeAdapter(Dist)
 SLOW_MIX = {"dist": "mixture", "weights": [0.85, 0.15],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.flexibility import open_loop_tranches, value_of_flexibility
-from sim.sweep import apply_cell
+from sim.analysis.flexibility import open_loop_tranches, value_of_flexibility
+from sim.analysis.sweep import apply_cell
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, run
+from sim.analysis.frontier import frontier, mark_frontier, policy_family
+from sim.analysis.sweep import apply_cell, grid, run_sweep
 from sim.cli import main as cli_main
-from sim.frontier import frontier, mark_frontier, policy_family
-from sim.sweep import apply_cell, grid, run_sweep
 
 PATHS = 4000  # paths: 4000 same-seed paths resolve P(bankrupt) steps of 1 path = 0.025%
 

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from sim import load_scenario, run, summarize
-from sim.results import Results
+from sim.model.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -190,7 +190,7 @@ def test_margin_compression_is_unprofitable_in_steady_state_terms() -> None:
     exceeds demand (2026), and is riskier than base on the same draws. Once demand outgrows
     the supply-capped capacity, research is squeezed to 25% < margin and the lab earns
     money, so the extra risk is moderate (measured 12.1% vs 8.7%, 2,000 paths)."""
-    from sim.compare import newcombe_paired
+    from sim.analysis.compare import newcombe_paired
 
     mc = result("margin_compression")
     gm = mc.scenario.economics.gross_margin

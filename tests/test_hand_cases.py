@@ -176,7 +176,7 @@ def test_raise_amount_and_yearly_cap(classic):
 
 def test_plan_to_ceiling_bends_the_plan(classic):
     """Logistic plan K / (1 + (K/D - 1)/M): ~M x D far below K, never above K."""
-    from sim.policies import bend_to_ceiling
+    from sim.model.policies import bend_to_ceiling
 
     d, k = np.array([1e9, 5e12, 9e12]), np.full(3, 10e12)
     planned = d * 8.0

@@ -7,10 +7,10 @@ import math
 import pytest
 
 from sim import load_scenario
+from sim.analysis.optimize import Z_ONE_SIDED_95, max_commitment, upper_bound
+from sim.analysis.sweep import run_sweep
 from sim.cli import main as cli_main
-from sim.optimize import Z_ONE_SIDED_95, max_commitment, upper_bound
-from sim.summary import wilson_interval
-from sim.sweep import run_sweep
+from sim.model.summary import wilson_interval
 
 PATHS = 4000
 
@@ -100,7 +100,7 @@ def test_cli_optimize(tmp_path, capsys):
 
 
 def test_best_policy_of_the_family(base):
-    from sim.optimize import best_policy
+    from sim.analysis.optimize import best_policy
 
     row, df = best_policy(base, budget=0.05, paths=PATHS)
     assert row is not None

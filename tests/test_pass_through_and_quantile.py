@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from sim import run, sample_inputs
-from sim.engine import pilot_demand, revenue_per_gw, simulate_block
-from sim.timeline import total_months
+from sim.model.engine import pilot_demand, revenue_per_gw, simulate_block
+from sim.model.timeline import total_months
 
 B = 1e9
 

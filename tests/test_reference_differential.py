@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import MONTHLY, max_slip, pilot_demand, simulate_block, slip_table
-from sim.io import load_scenario
-from sim.reference import simulate_reference
-from sim.sampling import sample_inputs
-from sim.scenario import Scenario
-from sim.timeline import total_months
+from sim.build.reference import simulate_reference
+from sim.model.engine import MONTHLY, max_slip, pilot_demand, simulate_block, slip_table
+from sim.model.io import load_scenario
+from sim.model.sampling import sample_inputs
+from sim.model.scenario import Scenario
+from sim.model.timeline import total_months
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = load_scenario(ROOT / "scenarios" / "base.yaml")
@@ -132,7 +132,7 @@ def test_differential_catches_off_by_one(
 ) -> None:
     # Mutation check: an engine whose contracts start a month late (a lead-time off-by-one)
     # or run a month too long/short (an expiry off-by-one) must fail the comparison.
-    import sim.engine as engine
+    import sim.model.engine as engine
 
     real = engine.add_contracts
 

@@ -11,6 +11,7 @@ import pytest
 
 from sim import load_scenario, run, summarize
 from sim.cli import main
+from sim.model.sampling import numeric_fields
 from sim.reports import write_reports
 from sim.reports.charts import TITLES
 from sim.reports.frames import (
@@ -20,7 +21,6 @@ from sim.reports.frames import (
     revenue_per_gw,
 )
 from sim.reports.html import render_html
-from sim.sampling import numeric_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ import pytest
 
 from sim import run, summarize
 from sim.cli import main as cli_main
-from sim.timeline import runoff_months
+from sim.model.timeline import runoff_months
 
 B = 1e9
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, run
+from sim.analysis.sensitivity import assumptions, input_range, sobol, tornado
+from sim.analysis.sweep import metrics
 from sim.cli import main as cli_main
-from sim.sensitivity import assumptions, input_range, sobol, tornado
-from sim.sweep import metrics
 
 
 @pytest.fixture(scope="module")

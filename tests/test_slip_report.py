@@ -12,14 +12,14 @@ import pytest
 
 from sim import load_scenario, run, summarize
 from sim.build import sample_slips
+from sim.build.slip_effect import slip_effect
 from sim.cli import main
-from sim.engine import slip_table
+from sim.model.engine import slip_table
 from sim.outputs import usd
 from sim.reports import write_reports
 from sim.reports.charts import SLIP_TITLES, TITLES
 from sim.reports.frames import slip_frames
 from sim.reports.html import render_html
-from sim.slip_effect import slip_effect
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_SLIP = ROOT / "scenarios" / "build_slip.yaml"

@@ -30,7 +30,7 @@ def test_growth_persistence_is_the_copula_correlation(classic):
 
 
 def test_monthly_noise_has_the_stated_annual_volatility(base):
-    from sim.demand import potential_demand
+    from sim.model.demand import potential_demand
 
     s = base.replace(
         **{"demand.growth": 2.0, "demand.volatility": 0.3, "demand.ceiling": 1e30,

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, run, summarize
+from sim.analysis.sweep import METRICS, apply_cell, grid, latin_hypercube, metrics, run_sweep
+from sim.analysis.sweep_spec import load_sweep
 from sim.cli import main as cli_main
 from sim.errors import ScenarioError
-from sim.sweep import METRICS, apply_cell, grid, latin_hypercube, metrics, run_sweep
-from sim.sweep_spec import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.bench import bench_engine
+from sim.analysis.bench import bench_engine
 
 from .common import add_scenario_args, scenario_from_args
 

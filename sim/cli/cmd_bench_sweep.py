@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from sim.parallel import client_for
-from sim.sweep import grid, run_sweep
+from sim.analysis.parallel import client_for
+from sim.analysis.sweep import grid, run_sweep
 
 from .cmd_sweep import add_parallel_args, check_parallel_args
 from .common import add_scenario_args, progress_bar, scenario_from_args

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.compare import compare_results, compare_to_json, format_table, is_paired
-from sim.engine import run
+from sim.analysis.compare import compare_results, compare_to_json, format_table, is_paired
+from sim.model.engine import run
 from sim.outputs import atomic_output_dir, write_json
 
 from . import EXIT_CODES, UsageError

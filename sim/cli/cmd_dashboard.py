@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in 0-65535, got {args.port}")
-    from sim.io import load_scenario
+    from sim.model.io import load_scenario
 
     scenario = load_scenario(args.scenario)  # ScenarioError -> exit 2 before serving
     from dashboard.app import serve

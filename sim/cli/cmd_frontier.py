@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.frontier import UPSIDES, frontier, policy_family
+from sim.analysis.frontier import UPSIDES, frontier, policy_family
+from sim.analysis.parallel import client_for
 from sim.outputs import atomic_output_dir, usd, write_json
-from sim.parallel import client_for
 
 from .cmd_sweep import add_parallel_args, check_parallel_args
 from .common import add_scenario_args, progress_bar, scenario_from_args

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.analysis.frontier import UPSIDES
+from sim.analysis.optimize import best_policy, max_commitment
+from sim.analysis.parallel import client_for
+from sim.analysis.sweep import apply_cell
 from sim.errors import ScenarioError
-from sim.frontier import UPSIDES
-from sim.optimize import best_policy, max_commitment
+from sim.model.scenario import Scenario
 from sim.outputs import atomic_output_dir, usd, write_json
-from sim.parallel import client_for
-from sim.scenario import Scenario
-from sim.sweep import apply_cell
 
 from .cmd_sweep import add_parallel_args, check_parallel_args
 from .common import add_scenario_args, progress_bar, scenario_from_args

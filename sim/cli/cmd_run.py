@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.engine import run
+from sim.model.engine import run
+from sim.model.summary import by_year, runoff_by_year, summarize, truncation_warnings
 from sim.outputs import atomic_output_dir, usd, write_json
-from sim.summary import by_year, runoff_by_year, summarize, truncation_warnings
 
 from . import EXIT_CODES
 from .common import add_scenario_args, progress_bar, scenario_from_args

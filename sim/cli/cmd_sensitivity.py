@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.analysis.parallel import client_for
+from sim.analysis.sensitivity import SOBOL_PARAMS, assumptions, sobol, tornado, unresolved_warning
+from sim.analysis.sweep import METRICS
 from sim.outputs import atomic_output_dir, write_json
-from sim.parallel import client_for
-from sim.sensitivity import SOBOL_PARAMS, assumptions, sobol, tornado, unresolved_warning
-from sim.sweep import METRICS
 
 from .cmd_sweep import add_parallel_args, check_parallel_args
 from .common import add_scenario_args, progress_bar, scenario_from_args

@@ -14,7 +14,7 @@ from .common import scenario_from_args
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.scenario import Scenario
+    from sim.model.scenario import Scenario
 
 DESCRIPTION = """\
 Build-out slip of a scenario with a build pipeline (`compute.build`, e.g.
@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def slip_report(scenario: Scenario, paths: int) -> tuple[dict[str, Any], pd.DataFrame]:
-    """(contents of ``slip.json``, off/on table of :func:`sim.slip_effect.slip_effect`)."""
+    """(contents of ``slip.json``, off/on table of :func:`sim.build.slip_effect.slip_effect`)."""
     from sim.reports.frames import slip_effect_frame, slip_frames
 
     frames = slip_frames(scenario)

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.parallel import client_for
+from sim.analysis.sweep import METRICS, run_sweep
+from sim.analysis.sweep_spec import load_sweep
 from sim.outputs import atomic_output_dir, usd, write_json
-from sim.parallel import client_for
-from sim.sweep import METRICS, run_sweep
-from sim.sweep_spec import load_sweep
 
 from .common import progress_bar
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from sim.errors import ScenarioError
-from sim.io import load_scenario
+from sim.model.io import load_scenario
 
 
 def register(sub: argparse._SubParsersAction) -> None:

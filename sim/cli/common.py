@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sim.io import load_scenario
-from sim.scenario import Scenario
+from sim.model.io import load_scenario
+from sim.model.scenario import Scenario
 
 
 def add_scenario_args(p: argparse.ArgumentParser, optional: bool = True) -> None:
@@ -29,7 +29,7 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     if getattr(args, "seed", None) is not None:
         updates["simulation.seed"] = args.seed
     if updates:
-        from sim.io import scenario_from_dict
+        from sim.model.io import scenario_from_dict
 
         data = scenario.model_dump(by_alias=True, exclude_none=True)
         data["simulation"].update({k.split(".")[1]: v for k, v in updates.items()})

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.results import Results
+from sim.model.results import Results
 
 REPORT_FORMATS = ("html", "md")
 """Report formats :func:`write_reports` understands."""

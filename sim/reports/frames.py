@@ -1,4 +1,4 @@
-"""Chart-ready tables computed from :class:`sim.results.Results` (pandas only, no plotting).
+"""Chart-ready tables computed from :class:`sim.model.results.Results` (pandas only, no plotting).
 
 Every fan chart shows P5, P50 and P95 across the paths with monthly records. Flows are
 annualized (monthly USD x 12 = USD/yr run-rate) so they read on the same axis as demand.
@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.distributions import _Dist
-from sim.engine import revenue_per_gw as engine_revenue_per_gw
-from sim.results import Results
-from sim.scenario import Scenario
+from sim.model.distributions import _Dist
+from sim.model.engine import revenue_per_gw as engine_revenue_per_gw
+from sim.model.results import Results
+from sim.model.scenario import Scenario
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -265,7 +265,7 @@ def slip_frames(scenario: Scenario) -> dict[str, pd.DataFrame] | None:
     empirical CDF ``cdf`` of the simulated (continuous) slips, index ``slip`` [months],
     starting at (0, 0); ``slip_quantiles``: see :func:`slip_quantiles`.
     """
-    from sim.engine import slip_table
+    from sim.model.engine import slip_table
 
     table = slip_table(scenario)
     if table is None:
@@ -320,13 +320,13 @@ def slip_effect_paths(results: Results) -> int:
 
 @lru_cache(maxsize=8)
 def _slip_effect(scenario: Scenario, paths: int, seed: int) -> pd.DataFrame:
-    from sim.slip_effect import slip_effect
+    from sim.build.slip_effect import slip_effect
 
     return slip_effect(scenario, paths, seed)
 
 
 def slip_effect_frame(scenario: Scenario, paths: int, seed: int) -> pd.DataFrame:
-    """:func:`sim.slip_effect.slip_effect` (cached, so the HTML and Markdown reports of one
+    """:func:`sim.build.slip_effect.slip_effect` (cached, so the HTML and Markdown reports of one
     run share one computation; a copy is returned)."""
     return _slip_effect(scenario, paths, seed).copy()
 
@@ -343,7 +343,7 @@ SLIP_EFFECT_COLUMNS = {
 
 
 def slip_effect_display(effect: pd.DataFrame) -> pd.DataFrame:
-    """The off/on table of :func:`sim.slip_effect.slip_effect` with readable cells."""
+    """The off/on table of :func:`sim.build.slip_effect.slip_effect` with readable cells."""
     from sim.outputs import usd
 
     names = {"off": "off (no slip)", "on": "on (compute.build)"}
@@ -388,7 +388,7 @@ def backtest_frame(results: Results) -> pd.DataFrame | None:
     bt = results.scenario.backtest
     if bt is None:
         return None
-    from sim.scenario import month_index as offset
+    from sim.model.scenario import month_index as offset
 
     start = results.scenario.simulation.start
     rows = []

@@ -11,7 +11,7 @@ import pandas as pd
 from bokeh.embed import components
 from bokeh.resources import INLINE
 
-from sim.results import Results
+from sim.model.results import Results
 
 from .charts import SLIP_TITLES, TITLES, build_charts, build_slip_chart
 from .frames import (

@@ -9,8 +9,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from sim.model.results import Results
 from sim.outputs import usd
-from sim.results import Results
 
 from .charts import SLIP_TITLES, TITLES
 from .frames import (

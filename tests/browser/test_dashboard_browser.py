@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
 from dashboard.explorer import Explorer
-from sim.io import load_scenario
+from sim.model.io import load_scenario
 
 pytestmark = pytest.mark.browser
 TIMEOUT_S = 20.0

@@ -1,8 +1,8 @@
 """Vectorised Monte Carlo engine: monthly steps, paths along the leading axis.
 
-Data flow: :func:`sim.sampling.sample_inputs` draws everything random for a block of paths,
+Data flow: :func:`sim.model.sampling.sample_inputs` draws everything random for a block of paths,
 :func:`simulate_block` is a pure function of those draws, :func:`run` loops over blocks and
-assembles :class:`sim.results.Results`. Equations are documented in ``docs/model.md``.
+assembles :class:`sim.model.results.Results`. Equations are documented in ``docs/model.md``.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def supply_cap_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
 def _sample_slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
     if slip_table is None:
         return np.zeros(u.shape, dtype=int)
-    from .build import sample_slips
+    from sim.build import sample_slips
 
     return np.asarray(sample_slips(slip_table, u), dtype=int)
 
@@ -246,7 +246,7 @@ def slip_table(scenario: Scenario) -> np.ndarray | None:
     spec = scenario.compute.build
     if spec is None:
         return None
-    from .build import slip_distribution
+    from sim.build import slip_distribution
 
     reviews = review_months(scenario) or [0]
     order_gw = max(1.0, float(np.median(sample_inputs(scenario, 256, 0)["compute.initial_gw"])))
@@ -282,7 +282,7 @@ class BlockResult:
 
 
 RUNOFF_YEARLY = ("revenue", "compute_cost", "capacity_gw_end", "cash", "alive")
-"""Run-off aggregates kept for every path (see :func:`sim.results.aggregate_years`)."""
+"""Run-off aggregates kept for every path (see :func:`sim.model.results.aggregate_years`)."""
 
 
 def path_outcomes(

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.model.scenario import Scenario
+from sim.model.summary import wilson_interval
+
 from .frontier import UPSIDES, frontier
-from .scenario import Scenario
-from .summary import wilson_interval
 from .sweep import ProgressFn, run_sweep
 
 Z_ONE_SIDED_95 = 1.6448536269514722
@@ -50,7 +51,7 @@ class OptimizeResult:
     feasible: bool
     """False when even ``lo`` breaks the budget."""
     metrics: dict[str, float] = field(default_factory=dict)
-    """:func:`sim.sweep.metrics` at ``value``."""
+    """:func:`sim.analysis.sweep.metrics` at ``value``."""
     evaluations: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Every evaluated value with its metrics, sorted by value."""
 

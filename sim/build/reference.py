@@ -1,6 +1,6 @@
 """Event-driven SimPy reference of the monthly model, for differential tests of the engine.
 
-Written from ``docs/model.md``, not from :mod:`sim.engine`: it loops over paths and, per path,
+Written from ``docs/model.md``, not from :mod:`sim.model.engine`: it loops over paths and, per path,
 runs a SimPy environment in which contract starts and expiries, review orders and month-end
 accounting are separate events. Time unit: **months**. Month ``t`` is the interval
 ``[t, t + 1)``; within it the events happen at fixed offsets so their order never depends
@@ -10,8 +10,8 @@ on SimPy's tie-breaking:
 * ``t + 0.25`` review: a solvent firm signs a contract for delivery at ``t + lead + slip``;
 * ``t + 0.5``  accounting: allocation, revenue, costs, raise, cash, bankruptcy.
 
-It consumes exactly the engine's random inputs (:func:`sim.sampling.sample_inputs`), the
-exogenous potential demand (:func:`sim.demand.potential_demand`), the pilot fits of a
+It consumes exactly the engine's random inputs (:func:`sim.model.sampling.sample_inputs`), the
+exogenous potential demand (:func:`sim.model.demand.potential_demand`), the pilot fits of a
 quantile policy (coefficients and residuals; the features are recomputed here) and the slip
 table; everything else is recomputed here in plain Python scalars. Reviews happen inside the
 horizon; the run-off after it ends, per path, when its last contract expires. Slow (about
@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from .demand import potential_demand
-from .engine import MONTHLY, max_slip, pilot_demand, slip_table
-from .pilot import Pilot, residual_quantile
-from .sampling import SampledInputs, sample_inputs
-from .scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
-from .timeline import total_months
+from ..model.demand import potential_demand
+from ..model.engine import MONTHLY, max_slip, pilot_demand, slip_table
+from ..model.pilot import Pilot, residual_quantile
+from ..model.sampling import SampledInputs, sample_inputs
+from ..model.scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
+from ..model.timeline import total_months
 
 REVIEW_OFFSET = 0.25
 """Offset of a review within its month [months]."""
@@ -297,7 +297,7 @@ def simulate_reference(
     Returns
     -------
     dict of numpy.ndarray
-        :data:`sim.engine.MONTHLY` records, shape (n, months) ([GW], [USD/month],
+        :data:`sim.model.engine.MONTHLY` records, shape (n, months) ([GW], [USD/month],
         [USD/yr] as in the engine) over the horizon and run-off, ``bankrupt_month`` (n,),
         -1 if never bankrupt, ``obligations_at_end`` [USD] and ``truncated_gw`` [GW].
     """

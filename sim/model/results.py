@@ -68,7 +68,7 @@ def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndar
 
 @dataclass(frozen=True)
 class Results:
-    """Outcome of :func:`sim.engine.run`."""
+    """Outcome of :func:`sim.model.engine.run`."""
 
     scenario: Scenario
     """The scenario as run (with any path/seed overrides applied)."""

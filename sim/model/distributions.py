@@ -4,7 +4,7 @@ Every distribution maps uniforms ``u`` in [0, 1) to values through ``ppf``. Samp
 through the inverse CDF (rather than a generator's own samplers) keeps common random
 numbers across scenario variants: the same uniforms give monotonely related values when a
 range changes, so differences between sweep cells come from the parameters, not noise. It
-also lets a Gaussian copula correlate parameters (``sim.sampling``): ``ppf`` is monotone.
+also lets a Gaussian copula correlate parameters (``sim.model.sampling``): ``ppf`` is monotone.
 
 Unbounded distributions (``normal``, ``lognormal``) take optional truncation bounds
 ``low``/``high``; a parameter whose allowed range is bounded accepts them only truncated.

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .scenario import Scenario
+from sim.model.scenario import Scenario
+
 from .sweep import ProgressFn, run_sweep
 
 PLANNED_GROWTH = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 10.0)
@@ -103,7 +104,7 @@ def frontier(
 ) -> pd.DataFrame:
     """Run the policy family and mark the frontier for every upside measure.
 
-    Returns the :func:`sim.sweep.run_sweep` table plus ``policy`` (a label), ``efficient``
+    Returns the :func:`sim.analysis.sweep.run_sweep` table plus ``policy`` (a label), ``efficient``
     (risk = P(bankrupt), upside = median cumulative revenue) and ``efficient_<upside>`` for
     each measure in :data:`UPSIDES`.
     """

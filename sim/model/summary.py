@@ -139,7 +139,7 @@ def truncation_warnings(summary: dict[str, Any]) -> list[str]:
 
 def provenance(results: Results) -> dict[str, Any]:
     """What produced a result: schema version, package version, the resolved scenario."""
-    from . import __version__
+    from sim import __version__
 
     return {
         "schema_version": SCHEMA_VERSION,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .build import BuildSpec
-from .engine import run, slip_table
-from .scenario import Scenario
-from .summary import wilson_interval
+from .spec import BuildSpec
+from ..model.engine import run, slip_table
+from ..model.scenario import Scenario
+from ..model.summary import wilson_interval
 
 __all__ = ["slip_effect"]
 

@@ -1,8 +1,8 @@
 """Parameter sweeps: many scenario variants on common random numbers (CRN).
 
-Every cell of a sweep is one :func:`sim.engine.run` of the base scenario with some dotted
+Every cell of a sweep is one :func:`sim.model.engine.run` of the base scenario with some dotted
 parameters replaced (``{"policy.planned_growth": 4, "demand.growth": 5}``), all with the
-same seed. Draws are made per purpose and block from that seed (see :mod:`sim.rng`), so
+same seed. Draws are made per purpose and block from that seed (see :mod:`sim.model.rng`), so
 two cells see the same worlds and their differences are due to the parameters alone.
 
 A cell may switch the purchase policy with ``"policy.kind"``: the policy section is then
@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import run
-from .errors import ScenarioError
-from .io import scenario_from_dict
-from .results import Results
-from .scenario import Scenario, set_dotted
-from .summary import wilson_interval
+from sim.errors import ScenarioError
+from sim.model.engine import run
+from sim.model.io import scenario_from_dict
+from sim.model.results import Results
+from sim.model.scenario import Scenario, set_dotted
+from sim.model.summary import wilson_interval
 
 ProgressFn = Callable[[int, int], None]
 

@@ -4,7 +4,7 @@ Three kinds of plan are compared on common random numbers (every run uses the sa
 so path ``i`` is the same world under every policy):
 
 - ``adaptive``: re-estimates growth at each review from demand observed so far
-  (shrinkage towards a prior, see :func:`sim.policies._adaptive`);
+  (shrinkage towards a prior, see :func:`sim.model.policies._adaptive`);
 - ``planned_growth``: at each review, orders for a fixed assumed growth from the observed
   run-rate (reacts to the level of demand, never to its growth rate);
 - ``fixed_schedule``: open loop, everything signed at the start: the tranches a
@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .distributions import central
-from .engine import revenue_per_gw, run, supply_cap_gw
-from .policies import bend_to_ceiling
-from .results import Results
-from .sampling import numeric_fields
-from .scenario import Scenario
+from sim.model.distributions import central
+from sim.model.engine import revenue_per_gw, run, supply_cap_gw
+from sim.model.policies import bend_to_ceiling
+from sim.model.results import Results
+from sim.model.sampling import numeric_fields
+from sim.model.scenario import Scenario
+
 from .sweep import apply_cell, metrics
 
 FIXED_GROWTH = (2.0, 3.0, 4.0, 6.0, 8.0)
@@ -123,7 +124,7 @@ def value_of_flexibility(
 ) -> pd.DataFrame:
     """Compare adaptive policies with fixed plans on the same worlds.
 
-    Returns one row per policy: ``policy``, ``kind``, the :func:`sim.sweep.metrics`
+    Returns one row per policy: ``policy``, ``kind``, the :func:`sim.analysis.sweep.metrics`
     columns, and the reference adaptive policy's (first row) paired gains over it:
     ``flex_gain_equity`` / ``_se`` (mean terminal value difference [USD] and its standard
     error), ``flex_gain_revenue`` / ``_se`` (cumulative revenue [USD]) and

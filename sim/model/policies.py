@@ -1,7 +1,7 @@
 """Purchase policies: what demand each review plans for at the delivery date.
 
 A policy returns the potential demand [USD/yr] it wants to be able to serve at delivery;
-the engine turns that into GW (see :func:`sim.engine.simulate_block`). Policies are looked
+the engine turns that into GW (see :func:`sim.model.engine.simulate_block`). Policies are looked
 up by ``kind`` in :data:`POLICIES`; fixed schedules place no review orders.
 """
 

@@ -15,7 +15,7 @@ import simpy
 from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:
-    from .build import BuildSpec
+    from .spec import BuildSpec
 
 __all__ = ["simulate_pipeline"]
 

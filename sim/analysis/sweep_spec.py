@@ -26,9 +26,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import ScenarioError
-from .io import load_scenario, load_yaml_mapping
-from .scenario import Scenario
+from sim.errors import ScenarioError
+from sim.model.io import load_scenario, load_yaml_mapping
+from sim.model.scenario import Scenario
+
 from .sweep import apply_cell, grid, latin_hypercube
 
 

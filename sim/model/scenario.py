@@ -1,6 +1,6 @@
 """Validated scenario: the user-facing contract, as frozen pydantic models.
 
-No file IO lives here (see :mod:`sim.io`). Any numeric model parameter is a ``Param``:
+No file IO lives here (see :mod:`sim.model.io`). Any numeric model parameter is a ``Param``:
 either a plain number or a distribution ``{dist: ...}`` sampled once per path. Ranges are
 checked against the whole support of a distribution, so a margin drawn from
 ``uniform(0.5, 1.2)`` is rejected instead of being silently clamped.
@@ -21,9 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-from .build import BuildSpec
+from sim.build.spec import BuildSpec
+from sim.strict import StrictModel
+
 from .distributions import Dist, _Dist, support
-from .strict import StrictModel
 
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Dist)
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import ScenarioError
+from sim.errors import ScenarioError
+
 from .scenario import Scenario
 
 DEFAULT_SCENARIO = "base"

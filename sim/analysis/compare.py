@@ -7,7 +7,7 @@ Which interval is used:
 
 * **Paired** (same seed and same path count, the usual case with ``--seed``): path ``i``
   of every scenario uses the same random draws (common random numbers, see
-  :mod:`sim.rng`), so pairs ``(a_i, b_i)`` are independent across ``i`` and the difference
+  :mod:`sim.model.rng`), so pairs ``(a_i, b_i)`` are independent across ``i`` and the difference
   is estimated from the pairs. Proportions use Newcombe's (1998, method 10) score interval
   for paired proportions; medians, means and ratios use a paired percentile bootstrap
   (resampling path indices jointly). With CRN most of the noise cancels, so paired
@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .results import Results
-from .rng import stream
-from .summary import wilson_interval
+from sim.model.results import Results
+from sim.model.rng import stream
+from sim.model.summary import wilson_interval
 
 Z95 = 1.959963984540054
 BOOTSTRAP = 1000
@@ -210,7 +210,7 @@ def compare_to_json(table: pd.DataFrame, results: Sequence[Results]) -> dict[str
     return {
         "reference": scen[0]["label"],
         "interval": "95% Monte Carlo CI of the difference vs the reference; paired (common "
-        "random numbers) when seed and paths match, see sim.compare",
+        "random numbers) when seed and paths match, see sim.analysis.compare",
         "scenarios": scen,
         "metrics": metrics,
     }
@@ -218,7 +218,7 @@ def compare_to_json(table: pd.DataFrame, results: Sequence[Results]) -> dict[str
 
 def format_table(table: pd.DataFrame) -> str:
     """A readable fixed-width table: metrics as rows, scenarios as columns."""
-    from .outputs import usd
+    from sim.outputs import usd
 
     def fmt(x: float, unit: str, signed: bool = False) -> str:
         if x != x:

@@ -1,7 +1,7 @@
 """dask.distributed helpers: a client for sweeps, and a ``map_blocks`` hook for one big run.
 
 Results never depend on how work is distributed: sweep cells and engine blocks draw
-their randomness from the seed alone (see :mod:`sim.rng`).
+their randomness from the seed alone (see :mod:`sim.model.rng`).
 
 Worker memory settings. dask's nanny gives every worker ``MALLOC_TRIM_THRESHOLD_=65536``
 by default (``distributed.nanny.pre-spawn-environ``): glibc then hands freed memory back to
@@ -87,7 +87,7 @@ def client_for(workers: int | None = None, scheduler: str | None = None) -> Iter
 
 
 def dask_map_blocks(client: Any) -> Callable[[Callable[..., Any], list[tuple]], Iterable[Any]]:
-    """``map_blocks`` hook for :func:`sim.engine.run` that runs engine blocks on ``client``.
+    """``map_blocks`` hook for :func:`sim.model.engine.run` that runs engine blocks on ``client``.
 
     Blocks come back in completion order; the engine sorts them, so results are identical
     to the serial run.

@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .distributions import to_dist
-from .errors import ScenarioError
-from .sampling import numeric_fields
-from .scenario import Scenario
+from sim.errors import ScenarioError
+from sim.model.distributions import to_dist
+from sim.model.sampling import numeric_fields
+from sim.model.scenario import Scenario
+
 from .sweep import ProgressFn, apply_cell, run_sweep
 
 QUANTILES = (0.1, 0.9)
@@ -113,7 +114,7 @@ def tornado(
     progress: ProgressFn | None = None,
     client: Any = None,
 ) -> pd.DataFrame:
-    """One-at-a-time swings of ``metric`` (a :func:`sim.sweep.metrics` key).
+    """One-at-a-time swings of ``metric`` (a :func:`sim.analysis.sweep.metrics` key).
 
     Returns one row per input: parameter, how (range rule), low_value, high_value,
     metric_low, metric_high, base (metric of the scenario as is), swing

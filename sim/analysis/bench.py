@@ -7,8 +7,8 @@ import resource
 import time
 from dataclasses import dataclass
 
-from .engine import run
-from .scenario import Scenario
+from sim.model.engine import run
+from sim.model.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class BenchReport:
 
 
 def bench_engine(scenario: Scenario, repeat: int = 5) -> BenchReport:
-    """Time :func:`sim.engine.run` ``repeat`` times after one warm-up run."""
+    """Time :func:`sim.model.engine.run` ``repeat`` times after one warm-up run."""
     run(scenario, paths=min(scenario.simulation.paths, 256))
     seconds = []
     for _ in range(max(1, repeat)):

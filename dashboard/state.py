@@ -1,0 +1,49 @@
+"""State shared by the dashboard's views and sweeps: the run cache and the key numbers.
+
+Kept apart from :mod:`dashboard.explorer` so that :mod:`dashboard.sweeps` can use it without
+importing the explorer (no import circle).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sim.model.engine import run
+from sim.model.results import Results
+from sim.model.scenario import Scenario
+from sim.model.summary import summarize
+
+
+@functools.lru_cache(maxsize=32)
+def _run_cached(scenario_json: str, paths: int, monthly_paths: int) -> Results:
+    return run(
+        Scenario.model_validate_json(scenario_json), paths=paths, monthly_paths=monthly_paths
+    )
+
+
+def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Results:
+    """:func:`sim.run` cached by (scenario JSON, paths): revisiting a setting is instant."""
+    return _run_cached(scenario.model_dump_json(), int(paths), int(monthly_paths))
+
+
+def key_numbers(results: Results) -> dict[str, Any]:
+    """The headline figures shown as big numbers.
+
+    Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
+    horizon only, the final calendar year and its median revenue [USD], the unserved share
+    of potential demand [0-1] and the median cumulative revenue [USD].
+    """
+    s = summarize(results)
+    last = s["by_year"][-1]
+    return {
+        "p_bankrupt": s["p_bankrupt"],
+        "p_bankrupt_ci95": tuple(s["p_bankrupt_ci95"]),
+        "p_bankrupt_in_horizon": s["p_bankrupt_in_horizon"],
+        "runoff_months": s["runoff_months"],
+        "final_year": last["year"],
+        "revenue_final_year_p50": last["revenue_p50"],
+        "unserved_share": s["unserved_share_of_demand"],
+        "cum_revenue_p50": s["cum_revenue_p50"],
+        "paths": s["paths"],
+    }

@@ -1,0 +1,2 @@
+"""Analyses built on the engine: sweeps, frontier, optimizer, sensitivity, flexibility,
+comparisons, parallel helpers and benchmarks."""

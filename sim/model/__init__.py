@@ -1,0 +1,1 @@
+"""The model: scenario file -> validated scenario -> sampled inputs -> engine -> results."""
