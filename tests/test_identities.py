@@ -96,3 +96,17 @@ def test_yearly_aggregates_match_monthly(res):
     np.testing.assert_allclose(y["revenue"][:n].sum(axis=1), m["revenue"].sum(axis=1), rtol=1e-10)
     np.testing.assert_allclose(y["cash"][:n, -1], m["cash"][:, -1])
     np.testing.assert_allclose(y["capacity_gw_end"][:n, 0], m["capacity_gw"][:, 11])
+
+
+def test_kernel_yearly_aggregates_equal_the_numpy_reduction(res):
+    """Two implementations: the kernel accumulates calendar years inside its month loop;
+    sim.model.results.aggregate_years reduces the monthly records with numpy."""
+    from sim.model.results import aggregate_years
+
+    m = res.horizon_monthly
+    n = m["revenue"].shape[0]
+    ref = aggregate_years(m, res.scenario.simulation.start)
+    for key, expected in ref.items():
+        np.testing.assert_allclose(
+            res.yearly[key][:n], expected, rtol=1e-12, atol=1e-6, err_msg=key, equal_nan=True
+        )

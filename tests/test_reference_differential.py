@@ -126,20 +126,26 @@ def test_fixed_schedule_with_slip_agrees() -> None:
     assert eng["capacity_gw"].max() > 1.0
 
 
-@pytest.mark.parametrize(("start_shift", "length_shift"), [(1, 0), (0, 1), (0, -1)])
+@pytest.mark.parametrize(
+    ("column", "shift"),
+    [("lead", 1), ("contract_len", 1), ("contract_len", -1), ("initial_len", -1)],
+)
 def test_differential_catches_off_by_one(
-    monkeypatch: pytest.MonkeyPatch, start_shift: int, length_shift: int
+    monkeypatch: pytest.MonkeyPatch, column: str, shift: int
 ) -> None:
-    # Mutation check: an engine whose contracts start a month late (a lead-time off-by-one)
+    # Mutation check: a kernel whose contracts start a month late (a lead-time off-by-one)
     # or run a month too long/short (an expiry off-by-one) must fail the comparison.
     import sim.model.engine as engine
+    from sim.model.kernel.layout import P
 
-    real = engine.add_contracts
+    real = engine.pack_params
 
-    def shifted(gw_m, cost_m, start, length, gw, price):  # type: ignore[no-untyped-def]
-        real(gw_m, cost_m, start + start_shift, length + length_shift, gw, price)
+    def shifted(scenario, params, n):  # type: ignore[no-untyped-def]
+        out = real(scenario, params, n)
+        out[:, P[column]] += shift
+        return out
 
-    monkeypatch.setattr(engine, "add_contracts", shifted)
+    monkeypatch.setattr(engine, "pack_params", shifted)
     # contracts must expire inside the horizon for an expiry error to show
     short = BASE.replace(**{"compute.contract_years": 2, "compute.initial_contract_years_left": 1})
     with pytest.raises(AssertionError):

@@ -1,4 +1,16 @@
-"""Speed and memory figures of the engine (printed by ``python -m sim bench``)."""
+"""Speed and memory figures of the engine (printed by ``python -m sim bench``).
+
+Three timings of the same scenario in one process:
+
+- **first run**: the very first :func:`sim.model.engine.run` of the process, JIT compilation
+  (or loading the compiled kernels from numba's on-disk cache) included;
+- **best**: the best of ``repeat`` warm runs, the whole engine (sampling the random inputs,
+  the kernels, assembling results); path-months count the run-off months;
+- **kernel only**: the jitted demand and month-loop kernels alone on inputs sampled
+  beforehand, blocks spread over the same threads as the engine does.
+
+Single-threaded when ``NUMBA_NUM_THREADS=1``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +19,18 @@ import resource
 import time
 from dataclasses import dataclass
 
-from sim.model.engine import run
+from sim.model.engine import (
+    max_slip,
+    pilot_demand,
+    run,
+    simulate_kernel,
+    slip_table,
+    threads,
+)
+from sim.model.rng import blocks
+from sim.model.sampling import sample_inputs
 from sim.model.scenario import Scenario
+from sim.model.timeline import total_months
 
 
 @dataclass(frozen=True)
@@ -16,7 +38,11 @@ class BenchReport:
     scenario: str
     paths: int
     months: int
+    """Months simulated per path, run-off included."""
+    first_s: float
     seconds: list[float]
+    kernel_s: float
+    threads: int
     peak_rss_mb: float
 
     @property
@@ -27,24 +53,62 @@ class BenchReport:
     def path_months_per_s(self) -> float:
         return self.paths * self.months / self.best_s
 
+    @property
+    def kernel_path_months_per_s(self) -> float:
+        return self.paths * self.months / self.kernel_s
+
     def lines(self) -> list[str]:
         secs = ", ".join(f"{s:.3f}" for s in self.seconds)
         return [
             f"scenario {self.scenario!r}: {self.paths:,} paths x {self.months} months "
-            f"(pid {os.getpid()}, 1 process)",
+            f"(horizon + run-off; pid {os.getpid()}, {self.threads} thread(s))",
+            f"first run (JIT compile or cache load included): {self.first_s:.2f} s",
             f"run times [s]: {secs}",
             f"best: {self.best_s:.3f} s -> {self.path_months_per_s:,.0f} path-months/s",
+            f"kernel only: {self.kernel_s:.3f} s -> {self.kernel_path_months_per_s:,.0f} "
+            f"path-months/s (engine / kernel = {self.best_s / self.kernel_s:.2f}x)",
             f"peak RSS: {self.peak_rss_mb:,.0f} MB",
         ]
 
 
+def kernel_seconds(scenario: Scenario, repeat: int = 3) -> float:
+    """Best time [s] of the demand and month-loop kernels alone over all blocks."""
+    slips = slip_table(scenario)
+    months = total_months(scenario, max_slip(slips))
+    pilot = pilot_demand(scenario, months)
+    inputs = [
+        sample_inputs(scenario, n, b, months=months)
+        for b, _, n in blocks(scenario.simulation.paths)
+    ]
+    pool = min(threads(), len(inputs))
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        if pool > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(pool) as ex:
+                list(ex.map(lambda x: simulate_kernel(scenario, x, pilot, slips, 0, False), inputs))
+        else:
+            for x in inputs:
+                simulate_kernel(scenario, x, pilot, slips, keep=0, parallel=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def bench_engine(scenario: Scenario, repeat: int = 5) -> BenchReport:
-    """Time :func:`sim.model.engine.run` ``repeat`` times after one warm-up run."""
-    run(scenario, paths=min(scenario.simulation.paths, 256))
+    """Time the first :func:`run`, ``repeat`` warm runs, and the kernels alone."""
+    t0 = time.perf_counter()
+    res = run(scenario)
+    first = time.perf_counter() - t0
     seconds = []
     for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
         run(scenario)
         seconds.append(time.perf_counter() - t0)
+    kernel = kernel_seconds(scenario)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return BenchReport(scenario.name, scenario.simulation.paths, scenario.months, seconds, rss)
+    return BenchReport(
+        scenario.name, scenario.simulation.paths, res.total_months, first, seconds, kernel,
+        threads(), rss,
+    )  # fmt: skip

@@ -110,19 +110,24 @@ def main(args: argparse.Namespace) -> int:
 
 
 def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None:
-    """Write the chosen formats into ``out`` (a scratch directory)."""
+    """Write the chosen formats into ``out`` (a scratch directory).
+
+    ``paths.*`` carry every path's outcomes and sampled parameters (dotted names); runs
+    spilled to disk (more than 100,000 paths) are written chunk by chunk.
+    """
     table = by_year(results)
-    paths = results.path_frame()
     if "json" in formats:
         write_json(out / "summary.json", summary)
     if "csv" in formats:
         table.to_csv(out / "by_year.csv", index=False)
         runoff_by_year(results).to_csv(out / "runoff_by_year.csv", index=False)
-        paths.to_csv(out / "paths.csv", index_label="path")
     if "parquet" in formats:
         table.to_parquet(out / "by_year.parquet", index=False)
-        paths.to_parquet(out / "paths.parquet")
-        results.yearly_frame().to_parquet(out / "yearly_by_path.parquet", index=False)
+    if "csv" in formats:
+        results.write_paths(out / "paths.csv", "csv")
+    if "parquet" in formats:
+        results.write_paths(out / "paths.parquet", "parquet")
+        results.write_yearly(out / "yearly_by_path.parquet")
     if "html" in formats or "md" in formats:
         from sim.reports import write_reports
 

@@ -17,49 +17,35 @@ def start_decimal_year(start: str) -> float:
     return year + (month - 1) / 12.0
 
 
-def capability_log_growth(scenario: Scenario, inputs: SampledInputs) -> np.ndarray:
-    """Monthly log-growth of capability-driven demand, shape (n, months) [1/month].
-
-    ``ln(g_y) / 12`` in every month of simulation year ``y``, plus ``ln(multiplier)`` in
-    the month of a capability jump (jumps before the start are already in the run-rate).
-    """
-    months = inputs.months
-    year_of_month = np.arange(months) // 12
-    c = np.log(inputs.growth)[:, year_of_month] / 12.0
-    if scenario.demand.capability_jump is not None:
-        at = inputs["demand.capability_jump.at_year"]
-        jump_month = np.rint((at - start_decimal_year(scenario.simulation.start)) * 12.0)
-        mult = inputs["demand.capability_jump.multiplier"]
-        rows = np.flatnonzero((jump_month >= 0) & (jump_month < months))
-        c[rows, jump_month[rows].astype(int)] += np.log(mult[rows])
-    return c
-
-
-def potential_demand(scenario: Scenario, inputs: SampledInputs) -> np.ndarray:
+def potential_demand(
+    scenario: Scenario, inputs: SampledInputs, parallel: bool = True
+) -> np.ndarray:
     """Potential demand run-rate per path and month, shape (n, months) [USD/yr].
 
     ``s_t = s_{t-1} + a (c_t - s_{t-1})`` with ``a = 1 - exp(-1 / (12 L))`` lags revenue
     growth behind capability growth ``c`` by ``L`` years on average (exponential kernel);
     ``ln D_{t+1} = ln D_t + s_t (1 - D_t / K) + sigma / sqrt(12) eps_t`` (saturation
-    applies to positive growth only).
+    applies to positive growth only). Computed by the jitted
+    :func:`sim.model.kernel.demand.potential_demand_block` (parallel over paths, or on the
+    calling thread with ``parallel=False``).
     """
-    c = capability_log_growth(scenario, inputs)
-    n, months = c.shape
+    from .kernel.demand import potential_demand_block, potential_demand_block_serial
+
+    n, months = inputs.n, inputs.months
     lag = inputs["demand.diffusion_lag_years"]
     with np.errstate(divide="ignore"):
         a = np.where(lag > 0, -np.expm1(-1.0 / (12.0 * np.maximum(lag, 1e-300))), 1.0)
-    ceiling = inputs["demand.ceiling"]
-    shock = (inputs["demand.volatility"] / np.sqrt(12.0))[:, None] * inputs.noise
-
-    out = np.empty((n, months))
-    d = inputs["demand.initial_revenue"].copy()
-    log_d = np.log(d)
-    s = np.log(inputs.growth[:, 0]) / 12.0  # steady state before the start: no jump yet
-    out[:, 0] = d
-    for t in range(months - 1):
-        s += a * (c[:, t] - s)
-        drift = np.where(s > 0, s * (1.0 - d / ceiling), s)
-        log_d += drift + shock[:, t]
-        d = np.exp(log_d)
-        out[:, t + 1] = d
-    return out
+    jump_month = np.full(n, -1, dtype=np.int64)
+    jump_log = np.zeros(n)
+    if scenario.demand.capability_jump is not None:
+        at = inputs["demand.capability_jump.at_year"]
+        month = np.rint((at - start_decimal_year(scenario.simulation.start)) * 12.0)
+        inside = (month >= 0) & (month < months)
+        jump_month = np.where(inside, month, -1).astype(np.int64)
+        jump_log = np.where(inside, np.log(inputs["demand.capability_jump.multiplier"]), 0.0)
+    kernel = potential_demand_block if parallel else potential_demand_block_serial
+    return kernel(
+        inputs["demand.initial_revenue"].astype(float), np.ascontiguousarray(inputs.growth),
+        inputs.noise, a, inputs["demand.ceiling"].astype(float),
+        inputs["demand.volatility"] / np.sqrt(12.0), jump_month, jump_log,
+    )  # fmt: skip

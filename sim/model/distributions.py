@@ -349,15 +349,15 @@ class Mixture(_Dist):
         w = self._normalised()
         order = self._disjoint_order()
         if order is not None:
-            out = np.empty(u.shape)
             edges = np.concatenate([[0.0], np.cumsum(w[order])])
             edges[-1] = 1.0
-            k_of_u = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, len(order) - 1)
-            for j, k in enumerate(order):
-                sel = k_of_u == j
-                if sel.any():
-                    local = (u[sel] - edges[j]) / (edges[j + 1] - edges[j])
-                    out[sel] = self.components[k].ppf(np.clip(local, 0.0, 1.0))
+            out = np.empty(u.shape)
+            rest = np.ones(u.shape, dtype=bool)  # not yet assigned to a component
+            for rank in range(len(order) - 1, -1, -1):  # top component first
+                sel = rest & (u >= edges[rank]) if rank else rest
+                local = (u[sel] - edges[rank]) / (edges[rank + 1] - edges[rank])
+                out[sel] = self.components[order[rank]].ppf(np.clip(local, 0.0, 1.0))
+                rest &= ~sel
             return out
         lo_s, hi_s = self.support()
         lo, hi = np.full(u.shape, lo_s), np.full(u.shape, hi_s)

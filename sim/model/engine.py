@@ -1,54 +1,57 @@
-"""Vectorised Monte Carlo engine: monthly steps, paths along the leading axis.
+"""Monte Carlo engine: blocks of paths -> sampled inputs -> fused kernel -> Results.
 
-Data flow: :func:`sim.model.sampling.sample_inputs` draws everything random for a block of paths,
-:func:`simulate_block` is a pure function of those draws, :func:`run` loops over blocks and
-assembles :class:`sim.model.results.Results`. Equations are documented in ``docs/model.md``.
+Data flow: :func:`sim.model.sampling.sample_inputs` draws everything random for a block of
+paths (numpy, seeded streams), :func:`sim.model.demand.potential_demand` and
+:func:`sim.model.kernel.paths.simulate_paths` (JIT-compiled, parallel over paths) turn the
+draws into outcomes, and :func:`run` assembles blocks into :class:`sim.model.results.Results`.
+Equations are documented in ``docs/model.md``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .demand import potential_demand
+from .kernel.layout import (
+    ADAPTIVE,
+    DEMAND_QUANTILE,
+    FIXED_SCHEDULE,
+    MONTHLY,
+    N_PARAMS,
+    PATH,
+    PLANNED_GROWTH,
+    RUNOFF_YEARLY,
+    YEARLY,
+    P,
+)
+from .memory import tune_allocator
 from .pilot import Pilot
-from .policies import ReviewContext, plan_demand, review_months
-from .results import Accumulator, Results, aggregate_years, calendar_years
+from .results import Accumulator, BlockResult, Results, calendar_years
 from .rng import blocks
 from .sampling import SampledInputs, sample_inputs
-from .scenario import DemandQuantile, FixedSchedule, Scenario, month_index
-from .timeline import total_months
+from .scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
+from .store import SPILL_PATHS
+from .timeline import review_months, total_months
 
-MONTHLY = (
-    "demand", "capacity_gw", "inference_gw", "training_gw", "idle_gw", "revenue", "unserved",
-    "compute_cost", "other_cost", "fixed_cost", "raised", "cash", "ordered_gw", "alive",
-)  # fmt: skip
-"""Per path-month records: run-rates in [USD/yr], flows in [USD/month], GW in [GW]."""
+__all__ = ["MONTHLY", "run", "run_block", "simulate_block"]
+
+MONTHLY_PATHS = 2000
+"""Default number of paths with month-by-month records (fan charts) [paths]: enough for
+P5/P95 bands (the P5 of 2,000 paths is estimated to about +/- 1 percentile point)."""
 
 ProgressFn = Callable[[int, int], None]
-MapFn = Callable[[Callable[..., "BlockResult"], list[tuple]], Iterable["BlockResult"]]
+MapFn = Callable[[Callable[..., BlockResult], list[tuple]], Iterable[BlockResult]]
 
-
-def add_contracts(
-    gw_by_month: np.ndarray,
-    cost_by_month: np.ndarray,
-    start: np.ndarray,
-    length: np.ndarray,
-    gw: np.ndarray,
-    price: np.ndarray,
-) -> None:
-    """Add take-or-pay contracts online in months ``[start, start + length)`` (in place).
-
-    ``gw_by_month`` [GW] and ``cost_by_month`` [USD/month] have shape (n, months); the
-    other arguments have shape (n,); ``price`` is [USD/GW-yr].
-    """
-    months = np.arange(gw_by_month.shape[1])
-    active = (months >= start[:, None]) & (months < (start + length)[:, None])
-    gw_by_month += gw[:, None] * active
-    cost_by_month += (gw * price / 12.0)[:, None] * active
+POLICY_CODES = {
+    FixedSchedule: FIXED_SCHEDULE,
+    PlannedGrowth: PLANNED_GROWTH,
+    DemandQuantile: DEMAND_QUANTILE,
+    Adaptive: ADAPTIVE,
+}
 
 
 def revenue_per_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
@@ -83,12 +86,134 @@ def supply_cap_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
     return np.minimum(cap, (share * limit)[:, None])
 
 
-def _sample_slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
+def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per-path parameters as the kernel's packed array, shape (n, N_PARAMS) (see layout)."""
+    out = np.zeros((n, N_PARAMS))
+    f = params
+
+    def col(name: str, value: np.ndarray | float) -> None:
+        out[:, P[name]] = value
+
+    col("price", f["compute.price_per_gw_year"])
+    col("margin", f["economics.gross_margin"])
+    col("eff", f["compute.revenue_per_gw_growth"])
+    col("pass_through", f["compute.price_pass_through"])
+    col("lead", np.rint(f["compute.lead_time_months"]))
+    col("contract_len", np.maximum(1, np.rint(f["compute.contract_years"] * 12.0)))
+    col("initial_gw", f["compute.initial_gw"])
+    col("initial_len", np.rint(f["compute.initial_contract_years_left"] * 12.0))
+    col("industry_start", f["compute.industry_gw_start"])
+    col("industry_growth", f["compute.industry_growth"])
+    col("industry_max", f.get("compute.industry_gw_max", np.inf))
+    col("max_share", f["compute.max_industry_share"])
+    col("training_share", f["allocation.training_share"])
+    col("min_training", f["allocation.min_training_share"])
+    col("max_training", f["allocation.max_training_share"])
+    col("other_share", f["economics.other_costs_share"])
+    col("fixed_monthly", f["economics.fixed_costs_per_year"] / 12.0)
+    col("initial_cash", f["finance.initial_cash"])
+    col("valuation_multiple", f["finance.valuation_multiple"])
+    col("max_dilution", f["finance.max_dilution_per_raise"])
+    col("max_raise_per_year", f["finance.max_raise_per_year"])
+    col("runway_months", f["finance.raise_when_runway_months_below"])
+    col("min_growth_to_raise", f["finance.min_growth_to_raise"])
+    col("ceiling", f["demand.ceiling"])
+    for name, key in (("planned_growth", "policy.planned_growth"), ("q", "policy.q"),
+                      ("prior_growth", "policy.prior_growth"),
+                      ("prior_weight", "policy.prior_weight_years"),
+                      ("haircut", "policy.haircut")):  # fmt: skip
+        if key in f:
+            col(name, f[key])
+    return out
+
+
+def _slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
     if slip_table is None:
-        return np.zeros(u.shape, dtype=int)
+        return np.zeros(u.shape, dtype=np.int64)
     from sim.build import sample_slips
 
-    return np.asarray(sample_slips(slip_table, u), dtype=int)
+    return np.asarray(sample_slips(slip_table, u), dtype=np.int64)
+
+
+def _pilot_fits(
+    scenario: Scenario, pilot: Pilot | None, leads: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Conditional-quantile fits for every review and every lead time in the block."""
+    if pilot is None:
+        return np.zeros(1, np.int64), np.zeros((1, 1, 3)), np.zeros((1, 1, 1))
+    reviews = review_months(scenario)
+    unique = np.unique(leads).astype(np.int64)
+    beta = np.empty((len(reviews), len(unique), 3))
+    resid = np.empty((len(reviews), len(unique), pilot.demand.shape[0]))
+    for r, t in enumerate(reviews):
+        for k, lead in enumerate(unique):
+            beta[r, k], resid[r, k] = pilot.fit(t, t + int(lead))
+    return unique, beta, resid
+
+
+def _year_index(scenario: Scenario, months: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Calendar-year index of every month (horizon and run-off counted separately), the
+    number of horizon months in each horizon year, and the number of run-off years."""
+    horizon = scenario.months
+    year, month = map(int, scenario.simulation.start.split("-"))
+    cal = year + (month - 1 + np.arange(months)) // 12
+    index = np.empty(months, dtype=np.int64)
+    index[:horizon] = cal[:horizon] - cal[0]
+    index[horizon:] = cal[horizon:] - (cal[horizon] if months > horizon else 0)
+    counts = np.bincount(index[:horizon]).astype(float)
+    runoff_years = int(index[horizon:].max()) + 1 if months > horizon else 0
+    return index, counts, runoff_years
+
+
+def simulate_kernel(
+    scenario: Scenario,
+    inputs: SampledInputs,
+    pilot: Pilot | None = None,
+    slip_table: np.ndarray | None = None,
+    keep: int | None = None,
+    parallel: bool = True,
+) -> dict[str, np.ndarray]:
+    """Run the fused kernel on one block; raw outputs keyed by name (see layout).
+
+    ``parallel`` runs the block's paths on numba's thread pool; without it the block runs on
+    the calling thread (without the GIL), for a pool of threads running one block each.
+    """
+    from .kernel.paths import simulate_paths, simulate_paths_serial
+
+    n, months = inputs.n, inputs.months
+    keep = n if keep is None else keep
+    demand = potential_demand(scenario, inputs, parallel)
+    params = pack_params(scenario, inputs.params, n)
+    policy = scenario.policy
+    tranches = policy.tranches if isinstance(policy, FixedSchedule) else []
+    t_start = np.array([month_index(tr.start, scenario.simulation.start) for tr in tranches],
+                       dtype=np.int64)  # fmt: skip
+    t_gw = np.array([tr.gw for tr in tranches], dtype=float)
+    t_len = np.array([max(1, round(tr.years * 12)) for tr in tranches], dtype=np.int64)
+    leads, beta, resid = _pilot_fits(scenario, pilot, params[:, P["lead"]])
+    year_index, months_in_year, runoff_years = _year_index(scenario, months)
+    n_reviews = len(review_months(scenario))
+    out = {
+        "monthly": np.empty((len(MONTHLY), keep, months)),  # every cell is written
+        "yearly": np.zeros((len(YEARLY), n, len(months_in_year))),
+        "runoff_yearly": np.zeros((len(RUNOFF_YEARLY), n, runoff_years)),
+        "path": np.zeros((len(PATH), n)),
+        "bankrupt_month": np.empty(n, dtype=np.int64),
+        "truncated_by_tranche": np.zeros((n, len(tranches))),
+    }
+    books = np.zeros((n, 1 + max(n_reviews, len(tranches)), 4))
+    kernel = simulate_paths if parallel else simulate_paths_serial
+    kernel(
+        demand, params, _slips(slip_table, inputs.slip_u), t_start, t_gw, t_len,
+        POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
+        bool(getattr(policy, "plan_to_ceiling", False)),
+        scenario.finance.min_months_between_raises,
+        (1 - int(scenario.simulation.start.split("-")[1])) % 12,
+        leads, beta, resid, year_index, months_in_year, keep, out["monthly"], out["yearly"],
+        out["runoff_yearly"], out["path"], out["bankrupt_month"], out["truncated_by_tranche"],
+        books,
+    )  # fmt: skip
+    return out
 
 
 def simulate_block(
@@ -101,131 +226,16 @@ def simulate_block(
 
     Returns the :data:`MONTHLY` records, shape (n, inputs.months), and per path:
     ``bankrupt_month`` (-1 = never; months >= the horizon are in run-off),
-    ``obligations_at_end`` (take-or-pay still owed after the horizon [USD]) and
-    ``truncated_gw`` (GW of fixed tranches cut by the supply cap [GW]).
+    ``obligations_at_end`` (take-or-pay still owed after the horizon [USD]),
+    ``truncated_gw`` (GW of fixed tranches cut by the supply cap [GW]) and
+    ``truncated_by_tranche`` (n, tranches).
     """
-    p = inputs.params
-    n, months, horizon = inputs.n, inputs.months, scenario.months
-    rows = np.arange(n)
-    demand = potential_demand(scenario, inputs)
-
-    price = p["compute.price_per_gw_year"]
-    rev_per_gw = revenue_per_gw(p, months)
-    lead = np.rint(p["compute.lead_time_months"]).astype(int)
-    contract = np.maximum(1, np.rint(p["compute.contract_years"] * 12.0)).astype(int)
-    supply_cap = supply_cap_gw(p, months)
-    plan_inference_share = 1.0 - p["allocation.training_share"]
-
-    committed_gw = np.zeros((n, months))
-    committed_cost = np.zeros((n, months))
-    initial_months = np.rint(p["compute.initial_contract_years_left"] * 12.0).astype(int)
-    add_contracts(
-        committed_gw, committed_cost, np.zeros(n, dtype=int), initial_months,
-        p["compute.initial_gw"], price,
-    )  # fmt: skip
-    # A path's run-off ends when its last contract expires.
-    last_end = np.where(p["compute.initial_gw"] > 0, initial_months, 0)
-    tranches = scenario.policy.tranches if isinstance(scenario.policy, FixedSchedule) else []
-    truncated = np.zeros((n, len(tranches)))
-    if tranches:
-        for k, tr in enumerate(tranches):
-            # signed at the start (open loop): a tranche online after the horizon still binds
-            planned = month_index(tr.start, scenario.simulation.start)
-            room = np.clip(supply_cap[:, planned] - committed_gw[:, planned], 0.0, None)
-            gw = np.minimum(tr.gw, room)
-            truncated[:, k] = tr.gw - gw
-            start = planned + _sample_slips(slip_table, inputs.slip_u[:, k])
-            length = np.full(n, max(1, round(tr.years * 12)))
-            add_contracts(committed_gw, committed_cost, start, length, gw, price)
-            last_end = np.where(gw > 0, np.maximum(last_end, start + length), last_end)
-
-    rec = {name: np.zeros((months, n)) for name in MONTHLY}
-    reviews = set(review_months(scenario))
-    cash = p["finance.initial_cash"].copy()
-    alive = np.ones(n, dtype=bool)
-    bankrupt_month = np.full(n, -1)
-    raised_this_year = np.zeros(n)
-    last_raise = np.full(n, -(10**9))
-    run_rate = np.zeros((months, n))
-    first_month_of_year = (1 - int(scenario.simulation.start.split("-")[1])) % 12
-    min_training = p["allocation.min_training_share"]
-    max_training = p["allocation.max_training_share"]
-    other_share = p["economics.other_costs_share"]
-    fixed_monthly = p["economics.fixed_costs_per_year"] / 12.0
-    f = {k.split(".", 1)[1]: v for k, v in p.items() if k.startswith("finance.")}
-    raise_gap = scenario.finance.min_months_between_raises
-    order_k = 0
-
-    for t in range(months):
-        if t in reviews:
-            due = t + lead
-            ctx = ReviewContext(t, demand[:, : t + 1], due, inputs, pilot)
-            want_gw = plan_demand(scenario, ctx) / (rev_per_gw[rows, due] * plan_inference_share)
-            have = committed_gw[rows, due]
-            order = np.clip(np.minimum(want_gw, supply_cap[rows, due]) - have, 0.0, None)
-            order = np.where(alive, order, 0.0)
-            start = due + _sample_slips(slip_table, inputs.slip_u[:, order_k])
-            add_contracts(committed_gw, committed_cost, start, contract, order, price)
-            last_end = np.where(order > 0, np.maximum(last_end, start + contract), last_end)
-            rec["ordered_gw"][t] = order
-            order_k += 1
-
-        # In run-off a path is done once its last contract has expired.
-        live = alive & ((t < horizon) | (t < last_end))
-        capacity = np.where(alive, committed_gw[:, t], 0.0)
-        served_rate = np.minimum(demand[:, t], (1.0 - min_training) * capacity * rev_per_gw[:, t])
-        inference = served_rate / rev_per_gw[:, t]
-        training = np.minimum(capacity - inference, max_training * capacity)
-        revenue = served_rate / 12.0
-
-        compute_cost = np.where(alive, committed_cost[:, t], 0.0)
-        other_cost = other_share * revenue
-        fixed_cost = np.where(live, fixed_monthly, 0.0)
-        net = revenue - compute_cost - other_cost - fixed_cost
-        pre_cash = cash + net
-
-        run_rate[t] = served_rate
-        if t == 0:
-            growth_ok = np.ones(n, dtype=bool)
-        else:
-            back = max(0, t - 12)
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                ratio = served_rate / run_rate[back]
-                ratio = np.where(run_rate[back] > 0, ratio, np.where(served_rate > 0, np.inf, 0.0))
-                growth_ok = ratio ** (12.0 / (t - back)) >= f["min_growth_to_raise"]
-        if t > 0 and t % 12 == first_month_of_year:
-            raised_this_year[:] = 0.0
-        burn = np.maximum(-net, 0.0)
-        short = pre_cash < f["raise_when_runway_months_below"] * burn
-        size = np.minimum(
-            f["max_dilution_per_raise"] * f["valuation_multiple"] * served_rate,
-            f["max_raise_per_year"] - raised_this_year,
-        )
-        do_raise = live & short & growth_ok & (t - last_raise >= raise_gap)
-        do_raise &= size > 0
-        raised = np.where(do_raise, size, 0.0)
-        raised_this_year += raised
-        last_raise = np.where(do_raise, t, last_raise)
-
-        cash = np.where(alive, pre_cash + raised, cash)
-        broke = alive & (cash < 0.0)
-        bankrupt_month[broke] = t
-        alive = alive & ~broke
-
-        for name, value in (
-            ("demand", demand[:, t]), ("capacity_gw", capacity), ("inference_gw", inference),
-            ("training_gw", training), ("idle_gw", capacity - inference - training),
-            ("revenue", revenue), ("unserved", demand[:, t] / 12.0 - revenue),
-            ("compute_cost", compute_cost), ("other_cost", other_cost),
-            ("fixed_cost", fixed_cost), ("raised", raised), ("cash", cash), ("alive", alive),
-        ):  # fmt: skip
-            rec[name][t] = value
-
-    out = {name: np.ascontiguousarray(arr.T) for name, arr in rec.items()}
-    out["bankrupt_month"] = bankrupt_month
-    out["obligations_at_end"] = committed_cost[:, horizon:].sum(axis=1)
-    out["truncated_gw"] = truncated.sum(axis=1)
-    out["truncated_by_tranche"] = truncated
+    raw = simulate_kernel(scenario, inputs, pilot, slip_table)
+    out = {name: raw["monthly"][j] for j, name in enumerate(MONTHLY)}
+    out["bankrupt_month"] = raw["bankrupt_month"]
+    out["obligations_at_end"] = raw["path"][PATH.index("obligations_at_end")]
+    out["truncated_gw"] = raw["path"][PATH.index("truncated_gw")]
+    out["truncated_by_tranche"] = raw["truncated_by_tranche"]
     return out
 
 
@@ -262,60 +272,54 @@ def max_slip(slips: np.ndarray | None) -> int:
     return int(np.ceil(float(np.max(slips)) - 1e-9))
 
 
-@dataclass(frozen=True)
-class BlockResult:
-    """Outputs of one block: yearly aggregates, per-path values, optional monthly records."""
-
-    block: int
-    yearly: dict[str, np.ndarray]
-    path: dict[str, np.ndarray]
-    monthly: dict[str, np.ndarray] | None
-    params: dict[str, np.ndarray] | None = None
-    """Sampled per-path parameters of the paths with monthly records."""
-    runoff_yearly: dict[str, np.ndarray] | None = None
-    """Calendar-year aggregates of the run-off months (see :data:`RUNOFF_YEARLY`)."""
-    runoff_monthly: dict[str, np.ndarray] | None = None
-    """Monthly records of the run-off months for the paths with monthly records."""
-    truncation: dict[str, np.ndarray] | None = None
-    """Per fixed tranche: ``gw_sum`` GW cut by the supply cap summed over the block's paths
-    and ``paths_cut`` how many of its paths were cut, shape (tranches,)."""
-
-
-RUNOFF_YEARLY = ("revenue", "compute_cost", "capacity_gw_end", "cash", "alive")
-"""Run-off aggregates kept for every path (see :func:`sim.model.results.aggregate_years`)."""
-
-
-def path_outcomes(
-    scenario: Scenario, inputs: SampledInputs, out: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """Per-path outcomes of a simulated block (horizon figures unless named otherwise)."""
+def block_result(
+    scenario: Scenario,
+    block: int,
+    inputs: SampledInputs,
+    raw: dict[str, np.ndarray],
+    keep: int,
+) -> BlockResult:
+    """Per-path outcomes, yearly aggregates and the monthly prefix of one simulated block."""
     horizon = scenario.months
     f = inputs.params
-    final_rate = out["revenue"][:, horizon - 1] * 12.0
-    final_cash = out["cash"][:, horizon - 1]
-    survived = out["bankrupt_month"] < 0
-    value = f["finance.valuation_multiple"] * final_rate + final_cash - out["obligations_at_end"]
-    cut = np.s_[:, :horizon]
-    return {
-        "bankrupt_month": out["bankrupt_month"],
+    yearly = {name: raw["yearly"][j] for j, name in enumerate(YEARLY)}
+    yearly["profit"] = yearly["revenue"] - (
+        yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"]
+    )
+    path = {name: raw["path"][j] for j, name in enumerate(PATH)}
+    bm = raw["bankrupt_month"]
+    # Net of take-or-pay still owed; limited liability floors it at 0, and a path that goes
+    # bankrupt, in the horizon or in run-off, is worth 0.
+    value = f["finance.valuation_multiple"] * path["final_run_rate"] + path["final_cash"]
+    value -= path["obligations_at_end"]
+    path = {
+        "bankrupt_month": bm,
         "growth_mean": np.exp(np.log(inputs.growth[:, : scenario.simulation.years]).mean(axis=1)),
-        "final_run_rate": final_rate,
-        "final_cash": final_cash,
-        "cum_revenue": out["revenue"][cut].sum(axis=1),
-        "cum_demand": out["demand"][cut].sum(axis=1) / 12.0,
-        "cum_unserved": out["unserved"][cut].sum(axis=1),
-        "cum_compute_cost": out["compute_cost"][cut].sum(axis=1),
-        "cum_raised": out["raised"][cut].sum(axis=1),
-        "peak_capacity_gw": out["capacity_gw"][cut].max(axis=1),
-        # Net of take-or-pay still owed; limited liability floors it at 0, and a path
-        # that goes bankrupt, in the horizon or in run-off, is worth 0.
-        "equity_value": np.where(survived, np.maximum(value, 0.0), 0.0),
-        "obligations_at_end": out["obligations_at_end"],
-        "truncated_gw": out["truncated_gw"],
-        "runoff_min_cash": (
-            out["cash"][:, horizon:].min(axis=1) if out["cash"].shape[1] > horizon else final_cash
-        ),
-    }
+        **{k: path[k] for k in ("final_run_rate", "final_cash", "cum_revenue", "cum_demand",
+                                "cum_unserved", "cum_compute_cost", "cum_raised",
+                                "peak_capacity_gw")},
+        "equity_value": np.where(bm < 0, np.maximum(value, 0.0), 0.0),
+        **{k: path[k] for k in ("obligations_at_end", "truncated_gw", "runoff_min_cash")},
+    }  # fmt: skip
+    cut = raw["truncated_by_tranche"]
+    truncation = {"gw_sum": cut.sum(axis=0), "paths_cut": (cut > 1e-12).sum(axis=0)}
+    months = inputs.months
+    runoff_yearly = (
+        {name: raw["runoff_yearly"][j] for j, name in enumerate(RUNOFF_YEARLY)}
+        if months > horizon
+        else None
+    )
+    if keep <= 0:
+        return BlockResult(block, yearly, path, None, None, runoff_yearly, None, truncation, f)
+    mo = raw["monthly"]
+    monthly = {name: mo[j, :, :horizon] for j, name in enumerate(MONTHLY)}
+    runoff_monthly = (
+        {name: mo[j, :, horizon:] for j, name in enumerate(MONTHLY)} if months > horizon else None
+    )
+    params = {k: v[:keep] for k, v in f.items()}
+    return BlockResult(
+        block, yearly, path, monthly, params, runoff_yearly, runoff_monthly, truncation, f
+    )
 
 
 def run_block(
@@ -326,32 +330,13 @@ def run_block(
     pilot: Pilot | None,
     slips: np.ndarray | None,
     months: int | None = None,
+    parallel: bool = True,
 ) -> BlockResult:
     """Sample and simulate one block; keep monthly records for its first ``keep_monthly``."""
     months = total_months(scenario, max_slip(slips)) if months is None else months
-    horizon = scenario.months
     inputs = sample_inputs(scenario, n, block, months=months)
-    out = simulate_block(scenario, inputs, pilot, slips)
-    inside = {k: out[k][:, :horizon] for k in MONTHLY}
-    yearly = aggregate_years(inside, scenario.simulation.start)
-    path = path_outcomes(scenario, inputs, out)
-    cut = out["truncated_by_tranche"]
-    truncation = {"gw_sum": cut.sum(axis=0), "paths_cut": (cut > 1e-12).sum(axis=0)}
-    runoff_yearly = None
-    if months > horizon:
-        after = {k: out[k][:, horizon:] for k in MONTHLY}
-        agg = aggregate_years(after, month_label(scenario.simulation.start, horizon))
-        runoff_yearly = {k: agg[k] for k in RUNOFF_YEARLY}
-    if keep_monthly > 0:
-        monthly = {k: inside[k][:keep_monthly] for k in MONTHLY}
-        params = {k: v[:keep_monthly] for k, v in inputs.params.items()}
-        runoff_monthly = (
-            {k: out[k][:keep_monthly, horizon:] for k in MONTHLY} if months > horizon else None
-        )
-        return BlockResult(
-            block, yearly, path, monthly, params, runoff_yearly, runoff_monthly, truncation
-        )
-    return BlockResult(block, yearly, path, None, None, runoff_yearly, None, truncation)
+    raw = simulate_kernel(scenario, inputs, pilot, slips, keep=keep_monthly, parallel=parallel)
+    return block_result(scenario, block, inputs, raw, keep_monthly)
 
 
 def month_label(start: str, offset: int) -> str:
@@ -361,14 +346,40 @@ def month_label(start: str, offset: int) -> str:
     return f"{year + k // 12:04d}-{k % 12 + 1:02d}"
 
 
+def _bounded_map(executor: Any, fn: Callable[..., Any], tasks: list[tuple], window: int):  # type: ignore[no-untyped-def]
+    """``executor.map`` in order, with at most ``window`` blocks in flight: finished blocks
+    wait for the consumer, so memory stays O(window x block), not O(paths)."""
+    from collections import deque
+
+    pending: deque = deque()
+    it = iter(tasks)
+    for args in it:
+        pending.append(executor.submit(fn, *args))
+        if len(pending) >= window:
+            break
+    while pending:
+        yield pending.popleft().result()
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.append(executor.submit(fn, *nxt))
+
+
+def threads() -> int:
+    """Worker threads for a run: numba's thread count (``NUMBA_NUM_THREADS``)."""
+    import numba
+
+    return max(1, int(numba.get_num_threads()))
+
+
 def run(
     scenario: Scenario,
     paths: int | None = None,
     seed: int | None = None,
     *,
-    monthly_paths: int = 20_000,
+    monthly_paths: int = MONTHLY_PATHS,
     progress: ProgressFn | None = None,
     map_blocks: MapFn | None = None,
+    spill: bool | None = None,
 ) -> Results:
     """Run the Monte Carlo simulation of a scenario (horizon, then run-off).
 
@@ -380,6 +391,12 @@ def run(
     progress : called as ``progress(paths_done, paths_total)`` after each block.
     map_blocks : optional parallel map ``(func, list_of_arg_tuples) -> results`` (e.g. a
         dask client); results are identical to the serial run.
+    spill : stream per-path outputs to Parquet instead of memory; default: above
+        :data:`sim.model.store.SPILL_PATHS` paths (memory then stays O(block)).
+
+    Blocks run on a pool of :func:`threads` threads, one block each (sampling and the
+    jitted kernel release the GIL); a run of one block uses the kernel's own thread pool.
+    Results are identical whatever the number of threads.
 
     Examples
     --------
@@ -395,20 +412,42 @@ def run(
         updates["simulation.seed"] = seed
     if updates:
         scenario = scenario.replace(**updates)
+    tune_allocator()
     t0 = time.perf_counter()
     slips = slip_table(scenario)
     months = total_months(scenario, max_slip(slips))
     pilot = pilot_demand(scenario, months)
+    parts = blocks(scenario.simulation.paths)
+    pool = min(threads(), len(parts)) if map_blocks is None else 1
     tasks = [
-        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips, months)
-        for b, first, n in blocks(scenario.simulation.paths)
+        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips, months, pool == 1)
+        for b, first, n in parts
     ]
-    acc = Accumulator(scenario.simulation.paths)
+    if spill is None:
+        spill = scenario.simulation.paths > SPILL_PATHS
+    year, month = map(int, scenario.simulation.start.split("-"))
+    cal = year + (month - 1 + np.arange(months)) // 12
+    acc = Accumulator(
+        scenario.simulation.paths, spill=spill, years=np.unique(cal[: scenario.months]),
+        runoff_years=np.unique(cal[scenario.months :]) if months > scenario.months else None,
+    )  # fmt: skip
     done = 0
-    mapper = map_blocks or (lambda fn, args: (fn(*a) for a in args))
-    for res in mapper(run_block, tasks):
-        acc.add(res)
-        done += len(res.path["bankrupt_month"])
-        if progress is not None:
-            progress(done, scenario.simulation.paths)
+    if map_blocks is not None:
+        results: Iterable[BlockResult] = map_blocks(run_block, tasks)
+    elif pool > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        executor = ThreadPoolExecutor(pool, thread_name_prefix="sim-block")
+        results = _bounded_map(executor, run_block, tasks, window=2 * pool)
+    else:
+        results = (run_block(*a) for a in tasks)
+    try:
+        for res in results:
+            acc.add(res)
+            done += len(res.path["bankrupt_month"])
+            if progress is not None:
+                progress(done, scenario.simulation.paths)
+    finally:
+        if pool > 1 and map_blocks is None:
+            executor.shutdown(wait=True, cancel_futures=True)
     return acc.finish(scenario, calendar_years(scenario), time.perf_counter() - t0, months)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from .rng import BLOCK_PATHS
+from .store import DiskColumns, SpillWriter, write_table
+
 if TYPE_CHECKING:
-    from .engine import BlockResult
     from .scenario import Scenario
 
 YEAR_SUMS = (
@@ -67,6 +71,27 @@ def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndar
 
 
 @dataclass(frozen=True)
+class BlockResult:
+    """Outputs of one block: yearly aggregates, per-path values, optional monthly records."""
+
+    block: int
+    yearly: dict[str, np.ndarray]
+    path: dict[str, np.ndarray]
+    monthly: dict[str, np.ndarray] | None
+    params: dict[str, np.ndarray] | None = None
+    """Sampled per-path parameters of the paths with monthly records."""
+    runoff_yearly: dict[str, np.ndarray] | None = None
+    """Calendar-year aggregates of the run-off months (revenue, compute cost, GW, cash, alive)."""
+    runoff_monthly: dict[str, np.ndarray] | None = None
+    """Monthly records of the run-off months for the paths with monthly records."""
+    truncation: dict[str, np.ndarray] | None = None
+    """Per fixed tranche: ``gw_sum`` GW cut by the supply cap summed over the block's paths
+    and ``paths_cut`` how many of its paths were cut, shape (tranches,)."""
+    draws: dict[str, np.ndarray] | None = None
+    """Sampled per-path parameters of every path of the block, keyed by dotted name."""
+
+
+@dataclass(frozen=True)
 class Results:
     """Outcome of :func:`sim.model.engine.run`."""
 
@@ -76,9 +101,9 @@ class Results:
     """Calendar month of each step."""
     years: np.ndarray
     """Calendar years covered, shape (years,)."""
-    yearly: dict[str, np.ndarray]
+    yearly: Mapping[str, np.ndarray]
     """Calendar-year aggregates for every path, shape (paths, years); see aggregate_years."""
-    path: dict[str, np.ndarray]
+    path: Mapping[str, np.ndarray]
     """Per-path outcomes, shape (paths,): bankrupt_month (-1 = never), equity_value [USD], ..."""
     monthly: dict[str, np.ndarray]
     """Monthly records of the first ``monthly_paths`` paths, shape (m, months)."""
@@ -90,13 +115,18 @@ class Results:
     """Calendar month of each run-off step (after the horizon), or None without run-off."""
     runoff_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     """Calendar years the run-off touches, shape (runoff years,)."""
-    runoff_yearly: dict[str, np.ndarray] = field(default_factory=dict)
+    runoff_yearly: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Run-off calendar-year aggregates for every path, shape (paths, runoff years)."""
     runoff_monthly: dict[str, np.ndarray] = field(default_factory=dict)
     """Run-off monthly records of the first ``monthly_paths`` paths, shape (m, runoff)."""
     truncation: dict[str, np.ndarray] = field(default_factory=dict)
     """Per fixed tranche, cut by the supply cap: ``gw_sum`` [GW summed over paths] and
     ``paths_cut`` [paths], shape (tranches,)."""
+    draws: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """Sampled per-path parameters of every path, keyed by dotted name, shape (paths,)."""
+    spill_dir: Path | None = None
+    """Where a large run streamed its per-path Parquet files (None: all in memory); the
+    mappings above then read columns from them on demand (:mod:`sim.model.store`)."""
 
     @classmethod
     def from_blocks(
@@ -115,7 +145,7 @@ class Results:
 
     @property
     def paths(self) -> int:
-        return len(self.path["bankrupt_month"])
+        return self.scenario.simulation.paths
 
     @property
     def horizon_months(self) -> int:
@@ -164,42 +194,69 @@ class Results:
         )
 
     def path_frame(self) -> pd.DataFrame:
-        """Per-path outcomes as a DataFrame indexed by path number."""
-        return pd.DataFrame(self.path)
+        """Per-path outcomes and sampled parameters (dotted names), one row per path."""
+        data = {"path": np.arange(self.paths), **self.path, **self.draws}
+        return pd.DataFrame(data)
 
     def yearly_frame(self) -> pd.DataFrame:
         """Tidy per-path, per-year table (path, year, variable columns)."""
-        n, ny = self.paths, len(self.years)
-        data = {"path": np.repeat(np.arange(n), ny), "year": np.tile(self.years, n)}
-        data.update({k: v.reshape(-1) for k, v in self.yearly.items()})
-        return pd.DataFrame(data)
+        return pd.DataFrame(tidy_years(np.arange(self.paths), self.years, self.yearly))
+
+    def write_paths(self, dst: Path, fmt: str = "parquet") -> None:
+        """Write :meth:`path_frame` (``fmt`` parquet or csv); spilled runs stream it."""
+        if isinstance(self.path, DiskColumns) and isinstance(self.draws, DiskColumns):
+            write_table([self.path, self.draws], dst, fmt)
+        elif fmt == "parquet":
+            self.path_frame().to_parquet(dst, index=False)
+        else:
+            self.path_frame().to_csv(dst, index=False)
+
+    def write_yearly(self, dst: Path) -> None:
+        """Write :meth:`yearly_frame` as Parquet; spilled runs stream it."""
+        if isinstance(self.yearly, DiskColumns):
+            write_table([self.yearly], dst, "parquet", index_years=self.years)
+        else:
+            self.yearly_frame().to_parquet(dst, index=False)
+
+
+def tidy_years(
+    path_index: np.ndarray, years: np.ndarray, stats: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Columns of a tidy (path, year) table from (paths, years) arrays, path-major."""
+    n, ny = len(path_index), len(years)
+    data = {"path": np.repeat(path_index, ny), "year": np.tile(years, n)}
+    data.update({k: np.asarray(v).reshape(-1) for k, v in stats.items()})
+    return data
 
 
 class Accumulator:
-    """Collects block outputs into preallocated arrays, so peak memory is one copy."""
+    """Collects block outputs: preallocated arrays (one copy in memory), or, for large
+    runs, Parquet files written block by block in path order (:mod:`sim.model.store`)."""
 
-    def __init__(self, paths: int) -> None:
+    def __init__(
+        self,
+        paths: int,
+        spill: bool = False,
+        years: np.ndarray | None = None,
+        runoff_years: np.ndarray | None = None,
+        spill_parent: Path | None = None,
+    ) -> None:
         self.paths = paths
         self.yearly: dict[str, np.ndarray] = {}
         self.path: dict[str, np.ndarray] = {}
+        self.draws: dict[str, np.ndarray] = {}
         self.monthly: dict[int, dict[str, np.ndarray]] = {}
         self.params: dict[int, dict[str, np.ndarray]] = {}
         self.runoff_yearly: dict[str, np.ndarray] = {}
         self.runoff_monthly: dict[int, dict[str, np.ndarray]] = {}
         self.truncation: dict[str, np.ndarray] = {}
+        self.years = years
+        self.runoff_years = runoff_years
+        self.spill = SpillWriter(spill_parent) if spill else None
+        self._pending: dict[int, BlockResult] = {}
+        self._next = 0
 
     def add(self, part: BlockResult) -> None:
-        from .rng import BLOCK_PATHS
-
-        first = part.block * BLOCK_PATHS
-        stores = [(self.yearly, part.yearly), (self.path, part.path)]
-        if part.runoff_yearly is not None:
-            stores.append((self.runoff_yearly, part.runoff_yearly))
-        for store, src in stores:
-            for k, v in src.items():
-                if k not in store:
-                    store[k] = np.empty((self.paths, *v.shape[1:]), dtype=v.dtype)
-                store[k][first : first + len(v)] = v
         if part.monthly is not None:
             self.monthly[part.block] = part.monthly
         if part.params is not None:
@@ -209,6 +266,32 @@ class Accumulator:
         if part.truncation is not None:
             for k, v in part.truncation.items():
                 self.truncation[k] = self.truncation.get(k, 0) + v
+        if self.spill is not None:
+            self._pending[part.block] = part
+            while self._next in self._pending:  # blocks may finish out of order
+                self._write(self._pending.pop(self._next))
+                self._next += 1
+            return
+        first = part.block * BLOCK_PATHS
+        stores = [(self.yearly, part.yearly), (self.path, part.path)]
+        if part.runoff_yearly is not None:
+            stores.append((self.runoff_yearly, part.runoff_yearly))
+        if part.draws is not None:
+            stores.append((self.draws, part.draws))
+        for store, src in stores:
+            for k, v in src.items():
+                if k not in store:
+                    store[k] = np.empty((self.paths, *v.shape[1:]), dtype=v.dtype)
+                store[k][first : first + len(v)] = v
+
+    def _write(self, part: BlockResult) -> None:
+        assert self.spill is not None
+        assert self.years is not None
+        self.spill.write("path", part.path)
+        self.spill.write("draws", part.draws or {})
+        self.spill.write("yearly", part.yearly, width=len(self.years))
+        if part.runoff_yearly is not None and self.runoff_years is not None:
+            self.spill.write("runoff", part.runoff_yearly, width=len(self.runoff_years))
 
     def finish(
         self,
@@ -219,6 +302,8 @@ class Accumulator:
     ) -> Results:
         def cat(parts: dict[int, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
             ordered = [parts[b] for b in sorted(parts)]
+            if len(ordered) == 1:  # the usual case (monthly records of the first block only)
+                return dict(ordered[0])
             return (
                 {k: np.concatenate([p[k] for p in ordered]) for k in ordered[0]} if ordered else {}
             )
@@ -228,12 +313,21 @@ class Accumulator:
         runoff_index = (
             pd.period_range(start + scenario.months, periods=runoff, freq="M") if runoff else None
         )
-        return Results(
+        yearly, path, runoff_yearly, draws = (
+            self.yearly, self.path, self.runoff_yearly, self.draws,
+        )  # fmt: skip
+        spill_dir = None
+        if self.spill is not None:
+            stores = self.spill.close()
+            yearly, path, draws = stores["yearly"], stores["path"], stores["draws"]
+            runoff_yearly = stores.get("runoff", {})
+            spill_dir = self.spill.dir
+        results = Results(
             scenario=scenario,
             months=pd.period_range(start, periods=scenario.months, freq="M"),
             years=np.unique(cal),
-            yearly=self.yearly,
-            path=self.path,
+            yearly=yearly,
+            path=path,
             monthly=cat(self.monthly),
             elapsed_s=elapsed_s,
             params=cat(self.params),
@@ -243,7 +337,12 @@ class Accumulator:
                 if runoff_index is not None
                 else np.zeros(0, dtype=int)
             ),
-            runoff_yearly=self.runoff_yearly,
+            runoff_yearly=runoff_yearly,
             runoff_monthly=cat(self.runoff_monthly),
             truncation=self.truncation,
+            draws=draws,
+            spill_dir=spill_dir,
         )
+        if self.spill is not None:
+            self.spill.keep_alive(results)
+        return results

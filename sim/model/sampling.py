@@ -91,9 +91,12 @@ def sample_inputs(
         name: stream(seed, block, f"{namespace}param:{name}").random(n)
         for name in numeric_fields(scenario)
     }
-    eps = np.empty((n, years))
+    from .kernel.draws import fill_normals, fill_year_normals
+
+    eps = np.empty((years, n))
     for y in range(years):
-        eps[:, y] = stream(seed, block, f"{namespace}growth:{y}").standard_normal(n)
+        fill_normals(stream(seed, block, f"{namespace}growth:{y}"), eps[y])
+    eps = eps.T
 
     names = correlation_matrix(scenario)[0] if scenario.correlations else []
     if len(names) > 1:
@@ -119,15 +122,11 @@ def sample_inputs(
         z[:, y] = rho * z[:, y - 1] + np.sqrt(1.0 - rho**2) * eps[:, y]
     growth = to_dist(scenario.demand.growth).ppf(ndtr(z))  # type: ignore[arg-type]
 
-    noise = np.empty((n, years * 12))
-    for y in range(years):
-        noise[:, 12 * y : 12 * y + 12] = stream(
-            seed, block, f"{namespace}noise:{y}"
-        ).standard_normal((n, 12))
+    noise = np.empty((n, months))
+    for y in range(years):  # a full year is always drawn, a partial last one stored in part
+        fill_year_normals(stream(seed, block, f"{namespace}noise:{y}"), noise, 12 * y,
+                          min(12, months - 12 * y))  # fmt: skip
     slip_u = np.empty((n, max_orders(scenario)))
     for k in range(slip_u.shape[1]):
         slip_u[:, k] = stream(seed, block, f"{namespace}slip:{k}").random(n)
-    return SampledInputs(
-        params=params, growth=growth, noise=np.ascontiguousarray(noise[:, :months]),
-        slip_u=slip_u,
-    )  # fmt: skip
+    return SampledInputs(params=params, growth=growth, noise=noise, slip_u=slip_u)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .results import Results
+from .store import DiskColumns
 
 SCHEMA_VERSION = 2
 """Version of the ``summary.json`` layout; 2 added run-off figures and provenance."""
@@ -30,12 +32,26 @@ def _nan_quantile(x: np.ndarray, q: float) -> float:
     return float(np.quantile(x, q)) if x.size else float("nan")
 
 
+def year_column(store: Mapping[str, np.ndarray], key: str, j: int) -> np.ndarray:
+    """Year ``j`` of a per-year statistic, shape (paths,): read alone from a run spilled
+    to disk (:class:`sim.model.store.DiskColumns`), sliced from memory otherwise."""
+    if isinstance(store, DiskColumns):
+        return store.year(key, j)
+    return store[key][:, j]
+
+
+def _nanmean(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else math.nan
+
+
 def by_year(results: Results) -> pd.DataFrame:
     """One row per calendar year of the horizon.
 
     Revenue, demand and compute cost are USD in the year; capacity and cash at year end;
     ``unserved_share_mean`` averages unserved / potential demand over paths still solvent at
-    year end; ``p_bankrupt`` is cumulative to the end of the year.
+    year end; ``p_bankrupt`` is cumulative to the end of the year. Columns are read one year
+    at a time, so a run spilled to disk needs memory for one (paths,) array per statistic.
     """
     y = results.yearly
     bm = results.path["bankrupt_month"]
@@ -43,27 +59,32 @@ def by_year(results: Results) -> pd.DataFrame:
     rows = []
     for j, year in enumerate(results.years):
         last_month = int(np.flatnonzero(cal == year)[-1])
-        solvent = y["alive"][:, j].astype(bool)
+
+        def col(key: str, j: int = j) -> np.ndarray:
+            return year_column(y, key, j)
+
+        revenue = col("revenue")
+        solvent = col("alive").astype(bool)
         with np.errstate(invalid="ignore", divide="ignore"):
-            unserved = y["unserved"][solvent, j] / y["demand"][solvent, j]
+            unserved = col("unserved")[solvent] / col("demand")[solvent]
         rows.append(
             {
                 "year": int(year),
                 "months": int((cal == year).sum()),
-                "revenue_p5": float(np.quantile(y["revenue"][:, j], 0.05)),
-                "revenue_p50": float(np.quantile(y["revenue"][:, j], 0.50)),
-                "revenue_p95": float(np.quantile(y["revenue"][:, j], 0.95)),
-                "revenue_mean": float(y["revenue"][:, j].mean()),
-                "demand_p50": float(np.quantile(y["demand"][:, j], 0.5)),
-                "capacity_gw_p50": float(np.quantile(y["capacity_gw_end"][:, j], 0.5)),
-                "training_gw_p50": float(np.quantile(y["training_gw_mean"][:, j], 0.5)),
-                "compute_cost_p50": float(np.quantile(y["compute_cost"][:, j], 0.5)),
-                "profit_p50": float(np.quantile(y["profit"][:, j], 0.5)),
-                "training_share_p50": _nan_quantile(y["training_share"][:, j], 0.5),
-                "unserved_share_mean": float(np.nanmean(unserved)) if unserved.size else math.nan,
-                "gross_margin_p50": _nan_quantile(y["gross_margin"][:, j], 0.5),
-                "cash_p50": float(np.quantile(y["cash"][:, j], 0.5)),
-                "raised_mean": float(y["raised"][:, j].mean()),
+                "revenue_p5": float(np.quantile(revenue, 0.05)),
+                "revenue_p50": float(np.quantile(revenue, 0.50)),
+                "revenue_p95": float(np.quantile(revenue, 0.95)),
+                "revenue_mean": float(revenue.mean()),
+                "demand_p50": float(np.quantile(col("demand"), 0.5)),
+                "capacity_gw_p50": float(np.quantile(col("capacity_gw_end"), 0.5)),
+                "training_gw_p50": float(np.quantile(col("training_gw_mean"), 0.5)),
+                "compute_cost_p50": float(np.quantile(col("compute_cost"), 0.5)),
+                "profit_p50": float(np.quantile(col("profit"), 0.5)),
+                "training_share_p50": _nan_quantile(col("training_share"), 0.5),
+                "unserved_share_mean": _nanmean(unserved),
+                "gross_margin_p50": _nan_quantile(col("gross_margin"), 0.5),
+                "cash_p50": float(np.quantile(col("cash"), 0.5)),
+                "raised_mean": float(col("raised").mean()),
                 "p_bankrupt": float(((bm >= 0) & (bm <= last_month)).mean()),
             }
         )
@@ -89,20 +110,19 @@ def runoff_by_year(results: Results) -> pd.DataFrame:
     rows = []
     for j, year in enumerate(results.runoff_years):
         last_month = results.horizon_months + int(np.flatnonzero(cal == year)[-1])
-        solvent = y["alive"][:, j].astype(bool)
-        paying = solvent & (y["compute_cost"][:, j] > 0)
+        solvent = year_column(y, "alive", j).astype(bool)
+        paying = solvent & (year_column(y, "compute_cost", j) > 0)
         rows.append(
             {
                 "year": int(year),
                 "months": int((cal == year).sum()),
                 "p_bankrupt": float(((bm >= 0) & (bm <= last_month)).mean()),
                 "obligations_running": float(paying.sum() / max(1, solvent.sum())),
-                "revenue_p50": float(np.quantile(y["revenue"][:, j], 0.5)),
-                "compute_cost_p50": float(np.quantile(y["compute_cost"][:, j], 0.5)),
-                "capacity_gw_p50": float(np.quantile(y["capacity_gw_end"][:, j], 0.5)),
-                "cash_p50": float(np.quantile(y["cash"][:, j], 0.5)),
+                **{f"{key}_p50": float(np.quantile(year_column(y, src, j), 0.5))
+                   for key, src in (("revenue", "revenue"), ("compute_cost", "compute_cost"),
+                                    ("capacity_gw", "capacity_gw_end"), ("cash", "cash"))},
             }
-        )
+        )  # fmt: skip
     return pd.DataFrame(rows)
 
 

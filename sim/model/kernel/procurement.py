@@ -1,0 +1,146 @@
+"""Procurement: the contract book of one path, the supply cap, purchase policies, orders.
+
+A contract is ``(start, end, gw, monthly cost)``: online in months ``[start, end)`` and paid
+in each of them whether used or not (take-or-pay). The book keeps contracts in signing
+order, so sums over it match the SimPy reference term by term. docs/model.md section 3.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .layout import ADAPTIVE, DEMAND_QUANTILE, PLANNED_GROWTH, P
+
+# numba reads module-level ints as compile-time constants (not dict lookups)
+_SHARE, _START, _GROWTH, _MAX = (
+    P["max_share"], P["industry_start"], P["industry_growth"], P["industry_max"],
+)  # fmt: skip
+_PLANNED, _PRIOR, _WEIGHT, _HAIRCUT, _Q, _CEILING = (
+    P["planned_growth"], P["prior_growth"], P["prior_weight"], P["haircut"], P["q"],
+    P["ceiling"],
+)  # fmt: skip
+
+
+@njit(cache=True)
+def sign(book: np.ndarray, n_signed: int, gw: float, start: int, length: int, price: float) -> int:
+    """Append a contract to ``book`` (rows: start, end, gw, cost); returns the new count."""
+    book[n_signed, 0] = start
+    book[n_signed, 1] = start + length
+    book[n_signed, 2] = gw
+    book[n_signed, 3] = gw * price / 12.0
+    return n_signed + 1
+
+
+@njit(cache=True)
+def online(book: np.ndarray, n_signed: int, month: int) -> tuple[float, float]:
+    """(GW under contract, monthly cost [USD/month]) in ``month``."""
+    gw = 0.0
+    cost = 0.0
+    for k in range(n_signed):
+        if book[k, 0] <= month < book[k, 1]:
+            gw += book[k, 2]
+            cost += book[k, 3]
+    return gw, cost
+
+
+@njit(cache=True)
+def obligations_after(book: np.ndarray, n_signed: int, month: int) -> float:
+    """Take-or-pay still owed from ``month`` on, nominal [USD]."""
+    total = 0.0
+    for k in range(n_signed):
+        left = book[k, 1] - max(book[k, 0], month)
+        if left > 0:
+            total += book[k, 3] * left
+    return total
+
+
+@njit(cache=True)
+def last_end(book: np.ndarray, n_signed: int) -> int:
+    """Month the last contract with GW expires (exclusive), 0 without any."""
+    end = 0.0
+    for k in range(n_signed):
+        if book[k, 2] > 0 and book[k, 1] > end:
+            end = book[k, 1]
+    return int(end)
+
+
+@njit(cache=True)
+def supply_cap(p: np.ndarray, month: int) -> float:
+    """Most GW one firm can hold in ``month``: share x min(industry GW, hard limit) [GW]."""
+    industry = p[_START] * p[_GROWTH] ** (month / 12.0)
+    return p[_SHARE] * min(industry, p[_MAX])
+
+
+@njit(cache=True)
+def bend_to_ceiling(now: float, planned: float, ceiling: float) -> float:
+    """Logistic plan: ``K / (1 + (K / D_t - 1) / M)`` with ``M = planned / now`` [USD/yr]."""
+    return ceiling / (1.0 + (ceiling / now - 1.0) * now / planned)
+
+
+@njit(cache=True)
+def residual_quantile(resid: np.ndarray, q: float) -> float:
+    """Empirical quantile of sorted residuals, linear between order statistics."""
+    rank = q * (resid.shape[0] - 1)
+    lo = math.floor(rank)
+    hi = min(lo + 1, resid.shape[0] - 1)
+    w = rank - lo
+    return (1.0 - w) * resid[lo] + w * resid[hi]
+
+
+@njit(cache=True)
+def plan_demand(
+    kind: int,
+    p: np.ndarray,
+    demand: np.ndarray,
+    t: int,
+    due: int,
+    plan_to_ceiling: bool,
+    review_index: int,
+    lead_slot: int,
+    fit_beta: np.ndarray,
+    fit_resid: np.ndarray,
+) -> float:
+    """Potential demand [USD/yr] the policy plans to serve at ``due`` (section 3 table)."""
+    now = demand[t]
+    years_ahead = (due - t) / 12.0
+    if kind == PLANNED_GROWTH:
+        planned = now * p[_PLANNED] ** years_ahead
+    elif kind == ADAPTIVE:
+        prior = math.log(p[_PRIOR])
+        if t == 0:
+            mu = prior
+        else:
+            seen = t / 12.0
+            observed = math.log(now / demand[0]) / seen
+            w0 = p[_WEIGHT]
+            mu = (w0 * prior + seen * observed) / (w0 + seen)
+        mu = mu * (1.0 - p[_HAIRCUT])
+        planned = now * math.exp(mu * years_ahead)
+    else:  # DEMAND_QUANTILE: conditional on the path's history (sim.model.pilot)
+        k = min(t, 12)
+        trailing = 0.0 if k == 0 else math.log(now / demand[t - k]) * (12.0 / k)
+        beta = fit_beta[review_index, lead_slot]
+        y = beta[0] + beta[1] * trailing + beta[2] * math.log(now / p[_CEILING])
+        y += residual_quantile(fit_resid[review_index, lead_slot], p[_Q])
+        return now * math.exp(y)
+    if plan_to_ceiling:
+        return bend_to_ceiling(now, planned, p[_CEILING])
+    return planned
+
+
+@njit(cache=True)
+def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> float:
+    """GW to order: the shortfall against what is already under contract at delivery,
+    within the supply cap [GW]."""
+    if not alive:
+        return 0.0
+    return max(min(want_gw, cap_gw) - have_gw, 0.0)
+
+
+__all__ = [
+    "DEMAND_QUANTILE", "bend_to_ceiling", "last_end", "obligations_after", "online",
+    "order_gw", "plan_demand", "residual_quantile", "sign", "supply_cap",
+]  # fmt: skip
