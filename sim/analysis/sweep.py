@@ -28,8 +28,11 @@ from sim.errors import ScenarioError
 from sim.model.engine import run
 from sim.model.io import scenario_from_dict
 from sim.model.results import Results
+from sim.model.sampling import shared_draws
 from sim.model.scenario import Scenario, set_dotted
 from sim.model.summary import wilson_interval
+
+from .parallel import LocalPool
 
 ProgressFn = Callable[[int, int], None]
 
@@ -136,6 +139,12 @@ def run_scenario_metrics(scenario: Scenario) -> dict[str, float]:
     return metrics(run(scenario, monthly_paths=0))
 
 
+def run_chunk_metrics(scenarios: list[Scenario]) -> list[dict[str, float]]:
+    """Run cells that share their draws (one worker's chunk); picklable task."""
+    with shared_draws():
+        return [run_scenario_metrics(s) for s in scenarios]
+
+
 def with_overrides(scenario: Scenario, paths: int | None, seed: int | None) -> Scenario:
     """The scenario with ``simulation.paths``/``simulation.seed`` replaced when given."""
     updates: dict[str, Any] = {}
@@ -168,8 +177,8 @@ def run_sweep(
     scenario : base scenario; ``paths``/``seed`` override its simulation settings.
     cells : dotted-key updates, one dict per cell (see :func:`grid`, :func:`latin_hypercube`).
     progress : called as ``progress(cells_done, cells_total)``.
-    client : optional ``dask.distributed.Client``; cells then run as dask tasks, with
-        results identical to the serial run.
+    client : optional :class:`sim.analysis.parallel.LocalPool` (local worker processes) or
+        ``dask.distributed.Client``; results are identical to the serial run.
 
     Returns
     -------
@@ -190,10 +199,13 @@ def run_sweep(
     total = len(variants)
     if client is None:
         rows = []
-        for i, variant in enumerate(variants):
-            rows.append(run_scenario_metrics(variant))
-            if progress is not None:
-                progress(i + 1, total)
+        with shared_draws():  # cells share their random draws and, where equal, demand
+            for i, variant in enumerate(variants):
+                rows.append(run_scenario_metrics(variant))
+                if progress is not None:
+                    progress(i + 1, total)
+    elif isinstance(client, LocalPool):
+        rows = _run_on_pool(client, variants, progress)
     else:
         rows = _run_on_client(client, variants, progress)
     keys: list[str] = []
@@ -207,6 +219,25 @@ def run_sweep(
     df = pd.DataFrame(table)
     df.attrs["elapsed_s"] = time.perf_counter() - t0
     return df
+
+
+def _run_on_pool(
+    pool: LocalPool, variants: list[Scenario], progress: ProgressFn | None
+) -> list[dict[str, float]]:
+    from concurrent.futures import as_completed
+
+    size = max(1, -(-len(variants) // (4 * pool.workers)))  # ~4 chunks per worker
+    chunks = [variants[i : i + size] for i in range(0, len(variants), size)]
+    futures = {pool.executor.submit(run_chunk_metrics, c): k for k, c in enumerate(chunks)}
+    out: list[list[dict[str, float]] | None] = [None] * len(chunks)
+    done = 0
+    for fut in as_completed(futures):
+        k = futures[fut]
+        out[k] = fut.result()
+        done += len(chunks[k])
+        if progress is not None:
+            progress(done, len(variants))
+    return [row for part in out for row in (part or [])]
 
 
 def _run_on_client(

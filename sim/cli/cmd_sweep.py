@@ -19,8 +19,12 @@ from .common import progress_bar
 def add_parallel_args(p: argparse.ArgumentParser) -> None:
     """``--workers N`` / ``--scheduler ADDRESS`` (mutually exclusive)."""
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=int, help="run cells on a local dask cluster of N processes")
-    g.add_argument("--scheduler", help="run cells on the dask scheduler at ADDRESS")
+    g.add_argument(
+        "--workers",
+        type=int,
+        help="run cells on N local worker processes (about 1 s to start them)",
+    )
+    g.add_argument("--scheduler", help="run cells on the dask scheduler at ADDRESS (a cluster)")  # fmt: skip
 
 
 def check_parallel_args(args: argparse.Namespace) -> None:

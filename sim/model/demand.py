@@ -5,9 +5,11 @@ Exogenous to purchase decisions, so it is computed for all months up front.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
-from .sampling import SampledInputs
+from .sampling import SampledInputs, shared
 from .scenario import Scenario
 
 
@@ -29,6 +31,35 @@ def potential_demand(
     :func:`sim.model.kernel.demand.potential_demand_block` (parallel over paths, or on the
     calling thread with ``parallel=False``).
     """
+    if inputs.key:  # variants with the same demand model share it (inside shared_draws)
+        return shared(
+            (*inputs.key, "demand", demand_signature(scenario)),
+            lambda: _potential_demand(scenario, inputs, parallel),
+        )
+    return _potential_demand(scenario, inputs, parallel)
+
+
+def demand_signature(scenario: Scenario) -> str:
+    """Everything potential demand depends on besides the draws: the demand section, and
+    the correlations with the distributions they involve (they can move growth draws)."""
+    related = {}
+    if scenario.correlations:
+        from .scenario import numeric_fields
+
+        fields = numeric_fields(scenario)
+        for c in scenario.correlations:
+            for name in c.params:
+                if name in fields:
+                    value = fields[name]
+                    related[name] = value.model_dump() if hasattr(value, "model_dump") else value
+    return json.dumps(
+        [scenario.demand.model_dump(mode="json"), [c.model_dump() for c in scenario.correlations],
+         related, scenario.simulation.start],
+        sort_keys=True, default=str,
+    )  # fmt: skip
+
+
+def _potential_demand(scenario: Scenario, inputs: SampledInputs, parallel: bool) -> np.ndarray:
     from .kernel.demand import potential_demand_block, potential_demand_block_serial
 
     n, months = inputs.n, inputs.months

@@ -8,6 +8,10 @@ draws of every month both runs share unchanged (common random numbers across hor
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +22,9 @@ from .rng import stream
 from .scenario import FixedSchedule, Scenario, correlation_matrix, numeric_fields
 from .timeline import total_months, total_years
 
-__all__ = ["SampledInputs", "max_orders", "numeric_fields", "sample_inputs"]
+__all__ = [
+    "SampledInputs", "max_orders", "numeric_fields", "sample_inputs", "shared", "shared_draws",
+]  # fmt: skip
 
 _U_EPS = 1e-16
 """Uniforms are kept inside [eps, 1 - eps] before the copula's normal transform [-]."""
@@ -36,6 +42,8 @@ class SampledInputs:
     """Standard normal monthly demand shocks, shape (n, months) (horizon + run-off)."""
     slip_u: np.ndarray
     """Uniforms for build-pipeline slips, one per possible order, shape (n, max_orders)."""
+    key: tuple = ()
+    """(seed, block, namespace, n, months): identifies the draws (for shared caches)."""
 
     @property
     def n(self) -> int:
@@ -87,16 +95,13 @@ def sample_inputs(
     months = total_months(scenario) if months is None else months
     years = total_years(months)
 
+    key = (seed, block, namespace, n, months)
     uniforms = {
-        name: stream(seed, block, f"{namespace}param:{name}").random(n)
+        name: shared((*key, f"param:{name}"),
+                     lambda name=name: stream(seed, block, f"{namespace}param:{name}").random(n))
         for name in numeric_fields(scenario)
-    }
-    from .kernel.draws import fill_normals, fill_year_normals
-
-    eps = np.empty((years, n))
-    for y in range(years):
-        fill_normals(stream(seed, block, f"{namespace}growth:{y}"), eps[y])
-    eps = eps.T
+    }  # fmt: skip
+    eps = shared((*key, "growth"), lambda: _growth_normals(seed, block, namespace, n, years)).T
 
     names = correlation_matrix(scenario)[0] if scenario.correlations else []
     if len(names) > 1:
@@ -105,6 +110,7 @@ def sample_inputs(
             else ndtri(np.clip(uniforms[name], _U_EPS, 1 - _U_EPS))
             for name in names
         }  # fmt: skip
+        eps = eps.copy()  # the shared draws stay untouched
         for name, z in _correlate(scenario, normals).items():
             if name == "demand.growth":
                 eps[:, 0] = z
@@ -122,11 +128,97 @@ def sample_inputs(
         z[:, y] = rho * z[:, y - 1] + np.sqrt(1.0 - rho**2) * eps[:, y]
     growth = to_dist(scenario.demand.growth).ppf(ndtr(z))  # type: ignore[arg-type]
 
-    noise = np.empty((n, months))
-    for y in range(years):  # a full year is always drawn, a partial last one stored in part
-        fill_year_normals(stream(seed, block, f"{namespace}noise:{y}"), noise, 12 * y,
-                          min(12, months - 12 * y))  # fmt: skip
+    noise = shared((*key, "noise"), lambda: _noise(seed, block, namespace, n, months))
     slip_u = np.empty((n, max_orders(scenario)))
     for k in range(slip_u.shape[1]):
-        slip_u[:, k] = stream(seed, block, f"{namespace}slip:{k}").random(n)
-    return SampledInputs(params=params, growth=growth, noise=noise, slip_u=slip_u)
+        slip_u[:, k] = shared((*key, f"slip:{k}"),
+                              lambda k=k: stream(seed, block, f"{namespace}slip:{k}").random(n))  # fmt: skip
+    return SampledInputs(params=params, growth=growth, noise=noise, slip_u=slip_u, key=key)
+
+
+def _growth_normals(seed: int, block: int, namespace: str, n: int, years: int) -> np.ndarray:
+    """Growth innovations, one stream per year, shape (years, n)."""
+    from .kernel.draws import fill_normals
+
+    eps = np.empty((years, n))
+    for y in range(years):
+        fill_normals(stream(seed, block, f"{namespace}growth:{y}"), eps[y])
+    return eps
+
+
+def _noise(seed: int, block: int, namespace: str, n: int, months: int) -> np.ndarray:
+    """Monthly demand shocks, one stream per year, shape (n, months)."""
+    from .kernel.draws import fill_year_normals
+
+    noise = np.empty((n, months))
+    for y in range(total_years(months)):  # a full year is drawn, a partial last one stored in part
+        fill_year_normals(stream(seed, block, f"{namespace}noise:{y}"), noise, 12 * y,
+                          min(12, months - 12 * y))  # fmt: skip
+    return noise
+
+
+# --- draws shared between scenario variants (sweeps) -----------------------------------------
+
+SHARED_BYTES = 256 * 2**20
+"""Most memory the shared draws may hold; the oldest are dropped beyond it [bytes]."""
+
+
+class _Shared:
+    """Arrays keyed by what they were drawn for, least recently used dropped first."""
+
+    def __init__(self) -> None:
+        self.items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple, value: np.ndarray) -> None:
+        value.flags.writeable = False  # shared: no variant may modify it
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.bytes += value.nbytes
+            while self.bytes > SHARED_BYTES and len(self.items) > 1:
+                _, old = self.items.popitem(last=False)
+                self.bytes -= old.nbytes
+
+
+_shared: _Shared | None = None
+
+
+def shared(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()``, or the array an earlier call with the same key made while
+    :func:`shared_draws` is active (read-only then: variants may not modify it)."""
+    cache = _shared
+    if cache is None:
+        return make()
+    hit = cache.get(key)
+    if hit is None:
+        hit = make()
+        cache.put(key, hit)
+    return hit
+
+
+@contextmanager
+def shared_draws() -> Iterator[None]:
+    """Within the block, identical draw requests are computed once and shared.
+
+    The draws of a (seed, block, purpose) never depend on the scenario's parameters, so
+    sweep cells that share a seed can share them (and the demand they imply, see
+    :func:`sim.model.demand.potential_demand`); results are unchanged.
+    """
+    global _shared
+    outer = _shared
+    if outer is None:
+        _shared = _Shared()
+    try:
+        yield
+    finally:
+        _shared = outer

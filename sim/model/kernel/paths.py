@@ -144,7 +144,7 @@ def simulate_path(
 
     acc = np.zeros(_N_ACC)  # the current calendar year's aggregates
     year = -1
-    served_hist = np.zeros(13)
+    served_hist = np.zeros(16)  # ring of served run-rates; 16 slots, masks instead of modulo
     cash = p[_CASH0]
     alive = True
     bankrupt = -1
@@ -155,10 +155,14 @@ def simulate_path(
     final_rate = final_cash = 0.0
     min_cash = math.inf
 
+    month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
+    until_review = 0
     for t in range(months):
         ordered = 0.0
         # --- procurement: a review inside the horizon orders for delivery after the lead
-        if t < horizon and kind != FIXED_SCHEDULE and t % review_months == 0:
+        review = until_review == 0
+        until_review = review_months - 1 if review else until_review - 1
+        if t < horizon and kind != FIXED_SCHEDULE and review:
             due = t + lead
             plan = plan_demand(
                 kind, p, demand, t, due, plan_to_ceiling, t // review_months,
@@ -192,10 +196,11 @@ def simulate_path(
 
         # --- finance
         back = max(0, t - 12)
-        grows = growing(served, served_hist[back % 13], t - back, p[_MIN_GROWTH])
-        served_hist[t % 13] = served
-        if t > 0 and t % 12 == first_month_of_year:
+        grows = growing(served, served_hist[back & 15], t - back, p[_MIN_GROWTH])
+        served_hist[t & 15] = served
+        if t > 0 and month_of_year == 0:
             raised_year = 0.0
+        month_of_year = month_of_year + 1 if month_of_year < 11 else 0
         raised = 0.0
         if live:
             raised = raise_amount(
