@@ -102,3 +102,17 @@ def test_module_entry_point_prints_summary(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "P(bankrupt by end)" in proc.stdout
     assert "2031" in proc.stdout
+
+
+def test_every_command_is_listed_and_registers_its_parser():
+    """`--help` lists commands from a table without importing them; the table and the
+    modules must agree, and each command's module registers a parser of that name."""
+    from sim.cli import COMMANDS, build_parser
+
+    full = build_parser("*")
+    sub = next(a for a in full._actions if a.dest == "command")
+    assert set(sub.choices) == set(COMMANDS)
+    for name in COMMANDS:
+        one = build_parser(name)
+        action = next(a for a in one._actions if a.dest == "command")
+        assert action.choices[name].get_default("func") is not None, name

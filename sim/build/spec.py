@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import numpy as np
+from sim._lazy import lazy
 from pydantic import Field, model_validator
 
 from ..strict import StrictModel
+
+np = lazy("numpy")  # the schema loads without numpy (fast validate/--help)
 
 __all__ = ["BuildSpec", "StageDuration"]
 

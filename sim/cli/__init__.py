@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 
 from sim.errors import ScenarioError
@@ -23,7 +22,33 @@ class UsageError(Exception):
     """A bad command-line value (exit code 2)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = {
+    "run": "simulate a scenario and write a report",
+    "validate": "check scenario files",
+    "compare": "compare scenarios side by side with confidence intervals",
+    "sweep": "run a parameter sweep (grid or Latin hypercube)",
+    "frontier": "P(bankrupt) against upside for a family of purchase policies",
+    "optimize": "most aggressive policy whose P(bankrupt) stays within a budget",
+    "sensitivity": "tornado (one at a time) and Sobol sensitivity of risk and upside",
+    "slip": "build-slip distribution and its effect on P(bankrupt)",
+    "dashboard": "open the interactive dashboard in a browser",
+    "bench-dashboard": "measure the dashboard's update latency",
+    "bench": "measure engine speed",
+    "bench-sweep": "measure sweep speed (cells/s, path-months/s)",
+}
+"""Command -> one-line help. Each lives in ``sim/cli/cmd_<name>.py`` (or :data:`MODULES`)
+with a ``register(subparsers)``."""
+MODULES = {"bench-dashboard": "dashboard"}
+"""Commands registered by another command's module."""
+
+
+def _module(command: str) -> str:
+    return f"{__name__}.cmd_{MODULES.get(command, command).replace('-', '_')}"
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (so ``--help`` starts instantly),
+    the other commands are listed with their one-line help. ``"*"`` registers them all."""
     parser = argparse.ArgumentParser(
         prog="python -m sim",
         description="compute-sim: Monte Carlo simulator for buying compute ahead of demand.",
@@ -31,16 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    package = importlib.import_module(__name__)
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            importlib.import_module(f"{__name__}.{info.name}").register(sub)
+    wanted = list(COMMANDS) if command == "*" else [command] if command in COMMANDS else []
+    for module in dict.fromkeys(_module(name) for name in wanted):
+        importlib.import_module(module).register(sub)
+    for name, text in COMMANDS.items():
+        if name not in sub.choices:
+            sub.add_parser(name, help=text, add_help=False)
     return parser
+
+
+def _command(argv: list[str]) -> str | None:
+    """The sub-command named on the command line (the first argument that is one)."""
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help

@@ -16,9 +16,26 @@ import itertools
 import math
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import ndtr, ndtri
+
+from sim._lazy import lazy
+
+np = lazy("numpy")  # the schema loads without numpy (fast validate/--help)
+
+
+def ndtr(x: np.ndarray) -> np.ndarray:
+    """Standard normal CDF (scipy imported on first use: the schema loads without it)."""
+    from scipy.special import ndtr as f
+
+    return f(x)
+
+
+def ndtri(p: np.ndarray) -> np.ndarray:
+    """Inverse standard normal CDF (scipy imported on first use)."""
+    from scipy.special import ndtri as f
+
+    return f(p)
+
 
 BISECTION_STEPS = 64
 """Halvings of the support when inverting a mixture's CDF numerically (float64 exact)."""

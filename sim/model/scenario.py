@@ -93,9 +93,12 @@ def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
 
 
 def Param(lo: float, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False):  # noqa: N802
-    """Type of a numeric model parameter: a number or a distribution within a range."""
+    """Type of a numeric model parameter: a number or a distribution within a range.
+
+    The before-validator parses numbers and ``{dist: ...}`` itself, so the field's own type
+    is ``Any``: pydantic then builds no union schema per field (the schema loads fast)."""
     return Annotated[
-        float | Dist,
+        Any,
         BeforeValidator(_parse_param),
         AfterValidator(_in_range(lo, hi, lo_open, hi_open)),
     ]
@@ -371,6 +374,22 @@ def correlation_matrix(
     return names, mat
 
 
+def _positive_definite(mat: list[list[float]], tol: float = 1e-9) -> bool:
+    """Cholesky in plain Python (a few parameters; the schema loads without numpy)."""
+    k = len(mat)
+    low = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        for j in range(i + 1):
+            acc = mat[i][j] - sum(low[i][m] * low[j][m] for m in range(j))
+            if i == j:
+                if acc <= tol:
+                    return False
+                low[i][i] = math.sqrt(acc)
+            else:
+                low[i][j] = acc / low[j][j]
+    return True
+
+
 class Scenario(_Model):
     """A complete, validated scenario."""
 
@@ -434,9 +453,7 @@ class Scenario(_Model):
                 raise ValueError(f"{where}: the pair {list(c.params)} is listed twice")
             seen.add(pair)
         names, mat = correlation_matrix(self, only_random=False)
-        import numpy as np
-
-        if np.linalg.eigvalsh(np.array(mat)).min() <= 1e-9:
+        if not _positive_definite(mat):
             raise ValueError(
                 "correlations: these rank correlations cannot hold together (the correlation "
                 f"matrix of {names} is not positive definite); weaken some of them"
