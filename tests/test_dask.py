@@ -101,3 +101,15 @@ def test_cli_sweep_on_scheduler_address_matches_serial(threads_client, tmp_path)
         pd.read_parquet(tmp_path / "s" / "sweep.parquet"),
         check_exact=True,
     )
+
+
+def test_sweep_on_local_worker_processes_equals_serial(base):
+    """--workers N: spawned worker processes, one kernel thread each, chunks sharing draws."""
+    from sim.analysis.parallel import LocalPool, client_for
+
+    cells = grid({"policy.planned_growth": [2.0, 4.0, 8.0], "demand.growth": [3.0, 6.0]})
+    serial = run_sweep(base, cells, paths=600)
+    with client_for(workers=2) as pool:
+        assert isinstance(pool, LocalPool)
+        parallel = run_sweep(base, cells, paths=600, client=pool)
+    pd.testing.assert_frame_equal(serial, parallel)

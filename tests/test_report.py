@@ -159,7 +159,7 @@ def test_failure_while_rendering_leaves_nothing(tmp_path: Path, monkeypatch, err
     """A crash or Ctrl-C in the middle of writing the reports leaves no partial output."""
     import sim.reports.markdown as markdown
 
-    def half_written(results, summary, out_dir: Path):
+    def half_written(results, summary, out_dir: Path, frames=None):
         (out_dir / "report.md").write_text("# half a rep")  # a partial file exists...
         raise error  # ...when the failure happens
 

@@ -96,25 +96,40 @@ def print_summary(summary: dict, out: Path | None) -> None:
 def main(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format, FORMATS)
     scenario = scenario_from_args(args)
-    with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
-        results = run(scenario, progress=bar)
-    summary = summarize(results)
-    for line in truncation_warnings(summary):
-        print(line, file=sys.stderr)
-    out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
-        write_outputs(results, summary, tmp, formats)
+    worker = None
+    if "md" in formats and "html" in formats:
+        from sim.reports import MarkdownWorker
+
+        if MarkdownWorker.available():  # fork now, before the simulation's threads exist
+            worker = MarkdownWorker()
+    try:
+        with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
+            results = run(scenario, progress=bar)
+        summary = summarize(results)
+        for line in truncation_warnings(summary):
+            print(line, file=sys.stderr)
+        out = Path(args.out)
+        with atomic_output_dir(out) as tmp:
+            write_outputs(results, summary, tmp, formats, worker)
+    finally:
+        if worker is not None:
+            worker.cancel()
     if not args.quiet:
         print_summary(summary, out)
     return 0
 
 
-def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None:
+def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=None) -> None:  # type: ignore[no-untyped-def]
     """Write the chosen formats into ``out`` (a scratch directory).
 
     ``paths.*`` carry every path's outcomes and sampled parameters (dotted names); runs
     spilled to disk (more than 100,000 paths) are written chunk by chunk.
     """
+    job = None
+    if "html" in formats or "md" in formats:
+        from sim.reports import ReportJob
+
+        job = ReportJob(results, summary, out, formats, worker)  # PNGs on the other core
     table = by_year(results)
     if "json" in formats:
         write_json(out / "summary.json", summary)
@@ -128,7 +143,5 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str]) -> None
     if "parquet" in formats:
         results.write_paths(out / "paths.parquet", "parquet")
         results.write_yearly(out / "yearly_by_path.parquet")
-    if "html" in formats or "md" in formats:
-        from sim.reports import write_reports
-
-        write_reports(results, summary, out, formats)
+    if job is not None:
+        job.finish()

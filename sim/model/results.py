@@ -206,17 +206,30 @@ class Results:
         """Write :meth:`path_frame` (``fmt`` parquet or csv); spilled runs stream it."""
         if isinstance(self.path, DiskColumns) and isinstance(self.draws, DiskColumns):
             write_table([self.path, self.draws], dst, fmt)
-        elif fmt == "parquet":
-            self.path_frame().to_parquet(dst, index=False)
         else:
-            self.path_frame().to_csv(dst, index=False)
+            _write_arrow({"path": np.arange(self.paths), **self.path, **self.draws}, dst, fmt)
 
     def write_yearly(self, dst: Path) -> None:
         """Write :meth:`yearly_frame` as Parquet; spilled runs stream it."""
         if isinstance(self.yearly, DiskColumns):
             write_table([self.yearly], dst, "parquet", index_years=self.years)
         else:
-            self.yearly_frame().to_parquet(dst, index=False)
+            _write_arrow(tidy_years(np.arange(self.paths), self.years, self.yearly), dst, "parquet")
+
+
+def _write_arrow(columns: Mapping[str, np.ndarray], dst: Path, fmt: str) -> None:
+    """Columns to Parquet or CSV with pyarrow (several times faster than through pandas)."""
+    import pyarrow as pa
+
+    table = pa.table({k: np.asarray(v) for k, v in columns.items()})
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, dst)
+    else:
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, dst)
 
 
 def tidy_years(

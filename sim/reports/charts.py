@@ -1,18 +1,19 @@
-"""Interactive charts of a run (hvplot/HoloViews, Bokeh backend) for the HTML report.
+"""Interactive charts of a run for the HTML report, drawn with Bokeh directly.
 
 Each chart is built from :func:`sim.reports.frames.chart_frames`; fan charts draw the
-P5-P95 band and the median line. Titles are stable: tests and readers look for them.
+P5-P95 band and the median line, through the horizon and the run-off (a dotted line marks
+where the horizon ends). Charts spanning orders of magnitude use a log axis on which
+non-positive values (bankrupt paths serve nothing) are floored, so bands never break into
+gaps. Titles are stable: tests and readers look for them. Bokeh alone (no HoloViews) keeps
+the report fast to build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import holoviews as hv
-import hvplot.pandas  # noqa: F401  (registers .hvplot on DataFrames)
 import numpy as np
 import pandas as pd
+from bokeh.models import ColumnDataSource, HoverTool, Span
+from bokeh.plotting import figure
 
 WIDTH, HEIGHT = 900, 320
 
@@ -31,163 +32,139 @@ TITLES = {
 SLIP_TITLES = {"slip_months": "Build slip per project [months]"}
 """Charts of the "Build pipeline and slip" section (scenarios with ``compute.build`` only)."""
 
-
-@contextmanager
-def bokeh_backend() -> Iterator[None]:
-    """Build charts with the Bokeh backend, restoring the caller's backend afterwards."""
-    if "bokeh" not in hv.Store.renderers:
-        import holoviews.plotting.bokeh  # noqa: F401  (registers the renderer quietly)
-    previous = hv.Store.current_backend
-    hv.Store.set_current_backend("bokeh")
-    try:
-        yield
-    finally:
-        hv.Store.set_current_backend(previous)
-
-
-def _fan(df: pd.DataFrame, label: str, color: str, yformat: str) -> hv.Overlay:
-    data = df.reset_index()
-    band = data.hvplot.area(
-        x="month", y="p5", y2="p95", color=color, alpha=0.25, line_alpha=0,
-        label=f"{label} P5-P95", hover=False,
-    )  # fmt: skip
-    line = data.hvplot.line(
-        x="month", y="p50", color=color, line_width=2, label=f"{label} P50",
-        hover_cols=["p5", "p95"], yformatter=yformat,
-    )  # fmt: skip
-    return band * line
-
-
 LOG_Y = ("demand_gw", "demand_usd", "revenue", "compute_cost")
 """Charts spanning orders of magnitude: log y-axis, so the early years stay readable."""
+LOG_FLOOR = {"demand_gw": 0.01, "demand_usd": 1e8, "revenue": 1e8, "compute_cost": 1e8}
+"""Smallest value drawn on a log axis [GW or USD/yr]: 0 (a bankrupt path) is drawn here."""
 
-
-def _finish(
-    obj: hv.Element | hv.Overlay,
-    key: str,
-    ylabel: str,
-    xlabel: str = "month",
-    horizon: pd.Timestamp | None = None,
-) -> hv.Overlay:
-    log = key in LOG_Y
-    if horizon is not None and xlabel == "month":  # where the run-off starts
-        obj = obj * hv.VLine(horizon, label="horizon end: run-off after").opts(
-            color="black", line_dash="dotted", line_width=1
-        )
-    if log:  # zeros (bankrupt paths) can't be drawn on a log axis: bound it by the data
-        values = np.concatenate(
-            [el.dframe().select_dtypes("number").to_numpy().ravel()
-             for el in obj.traverse(lambda x: x, [hv.Area, hv.Curve])]
-        )  # fmt: skip
-        positive = values[np.isfinite(values) & (values > 0)]
-        if positive.size:
-            obj = obj.opts(hv.opts.Overlay(ylim=(positive.min() / 1.5, positive.max() * 1.5)))
-    return obj.opts(
-        hv.opts.Overlay(
-            title=TITLES[key], width=WIDTH, height=HEIGHT, legend_position="top_left",
-            xlabel=xlabel, ylabel=ylabel + (" (log scale)" if log else ""), show_grid=True,
-            logy=log,
-        )
-    )  # fmt: skip
-
-
-USD_FMT = "$%.4g"
+COLORS = {
+    "demand": "#d62728", "capacity": "#1f77b4", "revenue": "#2ca02c", "cost": "#9467bd",
+    "cash": "#8c564b", "training": "#ff7f0e", "risk": "#d62728",
+}  # fmt: skip
 
 
 def usd_scale(*frames: pd.DataFrame) -> tuple[float, str]:
-    """(divisor, unit) so that USD charts read in $M, $B or $T."""
+    """(divisor, unit word) so that USD charts read in millions, billions or trillions."""
     top = max(float(np.nanmax(np.abs(f.to_numpy()))) if f.size else 0.0 for f in frames)
-    for div, unit in ((1e12, "T"), (1e9, "B")):
+    for div, unit in ((1e12, "trillion"), (1e9, "billion")):
         if top >= div:
             return div, unit
-    return 1e6, "M"
+    return 1e6, "million"
 
 
-def _usd_fan(frames: dict[str, pd.DataFrame], bands: list[tuple[str, str, str]]) -> tuple:
-    div, unit = usd_scale(*(frames[name] for name, _, _ in bands))
-    overlay = None
-    for name, label, color in bands:
-        fan = _fan(frames[name] / div, label, color, USD_FMT + unit)
-        overlay = fan if overlay is None else overlay * fan
-    return overlay, unit
+def floor_for_log(df: pd.DataFrame, floor: float) -> pd.DataFrame:
+    """Values below ``floor`` (zeros, negatives, NaN of an empty band) raised to it."""
+    return df.clip(lower=floor).fillna(floor)
 
 
-def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
-    """One HoloViews object per key of :data:`TITLES` (Bokeh backend)."""
-    with bokeh_backend():
-        return _build(frames)
+def _figure(key: str, ylabel: str, log: bool = False, x_datetime: bool = True) -> figure:
+    fig = figure(
+        title=TITLES.get(key, SLIP_TITLES.get(key, key)), width=WIDTH, height=HEIGHT,
+        x_axis_type="datetime" if x_datetime else "linear",
+        y_axis_type="log" if log else "linear",
+        tools="pan,wheel_zoom,box_zoom,reset,save", toolbar_location="above",
+    )  # fmt: skip
+    fig.yaxis.axis_label = ylabel + (" (log scale)" if log else "")
+    fig.xaxis.axis_label = "month" if x_datetime else ""
+    return fig
 
 
-def _build(frames: dict[str, pd.DataFrame]) -> dict[str, hv.Overlay]:
-    charts: dict[str, hv.Overlay] = {}
+def _fan(fig: figure, df: pd.DataFrame, label: str, color: str, fmt: str) -> None:
+    source = ColumnDataSource({"month": df.index, "p5": df["p5"], "p50": df["p50"],
+                               "p95": df["p95"]})  # fmt: skip
+    fig.varea(x="month", y1="p5", y2="p95", source=source, fill_color=color, fill_alpha=0.25,
+              legend_label=f"{label} P5-P95")  # fmt: skip
+    line = fig.line(x="month", y="p50", source=source, line_color=color, line_width=2,
+                    legend_label=f"{label} P50")  # fmt: skip
+    fig.add_tools(HoverTool(renderers=[line], formatters={"@month": "datetime"}, tooltips=[
+        ("month", "@month{%Y-%m}"), (f"{label} P50", f"@p50{{{fmt}}}"),
+        ("P5 - P95", f"@p5{{{fmt}}} - @p95{{{fmt}}}"),
+    ]))  # fmt: skip
+
+
+def _finish(fig: figure, horizon: pd.Timestamp | None) -> figure:
+    if horizon is not None:
+        fig.add_layout(Span(location=horizon, dimension="height", line_color="black",
+                            line_dash="dotted", line_width=1))  # fmt: skip
+    fig.legend.location = "top_left"
+    fig.legend.click_policy = "hide"
+    fig.legend.background_fill_alpha = 0.7
+    return fig
+
+
+def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
+    """One Bokeh figure per key of :data:`TITLES`."""
     end = frames.get("horizon_end")
     horizon = None if end is None else end["month"].iloc[0]
     if horizon is not None and horizon > frames["revenue"].index[-1]:
         horizon = None  # no run-off: nothing to mark
-    charts["demand_gw"] = _finish(
-        _fan(frames["demand_gw"], "demand (GW-equivalent at plan split)", "#d62728", "%.3g")
-        * _fan(frames["capacity_gw"], "capacity online", "#1f77b4", "%.3g"),
-        "demand_gw", "GW", horizon=horizon,
-    )  # fmt: skip
+    charts: dict[str, figure] = {}
+
+    fig = _figure("demand_gw", "GW", log=True)
+    floor = LOG_FLOOR["demand_gw"]
+    _fan(fig, floor_for_log(frames["demand_gw"], floor),
+         "demand (GW-equivalent at plan split)", COLORS["demand"], "0,0.00")  # fmt: skip
+    _fan(fig, floor_for_log(frames["capacity_gw"], floor), "capacity online",
+         COLORS["capacity"], "0,0.00")  # fmt: skip
+    charts["demand_gw"] = _finish(fig, horizon)
+
     fans = {
-        "demand_usd": ([("demand_usd", "potential demand", "#d62728"),
-                        ("servable_usd", "servable at plan split", "#1f77b4")], "/yr"),
-        "revenue": ([("revenue", "revenue", "#2ca02c")], "/yr"),
-        "compute_cost": ([("compute_cost", "compute cost", "#9467bd")], "/yr"),
-        "cash": ([("cash", "cash", "#8c564b")], ""),
+        "demand_usd": [("demand_usd", "potential demand", COLORS["demand"]),
+                       ("servable_usd", "servable at plan split", COLORS["capacity"])],
+        "revenue": [("revenue", "revenue", COLORS["revenue"])],
+        "compute_cost": [("compute_cost", "compute cost", COLORS["cost"])],
+        "cash": [("cash", "cash", COLORS["cash"])],
     }  # fmt: skip
-    for key, (bands, per) in fans.items():
-        overlay, unit = _usd_fan(frames, bands)
-        charts[key] = _finish(
-            overlay,
-            key,
-            f"USD {unit}{per}".replace("USD T", "USD trillion")
-            .replace("USD B", "USD billion")
-            .replace("USD M", "USD million"),
-            horizon=horizon,
-        )
-    charts["training_share"] = _finish(
-        _fan(frames["training_share"], "training share", "#ff7f0e", "%.2f")
-        * hv.HLine(0.5).opts(color="grey", line_dash="dashed"),
-        "training_share", "share of capacity", horizon=horizon,
-    )  # fmt: skip
-    pb = frames["p_bankrupt"].reset_index()
-    charts["p_bankrupt"] = _finish(
-        hv.Overlay([pb.hvplot.step(x="month", y="p_bankrupt", color="#d62728", line_width=2,
-                                   where="post", label="P(bankrupt by month)")]),
-        "p_bankrupt", "probability", horizon=horizon,
-    )  # fmt: skip
+    for key, bands in fans.items():
+        log = key in LOG_Y
+        div, unit = usd_scale(*(frames[name] for name, _, _ in bands))
+        per = "/yr" if key != "cash" else ""
+        fig = _figure(key, f"USD {unit}{per}", log=log)
+        for name, label, color in bands:
+            df = frames[name]
+            if log:
+                df = floor_for_log(df, LOG_FLOOR[key])
+            _fan(fig, df / div, label, color, "0,0.00")
+        charts[key] = _finish(fig, horizon)
+
+    fig = _figure("training_share", "share of capacity")
+    _fan(fig, frames["training_share"], "training share", COLORS["training"], "0%")
+    fig.add_layout(Span(location=0.5, dimension="width", line_color="grey", line_dash="dashed"))
+    charts["training_share"] = _finish(fig, horizon)
+
+    fig = _figure("p_bankrupt", "probability")
+    pb = frames["p_bankrupt"]
+    source = ColumnDataSource({"month": pb.index, "p": pb["p_bankrupt"]})
+    step = fig.step(x="month", y="p", source=source, mode="after", line_color=COLORS["risk"],
+                    line_width=2, legend_label="P(bankrupt by month)")  # fmt: skip
+    fig.add_tools(HoverTool(renderers=[step], formatters={"@month": "datetime"},
+                            tooltips=[("month", "@month{%Y-%m}"), ("P(bankrupt)", "@p{0.0%}")]))  # fmt: skip
+    charts["p_bankrupt"] = _finish(fig, horizon)
+
     bm = frames["bankrupt_month"]
     start = bm.index[0].year + (bm.index[0].month - 1) / 12.0
     edges = start + np.arange(len(bm) + 1) / 12.0
-    hist = hv.Histogram((edges, bm["share"].to_numpy()), kdims="year", vdims="share")
-    charts["bankrupt_month"] = _finish(
-        hv.Overlay([hist.opts(color="#d62728", line_color=None, tools=["hover"])]),
-        "bankrupt_month", "share of paths", xlabel="year",
-    )  # fmt: skip
+    fig = _figure("bankrupt_month", "share of paths", x_datetime=False)
+    fig.xaxis.axis_label = "year"
+    fig.quad(left=edges[:-1], right=edges[1:], top=bm["share"].to_numpy(), bottom=0.0,
+             fill_color=COLORS["risk"], line_color=None, legend_label="bankrupt in the month")  # fmt: skip
+    charts["bankrupt_month"] = _finish(fig, None)
     return charts
 
 
-def build_slip_chart(frames: dict[str, pd.DataFrame]) -> hv.Overlay:
+def build_slip_chart(frames: dict[str, pd.DataFrame]) -> figure:
     """Slip distribution from :func:`sim.reports.frames.slip_frames`: bars are the share of
     projects by whole-month slip as the engine draws it, the step line the CDF of the
     simulated (continuous) slips."""
-    with bokeh_backend():
-        pmf = frames["slip_months"]
-        edges = np.arange(len(pmf) + 1) - 0.5
-        bars = hv.Histogram(
-            (edges, pmf["share"].to_numpy()), kdims="slip", vdims="share",
-            label="share of projects, whole-month slip as drawn",
-        ).opts(color="#ff7f0e", alpha=0.7, line_color=None, tools=["hover"])  # fmt: skip
-        cdf = frames["slip_cdf"].reset_index()
-        step = cdf.hvplot.step(
-            x="slip", y="cdf", where="post", color="#1f77b4", line_width=2,
-            label="P(simulated slip <= x)",
-        )  # fmt: skip
-        return (bars * step).opts(
-            hv.opts.Overlay(
-                title=SLIP_TITLES["slip_months"], width=WIDTH, height=HEIGHT,
-                legend_position="right", xlabel="slip [months]",
-                ylabel="share of projects / probability", show_grid=True,
-            )
-        )  # fmt: skip
+    pmf = frames["slip_months"]
+    fig = _figure("slip_months", "share of projects / probability", x_datetime=False)
+    fig.xaxis.axis_label = "slip [months]"
+    x = pmf.index.to_numpy(dtype=float)
+    fig.quad(left=x - 0.5, right=x + 0.5, top=pmf["share"].to_numpy(), bottom=0.0,
+             fill_color=COLORS["training"], fill_alpha=0.7, line_color=None,
+             legend_label="share of projects, whole-month slip as drawn")  # fmt: skip
+    cdf = frames["slip_cdf"]
+    fig.step(x=cdf.index.to_numpy(dtype=float), y=cdf["cdf"].to_numpy(), mode="after",
+             line_color=COLORS["capacity"], line_width=2, legend_label="P(simulated slip <= x)")  # fmt: skip
+    fig.legend.location = "center_right"
+    return fig

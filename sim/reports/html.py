@@ -6,7 +6,6 @@ import html
 from pathlib import Path
 from typing import Any
 
-import holoviews as hv
 import pandas as pd
 from bokeh.embed import components
 from bokeh.resources import INLINE
@@ -59,13 +58,17 @@ def table_html(df: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(results: Results, summary: dict[str, Any]) -> str:
-    """The full report as one HTML string (charts, key numbers, per-year table, assumptions)."""
-    charts = build_charts(chart_frames(results))
+def render_html(
+    results: Results, summary: dict[str, Any], frames: dict[str, pd.DataFrame] | None = None
+) -> str:
+    """The full report as one HTML string (charts, key numbers, per-year table, assumptions).
+
+    ``frames`` (:func:`chart_frames`) can be passed in when the Markdown report shares them.
+    """
+    figures = build_charts(chart_frames(results) if frames is None else frames)
     slip = slip_frames(results.scenario)
     if slip is not None:
-        charts["slip_months"] = build_slip_chart(slip)
-    figures = {key: hv.render(chart, backend="bokeh") for key, chart in charts.items()}
+        figures["slip_months"] = build_slip_chart(slip)
     script, divs = components(figures)
     s = results.scenario
     esc = html.escape
@@ -160,6 +163,11 @@ def slip_section_html(
     ]
 
 
-def write_html(results: Results, summary: dict[str, Any], path: Path) -> None:
+def write_html(
+    results: Results,
+    summary: dict[str, Any],
+    path: Path,
+    frames: dict[str, pd.DataFrame] | None = None,
+) -> None:
     """Write :func:`render_html` to ``path``."""
-    path.write_text(render_html(results, summary), encoding="utf-8")
+    path.write_text(render_html(results, summary, frames), encoding="utf-8")

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib.dates import DateFormatter, YearLocator
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.model.results import Results
 from sim.outputs import usd
 
-from .charts import SLIP_TITLES, TITLES
+from .charts import LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
 from .frames import (
     RUNOFF_NOTE,
     assumptions_table,
@@ -31,6 +32,7 @@ from .frames import (
 )
 
 USD_AXIS = FuncFormatter(lambda x, _pos: usd(x))
+PCT_AXIS = PercentFormatter(xmax=1.0, decimals=0)
 FANS: dict[str, list[tuple[str, str, str]]] = {
     "demand_gw": [("demand_gw", "demand (GW-equivalent at plan split)", "tab:red"),
                   ("capacity_gw", "capacity online", "tab:blue")],
@@ -53,11 +55,19 @@ def md_table(df: pd.DataFrame) -> str:
 
 
 def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
-    fig = Figure(figsize=(9, 3.6), dpi=100)
+    """One PNG with the HTML chart's axes: log scale (zeros floored) where it has one,
+    money as $B/$T, shares as %."""
+    fig = Figure(figsize=(9, 3.6), dpi=90)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)  # no tight_layout: slow
     ax = fig.subplots()
+    log = key in LOG_Y
+    if log:  # before the formatters: setting the scale resets them
+        ax.set_yscale("log")
     if key in FANS:
         for name, label, color in FANS[key]:
             df = frames[name]
+            if log:
+                df = floor_for_log(df, LOG_FLOOR[key])
             ax.fill_between(df.index, df["p5"], df["p95"], color=color, alpha=0.25,
                             lw=0, label=f"{label} P5-P95")  # fmt: skip
             ax.plot(df.index, df["p50"], color=color, lw=2, label=f"{label} P50")
@@ -65,22 +75,26 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
             ax.yaxis.set_major_formatter(USD_AXIS)
         if key == "training_share":
             ax.axhline(0.5, color="grey", ls="--", lw=1)
+            ax.yaxis.set_major_formatter(PCT_AXIS)
     elif key == "p_bankrupt":
         df = frames["p_bankrupt"]
         ax.step(df.index, df["p_bankrupt"], where="post", color="tab:red", lw=2,
                 label="P(bankrupt by month)")  # fmt: skip
         ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_formatter(PCT_AXIS)
     elif key == "bankrupt_month":
         df = frames["bankrupt_month"]
-        ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in month")
+        ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in the month")
+        ax.yaxis.set_major_formatter(PCT_AXIS)
     end = frames["horizon_end"]["month"].iloc[0]
     if key != "bankrupt_month" and end <= frames["revenue"].index[-1]:
         ax.axvline(end, color="black", ls=":", lw=1, label="horizon end: run-off after")
-    ax.set_title(TITLES[key])
+    ax.xaxis.set_major_locator(YearLocator())
+    ax.xaxis.set_major_formatter(DateFormatter("%Y"))
+    ax.set_title(TITLES[key] + (" (log scale)" if log else ""), fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
+    ax.legend(loc="upper left", fontsize=7)
+    fig.savefig(path, pil_kwargs={"compress_level": 1})  # fast PNG encoding, larger files
 
 
 def _slip_figure(slip: dict[str, pd.DataFrame], path: Path) -> None:
@@ -134,9 +148,14 @@ def _slip_section(results: Results, slip: dict[str, pd.DataFrame], fig_dir: Path
     ]
 
 
-def write_markdown(results: Results, summary: dict[str, Any], out_dir: Path) -> list[Path]:
+def write_markdown(
+    results: Results,
+    summary: dict[str, Any],
+    out_dir: Path,
+    frames: dict[str, pd.DataFrame] | None = None,
+) -> list[Path]:
     """Write ``report.md`` and ``figures/<chart>.png``; returns the files written."""
-    frames = chart_frames(results)
+    frames = chart_frames(results) if frames is None else frames
     fig_dir = out_dir / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     written = []
