@@ -203,15 +203,17 @@ def simulate_kernel(
     }
     books = np.zeros((n, 1 + max(n_reviews, len(tranches)), 4))
     kernel = simulate_paths if parallel else simulate_paths_serial
-    kernel(
-        demand, params, _slips(slip_table, inputs.slip_u), t_start, t_gw, t_len,
+    settings = (
         POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
         bool(getattr(policy, "plan_to_ceiling", False)),
         scenario.finance.min_months_between_raises,
         (1 - int(scenario.simulation.start.split("-")[1])) % 12,
-        leads, beta, resid, year_index, months_in_year, keep, out["monthly"], out["yearly"],
-        out["runoff_yearly"], out["path"], out["bankrupt_month"], out["truncated_by_tranche"],
-        books,
+    )  # fmt: skip
+    outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
+               out["bankrupt_month"], out["truncated_by_tranche"])  # fmt: skip
+    kernel(
+        demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), settings,
+        (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
     )  # fmt: skip
     return out
 

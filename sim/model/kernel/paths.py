@@ -92,30 +92,27 @@ def simulate_path(
     demand: np.ndarray,
     p: np.ndarray,
     slips: np.ndarray,
-    tranche_start: np.ndarray,
-    tranche_gw: np.ndarray,
-    tranche_len: np.ndarray,
-    kind: int,
-    review_months: int,
-    horizon: int,
-    plan_to_ceiling: bool,
-    raise_gap: int,
-    first_month_of_year: int,
-    fit_leads: np.ndarray,
-    fit_beta: np.ndarray,
-    fit_resid: np.ndarray,
-    year_index: np.ndarray,
-    months_in_year: np.ndarray,
+    tranches: tuple,
+    settings: tuple,
+    fits: tuple,
+    calendar: tuple,
     keep: int,
-    monthly: np.ndarray,
-    yearly: np.ndarray,
-    runoff_yearly: np.ndarray,
-    path_out: np.ndarray,
-    bankrupt_month: np.ndarray,
-    truncated: np.ndarray,
+    outputs: tuple,
     book: np.ndarray,
 ) -> None:
-    """Simulate path ``i`` over horizon and run-off, writing its rows of every output."""
+    """Simulate path ``i`` over horizon and run-off, writing its rows of every output.
+
+    ``tranches`` (start, gw, length) of a fixed schedule; ``settings`` (policy code, review
+    months, horizon, plan_to_ceiling, months between raises, index of the first January);
+    ``fits`` (leads, coefficients, sorted residuals) of a quantile policy; ``calendar``
+    (year index per month, months per horizon year); ``outputs`` (monthly, yearly, run-off
+    yearly, per-path floats, bankruptcy month, truncated GW), written in place.
+    """
+    tranche_start, tranche_gw, tranche_len = tranches
+    kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year = settings
+    fit_leads, fit_beta, fit_resid = fits
+    year_index, months_in_year = calendar
+    monthly, yearly, runoff_yearly, path_out, bankrupt_month, truncated = outputs
     months = demand.shape[0]
     price = p[_PRICE]
     rpg0 = price / (1.0 - p[_MARGIN])
@@ -302,36 +299,17 @@ def _paths_block(parallel: bool, name: str):  # type: ignore[no-untyped-def]
         demand: np.ndarray,
         params: np.ndarray,
         slips: np.ndarray,
-        tranche_start: np.ndarray,
-        tranche_gw: np.ndarray,
-        tranche_len: np.ndarray,
-        kind: int,
-        review_months: int,
-        horizon: int,
-        plan_to_ceiling: bool,
-        raise_gap: int,
-        first_month_of_year: int,
-        fit_leads: np.ndarray,
-        fit_beta: np.ndarray,
-        fit_resid: np.ndarray,
-        year_index: np.ndarray,
-        months_in_year: np.ndarray,
+        tranches: tuple,
+        settings: tuple,
+        fits: tuple,
+        calendar: tuple,
         keep: int,
-        monthly: np.ndarray,
-        yearly: np.ndarray,
-        runoff_yearly: np.ndarray,
-        path_out: np.ndarray,
-        bankrupt_month: np.ndarray,
-        truncated: np.ndarray,
+        outputs: tuple,
         books: np.ndarray,
     ) -> None:
         for i in prange(demand.shape[0]):  # a plain range when not parallel
-            simulate_path(
-                i, demand[i], params[i], slips, tranche_start, tranche_gw, tranche_len, kind,
-                review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year,
-                fit_leads, fit_beta, fit_resid, year_index, months_in_year, keep, monthly,
-                yearly, runoff_yearly, path_out, bankrupt_month, truncated, books[i],
-            )  # fmt: skip
+            simulate_path(i, demand[i], params[i], slips, tranches, settings, fits, calendar,
+                          keep, outputs, books[i])  # fmt: skip
 
     block.__name__ = block.__qualname__ = name
     return njit(cache=True, parallel=parallel, nogil=True)(block)
