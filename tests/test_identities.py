@@ -18,7 +18,16 @@ VARIANTS = {
         "compute.lead_time_months": {"dist": "triangular", "low": 6, "mode": 18, "high": 30},
         "finance.initial_cash": {"dist": "lognormal", "median": 2.0e10, "sigma": 0.5},
     },
-}
+    "deals_and_finance": {
+        "policy.planned_growth": 6.0, "policy.review_months": 6,
+        "deals": [{"start": "2027-07", "gw": 4.5, "years": 5, "price_per_gw_year": 13.3e9},
+                  {"signed": "2027-01", "start": "2028-01", "gw": 30.0, "years": 3}],
+        "compute.sublease_recovery": 0.5, "compute.termination_fee": 0.3,
+        "finance.debt": {"limit": 1.0, "rate": 0.08, "covenant": 2.0},
+        "finance.credit_limit": {"revenue_multiple": 10.0, "cash_multiple": 1.0},
+        "finance.valuation_growth_elasticity": 0.5,
+    },
+}  # fmt: skip
 
 
 class _AllMonths:
@@ -40,9 +49,9 @@ def res(request, base):
 
 def test_capacity_is_conserved(res):
     m = res.monthly
-    total = m["inference_gw"] + m["training_gw"] + m["idle_gw"]
+    total = m["inference_gw"] + m["training_gw"] + m["idle_gw"] + m["subleased_gw"]
     np.testing.assert_allclose(total, m["capacity_gw"], rtol=1e-12, atol=1e-9)
-    for k in ("inference_gw", "training_gw", "idle_gw"):
+    for k in ("inference_gw", "training_gw", "idle_gw", "subleased_gw"):
         assert (m[k] >= -1e-9).all(), k
 
 
@@ -64,10 +73,12 @@ def test_cash_identity(res):
         if isinstance(s.finance.initial_cash, float)
         else None
     )
-    costs = m["compute_cost"] + m["other_cost"] + m["fixed_cost"]
-    flows = (m["revenue"] + m["raised"] - costs).sum(axis=1)
+    costs = (m["compute_cost"] + m["other_cost"] + m["fixed_cost"] + m["interest"]
+             + m["termination_fees"])  # fmt: skip
+    inflows = m["revenue"] + m["sublease_revenue"] + m["raised"] + m["borrowed"] - m["repaid"]
+    flows = (inflows - costs).sum(axis=1)
     if initial is None:  # random initial cash: recover it from month 0
-        initial = m["cash"][:, 0] - (m["revenue"] + m["raised"] - costs)[:, 0]
+        initial = m["cash"][:, 0] - (inflows - costs)[:, 0]
         assert (initial > 0).all()
     np.testing.assert_allclose(m["cash"][:, -1], initial + flows, rtol=1e-9, atol=1.0)
 
@@ -78,7 +89,8 @@ def test_bankruptcy_is_absorbing(res):
     months = np.arange(m["cash"].shape[1])
     after = months[None, :] > bm[:, None]
     after &= (bm >= 0)[:, None]
-    for k in ("capacity_gw", "revenue", "compute_cost", "fixed_cost", "raised"):
+    for k in ("capacity_gw", "revenue", "compute_cost", "fixed_cost", "raised",
+              "sublease_revenue", "interest", "borrowed", "termination_fees"):  # fmt: skip
         assert (m[k][after] == 0).all(), k
     # cash frozen after bankruptcy, and negative at the month of bankruptcy
     rows = np.flatnonzero(bm >= 0)
@@ -110,3 +122,11 @@ def test_kernel_yearly_aggregates_equal_the_numpy_reduction(res):
         np.testing.assert_allclose(
             res.yearly[key][:n], expected, rtol=1e-12, atol=1e-6, err_msg=key, equal_nan=True
         )
+
+
+def test_the_finance_variant_exercises_every_flow(base):
+    """The identities above mean something for deals and finance only if their flows occur."""
+    scenario = base.replace(**VARIANTS["deals_and_finance"])
+    m = _AllMonths(run(scenario, paths=600, seed=7)).monthly
+    for k in ("subleased_gw", "sublease_revenue", "interest", "borrowed", "repaid", "refused_gw"):
+        assert m[k].sum() > 0, k

@@ -37,6 +37,20 @@ COMPETITION = {
     "lab_training_gw_years": 2.0, "rivals_training_gw_years": 9.0,
     "rivals_share_of_industry": 0.35, "half_life_years": 1.5,
 }  # fmt: skip
+DEALS = [
+    {"start": "2027-07", "gw": 4.5, "years": 5, "price_per_gw_year": 13.3e9},
+    {"signed": "2026-09", "start": "2026-09", "gw": 500.0, "years": 2},  # beyond the cap
+    {"signed": "2028-02", "start": "2029-01", "gw": 3.0, "years": 7.5, "price_per_gw_year": 9e9},
+]
+
+EXERCISES = {
+    "deals": ("truncated_by_deal",), "deals-credit": ("refused_gw", "truncated_by_deal"),
+    "credit-quarterly": ("refused_gw",), "debt-tight-covenant": ("interest", "borrowed"),
+    "debt-slow-world": ("interest", "borrowed", "repaid"), "sublease-idle": ("subleased_gw",),
+    "sublease-overbuilt": ("sublease_revenue",), "termination": ("termination_fees",),
+    "everything": ("refused_gw", "subleased_gw", "interest", "termination_fees"),
+}  # fmt: skip
+"""Records each mechanism case must make non-zero somewhere in its 40 paths."""
 
 
 def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
@@ -46,8 +60,12 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
     eng = simulate_block(scenario, inputs, pilot_demand(scenario, months), slips)
     ref = simulate_reference(scenario, inputs)
     np.testing.assert_array_equal(eng["bankrupt_month"], ref["bankrupt_month"])
-    for name in ("obligations_at_end", "truncated_gw"):
+    for name in ("obligations_at_end", "truncated_gw", "truncated_by_deal", "debt_at_end",
+                 "discounted_cash_flow"):  # fmt: skip
         np.testing.assert_allclose(ref[name], eng[name], rtol=1e-9, atol=1e-6, err_msg=name)
+    np.testing.assert_array_equal(
+        ref["breaking_commitment_month"], eng["breaking_commitment_month"]
+    )
     for name in MONTHLY:
         a, b = np.asarray(eng[name], dtype=float), ref[name]
         assert a.shape == b.shape == (n, months), name
@@ -95,6 +113,29 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
             "demand.diffusion_lag_years": 0.0,
             "policy": {"kind": "adaptive", "haircut": 0.1},
         },
+        {"deals": DEALS},
+        {"deals": DEALS, "finance.credit_limit": {"revenue_multiple": 2.0, "cash_multiple": 0.5}},
+        {"finance.credit_limit": {"revenue_multiple": 1.5}, "policy.review_months": 3},
+        {"finance.debt": {"limit": 0.5, "rate": 0.1, "covenant": 0.8}},
+        {
+            "finance.debt": {"limit": 2.0, "rate": 0.06, "covenant": 3.0},
+            "policy.planned_growth": 8.0,
+            "demand.growth": {"dist": "uniform", "low": 1.0, "high": 3.0},
+        },
+        {"compute.sublease_recovery": 0.6, "allocation.max_training_share": 0.8},
+        {"compute.sublease_recovery": 0.4, "policy.planned_growth": 8.0},
+        {"compute.termination_fee": 0.3, "policy.review_months": 6, "compute.lead_time_months": 24},
+        {"finance.valuation_growth_elasticity": 0.7, "finance.discount_rate": 0.2},
+        {
+            "deals": DEALS,
+            "compute.termination_fee": 0.5,
+            "compute.sublease_recovery": 0.5,
+            "policy.review_months": 6,
+            "finance.debt": {"limit": 1.0, "rate": 0.08, "covenant": 2.0},
+            "finance.credit_limit": {"revenue_multiple": 15.0},
+            "competition": COMPETITION,
+            "demand.churn_of_unserved": 0.05,
+        },
     ],
     ids=[
         "base",
@@ -110,10 +151,23 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         "competition",
         "churn",
         "competition-churn-adaptive",
+        "deals",
+        "deals-credit",
+        "credit-quarterly",
+        "debt-tight-covenant",
+        "debt-slow-world",
+        "sublease-idle",
+        "sublease-overbuilt",
+        "termination",
+        "valuation-growth",
+        "everything",
     ],
 )
-def test_named_cases_agree(updates: dict) -> None:
-    assert_agree(BASE.replace(**updates), 40)
+def test_named_cases_agree(updates: dict, request: pytest.FixtureRequest) -> None:
+    eng = assert_agree(BASE.replace(**updates), 40)
+    for name in EXERCISES.get(request.node.callspec.id, ()):
+        # agreement on a mechanism that never fired would prove nothing
+        assert np.nansum(np.asarray(eng[name])) > 0, name
 
 
 def test_steady_state_files_agree() -> None:
@@ -166,6 +220,11 @@ def test_differential_catches_off_by_one(
     short = BASE.replace(**{"compute.contract_years": 2, "compute.initial_contract_years_left": 1})
     with pytest.raises(AssertionError):
         assert_agree(short, 5)
+
+
+def _month(start_month: int, k: int) -> str:
+    """Calendar month ``k`` months after 2026-``start_month``."""
+    return f"{2026 + (start_month - 1 + k) // 12}-{(start_month - 1 + k) % 12 + 1:02d}"
 
 
 POLICIES = st.sampled_from(["planned_growth", "adaptive", "demand_quantile", "fixed_schedule"])
@@ -242,6 +301,28 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         updates["compute.build"] = FAST_BUILD | {"replications": 5}
     if draw(st.booleans()):  # a hard industry limit that binds within the horizon
         updates["compute.industry_gw_max"] = draw(st.floats(12.0, 60.0))
+    # deals and finance mechanisms (each off unless drawn)
+    for _ in range(draw(st.integers(0, 2))):
+        signed = draw(st.integers(0, 12 * years - 1))
+        start = signed + draw(st.integers(0, 30))
+        updates.setdefault("deals", []).append({
+            "signed": _month(start_month, signed), "start": _month(start_month, start), "gw": draw(st.floats(0.0, 30.0)),
+            "years": draw(st.integers(1, 96)) / 12,
+            "price_per_gw_year": draw(st.sampled_from([None, 8e9, 15e9])),
+        })  # fmt: skip
+    if draw(st.booleans()):
+        updates["compute.sublease_recovery"] = draw(st.floats(0.0, 0.9))
+    if draw(st.booleans()):
+        updates["compute.termination_fee"] = draw(st.floats(0.0, 1.0))
+    if draw(st.booleans()):
+        limit = draw(st.floats(0.0, 3.0))
+        updates["finance.debt"] = {"limit": limit, "rate": draw(st.floats(0.0, 0.3)),
+                                   "covenant": limit + draw(st.floats(0.0, 2.0))}  # fmt: skip
+    if draw(st.booleans()):
+        updates["finance.credit_limit"] = {"revenue_multiple": draw(st.floats(0.0, 10.0)),
+                                           "cash_multiple": draw(st.floats(0.0, 3.0))}  # fmt: skip
+    if draw(st.booleans()):
+        updates["finance.valuation_growth_elasticity"] = draw(st.floats(0.0, 2.0))
     return BASE.replace(**updates)
 
 

@@ -179,3 +179,26 @@ def best_policy(
         return None, df
     best = ok[upside].idxmax() if UPSIDES.get(upside, True) else ok[upside].idxmin()
     return df.loc[best], df
+
+
+def decision_units_for(
+    scenario: Scenario, cell: dict[str, Any], paths: int, seed: int | None = None
+) -> dict[str, Any]:
+    """What a chosen policy commits to, per calendar year of delivery: new GW and nominal
+    take-or-pay [USD] (P50, P90), obligations still owed at the horizon's end and
+    P(bankrupt) by the year of the commitment that broke the lab. One run on the same draws
+    as the search (same seed and paths)."""
+    from sim.model.engine import run
+    from sim.model.summary import bankruptcy_by_commitment_year, decision_units
+
+    from .sweep import apply_cell, with_overrides
+
+    chosen = with_overrides(apply_cell(scenario, cell), paths, seed)
+    res = run(chosen, monthly_paths=0)
+    owed = res.path["obligations_at_end"]
+    return {
+        **decision_units(res),
+        "obligations_at_end": {"p50": float(np.quantile(owed, 0.5)),
+                               "p90": float(np.quantile(owed, 0.9))},
+        "p_bankrupt_by_commitment_year": bankruptcy_by_commitment_year(res),
+    }  # fmt: skip

@@ -39,7 +39,8 @@ ProgressFn = Callable[[int, int], None]
 METRICS = (
     "p_bankrupt", "p_bankrupt_lo", "p_bankrupt_hi", "cum_revenue_p50", "cum_revenue_p90",
     "cum_revenue_mean", "unserved_share", "equity_value_mean", "equity_value_p50",
-    "final_run_rate_p50", "peak_capacity_gw_p50", "paths",
+    "final_run_rate_p50", "peak_capacity_gw_p50", "new_gw_p50", "new_gw_p90",
+    "commitment_usd_p50", "commitment_usd_p90", "obligations_at_end_p50", "paths",
 )  # fmt: skip
 """Columns :func:`metrics` returns (see its docstring for units)."""
 
@@ -111,7 +112,9 @@ def metrics(results: Results) -> dict[str, float]:
     ``unserved_share`` unserved / potential demand pooled over paths (bankrupt paths serve
     nothing after bankruptcy); ``equity_value_*`` terminal value, 0 for bankrupt paths
     [USD]; ``final_run_rate_p50`` served revenue run-rate in the last month [USD/yr];
-    ``peak_capacity_gw_p50`` median over paths of peak GW online [GW].
+    ``peak_capacity_gw_p50`` median over paths of peak GW online [GW]; ``new_gw_*`` and
+    ``commitment_usd_*`` new GW [GW] and nominal take-or-pay [USD] signed over the horizon;
+    ``obligations_at_end_p50`` take-or-pay still owed when the horizon ends [USD].
     """
     p = results.path
     n = results.paths
@@ -130,8 +133,21 @@ def metrics(results: Results) -> dict[str, float]:
         "equity_value_p50": float(np.quantile(p["equity_value"], 0.5)),
         "final_run_rate_p50": float(np.quantile(p["final_run_rate"], 0.5)),
         "peak_capacity_gw_p50": float(np.quantile(p["peak_capacity_gw"], 0.5)),
+        **_commitment_totals(results),
+        "obligations_at_end_p50": float(np.quantile(p["obligations_at_end"], 0.5)),
         "paths": float(n),
     }
+
+
+def _commitment_totals(results: Results) -> dict[str, float]:
+    """New GW and nominal take-or-pay [USD] signed over the horizon, P50 and P90."""
+    c = results.commitments
+    out = {}
+    for key, name in (("new_gw", "new_gw"), ("new_commitment_usd", "commitment_usd")):
+        total = np.asarray(c[key]).sum(axis=1) if c else np.zeros(results.paths)
+        out[f"{name}_p50"] = float(np.quantile(total, 0.5))
+        out[f"{name}_p90"] = float(np.quantile(total, 0.9))
+    return out
 
 
 def run_scenario_metrics(scenario: Scenario) -> dict[str, float]:

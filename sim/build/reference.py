@@ -8,7 +8,9 @@ on SimPy's tie-breaking:
 
 * ``t + 0``    contract starts and expiries (a contract online in ``[m, m + L)``);
 * ``t + 0.1``  the demand the lab faces this month (rivals and churn, from its history);
-* ``t + 0.25`` review: a solvent firm signs a contract for delivery at ``t + lead + slip``;
+* ``t + 0.2``  deals signed this month (supply cap, then credit check);
+* ``t + 0.25`` review: a solvent firm cancels what it no longer wants (if it may) and signs
+  a contract for delivery at ``t + lead + slip`` (within its credit, if checked);
 * ``t + 0.5``  accounting: allocation, revenue, costs, raise, cash, bankruptcy.
 
 It consumes exactly the engine's random inputs (:func:`sim.model.sampling.sample_inputs`), the
@@ -36,8 +38,12 @@ from ..model.timeline import total_months
 
 DEMAND_OFFSET = 0.1
 """Offset of the month's demand (after competition and churn) within its month [months]."""
+DEAL_OFFSET = 0.2
+"""Offset of deal signings within their month [months]."""
 REVIEW_OFFSET = 0.25
 """Offset of a review within its month [months]."""
+MATERIAL_GW = 1e-9
+"""Smallest order [GW] that counts as a new commitment for bankruptcy attribution."""
 ACCOUNT_OFFSET = 0.5
 """Offset of the month's accounting within its month [months]."""
 
@@ -69,12 +75,34 @@ class _Firm:
                 total += c.gw
         return total
 
-    def sign(self, gw: float, start: int, length: int) -> None:
-        c = _Contract(gw, start, start + length, gw * self.price / 12.0)
+    def sign(self, gw: float, start: int, length: int, price: float | None = None) -> None:
+        c = _Contract(gw, start, start + length, gw * (price or self.price) / 12.0)
         if gw > 0:
             self.last_end = max(self.last_end, c.end)
         self.book.append(c)
         self.env.process(_contract(self.env, self, len(self.book) - 1, c))
+
+    def owed_from(self, month: int) -> float:
+        """Take-or-pay still owed from ``month`` on, nominal [USD]."""
+        return sum(c.cost * max(0, c.end - max(c.start, month)) for c in self.book)
+
+    def cancel(self, now: int, due: int, excess: float, fee_share: float) -> tuple[float, float]:
+        """Cancel up to ``excess`` GW of contracts covering ``due`` that are not online yet,
+        latest signed first; the fee is ``fee_share`` of their cancelled value.
+        Returns (GW cancelled, fee [USD])."""
+        done, fee = 0.0, 0.0
+        for c in reversed(self.book):
+            if excess - done <= 0:
+                break
+            if now < c.start <= due < c.end and c.gw > 0:
+                cut = min(c.gw, excess - done)
+                per_gw_month = c.cost / c.gw
+                fee += fee_share * cut * per_gw_month * (c.end - c.start)
+                c.cost -= cut * per_gw_month
+                c.gw -= cut
+                done += cut
+        self.last_end = max((c.end for c in self.book if c.gw > 0), default=0)
+        return done, fee
 
     def online_gw(self) -> float:
         return sum((self.online[k].gw for k in sorted(self.online)), 0.0)
@@ -135,6 +163,13 @@ class _Path:
         self.a = 1.0 - math.exp(-1.0 / (12.0 * lag)) if lag > 0 else 1.0
         self.seen: list[float] = []  # the demand the lab faced, month by month
         self.lost: list[float] = []
+        # deals, credit, debt, sublease, termination (docs/model.md section 6b)
+        self.truncated_deals = [0.0] * len(scenario.deals)
+        self.debt = 0.0
+        self.fees_due = 0.0
+        self.last_signed = -1  # month of the latest new commitment (-1: before the start)
+        self.breaking = math.nan
+        self.dcf = 0.0
 
     # --- parameters as docs/model.md defines them ---------------------------------------
     def rev_per_gw(self, t: int) -> float:
@@ -143,6 +178,26 @@ class _Path:
         keep = 1.0 - p["compute.price_pass_through"]
         base = p["compute.price_per_gw_year"] / (1.0 - p["economics.gross_margin"])
         return base * g ** (keep * (t / 12))
+
+    def credit_allows(self, t: int, gw: float, price: float, length: int) -> float:
+        """GW of an order that counterparties sign: all still owed must stay within
+        revenue_multiple x last month's run-rate + cash_multiple x cash."""
+        p = self.p
+        if "finance.credit_limit.revenue_multiple" not in p or gw <= 0:
+            return gw
+        if t > 0:
+            run_rate = self.served[t - 1]
+        else:
+            cap = (1 - p["allocation.min_training_share"]) * p["compute.initial_gw"]
+            run_rate = min(self.seen[0], cap * self.rev_per_gw(0))
+        limit = p["finance.credit_limit.revenue_multiple"] * run_rate
+        limit += p["finance.credit_limit.cash_multiple"] * max(self.cash, 0.0)
+        room = max(0.0, limit - self.firm.owed_from(t))
+        allowed = room / (price * length / 12)
+        if gw > allowed:
+            self.rec["refused_gw"][t] += gw - allowed
+            return allowed
+        return gw
 
     def supply(self, t: int) -> float:
         p = self.p
@@ -196,6 +251,28 @@ class _Path:
                 self.truncated += float(tr.gw) - gw
                 slip = _slip(self.slips, float(self.slip_u[k]))
                 self.firm.sign(gw, m + slip, max(1, round(12 * float(tr.years))))
+                if gw > MATERIAL_GW:
+                    self.last_signed = 0
+
+    def deals(self):
+        """Process: deals signed in month t, cut to the supply cap, then to the credit."""
+        s = self.s
+        for t in range(self.months):
+            yield self.env.timeout(t + DEAL_OFFSET - self.env.now)
+            for k, deal in enumerate(s.deals):
+                signed = month_index(deal.signed or s.simulation.start, s.simulation.start)
+                if signed != t or not self.firm.alive:
+                    continue
+                start = month_index(deal.start, s.simulation.start)
+                length = max(1, round(12 * deal.years))
+                price = deal.price_per_gw_year or self.firm.price
+                room = max(0.0, self.supply(start) - self.firm.committed_at(start))
+                gw = min(deal.gw, room)
+                self.truncated_deals[k] = deal.gw - gw
+                gw = self.credit_allows(t, gw, price, length)
+                self.firm.sign(gw, start, length, price)
+                if gw > MATERIAL_GW:
+                    self.last_signed = t
 
     def reviews(self):
         """Process: at each review a solvent firm orders for delivery after the lead time."""
@@ -211,9 +288,17 @@ class _Path:
             if not firm.alive:
                 continue
             want = self.planned_demand(t, d) / (self.rev_per_gw(d) * share)
-            gw = max(0.0, min(want, self.supply(d)) - firm.committed_at(d))
+            have = firm.committed_at(d)
+            if "compute.termination_fee" in p and have > want:
+                cut, fee = firm.cancel(t, d, have - want, p["compute.termination_fee"])
+                self.fees_due += fee
+                have -= cut
+            gw = max(0.0, min(want, self.supply(d)) - have)
+            gw = self.credit_allows(t, gw, firm.price, length)
             self.rec["ordered_gw"][t] = gw
             firm.sign(gw, d + _slip(self.slips, float(self.slip_u[j])), length)
+            if gw > MATERIAL_GW:
+                self.last_signed = t
 
     def industry(self, t: int) -> float:
         p = self.p
@@ -259,6 +344,7 @@ class _Path:
             rec["unserved"][t] = dem / 12
             rec["cash"][t] = self.cash
             rec["lost"][t] = self.lost[t]
+            rec["debt"][t] = self.debt
             self.record_position(t)
             if (start_month - 1 + t) % 12 == 0:
                 raised_year = 0.0  # a new calendar year starts this month
@@ -272,14 +358,24 @@ class _Path:
             self.served.append(v)
             inf = v / r
             train = min(cap - inf, p["allocation.max_training_share"] * cap)
+            subleased = 0.0
+            recovery = p["compute.sublease_recovery"]
+            if recovery > 0:  # surplus beyond inference and the planned training share
+                share = max(p["allocation.training_share"], p["allocation.min_training_share"])
+                train = min(train, min(share, p["allocation.max_training_share"]) * cap)
+                subleased = cap - inf - train
+            sublease_revenue = subleased * self.firm.price * recovery / 12
             revenue = v / 12
             compute = self.firm.online_cost()
             other = p["economics.other_costs_share"] * revenue
             fixed = p["economics.fixed_costs_per_year"] / 12 if live else 0.0
-            net = revenue - compute - other - fixed
+            interest = self.debt * p.get("finance.debt.rate", 0.0) / 12
+            fees, self.fees_due = self.fees_due, 0.0
+            net = revenue - compute - other - fixed + sublease_revenue - interest - fees
             pre = self.cash + net
 
             k = min(t, 12)
+            annual = p["finance.valuation_reference_growth"]
             if t == 0:
                 growing = True
             else:
@@ -292,8 +388,12 @@ class _Path:
                 growing = annual >= p["finance.min_growth_to_raise"]
             short = pre < p["finance.raise_when_runway_months_below"] * max(0.0, -net)
             spaced = last_raise is None or t - last_raise >= f.min_months_between_raises
+            multiple = p["finance.valuation_multiple"]
+            if p["finance.valuation_growth_elasticity"] > 0:  # markets pay for growth
+                ratio = annual / p["finance.valuation_reference_growth"]
+                multiple *= ratio ** p["finance.valuation_growth_elasticity"]
             size = min(
-                p["finance.max_dilution_per_raise"] * p["finance.valuation_multiple"] * v,
+                p["finance.max_dilution_per_raise"] * multiple * v,
                 p["finance.max_raise_per_year"] - raised_year,
             )
             raised = size if (live and short and growing and spaced and size > 0) else 0.0
@@ -301,21 +401,49 @@ class _Path:
                 raised_year += raised
                 last_raise = t
             self.cash = pre + raised
+            borrowed = repaid = 0.0
+            if "finance.debt.limit" in p:
+                borrowed, repaid = self.borrow(v, net)
+            self.dcf += net / (1 + p["finance.discount_rate"]) ** (t / 12)
 
             values = {
                 "capacity_gw": cap, "inference_gw": inf, "training_gw": train,
-                "idle_gw": cap - inf - train, "revenue": revenue, "unserved": dem / 12 - revenue,
-                "compute_cost": compute, "other_cost": other, "fixed_cost": fixed,
-                "raised": raised, "cash": self.cash, "alive": 1.0,
+                "idle_gw": cap - inf - train - subleased, "revenue": revenue,
+                "unserved": dem / 12 - revenue, "compute_cost": compute, "other_cost": other,
+                "fixed_cost": fixed, "raised": raised, "cash": self.cash, "alive": 1.0,
+                "subleased_gw": subleased, "sublease_revenue": sublease_revenue,
+                "interest": interest, "borrowed": borrowed, "repaid": repaid, "debt": self.debt,
+                "termination_fees": fees,
             }  # fmt: skip
             for name, value in values.items():
                 rec[name][t] = value
             if self.cash < 0:
                 self.firm.alive = False
                 self.bankrupt_month = t
+                self.breaking = self.last_signed
                 rec["alive"][t] = 0.0
             self.compete(t, train, dem, v)
             self.record_position(t)
+
+    def borrow(self, served: float, net: float) -> tuple[float, float]:
+        """The credit line after this month's raise: lenders call debt above the covenant,
+        a shortfall is borrowed up to the limit, positive net cash flow repays. Returns
+        (borrowed, repaid) [USD]."""
+        p = self.p
+        repaid = max(0.0, self.debt - p["finance.debt.covenant"] * served)
+        self.debt -= repaid
+        self.cash -= repaid
+        borrowed = 0.0
+        if self.cash < 0:
+            borrowed = min(-self.cash, max(0.0, p["finance.debt.limit"] * served - self.debt))
+        elif net > 0 and self.debt > 0:
+            pay = min(self.debt, net, self.cash)
+            repaid += pay
+            self.debt -= pay
+            self.cash -= pay
+        self.debt += borrowed
+        self.cash += borrowed
+        return borrowed, repaid
 
     def record_position(self, t: int) -> None:
         """Training compute, relative capability and demand share at the end of month t."""
@@ -341,6 +469,7 @@ class _Path:
     def run(self) -> None:
         self.initial_contracts()
         self.env.process(self.facing())
+        self.env.process(self.deals())
         self.env.process(self.reviews())
         self.env.process(self.accounting())
         self.env.run(until=self.months)
@@ -373,7 +502,7 @@ def simulate_reference(
     demand = potential_demand(scenario, inputs)
     pilot = pilot_demand(scenario, inputs.months)
     out: dict[str, list[list[float]]] = {name: [] for name in MONTHLY}
-    bankrupt, owed, truncated = [], [], []
+    bankrupt, owed, truncated, deals_cut, debt, dcf, breaking = [], [], [], [], [], [], []
     for i in range(inputs.n):
         params = {k: float(v[i]) for k, v in inputs.params.items()}
         path = _Path(scenario, params, demand[i], inputs.slip_u[i], slips, pilot)
@@ -382,9 +511,17 @@ def simulate_reference(
             out[name].append(path.rec[name])
         bankrupt.append(path.bankrupt_month)
         owed.append(path.obligations_at_end())
-        truncated.append(path.truncated)
+        truncated.append(path.truncated + sum(path.truncated_deals))
+        deals_cut.append(path.truncated_deals)
+        debt.append(path.rec["debt"][scenario.months - 1])
+        dcf.append(path.dcf)
+        breaking.append(path.breaking)
     res = {name: np.array(rows, dtype=float) for name, rows in out.items()}
     res["bankrupt_month"] = np.array(bankrupt, dtype=int)
     res["obligations_at_end"] = np.array(owed)
     res["truncated_gw"] = np.array(truncated)
+    res["truncated_by_deal"] = np.array(deals_cut, dtype=float).reshape(inputs.n, len(scenario.deals))
+    res["debt_at_end"] = np.array(debt)
+    res["discounted_cash_flow"] = np.array(dcf)
+    res["breaking_commitment_month"] = np.array(breaking)
     return res

@@ -29,6 +29,7 @@ COMMANDS = {
     "sweep": "run a parameter sweep (grid or Latin hypercube)",
     "frontier": "P(bankrupt) against upside for a family of purchase policies",
     "optimize": "most aggressive policy whose P(bankrupt) stays within a budget",
+    "deal": "should we sign this compute deal? risk and value with vs without it",
     "sensitivity": "tornado (one at a time) and Sobol sensitivity of risk and upside",
     "slip": "build-slip distribution and its effect on P(bankrupt)",
     "dashboard": "open the interactive dashboard in a browser",

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sim.analysis.frontier import UPSIDES, frontier, policy_family
+from sim.analysis.optimize import decision_units_for
 from sim.analysis.parallel import client_for
 from sim.outputs import atomic_output_dir, usd, write_json
 
@@ -44,6 +45,11 @@ def main(args: argparse.Namespace) -> int:
     ):
         df = frontier(scenario, paths=None, cells=cells, progress=bar, client=client)
     flag = "efficient" if args.upside == "cum_revenue_p50" else f"efficient_{args.upside}"
+    # what each efficient policy signs, per delivery year (one more run each, same draws)
+    units = {
+        df.at[i, "policy"]: decision_units_for(scenario, cells[i], scenario.simulation.paths)
+        for i in df.index[df[flag]]
+    }
     out = Path(args.out)
     with atomic_output_dir(out) as tmp:
         df.to_parquet(tmp / "frontier.parquet", index=False)
@@ -59,6 +65,7 @@ def main(args: argparse.Namespace) -> int:
                 "efficient": df.loc[df[flag], "policy"].tolist(),
                 "elapsed_s": df.attrs.get("elapsed_s"),
                 "rows": df.to_dict(orient="records"),
+                "decision_units": units,
             },
         )
     if not args.quiet:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.analysis.frontier import UPSIDES
-from sim.analysis.optimize import best_policy, max_commitment
+from sim.analysis.frontier import UPSIDES, policy_family
+from sim.analysis.optimize import best_policy, decision_units_for, max_commitment
 from sim.analysis.parallel import client_for
 from sim.analysis.sweep import apply_cell
 from sim.errors import ScenarioError
@@ -92,6 +92,8 @@ def main(args: argparse.Namespace) -> int:
             f"no {name} in [{args.lo:g}, {args.hi:g}] meets the budget: at {args.lo:g}, "
             f"P(bankrupt) = {res.p_bankrupt:.2%} (one-sided upper bound {res.p_bankrupt_upper:.2%})"
         )
+    units = decision_units_for(scenario, {args.param: res.value}, paths) if res.feasible else {}
+    _print_units(units)
     ev = res.evaluations
     print(f"{name:>14} {'P(bust)':>8} {'upper':>7} {'rev P50':>9}  ok")
     for _, r in ev.iterrows():
@@ -110,6 +112,7 @@ def main(args: argparse.Namespace) -> int:
                     "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
                     "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
                     "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
+                    **_units_json(units),
                 },
             )  # fmt: skip
         print(f"outputs in {args.out}/")
@@ -129,6 +132,7 @@ def _family(args: argparse.Namespace, scenario: Scenario) -> int:
     print(
         f"scenario {scenario.name!r}, {paths:,} paths per policy, seed {scenario.simulation.seed}"
     )
+    units = {}
     if row is None:
         print(f"no policy of the family passes P(bankrupt) <= {args.budget:.1%}")
     else:
@@ -139,6 +143,8 @@ def _family(args: argparse.Namespace, scenario: Scenario) -> int:
             f"  cumulative revenue median {usd(row['cum_revenue_p50'])}, P90 "
             f"{usd(row['cum_revenue_p90'])}; mean terminal value {usd(row['equity_value_mean'])}"
         )
+        units = decision_units_for(scenario, policy_family(scenario)[row.name], paths)
+        _print_units(units)
     if args.out:
         with atomic_output_dir(Path(args.out)) as tmp:
             df.to_csv(tmp / "evaluations.csv", index=False)
@@ -149,7 +155,32 @@ def _family(args: argparse.Namespace, scenario: Scenario) -> int:
                     "policy": None if row is None else row["policy"], "paths": paths,
                     "seed": scenario.simulation.seed,
                     "metrics": None if row is None else row.to_dict(),
+                    **_units_json(units),
                 },
             )  # fmt: skip
         print(f"outputs in {args.out}/")
     return 0
+
+
+def _units_json(units: dict) -> dict:
+    """Decision units for summary.json (empty mappings when no policy met the budget)."""
+    return {
+        "gw_by_delivery_year": units.get("gw_by_delivery_year", {}),
+        "commitment_usd_by_year": units.get("commitment_usd_by_year", {}),
+        "obligations_at_end": units.get("obligations_at_end"),
+        "p_bankrupt_by_commitment_year": units.get("p_bankrupt_by_commitment_year", {}),
+    }
+
+
+def _print_units(units: dict) -> None:
+    """What the chosen policy signs, per year the capacity comes online."""
+    gw, usd_by_year = units.get("gw_by_delivery_year"), units.get("commitment_usd_by_year")
+    if not gw:
+        return
+    print("  new take-or-pay by delivery year (P50 / P90):")
+    for year, q in gw.items():
+        money = usd_by_year[year]
+        print(f"    {year}: {q['p50']:6.2f} / {q['p90']:6.2f} GW   "
+              f"{usd(money['p50']):>8} / {usd(money['p90']):>8}")  # fmt: skip
+    owed = units["obligations_at_end"]
+    print(f"  still owed when the horizon ends: {usd(owed['p50'])} (P50), {usd(owed['p90'])} (P90)")

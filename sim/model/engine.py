@@ -137,6 +137,16 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
         half_life = f.get("competition.half_life_years")
         if half_life is not None:
             col("retention", 0.5 ** (1.0 / (12.0 * half_life)))
+    col("sublease_recovery", f["compute.sublease_recovery"])
+    col("termination_fee", f.get("compute.termination_fee", -1.0))
+    col("valuation_elasticity", f["finance.valuation_growth_elasticity"])
+    col("valuation_reference_growth", f["finance.valuation_reference_growth"])
+    col("discount_monthly", (1.0 + f["finance.discount_rate"]) ** (-1.0 / 12.0))
+    col("debt_limit", f.get("finance.debt.limit", -1.0))
+    col("debt_rate", f.get("finance.debt.rate", 0.0))
+    col("debt_covenant", f.get("finance.debt.covenant", np.inf))
+    col("credit_revenue_multiple", f.get("finance.credit_limit.revenue_multiple", -1.0))
+    col("credit_cash_multiple", f.get("finance.credit_limit.cash_multiple", 0.0))
     for name, key in (("planned_growth", "policy.planned_growth"), ("q", "policy.q"),
                       ("prior_growth", "policy.prior_growth"),
                       ("prior_weight", "policy.prior_weight_years"),
@@ -209,6 +219,7 @@ def simulate_kernel(
                        dtype=np.int64)  # fmt: skip
     t_gw = np.array([tr.gw for tr in tranches], dtype=float)
     t_len = np.array([max(1, round(tr.years * 12)) for tr in tranches], dtype=np.int64)
+    deals = deal_arrays(scenario)
     leads, beta, resid = _pilot_fits(scenario, pilot, params[:, P["lead"]])
     year_index, months_in_year, runoff_years = _year_index(scenario, months)
     n_reviews = len(review_months(scenario))
@@ -219,8 +230,10 @@ def simulate_kernel(
         "path": np.zeros((len(PATH), n)),
         "bankrupt_month": np.empty(n, dtype=np.int64),
         "truncated_by_tranche": np.zeros((n, len(tranches))),
+        "truncated_by_deal": np.zeros((n, len(scenario.deals))),
+        "commitments": np.zeros((2, n, (months + 11) // 12 + 1)),
     }
-    books = np.zeros((n, 1 + max(n_reviews, len(tranches)), 4))
+    books = np.zeros((n, 1 + max(n_reviews, len(tranches)) + len(scenario.deals), 4))
     kernel = simulate_paths if parallel else simulate_paths_serial
     settings = (
         POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
@@ -230,12 +243,28 @@ def simulate_kernel(
         scenario.competition is not None,
     )  # fmt: skip
     outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
-               out["bankrupt_month"], out["truncated_by_tranche"])  # fmt: skip
+               out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
+               out["commitments"])  # fmt: skip
     kernel(
-        demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), settings,
-        (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
+        demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
+        settings, (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
     )  # fmt: skip
     return out
+
+
+def deal_arrays(scenario: Scenario) -> tuple[np.ndarray, ...]:
+    """Deals as the kernel reads them: signing month, start month, GW, length [months] and
+    price [USD/GW-yr, NaN: the path's price]."""
+    start = scenario.simulation.start
+    deals = scenario.deals
+    return (
+        np.array([month_index(d.signed or start, start) for d in deals], dtype=np.int64),
+        np.array([month_index(d.start, start) for d in deals], dtype=np.int64),
+        np.array([d.gw for d in deals], dtype=float),
+        np.array([max(1, round(d.years * 12)) for d in deals], dtype=np.int64),
+        np.array([np.nan if d.price_per_gw_year is None else d.price_per_gw_year
+                  for d in deals], dtype=float),
+    )  # fmt: skip
 
 
 def simulate_block(
@@ -258,6 +287,9 @@ def simulate_block(
     out["obligations_at_end"] = raw["path"][PATH.index("obligations_at_end")]
     out["truncated_gw"] = raw["path"][PATH.index("truncated_gw")]
     out["truncated_by_tranche"] = raw["truncated_by_tranche"]
+    out["truncated_by_deal"] = raw["truncated_by_deal"]
+    for name in ("debt_at_end", "discounted_cash_flow", "breaking_commitment_month"):
+        out[name] = raw["path"][PATH.index(name)]
     return out
 
 
@@ -305,15 +337,17 @@ def block_result(
     horizon = scenario.months
     f = inputs.params
     yearly = {name: raw["yearly"][j] for j, name in enumerate(YEARLY)}
-    yearly["profit"] = yearly["revenue"] - (
-        yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"]
-    )
+    yearly["profit"] = (
+        yearly["revenue"] + yearly["sublease_revenue"]
+        - (yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"])
+        - (yearly["interest"] + yearly["termination_fees"])
+    )  # fmt: skip
     path = {name: raw["path"][j] for j, name in enumerate(PATH)}
     bm = raw["bankrupt_month"]
     # Net of take-or-pay still owed; limited liability floors it at 0, and a path that goes
     # bankrupt, in the horizon or in run-off, is worth 0.
     value = f["finance.valuation_multiple"] * path["final_run_rate"] + path["final_cash"]
-    value -= path["obligations_at_end"]
+    value -= path["obligations_at_end"] + path["debt_at_end"]
     path = {
         "bankrupt_month": bm,
         "growth_mean": np.exp(np.log(inputs.growth[:, : scenario.simulation.years]).mean(axis=1)),
@@ -322,10 +356,17 @@ def block_result(
                                 "peak_capacity_gw")},
         "equity_value": np.where(bm < 0, np.maximum(value, 0.0), 0.0),
         **{k: path[k] for k in ("obligations_at_end", "truncated_gw", "runoff_min_cash",
-                                "cum_lost")},
+                                "cum_lost", "debt_at_end", "discounted_cash_flow",
+                                "breaking_commitment_month", "cum_refused_gw",
+                                "cum_sublease_revenue", "cum_interest", "cum_termination_fees")},
     }  # fmt: skip
     cut = raw["truncated_by_tranche"]
-    truncation = {"gw_sum": cut.sum(axis=0), "paths_cut": (cut > 1e-12).sum(axis=0)}
+    deal_cut = raw["truncated_by_deal"]
+    truncation = {
+        "gw_sum": cut.sum(axis=0), "paths_cut": (cut > 1e-12).sum(axis=0),
+        "deal_gw_sum": deal_cut.sum(axis=0), "deal_paths_cut": (deal_cut > 1e-12).sum(axis=0),
+    }  # fmt: skip
+    commitments = {"new_gw": raw["commitments"][0], "new_commitment_usd": raw["commitments"][1]}
     months = inputs.months
     runoff_yearly = (
         {name: raw["runoff_yearly"][j] for j, name in enumerate(RUNOFF_YEARLY)}
@@ -333,7 +374,8 @@ def block_result(
         else None
     )
     if keep <= 0:
-        return BlockResult(block, yearly, path, None, None, runoff_yearly, None, truncation, f)
+        return BlockResult(block, yearly, path, None, None, runoff_yearly, None, truncation, f,
+                           commitments)  # fmt: skip
     mo = raw["monthly"]
     monthly = {name: mo[j, :, :horizon] for j, name in enumerate(MONTHLY)}
     runoff_monthly = (
@@ -341,7 +383,16 @@ def block_result(
     )
     params = {k: v[:keep] for k, v in f.items()}
     return BlockResult(
-        block, yearly, path, monthly, params, runoff_yearly, runoff_monthly, truncation, f
+        block,
+        yearly,
+        path,
+        monthly,
+        params,
+        runoff_yearly,
+        runoff_monthly,
+        truncation,
+        f,
+        commitments,
     )
 
 

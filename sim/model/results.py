@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 YEAR_SUMS = (
     "revenue", "demand", "unserved", "compute_cost", "other_cost", "fixed_cost", "raised",
+    "sublease_revenue", "interest", "refused_gw", "termination_fees", "borrowed", "repaid",
 )  # fmt: skip
-YEAR_ENDS = ("capacity_gw", "cash", "alive")
+YEAR_ENDS = ("capacity_gw", "cash", "alive", "debt")
 YEAR_MEANS = ("capacity_gw", "training_gw", "inference_gw", "idle_gw")
 
 
@@ -50,7 +51,7 @@ def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndar
         scale = 1.0 / 12.0 if name == "demand" else 1.0
         yearly[name] = np.add.reduceat(out[name], first, axis=1) * scale
     for name in YEAR_ENDS:
-        yearly[name + ("_end" if name == "capacity_gw" else "")] = out[name][:, last]
+        yearly[name + ("_end" if name in ("capacity_gw", "debt") else "")] = out[name][:, last]
     for name in YEAR_MEANS:
         yearly[name + "_mean"] = np.add.reduceat(out[name], first, axis=1) / counts
     cap = out["capacity_gw"]
@@ -64,9 +65,11 @@ def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndar
         yearly["gross_margin"] = np.where(
             yearly["revenue"] > 0, 1.0 - inference_cost / yearly["revenue"], np.nan
         )
-    yearly["profit"] = yearly["revenue"] - (
-        yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"]
-    )
+    yearly["profit"] = (
+        yearly["revenue"] + yearly["sublease_revenue"]
+        - (yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"])
+        - (yearly["interest"] + yearly["termination_fees"])
+    )  # fmt: skip
     return yearly
 
 
@@ -89,6 +92,9 @@ class BlockResult:
     and ``paths_cut`` how many of its paths were cut, shape (tranches,)."""
     draws: dict[str, np.ndarray] | None = None
     """Sampled per-path parameters of every path of the block, keyed by dotted name."""
+    commitments: dict[str, np.ndarray] | None = None
+    """``new_gw`` [GW] and ``new_commitment_usd`` [USD] of new take-or-pay by calendar year
+    the capacity comes online, shape (paths, calendar years from the start year)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,12 @@ class Results:
     ``paths_cut`` [paths], shape (tranches,)."""
     draws: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Sampled per-path parameters of every path, keyed by dotted name, shape (paths,)."""
+    commitments: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """New contracts by calendar year of delivery (``commitment_years``): ``new_gw`` [GW] and
+    ``new_commitment_usd`` (nominal take-or-pay value) [USD], shape (paths, years); contracts
+    signed before the start are not included."""
+    commitment_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    """Calendar year of each column of ``commitments``."""
     spill_dir: Path | None = None
     """Where a large run streamed its per-path Parquet files (None: all in memory); the
     mappings above then read columns from them on demand (:mod:`sim.model.store`)."""
@@ -263,6 +275,7 @@ class Accumulator:
         self.runoff_yearly: dict[str, np.ndarray] = {}
         self.runoff_monthly: dict[int, dict[str, np.ndarray]] = {}
         self.truncation: dict[str, np.ndarray] = {}
+        self.commitments: dict[str, np.ndarray] = {}
         self.years = years
         self.runoff_years = runoff_years
         self.spill = SpillWriter(spill_parent) if spill else None
@@ -291,6 +304,8 @@ class Accumulator:
             stores.append((self.runoff_yearly, part.runoff_yearly))
         if part.draws is not None:
             stores.append((self.draws, part.draws))
+        if part.commitments is not None:
+            stores.append((self.commitments, part.commitments))
         for store, src in stores:
             for k, v in src.items():
                 if k not in store:
@@ -305,6 +320,9 @@ class Accumulator:
         self.spill.write("yearly", part.yearly, width=len(self.years))
         if part.runoff_yearly is not None and self.runoff_years is not None:
             self.spill.write("runoff", part.runoff_yearly, width=len(self.runoff_years))
+        if part.commitments is not None:
+            width = next(iter(part.commitments.values())).shape[1]
+            self.spill.write("commitments", part.commitments, width=width)
 
     def finish(
         self,
@@ -326,14 +344,15 @@ class Accumulator:
         runoff_index = (
             pd.period_range(start + scenario.months, periods=runoff, freq="M") if runoff else None
         )
-        yearly, path, runoff_yearly, draws = (
-            self.yearly, self.path, self.runoff_yearly, self.draws,
+        yearly, path, runoff_yearly, draws, commitments = (
+            self.yearly, self.path, self.runoff_yearly, self.draws, self.commitments,
         )  # fmt: skip
         spill_dir = None
         if self.spill is not None:
             stores = self.spill.close()
             yearly, path, draws = stores["yearly"], stores["path"], stores["draws"]
             runoff_yearly = stores.get("runoff", {})
+            commitments = stores.get("commitments", {})
             spill_dir = self.spill.dir
         results = Results(
             scenario=scenario,
@@ -354,6 +373,13 @@ class Accumulator:
             runoff_monthly=cat(self.runoff_monthly),
             truncation=self.truncation,
             draws=draws,
+            commitments=commitments,
+            commitment_years=int(start.year)
+            + np.arange(
+                next(iter(commitments.values())).shape[1]
+                if commitments and not isinstance(commitments, DiskColumns)
+                else getattr(commitments, "width", 0)
+            ),
             spill_dir=spill_dir,
         )
         if self.spill is not None:

@@ -197,6 +197,16 @@ class Compute(_Model):
     build: BuildSpec | None = Field(
         None, description="optional build pipeline: delivery slips (see sim.build)"
     )
+    sublease_recovery: Param(0.0, 1.0, hi_open=True) = Field(
+        0.0,
+        description="idle GW are subleased at this share of the price per GW-year "
+        "[0..1); 0: no resale",
+    )
+    termination_fee: Param(0.0, 1.0) | None = Field(
+        None,
+        description="at a review, contracts not yet online beyond what the plan wants can be "
+        "cancelled for this share of their value [0..1]; null: no exit",
+    )
 
     @model_validator(mode="after")
     def _limit_above_start(self) -> Compute:
@@ -237,6 +247,41 @@ class Economics(_Model):
     fixed_costs_per_year: NonNeg = Field(2.0e9, description="[USD/yr]")
 
 
+class Debt(_Model):
+    """A revolving credit line: drawn when cash would go negative, repaid from positive
+    operating cash flow, interest paid monthly; lenders call the excess over the covenant."""
+
+    limit: Param(0.0, 100.0) = Field(
+        1.0, description="most debt outstanding, as a multiple of the revenue run-rate [x]"
+    )
+    rate: Param(0.0, 1.0) = Field(0.08, description="interest rate [1/yr]")
+    covenant: Param(0.0, 100.0) = Field(
+        2.0,
+        description="debt above this multiple of the revenue run-rate must be repaid at once, "
+        "or the lab is bankrupt [x]",
+    )
+
+    @model_validator(mode="after")
+    def _covenant_above_limit(self) -> Debt:
+        # lenders who call debt below what they lend would be re-lent the called amount
+        if support(self.covenant)[0] < support(self.limit)[1]:
+            raise ValueError("finance.debt.covenant must be at least finance.debt.limit")
+        return self
+
+
+class CreditLimit(_Model):
+    """Counterparties sign new take-or-pay only while all that is still owed stays within
+    ``revenue_multiple`` x revenue run-rate + ``cash_multiple`` x cash; orders are cut to fit
+    and the cut is recorded (``refused_gw``)."""
+
+    revenue_multiple: Param(0.0, 1000.0) = Field(
+        5.0, description="obligations allowed per USD/yr of revenue run-rate [x]"
+    )
+    cash_multiple: Param(0.0, 1000.0) = Field(
+        1.0, description="obligations allowed per USD of cash [x]"
+    )
+
+
 class Finance(_Model):
     initial_cash: NonNeg = Field(30.0e9, description="[USD]")
     valuation_multiple: Param(0.0, 1000.0) = Field(20.0, description="x served revenue run-rate")
@@ -246,6 +291,21 @@ class Finance(_Model):
     min_months_between_raises: int = Field(6, ge=1, le=120, description="[months]")
     min_growth_to_raise: NonNeg = Field(
         1.5, description="trailing 12-month growth of served revenue needed to raise [x/yr]"
+    )
+    valuation_growth_elasticity: Param(0.0, 5.0) = Field(
+        0.0,
+        description="raises value the lab at valuation_multiple x (trailing growth / "
+        "valuation_reference_growth)^this: markets pay for growth; 0: off",
+    )
+    valuation_reference_growth: Param(0.01, 100.0) = Field(
+        3.0, description="trailing growth at which the valuation multiple applies as is [x/yr]"
+    )
+    discount_rate: Param(0.0, 1.0) = Field(
+        0.10, description="discount rate of present values (deal NPV) [1/yr]"
+    )
+    debt: Debt | None = Field(None, description="a revolving credit line; null: no debt")
+    credit_limit: CreditLimit | None = Field(
+        None, description="counterparties sign new compute only within this; null: no check"
     )
 
 
@@ -283,6 +343,22 @@ class Tranche(_Model):
     start: Month = Field(description="month the capacity comes online")
     gw: float = Field(ge=0, description="[GW]")
     years: float = Field(ge=1.0 / 12.0, le=30.0, description="contract length [years]")
+
+
+class Deal(_Model):
+    """A compute deal on top of any policy, with its own signing date, term and price."""
+
+    signed: Month | None = Field(None, description="month signed; null: the scenario's start")
+    start: Month = Field(description="month the capacity comes online")
+    gw: float = Field(ge=0, le=100_000, allow_inf_nan=False, description="[GW]")
+    years: float = Field(ge=1.0 / 12.0, le=30.0, description="contract length [years]")
+    price_per_gw_year: float | None = Field(
+        None,
+        gt=0,
+        le=1e13,
+        allow_inf_nan=False,
+        description="[USD/GW-yr]; null: compute.price_per_gw_year",
+    )
 
 
 class FixedSchedule(_Model):
@@ -377,6 +453,9 @@ def numeric_fields(scenario: Scenario) -> dict[str, object]:
             if isinstance(value, CapabilityJump):
                 for sub in ("at_year", "multiplier"):
                     out[f"demand.capability_jump.{sub}"] = getattr(value, sub)
+            elif isinstance(value, Debt | CreditLimit):
+                for sub in type(value).model_fields:
+                    out[f"{section}.{name}.{sub}"] = getattr(value, sub)
             elif isinstance(value, float) or hasattr(value, "ppf"):
                 out[f"{section}.{name}"] = value
     return out
@@ -445,6 +524,9 @@ class Scenario(_Model):
     competition: Competition | None = Field(
         None, description="rivals and the returns to training compute; null: no feedback"
     )
+    deals: tuple[Deal, ...] = Field(
+        default=(), max_length=100, description="compute deals on top of the policy's orders"
+    )
     backtest: Backtest | None = Field(None, description="observed figures for the report")
 
     @property
@@ -469,6 +551,28 @@ class Scenario(_Model):
                         f"{MAX_TRANCHE_YEARS_AFTER_HORIZON} years after the horizon ends; "
                         "extend simulation.years or move the tranche"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _deals_dated(self) -> Scenario:
+        for i, d in enumerate(self.deals):
+            signed = month_index(d.signed or self.simulation.start, self.simulation.start)
+            start = month_index(d.start, self.simulation.start)
+            if not 0 <= signed < self.months:
+                raise ValueError(
+                    f"deals[{i}].signed {d.signed} must lie inside the horizon "
+                    f"({self.simulation.start} + {self.simulation.years} years)"
+                )
+            if start < signed:
+                raise ValueError(
+                    f"deals[{i}].start {d.start} is before it is signed "
+                    f"({d.signed or self.simulation.start})"
+                )
+            if start >= self.months + 12 * MAX_TRANCHE_YEARS_AFTER_HORIZON:
+                raise ValueError(
+                    f"deals[{i}].start {d.start} is more than {MAX_TRANCHE_YEARS_AFTER_HORIZON} "
+                    "years after the horizon ends"
+                )
         return self
 
     @model_validator(mode="after")
@@ -523,11 +627,27 @@ class Scenario(_Model):
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``data['a']['b'] = value`` for ``dotted='a.b'``, creating no new sections."""
+    """Set ``data['a']['b'] = value`` for ``dotted='a.b'``, creating no new sections; a
+    number addresses a list item (``deals.0.gw``, ``policy.tranches.1.gw``)."""
     keys = dotted.split(".")
-    node = data
+    node: Any = data
     for key in keys[:-1]:
-        if not isinstance(node.get(key), dict):
+        if isinstance(node, list):
+            node = node[_index(node, key, dotted)]
+            continue
+        child = node.get(key) if isinstance(node, dict) else None
+        if isinstance(child, tuple):  # model_dump gives tuples for tuple fields
+            child = node[key] = list(child)
+        if not isinstance(child, dict | list):
             raise KeyError(f"no section '{key}' in '{dotted}'")
-        node = node[key]
-    node[keys[-1]] = value
+        node = child
+    if isinstance(node, list):
+        node[_index(node, keys[-1], dotted)] = value
+    else:
+        node[keys[-1]] = value
+
+
+def _index(items: list, key: str, dotted: str) -> int:
+    if not key.isdigit() or int(key) >= len(items):
+        raise KeyError(f"no item '{key}' in '{dotted}' (it has {len(items)})")
+    return int(key)

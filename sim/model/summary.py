@@ -89,6 +89,7 @@ def by_year(results: Results) -> pd.DataFrame:
                 "training_compute_p50": float(np.quantile(col("training_compute_end"), 0.5)),
                 "lost_demand_mean": float(col("lost").mean()),
                 **(_competition_row(col) if results.scenario.competition is not None else {}),
+                **(_finance_row(col) if uses_finance(results.scenario) else {}),
             }
         )
     return pd.DataFrame(rows)
@@ -102,6 +103,29 @@ def _competition_row(col: Any) -> dict[str, float]:
         "demand_share_p50": _nan_quantile(col("demand_share_end"), 0.5),
         "demand_share_p10": _nan_quantile(col("demand_share_end"), 0.1),
         "demand_share_p90": _nan_quantile(col("demand_share_end"), 0.9),
+    }
+
+
+def uses_finance(scenario: Any) -> bool:
+    """Whether a scenario turns on deals, debt, a credit check, sublease or termination."""
+    f, c = scenario.finance, scenario.compute
+    return (
+        bool(scenario.deals)
+        or f.debt is not None
+        or f.credit_limit is not None
+        or (c.termination_fee is not None or c.sublease_recovery != 0)
+    )
+
+
+def _finance_row(col: Any) -> dict[str, float]:
+    """Per-year finance figures: debt at year end (median), interest, sublease revenue and
+    termination fees in the year [USD], GW refused by the credit check (means)."""
+    return {
+        "debt_p50": float(np.quantile(col("debt_end"), 0.5)),
+        "interest_mean": float(col("interest").mean()),
+        "sublease_revenue_mean": float(col("sublease_revenue").mean()),
+        "refused_gw_mean": float(col("refused_gw").mean()),
+        "termination_fees_mean": float(col("termination_fees").mean()),
     }
 
 
@@ -160,15 +184,99 @@ def truncated_tranches(results: Results) -> list[dict[str, Any]]:
     return out
 
 
+def truncated_deals(results: Results) -> list[dict[str, Any]]:
+    """Deals the supply cap cut: index, signed, start, GW asked, mean GW cut over all paths
+    and the share of paths where it was cut (an empty list when none was cut)."""
+    cut = results.truncation
+    if "deal_paths_cut" not in cut:
+        return []
+    out = []
+    for k, deal in enumerate(results.scenario.deals):
+        if cut["deal_paths_cut"][k] > 0:
+            out.append(
+                {"index": k, "signed": deal.signed or results.scenario.simulation.start,
+                 "start": deal.start, "gw": deal.gw,
+                 "truncated_gw": float(cut["deal_gw_sum"][k] / results.paths),
+                 "share_of_paths": float(cut["deal_paths_cut"][k] / results.paths)}
+            )  # fmt: skip
+    return out
+
+
+_SUPPLY_KEYS = "compute.industry_gw_start, industry_growth, industry_gw_max, max_industry_share"
+
+
 def truncation_warnings(summary: dict[str, Any]) -> list[str]:
-    """One plain sentence per tranche the supply cap cut (for stderr)."""
+    """One plain sentence per tranche or deal the supply cap cut (for stderr)."""
     return [
         f"warning: policy.tranches[{t['index']}] ({t['gw']:g} GW from {t['start']}) exceeds "
         f"what the industry supply cap leaves for this lab: cut by {t['truncated_gw']:.3g} GW "
-        f"on average, on {t['share_of_paths']:.0%} of paths (see compute.industry_gw_start, "
-        "industry_growth, industry_gw_max, max_industry_share)"
+        f"on average, on {t['share_of_paths']:.0%} of paths (see {_SUPPLY_KEYS})"
         for t in summary.get("truncated_tranches", [])
+    ] + [
+        f"warning: deals[{t['index']}] ({t['gw']:g} GW from {t['start']}, signed {t['signed']}) "
+        f"exceeds what the industry supply cap leaves for this lab: cut by "
+        f"{t['truncated_gw']:.3g} GW on average, on {t['share_of_paths']:.0%} of paths "
+        f"(see {_SUPPLY_KEYS})"
+        for t in summary.get("truncated_deals", [])
     ]
+
+
+def _p50_p90(values: np.ndarray) -> dict[str, float]:
+    return {"p50": float(np.quantile(values, 0.5)), "p90": float(np.quantile(values, 0.9))}
+
+
+def decision_units(results: Results) -> dict[str, Any]:
+    """What a CFO signs, per calendar year the capacity comes online: new GW
+    (``gw_by_delivery_year``) and nominal take-or-pay value of the new contracts
+    (``commitment_usd_by_year``) [USD], P50 and P90 over paths, for the years in which any
+    path commits; contracts signed before the start are not included."""
+    c = results.commitments
+    if not c:
+        return {"gw_by_delivery_year": {}, "commitment_usd_by_year": {}}
+    gw: dict[str, Any] = {}
+    usd: dict[str, Any] = {}
+    for j, year in enumerate(results.commitment_years):
+        new_gw = year_column(c, "new_gw", j)
+        if not np.any(new_gw > 0):
+            continue
+        gw[str(int(year))] = _p50_p90(new_gw)
+        usd[str(int(year))] = _p50_p90(year_column(c, "new_commitment_usd", j))
+    return {"gw_by_delivery_year": gw, "commitment_usd_by_year": usd}
+
+
+def bankruptcy_by_commitment_year(results: Results) -> dict[str, float]:
+    """P(bankrupt) split by the calendar year in which the lab signed the last commitment
+    before it failed (``before_start``: it signed nothing new); sums to P(bankrupt)."""
+    path = results.path
+    bm = path["bankrupt_month"]
+    month = path["breaking_commitment_month"][bm >= 0]
+    start_year, start_month = map(int, results.scenario.simulation.start.split("-"))
+    out: dict[str, float] = {}
+    before = month < 0
+    if before.any():
+        out["before_start"] = float(before.sum() / results.paths)
+    years = start_year + (start_month - 1 + month[~before].astype(int)) // 12
+    for year, count in zip(*np.unique(years, return_counts=True), strict=True):
+        out[str(int(year))] = float(count / results.paths)
+    return out
+
+
+def finance_figures(results: Results) -> dict[str, Any]:
+    """Debt, credit, sublease and termination figures (all 0 when the mechanisms are off)."""
+    path = results.path
+    debt = path["debt_at_end"]
+    refused = path["cum_refused_gw"]
+    return {
+        "debt_at_end_p50": float(np.quantile(debt, 0.5)),
+        "debt_at_end_p90": float(np.quantile(debt, 0.9)),
+        "interest_mean": float(path["cum_interest"].mean()),
+        "sublease_revenue_mean": float(path["cum_sublease_revenue"].mean()),
+        "refused_gw_mean": float(refused.mean()),
+        "p_refused": float((refused > 1e-9).mean()),
+        "termination_fees_mean": float(path["cum_termination_fees"].mean()),
+        "discounted_cash_flow_p50": float(np.quantile(path["discounted_cash_flow"], 0.5)),
+        "discounted_cash_flow_mean": float(path["discounted_cash_flow"].mean()),
+    }
 
 
 def provenance(results: Results) -> dict[str, Any]:
@@ -216,6 +324,7 @@ def summarize(results: Results) -> dict[str, Any]:
         "truncated_gw": float(truncated.mean()),
         "truncated_gw_max": float(truncated.max()) if truncated.size else 0.0,
         "truncated_tranches": truncated_tranches(results),
+        "truncated_deals": truncated_deals(results),
         "cum_revenue_p50": float(np.quantile(path["cum_revenue"], 0.5)),
         "cum_revenue_p90": float(np.quantile(path["cum_revenue"], 0.9)),
         "unserved_share_of_demand": float(path["cum_unserved"].sum() / path["cum_demand"].sum()),
@@ -225,6 +334,9 @@ def summarize(results: Results) -> dict[str, Any]:
         "equity_value_p50": float(np.quantile(path["equity_value"], 0.5)),
         "equity_value_mean": float(path["equity_value"].mean()),
         "final_run_rate_p50": float(np.quantile(path["final_run_rate"], 0.5)),
+        **decision_units(results),
+        "p_bankrupt_by_commitment_year": bankruptcy_by_commitment_year(results),
+        **finance_figures(results),
         "elapsed_s": results.elapsed_s,
         "by_year": by_year(results).to_dict(orient="records"),
         "runoff_by_year": runoff_by_year(results).to_dict(orient="records"),

@@ -47,6 +47,9 @@ def last_contract_end(scenario: Scenario, max_slip: int = 0) -> int:
         if reviews:
             lead = _max_months(c.lead_time_months)
             end = max(end, reviews[-1] + lead + max_slip + length)
+    for deal in scenario.deals:  # deals are not built through the pipeline: no slip
+        start = month_index(deal.start, scenario.simulation.start)
+        end = max(end, start + max(1, round(deal.years * 12)))
     return end
 
 

@@ -241,6 +241,73 @@ def runoff_display(summary: dict[str, Any]) -> pd.DataFrame:
     return _display(summary.get("runoff_by_year", []), RUNOFF_COLUMNS)
 
 
+def commitments_display(summary: dict[str, Any]) -> pd.DataFrame:
+    """New take-or-pay by the calendar year it comes online (P50 / P90 over paths) and
+    P(bankrupt) attributed to the year of the last commitment signed before failure."""
+    from sim.outputs import usd
+
+    gw = summary.get("gw_by_delivery_year", {})
+    money = summary.get("commitment_usd_by_year", {})
+    broke = summary.get("p_bankrupt_by_commitment_year", {})
+    years = sorted(set(gw) | {k for k in broke if k != "before_start"})
+    rows = [
+        {
+            "Year": year,
+            "New GW online P50 / P90": (
+                f"{gw[year]['p50']:.2f} / {gw[year]['p90']:.2f}" if year in gw else "0 / 0"
+            ),
+            "New take-or-pay P50 / P90": (
+                f"{usd(money[year]['p50'])} / {usd(money[year]['p90'])}" if year in money else "-"
+            ),
+            "P(bankrupt) from commitments signed this year": f"{broke.get(year, 0.0):.2%}",
+        }
+        for year in years
+    ]
+    if "before_start" in broke:
+        rows.append({"Year": "signed before the start", "New GW online P50 / P90": "-",
+                     "New take-or-pay P50 / P90": "-",
+                     "P(bankrupt) from commitments signed this year":
+                     f"{broke['before_start']:.2%}"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def finance_lines(summary: dict[str, Any], scenario: Scenario) -> list[str]:
+    """Plain sentences on deals, debt, credit, sublease and termination (those switched on)."""
+    from sim.model.summary import uses_finance
+    from sim.outputs import usd
+
+    if not uses_finance(scenario):
+        return []
+    out = [
+        f"Deal {d['index']} ({d['gw']:g} GW from {d['start']}) was cut by the supply cap by "
+        f"{d['truncated_gw']:.3g} GW on average ({d['share_of_paths']:.0%} of paths)."
+        for d in summary.get("truncated_deals", [])
+    ]
+    if scenario.deals:
+        out.append(f"{len(scenario.deals)} deal(s) on top of the policy.")
+    if scenario.finance.debt is not None:
+        out.append(f"Debt at the end of the horizon: {usd(summary['debt_at_end_p50'])} (P50), "
+                   f"{usd(summary['debt_at_end_p90'])} (P90); interest paid "
+                   f"{usd(summary['interest_mean'])} on average.")  # fmt: skip
+    if scenario.finance.credit_limit is not None:
+        out.append(f"The credit check refused orders on {summary['p_refused']:.0%} of paths "
+                   f"({summary['refused_gw_mean']:.3g} GW on average).")  # fmt: skip
+    if scenario.compute.sublease_recovery:
+        out.append(f"Sublease revenue: {usd(summary['sublease_revenue_mean'])} on average "
+                   "(horizon and run-off).")  # fmt: skip
+    if scenario.compute.termination_fee is not None:
+        out.append(f"Termination fees: {usd(summary['termination_fees_mean'])} on average.")
+    return out
+
+
+COMMITMENTS_NOTE = (
+    "What the policy signs, by the calendar year the capacity comes online: new GW and the "
+    "nominal take-or-pay they commit to (P50 / P90 across paths; contracts signed before the "
+    "start are not included). The last column splits P(bankrupt) by the year in which the lab "
+    "signed its last commitment before it failed."
+)
+
+
 COMPETITION_NOTE = (
     "Rivals train on the same industry supply the lab buys from. Each doubling of the lab's "
     "effective training compute relative to rivals' multiplies its potential demand by the "

@@ -21,6 +21,7 @@ from .charts import (
     build_slip_chart,
 )
 from .frames import (
+    COMMITMENTS_NOTE,
     COMPETITION_NOTE,
     RUNOFF_NOTE,
     assumptions_table,
@@ -28,6 +29,8 @@ from .frames import (
     backtest_note,
     by_year_display,
     chart_frames,
+    commitments_display,
+    finance_lines,
     key_numbers,
     runoff_display,
     slip_effect_display,
@@ -106,6 +109,7 @@ def render_html(
         '<p class="note">Revenue, demand, compute cost and profit are USD in the calendar year; '
         "GW and cash at year end; P5/P50/P95 are percentiles across paths.</p>",
         *runoff_section_html(summary),
+        *commitments_section_html(results, summary),
         *backtest_section_html(results),
         "<h2>Charts</h2>",
         f'<p class="note">Fan charts: shaded band P5-P95, line the median (P50), across the '
@@ -131,6 +135,20 @@ def render_html(
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def commitments_section_html(results: Results, summary: dict[str, Any]) -> list[str]:
+    """The "Commitments" section: decision units, then deals and finance when on."""
+    table = commitments_display(summary)
+    finance = finance_lines(summary, results.scenario)
+    if table.empty and not finance:
+        return []
+    return [
+        '<h2 id="commitments">Commitments: what the policy signs</h2>',
+        f'<p class="note">{html.escape(COMMITMENTS_NOTE)}</p>',
+        table_html(table, left=("Year",)) if not table.empty else "",
+        *(f"<p>{html.escape(line)}</p>" for line in finance),
+    ]
 
 
 def runoff_section_html(summary: dict[str, Any]) -> list[str]:

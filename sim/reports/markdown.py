@@ -15,6 +15,7 @@ from sim.outputs import usd
 
 from .charts import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
 from .frames import (
+    COMMITMENTS_NOTE,
     COMPETITION_NOTE,
     RUNOFF_NOTE,
     assumptions_table,
@@ -22,6 +23,8 @@ from .frames import (
     backtest_note,
     by_year_display,
     chart_frames,
+    commitments_display,
+    finance_lines,
     key_numbers,
     runoff_display,
     slip_effect_display,
@@ -193,6 +196,13 @@ def write_markdown(
     runoff = runoff_display(summary)
     if not runoff.empty:
         lines += ["## After the horizon: run-off", "", RUNOFF_NOTE, "", md_table(runoff), ""]
+    commitments = commitments_display(summary)
+    finance = finance_lines(summary, s)
+    if not commitments.empty or finance:
+        lines += ["## Commitments: what the policy signs", "", COMMITMENTS_NOTE, ""]
+        if not commitments.empty:
+            lines += [md_table(commitments), ""]
+        lines += [*(line + "\n" for line in finance)]
     backtest = backtest_display(results)
     if backtest is not None:
         lines += ["## Backtest: model vs public figures", "", backtest_note(results), "",

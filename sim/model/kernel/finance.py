@@ -14,10 +14,8 @@ from numba import njit
 
 
 @njit(cache=True)
-def growing(served: float, served_back: float, months_back: int, min_growth: float) -> bool:
-    """Whether annualized growth of served revenue over ``months_back`` months >= min."""
-    if months_back == 0:
-        return True
+def annual_growth(served: float, served_back: float, months_back: int) -> float:
+    """Annualized growth of served revenue over ``months_back`` months [x/yr] (inf from 0)."""
     if served_back > 0:
         ratio = served / served_back
     elif served > 0:
@@ -25,8 +23,54 @@ def growing(served: float, served_back: float, months_back: int, min_growth: flo
     else:
         ratio = 0.0
     if months_back == 12:
-        return ratio >= min_growth
-    return ratio ** (12.0 / months_back) >= min_growth
+        return ratio
+    return ratio ** (12.0 / months_back)
+
+
+@njit(cache=True)
+def growing(served: float, served_back: float, months_back: int, min_growth: float) -> bool:
+    """Whether annualized growth of served revenue over ``months_back`` months >= min."""
+    if months_back == 0:
+        return True
+    return annual_growth(served, served_back, months_back) >= min_growth
+
+
+@njit(cache=True)
+def valuation(multiple: float, growth: float, reference: float, elasticity: float) -> float:
+    """Valuation multiple of a raise: markets pay ``(growth / reference)^elasticity`` more for
+    faster growth (elasticity 0: the multiple as is) [x revenue run-rate]."""
+    if elasticity == 0.0:
+        return multiple
+    return multiple * (growth / reference) ** elasticity
+
+
+@njit(cache=True)
+def debt_step(
+    cash: float, debt: float, served: float, operating: float, limit: float, covenant: float
+) -> tuple[float, float, float, float]:
+    """One month of a revolving credit line after interest and raises.
+
+    Debt above ``covenant`` x revenue run-rate is called and repaid from cash; a cash
+    shortfall is borrowed up to ``limit`` x run-rate; positive operating cash flow repays
+    debt. Returns (cash, debt, borrowed, repaid) [USD].
+    """
+    repaid = 0.0
+    called = debt - covenant * served
+    if called > 0:  # lenders call the excess, whatever cash is left
+        repaid += called
+        cash -= called
+        debt -= called
+    borrowed = 0.0
+    if cash < 0:
+        borrowed = min(-cash, max(0.0, limit * served - debt))
+        cash += borrowed
+        debt += borrowed
+    elif operating > 0 and debt > 0:
+        pay = min(debt, operating, cash)
+        repaid += pay
+        cash -= pay
+        debt -= pay
+    return cash, debt, borrowed, repaid
 
 
 @njit(cache=True)

@@ -12,12 +12,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .allocation import allocate
+from .allocation import allocate, sublease
 from .competition import accumulate, churn, effective_multiplier, follow_capability
 from .economics import month_flows
-from .finance import growing, raise_amount
+from .finance import annual_growth, debt_step, growing, raise_amount, valuation
 from .layout import FIXED_SCHEDULE, OUT, M, P, R, Y
 from .procurement import (
+    cancel_pending,
+    credit_room,
     industry_gw,
     last_end,
     obligations_after,
@@ -41,30 +43,46 @@ from .procurement import (
     P["elasticity"], P["initial_share"], P["lab_training0"], P["rivals_training0"],
     P["rivals_share"], P["retention"], P["churn"], P["diffusion_a"],
 )  # fmt: skip
+(_SUBLEASE, _TERM_FEE, _DEBT_LIMIT, _DEBT_RATE, _COVENANT, _CREDIT_REV, _CREDIT_CASH,
+ _VAL_ELASTICITY, _VAL_REFERENCE, _DISCOUNT) = (
+    P["sublease_recovery"], P["termination_fee"], P["debt_limit"], P["debt_rate"],
+    P["debt_covenant"], P["credit_revenue_multiple"], P["credit_cash_multiple"],
+    P["valuation_elasticity"], P["valuation_reference_growth"], P["discount_monthly"],
+)  # fmt: skip
 (_M_DEMAND, _M_CAP, _M_INF, _M_TRAIN, _M_IDLE, _M_REV, _M_UNS, _M_COST, _M_OTHER, _M_FIXED,
- _M_RAISED, _M_CASH, _M_ORDER, _M_ALIVE, _M_LOST, _M_COMPUTE, _M_RELATIVE, _M_SHARE) = (
+ _M_RAISED, _M_CASH, _M_ORDER, _M_ALIVE, _M_LOST, _M_COMPUTE, _M_RELATIVE, _M_SHARE,
+ _M_SUBLEASED, _M_SUBLEASE_REV, _M_INTEREST, _M_BORROWED, _M_REPAID, _M_DEBT, _M_REFUSED,
+ _M_FEES) = (
     M["demand"], M["capacity_gw"], M["inference_gw"], M["training_gw"], M["idle_gw"],
     M["revenue"], M["unserved"], M["compute_cost"], M["other_cost"], M["fixed_cost"],
     M["raised"], M["cash"], M["ordered_gw"], M["alive"], M["lost"], M["training_compute"],
-    M["relative_capability"], M["demand_share"],
+    M["relative_capability"], M["demand_share"], M["subleased_gw"], M["sublease_revenue"],
+    M["interest"], M["borrowed"], M["repaid"], M["debt"], M["refused_gw"],
+    M["termination_fees"],
 )  # fmt: skip
 (_Y_REV, _Y_DEM, _Y_UNS, _Y_COST, _Y_OTHER, _Y_FIXED, _Y_RAISED, _Y_CAP_END, _Y_CASH,
  _Y_ALIVE, _Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_SHARE, _Y_MARGIN, _Y_LOST, _Y_COMPUTE,
- _Y_RELATIVE, _Y_DSHARE) = (
+ _Y_RELATIVE, _Y_DSHARE, _Y_SUBLEASE_REV, _Y_INTEREST, _Y_DEBT, _Y_REFUSED, _Y_FEES,
+ _Y_BORROWED, _Y_REPAID) = (
     Y["revenue"], Y["demand"], Y["unserved"], Y["compute_cost"], Y["other_cost"],
     Y["fixed_cost"], Y["raised"], Y["capacity_gw_end"], Y["cash"], Y["alive"],
     Y["capacity_gw_mean"], Y["training_gw_mean"], Y["inference_gw_mean"], Y["idle_gw_mean"],
     Y["training_share"], Y["gross_margin"], Y["lost"], Y["training_compute_end"],
-    Y["relative_capability_end"], Y["demand_share_end"],
+    Y["relative_capability_end"], Y["demand_share_end"], Y["sublease_revenue"], Y["interest"],
+    Y["debt_end"], Y["refused_gw"], Y["termination_fees"], Y["borrowed"], Y["repaid"],
 )  # fmt: skip
 _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
     R["revenue"], R["compute_cost"], R["capacity_gw_end"], R["cash"], R["alive"],
 )  # fmt: skip
 (_O_REV, _O_DEM, _O_UNS, _O_COST, _O_RAISED, _O_PEAK, _O_RATE, _O_CASH, _O_OWED, _O_TRUNC,
- _O_MIN_CASH, _O_LOST) = (
+ _O_MIN_CASH, _O_LOST, _O_DEBT, _O_DCF, _O_BREAK, _O_REFUSED, _O_SUBLEASE, _O_INTEREST,
+ _O_FEES) = (
     OUT["cum_revenue"], OUT["cum_demand"], OUT["cum_unserved"], OUT["cum_compute_cost"],
     OUT["cum_raised"], OUT["peak_capacity_gw"], OUT["final_run_rate"], OUT["final_cash"],
     OUT["obligations_at_end"], OUT["truncated_gw"], OUT["runoff_min_cash"], OUT["cum_lost"],
+    OUT["debt_at_end"], OUT["discounted_cash_flow"], OUT["breaking_commitment_month"],
+    OUT["cum_refused_gw"], OUT["cum_sublease_revenue"], OUT["cum_interest"],
+    OUT["cum_termination_fees"],
 )  # fmt: skip
 
 
@@ -87,6 +105,19 @@ def _flush_year(yearly: np.ndarray, i: int, y: int, acc: np.ndarray, months_in_y
     yearly[_Y_MARGIN, i, y] = 1.0 - acc[_A_INF_COST] / rev if rev > 0 else np.nan
 
 
+_MATERIAL_GW = 1e-9
+"""Smallest order [GW] that counts as a new commitment for bankruptcy attribution (orders
+of float dust, 1e-18 GW, left by re-summing contracts, do not)."""
+
+
+@njit(cache=True)
+def _commit(commitments: np.ndarray, i: int, year: int, gw: float, value: float) -> None:
+    """New GW and take-or-pay value [USD] by the calendar year a contract comes online."""
+    if gw > 0 and 0 <= year < commitments.shape[2]:
+        commitments[0, i, year] += gw
+        commitments[1, i, year] += value
+
+
 @njit(cache=True)
 def _lead_slot(leads: np.ndarray, lead: int) -> int:
     for k in range(leads.shape[0]):
@@ -102,6 +133,7 @@ def simulate_path(
     p: np.ndarray,
     slips: np.ndarray,
     tranches: tuple,
+    deals: tuple,
     settings: tuple,
     fits: tuple,
     calendar: tuple,
@@ -111,12 +143,14 @@ def simulate_path(
 ) -> None:
     """Simulate path ``i`` over horizon and run-off, writing its rows of every output.
 
-    ``tranches`` (start, gw, length) of a fixed schedule; ``settings`` (policy code, review
+    ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
+    gw, length, price; NaN price: the path's) on top of the policy; ``settings`` (policy code, review
     months, horizon, plan_to_ceiling, months between raises, index of the first January,
     whether the competition loop is on);
     ``fits`` (leads, coefficients, sorted residuals) of a quantile policy; ``calendar``
     (year index per month, months per horizon year); ``outputs`` (monthly, yearly, run-off
-    yearly, per-path floats, bankruptcy month, truncated GW), written in place.
+    yearly, per-path floats, bankruptcy month, truncated GW of tranches and of deals, new
+    commitments by calendar year of delivery), written in place.
     """
     tranche_start, tranche_gw, tranche_len = tranches
     (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing) = (
@@ -124,7 +158,17 @@ def simulate_path(
     )
     fit_leads, fit_beta, fit_resid = fits
     year_index, months_in_year = calendar
-    monthly, yearly, runoff_yearly, path_out, bankrupt_month, truncated = outputs
+    (
+        monthly,
+        yearly,
+        runoff_yearly,
+        path_out,
+        bankrupt_month,
+        truncated,
+        truncated_deals,
+        commitments,
+    ) = outputs
+    deal_signed, deal_start, deal_gw, deal_len, deal_price = deals
     months = demand.shape[0]
     price = p[_PRICE]
     rpg0 = price / (1.0 - p[_MARGIN])
@@ -140,7 +184,10 @@ def simulate_path(
     record = i < keep
 
     # --- procurement: contracts signed before the start, then fixed tranches --------------
+    month0 = (12 - first_month_of_year) % 12  # calendar month index of the start, 0 = Jan
     n_signed = sign(book, 0, p[_GW0], 0, int(p[_LEN0]), price)
+    last_signed = -1  # month of the latest new commitment (-1: those signed before the start)
+    path_out[_O_BREAK, i] = np.nan  # set to last_signed if the path goes bankrupt
     if kind == FIXED_SCHEDULE:
         for k in range(tranche_start.shape[0]):
             planned = tranche_start[k]
@@ -148,8 +195,22 @@ def simulate_path(
             room = max(supply_cap(p, planned) - have, 0.0)
             gw = min(tranche_gw[k], room)
             truncated[i, k] = tranche_gw[k] - gw
-            n_signed = sign(book, n_signed, gw, planned + slips[i, k], tranche_len[k], price)
+            start = planned + slips[i, k]
+            n_signed = sign(book, n_signed, gw, start, tranche_len[k], price)
+            _commit(commitments, i, (month0 + start) // 12, gw, gw * price * tranche_len[k] / 12.0)
+            if gw > _MATERIAL_GW:
+                last_signed = 0
     end_last = last_end(book, n_signed)
+    # revenue run-rate the credit check sees before the first month is served [USD/yr]
+    opening_rate = min(demand[0], (1.0 - p[_MIN_TRAIN]) * p[_GW0] * rpg0)
+    debt_on = p[_DEBT_LIMIT] >= 0.0
+    credit_on = p[_CREDIT_REV] >= 0.0
+    cancel_on = p[_TERM_FEE] >= 0.0
+    debt = 0.0
+    dcf = 0.0
+    discount = 1.0
+    cum_refused = cum_sublease = cum_interest = cum_fees = 0.0
+    fees_due = 0.0  # termination fees of this month's review, paid in its accounting
 
     acc = np.zeros(_N_ACC)  # the current calendar year's aggregates
     year = -1
@@ -187,6 +248,30 @@ def simulate_path(
             lost = d * (min(math.exp(log_m), cap_mult) - mult) / 12.0
             d = d * mult
         seen[t] = d
+        refused = 0.0
+        # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
+        for k in range(deal_signed.shape[0]):
+            if deal_signed[k] != t or not alive:
+                continue
+            d_price = price if math.isnan(deal_price[k]) else deal_price[k]
+            start = deal_start[k]
+            have, _cost = online(book, n_signed, start)
+            gw = min(deal_gw[k], max(supply_cap(p, start) - have, 0.0))
+            truncated_deals[i, k] = deal_gw[k] - gw
+            if credit_on and gw > 0:
+                run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
+                room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],
+                                   p[_CREDIT_CASH])  # fmt: skip
+                allowed = room / (d_price * deal_len[k] / 12.0)
+                if gw > allowed:
+                    refused += gw - allowed
+                    gw = allowed
+            n_signed = sign(book, n_signed, gw, start, deal_len[k], d_price)
+            _commit(commitments, i, (month0 + start) // 12, gw, gw * d_price * deal_len[k] / 12.0)
+            if gw > 0:
+                end_last = max(end_last, start + deal_len[k])
+            if gw > _MATERIAL_GW:
+                last_signed = t
         # --- procurement: a review inside the horizon orders for delivery after the lead
         review = until_review == 0
         until_review = review_months - 1 if review else until_review - 1
@@ -198,9 +283,26 @@ def simulate_path(
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
             have, _cost = online(book, n_signed, due)
-            q = order_gw(plan / (r_due * plan_inference), have, supply_cap(p, due), alive)
+            want = plan / (r_due * plan_inference)
+            if cancel_on and alive and have > want:  # over-committed: exit what is not online yet
+                cut, fee = cancel_pending(book, n_signed, t, due, have - want, p[_TERM_FEE])
+                fees_due += fee
+                have -= cut
+                end_last = last_end(book, n_signed)
+            q = order_gw(want, have, supply_cap(p, due), alive)
+            if credit_on and q > 0:  # counterparties sign only within the lab's credit
+                run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
+                room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],
+                                   p[_CREDIT_CASH])  # fmt: skip
+                allowed = room / (price * contract_len / 12.0)
+                if q > allowed:
+                    refused += q - allowed
+                    q = allowed
             start = due + slips[i, order_k]
             n_signed = sign(book, n_signed, q, start, contract_len, price)
+            _commit(commitments, i, (month0 + start) // 12, q, q * price * contract_len / 12.0)
+            if q > _MATERIAL_GW:
+                last_signed = t
             if q > 0 and start + contract_len > end_last:
                 end_last = start + contract_len
             ordered = q
@@ -218,8 +320,18 @@ def simulate_path(
 
         # --- allocation and economics
         served, inference, training = allocate(capacity, d, rpg, p[_MIN_TRAIN], p[_MAX_TRAIN])
+        subleased = 0.0
+        if p[_SUBLEASE] > 0.0:  # surplus GW resold at a discount instead of extra training
+            training, subleased = sublease(capacity, inference, training, p[_TRAIN],
+                                           p[_MIN_TRAIN], p[_MAX_TRAIN])  # fmt: skip
+        idle = capacity - inference - training - subleased
+        sublease_rev = subleased * price * p[_SUBLEASE] / 12.0
         fixed = p[_FIXED] if live else 0.0
         revenue, other, net = month_flows(served, compute_cost, p[_OTHER], fixed)
+        interest = debt * p[_DEBT_RATE] / 12.0 if alive else 0.0
+        fees = fees_due if alive else 0.0
+        fees_due = 0.0
+        net += sublease_rev - interest - fees
         pre_cash = cash + net
 
         # --- finance
@@ -231,18 +343,37 @@ def simulate_path(
         month_of_year = month_of_year + 1 if month_of_year < 11 else 0
         raised = 0.0
         if live:
+            growth = (
+                annual_growth(served, served_hist[back & 15], t - back)
+                if t > 0
+                else p[_VAL_REFERENCE]
+            )
+            multiple = valuation(p[_VALUATION], growth, p[_VAL_REFERENCE], p[_VAL_ELASTICITY])
             raised = raise_amount(
                 pre_cash, net, served, p[_RUNWAY], grows, t - last_raise >= raise_gap,
-                p[_DILUTION], p[_VALUATION], p[_MAX_RAISE] - raised_year,
+                p[_DILUTION], multiple, p[_MAX_RAISE] - raised_year,
             )  # fmt: skip
             if raised > 0:
                 raised_year += raised
                 last_raise = t
+        borrowed = repaid = 0.0
         if alive:
             cash = pre_cash + raised
+            if debt_on:
+                cash, debt, borrowed, repaid = debt_step(
+                    cash, debt, served, net, p[_DEBT_LIMIT], p[_COVENANT]
+                )
             if cash < 0.0:
                 bankrupt = t
                 alive = False
+                path_out[_O_BREAK, i] = last_signed
+        if was_alive:
+            dcf += discount * net  # operating cash flow, discounted to the start
+        discount *= p[_DISCOUNT]
+        cum_refused += refused
+        cum_sublease += sublease_rev
+        cum_interest += interest
+        cum_fees += fees
 
         # --- competition: this month's training and unserved demand shape what comes next
         if was_alive:  # a bankrupt lab's position is frozen where it failed
@@ -259,7 +390,6 @@ def simulate_path(
 
         # --- outputs
         unserved = d / 12.0 - revenue
-        idle = capacity - inference - training
         if record:
             monthly[_M_DEMAND, i, t] = d
             monthly[_M_CAP, i, t] = capacity
@@ -279,6 +409,14 @@ def simulate_path(
             monthly[_M_COMPUTE, i, t] = lab
             monthly[_M_RELATIVE, i, t] = relative
             monthly[_M_SHARE, i, t] = share
+            monthly[_M_SUBLEASED, i, t] = subleased
+            monthly[_M_SUBLEASE_REV, i, t] = sublease_rev
+            monthly[_M_INTEREST, i, t] = interest
+            monthly[_M_BORROWED, i, t] = borrowed
+            monthly[_M_REPAID, i, t] = repaid
+            monthly[_M_DEBT, i, t] = debt
+            monthly[_M_REFUSED, i, t] = refused
+            monthly[_M_FEES, i, t] = fees
         y = year_index[t]
         if t < horizon:
             if y != year:
@@ -304,6 +442,13 @@ def simulate_path(
             acc[_Y_COMPUTE] = lab
             acc[_Y_RELATIVE] = relative
             acc[_Y_DSHARE] = share
+            acc[_Y_SUBLEASE_REV] += sublease_rev
+            acc[_Y_INTEREST] += interest
+            acc[_Y_DEBT] = debt
+            acc[_Y_REFUSED] += refused
+            acc[_Y_FEES] += fees
+            acc[_Y_BORROWED] += borrowed
+            acc[_Y_REPAID] += repaid
             if capacity > 0:
                 acc[_Y_SHARE] += training / capacity
                 acc[_A_SHARE_MONTHS] += 1.0
@@ -318,6 +463,7 @@ def simulate_path(
             if t == horizon - 1:
                 final_rate = revenue * 12.0
                 final_cash = cash
+                path_out[_O_DEBT, i] = debt
                 _flush_year(yearly, i, year, acc, months_in_year[year])
         else:
             runoff_yearly[_R_REV, i, y] += revenue
@@ -340,8 +486,15 @@ def simulate_path(
     total_cut = 0.0
     for k in range(truncated.shape[1]):
         total_cut += truncated[i, k]
+    for k in range(truncated_deals.shape[1]):
+        total_cut += truncated_deals[i, k]
     path_out[_O_TRUNC, i] = total_cut
     path_out[_O_MIN_CASH, i] = min_cash if months > horizon else final_cash
+    path_out[_O_DCF, i] = dcf
+    path_out[_O_REFUSED, i] = cum_refused
+    path_out[_O_SUBLEASE, i] = cum_sublease
+    path_out[_O_INTEREST, i] = cum_interest
+    path_out[_O_FEES, i] = cum_fees
 
 
 def _paths_block(parallel: bool, name: str):  # type: ignore[no-untyped-def]
@@ -353,6 +506,7 @@ def _paths_block(parallel: bool, name: str):  # type: ignore[no-untyped-def]
         params: np.ndarray,
         slips: np.ndarray,
         tranches: tuple,
+        deals: tuple,
         settings: tuple,
         fits: tuple,
         calendar: tuple,
@@ -361,8 +515,8 @@ def _paths_block(parallel: bool, name: str):  # type: ignore[no-untyped-def]
         books: np.ndarray,
     ) -> None:
         for i in prange(demand.shape[0]):  # a plain range when not parallel
-            simulate_path(i, demand[i], params[i], slips, tranches, settings, fits, calendar,
-                          keep, outputs, books[i])  # fmt: skip
+            simulate_path(i, demand[i], params[i], slips, tranches, deals, settings, fits,
+                          calendar, keep, outputs, books[i])  # fmt: skip
 
     block.__name__ = block.__qualname__ = name
     return njit(cache=True, parallel=parallel, nogil=True)(block)

@@ -138,6 +138,39 @@ def plan_demand(
 
 
 @njit(cache=True)
+def credit_room(
+    book: np.ndarray, n_signed: int, month: int, run_rate: float, cash: float,
+    revenue_multiple: float, cash_multiple: float,
+) -> float:  # fmt: skip
+    """New take-or-pay value [USD] counterparties still sign: ``revenue_multiple`` x revenue
+    run-rate + ``cash_multiple`` x cash, less everything still owed from ``month`` on."""
+    owed = obligations_after(book, n_signed, month)
+    return max(0.0, revenue_multiple * run_rate + cash_multiple * max(cash, 0.0) - owed)
+
+
+@njit(cache=True)
+def cancel_pending(
+    book: np.ndarray, n_signed: int, now: int, due: int, excess_gw: float, fee_share: float
+) -> tuple[float, float]:
+    """Cancel up to ``excess_gw`` of contracts not yet online that cover ``due``, latest
+    signed first, for ``fee_share`` of their remaining value. Returns (GW cancelled, fee [USD])."""
+    cancelled = 0.0
+    fee = 0.0
+    for k in range(n_signed - 1, -1, -1):
+        if excess_gw - cancelled <= 0:
+            break
+        if book[k, 0] > now and book[k, 0] <= due < book[k, 1] and book[k, 2] > 0:
+            cut = min(book[k, 2], excess_gw - cancelled)
+            months = book[k, 1] - book[k, 0]
+            per_gw_month = book[k, 3] / book[k, 2]
+            fee += fee_share * cut * per_gw_month * months
+            book[k, 3] -= cut * per_gw_month
+            book[k, 2] -= cut
+            cancelled += cut
+    return cancelled, fee
+
+
+@njit(cache=True)
 def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> float:
     """GW to order: the shortfall against what is already under contract at delivery,
     within the supply cap [GW]."""
@@ -147,6 +180,7 @@ def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> floa
 
 
 __all__ = [
-    "DEMAND_QUANTILE", "bend_to_ceiling", "industry_gw", "last_end", "obligations_after", "online",
+    "DEMAND_QUANTILE", "bend_to_ceiling", "cancel_pending", "credit_room", "industry_gw",
+    "last_end", "obligations_after", "online",
     "order_gw", "plan_demand", "residual_quantile", "sign", "supply_cap",
 ]  # fmt: skip
