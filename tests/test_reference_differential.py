@@ -82,6 +82,28 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
             "simulation.years": 3,
             "compute.contract_years": 8,
         },
+        {"policy.signpost": {"by": "2027-07", "min_growth": 4.0, "cut": 0.5}},
+        {
+            "policy.signpost": {"by": "2026-10", "min_growth": 5.0, "min_margin": 0.6, "cut": 1.0},
+            "policy.review_months": 3,
+        },
+        {
+            "policy": {
+                "kind": "adaptive",
+                "first_review_months": 7,
+                "signpost": {"by": "2026-08", "min_margin": 0.55, "cut": 0.3},
+            },
+        },
+        {
+            "policy": {
+                "kind": "demand_quantile",
+                "q": 0.6,
+                "review_months": 6,
+                "pilot_paths": 200,
+                "first_review_months": 5,
+            },
+        },
+        {"policy.first_review_months": 6, "compute.build": FAST_BUILD},
     ],
     ids=[
         "base",
@@ -94,6 +116,11 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         "industry-limit",
         "quantile-random-q-lead",
         "pass-through-long-runoff",
+        "signpost-growth",
+        "signpost-growth-margin-stop",
+        "adaptive-late-signpost-margin",
+        "quantile-late-first-review",
+        "late-first-review-build",
     ],
 )
 def test_named_cases_agree(updates: dict) -> None:
@@ -218,6 +245,17 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             [], [{"params": ["demand.growth", "finance.max_raise_per_year"], "rank": 0.5}],
         ])),
     }  # fmt: skip
+    if kind != "fixed_schedule" and draw(st.booleans()):  # waiting and signposts
+        policy["first_review_months"] = draw(st.integers(0, 12 * years - 1))
+        by = draw(st.integers(1, 12 * years - 1))
+        policy["signpost"] = {
+            "by": f"{2026 + (start_month - 1 + by) // 12}-{(start_month - 1 + by) % 12 + 1:02d}",
+            "min_growth": draw(st.one_of(st.none(), st.floats(1.0, 8.0))),
+            "min_margin": draw(st.one_of(st.none(), st.floats(0.3, 0.9))),
+            "cut": draw(st.floats(0.0, 1.0)),
+        }
+        if policy["signpost"]["min_growth"] is None and policy["signpost"]["min_margin"] is None:
+            policy["signpost"]["min_growth"] = 3.0
     if draw(st.booleans()):
         updates["compute.build"] = FAST_BUILD | {"replications": 5}
     if draw(st.booleans()):  # a hard industry limit that binds within the horizon

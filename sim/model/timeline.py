@@ -22,11 +22,12 @@ def _max_months(value: object, scale: float = 1.0, floor: int = 0) -> int:
 
 
 def review_months(scenario: Scenario) -> list[int]:
-    """Months at which the policy places orders (none for fixed schedules)."""
+    """Months at which the policy places orders (none for fixed schedules): from
+    ``first_review_months`` (default 0) every ``review_months`` inside the horizon."""
     policy = scenario.policy
     if isinstance(policy, FixedSchedule):
         return []
-    return list(range(0, scenario.months, policy.review_months))
+    return list(range(policy.first_review_months, scenario.months, policy.review_months))
 
 
 def last_contract_end(scenario: Scenario, max_slip: int = 0) -> int:

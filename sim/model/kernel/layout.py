@@ -13,11 +13,14 @@ PARAMS = (
     "training_share", "min_training", "max_training", "other_share", "fixed_monthly",
     "initial_cash", "valuation_multiple", "max_dilution", "max_raise_per_year",
     "runway_months", "min_growth_to_raise", "planned_growth", "q", "prior_growth",
-    "prior_weight", "haircut", "ceiling",
+    "prior_weight", "haircut", "ceiling", "first_review", "signpost_month",
+    "signpost_min_growth", "signpost_min_margin", "signpost_cut",
 )  # fmt: skip
 """Packed per-path parameters: units as in the scenario; ``lead``, ``contract_len`` and
 ``initial_len`` are whole months; ``fixed_monthly`` [USD/month]; ``industry_max`` is inf
-without a hard limit; policy columns unused by the scenario's policy are 0."""
+without a hard limit; policy columns unused by the scenario's policy are 0.
+``first_review`` is the month of the first review; ``signpost_month`` the month a signpost
+is read (-1: none), its thresholds inf when unset (a missing condition always holds)."""
 P = {name: i for i, name in enumerate(PARAMS)}
 N_PARAMS = len(PARAMS)
 

@@ -23,6 +23,7 @@ from .procurement import (
     order_gw,
     plan_demand,
     sign,
+    signpost_trips,
     supply_cap,
 )
 
@@ -58,6 +59,8 @@ _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
     OUT["obligations_at_end"], OUT["truncated_gw"], OUT["runoff_min_cash"],
 )  # fmt: skip
 
+
+_FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["signpost_cut"]
 
 _A_SHARE_MONTHS, _A_INF_COST = len(Y), len(Y) + 1
 _N_ACC = len(Y) + 2
@@ -153,21 +156,27 @@ def simulate_path(
     min_cash = math.inf
 
     month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
-    until_review = 0
+    first_review = int(p[_FIRST_REVIEW])
+    until_review = first_review
+    signpost_month = int(p[_SP_MONTH])  # -1: no signpost
+    order_keep = 1.0  # share of each order placed; 1 - cut once a signpost has tripped
     for t in range(months):
         ordered = 0.0
+        if t == signpost_month and signpost_trips(p, demand, t):
+            order_keep = 1.0 - p[_SP_CUT]
         # --- procurement: a review inside the horizon orders for delivery after the lead
         review = until_review == 0
         until_review = review_months - 1 if review else until_review - 1
         if t < horizon and kind != FIXED_SCHEDULE and review:
             due = t + lead
             plan = plan_demand(
-                kind, p, demand, t, due, plan_to_ceiling, t // review_months,
+                kind, p, demand, t, due, plan_to_ceiling, (t - first_review) // review_months,
                 _lead_slot(fit_leads, lead), fit_beta, fit_resid,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
             have, _cost = online(book, n_signed, due)
             q = order_gw(plan / (r_due * plan_inference), have, supply_cap(p, due), alive)
+            q *= order_keep
             start = due + slips[i, order_k]
             n_signed = sign(book, n_signed, q, start, contract_len, price)
             if q > 0 and start + contract_len > end_last:
