@@ -31,6 +31,8 @@ COMMANDS = {
     "optimize": "most aggressive policy whose P(bankrupt) stays within a budget",
     "sensitivity": "tornado (one at a time) and Sobol sensitivity of risk and upside",
     "slip": "build-slip distribution and its effect on P(bankrupt)",
+    "discover": "which worlds ruin us: PRIM boxes over the per-path inputs, signposts",
+    "voi": "value of information: what knowing a parameter (or waiting) is worth",
     "dashboard": "open the interactive dashboard in a browser",
     "bench-dashboard": "measure the dashboard's update latency",
     "bench": "measure engine speed",
