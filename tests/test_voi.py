@@ -142,3 +142,12 @@ def test_cli_voi(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     yolo = str(ROOT / "scenarios" / "yolo.yaml")
     assert main(["voi", yolo, "--paths", "200", "--wait", "6", "--candidates",
                  "compute.lead_time_months=12,18", "--out", str(out)]) == 2  # fmt: skip
+
+
+def test_workers_give_the_serial_numbers(tmp_path: Path) -> None:
+    args = ["voi", "--paths", "600", "--candidates", "policy.planned_growth=2,4,8", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "serial")]) == 0
+    assert main([*args, "--workers", "2", "--out", str(tmp_path / "pool")]) == 0
+    a, b = (json.loads((tmp_path / d / "voi.json").read_text()) for d in ("serial", "pool"))
+    assert a["evpi"] == b["evpi"]
+    assert a["best_per_bucket"] == b["best_per_bucket"]
