@@ -286,7 +286,7 @@ def ruin_markdown(out: dict[str, Any]) -> str:
     if d.cart is not None:
         lines.append(f"CART cross-check: {describe(d.cart, d.target_words)}.")
     if d.escape is not None and d.escape.boxes:
-        lines.append(f"Ruin is common everywhere; the worlds that escape: "
+        lines.append(f"Ruin is the common outcome; the worlds that escape it: "
                      f"{d.escape.sentences()[0]}.")  # fmt: skip
     sp = out.get("recommended")
     if sp is not None:

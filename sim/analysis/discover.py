@@ -60,6 +60,9 @@ TARGETS = ("bankrupt", "low_revenue")
 """Outcomes that can be discovered."""
 LOW_REVENUE_QUANTILE = 0.2
 """Default low-revenue cut: this quantile of cumulative revenue over the horizon."""
+ESCAPE_SHARE = 0.5
+"""When ruin happens in at least this share of worlds, the worlds that escape it are
+described too (with ruin that common, its boxes cover nearly everything)."""
 GROWTH = "demand.growth"
 """Name under which the per-path geometric-mean growth enters (``growth_mean``)."""
 SIGNPOST_MONTHS = (12, 18, 24)
@@ -344,8 +347,8 @@ class Discovery:
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Lowest and highest value drawn of every input that entered."""
     escape: Discovery | None = None
-    """When the target is so common that the whole space already reaches ``min_density``:
-    the same search for the complement (the worlds that escape it)."""
+    """When ruin happens in at least half of the worlds (:data:`ESCAPE_SHARE`): the same
+    search for the complement, the worlds that escape it (the rarer, telling outcome)."""
     elapsed_s: float = 0.0
     note: str = ""
     """Why there are no boxes, when there are none."""
@@ -419,7 +422,7 @@ def discover(
         return Discovery(**base, **empty, note=f"every world has {words}: no box separates them")
     found = prim_boxes(x, y, min_density, max_boxes, mass_min)
     escape = None
-    if y.mean() >= min_density and target == "bankrupt":
+    if y.mean() >= ESCAPE_SHARE and target == "bankrupt":
         safe = prim_boxes(x, ~y, min_density, max_boxes, mass_min)
         escape = Discovery(
             **{**base, "target": "survival", "target_words": "survival",

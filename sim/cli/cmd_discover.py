@@ -187,13 +187,16 @@ def print_report(report: dict[str, Any], out: Path) -> None:
     if d.cart is not None:
         print(f"  CART cross-check: {describe(d.cart, d.target_words)}")
     if d.escape is not None and d.escape.boxes:
-        print(f"  {d.target_words} is so common that every box reaches {d.min_density:.0%}; "
-              f"the worlds that escape: {d.escape.sentences()[0]}")  # fmt: skip
+        print(f"  {d.target_words} is the common outcome; the worlds that escape it: "
+              f"{d.escape.sentences()[0]}")  # fmt: skip
     sps = report["signposts"]
     if sps:
         print("signposts (what a lab sees by a date, and thresholds that separate ruin):")
         for sp in sps:
             print(f"  {sp.sentence(d.target_words)}")
+            if sp.false_alarm > 0.5:
+                print("    (it trips in most of the other worlds too: it says little more than "
+                      f"'{d.target_words} is likely anyway')")  # fmt: skip
         print("paste into the scenario (cut: share of each later order not placed):")
         print("  " + j["signpost_yaml"].replace("\n", "\n  "))
     else:

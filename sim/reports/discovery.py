@@ -187,9 +187,8 @@ def render_html(report: dict[str, Any], d: Discovery, signposts: list[Signpost],
         parts.append(f'<p class="note">CART cross-check (best leaf by the same rule): '
                      f"{esc(describe(d.cart, d.target_words))}.</p>")  # fmt: skip
     if d.escape is not None and d.escape.boxes:
-        parts.append(f"<p>{esc(d.target_words.capitalize())} is so common that the whole space "
-                     f"already reaches {d.min_density:.0%}. The worlds that escape: "
-                     f"{esc(d.escape.sentences()[0])}.</p>")  # fmt: skip
+        parts.append(f"<p>{esc(d.target_words.capitalize())} is the common outcome. The "
+                     f"worlds that escape it: {esc(d.escape.sentences()[0])}.</p>")  # fmt: skip
     parts += [
         f'<div class="chart" id="chart-tradeoff">{divs["tradeoff"]}</div>',
         '<p class="note">Each point is a box PRIM visits while peeling: moving right keeps more '
