@@ -317,16 +317,20 @@ fixed = value_of_information(base, "economics.other_costs_share", paths=1000)
 assert fixed.evpi == 0.0   # a plain number: nothing to learn"""),
     ("md", """## 4. What waiting 6 months is worth
 
-Every review moves 6 months later: contracts arrive 6 months later, the supply cap of the
-later date applies, the price is unchanged. The waiting lab picks its plan from the growth
-it has seen."""),
+The first order moves 6 months later (later reviews keep their yearly calendar): it arrives
+6 months later and is sized on the demand seen then, the supply cap of the later date
+applies, the price is unchanged. The waiting lab picks its plan from the growth it has
+seen. In this model waiting pays on base: the first order, signed blind in January 2026, is
+what hurts the slow worlds; a late-order price premium above the printed break-even would
+erase the gain."""),
     ("code", """w = v.wait
 for line in w["costs"]:
     print("-", line)
-print(f"value of waiting: {usd(w['value_of_waiting'])} = what is seen {usd(w['value_of_information_seen'])}"
-      f" - cost of the delay {usd(w['cost_of_delay'])}")
+print(f"value of waiting: {usd(w['value_of_waiting'])} = choosing by what is seen "
+      f"{usd(w['value_of_information_seen'])} + the delay alone {usd(w['delay_effect'])}")
 print(f"P(bankrupt): {w['p_bankrupt_commit_now']:.1%} now, {w['p_bankrupt_wait_informed']:.1%} waiting")
-assert np.isclose(w["value_of_waiting"], w["value_of_information_seen"] - w["cost_of_delay"])"""),
+assert np.isclose(w["value_of_waiting"], w["value_of_information_seen"] + w["delay_effect"])
+assert w["value_of_waiting"] > 3 * w["value_of_waiting_se"]   # waiting pays here (no premium)"""),
 ]
 
 

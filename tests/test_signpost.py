@@ -69,15 +69,17 @@ def test_margin_and_growth_conditions_must_both_hold(baseline) -> None:
     assert (res.monthly["ordered_gw"][~trip, 12] == baseline.monthly["ordered_gw"][~trip, 12]).all()
 
 
-def test_first_review_shifts_every_order(baseline) -> None:
+def test_first_review_delays_the_first_order_only(baseline) -> None:
     res = run(BASE.replace(**{"policy.first_review_months": 6}), paths=N, monthly_paths=N)
     orders = res.monthly["ordered_gw"]
     months = np.flatnonzero(orders.sum(axis=0) > 0)
-    assert months[0] == 6
-    assert set(months) <= {6, 18, 30, 42, 54, 66}
-    # the same worlds: demand is identical, only the purchase dates moved
+    assert list(months) == [6, 12, 24, 36, 48, 60]  # then the usual yearly calendar
+    # the same worlds: demand is identical, only the first purchase date moved
     np.testing.assert_array_equal(res.monthly["demand"], baseline.monthly["demand"])
-    assert res.total_months == baseline.total_months + 6  # the last contract runs 6 months later
+    assert res.total_months == baseline.total_months  # the last review is the same
+    late = run(BASE.replace(**{"policy.first_review_months": 12}), paths=N, monthly_paths=N)
+    np.testing.assert_array_equal(np.flatnonzero(late.monthly["ordered_gw"].sum(axis=0) > 0),
+                                  [12, 24, 36, 48, 60])  # fmt: skip
 
 
 def test_defaults_change_nothing(baseline) -> None:

@@ -114,7 +114,7 @@ def test_wait_decomposes_and_states_its_costs() -> None:
                              candidates={"policy.planned_growth": [2.0, 4.0]})  # fmt: skip
     w = v.wait
     assert w["value_of_waiting"] == pytest.approx(
-        w["value_of_information_seen"] - w["cost_of_delay"], rel=1e-9, abs=1.0
+        w["value_of_information_seen"] + w["delay_effect"], rel=1e-9, abs=1.0
     )
     assert w["value_commit_now"] == pytest.approx(v.value_without)
     text = " ".join(w["costs"])

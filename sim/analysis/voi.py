@@ -19,14 +19,15 @@ information. A fixed parameter makes one bucket, so both choices coincide: EVPI 
 0. Bucketing coarsens the information (finer buckets approach perfect information but
 leave fewer paths per choice).
 
-**Value of waiting N months.** The same candidates with every review ``N`` months later
-(``policy.first_review_months``): contracts arrive ``N`` months later (the lead time runs
-from the later order), the supply cap applies at the later delivery date, and the price
-per GW-year is unchanged (the model has one price for all contracts). The waiting lab picks
-its candidate from the demand growth it has seen after ``N`` months (bucketed, cross-fitted
-as above); the value of waiting is its mean equity value minus that of the best candidate
-committed now, split into the cost of the delay (best single candidate, waiting without
-using what it saw) and the value of what it saw.
+**Value of waiting N months.** The same candidates with the first order ``N`` months later
+(``policy.first_review_months``; later reviews keep their calendar): that order arrives ``N``
+months later (the lead time runs from the later order) and is sized on the demand seen
+then, the supply cap applies at the later delivery date, and the price per GW-year is
+unchanged (the model has one price for all contracts). The waiting lab picks its candidate
+from the demand growth it has seen after ``N`` months (bucketed, cross-fitted as above).
+The value of waiting is its mean equity value minus that of the best candidate committed
+now, split into the effect of the delay alone (the best single candidate, first order
+later, choice not informed by what was seen) and the value of choosing by what was seen.
 """
 
 from __future__ import annotations
@@ -422,7 +423,7 @@ def waiting_value(
     informed, _ = crossfit(v_late, bucket)
     now_v, blind_v, inf_v = _take(v_now, commit_now), _take(v_late, blind), _take(v_late, informed)
     value, value_se = _mean_se(inf_v - now_v)
-    delay, delay_se = _mean_se(now_v - blind_v)
+    delay, delay_se = _mean_se(blind_v - now_v)
     info, info_se = _mean_se(inf_v - blind_v)
     # what ordering later means, at central values of the scenario's parameters
     med = {k: np.array([central(v)]) for k, v in numeric_fields(scenario).items()}
@@ -437,9 +438,9 @@ def waiting_value(
     from .discover import month_label
 
     costs = [
-        f"delivery: with a {lead}-month lead time the first contracts arrive in "
+        f"delivery: with a {lead}-month lead time the first order arrives in "
         f"{month_label(start, d_late)} instead of {month_label(start, d_now)}; demand meanwhile "
-        "is served by capacity already signed",
+        "is served by capacity already signed; the order is sized on the demand seen then",
         f"supply: the cap at delivery is the one of the later date, {cap[d_late]:.3g} GW instead "
         f"of {cap[d_now]:.3g} GW for this lab (industry supply keeps growing in the model; no "
         "competitor takes it first)",
@@ -456,7 +457,7 @@ def waiting_value(
     return {
         "months": months, "observed": f"demand growth seen over the first {months} months",
         "value_of_waiting": value, "value_of_waiting_se": value_se,
-        "cost_of_delay": delay, "cost_of_delay_se": delay_se,
+        "delay_effect": delay, "delay_effect_se": delay_se,
         "value_of_information_seen": info, "value_of_information_seen_se": info_se,
         "value_commit_now": float(now_v.mean()), "value_wait_blind": float(blind_v.mean()),
         "value_wait_informed": float(inf_v.mean()),

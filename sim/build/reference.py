@@ -212,8 +212,10 @@ class _Path:
         lead = round(p["compute.lead_time_months"])
         length = max(1, round(12 * p["compute.contract_years"]))
         share = 1 - p["allocation.training_share"]
-        first = s.policy.first_review_months
-        for j, t in enumerate(range(first, self.horizon, s.policy.review_months)):
+        # the first review at first_review_months, then the usual calendar after it
+        first, every = s.policy.first_review_months, s.policy.review_months
+        months = [first] + [m for m in range(0, self.horizon, every) if m > first]
+        for j, t in enumerate(months):
             yield self.env.timeout(t + REVIEW_OFFSET - self.env.now)
             d = t + lead
             if not firm.alive:

@@ -25,9 +25,10 @@ versa), so noise does not masquerade as value. Values are mean equity value net 
 obligations still owed (0 if bankrupt); P(bankrupt) of the chosen policies is shown too.
 A parameter that takes one value on every path has EVPI 0.
 
---wait N: the same candidates with every review N months later; the waiting lab picks its
-candidate from the demand growth seen by then. Prints the value of waiting, split into the
-cost of the delay and the value of what was seen, and what ordering late costs."""
+--wait N: the same candidates with the first order N months later (later reviews keep their
+calendar); the waiting lab picks its candidate from the demand growth seen by then. Prints
+the value of waiting, split into the effect of the delay alone and the value of choosing by
+what was seen, and what ordering late costs."""
 
 OUTPUTS = """outputs (written atomically into DIR):
   DIR/voi.json          evpi [USD], evpi_se, evpi_share (of the value without information),
@@ -134,13 +135,14 @@ def print_report(j: dict[str, Any], v: Any, out: Path) -> None:
           f"information, {j['p_bankrupt_with_info']:.1%} with it")  # fmt: skip
     w = j.get("wait")
     if w:
-        print(f"waiting {w['months']} months (orders {w['months']} months later, candidate "
-              f"picked from the {w['observed']}):")  # fmt: skip
+        print(f"waiting {w['months']} months (first order {w['months']} months later, "
+              f"candidate picked from the {w['observed']}):")  # fmt: skip
         for line in w["costs"]:
             print(f"  - {line}")
         ci = lambda k: f"{usd(w[k])} (+/- {usd(1.96 * w[k + '_se'])})"  # noqa: E731
-        print(f"  value of waiting: {ci('value_of_waiting')} = value of what is seen "
-              f"{ci('value_of_information_seen')} - cost of the delay {ci('cost_of_delay')}")  # fmt: skip
+        print(f"  value of waiting: {ci('value_of_waiting')} = choosing by what is seen "
+              f"{ci('value_of_information_seen')} + the delay alone (same plan, first order "
+              f"later) {ci('delay_effect')}")  # fmt: skip
         print(f"  P(bankrupt): {w['p_bankrupt_commit_now']:.1%} committing now ("
               f"{w['best_now']}), {w['p_bankrupt_wait_informed']:.1%} waiting and choosing "
               "by what is seen")  # fmt: skip

@@ -290,8 +290,8 @@ class Signpost(_Model):
 def _first_review() -> Any:
     return Field(
         0, ge=0, le=600,
-        description="months from the start to the first review (later ones every "
-        "review_months); 0: order at the start",
+        description="months from the start to the first review (the first order); later "
+        "reviews keep the calendar of review_months from the start; 0: order at the start",
     )  # fmt: skip
 
 

@@ -156,8 +156,8 @@ def simulate_path(
     min_cash = math.inf
 
     month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
-    first_review = int(p[_FIRST_REVIEW])
-    until_review = first_review
+    first_review = int(p[_FIRST_REVIEW])  # no order before it; then the usual calendar
+    until_review = 0
     signpost_month = int(p[_SP_MONTH])  # -1: no signpost
     order_keep = 1.0  # share of each order placed; 1 - cut once a signpost has tripped
     for t in range(months):
@@ -165,12 +165,14 @@ def simulate_path(
         if t == signpost_month and signpost_trips(p, demand, t):
             order_keep = 1.0 - p[_SP_CUT]
         # --- procurement: a review inside the horizon orders for delivery after the lead
-        review = until_review == 0
-        until_review = review_months - 1 if review else until_review - 1
+        on_calendar = until_review == 0
+        until_review = review_months - 1 if on_calendar else until_review - 1
+        review = t == first_review or (on_calendar and t > first_review)
         if t < horizon and kind != FIXED_SCHEDULE and review:
             due = t + lead
+            index = 0 if t == first_review else t // review_months - first_review // review_months
             plan = plan_demand(
-                kind, p, demand, t, due, plan_to_ceiling, (t - first_review) // review_months,
+                kind, p, demand, t, due, plan_to_ceiling, index,
                 _lead_slot(fit_leads, lead), fit_beta, fit_resid,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
