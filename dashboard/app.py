@@ -120,7 +120,8 @@ class Dashboard:
         x.param.watch(self._on_sweeps, ["sweep_results"])
         x.param.watch(self._on_progress, ["sweep_progress", "sweep_status"])
         x.param.watch(self._on_kind, ["policy_kind"])
-        x.param.watch(self._on_ruin, ["ruin_results", "ruin_status"])
+        x.param.watch(self._on_ruin, ["ruin_results"])
+        x.param.watch(self._on_ruin_status, ["ruin_status"])
         self._on_kind()
         self._on_results()
         self._on_sweeps()
@@ -170,8 +171,10 @@ class Dashboard:
         self.save.filename = f"{res.scenario.name}.yaml"
         self._mark_stale()
 
-    def _on_ruin(self, *_: Any) -> None:
+    def _on_ruin_status(self, *_: Any) -> None:
         self.ruin_status.object = self.x.ruin_status
+
+    def _on_ruin(self, *_: Any) -> None:
         out = self.x.ruin_results
         if not out:
             return

@@ -233,3 +233,16 @@ def test_cli_writes_discovery_json(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_cli_bad_options(tmp_path: Path) -> None:
     assert main(["discover", "--min-density", "1.5", "--out", str(tmp_path)]) == 2
     assert main(["discover", "--target", "nonsense"]) == 2
+
+
+def test_low_revenue_target() -> None:
+    res = run(BASE, paths=2000, monthly_paths=0)
+    d = discover(res, "low_revenue")
+    rev = res.path["cum_revenue"]
+    assert d.revenue_below == pytest.approx(np.quantile(rev, 0.2))
+    assert d.p_target == pytest.approx((rev < d.revenue_below).mean())
+    assert d.sentences()[0].startswith("low revenue in ")
+    assert "of all low-revenue worlds" in d.sentences()[0]
+    assert d.first.sides["demand.growth"] == "upper"  # slow worlds earn less
+    fixed = discover(res, "low_revenue", revenue_below=3e12)
+    assert fixed.p_target == pytest.approx((rev < 3e12).mean())

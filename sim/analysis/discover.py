@@ -114,7 +114,7 @@ def target_worlds(
             if revenue_below is None
             else revenue_below
         )
-        return rev < cut, f"cumulative revenue below {usd(cut)}", cut
+        return rev < cut, "low revenue", cut
     raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
 
 
@@ -330,7 +330,7 @@ class Discovery:
     scenario: str
     target: str
     target_words: str
-    """How the target reads in sentences ("ruin", "cumulative revenue below $1.2T")."""
+    """How the target reads in sentences ("ruin", "low revenue", "survival")."""
     p_target: float
     paths: int
     seed: int
@@ -502,7 +502,14 @@ def describe(box: Box, target_words: str = "ruin") -> str:
                 "no restriction is needed to reach that density")  # fmt: skip
     where = " and ".join(restriction(k, v, box.sides[k]) for k, v in box.limits.items())
     return (f"{target_words} in {pct(box.density)} of worlds where {where}; these worlds hold "
-            f"{pct(box.coverage)} of all {target_words} ({pct(box.mass)} of all worlds)")  # fmt: skip
+            f"{pct(box.coverage)} of {all_of(target_words)} ({pct(box.mass)} of all worlds)")  # fmt: skip
+
+
+def all_of(target_words: str) -> str:
+    """ "all ruin", "all survival", "all low-revenue worlds"."""
+    if target_words in ("ruin", "survival"):
+        return f"all {target_words}"
+    return f"all {target_words.replace(' ', '-')} worlds"
 
 
 # --- signposts -------------------------------------------------------------------------------------
@@ -606,7 +613,7 @@ class Signpost:
         pct = lambda v: f"{100 * v:.0f}%"  # noqa: E731
         return (f"by {self.by}: {' and '.join(conds)} -> {target_words} in {pct(self.density)} "
                 f"of the worlds where it trips ({pct(self.trips)} of all worlds); it trips in "
-                f"{pct(self.coverage)} of all {target_words} and {pct(self.false_alarm)} of the "
+                f"{pct(self.coverage)} of {all_of(target_words)} and {pct(self.false_alarm)} of the "
                 "other worlds")  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:

@@ -174,7 +174,10 @@ def print_report(report: dict[str, Any], out: Path) -> None:
 
     d = report["discovery"]
     j = report["json"]
-    print(f"scenario {d.scenario!r}: {d.paths:,} worlds (seed {d.seed}); {d.target_words} in "
+    what = d.target_words
+    if d.revenue_below is not None:
+        what += f" (cumulative revenue over the horizon below {usd(d.revenue_below)})"
+    print(f"scenario {d.scenario!r}: {d.paths:,} worlds (seed {d.seed}); {what} in "
           f"{d.p_target:.1%} of them")  # fmt: skip
     print(f"inputs searched: {', '.join(d.inputs) or 'none'}")
     if d.note:
@@ -191,7 +194,8 @@ def print_report(report: dict[str, Any], out: Path) -> None:
               f"{d.escape.sentences()[0]}")  # fmt: skip
     sps = report["signposts"]
     if sps:
-        print("signposts (what a lab sees by a date, and thresholds that separate ruin):")
+        print(f"signposts (what a lab sees by a date, and thresholds that separate "
+              f"{d.target_words} from the rest):")  # fmt: skip
         for sp in sps:
             print(f"  {sp.sentence(d.target_words)}")
             if sp.false_alarm > 0.5:

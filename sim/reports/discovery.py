@@ -15,6 +15,7 @@ import pandas as pd
 from bokeh.models import ColumnDataSource, HoverTool, Label, Span
 from bokeh.plotting import figure
 
+from sim.analysis.discover import all_of
 from sim.outputs import usd
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def tradeoff_chart(d: Discovery, width: int = 640, height: int = 420) -> figure:
     fig = figure(title=TITLES["tradeoff"], width=width, height=height, x_range=(-0.02, 1.02),
                  y_range=(-0.02, 1.02), tools="pan,wheel_zoom,box_zoom,reset,save",
                  toolbar_location="above")  # fmt: skip
-    fig.xaxis.axis_label = f"coverage: share of all {d.target_words} inside the box"
+    fig.xaxis.axis_label = f"coverage: share of {all_of(d.target_words)} inside the box"
     fig.yaxis.axis_label = f"density: share of the box's worlds with {d.target_words}"
     t = tradeoff_frame(d)
     if not t.empty:
@@ -108,7 +109,7 @@ def box_chart(d: Discovery, width: int = 640) -> figure:
     fig.xaxis.axis_label = "position within the range drawn (0 = lowest, 1 = highest value)"
     fig.hbar(y=names, left=0, right=1, height=0.6, color="#dddddd", legend_label="range drawn")
     if len(df):
-        src = ColumnDataSource(df)
+        src = ColumnDataSource({k: df[k].to_numpy() for k in df.columns})
         bars = fig.hbar(y="input", left="lo", right="hi", height=0.6, source=src,
                         color="#d62728", alpha=0.8, legend_label="box")  # fmt: skip
         fig.add_tools(HoverTool(renderers=[bars], tooltips=[("box", "@text"),
@@ -248,7 +249,7 @@ def write_figures(d: Discovery, fig_dir: Path) -> list[str]:
                    color="tab:red", label="reported first box")  # fmt: skip
     ax.axhline(d.min_density, color="grey", ls="--", lw=1)
     ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=TITLES["tradeoff"],
-           xlabel=f"coverage (share of all {d.target_words} in the box)",
+           xlabel=f"coverage (share of {all_of(d.target_words)} in the box)",
            ylabel=f"density (share of the box with {d.target_words})")  # fmt: skip
     ax.xaxis.set_major_formatter(pct)
     ax.yaxis.set_major_formatter(pct)
