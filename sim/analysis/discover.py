@@ -731,8 +731,14 @@ def signpost_effect(
         return ("the policy is a fixed schedule: every tranche is signed at the start, so no "
                 "signpost can cut it; put the signpost on a review policy (planned_growth, "
                 "demand_quantile, adaptive)")  # fmt: skip
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    own = data["policy"].pop("signpost", None)  # the reference row has no signpost
+    data["simulation"].update(seed=seed, paths=paths)
+    base = Scenario.model_validate(data)
     cells = signpost_cells(scenario, signposts, cuts)
-    base = scenario.replace(**{"simulation.seed": seed, "simulation.paths": paths})
+    if own is not None:
+        cells = {"no signpost": {}, "the scenario's signpost": {"policy.signpost": own},
+                 **{k: v for k, v in cells.items() if k != "no signpost"}}  # fmt: skip
     variants = [apply_cell(base, cell) for cell in cells.values()]
     outs = map_tasks(path_outcomes, variants, client=client, progress=progress)
     ref = outs[0]
