@@ -100,6 +100,14 @@ class Dashboard:
                                                visible=False)  # fmt: skip
         self.sweep_status = pn.pane.Markdown(x.sweep_status, sizing_mode="stretch_width",
                                              css_classes=["sweep-status"])  # fmt: skip
+        self.ruin_button = pn.widgets.Button(label="Find what ruins us", color="primary",
+                                             css_classes=["run-discovery"])  # fmt: skip
+        self.ruin_button.on_click(lambda _e: x.run_discovery())
+        self.ruin_status = pn.pane.Markdown(x.ruin_status, sizing_mode="stretch_width",
+                                            css_classes=["ruin-status"])  # fmt: skip
+        self.ruin_text = pn.pane.Markdown("", sizing_mode="stretch_width",
+                                          css_classes=["ruin-text"])  # fmt: skip
+        self.ruin_charts = pn.Column(sizing_mode="stretch_width")
         self.save = pn.widgets.FileDownload(callback=x.yaml_file, filename="scenario.yaml",
                                             label="Save as scenario (YAML)", color="success",
                                             sizing_mode="stretch_width",
@@ -113,6 +121,8 @@ class Dashboard:
         x.param.watch(self._on_sweeps, ["sweep_results"])
         x.param.watch(self._on_progress, ["sweep_progress", "sweep_status"])
         x.param.watch(self._on_kind, ["policy_kind"])
+        x.param.watch(self._on_ruin, ["ruin_results"])
+        x.param.watch(self._on_ruin_status, ["ruin_status"])
         self._on_kind()
         self._on_results()
         self._on_sweeps()
@@ -165,6 +175,27 @@ class Dashboard:
         self.save.filename = f"{res.scenario.name}.yaml"
         self._mark_stale()
 
+    def _on_ruin_status(self, *_: Any) -> None:
+        self.ruin_status.object = self.x.ruin_status
+
+    def _on_ruin(self, *_: Any) -> None:
+        out = self.x.ruin_results
+        if not out:
+            return
+        try:
+            self.ruin_text.object = views.ruin_markdown(out)
+            d = out.get("discovery")
+            if d is None:
+                self.ruin_charts.objects = []
+                return
+            from sim.reports.discovery import box_chart, tradeoff_chart
+
+            self.ruin_charts.objects = [pn.pane.Bokeh(tradeoff_chart(d, width=560, height=400)),
+                                        pn.pane.Bokeh(box_chart(d, width=560))]  # fmt: skip
+        except Exception as exc:  # a chart bug must not break the session
+            self.ruin_text.object = f"Cannot show the discovery: {exc}"
+        self._mark_stale()
+
     def _on_progress(self, *_: Any) -> None:
         running = 0 < self.x.sweep_progress < 100
         self.progress.param.update(value=self.x.sweep_progress, visible=running)
@@ -176,6 +207,11 @@ class Dashboard:
         if done is not None and done != self.x.current_scenario():
             self.sweep_status.object = (
                 "Sweeps below are for earlier settings; press **Run sweeps** to update."
+            )
+        found = self.x.ruin_results.get("scenario")
+        if found is not None and found != self.x.current_scenario():
+            self.ruin_status.object = (
+                "The boxes below are for earlier settings; press **Find what ruins us** to update."
             )
 
     def _on_sweeps(self, *_: Any) -> None:
@@ -249,6 +285,23 @@ class Dashboard:
             ("Heatmap", self.sweep_panes["heatmap"]),
             ("Frontier", self.sweep_panes["frontier"]),
             ("Tornado", self.sweep_panes["tornado"]),
+            (
+                "What ruins us",
+                pn.Column(
+                    pn.pane.Markdown(
+                        "Every path is a world with its own draws of each uncertain input. PRIM "
+                        "looks for the box of inputs where ruin concentrates (the first box: the "
+                        "largest share of all ruin among boxes where at least 80% of worlds are "
+                        "ruined), and for signposts a lab could watch by 2027-2028.",
+                        sizing_mode="stretch_width",
+                    ),
+                    self.ruin_button,
+                    self.ruin_status,
+                    self.ruin_text,
+                    self.ruin_charts,
+                    sizing_mode="stretch_width",
+                ),
+            ),
             dynamic=True,
             sizing_mode="stretch_width",
         )

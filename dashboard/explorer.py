@@ -109,6 +109,10 @@ class Explorer(param.Parameterized):
     sweep_progress = param.Integer(0, bounds=(0, 100), precedence=-1)
     sweep_status = param.String("Press 'Run sweeps' to compute.", precedence=-1)
     sweep_results = param.Dict({}, precedence=-1, doc="name -> DataFrame or message")
+    ruin_status = param.String("Press 'Find what ruins us' to compute.", precedence=-1)
+    ruin_results = param.Dict(
+        {}, precedence=-1, doc="scenario, discovery and signposts of the shown run, or message"
+    )
 
     def __init__(
         self,
@@ -125,6 +129,8 @@ class Explorer(param.Parameterized):
         self._lock = threading.Lock()
         self._sweep_thread: threading.Thread | None = None
         self._sweep_cache: dict[tuple[str, int], dict[str, Any]] = {}
+        self._ruin_thread: threading.Thread | None = None
+        self._ruin_cache: dict[tuple[str, int], dict[str, Any]] = {}
         self.load(self._base)
 
     # ----------------------------------------------------------------- scenario <-> inputs
@@ -342,6 +348,51 @@ class Explorer(param.Parameterized):
             sweep_status=f"Sweeps done in {time.perf_counter() - t0:.1f} s "
             f"({paths:,} paths per cell).",
         )
+
+    # ----------------------------------------------------------------- what ruins us
+    def run_discovery(self, background: bool = True) -> None:
+        """Scenario discovery on the shown run (its paths are the worlds): PRIM boxes of
+        ruin and signposts (cached per scenario and path count; in a daemon thread with
+        ``background``; a second call while running is ignored)."""
+        results = self.results
+        if results is None:
+            return
+        key = (results.scenario.model_dump_json(), results.paths)
+        if key in self._ruin_cache:
+            self.param.update(ruin_results=self._ruin_cache[key], ruin_status="Done (cached).")
+            return
+        with self._lock:
+            if self._ruin_thread is not None and self._ruin_thread.is_alive():
+                return
+            self.ruin_status = f"Searching {results.paths:,} worlds for what ruins them..."
+            if background:
+                self._ruin_thread = threading.Thread(
+                    target=self._ruin_job, args=(key, results), daemon=True
+                )
+                self._ruin_thread.start()
+                return
+        self._ruin_job(key, results)
+
+    def wait_discovery(self, timeout: float | None = None) -> None:
+        """Block until a background discovery finishes (for tests and scripts)."""
+        thread = self._ruin_thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _ruin_job(self, key: tuple[str, int], results: Any) -> None:
+        t0 = time.perf_counter()
+        try:
+            out = sweeps.ruin_data(results)
+        except Exception as exc:  # the UI must show a message, never a traceback
+            self.param.update(ruin_status=f"Failed: {type(exc).__name__}: {exc}")
+            return
+        if isinstance(out, dict):
+            self._ruin_cache[key] = out
+            status = (f"Done in {time.perf_counter() - t0:.1f} s ({results.paths:,} worlds of "
+                      "the shown run).")  # fmt: skip
+        else:
+            status, out = out, {"message": out}
+        self.param.update(ruin_results=out, ruin_status=status)
 
 
 def numbers_text(numbers: dict[str, Any]) -> str:

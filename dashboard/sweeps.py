@@ -117,3 +117,16 @@ def run_all(scenario: Scenario, paths: int, report: Report) -> dict[str, Any]:
     out["current"] = key_numbers(run_cached(scenario, paths))
     report("sweeps")(1.0)
     return out
+
+
+def ruin_data(results: Any) -> dict[str, Any] | str:
+    """Scenario discovery of ruin on a run: the PRIM boxes, the CART cross-check and the
+    signposts (:mod:`sim.analysis.discover`); a message when it is not available."""
+    try:
+        from sim.analysis.discover import discover, find_signposts, recommended
+    except ImportError as exc:
+        return f"Not available: {exc}"
+    d = discover(results)
+    sps = find_signposts(results, d)
+    return {"scenario": results.scenario, "discovery": d, "signposts": sps,
+            "recommended": recommended(sps)}  # fmt: skip

@@ -282,3 +282,31 @@ def message_pane_text(value: Any) -> str | None:
     if isinstance(value, pd.DataFrame):
         return None if len(value) else "The sweep returned no rows."
     return str(value) if value else "Press 'Run sweeps' to compute."
+
+
+def ruin_markdown(out: dict[str, Any]) -> str:
+    """The "What ruins us" text: the first box as a sentence, the CART cross-check, the
+    worlds that escape when ruin is common, and the recommended signpost as YAML."""
+    from sim.analysis.discover import describe
+
+    if "message" in out:
+        return str(out["message"])
+    d = out["discovery"]
+    lines = [f"**{d.p_target:.1%} of {d.paths:,} worlds end in ruin** (bankrupt in the "
+             "horizon or the run-off)."]  # fmt: skip
+    if d.note:
+        lines.append(d.note)
+    if d.boxes:
+        lines.append(f"**First box:** {d.sentences()[0]}.")
+        if not d.reached:
+            lines.append(f"(No box reaches {d.min_density:.0%} density: this is the densest.)")
+    if d.cart is not None:
+        lines.append(f"CART cross-check: {describe(d.cart, d.target_words)}.")
+    if d.escape is not None and d.escape.boxes:
+        lines.append(f"Ruin is the common outcome; the worlds that escape it: "
+                     f"{d.escape.sentences()[0]}.")  # fmt: skip
+    sp = out.get("recommended")
+    if sp is not None:
+        lines.append(f"**Signpost** {sp.sentence()}. Paste into the scenario:")
+        lines.append("```yaml\n" + sp.yaml() + "\n```")
+    return "\n\n".join(lines)

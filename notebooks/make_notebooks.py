@@ -223,6 +223,117 @@ fig.tight_layout()"""),
 ]
 
 
+RUIN = [
+    ("md", """# 03 - What ruins us, and what is it worth to know
+
+Two worked examples on the base scenario:
+
+1. **Scenario discovery** (`python -m sim discover`): every Monte Carlo path is a world with
+   its own draws of each uncertain input. PRIM (EMA Workbench) finds the *box* of inputs in
+   which ruin concentrates; a CART tree cross-checks it. Then **signposts**: what a lab can
+   see by 2027-2028 that separates ruin from safety, pasted into the policy as
+   `policy.signpost`, with its effect measured on fresh paths.
+2. **Value of information** (`python -m sim voi`): what knowing demand growth in advance is
+   worth for the purchase decision (EVPI), chosen and judged on different halves of the
+   paths so that noise does not look like value; and what waiting 6 months is worth."""),
+    ("code", """from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sim import load_scenario, run
+from sim.analysis.discover import describe, discover, find_signposts, recommended, signpost_effect
+from sim.analysis.voi import value_of_information
+from sim.outputs import usd
+
+base = load_scenario(Path("..") / "scenarios" / "base.yaml")
+PATHS = 4000"""),
+    ("md", """## 1. Which worlds ruin us
+
+Coverage is the share of all ruin inside a box, density the share of the box's worlds that
+are ruined. The first box is the one with the highest coverage among boxes with density at
+least 80%. `demand.growth` is each path's geometric-mean growth over the horizon."""),
+    ("code", """results = run(base, paths=PATHS, monthly_paths=0)
+d = discover(results)
+print(f"ruin in {d.p_target:.1%} of {d.paths:,} worlds; inputs searched: {', '.join(d.inputs)}")
+for i, sentence in enumerate(d.sentences(), 1):
+    print(f"box {i}: {sentence}")
+print("CART cross-check:", describe(d.cart))
+first = d.first
+assert first.density >= 0.8 and first.limits["demand.growth"][1] < 3.0   # slow worlds
+assert first.sides["demand.growth"] == "upper"  # ruin sits below a growth rate"""),
+    ("md", """The trade-off PRIM walks along while it peels: each point is a candidate box; the star
+is the reported one (`discovery.html` has the interactive version)."""),
+    ("code", """t = d.trajectory
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="Blues", vmin=-1, edgecolor="k", lw=0.3)
+ax.scatter([first.coverage], [first.density], marker="*", s=300, color="tab:red", label="first box")
+ax.axhline(0.8, color="grey", ls="--", lw=1)
+ax.set_xlabel("coverage (share of all ruin in the box)")
+ax.set_ylabel("density (share of the box that is ruined)")
+ax.legend()
+fig.tight_layout()"""),
+    ("md", """## 2. Signposts
+
+By 2027-01, 2027-07 and 2028-01 a lab has seen its demand grow and knows its margin. PRIM on
+those observables gives thresholds; the YAML line can be pasted into the scenario. Their
+effect (cut later orders by 50% or 100% when the signpost trips) is measured on 4,000 paths
+of another seed, so the thresholds are judged out of sample."""),
+    ("code", """signposts = find_signposts(results, d)
+for sp in signposts:
+    print(sp.sentence())
+best = recommended(signposts)
+print(best.yaml())
+effect = signpost_effect(base, signposts, paths=PATHS, seed=base.simulation.seed + 1)
+show = effect[["p_bankrupt", "d_p_bankrupt", "cum_revenue_p50", "equity_value_mean",
+               "d_equity_value_mean", "tripped"]].copy()
+for col in ("cum_revenue_p50", "equity_value_mean", "d_equity_value_mean"):
+    show[col] = show[col].map(usd)
+print(show.to_string())
+stop = effect.loc[f"by {best.by}, cut 100%"]
+assert stop["d_p_bankrupt"] <= 0          # stopping orders in flagged worlds cuts ruin...
+assert stop["d_equity_value_mean"] < 0    # ...and costs value in the flagged worlds that survive"""),
+    ("md", """On base the strict (80%-density) signposts flag worlds that are mostly ruined already by
+the contracts signed before the signpost date: cutting later orders saves a fraction of a
+point of P(bankrupt) and costs equity value. `python -m sim discover --signpost-density 0.5`
+gives earlier, looser thresholds with a larger effect on both.
+
+## 3. What knowing demand growth is worth (EVPI)
+
+Candidates: plans for 2, 3, 4, 6 and 10x growth, on the same worlds. Without information the
+lab runs the best single plan; with it, the best plan of its growth bucket (5 quantile
+buckets). Choices are made on one half of the paths and judged on the other."""),
+    ("code", """v = value_of_information(base, paths=PATHS, wait_months=6)
+print(v.candidates.assign(equity_value_mean=v.candidates["equity_value_mean"].map(usd),
+                          cum_revenue_p50=v.candidates["cum_revenue_p50"].map(usd)).to_string())
+print(v.buckets[["lo", "hi", "best", "p_bankrupt", "halves_agree"]].round(2).to_string(index=False))
+print(f"EVPI of demand growth: {usd(v.evpi)} +/- {usd(1.96 * v.evpi_se)} "
+      f"({v.evpi_share:.2%} of {usd(v.value_without)}); best single plan: {v.best_policy}")
+assert np.isclose(v.value_with, v.value_without + v.evpi)
+fixed = value_of_information(base, "economics.other_costs_share", paths=1000)
+assert fixed.evpi == 0.0   # a plain number: nothing to learn"""),
+    ("md", """## 4. What waiting 6 months is worth
+
+The first order moves 6 months later (later reviews keep their yearly calendar): it arrives
+6 months later and is sized on the demand seen then, the supply cap of the later date
+applies, the price is unchanged. The waiting lab picks its plan from the growth it has
+seen. In this model waiting pays on base: the first order, signed blind in January 2026, is
+what hurts the slow worlds; a late-order price premium above the printed break-even would
+erase the gain."""),
+    ("code", """w = v.wait
+for line in w["costs"]:
+    print("-", line)
+print(f"value of waiting: {usd(w['value_of_waiting'])} = choosing by what is seen "
+      f"{usd(w['value_of_information_seen'])} + the delay alone {usd(w['delay_effect'])}")
+print(f"P(bankrupt): {w['p_bankrupt_commit_now']:.1%} now, {w['p_bankrupt_wait_informed']:.1%} waiting")
+assert np.isclose(w["value_of_waiting"], w["value_of_information_seen"] + w["delay_effect"])
+assert w["value_of_waiting"] > 3 * w["value_of_waiting_se"]   # waiting pays here (no premium)"""),
+]
+
+
 def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     """A notebook with the given cells, no outputs, a python3 kernel."""
     nb = nbformat.v4.new_notebook()
@@ -236,7 +347,8 @@ def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     return nb
 
 
-NOTEBOOKS = {"01_guided_tour.ipynb": TOUR, "02_sweep_frontier.ipynb": SWEEP}
+NOTEBOOKS = {"01_guided_tour.ipynb": TOUR, "02_sweep_frontier.ipynb": SWEEP,
+             "03_what_ruins_us.ipynb": RUIN}  # fmt: skip
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ Layout (imports point down only)::
                   policies, kernel (JIT), engine, results, summary
     sim.build     build-pipeline spec, SimPy pipeline and slips, SimPy reference model
     sim.analysis  sweep, sweep_spec, frontier, optimize, sensitivity, flexibility, compare,
-                  parallel, bench
+                  parallel, bench, discover (scenario discovery), voi (value of information)
     sim.reports   HTML / Markdown reports;  sim.cli  one thin file per command
 
 Modules used to sit side by side as ``sim.<name>`` (``sim.engine``, ``sim.sweep``, ...);

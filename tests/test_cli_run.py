@@ -116,3 +116,28 @@ def test_every_command_is_listed_and_registers_its_parser():
         one = build_parser(name)
         action = next(a for a in one._actions if a.dest == "command")
         assert action.choices[name].get_default("func") is not None, name
+
+
+def test_paths_table_carries_every_draw_and_growth_mean(out):
+    # issue 14, item 1: one row per path with its outcomes, every sampled parameter (dotted
+    # names) and growth_mean, the geometric mean of its yearly growth over the horizon
+    import numpy as np
+
+    from sim import load_scenario
+    from sim.model.sampling import numeric_fields, sample_inputs
+
+    paths = pd.read_parquet(out / "paths.parquet")
+    csv = pd.read_csv(out / "paths.csv")
+    assert list(csv.columns) == list(paths.columns)
+    scenario = load_scenario().replace(**{"simulation.paths": 400, "simulation.seed": 3})
+    assert list(paths["path"]) == list(range(400))
+    assert {"bankrupt_month", "equity_value", "cum_revenue", "obligations_at_end",
+            "growth_mean"} <= set(paths.columns)  # fmt: skip
+    assert set(numeric_fields(scenario)) <= set(paths.columns)
+    inputs = sample_inputs(scenario, 400, 0)
+    for name, values in inputs.params.items():
+        np.testing.assert_array_equal(paths[name], values, err_msg=name)
+    years = scenario.simulation.years
+    np.testing.assert_allclose(paths["growth_mean"],
+                               np.exp(np.log(inputs.growth[:, :years]).mean(axis=1)), rtol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(csv["growth_mean"], paths["growth_mean"], rtol=1e-12)

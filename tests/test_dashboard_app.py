@@ -107,6 +107,28 @@ def test_dashboard_sweep_panes(swept):
     assert "earlier settings" in d.sweep_status.object
 
 
+def test_what_ruins_us_tab():
+    from sim.analysis.discover import discover
+
+    dash = create_app(load_scenario()).dashboard  # base as shipped (other tests move sliders)
+    x = dash.x
+    assert "Find what ruins us" in dash.ruin_status.object
+    x.run_discovery(background=False)
+    # the same boxes as the public API on the shown run (its paths are the worlds)
+    d = discover(x.results)
+    assert x.ruin_results["discovery"].boxes == d.boxes
+    text = dash.ruin_text.object
+    assert f"**First box:** {d.sentences()[0]}." in text
+    assert "demand growth <" in text
+    assert "signpost: {by: " in text  # the YAML snippet to paste
+    assert [type(o).__name__ for o in dash.ruin_charts.objects] == ["Bokeh", "Bokeh"]
+    assert dash.ruin_charts.objects[0].object.title.text.startswith("Coverage vs density")
+    x.run_discovery(background=False)
+    assert x.ruin_status == "Done (cached)."
+    x.planned_growth = 5.0  # settings moved on: the status says the boxes are stale
+    assert "earlier settings" in dash.ruin_status.object
+
+
 def test_cli_rejects_bad_file_and_port(capsys):
     assert main(["dashboard", "/nonexistent/x.yaml"]) == 2
     assert "file not found" in capsys.readouterr().err

@@ -113,3 +113,26 @@ def test_sweep_on_local_worker_processes_equals_serial(base):
         assert isinstance(pool, LocalPool)
         parallel = run_sweep(base, cells, paths=600, client=pool)
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_voi_and_signpost_runs_on_dask_equal_serial(base, threads_client):
+    from sim.analysis.discover import path_outcomes
+    from sim.analysis.parallel import map_tasks
+    from sim.analysis.voi import value_of_information
+
+    cands = {"policy.planned_growth": [2.0, 4.0, 8.0]}
+    serial = value_of_information(base, paths=800, candidates=cands, wait_months=6)
+    par = value_of_information(base, paths=800, candidates=cands, wait_months=6,
+                               client=threads_client)  # fmt: skip
+    assert par.evpi == serial.evpi
+    assert par.wait["value_of_waiting"] == serial.wait["value_of_waiting"]
+    variants = [base.replace(**{"simulation.paths": 500, "policy.signpost":
+                                {"by": "2027-07", "min_growth": g}}) for g in (2.0, 4.0)]  # fmt: skip
+    calls = []
+    a = map_tasks(path_outcomes, variants)
+    b = map_tasks(path_outcomes, variants, client=threads_client,
+                  progress=lambda d, t: calls.append((d, t)))  # fmt: skip
+    for x, y in zip(a, b, strict=True):
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k], err_msg=k)
+    assert calls[-1] == (2, 2)

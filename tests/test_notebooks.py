@@ -15,7 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01_guided_tour.ipynb", "02_sweep_frontier.ipynb"]
+NAMES = ["01_guided_tour.ipynb", "02_sweep_frontier.ipynb", "03_what_ruins_us.ipynb"]
 
 
 def _generator():

@@ -136,6 +136,34 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
             "competition": COMPETITION,
             "demand.churn_of_unserved": 0.05,
         },
+        {"policy.signpost": {"by": "2027-07", "min_growth": 4.0, "cut": 0.5}},
+        {
+            "policy.signpost": {"by": "2026-10", "min_growth": 5.0, "min_margin": 0.6, "cut": 1.0},
+            "policy.review_months": 3,
+        },
+        {
+            "policy": {
+                "kind": "adaptive",
+                "first_review_months": 7,
+                "signpost": {"by": "2026-08", "min_margin": 0.55, "cut": 0.3},
+            },
+        },
+        {
+            "policy": {
+                "kind": "demand_quantile",
+                "q": 0.6,
+                "review_months": 6,
+                "pilot_paths": 200,
+                "first_review_months": 5,
+            },
+        },
+        {"policy.first_review_months": 6, "compute.build": FAST_BUILD},
+        {
+            "policy.signpost": {"by": "2027-01", "min_growth": 6.0, "cut": 0.5},
+            "competition": COMPETITION,
+            "deals": DEALS,
+            "finance.credit_limit": {"revenue_multiple": 8.0},
+        },
     ],
     ids=[
         "base",
@@ -161,6 +189,12 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         "termination",
         "valuation-growth",
         "everything",
+        "signpost-growth",
+        "signpost-growth-margin-stop",
+        "adaptive-late-signpost-margin",
+        "quantile-late-first-review",
+        "late-first-review-build",
+        "signpost-competition-deals-credit",
     ],
 )
 def test_named_cases_agree(updates: dict, request: pytest.FixtureRequest) -> None:
@@ -294,6 +328,17 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         ])),
         "demand.churn_of_unserved": draw(st.sampled_from([0.0, 0.0, 0.05, 0.3])),
     }  # fmt: skip
+    if kind != "fixed_schedule" and draw(st.booleans()):  # waiting and signposts
+        policy["first_review_months"] = draw(st.integers(0, 12 * years - 1))
+        by = draw(st.integers(1, 12 * years - 1))
+        policy["signpost"] = {
+            "by": f"{2026 + (start_month - 1 + by) // 12}-{(start_month - 1 + by) % 12 + 1:02d}",
+            "min_growth": draw(st.one_of(st.none(), st.floats(1.0, 8.0))),
+            "min_margin": draw(st.one_of(st.none(), st.floats(0.3, 0.9))),
+            "cut": draw(st.floats(0.0, 1.0)),
+        }
+        if policy["signpost"]["min_growth"] is None and policy["signpost"]["min_margin"] is None:
+            policy["signpost"]["min_growth"] = 3.0
     if draw(st.booleans()):
         updates["competition"] = {**COMPETITION, "elasticity": draw(st.floats(1.0, 3.0)),
                                   "initial_share": draw(st.floats(0.05, 1.0))}  # fmt: skip

@@ -138,3 +138,97 @@ def dask_map_blocks(client: Any) -> Callable[[Callable[..., Any], list[tuple]], 
             client.cancel(futures)
 
     return mapper
+
+
+def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``[fn(x) for x in items]`` with the items' random draws shared (picklable task)."""
+    from sim.model.sampling import shared_draws
+
+    with shared_draws():
+        return [fn(x) for x in items]
+
+
+def map_tasks(
+    fn: Callable[[Any], Any],
+    items: list[Any],
+    *,
+    client: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Any]:
+    """``fn(item)`` for every item, in item order: serially (draws shared between items), on
+    a :class:`LocalPool` (contiguous chunks, draws shared within a chunk) or as dask tasks.
+
+    ``fn`` must be a module-level function for the pool and dask. Results are identical
+    whichever way they run (randomness comes from each scenario's seed).
+    """
+    total = len(items)
+    if client is None:
+        out = []
+        from sim.model.sampling import shared_draws
+
+        with shared_draws():
+            for i, item in enumerate(items):
+                out.append(fn(item))
+                if progress is not None:
+                    progress(i + 1, total)
+        return out
+    if isinstance(client, LocalPool):
+        from concurrent.futures import as_completed
+
+        size = max(1, -(-total // (2 * client.workers)))
+        chunks = [items[i : i + size] for i in range(0, total, size)]
+        futures = {client.executor.submit(run_chunk, fn, c): k for k, c in enumerate(chunks)}
+        parts: list[list[Any] | None] = [None] * len(chunks)
+        done = 0
+        for fut in as_completed(futures):
+            k = futures[fut]
+            parts[k] = fut.result()
+            done += len(chunks[k])
+            if progress is not None:
+                progress(done, total)
+        return [x for part in parts for x in (part or [])]
+    import uuid
+
+    from distributed import as_completed as dask_completed
+
+    tag = uuid.uuid4().hex[:8]
+    futures = client.map(fn, items, key=[f"task-{tag}-{i}" for i in range(total)], pure=False)
+    index = {f.key: i for i, f in enumerate(futures)}
+    results: list[Any] = [None] * total
+    try:
+        for done, fut in enumerate(dask_completed(futures), start=1):
+            results[index[fut.key]] = fut.result()
+            if progress is not None:
+                progress(done, total)
+    finally:
+        client.cancel(futures)
+    return results
+
+
+def pool_map_blocks(pool: LocalPool) -> Callable[[Callable[..., Any], list[tuple]], Iterable[Any]]:
+    """``map_blocks`` hook for :func:`sim.model.engine.run` that runs engine blocks on the
+    processes of a :class:`LocalPool` (results identical to the serial run)."""
+
+    def mapper(func: Callable[..., Any], args: list[tuple]) -> Iterator[Any]:
+        from concurrent.futures import as_completed
+
+        futures = [pool.executor.submit(func, *a) for a in args]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+    return mapper
+
+
+def map_blocks_for(
+    client: Any,
+) -> Callable[[Callable[..., Any], list[tuple]], Iterable[Any]] | None:
+    """The ``map_blocks`` hook of ``client`` (None: the engine's own threads)."""
+    if client is None:
+        return None
+    if isinstance(client, LocalPool):
+        return pool_map_blocks(client)
+    return dask_map_blocks(client)

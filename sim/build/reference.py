@@ -29,12 +29,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from ..model.demand import potential_demand
-from ..model.engine import MONTHLY, max_slip, pilot_demand, slip_table
-from ..model.pilot import Pilot, residual_quantile
-from ..model.sampling import SampledInputs, sample_inputs
-from ..model.scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
-from ..model.timeline import total_months
+from sim.model.demand import potential_demand
+from sim.model.engine import MONTHLY, max_slip, pilot_demand, slip_table
+from sim.model.pilot import Pilot, residual_quantile
+from sim.model.sampling import SampledInputs, sample_inputs
+from sim.model.scenario import (
+    Adaptive,
+    DemandQuantile,
+    FixedSchedule,
+    PlannedGrowth,
+    Scenario,
+    month_index,
+)
+from sim.model.timeline import total_months
 
 DEMAND_OFFSET = 0.1
 """Offset of the month's demand (after competition and churn) within its month [months]."""
@@ -215,6 +222,22 @@ class _Path:
             return ceiling / (1 + (ceiling / seen[t] - 1) / multiple)
         return self.unsaturated_plan(t, d)
 
+    def signpost_tripped(self, t: int) -> bool:
+        """Whether the policy's signpost, read at its month ``b <= t``, has tripped: growth
+        observed from the start to ``b`` and the realized inference margin at ``b`` both
+        below the thresholds that are set (docs/model.md, signposts)."""
+        sp = getattr(self.s.policy, "signpost", None)
+        if sp is None:
+            return False
+        b = month_index(sp.by, self.s.simulation.start)
+        if t < b:
+            return False
+        growth = (self.seen[b] / self.seen[0]) ** (12 / b)  # the demand the lab observes
+        margin = 1 - self.p["compute.price_per_gw_year"] / self.rev_per_gw(b)
+        return (sp.min_growth is None or growth < sp.min_growth) and (
+            sp.min_margin is None or margin < sp.min_margin
+        )
+
     def unsaturated_plan(self, t: int, d: int) -> float:
         pol, p, seen = self.s.policy, self.p, self.seen
         if isinstance(pol, PlannedGrowth):
@@ -282,7 +305,10 @@ class _Path:
         lead = round(p["compute.lead_time_months"])
         length = max(1, round(12 * p["compute.contract_years"]))
         share = 1 - p["allocation.training_share"]
-        for j, t in enumerate(range(0, self.horizon, s.policy.review_months)):
+        # the first review at first_review_months, then the usual calendar after it
+        first, every = s.policy.first_review_months, s.policy.review_months
+        months = [first] + [m for m in range(0, self.horizon, every) if m > first]
+        for j, t in enumerate(months):
             yield self.env.timeout(t + REVIEW_OFFSET - self.env.now)
             d = t + lead
             if not firm.alive:
@@ -294,6 +320,8 @@ class _Path:
                 self.fees_due += fee
                 have -= cut
             gw = max(0.0, min(want, self.supply(d)) - have)
+            if self.signpost_tripped(t):
+                gw *= 1.0 - s.policy.signpost.cut
             gw = self.credit_allows(t, gw, firm.price, length)
             self.rec["ordered_gw"][t] = gw
             firm.sign(gw, d + _slip(self.slips, float(self.slip_u[j])), length)

@@ -32,6 +32,8 @@ COMMANDS = {
     "deal": "should we sign this compute deal? risk and value with vs without it",
     "sensitivity": "tornado (one at a time) and Sobol sensitivity of risk and upside",
     "slip": "build-slip distribution and its effect on P(bankrupt)",
+    "discover": "which worlds ruin us: PRIM boxes over the per-path inputs, signposts",
+    "voi": "value of information: what knowing a parameter (or waiting) is worth",
     "dashboard": "open the interactive dashboard in a browser",
     "bench-dashboard": "measure the dashboard's update latency",
     "bench": "measure engine speed",

@@ -153,6 +153,15 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
                       ("haircut", "policy.haircut")):  # fmt: skip
         if key in f:
             col(name, f[key])
+    policy = scenario.policy
+    col("first_review", getattr(policy, "first_review_months", 0))
+    signpost = getattr(policy, "signpost", None)
+    col("signpost_month", -1 if signpost is None
+        else month_index(signpost.by, scenario.simulation.start))  # fmt: skip
+    for name, value in (("signpost_min_growth", getattr(signpost, "min_growth", None)),
+                        ("signpost_min_margin", getattr(signpost, "min_margin", None))):  # fmt: skip
+        col(name, np.inf if value is None else value)
+    col("signpost_cut", 0.0 if signpost is None else signpost.cut)
     return out
 
 

@@ -366,6 +366,50 @@ class FixedSchedule(_Model):
     tranches: list[Tranche] = Field(default_factory=list)
 
 
+class Signpost(_Model):
+    """Cut orders once what the lab observes by a date says it is in a ruin-prone world.
+
+    Read once, at month ``by``: the signpost *trips* when every threshold that is set is
+    missed (potential demand growth observed since the start below ``min_growth``, realized
+    inference margin below ``min_margin``); from then on every review order is cut by
+    ``cut``. ``python -m sim discover`` prints thresholds that separate ruin from safety.
+    """
+
+    by: Month = Field(description="month the signpost is read, 'YYYY-MM', after the start")
+    min_growth: float | None = Field(
+        None, gt=0.0, le=100.0,
+        description="trips when demand growth observed from the start to `by` is below this "
+        "[x/yr]; null: no growth condition",
+    )  # fmt: skip
+    min_margin: float | None = Field(
+        None, ge=-1.0, lt=1.0,
+        description="trips when the realized inference margin at `by` is below this [0..1); "
+        "null: no margin condition",
+    )  # fmt: skip
+    cut: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="share of every order from `by` on that is not placed once tripped [0..1]",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> Signpost:
+        if self.min_growth is None and self.min_margin is None:
+            raise ValueError("a signpost needs min_growth, min_margin or both")
+        return self
+
+
+def _first_review() -> Any:
+    return Field(
+        0, ge=0, le=600,
+        description="months from the start to the first review (the first order); later "
+        "reviews keep the calendar of review_months from the start; 0: order at the start",
+    )  # fmt: skip
+
+
+def _signpost() -> Any:
+    return Field(None, description="optional signpost that cuts orders (see Signpost)")
+
+
 class PlannedGrowth(_Model):
     kind: Literal["planned_growth"]
     planned_growth: Multiplier = Field(4.0, description="growth the plan assumes [x/yr]")
@@ -373,6 +417,8 @@ class PlannedGrowth(_Model):
     plan_to_ceiling: bool = Field(
         True, description="bend the planned growth toward demand.ceiling (logistic)"
     )
+    first_review_months: int = _first_review()
+    signpost: Signpost | None = _signpost()
 
 
 class DemandQuantile(_Model):
@@ -380,6 +426,8 @@ class DemandQuantile(_Model):
     q: Param(0.0, 1.0, lo_open=True, hi_open=True) = Field(0.5, description="quantile [0..1]")
     review_months: int = Field(12, ge=1, le=120, description="months between orders")
     pilot_paths: int = Field(4000, ge=100, le=1_000_000, description="paths for the quantile")
+    first_review_months: int = _first_review()
+    signpost: Signpost | None = _signpost()
 
 
 class Adaptive(_Model):
@@ -397,6 +445,8 @@ class Adaptive(_Model):
     plan_to_ceiling: bool = Field(
         True, description="bend the planned growth toward demand.ceiling (logistic)"
     )
+    first_review_months: int = _first_review()
+    signpost: Signpost | None = _signpost()
 
 
 Policy = Annotated[
@@ -572,6 +622,24 @@ class Scenario(_Model):
                 raise ValueError(
                     f"deals[{i}].start {d.start} is more than {MAX_TRANCHE_YEARS_AFTER_HORIZON} "
                     "years after the horizon ends"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _reviews_in_horizon(self) -> Scenario:
+        first = getattr(self.policy, "first_review_months", 0)
+        if first >= self.months:
+            raise ValueError(
+                f"policy.first_review_months {first} is not inside the horizon of "
+                f"{self.months} months: the policy would never order"
+            )
+        signpost = getattr(self.policy, "signpost", None)
+        if signpost is not None:
+            idx = month_index(signpost.by, self.simulation.start)
+            if not 0 < idx < self.months:
+                raise ValueError(
+                    f"policy.signpost.by {signpost.by} must lie after simulation.start "
+                    f"{self.simulation.start} and inside the {self.simulation.years}-year horizon"
                 )
         return self
 

@@ -22,11 +22,14 @@ def _max_months(value: object, scale: float = 1.0, floor: int = 0) -> int:
 
 
 def review_months(scenario: Scenario) -> list[int]:
-    """Months at which the policy places orders (none for fixed schedules)."""
+    """Months at which the policy places orders (none for fixed schedules): the first at
+    ``first_review_months`` (default 0), then every ``review_months`` from the start that
+    falls after it, inside the horizon (waiting delays the first order only)."""
     policy = scenario.policy
     if isinstance(policy, FixedSchedule):
         return []
-    return list(range(0, scenario.months, policy.review_months))
+    first = policy.first_review_months
+    return [first, *(m for m in range(0, scenario.months, policy.review_months) if m > first)]
 
 
 def last_contract_end(scenario: Scenario, max_slip: int = 0) -> int:

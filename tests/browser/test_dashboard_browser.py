@@ -200,3 +200,16 @@ def test_sweeps_run_in_background_and_draw(page: Page, dashboard_url: str, artif
         page.screenshot(path=artifacts / f"dashboard_{name}.png")
         assert page.locator("text=Not available").count() == 0
     assert errors == []
+
+
+def test_what_ruins_us_tab_finds_the_first_box(page: Page, dashboard_url: str, artifacts: Path):
+    errors = open_app(page, dashboard_url)
+    page.locator(".bk-tab", has_text="What ruins us").click()
+    page.locator(".run-discovery button").click()
+    page.locator(".ruin-text", has_text="First box:").wait_for(timeout=90_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=artifacts / "dashboard_what_ruins_us.png")
+    assert page.locator(".ruin-text", has_text="demand growth <").count() == 1
+    assert page.locator(".ruin-text", has_text="signpost: {by: ").count() == 1
+    assert page.locator(".ruin-status", has_text="Done").count() == 1
+    assert errors == []

@@ -17,7 +17,8 @@ PARAMS = (
     "rivals_training0", "rivals_share", "retention", "churn", "diffusion_a",
     "sublease_recovery", "termination_fee", "debt_limit", "debt_rate", "debt_covenant",
     "credit_revenue_multiple", "credit_cash_multiple", "valuation_elasticity",
-    "valuation_reference_growth", "discount_monthly",
+    "valuation_reference_growth", "discount_monthly", "first_review", "signpost_month",
+    "signpost_min_growth", "signpost_min_margin", "signpost_cut",
 )  # fmt: skip
 """Packed per-path parameters: units as in the scenario; ``lead``, ``contract_len`` and
 ``initial_len`` are whole months; ``fixed_monthly`` [USD/month]; ``industry_max`` is inf
@@ -25,7 +26,9 @@ without a hard limit; policy columns unused by the scenario's policy are 0; comp
 columns (``elasticity`` .. ``rivals_share``; ``retention`` per month) are read only when
 the scenario has a competition section; ``diffusion_a`` is the demand's monthly diffusion
 step; ``termination_fee``, ``debt_limit`` and ``credit_revenue_multiple`` are -1 when the
-mechanism is off; ``discount_monthly`` is the one-month discount factor."""
+mechanism is off; ``discount_monthly`` is the one-month discount factor.
+``first_review`` is the month of the first review; ``signpost_month`` the month a signpost
+is read (-1: none), its thresholds inf when unset (a missing condition always holds)."""
 P = {name: i for i, name in enumerate(PARAMS)}
 N_PARAMS = len(PARAMS)
 

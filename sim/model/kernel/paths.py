@@ -27,6 +27,7 @@ from .procurement import (
     order_gw,
     plan_demand,
     sign,
+    signpost_trips,
     supply_cap,
 )
 
@@ -85,6 +86,8 @@ _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
     OUT["cum_termination_fees"],
 )  # fmt: skip
 
+
+_FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["signpost_cut"]
 
 _A_SHARE_MONTHS, _A_INF_COST = len(Y), len(Y) + 1
 _N_ACC = len(Y) + 2
@@ -237,7 +240,10 @@ def simulate_path(
     cum_lost = 0.0
 
     month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
+    first_review = int(p[_FIRST_REVIEW])  # no order before it; then the usual calendar
     until_review = 0
+    signpost_month = int(p[_SP_MONTH])  # -1: no signpost
+    order_keep = 1.0  # share of each order placed; 1 - cut once a signpost has tripped
     for t in range(months):
         ordered = 0.0
         # --- the demand the lab faces this month (rivals and churn, from history to t - 1)
@@ -248,6 +254,8 @@ def simulate_path(
             lost = d * (min(math.exp(log_m), cap_mult) - mult) / 12.0
             d = d * mult
         seen[t] = d
+        if t == signpost_month and signpost_trips(p, seen, t):
+            order_keep = 1.0 - p[_SP_CUT]
         refused = 0.0
         # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
         for k in range(deal_signed.shape[0]):
@@ -273,12 +281,14 @@ def simulate_path(
             if gw > _MATERIAL_GW:
                 last_signed = t
         # --- procurement: a review inside the horizon orders for delivery after the lead
-        review = until_review == 0
-        until_review = review_months - 1 if review else until_review - 1
+        on_calendar = until_review == 0
+        until_review = review_months - 1 if on_calendar else until_review - 1
+        review = t == first_review or (on_calendar and t > first_review)
         if t < horizon and kind != FIXED_SCHEDULE and review:
             due = t + lead
+            index = 0 if t == first_review else t // review_months - first_review // review_months
             plan = plan_demand(
-                kind, p, seen, t, due, plan_to_ceiling, t // review_months,
+                kind, p, seen, t, due, plan_to_ceiling, index,
                 _lead_slot(fit_leads, lead), fit_beta, fit_resid,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
@@ -289,7 +299,7 @@ def simulate_path(
                 fees_due += fee
                 have -= cut
                 end_last = last_end(book, n_signed)
-            q = order_gw(want, have, supply_cap(p, due), alive)
+            q = order_gw(want, have, supply_cap(p, due), alive) * order_keep
             if credit_on and q > 0:  # counterparties sign only within the lab's credit
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],

@@ -18,6 +18,10 @@ from .layout import ADAPTIVE, DEMAND_QUANTILE, PLANNED_GROWTH, P
 _SHARE, _START, _GROWTH, _MAX = (
     P["max_share"], P["industry_start"], P["industry_growth"], P["industry_max"],
 )  # fmt: skip
+_PRICE, _MARGIN, _EFF, _PASS, _SP_GROWTH, _SP_MARGIN = (
+    P["price"], P["margin"], P["eff"], P["pass_through"], P["signpost_min_growth"],
+    P["signpost_min_margin"],
+)  # fmt: skip
 _PLANNED, _PRIOR, _WEIGHT, _HAIRCUT, _Q, _CEILING = (
     P["planned_growth"], P["prior_growth"], P["prior_weight"], P["haircut"], P["q"],
     P["ceiling"],
@@ -171,6 +175,21 @@ def cancel_pending(
 
 
 @njit(cache=True)
+def signpost_trips(p: np.ndarray, demand: np.ndarray, t: int) -> bool:
+    """Whether a signpost read in month ``t > 0`` trips: every set threshold is missed.
+
+    Observed growth is the annualized growth since the start of the demand the lab faces
+    (potential demand; with competition, after its multiplier and churn),
+    ``(D_t / D_0)^(12/t)`` [x/yr]; the realized inference margin is ``1 - P / r_t`` with
+    ``r_t`` the revenue one GW serves in month ``t``. Unset thresholds are inf (always missed).
+    """
+    growth = (demand[t] / demand[0]) ** (12.0 / t)
+    r_t = p[_PRICE] / (1.0 - p[_MARGIN]) * p[_EFF] ** ((1.0 - p[_PASS]) * (t / 12.0))
+    margin = 1.0 - p[_PRICE] / r_t
+    return growth < p[_SP_GROWTH] and margin < p[_SP_MARGIN]
+
+
+@njit(cache=True)
 def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> float:
     """GW to order: the shortfall against what is already under contract at delivery,
     within the supply cap [GW]."""
@@ -181,6 +200,6 @@ def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> floa
 
 __all__ = [
     "DEMAND_QUANTILE", "bend_to_ceiling", "cancel_pending", "credit_room", "industry_gw",
-    "last_end", "obligations_after", "online",
-    "order_gw", "plan_demand", "residual_quantile", "sign", "supply_cap",
+    "last_end", "obligations_after", "online", "order_gw", "plan_demand", "residual_quantile",
+    "sign", "signpost_trips", "supply_cap",
 ]  # fmt: skip
