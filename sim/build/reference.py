@@ -480,7 +480,9 @@ class _Path:
         if self.competing:
             rec["relative_capability"][t] = math.log2(self.lab / self.rivals)
             base = float(self.demand[t])
-            share = self.p["competition.initial_share"] * self.seen[t] / base if base > 0 else math.nan
+            share = (
+                self.p["competition.initial_share"] * self.seen[t] / base if base > 0 else math.nan
+            )
             rec["demand_share"][t] = share
         else:
             rec["relative_capability"][t] = math.nan
@@ -548,7 +550,9 @@ def simulate_reference(
     res["bankrupt_month"] = np.array(bankrupt, dtype=int)
     res["obligations_at_end"] = np.array(owed)
     res["truncated_gw"] = np.array(truncated)
-    res["truncated_by_deal"] = np.array(deals_cut, dtype=float).reshape(inputs.n, len(scenario.deals))
+    res["truncated_by_deal"] = np.array(deals_cut, dtype=float).reshape(
+        inputs.n, len(scenario.deals)
+    )
     res["debt_at_end"] = np.array(debt)
     res["discounted_cash_flow"] = np.array(dcf)
     res["breaking_commitment_month"] = np.array(breaking)
