@@ -335,3 +335,16 @@ def test_optimize_searches_a_deal_size_and_reports_decision_units(classic, tmp_p
     assert 0 < gw["p50"] <= gw["p90"] <= summary["value"] + 1e-9
     money = summary["commitment_usd_by_year"]["2027"]
     assert money["p90"] == pytest.approx(gw["p90"] * 12 * B * 5, rel=1e-9)
+
+
+def test_credit_check_applies_to_tranches_signed_at_the_start(steady):
+    """A 10 GW, 5-year tranche ($600B) next to a contract still owing $1,000B: within 10 x
+    the $150B opening run-rate = $1,500B only $500B = 8.33 GW is signed; 1.67 GW refused in
+    month 0."""
+    s = _steady(steady, policy={"kind": "fixed_schedule", "tranches": [
+        {"start": "2027-01", "gw": 10.0, "years": 5}]},
+        **{"finance.credit_limit": {"revenue_multiple": 10.0, "cash_multiple": 0.0},
+           "finance.initial_cash": 500 * B})  # fmt: skip
+    res = run(s)
+    np.testing.assert_allclose(res.monthly["refused_gw"][:, 0], 10 - 500 / 60, rtol=1e-12)
+    np.testing.assert_allclose(res.monthly["capacity_gw"][:, 12], 25 / 3 + 500 / 60, rtol=1e-12)

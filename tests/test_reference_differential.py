@@ -48,6 +48,7 @@ EXERCISES = {
     "credit-quarterly": ("refused_gw",), "debt-tight-covenant": ("interest", "borrowed"),
     "debt-slow-world": ("interest", "borrowed", "repaid"), "sublease-idle": ("subleased_gw",),
     "sublease-overbuilt": ("sublease_revenue",), "termination": ("termination_fees",),
+    "fixed-schedule-credit": ("refused_gw",),
     "everything": ("refused_gw", "subleased_gw", "interest", "termination_fees"),
 }  # fmt: skip
 """Records each mechanism case must make non-zero somewhere in its 40 paths."""
@@ -164,6 +165,17 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
             "deals": DEALS,
             "finance.credit_limit": {"revenue_multiple": 8.0},
         },
+        {
+            "policy": {
+                "kind": "fixed_schedule",
+                "tranches": [
+                    {"start": "2026-06", "gw": 2.0, "years": 3},
+                    {"start": "2027-07", "gw": 20.0, "years": 5},
+                ],
+            },
+            "finance.credit_limit": {"revenue_multiple": 3.0, "cash_multiple": 1.0},
+            "deals": DEALS,
+        },
     ],
     ids=[
         "base",
@@ -195,6 +207,7 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         "quantile-late-first-review",
         "late-first-review-build",
         "signpost-competition-deals-credit",
+        "fixed-schedule-credit",
     ],
 )
 def test_named_cases_agree(updates: dict, request: pytest.FixtureRequest) -> None:

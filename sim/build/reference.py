@@ -194,9 +194,9 @@ class _Path:
             return gw
         if t > 0:
             run_rate = self.served[t - 1]
-        else:
+        else:  # before the first month is served (tranches are checked before it starts)
             cap = (1 - p["allocation.min_training_share"]) * p["compute.initial_gw"]
-            run_rate = min(self.seen[0], cap * self.rev_per_gw(0))
+            run_rate = min(float(self.demand[0]), cap * self.rev_per_gw(0))
         limit = p["finance.credit_limit.revenue_multiple"] * run_rate
         limit += p["finance.credit_limit.cash_multiple"] * max(self.cash, 0.0)
         room = max(0.0, limit - self.firm.owed_from(t))
@@ -273,7 +273,9 @@ class _Path:
                 gw = min(float(tr.gw), max(0.0, self.supply(m) - self.firm.committed_at(m)))
                 self.truncated += float(tr.gw) - gw
                 slip = _slip(self.slips, float(self.slip_u[k]))
-                self.firm.sign(gw, m + slip, max(1, round(12 * float(tr.years))))
+                length = max(1, round(12 * float(tr.years)))
+                gw = self.credit_allows(0, gw, self.firm.price, length)  # signed at the start
+                self.firm.sign(gw, m + slip, length)
                 if gw > MATERIAL_GW:
                     self.last_signed = 0
 

@@ -191,6 +191,12 @@ def simulate_path(
     n_signed = sign(book, 0, p[_GW0], 0, int(p[_LEN0]), price)
     last_signed = -1  # month of the latest new commitment (-1: those signed before the start)
     path_out[_O_BREAK, i] = np.nan  # set to last_signed if the path goes bankrupt
+    # revenue run-rate the credit check sees before the first month is served [USD/yr]
+    opening_rate = min(demand[0], (1.0 - p[_MIN_TRAIN]) * p[_GW0] * rpg0)
+    debt_on = p[_DEBT_LIMIT] >= 0.0
+    credit_on = p[_CREDIT_REV] >= 0.0
+    cancel_on = p[_TERM_FEE] >= 0.0
+    refused_at_start = 0.0  # GW of fixed tranches the credit check refused (month 0)
     if kind == FIXED_SCHEDULE:
         for k in range(tranche_start.shape[0]):
             planned = tranche_start[k]
@@ -198,17 +204,19 @@ def simulate_path(
             room = max(supply_cap(p, planned) - have, 0.0)
             gw = min(tranche_gw[k], room)
             truncated[i, k] = tranche_gw[k] - gw
+            if credit_on and gw > 0:  # tranches are signed at the start: checked then
+                room = credit_room(book, n_signed, 0, opening_rate, p[_CASH0], p[_CREDIT_REV],
+                                   p[_CREDIT_CASH])  # fmt: skip
+                allowed = room / (price * tranche_len[k] / 12.0)
+                if gw > allowed:
+                    refused_at_start += gw - allowed
+                    gw = allowed
             start = planned + slips[i, k]
             n_signed = sign(book, n_signed, gw, start, tranche_len[k], price)
             _commit(commitments, i, (month0 + start) // 12, gw, gw * price * tranche_len[k] / 12.0)
             if gw > _MATERIAL_GW:
                 last_signed = 0
     end_last = last_end(book, n_signed)
-    # revenue run-rate the credit check sees before the first month is served [USD/yr]
-    opening_rate = min(demand[0], (1.0 - p[_MIN_TRAIN]) * p[_GW0] * rpg0)
-    debt_on = p[_DEBT_LIMIT] >= 0.0
-    credit_on = p[_CREDIT_REV] >= 0.0
-    cancel_on = p[_TERM_FEE] >= 0.0
     debt = 0.0
     dcf = 0.0
     discount = 1.0
@@ -254,9 +262,9 @@ def simulate_path(
             lost = d * (min(math.exp(log_m), cap_mult) - mult) / 12.0
             d = d * mult
         seen[t] = d
+        refused = refused_at_start if t == 0 else 0.0
         if t == signpost_month and signpost_trips(p, seen, t):
             order_keep = 1.0 - p[_SP_CUT]
-        refused = 0.0
         # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
         for k in range(deal_signed.shape[0]):
             if deal_signed[k] != t or not alive:
