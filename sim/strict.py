@@ -12,7 +12,7 @@ class StrictModel(BaseModel):
     """Frozen pydantic model that rejects unknown keys naming the closest allowed one."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False, defer_build=True
     )
 
     @model_validator(mode="before")
