@@ -26,12 +26,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from ..model.demand import potential_demand
-from ..model.engine import MONTHLY, max_slip, pilot_demand, slip_table
-from ..model.pilot import Pilot, residual_quantile
-from ..model.sampling import SampledInputs, sample_inputs
-from ..model.scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
-from ..model.timeline import total_months
+from sim.model.demand import potential_demand
+from sim.model.engine import MONTHLY, max_slip, pilot_demand, slip_table
+from sim.model.pilot import Pilot, residual_quantile
+from sim.model.sampling import SampledInputs, sample_inputs
+from sim.model.scenario import (
+    Adaptive,
+    DemandQuantile,
+    FixedSchedule,
+    PlannedGrowth,
+    Scenario,
+    month_index,
+)
+from sim.model.timeline import total_months
 
 REVIEW_OFFSET = 0.25
 """Offset of a review within its month [months]."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.model.engine import run, slip_table
+from sim.model.scenario import Scenario
+from sim.model.summary import wilson_interval
+
 from .spec import BuildSpec
-from ..model.engine import run, slip_table
-from ..model.scenario import Scenario
-from ..model.summary import wilson_interval
 
 __all__ = ["slip_effect"]
 

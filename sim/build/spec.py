@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from sim._lazy import lazy
 from pydantic import Field, model_validator
 
-from ..strict import StrictModel
+from sim._lazy import lazy
+from sim.strict import StrictModel
 
 np = lazy("numpy")  # the schema loads without numpy (fast validate/--help)
 
