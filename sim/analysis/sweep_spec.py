@@ -197,4 +197,4 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file (see the module docstring for its format)."""
     p = Path(path)
-    return sweep_from_dict(load_yaml_mapping(p), str(p), p.parent)
+    return sweep_from_dict(load_yaml_mapping(p, "sweep file"), str(p), p.parent)
