@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -48,19 +49,26 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(obj).__name__}")
 
 
+def json_safe(data: Any) -> Any:
+    """``data`` with every non-finite number (NaN: an undefined statistic; inf) as ``None``,
+    numpy scalars and arrays as plain Python: what :func:`write_json` writes."""
+    if isinstance(data, dict):
+        return {k: json_safe(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [json_safe(v) for v in data]
+    if isinstance(data, np.ndarray):
+        return json_safe(data.tolist())
+    if isinstance(data, np.generic):
+        data = data.item()
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    return data
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON with NaN written as null (strict JSON)."""
-
-    def clean(x: Any) -> Any:
-        if isinstance(x, float) and x != x:
-            return None
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, list | tuple):
-            return [clean(v) for v in x]
-        return x
-
-    path.write_text(json.dumps(clean(data), indent=2, default=_json_default) + "\n")
+    """Write strict JSON: undefined statistics (NaN) and any non-finite number as null."""
+    text = json.dumps(json_safe(data), indent=2, default=_json_default, allow_nan=False)
+    path.write_text(text + "\n")
 
 
 def usd(x: float) -> str:
