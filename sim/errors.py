@@ -39,3 +39,7 @@ class ScenarioError(ValueError):
         lines = [f"{source}: invalid {what} ({len(problems)} problem(s))"]
         lines += [f"  {field or '<top level>'}: {msg}" for field, msg in problems]
         super().__init__("\n".join(lines))
+
+
+class OutputPathError(Exception):
+    """An output path that cannot be written (exit code 2); ``str()`` names the path."""

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
-from sim.errors import ScenarioError
+from sim.errors import OutputPathError, ScenarioError
 
 EXIT_CODES = """exit codes:
   0    success
   1    unexpected internal error (please report it)
-  2    bad input: invalid scenario/sweep file, unknown key, out-of-range value, bad option
-  130  interrupted (Ctrl-C); no partial output is left behind"""
+  2    bad input: invalid scenario/sweep file, unknown key, out-of-range value, bad option,
+       an output directory that cannot be written, a run above the resource budgets
+  130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind"""
 
 
 class UsageError(Exception):
@@ -75,8 +78,38 @@ def _command(argv: list[str]) -> str | None:
     return None
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM is handled like Ctrl-C: outputs in progress are discarded, exit 130."""
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers() -> None:
+    """Make SIGTERM raise KeyboardInterrupt (call before heavy imports; main thread only)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _interrupted() -> int:
+    done = sys.modules.get("sim.outputs")
+    finished = list(getattr(done, "committed", []) or [])
+    if finished:
+        where = ", ".join(str(p) for p in finished)
+        print(f"interrupted; the outputs in {where} were already complete", file=sys.stderr)
+    else:
+        print("interrupted; no partial output was written", file=sys.stderr)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    install_signal_handlers()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return _interrupted()
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command(argv))
     try:
@@ -88,15 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except ScenarioError as exc:
+    except (ScenarioError, UsageError, OutputPathError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; no partial output was written", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # e.g. `python -m sim run | head`: the reader left, not an error
         import os
 

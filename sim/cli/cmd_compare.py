@@ -64,14 +64,14 @@ def main(args: argparse.Namespace) -> int:
         scenario_from_args(argparse.Namespace(scenario=f, paths=args.paths, seed=args.seed))
         for f in args.scenarios
     ]  # validate every file before running anything
-    results = []
-    for s in scenarios:
-        with progress_bar(s.simulation.paths, f"simulating {s.name}") as bar:
-            results.append(run(s, progress=bar))
-    labels = _labels([s.name for s in scenarios], args.scenarios)
-    table = compare_results(results, labels)
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "compare") as tmp:  # --out is checked before simulating
+        results = []
+        for s in scenarios:
+            with progress_bar(s.simulation.paths, f"simulating {s.name}") as bar:
+                results.append(run(s, progress=bar))
+        labels = _labels([s.name for s in scenarios], args.scenarios)
+        table = compare_results(results, labels)
         table.to_csv(tmp / "compare.csv", index=False)
         write_json(tmp / "compare.json", compare_to_json(table, results))
     if not args.quiet:

@@ -38,14 +38,14 @@ def main(args: argparse.Namespace) -> int:
     check_parallel_args(args)
     scenario = scenario_from_args(args)
     cells = policy_family(scenario)
-    with (
-        client_for(args.workers, args.scheduler) as client,
-        progress_bar(len(cells), "frontier", unit="policy") as bar,
-    ):
-        df = frontier(scenario, paths=None, cells=cells, progress=bar, client=client)
     flag = "efficient" if args.upside == "cum_revenue_p50" else f"efficient_{args.upside}"
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "frontier") as tmp:  # --out is checked before any run
+        with (
+            client_for(args.workers, args.scheduler) as client,
+            progress_bar(len(cells), "frontier", unit="policy") as bar,
+        ):
+            df = frontier(scenario, paths=None, cells=cells, progress=bar, client=client)
         df.to_parquet(tmp / "frontier.parquet", index=False)
         df.to_csv(tmp / "frontier.csv", index=False)
         write_json(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from sim.analysis.frontier import UPSIDES
@@ -52,8 +53,16 @@ def main(args: argparse.Namespace) -> int:
     if not args.lo < args.hi:
         raise UsageError(f"--lo must be below --hi, got {args.lo} and {args.hi}")
     scenario = scenario_from_args(args)
-    if args.family:
-        return _family(args, scenario)
+    with contextlib.ExitStack() as stack:  # --out is checked before any run
+        tmp = stack.enter_context(atomic_output_dir(args.out, "optimize")) if args.out else None
+        if args.family:
+            return _family(args, scenario, tmp)
+        return _single(args, scenario, tmp)
+
+
+def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None) -> int:
+    from . import UsageError
+
     for v in (args.lo, args.hi):
         try:
             apply_cell(scenario, {args.param: v}, f"--param {args.param}")
@@ -99,24 +108,23 @@ def main(args: argparse.Namespace) -> int:
             f"{r[args.param]:>14.4g} {r.p_bankrupt:>8.2%} {r.p_bankrupt_upper:>7.2%} "
             f"{usd(r.cum_revenue_p50):>9}  {'yes' if r.meets_budget else 'no'}"
         )
-    if args.out:
-        with atomic_output_dir(Path(args.out)) as tmp:
-            ev.to_csv(tmp / "evaluations.csv", index=False)
-            write_json(
-                tmp / "summary.json",
-                {
-                    "scenario": scenario.name, "param": res.param, "budget": res.budget,
-                    "value": res.value if res.feasible else None, "feasible": res.feasible,
-                    "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
-                    "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
-                    "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
-                },
-            )  # fmt: skip
+    if tmp is not None:
+        ev.to_csv(tmp / "evaluations.csv", index=False)
+        write_json(
+            tmp / "summary.json",
+            {
+                "scenario": scenario.name, "param": res.param, "budget": res.budget,
+                "value": res.value if res.feasible else None, "feasible": res.feasible,
+                "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
+                "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
+                "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
+            },
+        )  # fmt: skip
         print(f"outputs in {args.out}/")
     return 0
 
 
-def _family(args: argparse.Namespace, scenario: Scenario) -> int:
+def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None) -> int:
     paths = args.paths or 4000
     with (
         client_for(args.workers, args.scheduler) as client,
@@ -139,17 +147,16 @@ def _family(args: argparse.Namespace, scenario: Scenario) -> int:
             f"  cumulative revenue median {usd(row['cum_revenue_p50'])}, P90 "
             f"{usd(row['cum_revenue_p90'])}; mean terminal value {usd(row['equity_value_mean'])}"
         )
-    if args.out:
-        with atomic_output_dir(Path(args.out)) as tmp:
-            df.to_csv(tmp / "evaluations.csv", index=False)
-            write_json(
-                tmp / "summary.json",
-                {
-                    "scenario": scenario.name, "budget": args.budget, "upside": args.upside,
-                    "policy": None if row is None else row["policy"], "paths": paths,
-                    "seed": scenario.simulation.seed,
-                    "metrics": None if row is None else row.to_dict(),
-                },
-            )  # fmt: skip
+    if tmp is not None:
+        df.to_csv(tmp / "evaluations.csv", index=False)
+        write_json(
+            tmp / "summary.json",
+            {
+                "scenario": scenario.name, "budget": args.budget, "upside": args.upside,
+                "policy": None if row is None else row["policy"], "paths": paths,
+                "seed": scenario.simulation.seed,
+                "metrics": None if row is None else row.to_dict(),
+            },
+        )  # fmt: skip
         print(f"outputs in {args.out}/")
     return 0

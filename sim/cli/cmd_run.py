@@ -96,24 +96,24 @@ def print_summary(summary: dict, out: Path | None) -> None:
 def main(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format, FORMATS)
     scenario = scenario_from_args(args)
-    worker = None
-    if "md" in formats and "html" in formats:
-        from sim.reports import MarkdownWorker
+    out = Path(args.out)
+    with atomic_output_dir(out, "run") as tmp:  # --out is checked before simulating
+        worker = None
+        if "md" in formats and "html" in formats:
+            from sim.reports import MarkdownWorker
 
-        if MarkdownWorker.available():  # fork now, before the simulation's threads exist
-            worker = MarkdownWorker()
-    try:
-        with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
-            results = run(scenario, progress=bar)
-        summary = summarize(results)
-        for line in truncation_warnings(summary):
-            print(line, file=sys.stderr)
-        out = Path(args.out)
-        with atomic_output_dir(out) as tmp:
+            if MarkdownWorker.available():  # fork now, before the simulation's threads exist
+                worker = MarkdownWorker()
+        try:
+            with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
+                results = run(scenario, progress=bar)
+            summary = summarize(results)
+            for line in truncation_warnings(summary):
+                print(line, file=sys.stderr)
             write_outputs(results, summary, tmp, formats, worker)
-    finally:
-        if worker is not None:
-            worker.cancel()
+        finally:
+            if worker is not None:
+                worker.cancel()
     if not args.quiet:
         print_summary(summary, out)
     return 0

@@ -46,17 +46,21 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--sobol-paths must be at least 1, got {args.sobol_paths}")
     scenario = scenario_from_args(args)
     paths = args.paths or 2000
-    with client_for(args.workers, args.scheduler) as client:
-        names = assumptions(scenario)
-        with progress_bar(1 + 2 * len(names), "tornado", unit="run") as bar:
-            tor = tornado(scenario, paths=paths, metric=args.metric, progress=bar, client=client)
-        sob = None
-        if n:
-            d = sum(p in names for p in SOBOL_PARAMS)
-            with progress_bar(n * (d + 2), "sobol", unit="run") as bar:
-                sob = sobol(scenario, n_base=n, paths=args.sobol_paths, progress=bar, client=client)
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "sensitivity") as tmp:  # --out is checked before any run
+        with client_for(args.workers, args.scheduler) as client:
+            names = assumptions(scenario)
+            with progress_bar(1 + 2 * len(names), "tornado", unit="run") as bar:
+                tor = tornado(
+                    scenario, paths=paths, metric=args.metric, progress=bar, client=client
+                )
+            sob = None
+            if n:
+                d = sum(p in names for p in SOBOL_PARAMS)
+                with progress_bar(n * (d + 2), "sobol", unit="run") as bar:
+                    sob = sobol(
+                        scenario, n_base=n, paths=args.sobol_paths, progress=bar, client=client
+                    )
         tor.to_csv(tmp / "tornado.csv", index=False)
         tor.to_parquet(tmp / "tornado.parquet", index=False)
         summary = {

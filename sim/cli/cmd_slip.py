@@ -103,9 +103,9 @@ def main(args: argparse.Namespace) -> int:
         if args.paths is not None
         else min(scenario.simulation.paths, DEFAULT_MAX_PATHS)
     )
-    report, effect = slip_report(scenario, paths)
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "slip") as tmp:  # --out is checked before simulating
+        report, effect = slip_report(scenario, paths)
         write_json(tmp / "slip.json", report)
         effect.to_csv(tmp / "slip_effect.csv", index_label="pipeline")
     print_report(report, out)

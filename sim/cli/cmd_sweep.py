@@ -90,27 +90,29 @@ def main(args: argparse.Namespace) -> int:
     scenario = sweep.scenario
     paths = args.paths or scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
-    with (
-        client_for(args.workers, args.scheduler) as client,
-        progress_bar(len(sweep.cells), f"sweep {spec.name}", unit="cell") as bar,
-    ):
-        df = run_sweep(scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client)
-    keys = [k for k in df.columns if k not in METRICS]
-    summary = sweep_summary(
-        spec.name,
-        df,
-        keys,
-        {
-            "description": spec.description,
-            "sweep_file": sweep.source,
-            "scenario": scenario.name,
-            "method": spec.method,
-            "paths_per_cell": paths,
-            "seed": seed,
-        },
-    )
     out = Path(args.out or f"results/sweep-{spec.name}")
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "sweep") as tmp:  # --out is checked before any cell runs
+        with (
+            client_for(args.workers, args.scheduler) as client,
+            progress_bar(len(sweep.cells), f"sweep {spec.name}", unit="cell") as bar,
+        ):
+            df = run_sweep(
+                scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client
+            )
+        keys = [k for k in df.columns if k not in METRICS]
+        summary = sweep_summary(
+            spec.name,
+            df,
+            keys,
+            {
+                "description": spec.description,
+                "sweep_file": sweep.source,
+                "scenario": scenario.name,
+                "method": spec.method,
+                "paths_per_cell": paths,
+                "seed": seed,
+            },
+        )
         df.to_parquet(tmp / "sweep.parquet", index=False)
         df.to_csv(tmp / "sweep.csv", index=False)
         write_json(tmp / "summary.json", summary)
