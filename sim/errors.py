@@ -41,5 +41,10 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(lines))
 
 
-class OutputPathError(Exception):
+class BadInputError(Exception):
+    """A bad option or a request the machine cannot serve, which the user can fix (exit
+    code 2): a run above the resource budgets, an unreachable scheduler."""
+
+
+class OutputPathError(BadInputError):
     """An output path that cannot be written (exit code 2); ``str()`` names the path."""

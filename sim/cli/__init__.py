@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from sim.errors import OutputPathError, ScenarioError
+from sim.errors import BadInputError, ScenarioError
 
 EXIT_CODES = """exit codes:
   0    success
@@ -121,7 +121,7 @@ def _main(argv: list[str] | None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UsageError, OutputPathError) as exc:
+    except (ScenarioError, UsageError, BadInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `python -m sim run | head`: the reader left, not an error

@@ -9,7 +9,7 @@ from sim.analysis.frontier import UPSIDES, frontier, policy_family
 from sim.analysis.parallel import client_for
 from sim.outputs import atomic_output_dir, usd, write_json
 
-from .cmd_sweep import add_parallel_args, check_parallel_args
+from .cmd_sweep import add_parallel_args, check_parallel_args, check_parallel_budgets
 from .common import add_scenario_args, progress_bar, scenario_from_args
 
 
@@ -38,6 +38,10 @@ def main(args: argparse.Namespace) -> int:
     check_parallel_args(args)
     scenario = scenario_from_args(args)
     cells = policy_family(scenario)
+    from sim.budget import run_size
+
+    runs = [run_size(scenario)] * len(cells)
+    check_parallel_budgets(args, runs, "this frontier")
     flag = "efficient" if args.upside == "cum_revenue_p50" else f"efficient_{args.upside}"
     out = Path(args.out)
     with atomic_output_dir(out, "frontier") as tmp:  # --out is checked before any run
@@ -45,6 +49,7 @@ def main(args: argparse.Namespace) -> int:
             client_for(args.workers, args.scheduler) as client,
             progress_bar(len(cells), "frontier", unit="policy") as bar,
         ):
+            check_parallel_budgets(args, runs, "this frontier", client)
             df = frontier(scenario, paths=None, cells=cells, progress=bar, client=client)
         df.to_parquet(tmp / "frontier.parquet", index=False)
         df.to_csv(tmp / "frontier.csv", index=False)

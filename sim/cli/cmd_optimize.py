@@ -14,7 +14,7 @@ from sim.errors import ScenarioError
 from sim.model.scenario import Scenario
 from sim.outputs import atomic_output_dir, usd, write_json
 
-from .cmd_sweep import add_parallel_args, check_parallel_args
+from .cmd_sweep import add_parallel_args, check_parallel_args, check_parallel_budgets
 from .common import add_scenario_args, progress_bar, scenario_from_args
 
 
@@ -53,14 +53,19 @@ def main(args: argparse.Namespace) -> int:
     if not args.lo < args.hi:
         raise UsageError(f"--lo must be below --hi, got {args.lo} and {args.hi}")
     scenario = scenario_from_args(args)
+    from sim.budget import run_size
+
+    steps = 25 if args.family else 16  # policies of the family / search evaluations
+    runs = [run_size(scenario, args.paths or 4000)] * steps
+    check_parallel_budgets(args, runs, "this search")
     with contextlib.ExitStack() as stack:  # --out is checked before any run
         tmp = stack.enter_context(atomic_output_dir(args.out, "optimize")) if args.out else None
         if args.family:
-            return _family(args, scenario, tmp)
-        return _single(args, scenario, tmp)
+            return _family(args, scenario, tmp, runs)
+        return _single(args, scenario, tmp, runs)
 
 
-def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None) -> int:
+def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs: list) -> int:
     from . import UsageError
 
     for v in (args.lo, args.hi):
@@ -77,6 +82,7 @@ def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None) -> i
         client_for(args.workers, args.scheduler) as client,
         progress_bar(16, "optimize", unit="step") as bar,
     ):
+        check_parallel_budgets(args, runs, "this search", client)
         res = max_commitment(
             scenario, budget=args.budget, param=args.param, lo=args.lo, hi=args.hi,
             paths=paths, progress=bar, client=client,
@@ -124,12 +130,13 @@ def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None) -> i
     return 0
 
 
-def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None) -> int:
+def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs: list) -> int:
     paths = args.paths or 4000
     with (
         client_for(args.workers, args.scheduler) as client,
         progress_bar(25, "optimize --family", unit="policy") as bar,
     ):
+        check_parallel_budgets(args, runs, "this search", client)
         row, df = best_policy(
             scenario, budget=args.budget, upside=args.upside, paths=paths, progress=bar,
             client=client,

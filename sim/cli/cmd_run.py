@@ -11,7 +11,13 @@ from sim.model.summary import by_year, runoff_by_year, summarize, truncation_war
 from sim.outputs import atomic_output_dir, usd, write_json
 
 from . import EXIT_CODES
-from .common import add_scenario_args, progress_bar, scenario_from_args
+from .common import (
+    add_budget_args,
+    add_scenario_args,
+    check_budgets,
+    progress_bar,
+    scenario_from_args,
+)
 
 FORMATS = ("json", "csv", "parquet", "html", "md")
 FORMAT_HELP = """output formats (--format, comma-separated; default: all):
@@ -41,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"comma-separated outputs among {', '.join(FORMATS)} (default: all)",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_budget_args(p)
     p.set_defaults(func=main)
 
 
@@ -96,8 +103,15 @@ def print_summary(summary: dict, out: Path | None) -> None:
 def main(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format, FORMATS)
     scenario = scenario_from_args(args)
+    import os
+
+    from sim.budget import run_size
+
+    size = run_size(scenario, threads=os.cpu_count() or 2)
+    check_budgets(args, [size])
+    files = ("csv" in formats) * 2 + ("parquet" in formats)  # text takes ~2x the bytes
     out = Path(args.out)
-    with atomic_output_dir(out, "run") as tmp:  # --out is checked before simulating
+    with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:
         worker = None
         if "md" in formats and "html" in formats:
             from sim.reports import MarkdownWorker

@@ -10,6 +10,7 @@ turns a store into the Parquet output files chunk by chunk.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -75,11 +76,40 @@ class DiskColumns(Mapping[str, np.ndarray]):
         return (self.dir / file).stat().st_size // self.dtypes[name].itemsize
 
 
+SPILL_PREFIX = "sim-spill-"
+"""Scratch directories are named ``sim-spill-<pid>-XXXX`` in the temporary directory."""
+
+
+def remove_stale_spills(parent: Path) -> list[Path]:
+    """Remove spill directories of processes that no longer exist (runs killed by SIGKILL
+    or a power cut leave them behind; they can be large)."""
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = entry.name[len(SPILL_PREFIX) :].split("-", 1)[0]
+        if not entry.name.startswith(SPILL_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+        except PermissionError:
+            pass
+    return removed
+
+
 class SpillWriter:
     """Appends blocks, in path order, to one file per column and kind of store."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="sim-spill-", dir=directory))
+        parent = Path(directory or tempfile.gettempdir())
+        remove_stale_spills(parent)
+        prefix = f"{SPILL_PREFIX}{os.getpid()}-"
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         self.dtypes: dict[str, dict[str, np.dtype]] = {}
         self.widths: dict[str, int] = {}
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, True)
