@@ -4,14 +4,24 @@ command's (heavy) imports, so an interrupt never prints a traceback."""
 import signal
 import sys
 
+_signalled = False
 
-def _terminate(signum, frame):  # type: ignore[no-untyped-def]
+
+def _on_signal(signum, frame):  # type: ignore[no-untyped-def]
+    global _signalled
+    _signalled = True
     raise KeyboardInterrupt
 
 
-signal.signal(signal.SIGTERM, _terminate)
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGINT, _on_signal)
 try:
     from .cli import main
+except Exception:
+    if not _signalled:
+        raise
+    print("interrupted; no partial output was written", file=sys.stderr)
+    raise SystemExit(130) from None
 except KeyboardInterrupt:
     print("interrupted; no partial output was written", file=sys.stderr)
     raise SystemExit(130) from None

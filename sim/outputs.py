@@ -336,6 +336,16 @@ def json_safe(data: Any) -> Any:
     return data
 
 
+def finite_frame(df: Any) -> Any:
+    """A DataFrame with +-inf as NaN, which Parquet stores as null and CSV as empty."""
+    numeric = df.select_dtypes("number").columns
+    if len(numeric) == 0:
+        return df
+    out = df.copy()
+    out[numeric] = out[numeric].where(np.isfinite(out[numeric].astype(float)))
+    return out
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write strict JSON: undefined statistics (NaN) and any non-finite number as null."""
     text = json.dumps(json_safe(data), indent=2, default=_json_default, allow_nan=False)

@@ -78,15 +78,23 @@ def _command(argv: list[str]) -> str | None:
     return None
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM is handled like Ctrl-C: outputs in progress are discarded, exit 130."""
+_signalled = False
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM: outputs in progress are discarded, exit 130. The flag lets
+    :func:`main` recognize an error that an interrupt caused inside an import (numpy
+    turns a KeyboardInterrupt in its C extension into an ImportError)."""
+    global _signalled
+    _signalled = True
     raise KeyboardInterrupt
 
 
 def install_signal_handlers() -> None:
-    """Make SIGTERM raise KeyboardInterrupt (call before heavy imports; main thread only)."""
+    """SIGTERM like Ctrl-C (call before heavy imports; main thread only)."""
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
 
 
 def _interrupted() -> int:
@@ -102,11 +110,17 @@ def _interrupted() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    global _signalled
+    _signalled = False
     install_signal_handlers()
     try:
         return _main(argv)
     except KeyboardInterrupt:
         return _interrupted()
+    except Exception:
+        if _signalled:  # raised because of the interrupt (e.g. inside an import)
+            return _interrupted()
+        raise
 
 
 def _main(argv: list[str] | None) -> int:

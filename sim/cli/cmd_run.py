@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sim.model.engine import run
 from sim.model.summary import by_year, runoff_by_year, summarize, truncation_warnings
-from sim.outputs import atomic_output_dir, usd, write_json
+from sim.outputs import atomic_output_dir, finite_frame, usd, write_json
 
 from . import EXIT_CODES
 from .common import (
@@ -61,6 +61,11 @@ def parse_formats(text: str, allowed: tuple[str, ...]) -> list[str]:
     return chosen
 
 
+def _pct(x: float | None, digits: int) -> str:
+    """A share as a percentage; 'n/a' for an undefined statistic (every path bankrupt)."""
+    return "n/a" if x is None or x != x else f"{x:.{digits}%}"
+
+
 def print_summary(summary: dict, out: Path | None) -> None:
     rows = summary["by_year"]
     print(f"scenario {summary['scenario']!r}: {summary['paths']:,} paths, seed {summary['seed']}")
@@ -94,8 +99,8 @@ def print_summary(summary: dict, out: Path | None) -> None:
         print(
             f"{r['year']:>6} {usd(r['revenue_p5']):>11} {usd(r['revenue_p50']):>9} "
             f"{usd(r['revenue_p95']):>9} {usd(r['demand_p50']):>11} {r['capacity_gw_p50']:>8.1f} "
-            f"{usd(r['compute_cost_p50']):>12} {r['training_share_p50']:>7.0%} "
-            f"{r['unserved_share_mean']:>9.1%} {usd(r['cash_p50']):>10} {r['p_bankrupt']:>8.1%}"
+            f"{usd(r['compute_cost_p50']):>12} {_pct(r['training_share_p50'], 0):>7} "
+            f"{_pct(r['unserved_share_mean'], 1):>9} {usd(r['cash_p50']):>10} {r['p_bankrupt']:>8.1%}"
         )
     print(f"({summary['elapsed_s']:.2f} s)" + (f"; outputs in {out}/" if out else ""))
 
@@ -144,12 +149,12 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=
         from sim.reports import ReportJob
 
         job = ReportJob(results, summary, out, formats, worker)  # PNGs on the other core
-    table = by_year(results)
+    table = finite_frame(by_year(results))
     if "json" in formats:
         write_json(out / "summary.json", summary)
     if "csv" in formats:
         table.to_csv(out / "by_year.csv", index=False)
-        runoff_by_year(results).to_csv(out / "runoff_by_year.csv", index=False)
+        finite_frame(runoff_by_year(results)).to_csv(out / "runoff_by_year.csv", index=False)
     if "parquet" in formats:
         table.to_parquet(out / "by_year.parquet", index=False)
     if "csv" in formats:

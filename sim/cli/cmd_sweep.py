@@ -12,7 +12,7 @@ from sim.analysis.parallel import client_for
 from sim.analysis.sweep import METRICS, run_sweep
 from sim.analysis.sweep_spec import load_sweep
 from sim.budget import run_size
-from sim.outputs import atomic_output_dir, usd, write_json
+from sim.outputs import atomic_output_dir, finite_frame, usd, write_json
 
 from .common import add_budget_args, check_budgets, progress_bar
 
@@ -138,6 +138,7 @@ def main(args: argparse.Namespace) -> int:
                 "seed": seed,
             },
         )
+        df = finite_frame(df)
         df.to_parquet(tmp / "sweep.parquet", index=False)
         df.to_csv(tmp / "sweep.csv", index=False)
         write_json(tmp / "summary.json", summary)

@@ -141,6 +141,19 @@ class SpillWriter:
         weakref.finalize(owner, shutil.rmtree, self.dir, True)
 
 
+def arrow_column(values: np.ndarray):  # type: ignore[no-untyped-def]
+    """A pyarrow array with NaN and +-inf as null: an undefined statistic (a training share
+    in a year without capacity, a margin without revenue) is missing, not a number."""
+    import pyarrow as pa
+
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values)
+        if bad.any():
+            return pa.array(values, mask=bad)
+    return pa.array(values)
+
+
 def write_table(
     stores: list[DiskColumns],
     dst: Path,
@@ -169,7 +182,7 @@ def write_table(
             for store in stores:
                 for name in store:
                     cols[name] = store.read(name, first, count).reshape(-1)
-            table = pa.table(cols)
+            table = pa.table({k: arrow_column(v) for k, v in cols.items()})
             if writer is None:
                 writer = (pq.ParquetWriter(dst, table.schema) if fmt == "parquet"
                           else pacsv.CSVWriter(dst, table.schema))  # fmt: skip
