@@ -543,3 +543,12 @@ def test_fuzzed_alias_bombs_are_bounded(width, depth, duplicate):
         assert expanded <= MAX_NODES
         assert isinstance(data, dict)
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_magnitude_caps_accept_unbounded_tails_that_stay_finite():
+    data = copy.deepcopy(BASE)
+    data["finance"]["initial_cash"] = {"dist": "lognormal", "median": 30e9, "sigma": 0.5}
+    assert scenario_from_dict(data, "ok.yaml").finance.initial_cash.sigma == 0.5
+    data["finance"]["initial_cash"] = {"dist": "lognormal", "median": 30e9, "sigma": 20}
+    with pytest.raises(ScenarioError, match=r"finance\.initial_cash: must lie in \[0, 1e\+18\]"):
+        scenario_from_dict(data, "big.yaml")

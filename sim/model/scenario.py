@@ -77,9 +77,21 @@ _DIST_KIND_TAGS = {
 }  # fmt: skip
 
 
-def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
+def _largest_draw(value: Any) -> float:
+    """Largest value the engine can draw from a distribution unbounded above: draws are
+    inverse CDFs of uniforms clipped to [1e-12, 1 - 1e-12] (see ``_Truncatable.ppf``)."""
+    import numpy as np
+
+    return float(np.asarray(value.ppf(np.asarray([1.0 - 1e-12])))[0])
+
+
+def _in_range(
+    lo: float, hi: float, lo_open: bool = False, hi_open: bool = False, cap: bool = False
+):
     def check(value: Any) -> Any:
         s_lo, s_hi = support(value)
+        if cap and math.isinf(s_hi) and hasattr(value, "ppf"):
+            s_hi = _largest_draw(value)  # a magnitude cap: what can actually be drawn
         ok_lo = s_lo > lo if lo_open else s_lo >= lo
         ok_hi = s_hi < hi if hi_open else s_hi <= hi
         if not (ok_lo and ok_hi) or math.isnan(s_lo) or math.isnan(s_hi):
@@ -97,15 +109,25 @@ def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
     return check
 
 
-def Param(lo: float, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False):  # noqa: N802
+def Param(  # noqa: N802
+    lo: float,
+    hi: float = math.inf,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    cap: bool = False,
+):
     """Type of a numeric model parameter: a number or a distribution within a range.
 
-    The before-validator parses numbers and ``{dist: ...}`` itself, so the field's own type
-    is ``Any``: pydantic then builds no union schema per field (the schema loads fast)."""
+    ``cap=True`` marks ``hi`` as a magnitude cap that only keeps float64 finite, not a
+    limit of the domain: a distribution unbounded above (lognormal, normal) passes when its
+    largest drawable value (quantile 1 - 1e-12) lies within it. The before-validator parses
+    numbers and ``{dist: ...}`` itself, so the field's own type is ``Any``: pydantic then
+    builds no union schema per field (the schema loads fast)."""
     return Annotated[
         Any,
         BeforeValidator(_parse_param),
-        AfterValidator(_in_range(lo, hi, lo_open, hi_open)),
+        AfterValidator(_in_range(lo, hi, lo_open, hi_open, cap)),
     ]
 
 
@@ -139,7 +161,7 @@ over it stays within float64. Without a build pipeline the schema's own limits g
 1,320 months; a build pipeline whose slips push the run-off beyond this is refused."""
 MAX_RATIO = 1.0e6
 """Largest plain threshold ratio (``min_growth_to_raise``) [x/yr]."""
-UsdNonNeg = Param(0.0, MAX_USD)
+UsdNonNeg = Param(0.0, MAX_USD, cap=True)
 
 
 def _parse_month(value: Any) -> str:
@@ -175,13 +197,13 @@ class CapabilityJump(_Model):
 
 
 class Demand(_Model):
-    initial_revenue: Param(1.0, MAX_USD) = Field(
+    initial_revenue: Param(1.0, MAX_USD, cap=True) = Field(
         10.0e9, description="annualized run-rate at start [USD/yr]"
     )
     growth: Growth = Field(description="annual multiplier of potential demand [x/yr]")
     growth_persistence: UnitClosed = Field(0.8, description="year-to-year correlation [0..1]")
     volatility: Param(0.0, 2.0) = Field(0.10, description="annualized log-volatility [1/sqrt(yr)]")
-    ceiling: Param(0.0, MAX_CEILING, lo_open=True) = Field(
+    ceiling: Param(0.0, MAX_CEILING, lo_open=True, cap=True) = Field(
         10.0e12, description="saturation level [USD/yr]; 1e30 = no ceiling"
     )
     diffusion_lag_years: Param(0.0, 20.0) = Field(1.0, description="mean lag [years]")
@@ -203,15 +225,15 @@ class Compute(_Model):
         1.0, description="GW online at start under signed contracts [GW]"
     )
     initial_contract_years_left: Param(0.0, 50.0) = Field(3.0, description="[years]")
-    price_per_gw_year: Param(MIN_PRICE, MAX_USD) = Field(
+    price_per_gw_year: Param(MIN_PRICE, MAX_USD, cap=True) = Field(
         12.0e9, description="take-or-pay price [USD/GW-yr]"
     )
     lead_time_months: Param(0.0, 120.0) = Field(18.0, description="order -> online [months]")
     contract_years: Param(1.0 / 12.0, 30.0) = Field(5.0, description="contract length [years]")
-    industry_gw_start: Param(0.0, MAX_GW, lo_open=True) = Field(
+    industry_gw_start: Param(0.0, MAX_GW, lo_open=True, cap=True) = Field(
         12.0, description="industry AI capacity at start [GW]"
     )
-    industry_gw_max: Param(0.0, MAX_GW, lo_open=True) | None = Field(
+    industry_gw_max: Param(0.0, MAX_GW, lo_open=True, cap=True) | None = Field(
         None, description="hard limit on industry AI capacity (wafers, power) [GW]; none if null"
     )
     industry_growth: Multiplier = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
@@ -274,7 +296,7 @@ class Finance(_Model):
     max_raise_per_year: UsdNonNeg = Field(100.0e9, description="per calendar year [USD]")
     raise_when_runway_months_below: Param(0.0, 1200.0) = Field(12.0, description="[months]")
     min_months_between_raises: WholeNumber = Field(6, ge=1, le=120, description="[months]")
-    min_growth_to_raise: Param(0.0, MAX_RATIO) = Field(
+    min_growth_to_raise: Param(0.0, MAX_RATIO, cap=True) = Field(
         1.5, description="trailing 12-month growth of served revenue needed to raise [x/yr]"
     )
 
