@@ -87,6 +87,7 @@ class Dashboard:
         self.p_money = pn.pane.HoloViews(None, **hv_opts)
         self.p_cash = pn.pane.HoloViews(None, **hv_opts)
         self.p_risk = pn.pane.HoloViews(None, **hv_opts)
+        self.p_competition = pn.pane.HoloViews(None, visible=False, **hv_opts)
         self.sweep_panes = {
             name: pn.Column(sizing_mode="stretch_width")
             for name in ("heatmap", "frontier", "tornado")
@@ -158,6 +159,9 @@ class Dashboard:
         self.p_money.object = views.revenue_vs_cost(res)
         self.p_cash.object = views.cash(res)
         self.p_risk.object = views.bankruptcy_curve(res)
+        comp = views.competition(res)
+        self.p_competition.object = comp
+        self.p_competition.visible = comp is not None
         self.save.filename = f"{res.scenario.name}.yaml"
         self._mark_stale()
 
@@ -232,6 +236,16 @@ class Dashboard:
             ("Demand & capacity", pn.Column(self.p_demand, self.p_capacity)),
             ("Revenue, cost & cash", pn.Column(self.p_money, self.p_cash)),
             ("Bankruptcy risk", self.p_risk),
+            (
+                "Competition",
+                pn.Column(
+                    pn.pane.Markdown(
+                        "Shown for scenarios with a `competition:` section (e.g. "
+                        "scenarios/competition.yaml)."
+                    ),
+                    self.p_competition,
+                ),
+            ),
             ("Heatmap", self.sweep_panes["heatmap"]),
             ("Frontier", self.sweep_panes["frontier"]),
             ("Tornado", self.sweep_panes["tornado"]),

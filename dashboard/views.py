@@ -132,6 +132,23 @@ def cash(results: Results) -> hv.Overlay:
     )  # fmt: skip
 
 
+def competition(results: Results) -> hv.Layout | None:
+    """Training compute relative to rivals and the lab's share of frontier demand (scenarios
+    with a competition section), or None."""
+    if results.scenario.competition is None:
+        return None
+    rel = fan(_quantiles(results, "relative_capability"), "Training vs rivals",
+              COLORS["capacity"]).opts(
+        title="Training compute relative to rivals (doublings, 0 = parity)",
+        ylabel="doublings", xlabel="Month", legend_position="bottom_left", **OPTS,
+    )  # fmt: skip
+    share = fan(_quantiles(results, "demand_share"), "Demand share", COLORS["demand"]).opts(
+        title="The lab's share of frontier demand", ylabel="share", xlabel="Month",
+        yformatter=pct_ticks(), legend_position="bottom_left", **OPTS,
+    )  # fmt: skip
+    return (rel + share).cols(1)
+
+
 def bankruptcy_curve(results: Results) -> hv.Overlay:
     """Cumulative P(bankrupt) by month [share of paths], horizon then run-off (dotted line
     at the end of the horizon)."""

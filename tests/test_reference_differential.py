@@ -32,6 +32,11 @@ FAST_BUILD = {
     "construction_months": {"dist": "triangular", "low": 6, "mode": 9, "high": 16},
 }
 INTEGER = ("alive",)
+COMPETITION = {
+    "elasticity": {"dist": "uniform", "low": 1.1, "high": 1.8}, "initial_share": 0.3,
+    "lab_training_gw_years": 2.0, "rivals_training_gw_years": 9.0,
+    "rivals_share_of_industry": 0.35, "half_life_years": 1.5,
+}  # fmt: skip
 
 
 def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
@@ -52,7 +57,7 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
             # rtol 1e-9 per the issue; the absolute floor (1e-12 of the series' largest
             # value) only lets an exact 0 match float dust such as 1e-7 GW left from
             # re-summing contracts in a different order.
-            scale = max(np.abs(a).max(), np.abs(b).max(), 1.0)
+            scale = max(np.nanmax(np.abs(a), initial=0.0), np.nanmax(np.abs(b), initial=0.0), 1.0)
             np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12 * scale, err_msg=name)
     return eng
 
@@ -82,6 +87,14 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
             "simulation.years": 3,
             "compute.contract_years": 8,
         },
+        {"competition": COMPETITION},
+        {"demand.churn_of_unserved": 0.1, "compute.industry_gw_max": 30.0},
+        {
+            "competition": {**COMPETITION, "half_life_years": None},
+            "demand.churn_of_unserved": 0.05,
+            "demand.diffusion_lag_years": 0.0,
+            "policy": {"kind": "adaptive", "haircut": 0.1},
+        },
     ],
     ids=[
         "base",
@@ -94,6 +107,9 @@ def assert_agree(scenario: Scenario, n: int) -> dict[str, np.ndarray]:
         "industry-limit",
         "quantile-random-q-lead",
         "pass-through-long-runoff",
+        "competition",
+        "churn",
+        "competition-churn-adaptive",
     ],
 )
 def test_named_cases_agree(updates: dict) -> None:
@@ -217,7 +233,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         "correlations": draw(st.sampled_from([
             [], [{"params": ["demand.growth", "finance.max_raise_per_year"], "rank": 0.5}],
         ])),
+        "demand.churn_of_unserved": draw(st.sampled_from([0.0, 0.0, 0.05, 0.3])),
     }  # fmt: skip
+    if draw(st.booleans()):
+        updates["competition"] = {**COMPETITION, "elasticity": draw(st.floats(1.0, 3.0)),
+                                  "initial_share": draw(st.floats(0.05, 1.0))}  # fmt: skip
     if draw(st.booleans()):
         updates["compute.build"] = FAST_BUILD | {"replications": 5}
     if draw(st.booleans()):  # a hard industry limit that binds within the horizon

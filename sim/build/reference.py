@@ -7,6 +7,7 @@ accounting are separate events. Time unit: **months**. Month ``t`` is the interv
 on SimPy's tie-breaking:
 
 * ``t + 0``    contract starts and expiries (a contract online in ``[m, m + L)``);
+* ``t + 0.1``  the demand the lab faces this month (rivals and churn, from its history);
 * ``t + 0.25`` review: a solvent firm signs a contract for delivery at ``t + lead + slip``;
 * ``t + 0.5``  accounting: allocation, revenue, costs, raise, cash, bankruptcy.
 
@@ -40,6 +41,8 @@ from sim.model.scenario import (
 )
 from sim.model.timeline import total_months
 
+DEMAND_OFFSET = 0.1
+"""Offset of the month's demand (after competition and churn) within its month [months]."""
 REVIEW_OFFSET = 0.25
 """Offset of a review within its month [months]."""
 ACCOUNT_OFFSET = 0.5
@@ -126,6 +129,19 @@ class _Path:
         self.bankrupt_month = -1
         self.cash = p["finance.initial_cash"]
         self.served: list[float] = []
+        # competition (docs/model.md 5b): training compute buys demand, churn loses it
+        comp = scenario.competition
+        self.competing = comp is not None
+        self.lab = p["competition.lab_training_gw_years"] if comp else 0.0
+        self.rivals = p["competition.rivals_training_gw_years"] if comp else 1.0
+        self.log_m, self.loss = 0.0, 1.0
+        self.cap = 1.0 / p["competition.initial_share"] if comp else math.inf
+        half_life = p.get("competition.half_life_years")
+        self.retention = 0.5 ** (1.0 / (12.0 * half_life)) if comp and half_life else 1.0
+        lag = p["demand.diffusion_lag_years"]
+        self.a = 1.0 - math.exp(-1.0 / (12.0 * lag)) if lag > 0 else 1.0
+        self.seen: list[float] = []  # the demand the lab faced, month by month
+        self.lost: list[float] = []
 
     # --- parameters as docs/model.md defines them ---------------------------------------
     def rev_per_gw(self, t: int) -> float:
@@ -144,7 +160,7 @@ class _Path:
         return cap
 
     def planned_demand(self, t: int, d: int) -> float:
-        pol, p, seen = self.s.policy, self.p, self.demand
+        pol, p, seen = self.s.policy, self.p, self.seen
         if isinstance(pol, PlannedGrowth | Adaptive) and pol.plan_to_ceiling:
             multiple = self.unsaturated_plan(t, d) / seen[t]
             ceiling = p["demand.ceiling"]
@@ -152,7 +168,7 @@ class _Path:
         return self.unsaturated_plan(t, d)
 
     def unsaturated_plan(self, t: int, d: int) -> float:
-        pol, p, seen = self.s.policy, self.p, self.demand
+        pol, p, seen = self.s.policy, self.p, self.seen
         if isinstance(pol, PlannedGrowth):
             return seen[t] * p["policy.planned_growth"] ** ((d - t) / 12)
         if isinstance(pol, Adaptive):
@@ -206,6 +222,37 @@ class _Path:
             self.rec["ordered_gw"][t] = gw
             firm.sign(gw, d + _slip(self.slips, float(self.slip_u[j])), length)
 
+    def industry(self, t: int) -> float:
+        p = self.p
+        cap = p["compute.industry_gw_start"] * p["compute.industry_growth"] ** (t / 12)
+        return min(cap, p.get("compute.industry_gw_max", math.inf))
+
+    def facing(self):
+        """Process: each month, the demand the lab faces: the exogenous path times the
+        multiplier from relative training compute and the share not lost to churn."""
+        for t in range(self.months):
+            yield self.env.timeout(t + DEMAND_OFFSET - self.env.now)
+            base = float(self.demand[t])
+            capped = min(math.exp(self.log_m), self.cap)
+            mult = min(math.exp(self.log_m) * self.loss, self.cap)
+            self.seen.append(base * mult)
+            self.lost.append(base * (capped - mult) / 12)
+
+    def compete(self, t: int, training: float, dem: float, served: float) -> None:
+        """After a solvent month: update training stocks, the multiplier and churn."""
+        p = self.p
+        self.lab = self.retention * self.lab + training / 12
+        if self.competing:
+            c = "competition."
+            rivals_gw = p[c + "rivals_share_of_industry"] * self.industry(t)
+            self.rivals = self.retention * self.rivals + rivals_gw / 12
+            start = p[c + "lab_training_gw_years"] / p[c + "rivals_training_gw_years"]
+            target = math.log(p[c + "elasticity"]) * math.log2((self.lab / self.rivals) / start)
+            self.log_m += self.a * (target - self.log_m)
+        churn = p["demand.churn_of_unserved"]
+        if churn > 0 and dem > 0:
+            self.loss *= 1 - churn * (dem - served) / dem
+
     def accounting(self):
         """Process: month-end allocation, cash flows, raises and bankruptcy."""
         p, f, rec = self.p, self.s.finance, self.rec
@@ -214,10 +261,12 @@ class _Path:
         raised_year = 0.0
         for t in range(self.months):
             yield self.env.timeout(t + ACCOUNT_OFFSET - self.env.now)
-            dem = float(self.demand[t])
+            dem = self.seen[t]
             rec["demand"][t] = dem
             rec["unserved"][t] = dem / 12
             rec["cash"][t] = self.cash
+            rec["lost"][t] = self.lost[t]
+            self.record_position(t)
             if (start_month - 1 + t) % 12 == 0:
                 raised_year = 0.0  # a new calendar year starts this month
             if not self.firm.alive:
@@ -272,6 +321,21 @@ class _Path:
                 self.firm.alive = False
                 self.bankrupt_month = t
                 rec["alive"][t] = 0.0
+            self.compete(t, train, dem, v)
+            self.record_position(t)
+
+    def record_position(self, t: int) -> None:
+        """Training compute, relative capability and demand share at the end of month t."""
+        rec = self.rec
+        rec["training_compute"][t] = self.lab
+        if self.competing:
+            rec["relative_capability"][t] = math.log2(self.lab / self.rivals)
+            base = float(self.demand[t])
+            share = self.p["competition.initial_share"] * self.seen[t] / base if base > 0 else math.nan
+            rec["demand_share"][t] = share
+        else:
+            rec["relative_capability"][t] = math.nan
+            rec["demand_share"][t] = math.nan
 
     def obligations_at_end(self) -> float:
         """Take-or-pay still owed after the horizon, nominal [USD]."""
@@ -283,6 +347,7 @@ class _Path:
 
     def run(self) -> None:
         self.initial_contracts()
+        self.env.process(self.facing())
         self.env.process(self.reviews())
         self.env.process(self.accounting())
         self.env.run(until=self.months)

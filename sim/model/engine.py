@@ -126,6 +126,25 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
     col("runway_months", f["finance.raise_when_runway_months_below"])
     col("min_growth_to_raise", f["finance.min_growth_to_raise"])
     col("ceiling", f["demand.ceiling"])
+    lag = f["demand.diffusion_lag_years"]
+    with np.errstate(divide="ignore"):
+        col(
+            "diffusion_a",
+            np.where(lag > 0, -np.expm1(-1.0 / (12.0 * np.maximum(lag, 1e-300))), 1.0),
+        )
+    col("churn", f["demand.churn_of_unserved"])
+    col("rivals_training0", 1.0)  # read only with a competition section
+    col("initial_share", 1.0)
+    col("retention", 1.0)
+    if scenario.competition is not None:
+        for name, key in (("elasticity", "elasticity"), ("initial_share", "initial_share"),
+                          ("lab_training0", "lab_training_gw_years"),
+                          ("rivals_training0", "rivals_training_gw_years"),
+                          ("rivals_share", "rivals_share_of_industry")):  # fmt: skip
+            col(name, f[f"competition.{key}"])
+        half_life = f.get("competition.half_life_years")
+        if half_life is not None:
+            col("retention", 0.5 ** (1.0 / (12.0 * half_life)))
     for name, key in (("planned_growth", "policy.planned_growth"), ("q", "policy.q"),
                       ("prior_growth", "policy.prior_growth"),
                       ("prior_weight", "policy.prior_weight_years"),
@@ -216,6 +235,7 @@ def simulate_kernel(
         bool(getattr(policy, "plan_to_ceiling", False)),
         scenario.finance.min_months_between_raises,
         (1 - int(scenario.simulation.start.split("-")[1])) % 12,
+        scenario.competition is not None,
     )  # fmt: skip
     outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
                out["bankrupt_month"], out["truncated_by_tranche"])  # fmt: skip
@@ -326,7 +346,8 @@ def block_result(
                                 "cum_unserved", "cum_compute_cost", "cum_raised",
                                 "peak_capacity_gw")},
         "equity_value": np.where(bm < 0, np.maximum(value, 0.0), 0.0),
-        **{k: path[k] for k in ("obligations_at_end", "truncated_gw", "runoff_min_cash")},
+        **{k: path[k] for k in ("obligations_at_end", "truncated_gw", "runoff_min_cash",
+                                "cum_lost")},
     }  # fmt: skip
     cut = raw["truncated_by_tranche"]
     truncation = {"gw_sum": cut.sum(axis=0), "paths_cut": (cut > 1e-12).sum(axis=0)}

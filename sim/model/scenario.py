@@ -208,6 +208,11 @@ class Demand(_Model):
     )
     diffusion_lag_years: Param(0.0, 20.0) = Field(1.0, description="mean lag [years]")
     capability_jump: CapabilityJump | None = None
+    churn_of_unserved: UnitHalfOpen = Field(
+        0.0,
+        description="share of unserved demand that leaves for rivals for good, per month "
+        "[0..1); the rest waits",
+    )
 
     @model_validator(mode="after")
     def _ceiling_above_start(self) -> Demand:
@@ -301,6 +306,36 @@ class Finance(_Model):
     )
 
 
+class Competition(_Model):
+    """Rivals, and the returns to training compute (off unless a scenario has this section).
+
+    The lab's potential demand is multiplied by ``elasticity`` for every doubling of its
+    effective training compute relative to rivals' (relative to the start), following with
+    the demand's diffusion lag, and capped so the lab's share of frontier demand stays <= 1.
+    """
+
+    elasticity: Param(1.0, 10.0) = Field(
+        1.3, description="potential demand multiplier per doubling of relative training compute [x]"
+    )
+    initial_share: Param(0.0, 1.0, lo_open=True) = Field(
+        0.3, description="the lab's share of frontier demand at the start [0..1]"
+    )
+    lab_training_gw_years: Positive = Field(
+        2.0, description="the lab's effective training compute at the start [GW-years]"
+    )
+    rivals_training_gw_years: Positive = Field(
+        9.0, description="rivals' effective training compute at the start [GW-years]"
+    )
+    rivals_share_of_industry: UnitClosed = Field(
+        0.35, description="share of industry GW rivals train frontier models on [0..1]"
+    )
+    half_life_years: Param(0.1, 50.0) | None = Field(
+        None,
+        description="training compute loses half its value in this many years (models go "
+        "stale); null (default): cumulative [years]",
+    )
+
+
 class Tranche(_Model):
     start: Month = Field(description="month the capacity comes online")
     gw: Number = Field(ge=0, le=MAX_GW, allow_inf_nan=False, description="[GW]")
@@ -382,7 +417,7 @@ class Backtest(_Model):
         )
 
 
-SECTIONS = ("demand", "compute", "allocation", "economics", "finance", "policy")
+SECTIONS = ("demand", "compute", "allocation", "economics", "finance", "policy", "competition")
 """Scenario sections holding numeric model parameters."""
 
 
@@ -392,6 +427,8 @@ def numeric_fields(scenario: Scenario) -> dict[str, object]:
     out: dict[str, object] = {}
     for section in SECTIONS:
         model = getattr(scenario, section)
+        if model is None:
+            continue
         for name in type(model).model_fields:
             value = getattr(model, name)
             if section == "demand" and name == "growth":
@@ -463,6 +500,9 @@ class Scenario(_Model):
     policy: Policy
     correlations: tuple[Correlation, ...] = Field(
         default=(), max_length=50, description="rank correlations between draws"
+    )
+    competition: Competition | None = Field(
+        None, description="rivals and the returns to training compute; null: no feedback"
     )
     backtest: Backtest | None = Field(None, description="observed figures for the report")
 

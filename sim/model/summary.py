@@ -86,9 +86,23 @@ def by_year(results: Results) -> pd.DataFrame:
                 "cash_p50": float(np.quantile(col("cash"), 0.5)),
                 "raised_mean": float(col("raised").mean()),
                 "p_bankrupt": float(((bm >= 0) & (bm <= last_month)).mean()),
+                "training_compute_p50": float(np.quantile(col("training_compute_end"), 0.5)),
+                "lost_demand_mean": float(col("lost").mean()),
+                **(_competition_row(col) if results.scenario.competition is not None else {}),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _competition_row(col: Any) -> dict[str, float]:
+    """Per-year competition figures: the lab's effective training compute relative to rivals
+    [doublings, 0 = parity] and its share of frontier demand, at year end, medians."""
+    return {
+        "relative_capability_p50": _nan_quantile(col("relative_capability_end"), 0.5),
+        "demand_share_p50": _nan_quantile(col("demand_share_end"), 0.5),
+        "demand_share_p10": _nan_quantile(col("demand_share_end"), 0.1),
+        "demand_share_p90": _nan_quantile(col("demand_share_end"), 0.9),
+    }
 
 
 def runoff_by_year(results: Results) -> pd.DataFrame:
@@ -205,6 +219,9 @@ def summarize(results: Results) -> dict[str, Any]:
         "cum_revenue_p50": float(np.quantile(path["cum_revenue"], 0.5)),
         "cum_revenue_p90": float(np.quantile(path["cum_revenue"], 0.9)),
         "unserved_share_of_demand": float(path["cum_unserved"].sum() / path["cum_demand"].sum()),
+        "lost_share_of_demand": float(
+            path["cum_lost"].sum() / (path["cum_demand"].sum() + path["cum_lost"].sum())
+        ),
         "equity_value_p50": float(np.quantile(path["equity_value"], 0.5)),
         "equity_value_mean": float(path["equity_value"].mean()),
         "final_run_rate_p50": float(np.quantile(path["final_run_rate"], 0.5)),

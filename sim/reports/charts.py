@@ -30,6 +30,11 @@ TITLES = {
 """Chart key -> title, in report order."""
 
 SLIP_TITLES = {"slip_months": "Build slip per project [months]"}
+COMPETITION_TITLES = {
+    "training_compute": "The lab's effective training compute [GW-years]",
+    "relative_capability": "Training compute relative to rivals [doublings, 0 = parity]",
+    "demand_share": "The lab's share of frontier demand",
+}
 """Charts of the "Build pipeline and slip" section (scenarios with ``compute.build`` only)."""
 
 LOG_Y = ("demand_gw", "demand_usd", "revenue", "compute_cost")
@@ -59,7 +64,8 @@ def floor_for_log(df: pd.DataFrame, floor: float) -> pd.DataFrame:
 
 def _figure(key: str, ylabel: str, log: bool = False, x_datetime: bool = True) -> figure:
     fig = figure(
-        title=TITLES.get(key, SLIP_TITLES.get(key, key)), width=WIDTH, height=HEIGHT,
+        title={**TITLES, **SLIP_TITLES, **COMPETITION_TITLES}.get(key, key), width=WIDTH,
+        height=HEIGHT,
         x_axis_type="datetime" if x_datetime else "linear",
         y_axis_type="log" if log else "linear",
         tools="pan,wheel_zoom,box_zoom,reset,save", toolbar_location="above",
@@ -149,6 +155,23 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
     fig.quad(left=edges[:-1], right=edges[1:], top=bm["share"].to_numpy(), bottom=0.0,
              fill_color=COLORS["risk"], line_color=None, legend_label="bankrupt in the month")  # fmt: skip
     charts["bankrupt_month"] = _finish(fig, None)
+    return charts
+
+
+def build_competition_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
+    """Fans of :data:`COMPETITION_TITLES` (scenarios with a competition section)."""
+    end = frames.get("horizon_end")
+    horizon = None if end is None else end["month"].iloc[0]
+    if horizon is not None and horizon > frames["revenue"].index[-1]:
+        horizon = None
+    units = {"training_compute": ("GW-years", "0,0.0"),
+             "relative_capability": ("doublings vs rivals", "0.00"),
+             "demand_share": ("share of frontier demand", "0%")}  # fmt: skip
+    charts = {}
+    for key, (label, fmt) in units.items():
+        fig = _figure(key, label)
+        _fan(fig, frames[key], key.replace("_", " "), COLORS["training"], fmt)
+        charts[key] = _finish(fig, horizon)
     return charts
 
 

@@ -58,8 +58,10 @@ def chart_frames(results: Results) -> dict[str, pd.DataFrame]:
     inference GW at the plan's split) vs capacity online [GW]; ``demand_usd`` /
     ``servable_usd``: potential demand vs what capacity serves at the plan's split [USD/yr];
     ``revenue``, ``compute_cost``, ``cash`` fans [USD/yr or USD]; ``p_bankrupt`` cumulative
-    [0..1]; ``training_share`` [0..1]; ``bankrupt_month`` histogram counts. Every frame
-    covers the horizon and the run-off after it (``horizon_end`` marks the boundary).
+    [0..1]; ``training_share`` [0..1]; ``bankrupt_month`` histogram counts; with competition
+    also ``training_compute`` [GW-years], ``relative_capability`` [doublings vs rivals] and
+    ``demand_share`` [0..1] fans. Every frame covers the horizon and the run-off after it
+    (``horizon_end`` marks the boundary).
     """
     mo = {k: results.monthly_all(k) for k in results.monthly}
     idx = month_index(results)
@@ -87,6 +89,9 @@ def chart_frames(results: Results) -> dict[str, pd.DataFrame]:
     frames["bankrupt_month"] = pd.DataFrame(
         {"paths": counts, "share": counts / results.paths}, index=idx
     )
+    if results.scenario.competition is not None:  # training compute buys demand
+        for key in ("training_compute", "relative_capability", "demand_share"):
+            frames[key] = fan(mo[key], idx)
     return frames
 
 
@@ -192,6 +197,8 @@ BY_YEAR_COLUMNS = {
     "profit_p50": ("Profit P50", "usd"),
     "training_share_p50": ("Training share P50", "pct"),
     "gross_margin_p50": ("Inference margin P50", "pct"),
+    "demand_share_p50": ("Demand share P50", "pct"),
+    "relative_capability_p50": ("Training vs rivals P50 [doublings]", "num"),
     "unserved_share_mean": ("Unserved share", "pct"),
     "cash_p50": ("Cash at year end P50", "usd"),
     "p_bankrupt": ("P(bankrupt) by year end", "pct"),
@@ -217,9 +224,11 @@ def _display(rows: list[dict[str, Any]], columns: dict[str, tuple[str, str]]) ->
         "usd": usd,
         "gw": lambda x: f"{x:,.1f}",
         "pct": lambda x: "n/a" if x is None or x != x else f"{x:.1%}",
+        "num": lambda x: "n/a" if x is None or x != x else f"{x:+.2f}",
     }
-    out = [{label: fmt[kind](r[col]) for col, (label, kind) in columns.items()} for r in rows]
-    return pd.DataFrame(out, columns=[label for label, _ in columns.values()])
+    present = {col: spec for col, spec in columns.items() if not rows or col in rows[0]}
+    out = [{label: fmt[kind](r[col]) for col, (label, kind) in present.items()} for r in rows]
+    return pd.DataFrame(out, columns=[label for label, _ in present.values()])
 
 
 def by_year_display(summary: dict[str, Any]) -> pd.DataFrame:
@@ -232,6 +241,13 @@ def runoff_display(summary: dict[str, Any]) -> pd.DataFrame:
     return _display(summary.get("runoff_by_year", []), RUNOFF_COLUMNS)
 
 
+COMPETITION_NOTE = (
+    "Rivals train on the same industry supply the lab buys from. Each doubling of the lab's "
+    "effective training compute relative to rivals' multiplies its potential demand by the "
+    "scenario's elasticity (after the demand's diffusion lag); a share of the demand it "
+    "cannot serve leaves for good (churn). Research squeezed by strong demand therefore "
+    "costs future demand."
+)
 RUNOFF_NOTE = (
     "After the decision horizon the model places no new orders but keeps simulating until "
     "the last contract signed inside the horizon has expired: demand follows its path, raises "

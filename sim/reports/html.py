@@ -12,8 +12,16 @@ from bokeh.resources import INLINE
 
 from sim.model.results import Results
 
-from .charts import SLIP_TITLES, TITLES, build_charts, build_slip_chart
+from .charts import (
+    COMPETITION_TITLES,
+    SLIP_TITLES,
+    TITLES,
+    build_charts,
+    build_competition_charts,
+    build_slip_chart,
+)
 from .frames import (
+    COMPETITION_NOTE,
     RUNOFF_NOTE,
     assumptions_table,
     backtest_display,
@@ -69,6 +77,9 @@ def render_html(
     slip = slip_frames(results.scenario)
     if slip is not None:
         figures["slip_months"] = build_slip_chart(slip)
+    competing = "demand_share" in (frames or {}) or results.scenario.competition is not None
+    if competing:
+        figures.update(build_competition_charts(frames or chart_frames(results)))
     script, divs = components(figures)
     s = results.scenario
     esc = html.escape
@@ -102,6 +113,13 @@ def render_html(
         "one GW serves when the plan's share of compute goes to inference.</p>",
     ]
     parts += [f'<div class="chart" id="chart-{key}">{divs[key]}</div>' for key in TITLES]
+    if competing:
+        parts += [
+            '<h2 id="competition">Competition: training compute and demand share</h2>',
+            f'<p class="note">{html.escape(COMPETITION_NOTE)}</p>',
+            *(f'<div class="chart" id="chart-{key}">{divs[key]}</div>'
+              for key in COMPETITION_TITLES),
+        ]  # fmt: skip
     if slip is not None:
         parts += slip_section_html(results, slip, divs)
     parts += [

@@ -13,8 +13,9 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from sim.model.results import Results
 from sim.outputs import usd
 
-from .charts import LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
+from .charts import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
 from .frames import (
+    COMPETITION_NOTE,
     RUNOFF_NOTE,
     assumptions_table,
     backtest_display,
@@ -42,6 +43,9 @@ FANS: dict[str, list[tuple[str, str, str]]] = {
     "compute_cost": [("compute_cost", "compute cost", "tab:purple")],
     "cash": [("cash", "cash", "tab:brown")],
     "training_share": [("training_share", "training share", "tab:orange")],
+    "training_compute": [("training_compute", "training compute", "tab:orange")],
+    "relative_capability": [("relative_capability", "relative capability", "tab:orange")],
+    "demand_share": [("demand_share", "demand share", "tab:orange")],
 }  # fmt: skip
 """Fan chart key -> (frame, label, colour) of each band drawn on it."""
 
@@ -75,6 +79,7 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
             ax.yaxis.set_major_formatter(USD_AXIS)
         if key == "training_share":
             ax.axhline(0.5, color="grey", ls="--", lw=1)
+        if key in {"training_share", "demand_share"}:
             ax.yaxis.set_major_formatter(PCT_AXIS)
     elif key == "p_bankrupt":
         df = frames["p_bankrupt"]
@@ -91,7 +96,8 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
         ax.axvline(end, color="black", ls=":", lw=1, label="horizon end: run-off after")
     ax.xaxis.set_major_locator(YearLocator())
     ax.xaxis.set_major_formatter(DateFormatter("%Y"))
-    ax.set_title(TITLES[key] + (" (log scale)" if log else ""), fontsize=10)
+    title = {**TITLES, **COMPETITION_TITLES}[key]
+    ax.set_title(title + (" (log scale)" if log else ""), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=7)
     fig.savefig(path, pil_kwargs={"compress_level": 1})  # fast PNG encoding, larger files
@@ -200,6 +206,14 @@ def write_markdown(
     for key, title in TITLES.items():
         alt = title.replace("[", "(").replace("]", ")")
         lines += [f"### {title}", "", f"![{alt}](figures/{key}.png)", ""]
+    if "demand_share" in frames:
+        lines += ["## Competition: training compute and demand share", "", COMPETITION_NOTE, ""]
+        for key, title in COMPETITION_TITLES.items():
+            path = fig_dir / f"{key}.png"
+            _figure(key, frames, path)
+            written.append(path)
+            alt = title.replace("[", "(").replace("]", ")")
+            lines += [f"### {title}", "", f"![{alt}](figures/{key}.png)", ""]
     slip = slip_frames(s)
     if slip is not None:
         lines += _slip_section(results, slip, fig_dir)

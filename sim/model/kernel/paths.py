@@ -13,10 +13,12 @@ import numpy as np
 from numba import njit, prange
 
 from .allocation import allocate
+from .competition import accumulate, churn, effective_multiplier, follow_capability
 from .economics import month_flows
 from .finance import growing, raise_amount
 from .layout import FIXED_SCHEDULE, OUT, M, P, R, Y
 from .procurement import (
+    industry_gw,
     last_end,
     obligations_after,
     online,
@@ -35,27 +37,34 @@ from .procurement import (
     P["valuation_multiple"], P["max_dilution"], P["max_raise_per_year"], P["runway_months"],
     P["min_growth_to_raise"],
 )  # fmt: skip
+(_ELASTICITY, _SHARE0, _LAB0, _RIVALS0, _RIVALS_SHARE, _RETENTION, _CHURN, _DIFFUSION) = (
+    P["elasticity"], P["initial_share"], P["lab_training0"], P["rivals_training0"],
+    P["rivals_share"], P["retention"], P["churn"], P["diffusion_a"],
+)  # fmt: skip
 (_M_DEMAND, _M_CAP, _M_INF, _M_TRAIN, _M_IDLE, _M_REV, _M_UNS, _M_COST, _M_OTHER, _M_FIXED,
- _M_RAISED, _M_CASH, _M_ORDER, _M_ALIVE) = (
+ _M_RAISED, _M_CASH, _M_ORDER, _M_ALIVE, _M_LOST, _M_COMPUTE, _M_RELATIVE, _M_SHARE) = (
     M["demand"], M["capacity_gw"], M["inference_gw"], M["training_gw"], M["idle_gw"],
     M["revenue"], M["unserved"], M["compute_cost"], M["other_cost"], M["fixed_cost"],
-    M["raised"], M["cash"], M["ordered_gw"], M["alive"],
+    M["raised"], M["cash"], M["ordered_gw"], M["alive"], M["lost"], M["training_compute"],
+    M["relative_capability"], M["demand_share"],
 )  # fmt: skip
 (_Y_REV, _Y_DEM, _Y_UNS, _Y_COST, _Y_OTHER, _Y_FIXED, _Y_RAISED, _Y_CAP_END, _Y_CASH,
- _Y_ALIVE, _Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_SHARE, _Y_MARGIN) = (
+ _Y_ALIVE, _Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_SHARE, _Y_MARGIN, _Y_LOST, _Y_COMPUTE,
+ _Y_RELATIVE, _Y_DSHARE) = (
     Y["revenue"], Y["demand"], Y["unserved"], Y["compute_cost"], Y["other_cost"],
     Y["fixed_cost"], Y["raised"], Y["capacity_gw_end"], Y["cash"], Y["alive"],
     Y["capacity_gw_mean"], Y["training_gw_mean"], Y["inference_gw_mean"], Y["idle_gw_mean"],
-    Y["training_share"], Y["gross_margin"],
+    Y["training_share"], Y["gross_margin"], Y["lost"], Y["training_compute_end"],
+    Y["relative_capability_end"], Y["demand_share_end"],
 )  # fmt: skip
 _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
     R["revenue"], R["compute_cost"], R["capacity_gw_end"], R["cash"], R["alive"],
 )  # fmt: skip
 (_O_REV, _O_DEM, _O_UNS, _O_COST, _O_RAISED, _O_PEAK, _O_RATE, _O_CASH, _O_OWED, _O_TRUNC,
- _O_MIN_CASH) = (
+ _O_MIN_CASH, _O_LOST) = (
     OUT["cum_revenue"], OUT["cum_demand"], OUT["cum_unserved"], OUT["cum_compute_cost"],
     OUT["cum_raised"], OUT["peak_capacity_gw"], OUT["final_run_rate"], OUT["final_cash"],
-    OUT["obligations_at_end"], OUT["truncated_gw"], OUT["runoff_min_cash"],
+    OUT["obligations_at_end"], OUT["truncated_gw"], OUT["runoff_min_cash"], OUT["cum_lost"],
 )  # fmt: skip
 
 
@@ -103,13 +112,16 @@ def simulate_path(
     """Simulate path ``i`` over horizon and run-off, writing its rows of every output.
 
     ``tranches`` (start, gw, length) of a fixed schedule; ``settings`` (policy code, review
-    months, horizon, plan_to_ceiling, months between raises, index of the first January);
+    months, horizon, plan_to_ceiling, months between raises, index of the first January,
+    whether the competition loop is on);
     ``fits`` (leads, coefficients, sorted residuals) of a quantile policy; ``calendar``
     (year index per month, months per horizon year); ``outputs`` (monthly, yearly, run-off
     yearly, per-path floats, bankruptcy month, truncated GW), written in place.
     """
     tranche_start, tranche_gw, tranche_len = tranches
-    kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year = settings
+    (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing) = (
+        settings
+    )
     fit_leads, fit_beta, fit_resid = fits
     year_index, months_in_year = calendar
     monthly, yearly, runoff_yearly, path_out, bankrupt_month, truncated = outputs
@@ -152,17 +164,36 @@ def simulate_path(
     final_rate = final_cash = 0.0
     min_cash = math.inf
 
+    # competition: training compute buys demand; churn loses it (kernel/competition.py)
+    churn_share = p[_CHURN]
+    feedback = competing or churn_share > 0.0
+    seen = np.empty(months)  # the demand the lab observes (what its policies see)
+    lab = p[_LAB0] if competing else 0.0
+    rivals = p[_RIVALS0]
+    log_m = 0.0
+    loss = 1.0
+    cap_mult = 1.0 / p[_SHARE0] if competing else math.inf
+    cum_lost = 0.0
+
     month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
     until_review = 0
     for t in range(months):
         ordered = 0.0
+        # --- the demand the lab faces this month (rivals and churn, from history to t - 1)
+        d = demand[t]
+        lost = 0.0
+        if feedback:
+            mult = effective_multiplier(log_m, loss, cap_mult)
+            lost = d * (min(math.exp(log_m), cap_mult) - mult) / 12.0
+            d = d * mult
+        seen[t] = d
         # --- procurement: a review inside the horizon orders for delivery after the lead
         review = until_review == 0
         until_review = review_months - 1 if review else until_review - 1
         if t < horizon and kind != FIXED_SCHEDULE and review:
             due = t + lead
             plan = plan_demand(
-                kind, p, demand, t, due, plan_to_ceiling, t // review_months,
+                kind, p, seen, t, due, plan_to_ceiling, t // review_months,
                 _lead_slot(fit_leads, lead), fit_beta, fit_resid,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
@@ -176,6 +207,7 @@ def simulate_path(
             order_k += 1
 
         # in run-off, a path is done once its last contract has expired
+        was_alive = alive
         live = alive and (t < horizon or t < end_last)
         if alive:
             capacity, compute_cost = online(book, n_signed, t)
@@ -185,7 +217,6 @@ def simulate_path(
             rpg *= rpg_step
 
         # --- allocation and economics
-        d = demand[t]
         served, inference, training = allocate(capacity, d, rpg, p[_MIN_TRAIN], p[_MAX_TRAIN])
         fixed = p[_FIXED] if live else 0.0
         revenue, other, net = month_flows(served, compute_cost, p[_OTHER], fixed)
@@ -213,6 +244,19 @@ def simulate_path(
                 bankrupt = t
                 alive = False
 
+        # --- competition: this month's training and unserved demand shape what comes next
+        if was_alive:  # a bankrupt lab's position is frozen where it failed
+            lab = accumulate(lab, p[_RETENTION], training)
+            if competing:
+                rivals = accumulate(rivals, p[_RETENTION], p[_RIVALS_SHARE] * industry_gw(p, t))
+                log_m = follow_capability(log_m, lab, rivals, p[_LAB0], p[_RIVALS0],
+                                          p[_ELASTICITY], p[_DIFFUSION])  # fmt: skip
+            if churn_share > 0.0:
+                loss = churn(loss, d - served, d, churn_share)
+        relative = math.log2(lab / rivals) if competing else np.nan
+        share = p[_SHARE0] * d / demand[t] if competing and demand[t] > 0 else np.nan
+        cum_lost += lost
+
         # --- outputs
         unserved = d / 12.0 - revenue
         idle = capacity - inference - training
@@ -231,6 +275,10 @@ def simulate_path(
             monthly[_M_CASH, i, t] = cash
             monthly[_M_ALIVE, i, t] = 1.0 if alive else 0.0
             monthly[_M_ORDER, i, t] = ordered
+            monthly[_M_LOST, i, t] = lost
+            monthly[_M_COMPUTE, i, t] = lab
+            monthly[_M_RELATIVE, i, t] = relative
+            monthly[_M_SHARE, i, t] = share
         y = year_index[t]
         if t < horizon:
             if y != year:
@@ -252,6 +300,10 @@ def simulate_path(
             acc[_Y_TRAIN] += training
             acc[_Y_INF] += inference
             acc[_Y_IDLE] += idle
+            acc[_Y_LOST] += lost
+            acc[_Y_COMPUTE] = lab
+            acc[_Y_RELATIVE] = relative
+            acc[_Y_DSHARE] = share
             if capacity > 0:
                 acc[_Y_SHARE] += training / capacity
                 acc[_A_SHARE_MONTHS] += 1.0
@@ -262,6 +314,7 @@ def simulate_path(
             cum_cost += compute_cost
             cum_raised += raised
             peak = max(peak, capacity)
+            path_out[_O_LOST, i] = cum_lost
             if t == horizon - 1:
                 final_rate = revenue * 12.0
                 final_cash = cash

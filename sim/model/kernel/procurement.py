@@ -68,10 +68,16 @@ def last_end(book: np.ndarray, n_signed: int) -> int:
 
 
 @njit(cache=True)
+def industry_gw(p: np.ndarray, month: int) -> float:
+    """Industry AI capacity in ``month``: grows ``industry_growth``-fold a year up to the hard
+    limit [GW]."""
+    return min(p[_START] * p[_GROWTH] ** (month / 12.0), p[_MAX])
+
+
+@njit(cache=True)
 def supply_cap(p: np.ndarray, month: int) -> float:
     """Most GW one firm can hold in ``month``: share x min(industry GW, hard limit) [GW]."""
-    industry = p[_START] * p[_GROWTH] ** (month / 12.0)
-    return p[_SHARE] * min(industry, p[_MAX])
+    return p[_SHARE] * industry_gw(p, month)
 
 
 @njit(cache=True)
@@ -145,6 +151,6 @@ def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> floa
 
 
 __all__ = [
-    "DEMAND_QUANTILE", "bend_to_ceiling", "last_end", "obligations_after", "online",
+    "DEMAND_QUANTILE", "bend_to_ceiling", "industry_gw", "last_end", "obligations_after", "online",
     "order_gw", "plan_demand", "residual_quantile", "sign", "supply_cap",
 ]  # fmt: skip
