@@ -65,10 +65,11 @@ def _write(tmp_path: Path, text: str | bytes, name: str = "s.yaml") -> Path:
 
 
 def _bomb(levels: int = 9, under: str = "name") -> str:
-    """A "billion laughs" document: 9 levels of 9 aliases expand to 9**9 values."""
-    lines = ["a0: &a0 [" + ", ".join(['"lol"'] * 9) + "]"]
-    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
-    return "\n".join(lines) + f"\n{under}: *a{levels - 1}\n"
+    """A "billion laughs" value: 9 levels of 9 aliases expand to 9**9 values, all of it
+    under one key (so schema checks of other keys cannot stop it first)."""
+    parts = ["&a0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    parts += [f"&a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return f"{under}: [" + ", ".join(parts) + "]\n"
 
 
 def _base_with(old: str, new: str) -> str:

@@ -331,7 +331,9 @@ class _Path:
         if self.competing:
             rec["relative_capability"][t] = math.log2(self.lab / self.rivals)
             base = float(self.demand[t])
-            share = self.p["competition.initial_share"] * self.seen[t] / base if base > 0 else math.nan
+            share = (
+                self.p["competition.initial_share"] * self.seen[t] / base if base > 0 else math.nan
+            )
             rec["demand_share"][t] = share
         else:
             rec["relative_capability"][t] = math.nan

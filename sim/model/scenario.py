@@ -152,6 +152,9 @@ MAX_CEILING = 1.0e30
 """Largest ``demand.ceiling`` [USD/yr]: 1e30 is how tests and users say "no ceiling"."""
 MAX_GW = 1.0e5
 """Largest capacity a scenario may state [GW] (100 TW, ~30 times world electricity)."""
+MAX_GW_YEARS = 1.0e7
+"""Largest stock of training compute a scenario may state [GW-years] (100 years at
+:data:`MAX_GW`)."""
 MIN_PRICE = 1.0
 """Smallest ``price_per_gw_year`` [USD/GW-yr]: revenue per GW stays above zero (orders
 divide by it) even after a century of efficiency change."""
@@ -320,10 +323,10 @@ class Competition(_Model):
     initial_share: Param(0.0, 1.0, lo_open=True) = Field(
         0.3, description="the lab's share of frontier demand at the start [0..1]"
     )
-    lab_training_gw_years: Positive = Field(
+    lab_training_gw_years: Param(0.0, MAX_GW_YEARS, lo_open=True, cap=True) = Field(
         2.0, description="the lab's effective training compute at the start [GW-years]"
     )
-    rivals_training_gw_years: Positive = Field(
+    rivals_training_gw_years: Param(0.0, MAX_GW_YEARS, lo_open=True, cap=True) = Field(
         9.0, description="rivals' effective training compute at the start [GW-years]"
     )
     rivals_share_of_industry: UnitClosed = Field(

@@ -80,6 +80,8 @@ def _child(path: str, part: str | int) -> str:
 
 
 def _error(source: str, where: str, line: int | None, msg: str) -> ScenarioError:
+    if len(where) > 60:  # e.g. name[0][0][0]... of a deep list
+        where = f"{where[:40]}…{where[-15:]}"
     at = f" (line {line})" if line else ""
     return ScenarioError(
         source, [(f"{where}{at}" if where else (f"line {line}" if line else ""), msg)]
