@@ -447,7 +447,8 @@ _POLICIES = {
         ],
     },
 }
-_UNDEFINED = {"training_share", "gross_margin"}
+_UNDEFINED = {"training_share", "gross_margin"}  # without capacity / revenue
+_NO_COMPETITION = {"relative_capability", "demand_share", "relative_capability_end", "demand_share_end"}  # fmt: skip
 
 
 def _at_bounds(values: dict, policy: dict):
@@ -474,7 +475,7 @@ def test_scenarios_at_the_bounds_stay_finite(side, policy):
         for key, values in getattr(res, store).items():
             v = np.asarray(values, dtype=float)
             assert not np.isinf(v).any(), f"{store}.{key} has inf"
-            if key not in _UNDEFINED and key not in {"relative_capability", "demand_share"}:
+            if key not in _UNDEFINED | _NO_COMPETITION:  # NaN by definition (documented)
                 assert not np.isnan(v).any(), f"{store}.{key} has NaN"
     summary = json_safe(summarize(res))  # NaN statistics become null, nothing else changes
     assert summary["p_bankrupt"] == summarize(res)["p_bankrupt"]
