@@ -215,7 +215,7 @@ def sweep_from_dict(
                 add(f"axes.{key}", alone[tag], key)  # type: ignore[arg-type]
                 blamed = True
         if not blamed:
-            combo = ", ".join(f"{k}={cell[k]!r}" for k in spec.axes)
+            combo = ", ".join(f"{k}={short_repr(cell[k])}" for k in spec.axes)
             add(f"axes (combination {combo})", failure)
         if len(problems) >= 10:
             break

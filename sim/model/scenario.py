@@ -168,10 +168,12 @@ UsdNonNeg = Param(0.0, MAX_USD, cap=True)
 
 
 def _parse_month(value: Any) -> str:
+    if isinstance(value, list | dict | tuple | set):  # never str() a (shared, huge) container
+        raise ValueError(f"expected a month 'YYYY-MM' such as 2026-01, got {short_repr(value)}")
     text = str(value)
     m = _MONTH_RE.match(text)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"expected a month 'YYYY-MM' such as 2026-01, got {value!r}")
+        raise ValueError(f"expected a month 'YYYY-MM' such as 2026-01, got {short_repr(value)}")
     return text
 
 
