@@ -107,7 +107,7 @@ def test_alias_bomb_as_numeric_parameter_names_the_field(tmp_path):
 
 
 def test_alias_bomb_in_sweep_file_is_refused_fast(tmp_path):
-    p = _write(tmp_path, _bomb(under="description") + "axes: {policy.planned_growth: [2]}\n")
+    p = _write(tmp_path, "name: s\naxes:\n" + _bomb(under="  policy.planned_growth"))
     code, err, seconds = cli("sweep", str(p), "--out", str(tmp_path / "out"))
     assert code == 2, err
     assert "Traceback" not in err
