@@ -9,23 +9,23 @@ MAX_REPR_CHARS = 80
 
 
 def short_repr(value: Any, limit: int = MAX_REPR_CHARS) -> str:
-    """``repr(value)`` cut to ``limit`` characters (with its full length), cheap on huge
-    or deeply shared values: containers are summarized before they are printed."""
-    if isinstance(value, dict | list | tuple | set) and len(value) > 20:
-        return f"<{type(value).__name__} of {len(value):,} items>"
-    if isinstance(value, str) and len(value) > 10 * limit:
-        value = value[: 2 * limit]  # enough to show; never repr a 100 MB string
-        text = repr(value)
-        return text[: limit - 1] + "…'" + " (truncated)"
+    """``repr(value)`` in at most about ``limit`` characters, cheap on huge or deeply shared
+    values: ``reprlib`` abbreviates every level (a few items, a short string) before any
+    text is built, so a "billion laughs" structure is never expanded."""
+    import reprlib
+
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         return f"<integer of ~{int(value.bit_length() * 0.30103):,} digits>"
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxtuple, r.maxdict, r.maxset = 3, 5, 5, 5, 5
+    r.maxstring, r.maxother, r.maxlong = limit, limit, 40
     try:
-        text = repr(value)
-    except (RecursionError, ValueError):
+        text = r.repr(value)
+    except Exception:  # a broken __repr__: say what it is
         return f"<{type(value).__name__}>"
     if len(text) <= limit:
         return text
-    return text[: limit - 1] + f"… ({len(text):,} characters)"
+    return text[: limit - 1] + "…"
 
 
 class ScenarioError(ValueError):

@@ -554,3 +554,20 @@ def test_magnitude_caps_accept_unbounded_tails_that_stay_finite():
     data["finance"]["initial_cash"] = {"dist": "lognormal", "median": 30e9, "sigma": 20}
     with pytest.raises(ScenarioError, match=r"finance\.initial_cash: must lie in \[0, 1e\+18\]"):
         scenario_from_dict(data, "big.yaml")
+
+
+def test_shared_reference_bomb_through_the_python_api_is_never_expanded():
+    bomb: list = ["lol"] * 9
+    for _ in range(9):
+        bomb = [bomb] * 9  # 9**10 values if expanded
+    t0 = time.perf_counter()
+    for section, key in (("name", None), ("finance", "initial_cash"), ("simulation", "start")):
+        data = copy.deepcopy(BASE)
+        if key is None:
+            data[section] = bomb
+        else:
+            data[section][key] = bomb
+        with pytest.raises(ScenarioError) as info:
+            scenario_from_dict(data, "api")
+        assert len(str(info.value)) < 1000
+    assert time.perf_counter() - t0 < 5
