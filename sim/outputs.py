@@ -164,15 +164,19 @@ class OutputDir:
             probe = probe.parent
         if not probe.is_dir():
             raise _fail(out, f"{probe} is a file, not a directory")
+        self.created = missing[-1] if missing else None  # set first: an interrupt may come
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            self.created = missing[-1] if missing else None
             clean_leftovers(out.parent, (f".{out.name}.tmp-", f".{out.name}.old-"))
             prefix = f".{out.name}.tmp-{os.getpid()}-"
             self.tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
         except OSError as exc:
             self._remove_created()
             raise _fail(out, f"cannot write there: {_os_reason(exc)}") from None
+        except BaseException:  # Ctrl-C or SIGTERM while setting up: leave nothing behind
+            self.discard()
+            self._remove_created()
+            raise
         if need_bytes:
             free = shutil.disk_usage(out.parent).free
             if need_bytes > free:
@@ -184,9 +188,19 @@ class OutputDir:
                 )
 
     def _remove_created(self) -> None:
-        if self.created is not None:
-            shutil.rmtree(self.created, ignore_errors=True)
-            self.created = None
+        """Remove the parent directories this run created, if they are (still) empty."""
+        if self.created is None:
+            return
+        path = self.out.parent
+        while True:
+            try:
+                path.rmdir()
+            except OSError:
+                break
+            if path == self.created:
+                break
+            path = path.parent
+        self.created = None
 
     def discard(self) -> None:
         """Remove the scratch directory (and parents this run created, if nothing landed)."""

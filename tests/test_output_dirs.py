@@ -86,7 +86,7 @@ def test_other_commands_check_out_before_running(tmp_path, capsys):
     ):
         t0 = time.perf_counter()
         assert main(argv) == 2, argv
-        assert time.perf_counter() - t0 < 5, argv  # refused before any simulation
+        assert time.perf_counter() - t0 < 20, argv  # refused before any simulation (~0.1 s)
         assert "output directory" in capsys.readouterr().err
 
 
