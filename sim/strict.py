@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+
+
+def _no_bool(value: Any) -> Any:
+    """YAML's ``true``/``false`` are not numbers (pydantic would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()} (a boolean)")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_no_bool)]
+"""An ``int`` field that refuses booleans."""
+Number = Annotated[float, BeforeValidator(_no_bool)]
+"""A ``float`` field that refuses booleans."""
 
 
 class StrictModel(BaseModel):

@@ -54,7 +54,7 @@ def test_stage_duration_validation(kwargs: dict, message: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"project_gw": 0}, "greater than 0"),
+        ({"project_gw": 0}, "greater than or equal to 0.001"),
         ({"interconnect_slots": 0}, "greater than or equal to 1"),
         ({"build_slots": 0}, "greater than or equal to 1"),
         ({"planned_months": -1}, "greater than or equal to 0"),

@@ -6,8 +6,6 @@ deterministic for a given seed, so comparisons with the public API are exact.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 
@@ -35,9 +33,10 @@ def test_bounds_and_docs_come_from_the_pydantic_schema():
     assert schema_bounds("allocation.training_share") == (0.0, 1.0, True, False)
     assert schema_bounds("simulation.paths") == (1.0, 100_000_000.0, True, True)  # Field(ge, le)
     lo, hi, lo_inc, _ = schema_bounds("compute.price_per_gw_year")
-    assert (lo, hi, lo_inc) == (0.0, math.inf, False)
+    assert (lo, hi, lo_inc) == (1.0, 1e18, True)  # MIN_PRICE, MAX_USD
     kw = param_kwargs(FIELDS["price_per_gw_year"])  # shown in USD billions
-    assert kw["bounds"] == (0.0, None)
+    assert kw["bounds"] == (1e-9, 1e9)
+    assert schema_bounds("compute.industry_growth")[:3] == (0.0, 100.0, False)
     assert "take-or-pay" in kw["doc"]
     assert Explorer.param.lead_time_months.bounds == (0.0, 120.0)
     assert Explorer.param.training_share.inclusive_bounds == (True, False)

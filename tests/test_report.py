@@ -136,7 +136,12 @@ def test_markdown_report_with_pngs(base_run, tmp_path: Path) -> None:
 def test_cli_run_writes_reports(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["run", "--paths", "300", "--out", str(out), "--format", "html,md", "--quiet"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["figures", "report.html", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "figures",
+        "manifest.json",
+        "report.html",
+        "report.md",
+    ]
     summary = summarize(run(load_scenario(), paths=300))
     assert format_p_bankrupt(summary) in (out / "report.html").read_text()
 

@@ -149,7 +149,11 @@ def test_cli_slip_prints_quantiles_and_writes_files(tmp_path: Path, capsys, effe
     assert "whole months" in text
     assert f"{effect.loc['off', 'p_bankrupt']:.1%}" in text
     assert f"{effect.loc['on', 'p_bankrupt']:.1%}" in text
-    assert sorted(p.name for p in out.iterdir()) == ["slip.json", "slip_effect.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "slip.json",
+        "slip_effect.csv",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no scratch directory left
     data = json.loads((out / "slip.json").read_text())
     assert data["slip_months"]["simulated"]["q50"] == pytest.approx(q[2])

@@ -97,15 +97,51 @@ class LocalPool:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
+SCHEDULER_TIMEOUT_S = 10.0
+"""How long to try to reach a dask scheduler before giving up [s]."""
+
+
+def connect(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> Any:
+    """A dask client for ``address``; an unreachable or malformed address is a
+    :class:`sim.errors.BadInputError` (exit 2) within ``timeout`` seconds."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from sim.errors import BadInputError
+
+    text = address if "://" in address else f"tcp://{address}"
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme in ("tcp", "tls") and (not parts.hostname or port is None):
+        raise BadInputError(f"--scheduler {address!r}: expected tcp://HOST:PORT")
+    if parts.scheme in ("tcp", "tls"):  # fail fast on a refused or unroutable address
+        try:
+            socket.create_connection((parts.hostname, port), timeout=timeout).close()
+        except OSError as exc:
+            raise BadInputError(
+                f"--scheduler {address}: cannot reach a dask scheduler there "
+                f"({exc.strerror or exc}); is it running?"
+            ) from None
+    from distributed import Client
+
+    configure_dask()
+    try:
+        return Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise BadInputError(
+            f"--scheduler {address}: no dask scheduler answered within {timeout:g} s ({exc})"
+        ) from None
+
+
 @contextmanager
 def client_for(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
     """Client for ``--scheduler ADDRESS`` (dask), a :class:`LocalPool` for ``--workers N``,
     else None (serial)."""
     if scheduler:
-        from distributed import Client
-
-        configure_dask()
-        client = Client(scheduler)
+        client = connect(scheduler)
         try:
             yield client
         finally:

@@ -20,15 +20,18 @@ With ``method: lhs`` each axis is ``[low, high]`` and ``samples: N`` (and option
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import ScenarioError
+from sim.budget import DEFAULT_MAX_CELLS
+from sim.errors import ScenarioError, short_repr
 from sim.model.io import load_scenario, load_yaml_mapping
 from sim.model.scenario import Scenario
+from sim.strict import WholeNumber
 
 from .sweep import apply_cell, grid, latin_hypercube
 
@@ -53,10 +56,14 @@ class SweepSpec(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     scenario: str | None = Field(None, description="scenario file, relative to the sweep file")
-    paths: int | None = Field(None, ge=1, le=10_000_000, description="paths per cell")
+    paths: WholeNumber | None = Field(None, ge=1, le=10_000_000, description="paths per cell")
     method: Literal["grid", "lhs"] = "grid"
-    samples: int | None = Field(None, ge=1, le=100_000, description="cells of an lhs design")
-    seed: int = Field(0, ge=0, description="seed of the lhs design (not of the simulation)")
+    samples: WholeNumber | None = Field(
+        None, ge=1, le=100_000, description="cells of an lhs design"
+    )
+    seed: WholeNumber = Field(
+        0, ge=0, le=2**32 - 1, description="seed of the lhs design (not of the simulation)"
+    )
     fixed: dict[str, Any] = Field(default_factory=dict, description="updates for every cell")
     axes: dict[str, list[Any]] = Field(min_length=1)
 
@@ -87,13 +94,19 @@ class SweepSpec(BaseModel):
                 if not ok or values[0] >= values[1]:
                     raise ValueError(
                         f"axes.{key}: method lhs needs [low, high] numbers with low < high, "
-                        f"got {values!r}"
+                        f"got {short_repr(values)}"
                     )
         if self.method == "lhs" and self.samples is None:
             raise ValueError("samples: required with method lhs (number of cells)")
         if self.method == "grid" and self.samples is not None:
             raise ValueError("samples: only used with method lhs")
         return self
+
+    def n_cells(self) -> int:
+        """Number of cells of the design, computed without expanding it."""
+        if self.method == "grid":
+            return math.prod(len(v) for v in self.axes.values())
+        return int(self.samples or 0)
 
     def cells(self) -> list[dict[str, Any]]:
         """The design: one dict of axis values per cell (``fixed`` is applied separately)."""
@@ -126,16 +139,33 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     return out
 
 
-def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = None) -> Sweep:
+def sweep_from_dict(
+    data: dict[str, Any],
+    source: str,
+    base_dir: Path | None = None,
+    max_cells: int = DEFAULT_MAX_CELLS,
+) -> Sweep:
     """Validate a sweep mapping and every cell it expands to.
 
     Raises :class:`sim.errors.ScenarioError` naming ``source``, the field (``axes.KEY``)
-    and the offending value.
+    and the offending value; a design of more than ``max_cells`` cells is refused before
+    it is expanded.
     """
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(source, _problems(exc), what="sweep file") from None
+    n = spec.n_cells()
+    if n > max_cells:
+        shape = " x ".join(f"{len(v):,}" for v in spec.axes.values())
+        design = f"{shape} grid" if spec.method == "grid" else "lhs design"
+        raise ScenarioError(
+            source,
+            [("axes" if spec.method == "grid" else "samples",
+              f"the {design} has {n:,} cells; at most {max_cells:,} are allowed "
+              "(--max-cells raises the limit)")],
+            what="sweep file",
+        )  # fmt: skip
     if spec.scenario is None:
         scenario = load_scenario()
     else:
@@ -185,7 +215,7 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
                 add(f"axes.{key}", alone[tag], key)  # type: ignore[arg-type]
                 blamed = True
         if not blamed:
-            combo = ", ".join(f"{k}={cell[k]!r}" for k in spec.axes)
+            combo = ", ".join(f"{k}={short_repr(cell[k])}" for k in spec.axes)
             add(f"axes (combination {combo})", failure)
         if len(problems) >= 10:
             break
@@ -194,7 +224,7 @@ def sweep_from_dict(data: dict[str, Any], source: str, base_dir: Path | None = N
     return Sweep(spec=spec, scenario=scenario, cells=cells, source=source)
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def load_sweep(path: str | Path, max_cells: int = DEFAULT_MAX_CELLS) -> Sweep:
     """Read and validate a sweep file (see the module docstring for its format)."""
     p = Path(path)
-    return sweep_from_dict(load_yaml_mapping(p), str(p), p.parent)
+    return sweep_from_dict(load_yaml_mapping(p, "sweep file"), str(p), p.parent, max_cells)

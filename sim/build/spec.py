@@ -12,11 +12,24 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim._lazy import lazy
-from sim.strict import StrictModel
+from sim.strict import Number, StrictModel, WholeNumber
 
 np = lazy("numpy")  # the schema loads without numpy (fast validate/--help)
 
-__all__ = ["BuildSpec", "StageDuration"]
+__all__ = [
+    "MAX_BUILD_PROJECTS", "MAX_PROJECTS_PER_ORDER", "MAX_STAGE_MONTHS", "MIN_PROJECT_GW",
+    "BuildSpec", "StageDuration",
+]  # fmt: skip
+
+MIN_PROJECT_GW = 0.001
+"""Smallest ``project_gw`` [GW] (1 MW: smaller is not a datacenter project)."""
+MAX_PROJECTS_PER_ORDER = 10_000
+"""Most projects one order may be split into [projects] (order GW / ``project_gw``)."""
+MAX_BUILD_PROJECTS = 1_000_000
+"""Most projects the SimPy slip model may simulate for one scenario [projects]:
+replications x orders x projects per order (~27,000 projects/s, so ~40 s at most)."""
+MAX_STAGE_MONTHS = 600.0
+"""Longest stage duration or planned build time a scenario may state [months] (50 years)."""
 
 DistName = Literal["fixed", "triangular", "uniform", "lognormal", "exponential"]
 
@@ -40,13 +53,13 @@ class StageDuration(StrictModel):
     """
 
     dist: DistName = Field("fixed", description="distribution family")
-    value: float | None = Field(None, description="fixed duration [months]")
-    low: float | None = Field(None, description="minimum (triangular, uniform) [months]")
-    mode: float | None = Field(None, description="most likely (triangular) [months]")
-    high: float | None = Field(None, description="maximum (triangular, uniform) [months]")
-    median: float | None = Field(None, description="median (lognormal) [months]")
-    sigma: float | None = Field(None, description="log-space std dev (lognormal) [-]")
-    mean: float | None = Field(None, description="mean (exponential) [months]")
+    value: Number | None = Field(None, description="fixed duration [months]")
+    low: Number | None = Field(None, description="minimum (triangular, uniform) [months]")
+    mode: Number | None = Field(None, description="most likely (triangular) [months]")
+    high: Number | None = Field(None, description="maximum (triangular, uniform) [months]")
+    median: Number | None = Field(None, description="median (lognormal) [months]")
+    sigma: Number | None = Field(None, description="log-space std dev (lognormal) [-]")
+    mean: Number | None = Field(None, description="mean (exponential) [months]")
 
     @model_validator(mode="after")
     def _check(self) -> StageDuration:
@@ -58,8 +71,14 @@ class StageDuration(StrictModel):
                 raise ValueError(f"dist={self.dist!r} requires {name!r} (needs: {allowed})")
             if name not in need and val is not None:
                 raise ValueError(f"dist={self.dist!r} does not use {name!r} (needs: {allowed})")
-            if val is not None and not (math.isfinite(val) and val >= 0):
-                raise ValueError(f"{name} must be finite and >= 0 months, got {val}")
+            if val is None:
+                continue
+            top = 5.0 if name == "sigma" else MAX_STAGE_MONTHS
+            if not (math.isfinite(val) and 0 <= val <= top):
+                unit = "" if name == "sigma" else " months"
+                raise ValueError(
+                    f"{name} must be finite, >= 0{unit} and <= {top:g}{unit}, got {val:g}"
+                )
         if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
             raise ValueError(
                 f"triangular needs low <= mode <= high, got {self.low}, {self.mode}, {self.high}"
@@ -108,9 +127,10 @@ class BuildSpec(StrictModel):
     (18.0, 4)
     """
 
-    project_gw: float = Field(
+    project_gw: Number = Field(
         1.0,
-        gt=0,
+        ge=MIN_PROJECT_GW,
+        le=100_000.0,
         allow_inf_nan=False,
         description="orders are split into equal projects of at most this size [GW]",
     )
@@ -122,17 +142,20 @@ class BuildSpec(StrictModel):
         StageDuration(dist="triangular", low=9.0, mode=12.0, high=20.0),
         description="construction & fit-out stage duration [months]",
     )
-    interconnect_slots: int = Field(
-        3, ge=1, description="projects in the site & power stage at once [-]"
+    interconnect_slots: WholeNumber = Field(
+        3, ge=1, le=10_000, description="projects in the site & power stage at once [-]"
     )
-    build_slots: int = Field(4, ge=1, description="projects under construction at once [-]")
-    planned_months: float = Field(
+    build_slots: WholeNumber = Field(
+        4, ge=1, le=10_000, description="projects under construction at once [-]"
+    )
+    planned_months: Number = Field(
         18.0,
         ge=0,
+        le=MAX_STAGE_MONTHS,
         allow_inf_nan=False,
         description="build time the contract lead time already assumes; slip is beyond it [months]",
     )
-    replications: int = Field(
+    replications: WholeNumber = Field(
         400, ge=1, le=100_000, description="SimPy replications for the slip distribution [-]"
     )
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
-from sim.errors import ScenarioError
+from sim.errors import BadInputError, ScenarioError
 
 EXIT_CODES = """exit codes:
   0    success
   1    unexpected internal error (please report it)
-  2    bad input: invalid scenario/sweep file, unknown key, out-of-range value, bad option
-  130  interrupted (Ctrl-C); no partial output is left behind"""
+  2    bad input: invalid scenario/sweep file, unknown key, out-of-range value, bad option,
+       an output directory that cannot be written, a run above the resource budgets
+  130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind"""
 
 
 class UsageError(Exception):
@@ -78,8 +81,52 @@ def _command(argv: list[str]) -> str | None:
     return None
 
 
+_signalled = False
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """Ctrl-C and SIGTERM: outputs in progress are discarded, exit 130. The flag lets
+    :func:`main` recognize an error that an interrupt caused inside an import (numpy
+    turns a KeyboardInterrupt in its C extension into an ImportError)."""
+    global _signalled
+    _signalled = True
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM like Ctrl-C (call before heavy imports; main thread only)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+
+
+def _interrupted() -> int:
+    done = sys.modules.get("sim.outputs")
+    finished = list(getattr(done, "committed", []) or [])
+    if finished:
+        where = ", ".join(str(p) for p in finished)
+        print(f"interrupted; the outputs in {where} were already complete", file=sys.stderr)
+    else:
+        print("interrupted; no partial output was written", file=sys.stderr)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
+    global _signalled
+    _signalled = False
+    install_signal_handlers()
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception:
+        if _signalled:  # raised because of the interrupt (e.g. inside an import)
+            return _interrupted()
+        raise
+
+
+def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command(argv))
     try:
@@ -91,15 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except ScenarioError as exc:
+    except (ScenarioError, UsageError, BadInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; no partial output was written", file=sys.stderr)
-        return 130
     except BrokenPipeError:  # e.g. `python -m sim run | head`: the reader left, not an error
         import os
 

@@ -11,7 +11,7 @@ from sim.model.engine import run
 from sim.outputs import atomic_output_dir, write_json
 
 from . import EXIT_CODES, UsageError
-from .common import progress_bar, scenario_from_args
+from .common import add_budget_args, check_budgets, progress_bar, scenario_from_args
 
 HELP = """Runs every scenario and prints P(bankrupt), cumulative revenue, unserved demand,
 equity value, compute cost and peak GW side by side, each with its difference against the
@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="compare", help="output directory (default: compare)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_budget_args(p)
     p.set_defaults(func=main)
 
 
@@ -64,14 +65,17 @@ def main(args: argparse.Namespace) -> int:
         scenario_from_args(argparse.Namespace(scenario=f, paths=args.paths, seed=args.seed))
         for f in args.scenarios
     ]  # validate every file before running anything
-    results = []
-    for s in scenarios:
-        with progress_bar(s.simulation.paths, f"simulating {s.name}") as bar:
-            results.append(run(s, progress=bar))
-    labels = _labels([s.name for s in scenarios], args.scenarios)
-    table = compare_results(results, labels)
+    from sim.budget import run_size
+
+    check_budgets(args, [run_size(s) for s in scenarios], what="this comparison")
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "compare") as tmp:  # --out is checked before simulating
+        results = []
+        for s in scenarios:
+            with progress_bar(s.simulation.paths, f"simulating {s.name}") as bar:
+                results.append(run(s, progress=bar))
+        labels = _labels([s.name for s in scenarios], args.scenarios)
+        table = compare_results(results, labels)
         table.to_csv(tmp / "compare.csv", index=False)
         write_json(tmp / "compare.json", compare_to_json(table, results))
     if not args.quiet:

@@ -10,7 +10,13 @@ from sim.errors import ScenarioError
 from sim.model.scenario import Deal
 
 from . import EXIT_CODES, UsageError
-from .common import add_scenario_args, progress_bar, scenario_from_args
+from .common import (
+    add_budget_args,
+    add_scenario_args,
+    check_budgets,
+    progress_bar,
+    scenario_from_args,
+)
 
 HELP = """Simulates the scenario with and without one compute deal on common random numbers
 (path i sees the same world both times) and answers: does the deal keep P(bankrupt) within
@@ -48,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="discount rate of the NPV [1/yr] (default: finance.discount_rate, 0.10)")  # fmt: skip
     p.add_argument("--out", default="results/deal", help="output directory (default results/deal)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
+    add_budget_args(p)
     p.set_defaults(func=main)
 
 
@@ -69,17 +76,20 @@ def main(args: argparse.Namespace) -> int:
         deal["price_per_gw_year"] = args.price
     try:  # validate before simulating: the field names the option at fault
         Deal.model_validate(deal)
-        with_deal(scenario, deal)
+        signed = with_deal(scenario, deal)
     except (ValueError, ScenarioError) as exc:
         raise UsageError(f"invalid deal: {_reason(exc)}") from None
+    from sim.budget import run_size
+
+    check_budgets(args, [run_size(scenario), run_size(signed)], what="this deal comparison")
     n = scenario.simulation.paths
-    with progress_bar(2 * n, "deal: without, then with") as bar:
-        runs = run_deal(scenario, deal, discount_rate=args.discount_rate, progress=bar)
-    result = evaluate_deal(runs, budget=args.budget)
-    for line in deal_warnings(result):
-        print(line, file=sys.stderr)
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "deal") as tmp:  # --out is checked before simulating
+        with progress_bar(2 * n, "deal: without, then with") as bar:
+            runs = run_deal(scenario, deal, discount_rate=args.discount_rate, progress=bar)
+        result = evaluate_deal(runs, budget=args.budget)
+        for line in deal_warnings(result):
+            print(line, file=sys.stderr)
         write_json(tmp / "deal.json", result)
         (tmp / "deal.md").write_text(deal_markdown(result), encoding="utf-8")
     if not args.quiet:

@@ -81,9 +81,19 @@ def main(args: argparse.Namespace) -> int:
         scenario = scenario.replace(**{
             "simulation.paths": min(scenario.simulation.paths, DEFAULT_MAX_PATHS)
         })  # fmt: skip
-    report = discover_report(scenario, args)
+    from sim.analysis.discover import SIGNPOST_CUTS
+    from sim.budget import run_size
+
+    from .cmd_sweep import check_parallel_budgets
+
+    # the main run, then at most max_boxes signposts x cuts (+ a baseline) on fresh paths
+    extra = 0 if args.no_effect else 1 + args.max_boxes * len(SIGNPOST_CUTS)
+    runs = [run_size(scenario)] * (1 + extra)
+    check_parallel_budgets(args, runs, "this discovery")
     out = Path(args.out)
-    _write(out, report)
+    with atomic_output_dir(out, "discover") as tmp:  # --out is checked before any run
+        report = discover_report(scenario, args)
+        _write(tmp, report)
     if not args.quiet:
         print_report(report, out)
     return 0
@@ -155,18 +165,18 @@ def _no_signpost(d: Any) -> str:
             "target worlds by the signpost dates")  # fmt: skip
 
 
-def _write(out: Path, report: dict[str, Any]) -> None:
+def _write(tmp: Path, report: dict[str, Any]) -> None:
+    """Every output into the scratch directory ``tmp`` (swapped in as one unit)."""
     from sim.reports.discovery import render_html, render_markdown, write_figures
 
     d, sps, effect = report["discovery"], report["signposts"], report["effect"]
-    with atomic_output_dir(out) as tmp:
-        write_json(tmp / "discovery.json", report["json"])
-        report["worlds"].to_parquet(tmp / "worlds.parquet", index=False)
-        (tmp / "discovery.html").write_text(render_html(report["json"], d, sps, effect),
-                                            encoding="utf-8")  # fmt: skip
-        write_figures(d, tmp / "figures")
-        (tmp / "discovery.md").write_text(render_markdown(report["json"], d, sps, effect),
-                                          encoding="utf-8")  # fmt: skip
+    write_json(tmp / "discovery.json", report["json"])
+    report["worlds"].to_parquet(tmp / "worlds.parquet", index=False)
+    (tmp / "discovery.html").write_text(render_html(report["json"], d, sps, effect),
+                                        encoding="utf-8")  # fmt: skip
+    write_figures(d, tmp / "figures")
+    (tmp / "discovery.md").write_text(render_markdown(report["json"], d, sps, effect),
+                                      encoding="utf-8")  # fmt: skip
 
 
 def print_report(report: dict[str, Any], out: Path) -> None:

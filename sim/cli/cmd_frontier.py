@@ -10,7 +10,7 @@ from sim.analysis.optimize import decision_units_for
 from sim.analysis.parallel import client_for
 from sim.outputs import atomic_output_dir, usd, write_json
 
-from .cmd_sweep import add_parallel_args, check_parallel_args
+from .cmd_sweep import add_parallel_args, check_parallel_args, check_parallel_budgets
 from .common import add_scenario_args, progress_bar, scenario_from_args
 
 
@@ -39,19 +39,24 @@ def main(args: argparse.Namespace) -> int:
     check_parallel_args(args)
     scenario = scenario_from_args(args)
     cells = policy_family(scenario)
-    with (
-        client_for(args.workers, args.scheduler) as client,
-        progress_bar(len(cells), "frontier", unit="policy") as bar,
-    ):
-        df = frontier(scenario, paths=None, cells=cells, progress=bar, client=client)
+    from sim.budget import run_size
+
+    runs = [run_size(scenario)] * len(cells)
+    check_parallel_budgets(args, runs, "this frontier")
     flag = "efficient" if args.upside == "cum_revenue_p50" else f"efficient_{args.upside}"
-    # what each efficient policy signs, per delivery year (one more run each, same draws)
-    units = {
-        df.at[i, "policy"]: decision_units_for(scenario, cells[i], scenario.simulation.paths)
-        for i in df.index[df[flag]]
-    }
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "frontier") as tmp:  # --out is checked before any run
+        with (
+            client_for(args.workers, args.scheduler) as client,
+            progress_bar(len(cells), "frontier", unit="policy") as bar,
+        ):
+            check_parallel_budgets(args, runs, "this frontier", client)
+            df = frontier(scenario, paths=None, cells=cells, progress=bar, client=client)
+        # what each efficient policy signs, per delivery year (one more run each, same draws)
+        units = {
+            df.at[i, "policy"]: decision_units_for(scenario, cells[i], scenario.simulation.paths)
+            for i in df.index[df[flag]]
+        }
         df.to_parquet(tmp / "frontier.parquet", index=False)
         df.to_csv(tmp / "frontier.csv", index=False)
         write_json(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from sim.analysis.frontier import UPSIDES, policy_family
@@ -13,7 +14,7 @@ from sim.errors import ScenarioError
 from sim.model.scenario import Scenario
 from sim.outputs import atomic_output_dir, usd, write_json
 
-from .cmd_sweep import add_parallel_args, check_parallel_args
+from .cmd_sweep import add_parallel_args, check_parallel_args, check_parallel_budgets
 from .common import add_scenario_args, progress_bar, scenario_from_args
 
 
@@ -52,8 +53,21 @@ def main(args: argparse.Namespace) -> int:
     if not args.lo < args.hi:
         raise UsageError(f"--lo must be below --hi, got {args.lo} and {args.hi}")
     scenario = scenario_from_args(args)
-    if args.family:
-        return _family(args, scenario)
+    from sim.budget import run_size
+
+    steps = 25 if args.family else 16  # policies of the family / search evaluations
+    runs = [run_size(scenario, args.paths or 4000)] * steps
+    check_parallel_budgets(args, runs, "this search")
+    with contextlib.ExitStack() as stack:  # --out is checked before any run
+        tmp = stack.enter_context(atomic_output_dir(args.out, "optimize")) if args.out else None
+        if args.family:
+            return _family(args, scenario, tmp, runs)
+        return _single(args, scenario, tmp, runs)
+
+
+def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs: list) -> int:
+    from . import UsageError
+
     for v in (args.lo, args.hi):
         try:
             apply_cell(scenario, {args.param: v}, f"--param {args.param}")
@@ -68,6 +82,7 @@ def main(args: argparse.Namespace) -> int:
         client_for(args.workers, args.scheduler) as client,
         progress_bar(16, "optimize", unit="step") as bar,
     ):
+        check_parallel_budgets(args, runs, "this search", client)
         res = max_commitment(
             scenario, budget=args.budget, param=args.param, lo=args.lo, hi=args.hi,
             paths=paths, progress=bar, client=client,
@@ -101,30 +116,30 @@ def main(args: argparse.Namespace) -> int:
             f"{r[args.param]:>14.4g} {r.p_bankrupt:>8.2%} {r.p_bankrupt_upper:>7.2%} "
             f"{usd(r.cum_revenue_p50):>9}  {'yes' if r.meets_budget else 'no'}"
         )
-    if args.out:
-        with atomic_output_dir(Path(args.out)) as tmp:
-            ev.to_csv(tmp / "evaluations.csv", index=False)
-            write_json(
-                tmp / "summary.json",
-                {
-                    "scenario": scenario.name, "param": res.param, "budget": res.budget,
-                    "value": res.value if res.feasible else None, "feasible": res.feasible,
-                    "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
-                    "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
-                    "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
-                    **_units_json(units),
-                },
-            )  # fmt: skip
+    if tmp is not None:
+        ev.to_csv(tmp / "evaluations.csv", index=False)
+        write_json(
+            tmp / "summary.json",
+            {
+                "scenario": scenario.name, "param": res.param, "budget": res.budget,
+                "value": res.value if res.feasible else None, "feasible": res.feasible,
+                "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
+                "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
+                "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
+                **_units_json(units),
+            },
+        )  # fmt: skip
         print(f"outputs in {args.out}/")
     return 0
 
 
-def _family(args: argparse.Namespace, scenario: Scenario) -> int:
+def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs: list) -> int:
     paths = args.paths or 4000
     with (
         client_for(args.workers, args.scheduler) as client,
         progress_bar(25, "optimize --family", unit="policy") as bar,
     ):
+        check_parallel_budgets(args, runs, "this search", client)
         row, df = best_policy(
             scenario, budget=args.budget, upside=args.upside, paths=paths, progress=bar,
             client=client,
@@ -145,19 +160,18 @@ def _family(args: argparse.Namespace, scenario: Scenario) -> int:
         )
         units = decision_units_for(scenario, policy_family(scenario)[row.name], paths)
         _print_units(units)
-    if args.out:
-        with atomic_output_dir(Path(args.out)) as tmp:
-            df.to_csv(tmp / "evaluations.csv", index=False)
-            write_json(
-                tmp / "summary.json",
-                {
-                    "scenario": scenario.name, "budget": args.budget, "upside": args.upside,
-                    "policy": None if row is None else row["policy"], "paths": paths,
-                    "seed": scenario.simulation.seed,
-                    "metrics": None if row is None else row.to_dict(),
-                    **_units_json(units),
-                },
-            )  # fmt: skip
+    if tmp is not None:
+        df.to_csv(tmp / "evaluations.csv", index=False)
+        write_json(
+            tmp / "summary.json",
+            {
+                "scenario": scenario.name, "budget": args.budget, "upside": args.upside,
+                "policy": None if row is None else row["policy"], "paths": paths,
+                "seed": scenario.simulation.seed,
+                "metrics": None if row is None else row.to_dict(),
+                **_units_json(units),
+            },
+        )  # fmt: skip
         print(f"outputs in {args.out}/")
     return 0
 

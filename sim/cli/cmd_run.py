@@ -8,10 +8,16 @@ from pathlib import Path
 
 from sim.model.engine import run
 from sim.model.summary import by_year, runoff_by_year, summarize, truncation_warnings
-from sim.outputs import atomic_output_dir, usd, write_json
+from sim.outputs import atomic_output_dir, finite_frame, usd, write_json
 
 from . import EXIT_CODES
-from .common import add_scenario_args, progress_bar, scenario_from_args
+from .common import (
+    add_budget_args,
+    add_scenario_args,
+    check_budgets,
+    progress_bar,
+    scenario_from_args,
+)
 
 FORMATS = ("json", "csv", "parquet", "html", "md")
 FORMAT_HELP = """output formats (--format, comma-separated; default: all):
@@ -41,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"comma-separated outputs among {', '.join(FORMATS)} (default: all)",
     )
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_budget_args(p)
     p.set_defaults(func=main)
 
 
@@ -52,6 +59,11 @@ def parse_formats(text: str, allowed: tuple[str, ...]) -> list[str]:
     if bad or not chosen:
         raise UsageError(f"--format: unknown {bad or text!r}; allowed: {', '.join(allowed)}")
     return chosen
+
+
+def _pct(x: float | None, digits: int) -> str:
+    """A share as a percentage; 'n/a' for an undefined statistic (every path bankrupt)."""
+    return "n/a" if x is None or x != x else f"{x:.{digits}%}"
 
 
 def print_summary(summary: dict, out: Path | None) -> None:
@@ -87,8 +99,8 @@ def print_summary(summary: dict, out: Path | None) -> None:
         print(
             f"{r['year']:>6} {usd(r['revenue_p5']):>11} {usd(r['revenue_p50']):>9} "
             f"{usd(r['revenue_p95']):>9} {usd(r['demand_p50']):>11} {r['capacity_gw_p50']:>8.1f} "
-            f"{usd(r['compute_cost_p50']):>12} {r['training_share_p50']:>7.0%} "
-            f"{r['unserved_share_mean']:>9.1%} {usd(r['cash_p50']):>10} {r['p_bankrupt']:>8.1%}"
+            f"{usd(r['compute_cost_p50']):>12} {_pct(r['training_share_p50'], 0):>7} "
+            f"{_pct(r['unserved_share_mean'], 1):>9} {usd(r['cash_p50']):>10} {r['p_bankrupt']:>8.1%}"
         )
     print(f"({summary['elapsed_s']:.2f} s)" + (f"; outputs in {out}/" if out else ""))
 
@@ -96,24 +108,31 @@ def print_summary(summary: dict, out: Path | None) -> None:
 def main(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format, FORMATS)
     scenario = scenario_from_args(args)
-    worker = None
-    if "md" in formats and "html" in formats:
-        from sim.reports import MarkdownWorker
+    import os
 
-        if MarkdownWorker.available():  # fork now, before the simulation's threads exist
-            worker = MarkdownWorker()
-    try:
-        with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
-            results = run(scenario, progress=bar)
-        summary = summarize(results)
-        for line in truncation_warnings(summary):
-            print(line, file=sys.stderr)
-        out = Path(args.out)
-        with atomic_output_dir(out) as tmp:
+    from sim.budget import run_size
+
+    size = run_size(scenario, threads=os.cpu_count() or 2)
+    check_budgets(args, [size])
+    files = ("csv" in formats) * 2 + ("parquet" in formats)  # text takes ~2x the bytes
+    out = Path(args.out)
+    with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:
+        worker = None
+        if "md" in formats and "html" in formats:
+            from sim.reports import MarkdownWorker
+
+            if MarkdownWorker.available():  # fork now, before the simulation's threads exist
+                worker = MarkdownWorker()
+        try:
+            with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
+                results = run(scenario, progress=bar)
+            summary = summarize(results)
+            for line in truncation_warnings(summary):
+                print(line, file=sys.stderr)
             write_outputs(results, summary, tmp, formats, worker)
-    finally:
-        if worker is not None:
-            worker.cancel()
+        finally:
+            if worker is not None:
+                worker.cancel()
     if not args.quiet:
         print_summary(summary, out)
     return 0
@@ -130,12 +149,12 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=
         from sim.reports import ReportJob
 
         job = ReportJob(results, summary, out, formats, worker)  # PNGs on the other core
-    table = by_year(results)
+    table = finite_frame(by_year(results))
     if "json" in formats:
         write_json(out / "summary.json", summary)
     if "csv" in formats:
         table.to_csv(out / "by_year.csv", index=False)
-        runoff_by_year(results).to_csv(out / "runoff_by_year.csv", index=False)
+        finite_frame(runoff_by_year(results)).to_csv(out / "runoff_by_year.csv", index=False)
     if "parquet" in formats:
         table.to_parquet(out / "by_year.parquet", index=False)
     if "csv" in formats:

@@ -10,7 +10,7 @@ from sim.analysis.sensitivity import SOBOL_PARAMS, assumptions, sobol, tornado, 
 from sim.analysis.sweep import METRICS
 from sim.outputs import atomic_output_dir, write_json
 
-from .cmd_sweep import add_parallel_args, check_parallel_args
+from .cmd_sweep import add_parallel_args, check_parallel_args, check_parallel_budgets
 from .common import add_scenario_args, progress_bar, scenario_from_args
 
 
@@ -46,17 +46,30 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--sobol-paths must be at least 1, got {args.sobol_paths}")
     scenario = scenario_from_args(args)
     paths = args.paths or 2000
-    with client_for(args.workers, args.scheduler) as client:
-        names = assumptions(scenario)
-        with progress_bar(1 + 2 * len(names), "tornado", unit="run") as bar:
-            tor = tornado(scenario, paths=paths, metric=args.metric, progress=bar, client=client)
-        sob = None
-        if n:
-            d = sum(p in names for p in SOBOL_PARAMS)
-            with progress_bar(n * (d + 2), "sobol", unit="run") as bar:
-                sob = sobol(scenario, n_base=n, paths=args.sobol_paths, progress=bar, client=client)
+    from sim.budget import run_size
+
+    k = len(assumptions(scenario))
+    d = sum(p in assumptions(scenario) for p in SOBOL_PARAMS)
+    runs = [run_size(scenario, paths)] * (1 + 2 * k) + [run_size(scenario, args.sobol_paths)] * (
+        n * (d + 2)
+    )
+    check_parallel_budgets(args, runs, "this sensitivity analysis")
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "sensitivity") as tmp:  # --out is checked before any run
+        with client_for(args.workers, args.scheduler) as client:
+            check_parallel_budgets(args, runs, "this sensitivity analysis", client)
+            names = assumptions(scenario)
+            with progress_bar(1 + 2 * len(names), "tornado", unit="run") as bar:
+                tor = tornado(
+                    scenario, paths=paths, metric=args.metric, progress=bar, client=client
+                )
+            sob = None
+            if n:
+                d = sum(p in names for p in SOBOL_PARAMS)
+                with progress_bar(n * (d + 2), "sobol", unit="run") as bar:
+                    sob = sobol(
+                        scenario, n_base=n, paths=args.sobol_paths, progress=bar, client=client
+                    )
         tor.to_csv(tmp / "tornado.csv", index=False)
         tor.to_parquet(tmp / "tornado.parquet", index=False)
         summary = {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sim.outputs import atomic_output_dir, usd, write_json
 
 from . import EXIT_CODES, UsageError
-from .common import scenario_from_args
+from .common import add_budget_args, check_budgets, scenario_from_args
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--seed", type=int, help="override simulation.seed (slip distribution and both runs)"
     )
     p.add_argument("--out", default="results", help="output directory (default: results)")
+    add_budget_args(p)
     p.set_defaults(func=main)
 
 
@@ -103,9 +104,12 @@ def main(args: argparse.Namespace) -> int:
         if args.paths is not None
         else min(scenario.simulation.paths, DEFAULT_MAX_PATHS)
     )
-    report, effect = slip_report(scenario, paths)
+    from sim.budget import run_size
+
+    check_budgets(args, [run_size(scenario, paths)] * 2, what="this off/on comparison")
     out = Path(args.out)
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "slip") as tmp:  # --out is checked before simulating
+        report, effect = slip_report(scenario, paths)
         write_json(tmp / "slip.json", report)
         effect.to_csv(tmp / "slip_effect.csv", index_label="pipeline")
     print_report(report, out)

@@ -11,13 +11,15 @@ import pandas as pd
 from sim.analysis.parallel import client_for
 from sim.analysis.sweep import METRICS, run_sweep
 from sim.analysis.sweep_spec import load_sweep
-from sim.outputs import atomic_output_dir, usd, write_json
+from sim.budget import run_size
+from sim.outputs import atomic_output_dir, finite_frame, usd, write_json
 
-from .common import progress_bar
+from .common import add_budget_args, check_budgets, progress_bar
 
 
-def add_parallel_args(p: argparse.ArgumentParser) -> None:
-    """``--workers N`` / ``--scheduler ADDRESS`` (mutually exclusive)."""
+def add_parallel_args(p: argparse.ArgumentParser, cells: bool = False) -> None:
+    """``--workers N`` / ``--scheduler ADDRESS`` (mutually exclusive), and the resource
+    budgets (:func:`sim.cli.common.add_budget_args`)."""
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--workers",
@@ -25,6 +27,24 @@ def add_parallel_args(p: argparse.ArgumentParser) -> None:
         help="run cells on N local worker processes (about 1 s to start them)",
     )
     g.add_argument("--scheduler", help="run cells on the dask scheduler at ADDRESS (a cluster)")  # fmt: skip
+    add_budget_args(p, cells=cells)
+
+
+def check_parallel_budgets(
+    args: argparse.Namespace, runs: list, what: str, client: Any = None
+) -> None:
+    """Budget check of a command with ``--workers``/``--scheduler``: before connecting
+    (``client`` None) without a scheduler, after connecting with one."""
+    if bool(getattr(args, "scheduler", None)) == (client is not None):
+        check_budgets(args, runs, what=what, **parallel_spread(args, client))
+
+
+def parallel_spread(args: argparse.Namespace, client: Any) -> dict[str, int]:
+    """How the budgets spread: over a cluster's worker threads (``--scheduler``), or
+    ``--workers`` processes each holding one run in memory on this machine."""
+    if getattr(args, "scheduler", None) and client is not None:
+        return {"spread": max(1, sum(client.nthreads().values()))}
+    return {"parallel_memory": max(1, args.workers or 1)}
 
 
 def check_parallel_args(args: argparse.Namespace) -> None:
@@ -47,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output directory (default: results/sweep-NAME)")
     p.add_argument("--paths", type=int, help="override paths per cell")
     p.add_argument("--seed", type=int, help="override the simulation seed of every cell")
-    add_parallel_args(p)
+    add_parallel_args(p, cells=True)
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=main)
 
@@ -84,33 +104,41 @@ def sweep_summary(name: str, df: pd.DataFrame, keys: list[str], extra: dict[str,
 
 
 def main(args: argparse.Namespace) -> int:
+    from . import UsageError
+
     check_parallel_args(args)
-    sweep = load_sweep(args.sweep)
+    if args.max_cells < 1:
+        raise UsageError(f"--max-cells must be at least 1, got {args.max_cells}")
+    sweep = load_sweep(args.sweep, max_cells=args.max_cells)
     spec = sweep.spec
     scenario = sweep.scenario
     paths = args.paths or scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
-    with (
-        client_for(args.workers, args.scheduler) as client,
-        progress_bar(len(sweep.cells), f"sweep {spec.name}", unit="cell") as bar,
-    ):
-        df = run_sweep(scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client)
-    keys = [k for k in df.columns if k not in METRICS]
-    summary = sweep_summary(
-        spec.name,
-        df,
-        keys,
-        {
-            "description": spec.description,
-            "sweep_file": sweep.source,
-            "scenario": scenario.name,
-            "method": spec.method,
-            "paths_per_cell": paths,
-            "seed": seed,
-        },
-    )
+    runs = [run_size(scenario, paths)] * len(sweep.cells)
+    check_parallel_budgets(args, runs, "this sweep")
     out = Path(args.out or f"results/sweep-{spec.name}")
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "sweep") as tmp:  # --out is checked before any cell runs
+        with client_for(args.workers, args.scheduler) as client:
+            check_parallel_budgets(args, runs, "this sweep", client)
+            with progress_bar(len(sweep.cells), f"sweep {spec.name}", unit="cell") as bar:
+                df = run_sweep(
+                    scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client
+                )
+        keys = [k for k in df.columns if k not in METRICS]
+        summary = sweep_summary(
+            spec.name,
+            df,
+            keys,
+            {
+                "description": spec.description,
+                "sweep_file": sweep.source,
+                "scenario": scenario.name,
+                "method": spec.method,
+                "paths_per_cell": paths,
+                "seed": seed,
+            },
+        )
+        df = finite_frame(df)
         df.to_parquet(tmp / "sweep.parquet", index=False)
         df.to_csv(tmp / "sweep.csv", index=False)
         write_json(tmp / "summary.json", summary)

@@ -82,24 +82,29 @@ def main(args: argparse.Namespace) -> int:
         })  # fmt: skip
     from sim.analysis.parallel import client_for
     from sim.analysis.voi import candidate_cells
+    from sim.budget import run_size
+
+    from .cmd_sweep import check_parallel_budgets
 
     runs = len(candidate_cells(scenario, axes)) * (2 if args.wait else 1)
-    try:
-        with (
-            client_for(args.workers, args.scheduler) as client,
-            progress_bar(runs, f"voi {scenario.name}", unit="run") as bar,
-        ):
-            v = value_of_information(scenario, args.param, axes, buckets=args.buckets,
-                                     wait_months=args.wait, client=client, progress=bar)  # fmt: skip
-    except KeyError as exc:
-        raise UsageError(f"--param: {exc.args[0]}") from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    except ScenarioError:
-        raise
+    check_parallel_budgets(args, [run_size(scenario)] * runs, "this value-of-information run")
     out = Path(args.out)
-    report = v.to_json()
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "voi") as tmp:  # --out is checked before any run
+        try:
+            with (
+                client_for(args.workers, args.scheduler) as client,
+                progress_bar(runs, f"voi {scenario.name}", unit="run") as bar,
+            ):
+                v = value_of_information(scenario, args.param, axes, buckets=args.buckets,
+                                         wait_months=args.wait, client=client,
+                                         progress=bar)  # fmt: skip
+        except KeyError as exc:
+            raise UsageError(f"--param: {exc.args[0]}") from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        except ScenarioError:
+            raise
+        report = v.to_json()
         write_json(tmp / "voi.json", report)
         v.buckets.to_csv(tmp / "voi_buckets.csv", index=False)
     if not args.quiet:

@@ -21,6 +21,57 @@ def add_scenario_args(p: argparse.ArgumentParser, optional: bool = True) -> None
     p.add_argument("--seed", type=int, help="override simulation.seed")
 
 
+def add_budget_args(p: argparse.ArgumentParser, cells: bool = False) -> None:
+    """``--max-memory``, ``--max-path-months`` (and ``--max-cells``): see :mod:`sim.budget`."""
+    from sim.budget import DEFAULT_MAX_CELLS, DEFAULT_MAX_PATH_MONTHS
+
+    g = p.add_argument_group("resource budgets (refused with exit 2 before running)")
+    g.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="largest estimated peak memory, e.g. 16G (default: half the machine's memory, "
+        "at most 8G)",
+    )
+    g.add_argument(
+        "--max-path-months",
+        metavar="N",
+        help="largest work, paths x simulated months summed over all runs "
+        f"(default {DEFAULT_MAX_PATH_MONTHS:.0e}, a few minutes on one machine; --scheduler "
+        "multiplies it by the cluster's worker threads)",
+    )
+    if cells:
+        g.add_argument(
+            "--max-cells",
+            metavar="N",
+            type=int,
+            default=DEFAULT_MAX_CELLS,
+            help=f"most cells of a sweep (default {DEFAULT_MAX_CELLS:,})",
+        )
+
+
+def check_budgets(
+    args: argparse.Namespace,
+    runs: list,
+    *,
+    spread: int = 1,
+    parallel_memory: int = 1,
+    what: str = "this run",
+) -> None:
+    """Refuse (exit 2) ``runs`` (:class:`sim.budget.RunSize`) above the budgets of ``args``."""
+    from sim.budget import check_budget, parse_count, parse_size
+
+    max_memory = getattr(args, "max_memory", None)
+    max_work = getattr(args, "max_path_months", None)
+    check_budget(
+        runs,
+        max_memory=parse_size(max_memory) if max_memory is not None else None,
+        max_path_months=parse_count(max_work, "--max-path-months") if max_work else None,
+        spread=spread,
+        parallel_memory=parallel_memory,
+        what=what,
+    )
+
+
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     scenario = load_scenario(args.scenario)
     updates = {}

@@ -33,7 +33,15 @@ from .pilot import Pilot
 from .results import Accumulator, BlockResult, Results, calendar_years
 from .rng import blocks
 from .sampling import SampledInputs, sample_inputs
-from .scenario import Adaptive, DemandQuantile, FixedSchedule, PlannedGrowth, Scenario, month_index
+from .scenario import (
+    MAX_TOTAL_MONTHS,
+    Adaptive,
+    DemandQuantile,
+    FixedSchedule,
+    PlannedGrowth,
+    Scenario,
+    month_index,
+)
 from .store import SPILL_PATHS
 from .timeline import review_months, total_months
 
@@ -328,6 +336,23 @@ def slip_table(scenario: Scenario) -> np.ndarray | None:
     )
 
 
+def simulated_months(scenario: Scenario, slips: np.ndarray | None) -> int:
+    """Horizon plus run-off [months] given the slip table; refuses (``ScenarioError``) a
+    build pipeline whose slips would stretch the run-off past :data:`MAX_TOTAL_MONTHS`."""
+    months = total_months(scenario, max_slip(slips))
+    if months > MAX_TOTAL_MONTHS:
+        from sim.errors import ScenarioError
+
+        raise ScenarioError(
+            f"scenario {scenario.name!r}",
+            [("compute.build", f"the build pipeline slips projects by up to {max_slip(slips):,} "
+              f"months, so the run-off would last to month {months:,}; at most "
+              f"{MAX_TOTAL_MONTHS:,} months are simulated: add slots "
+              "(interconnect_slots, build_slots), shorten the stages or raise project_gw")],
+        )  # fmt: skip
+    return months
+
+
 def max_slip(slips: np.ndarray | None) -> int:
     """Largest whole-month slip the table can produce [months] (0 without a pipeline)."""
     if slips is None or len(slips) == 0:
@@ -498,7 +523,7 @@ def run(
     tune_allocator()
     t0 = time.perf_counter()
     slips = slip_table(scenario)
-    months = total_months(scenario, max_slip(slips))
+    months = simulated_months(scenario, slips)
     pilot = pilot_demand(scenario, months)
     parts = blocks(scenario.simulation.paths)
     pool = min(threads(), len(parts)) if map_blocks is None else 1

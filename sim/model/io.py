@@ -1,4 +1,5 @@
-"""YAML <-> Scenario. The only module that imports ``yaml``."""
+"""YAML <-> Scenario. The only module that imports ``yaml`` (with :mod:`.yaml_safe`, the
+limited loader it uses for every YAML input)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,19 @@ from pydantic import ValidationError
 from sim.errors import ScenarioError
 
 from .scenario import Scenario
+from .yaml_safe import (
+    MAX_YAML_BYTES,
+    ParsedYaml,
+    parse_yaml_document,
+    parse_yaml_limited,
+    read_yaml_file,
+    short_repr,
+)
+
+__all__ = [
+    "MAX_YAML_BYTES", "load_scenario", "load_yaml_mapping", "parse_yaml", "parse_yaml_limited",
+    "scenario_from_dict", "scenario_from_yaml", "scenario_to_yaml",
+]  # fmt: skip
 
 DEFAULT_SCENARIO = "base"
 
@@ -37,14 +51,19 @@ def _clean_msg(msg: str) -> str:
     return msg
 
 
-def scenario_from_dict(data: Any, source: str = "<dict>") -> Scenario:
-    """Validate a plain mapping; raise :class:`ScenarioError` naming every bad field."""
+def scenario_from_dict(
+    data: Any, source: str = "<dict>", lines: ParsedYaml | None = None
+) -> Scenario:
+    """Validate a plain mapping; raise :class:`ScenarioError` naming every bad field (and,
+    with ``lines`` from :func:`parse_yaml_document`, its line in the file)."""
     if not isinstance(data, dict):
         raise ScenarioError(
             source, [("", f"expected a mapping of keys, got {type(data).__name__}")]
         )
     try:
         return Scenario.model_validate(data)
+    except RecursionError:  # a self-referencing dict built in Python (YAML refuses those)
+        raise ScenarioError(source, [("", "the data refers to itself (cyclic)")]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -55,35 +74,43 @@ def scenario_from_dict(data: Any, source: str = "<dict>") -> Scenario:
             elif err["type"] == "union_tag_invalid":
                 msg = _clean_msg(err["msg"])
             if "input" in err and err["type"] not in {"missing", "value_error"}:
-                msg += f" (got {err['input']!r})"
-            problems.append((field, msg))
+                msg += f" (got {short_repr(err['input'])})"
+            line = lines.line_of(_yaml_path(field)) if lines is not None else None
+            problems.append((f"{field} (line {line})" if line else field, msg[:1000]))
         raise ScenarioError(source, problems) from None
 
 
-def parse_yaml(text: str, source: str = "<string>") -> Any:
-    """Parse YAML text, turning syntax errors into :class:`ScenarioError`."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, [("", f"malformed YAML at {where}: {problem}")]) from None
+_POLICY_TAGS = {"fixed_schedule", "planned_growth", "demand_quantile", "adaptive"}
+
+
+def _yaml_path(field: str) -> str:
+    """The path of a schema field in the file: the policy's kind tag is not a YAML key."""
+    parts = field.split(".")
+    if len(parts) > 1 and parts[0] == "policy" and parts[1].split("[")[0] in _POLICY_TAGS:
+        parts.pop(1)
+    return ".".join(parts)
+
+
+def parse_yaml(text: str | bytes, source: str = "<string>") -> Any:
+    """Parse YAML text within the limits of :mod:`sim.model.yaml_safe` (size, depth,
+    aliases, duplicate keys, ...); every problem is a :class:`ScenarioError`."""
+    return parse_yaml_limited(text, source)
+
+
+def scenario_from_yaml(text: str | bytes, source: str = "<string>") -> Scenario:
+    """Parse and validate a scenario's YAML text (an upload, URL state); errors name the
+    source, the field and its line."""
+    parsed = parse_yaml_document(text, source)
+    return scenario_from_dict(parsed.data, source, parsed)
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """Load and validate a scenario file; ``None`` gives the embedded default (base)."""
     if path is None:
         text = resources.files("sim.data").joinpath(f"{DEFAULT_SCENARIO}.yaml").read_text()
-        return scenario_from_dict(parse_yaml(text, "<embedded base.yaml>"), "<embedded base.yaml>")
+        return scenario_from_yaml(text, "<embedded base.yaml>")
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(str(p), [("", "file not found")])
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(p), [("", f"cannot read file: {exc}")]) from None
-    return scenario_from_dict(parse_yaml(text, str(p)), str(p))
+    return scenario_from_yaml(read_yaml_file(p), str(p))
 
 
 def default_scenario_text() -> str:
@@ -97,12 +124,14 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(data, sort_keys=False, width=100)
 
 
-def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping (e.g. a sweep file) with file-named errors."""
+def load_yaml_mapping(path: str | Path, what: str = "YAML file") -> dict[str, Any]:
+    """Read a YAML mapping (e.g. a sweep file) within the loader's limits, with
+    file-named errors."""
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(str(p), [("", "file not found")])
-    data = parse_yaml(p.read_text(encoding="utf-8"), str(p))
+    try:
+        data = parse_yaml_limited(read_yaml_file(p), str(p))
+    except ScenarioError as exc:
+        raise ScenarioError(exc.source, exc.problems, what=what) from None
     if not isinstance(data, dict):
-        raise ScenarioError(str(p), [("", "expected a mapping of keys")])
+        raise ScenarioError(str(p), [("", "expected a mapping of keys")], what=what)
     return data

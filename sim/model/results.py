@@ -233,7 +233,9 @@ def _write_arrow(columns: Mapping[str, np.ndarray], dst: Path, fmt: str) -> None
     """Columns to Parquet or CSV with pyarrow (several times faster than through pandas)."""
     import pyarrow as pa
 
-    table = pa.table({k: np.asarray(v) for k, v in columns.items()})
+    from .store import arrow_column
+
+    table = pa.table({k: arrow_column(v) for k, v in columns.items()})
     if fmt == "parquet":
         import pyarrow.parquet as pq
 

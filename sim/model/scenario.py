@@ -22,7 +22,8 @@ from pydantic import (
 )
 
 from sim.build.spec import BuildSpec
-from sim.strict import StrictModel
+from sim.errors import short_repr
+from sim.strict import Number, StrictModel, WholeNumber
 
 from .distributions import Dist, _Dist, support
 
@@ -39,14 +40,18 @@ def _parse_param(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError(f"expected a number or a distribution, got {value!r}")
     if isinstance(value, int | float | str):
+        if isinstance(value, str) and len(value) > 100:
+            raise ValueError(f"expected a number or a distribution, got {short_repr(value)}")
         try:
             number = float(value)
+        except OverflowError:  # an integer beyond float64 (e.g. 10**400)
+            raise ValueError(f"expected a finite number, got {short_repr(value)}") from None
         except ValueError:
             raise ValueError(
-                f"expected a number or a distribution {{dist: ...}}, got {value!r}"
+                f"expected a number or a distribution {{dist: ...}}, got {short_repr(value)}"
             ) from None
         if not math.isfinite(number):
-            raise ValueError(f"expected a finite number, got {value!r}")
+            raise ValueError(f"expected a finite number, got {short_repr(value)}")
         return number
     if isinstance(value, dict):
         try:
@@ -59,12 +64,12 @@ def _parse_param(value: Any) -> Any:
                 msgs.append(f"{loc + ': ' if loc else ''}{msg}")
             raise ValueError(
                 "bad distribution: "
-                + "; ".join(msgs)
+                + "; ".join(msgs)[:500]
                 + " (allowed dist: fixed{value}, uniform{low,high}, loguniform{low,high}, "
                 "triangular{low,mode,high}, lognormal{median,sigma,[low],[high]}, "
                 "normal{mean,sd,[low],[high]}, mixture{weights,components})"
             ) from None
-    raise ValueError(f"expected a number or a distribution {{dist: ...}}, got {value!r}")
+    raise ValueError(f"expected a number or a distribution {{dist: ...}}, got {short_repr(value)}")
 
 
 _DIST_KIND_TAGS = {
@@ -72,9 +77,21 @@ _DIST_KIND_TAGS = {
 }  # fmt: skip
 
 
-def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
+def _largest_draw(value: Any) -> float:
+    """Largest value the engine can draw from a distribution unbounded above: draws are
+    inverse CDFs of uniforms clipped to [1e-12, 1 - 1e-12] (see ``_Truncatable.ppf``)."""
+    import numpy as np
+
+    return float(np.asarray(value.ppf(np.asarray([1.0 - 1e-12])))[0])
+
+
+def _in_range(
+    lo: float, hi: float, lo_open: bool = False, hi_open: bool = False, cap: bool = False
+):
     def check(value: Any) -> Any:
         s_lo, s_hi = support(value)
+        if cap and math.isinf(s_hi) and hasattr(value, "ppf"):
+            s_hi = _largest_draw(value)  # a magnitude cap: what can actually be drawn
         ok_lo = s_lo > lo if lo_open else s_lo >= lo
         ok_hi = s_hi < hi if hi_open else s_hi <= hi
         if not (ok_lo and ok_hi) or math.isnan(s_lo) or math.isnan(s_hi):
@@ -92,15 +109,25 @@ def _in_range(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
     return check
 
 
-def Param(lo: float, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False):  # noqa: N802
+def Param(  # noqa: N802
+    lo: float,
+    hi: float = math.inf,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    cap: bool = False,
+):
     """Type of a numeric model parameter: a number or a distribution within a range.
 
-    The before-validator parses numbers and ``{dist: ...}`` itself, so the field's own type
-    is ``Any``: pydantic then builds no union schema per field (the schema loads fast)."""
+    ``cap=True`` marks ``hi`` as a magnitude cap that only keeps float64 finite, not a
+    limit of the domain: a distribution unbounded above (lognormal, normal) passes when its
+    largest drawable value (quantile 1 - 1e-12) lies within it. The before-validator parses
+    numbers and ``{dist: ...}`` itself, so the field's own type is ``Any``: pydantic then
+    builds no union schema per field (the schema loads fast)."""
     return Annotated[
         Any,
         BeforeValidator(_parse_param),
-        AfterValidator(_in_range(lo, hi, lo_open, hi_open)),
+        AfterValidator(_in_range(lo, hi, lo_open, hi_open, cap)),
     ]
 
 
@@ -111,13 +138,42 @@ UnitHalfOpen = Param(0.0, 1.0, hi_open=True)
 # Yearly multipliers above 100x (and a few other absurd magnitudes) are refused: compounded
 # over a horizon they overflow float64 and would turn results into inf/NaN silently.
 Multiplier = Param(0.0, 100.0, lo_open=True)
+MIN_GROWTH = 0.01
+"""Smallest yearly growth multiplier of demand and of plans [x/yr] (a 99% fall a year):
+below it, potential demand underflows to 0 within a horizon and plans divide by it."""
+Growth = Param(MIN_GROWTH, 100.0)
+
+MAX_USD = 1.0e18
+"""Largest amount of money a scenario may state [USD or USD/yr]: revenue, cash, costs,
+raises, price per GW-year (10,000 times world GDP). With the other bounds it keeps every
+figure of the model finite in float64 over the longest horizon and run-off
+(:data:`MAX_TOTAL_MONTHS`); tested at the bounds in ``tests/test_hostile_input.py``."""
+MAX_CEILING = 1.0e30
+"""Largest ``demand.ceiling`` [USD/yr]: 1e30 is how tests and users say "no ceiling"."""
+MAX_GW = 1.0e5
+"""Largest capacity a scenario may state [GW] (100 TW, ~30 times world electricity)."""
+MAX_GW_YEARS = 1.0e7
+"""Largest stock of training compute a scenario may state [GW-years] (100 years at
+:data:`MAX_GW`)."""
+MIN_PRICE = 1.0
+"""Smallest ``price_per_gw_year`` [USD/GW-yr]: revenue per GW stays above zero (orders
+divide by it) even after a century of efficiency change."""
+MAX_TOTAL_MONTHS = 1440
+"""Longest simulation, horizon plus run-off [months] (120 years): 100x a year compounded
+over it stays within float64. Without a build pipeline the schema's own limits give at most
+1,320 months; a build pipeline whose slips push the run-off beyond this is refused."""
+MAX_RATIO = 1.0e6
+"""Largest plain threshold ratio (``min_growth_to_raise``) [x/yr]."""
+UsdNonNeg = Param(0.0, MAX_USD, cap=True)
 
 
 def _parse_month(value: Any) -> str:
+    if isinstance(value, list | dict | tuple | set):  # never str() a (shared, huge) container
+        raise ValueError(f"expected a month 'YYYY-MM' such as 2026-01, got {short_repr(value)}")
     text = str(value)
     m = _MONTH_RE.match(text)
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"expected a month 'YYYY-MM' such as 2026-01, got {value!r}")
+        raise ValueError(f"expected a month 'YYYY-MM' such as 2026-01, got {short_repr(value)}")
     return text
 
 
@@ -133,26 +189,28 @@ def month_index(month: str, start: str) -> int:
 
 class Simulation(_Model):
     start: Month = "2026-01"
-    years: int = Field(6, ge=1, le=50, description="horizon [years]; monthly steps")
-    paths: int = Field(10_000, ge=1, le=100_000_000, description="Monte Carlo paths")
-    seed: int = Field(2026, ge=0, le=2**63 - 1, description="root seed of all draws")
+    years: WholeNumber = Field(6, ge=1, le=50, description="horizon [years]; monthly steps")
+    paths: WholeNumber = Field(10_000, ge=1, le=100_000_000, description="Monte Carlo paths")
+    seed: WholeNumber = Field(2026, ge=0, le=2**63 - 1, description="root seed of all draws")
 
 
 class CapabilityJump(_Model):
     """A one-off step in potential demand that diffuses into revenue with the lag."""
 
     at_year: Param(1900.0, 2200.0) = Field(description="decimal calendar year, e.g. 2027.5")
-    multiplier: Param(0.0, 1000.0, lo_open=True) = Field(
-        description="step multiple of potential demand [x]"
-    )
+    multiplier: Param(0.001, 1000.0) = Field(description="step multiple of potential demand [x]")
 
 
 class Demand(_Model):
-    initial_revenue: Positive = Field(10.0e9, description="annualized run-rate at start [USD/yr]")
-    growth: Multiplier = Field(description="annual multiplier of potential demand [x/yr]")
+    initial_revenue: Param(1.0, MAX_USD, cap=True) = Field(
+        10.0e9, description="annualized run-rate at start [USD/yr]"
+    )
+    growth: Growth = Field(description="annual multiplier of potential demand [x/yr]")
     growth_persistence: UnitClosed = Field(0.8, description="year-to-year correlation [0..1]")
     volatility: Param(0.0, 2.0) = Field(0.10, description="annualized log-volatility [1/sqrt(yr)]")
-    ceiling: Positive = Field(10.0e12, description="saturation level [USD/yr]")
+    ceiling: Param(0.0, MAX_CEILING, lo_open=True, cap=True) = Field(
+        10.0e12, description="saturation level [USD/yr]; 1e30 = no ceiling"
+    )
     diffusion_lag_years: Param(0.0, 20.0) = Field(1.0, description="mean lag [years]")
     capability_jump: CapabilityJump | None = None
     churn_of_unserved: UnitHalfOpen = Field(
@@ -177,11 +235,15 @@ class Compute(_Model):
         1.0, description="GW online at start under signed contracts [GW]"
     )
     initial_contract_years_left: Param(0.0, 50.0) = Field(3.0, description="[years]")
-    price_per_gw_year: Positive = Field(12.0e9, description="take-or-pay price [USD/GW-yr]")
+    price_per_gw_year: Param(MIN_PRICE, MAX_USD, cap=True) = Field(
+        12.0e9, description="take-or-pay price [USD/GW-yr]"
+    )
     lead_time_months: Param(0.0, 120.0) = Field(18.0, description="order -> online [months]")
     contract_years: Param(1.0 / 12.0, 30.0) = Field(5.0, description="contract length [years]")
-    industry_gw_start: Positive = Field(12.0, description="industry AI capacity at start [GW]")
-    industry_gw_max: Positive | None = Field(
+    industry_gw_start: Param(0.0, MAX_GW, lo_open=True, cap=True) = Field(
+        12.0, description="industry AI capacity at start [GW]"
+    )
+    industry_gw_max: Param(0.0, MAX_GW, lo_open=True, cap=True) | None = Field(
         None, description="hard limit on industry AI capacity (wafers, power) [GW]; none if null"
     )
     industry_growth: Multiplier = Field(3.0, description="yearly multiplier of industry GW [x/yr]")
@@ -244,7 +306,7 @@ class Economics(_Model):
         0.6667, description="inference gross margin (revenue - inference compute) / revenue"
     )
     other_costs_share: UnitHalfOpen = Field(0.15, description="other opex [share of revenue]")
-    fixed_costs_per_year: NonNeg = Field(2.0e9, description="[USD/yr]")
+    fixed_costs_per_year: UsdNonNeg = Field(2.0e9, description="[USD/yr]")
 
 
 class Debt(_Model):
@@ -283,13 +345,13 @@ class CreditLimit(_Model):
 
 
 class Finance(_Model):
-    initial_cash: NonNeg = Field(30.0e9, description="[USD]")
+    initial_cash: UsdNonNeg = Field(30.0e9, description="[USD]")
     valuation_multiple: Param(0.0, 1000.0) = Field(20.0, description="x served revenue run-rate")
     max_dilution_per_raise: UnitHalfOpen = Field(0.15, description="[share of valuation]")
-    max_raise_per_year: NonNeg = Field(100.0e9, description="per calendar year [USD]")
+    max_raise_per_year: UsdNonNeg = Field(100.0e9, description="per calendar year [USD]")
     raise_when_runway_months_below: Param(0.0, 1200.0) = Field(12.0, description="[months]")
-    min_months_between_raises: int = Field(6, ge=1, le=120, description="[months]")
-    min_growth_to_raise: NonNeg = Field(
+    min_months_between_raises: WholeNumber = Field(6, ge=1, le=120, description="[months]")
+    min_growth_to_raise: Param(0.0, MAX_RATIO, cap=True) = Field(
         1.5, description="trailing 12-month growth of served revenue needed to raise [x/yr]"
     )
     valuation_growth_elasticity: Param(0.0, 5.0) = Field(
@@ -323,10 +385,10 @@ class Competition(_Model):
     initial_share: Param(0.0, 1.0, lo_open=True) = Field(
         0.3, description="the lab's share of frontier demand at the start [0..1]"
     )
-    lab_training_gw_years: Positive = Field(
+    lab_training_gw_years: Param(0.0, MAX_GW_YEARS, lo_open=True, cap=True) = Field(
         2.0, description="the lab's effective training compute at the start [GW-years]"
     )
-    rivals_training_gw_years: Positive = Field(
+    rivals_training_gw_years: Param(0.0, MAX_GW_YEARS, lo_open=True, cap=True) = Field(
         9.0, description="rivals' effective training compute at the start [GW-years]"
     )
     rivals_share_of_industry: UnitClosed = Field(
@@ -341,8 +403,8 @@ class Competition(_Model):
 
 class Tranche(_Model):
     start: Month = Field(description="month the capacity comes online")
-    gw: float = Field(ge=0, description="[GW]")
-    years: float = Field(ge=1.0 / 12.0, le=30.0, description="contract length [years]")
+    gw: Number = Field(ge=0, le=MAX_GW, allow_inf_nan=False, description="[GW]")
+    years: Number = Field(ge=1.0 / 12.0, le=30.0, description="contract length [years]")
 
 
 class Deal(_Model):
@@ -350,9 +412,9 @@ class Deal(_Model):
 
     signed: Month | None = Field(None, description="month signed; null: the scenario's start")
     start: Month = Field(description="month the capacity comes online")
-    gw: float = Field(ge=0, le=100_000, allow_inf_nan=False, description="[GW]")
-    years: float = Field(ge=1.0 / 12.0, le=30.0, description="contract length [years]")
-    price_per_gw_year: float | None = Field(
+    gw: Number = Field(ge=0, le=MAX_GW, allow_inf_nan=False, description="[GW]")
+    years: Number = Field(ge=1.0 / 12.0, le=30.0, description="contract length [years]")
+    price_per_gw_year: Number | None = Field(
         None,
         gt=0,
         le=1e13,
@@ -376,17 +438,17 @@ class Signpost(_Model):
     """
 
     by: Month = Field(description="month the signpost is read, 'YYYY-MM', after the start")
-    min_growth: float | None = Field(
+    min_growth: Number | None = Field(
         None, gt=0.0, le=100.0,
         description="trips when demand growth observed from the start to `by` is below this "
         "[x/yr]; null: no growth condition",
     )  # fmt: skip
-    min_margin: float | None = Field(
+    min_margin: Number | None = Field(
         None, ge=-1.0, lt=1.0,
         description="trips when the realized inference margin at `by` is below this [0..1); "
         "null: no margin condition",
     )  # fmt: skip
-    cut: float = Field(
+    cut: Number = Field(
         0.5, ge=0.0, le=1.0,
         description="share of every order from `by` on that is not placed once tripped [0..1]",
     )  # fmt: skip
@@ -412,21 +474,23 @@ def _signpost() -> Any:
 
 class PlannedGrowth(_Model):
     kind: Literal["planned_growth"]
-    planned_growth: Multiplier = Field(4.0, description="growth the plan assumes [x/yr]")
-    review_months: int = Field(12, ge=1, le=120, description="months between orders")
+    planned_growth: Growth = Field(4.0, description="growth the plan assumes [x/yr]")
+    review_months: WholeNumber = Field(12, ge=1, le=120, description="months between orders")
     plan_to_ceiling: bool = Field(
         True, description="bend the planned growth toward demand.ceiling (logistic)"
     )
-    first_review_months: int = _first_review()
+    first_review_months: WholeNumber = _first_review()
     signpost: Signpost | None = _signpost()
 
 
 class DemandQuantile(_Model):
     kind: Literal["demand_quantile"]
     q: Param(0.0, 1.0, lo_open=True, hi_open=True) = Field(0.5, description="quantile [0..1]")
-    review_months: int = Field(12, ge=1, le=120, description="months between orders")
-    pilot_paths: int = Field(4000, ge=100, le=1_000_000, description="paths for the quantile")
-    first_review_months: int = _first_review()
+    review_months: WholeNumber = Field(12, ge=1, le=120, description="months between orders")
+    pilot_paths: WholeNumber = Field(
+        4000, ge=100, le=1_000_000, description="paths for the quantile"
+    )
+    first_review_months: WholeNumber = _first_review()
     signpost: Signpost | None = _signpost()
 
 
@@ -434,18 +498,18 @@ class Adaptive(_Model):
     """Re-plans at each review from growth observed so far (shrinkage estimate)."""
 
     kind: Literal["adaptive"]
-    prior_growth: Multiplier = Field(4.0, description="growth assumed before evidence [x/yr]")
+    prior_growth: Growth = Field(4.0, description="growth assumed before evidence [x/yr]")
     prior_weight_years: Param(0.0, 50.0) = Field(
         1.0, description="years of observation the prior is worth"
     )
     haircut: Param(0.0, 1.0) = Field(
         0.0, description="plan for this share less log-growth than estimated [0..1]"
     )
-    review_months: int = Field(12, ge=1, le=120, description="months between orders")
+    review_months: WholeNumber = Field(12, ge=1, le=120, description="months between orders")
     plan_to_ceiling: bool = Field(
         True, description="bend the planned growth toward demand.ceiling (logistic)"
     )
-    first_review_months: int = _first_review()
+    first_review_months: WholeNumber = _first_review()
     signpost: Signpost | None = _signpost()
 
 
@@ -464,17 +528,17 @@ class Correlation(_Model):
     """Rank (Spearman) correlation between two per-path draws, via a Gaussian copula."""
 
     params: tuple[str, str] = Field(description="two dotted parameter names")
-    rank: float = Field(gt=-1.0, lt=1.0, description="rank correlation (-1..1)")
+    rank: Number = Field(gt=-1.0, lt=1.0, description="rank correlation (-1..1)")
 
 
 class Backtest(_Model):
     """Observed public figures a report plots the model against (not used by the model)."""
 
     source: str = Field("", max_length=500, description="where the figures come from")
-    revenue_run_rate: dict[Month, Annotated[float, Field(gt=0)]] = Field(
+    revenue_run_rate: dict[Month, Annotated[Number, Field(gt=0, le=MAX_CEILING)]] = Field(
         default_factory=dict, description="annualized revenue at the start of a month [USD/yr]"
     )
-    capacity_gw: dict[Month, Annotated[float, Field(ge=0)]] = Field(
+    capacity_gw: dict[Month, Annotated[Number, Field(ge=0, le=MAX_GW)]] = Field(
         default_factory=dict, description="GW online at the end of a month [GW]"
     )
 
@@ -641,6 +705,38 @@ class Scenario(_Model):
                     f"policy.signpost.by {signpost.by} must lie after simulation.start "
                     f"{self.simulation.start} and inside the {self.simulation.years}-year horizon"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _build_work_bounded(self) -> Scenario:
+        """The SimPy slip model splits orders into projects: bound its work."""
+        spec = self.compute.build
+        if spec is None:
+            return self
+        from sim.build.spec import MAX_BUILD_PROJECTS, MAX_PROJECTS_PER_ORDER
+
+        order_gw = max(1.0, support(self.compute.initial_gw)[1])  # the representative order
+        per_order = spec.n_projects(order_gw)
+        if per_order > MAX_PROJECTS_PER_ORDER:
+            raise ValueError(
+                f"compute.build.project_gw {spec.project_gw:g} GW splits an order of "
+                f"{order_gw:g} GW into {per_order:,} projects; at most "
+                f"{MAX_PROJECTS_PER_ORDER:,} are allowed (raise project_gw to at least "
+                f"{order_gw / MAX_PROJECTS_PER_ORDER:.3g} GW)"
+            )
+        orders = (
+            1
+            if isinstance(self.policy, FixedSchedule)
+            else len(range(0, self.months, self.policy.review_months))
+        )
+        total = spec.replications * orders * per_order
+        if total > MAX_BUILD_PROJECTS:
+            raise ValueError(
+                f"compute.build: the slip model would simulate {total:,} projects "
+                f"(replications {spec.replications:,} x {orders} orders x {per_order:,} "
+                f"projects per order); at most {MAX_BUILD_PROJECTS:,}: lower "
+                "compute.build.replications or raise compute.build.project_gw"
+            )
         return self
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ turns a store into the Parquet output files chunk by chunk.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -75,11 +76,40 @@ class DiskColumns(Mapping[str, np.ndarray]):
         return (self.dir / file).stat().st_size // self.dtypes[name].itemsize
 
 
+SPILL_PREFIX = "sim-spill-"
+"""Scratch directories are named ``sim-spill-<pid>-XXXX`` in the temporary directory."""
+
+
+def remove_stale_spills(parent: Path) -> list[Path]:
+    """Remove spill directories of processes that no longer exist (runs killed by SIGKILL
+    or a power cut leave them behind; they can be large)."""
+    removed = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = entry.name[len(SPILL_PREFIX) :].split("-", 1)[0]
+        if not entry.name.startswith(SPILL_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+        except PermissionError:
+            pass
+    return removed
+
+
 class SpillWriter:
     """Appends blocks, in path order, to one file per column and kind of store."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="sim-spill-", dir=directory))
+        parent = Path(directory or tempfile.gettempdir())
+        remove_stale_spills(parent)
+        prefix = f"{SPILL_PREFIX}{os.getpid()}-"
+        self.dir = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
         self.dtypes: dict[str, dict[str, np.dtype]] = {}
         self.widths: dict[str, int] = {}
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.dir, True)
@@ -111,6 +141,19 @@ class SpillWriter:
         weakref.finalize(owner, shutil.rmtree, self.dir, True)
 
 
+def arrow_column(values: np.ndarray):  # type: ignore[no-untyped-def]
+    """A pyarrow array with NaN and +-inf as null: an undefined statistic (a training share
+    in a year without capacity, a margin without revenue) is missing, not a number."""
+    import pyarrow as pa
+
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values)
+        if bad.any():
+            return pa.array(values, mask=bad)
+    return pa.array(values)
+
+
 def write_table(
     stores: list[DiskColumns],
     dst: Path,
@@ -139,7 +182,7 @@ def write_table(
             for store in stores:
                 for name in store:
                     cols[name] = store.read(name, first, count).reshape(-1)
-            table = pa.table(cols)
+            table = pa.table({k: arrow_column(v) for k, v in cols.items()})
             if writer is None:
                 writer = (pq.ParquetWriter(dst, table.schema) if fmt == "parquet"
                           else pacsv.CSVWriter(dst, table.schema))  # fmt: skip

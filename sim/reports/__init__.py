@@ -136,11 +136,15 @@ class MarkdownWorker:
     def cancel(self) -> None:
         """Stop the worker if it is still waiting or drawing (nothing it wrote is kept)."""
         if self.proc.is_alive():
-            self.proc.terminate()
+            self.proc.kill()  # not SIGTERM: the CLI turns that into KeyboardInterrupt, which
+            # a fork may swallow inside an import and then wait for work forever
         self.proc.join()
 
 
 def _worker_main(inbox: Any, outbox: Any) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for us
     try:
         import matplotlib.figure  # noqa: F401  (the slow import, while the parent simulates)
 

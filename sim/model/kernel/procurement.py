@@ -87,6 +87,8 @@ def supply_cap(p: np.ndarray, month: int) -> float:
 @njit(cache=True)
 def bend_to_ceiling(now: float, planned: float, ceiling: float) -> float:
     """Logistic plan: ``K / (1 + (K / D_t - 1) / M)`` with ``M = planned / now`` [USD/yr]."""
+    if now <= 0.0 or planned <= 0.0:  # demand underflowed to 0: nothing to plan for
+        return 0.0
     return ceiling / (1.0 + (ceiling / now - 1.0) * now / planned)
 
 
@@ -115,6 +117,8 @@ def plan_demand(
 ) -> float:
     """Potential demand [USD/yr] the policy plans to serve at ``due`` (section 3 table)."""
     now = demand[t]
+    if now <= 0.0:  # demand underflowed to 0 (schema bounds make this all but impossible)
+        return 0.0
     years_ahead = (due - t) / 12.0
     if kind == PLANNED_GROWTH:
         planned = now * p[_PLANNED] ** years_ahead
