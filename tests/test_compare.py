@@ -170,3 +170,44 @@ def test_cli_compare_subprocess_bad_file_no_traceback(tmp_path: Path) -> None:
     assert "did you mean 'initial_revenue'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_compare_vary_makes_paired_variants(tmp_path, capsys):
+    from sim.cli import main
+
+    out = tmp_path / "v"
+    code = main(["compare", "--vary", "compute.lead_time_months=12,18", "--paths", "300",
+                 "--seed", "5", "--out", str(out), "--quiet"])  # fmt: skip
+    assert code == 0
+    data = json.loads((out / "compare.json").read_text())
+    text = json.dumps(data)
+    assert "lead_time_months=12" in text
+    assert "lead_time_months=18" in text
+    assert "unpaired" not in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--vary", "compute.lead_time_months"], "expected KEY=V1,V2"),
+        (["--vary", "compute.lead_time_months=12"], "at least two values"),
+        (["--vary", "compute.no_such_key=1,2"], "--vary"),
+        (["--vary", "compute.lead_time_months=12,-5"], "--vary compute.lead_time_months"),
+        (
+            [
+                "scenarios/base.yaml",
+                "scenarios/yolo.yaml",
+                "--vary",
+                "compute.lead_time_months=1,2",
+            ],
+            "ONE scenario",
+        ),
+    ],
+)
+def test_compare_vary_refuses_bad_values(tmp_path, capsys, argv, message):
+    from sim.cli import main
+
+    code = main(["compare", *argv, "--paths", "100", "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -99,14 +99,19 @@ def test_run_sweep_table_crn_and_progress(base):
     cells = [{}, {"policy.planned_growth": 2.0}, {}, {"policy.planned_growth": 8.0}]
     calls = []
     df = run_sweep(base, cells, paths=1500, progress=lambda d, t: calls.append((d, t)))
-    assert list(df.columns) == ["policy.planned_growth", *METRICS]
+    years = [f"p_bankrupt_by_end_{y}" for y in range(2026, 2032)]  # base: 2026-2031
+    assert list(df.columns) == ["policy.planned_growth", *METRICS, *years]
     assert len(df) == 4
     assert np.isnan(df["policy.planned_growth"].iloc[0])
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
     # The empty cell is the scenario itself: identical to a direct run with the same seed.
     direct = metrics(run(base, paths=1500, monthly_paths=0))
-    assert df.iloc[0][list(METRICS)].to_dict() == direct
+    assert df.iloc[0][[*METRICS, *years]].to_dict() == direct
     assert df.iloc[0].equals(df.iloc[2])
+    # P(bankrupt) by year accumulates up to the in-horizon share (the run-off adds to p_bankrupt)
+    by_year = df[years].to_numpy()
+    assert (np.diff(by_year, axis=1) >= 0).all()
+    assert (by_year[:, -1] <= df["p_bankrupt"].to_numpy() + 1e-12).all()
     # A more aggressive plan commits more capacity on the same worlds.
     assert df["peak_capacity_gw_p50"].iloc[1] <= df["peak_capacity_gw_p50"].iloc[3]
 

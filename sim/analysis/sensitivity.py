@@ -53,11 +53,24 @@ SOBOL_PARAMS = (
 """Default inputs of the Sobol analysis."""
 
 
+NOT_ASSUMPTIONS = frozenset({
+    "finance.discount_rate",  # prices the deal NPV only; changes no path
+    "finance.valuation_reference_growth",  # acts only with a growth elasticity
+})  # fmt: skip
+"""Inputs that are not assumptions about the world (the tornado and Sobol leave them out)."""
+
+
 def assumptions(scenario: Scenario) -> dict[str, Any]:
-    """Dotted name -> number or distribution of every non-policy model input."""
+    """Dotted name -> number or distribution of every non-policy model input, leaving out
+    :data:`NOT_ASSUMPTIONS` and switches that are off (a plain 0: a share of churn, of
+    sublease recovery, a growth elasticity; x0.8/x1.2 of 0 is no range)."""
     fields = {"demand.growth": scenario.demand.growth}
     fields.update(numeric_fields(scenario))
-    return {k: v for k, v in fields.items() if not k.startswith("policy.")}
+    return {
+        k: v for k, v in fields.items()
+        if not k.startswith("policy.") and k not in NOT_ASSUMPTIONS
+        and not (isinstance(v, int | float) and v == 0 and k not in PLAIN_RANGES)
+    }  # fmt: skip
 
 
 def _current(scenario: Scenario, name: str) -> Any:

@@ -40,9 +40,18 @@ METRICS = (
     "p_bankrupt", "p_bankrupt_lo", "p_bankrupt_hi", "cum_revenue_p50", "cum_revenue_p90",
     "cum_revenue_mean", "unserved_share", "equity_value_mean", "equity_value_p50",
     "final_run_rate_p50", "peak_capacity_gw_p50", "new_gw_p50", "new_gw_p90",
-    "commitment_usd_p50", "commitment_usd_p90", "obligations_at_end_p50", "paths",
+    "commitment_usd_p50", "commitment_usd_p90", "obligations_at_end_p50", "cum_unserved_p50",
+    "cum_unserved_mean", "cum_lost_mean", "paths",
 )  # fmt: skip
-"""Columns :func:`metrics` returns (see its docstring for units)."""
+"""Columns :func:`metrics` returns (see its docstring for units); then one
+``p_bankrupt_by_end_<YEAR>`` column per calendar year of the horizon (:data:`BY_YEAR_PREFIX`)."""
+BY_YEAR_PREFIX = "p_bankrupt_by_end_"
+"""Prefix of the per-year columns: share of paths bankrupt by the end of that calendar year."""
+
+
+def is_metric(column: str) -> bool:
+    """Whether a sweep-table column is an outcome (not a swept key)."""
+    return column in METRICS or column.startswith(BY_YEAR_PREFIX)
 
 
 def grid(axes: dict[str, list]) -> list[dict[str, Any]]:
@@ -114,7 +123,11 @@ def metrics(results: Results) -> dict[str, float]:
     [USD]; ``final_run_rate_p50`` served revenue run-rate in the last month [USD/yr];
     ``peak_capacity_gw_p50`` median over paths of peak GW online [GW]; ``new_gw_*`` and
     ``commitment_usd_*`` new GW [GW] and nominal take-or-pay [USD] signed over the horizon;
-    ``obligations_at_end_p50`` take-or-pay still owed when the horizon ends [USD].
+    ``obligations_at_end_p50`` take-or-pay still owed when the horizon ends [USD];
+    ``cum_unserved_*`` demand the lab could not serve over the horizon, the revenue left on
+    the table [USD]; ``cum_lost_mean`` demand lost to rivals for good (churn) [USD];
+    ``p_bankrupt_by_end_<YEAR>`` share of paths bankrupt by the end of each calendar year of
+    the horizon (within the horizon; ``p_bankrupt`` adds the run-off).
     """
     p = results.path
     n = results.paths
@@ -135,8 +148,23 @@ def metrics(results: Results) -> dict[str, float]:
         "peak_capacity_gw_p50": float(np.quantile(p["peak_capacity_gw"], 0.5)),
         **_commitment_totals(results),
         "obligations_at_end_p50": float(np.quantile(p["obligations_at_end"], 0.5)),
+        "cum_unserved_p50": float(np.quantile(p["cum_unserved"], 0.5)),
+        "cum_unserved_mean": float(p["cum_unserved"].mean()),
+        "cum_lost_mean": float(p["cum_lost"].mean()),
         "paths": float(n),
+        **_bankrupt_by_year(results),
     }
+
+
+def _bankrupt_by_year(results: Results) -> dict[str, float]:
+    """Share of paths bankrupt by the end of each calendar year of the horizon."""
+    bm = results.path["bankrupt_month"]
+    cal = results.months.year.to_numpy()
+    out = {}
+    for year in results.years:
+        last = int(np.flatnonzero(cal == year)[-1])
+        out[f"{BY_YEAR_PREFIX}{int(year)}"] = float(((bm >= 0) & (bm <= last)).mean())
+    return out
 
 
 def _commitment_totals(results: Results) -> dict[str, float]:
@@ -232,6 +260,8 @@ def run_sweep(
         if any(isinstance(v, str) for v in col):  # mixed text/numbers: one type for Parquet
             table[k] = [v if isinstance(v, str) or _missing(v) else str(v) for v in col]
     table.update({m: [row[m] for row in rows] for m in METRICS})
+    years = sorted({k for row in rows for k in row if k.startswith(BY_YEAR_PREFIX)})
+    table.update({y: [row.get(y, math.nan) for row in rows] for y in years})
     df = pd.DataFrame(table)
     df.attrs["elapsed_s"] = time.perf_counter() - t0
     return df

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis.parallel import client_for
-from sim.analysis.sweep import METRICS, run_sweep
+from sim.analysis.sweep import METRICS, is_metric, run_sweep
 from sim.analysis.sweep_spec import load_sweep
 from sim.budget import run_size
 from sim.outputs import atomic_output_dir, finite_frame, usd, write_json
@@ -80,14 +80,24 @@ def format_table(df: pd.DataFrame, keys: list[str], max_rows: int = 60) -> str:
         f"{lo:.1%}-{hi:.1%}"
         for lo, hi in zip(df["p_bankrupt_lo"], df["p_bankrupt_hi"], strict=True)
     ]
-    view["revenue P50"] = df["cum_revenue_p50"].map(usd)
-    view["revenue P90"] = df["cum_revenue_p90"].map(usd)
+    view["cum rev P50"] = df["cum_revenue_p50"].map(usd)
+    view["cum rev P90"] = df["cum_revenue_p90"].map(usd)
+    view["unserved $ P50"] = df["cum_unserved_p50"].map(usd)
     view["unserved"] = df["unserved_share"].map(lambda x: f"{x:.1%}")
-    view["value mean"] = df["equity_value_mean"].map(usd)
+    view["equity mean"] = df["equity_value_mean"].map(usd)
     text = view.head(max_rows).to_string(index=False)
     if len(view) > max_rows:
         text += f"\n... {len(view) - max_rows} more rows in the output files"
-    return text
+    return text + "\n" + TABLE_LEGEND
+
+
+TABLE_LEGEND = (
+    "P(bust): share of paths bankrupt by the end of the run-off (95% Wilson CI); cum rev: "
+    "revenue served over the horizon [USD]; unserved $: demand not served over the horizon, "
+    "revenue left on the table [USD]; unserved: its share of demand; equity mean: terminal "
+    "equity value at the end of the horizon (valuation multiple x run-rate + cash - what is "
+    "still owed, 0 if bankrupt) [USD]. P(bankrupt) by year: sweep.csv p_bankrupt_by_end_YYYY."
+)
 
 
 def sweep_summary(name: str, df: pd.DataFrame, keys: list[str], extra: dict[str, Any]) -> dict:
@@ -124,7 +134,7 @@ def main(args: argparse.Namespace) -> int:
                 df = run_sweep(
                     scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client
                 )
-        keys = [k for k in df.columns if k not in METRICS]
+        keys = [k for k in df.columns if not is_metric(k)]
         summary = sweep_summary(
             spec.name,
             df,
