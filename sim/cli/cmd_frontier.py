@@ -78,14 +78,18 @@ def main(args: argparse.Namespace) -> int:
             f"scenario {scenario.name!r}: {len(df)} policies x {scenario.simulation.paths:,} "
             f"paths, seed {scenario.simulation.seed} (same draws for every policy)"
         )
-        print(f"{'policy':<26} {'P(bust)':>8} {'95% CI':>13} {'rev P50':>9} {'rev P90':>9} "
-              f"{'unserved':>9} {'value mean':>11}  frontier ({args.upside})")  # fmt: skip
+        print(f"{'policy':<26} {'P(bust)':>8} {'95% CI':>13} {'cum rev P50':>11} "
+              f"{'cum rev P90':>11} {'unserved':>9} {'equity mean':>11}  "
+              f"frontier ({args.upside})")  # fmt: skip
         for _, r in df.iterrows():
             ci = f"{r.p_bankrupt_lo:.1%}-{r.p_bankrupt_hi:.1%}"
             print(
-                f"{r.policy:<26} {r.p_bankrupt:>8.1%} {ci:>13} {usd(r.cum_revenue_p50):>9} "
-                f"{usd(r.cum_revenue_p90):>9} {r.unserved_share:>9.1%} "
+                f"{r.policy:<26} {r.p_bankrupt:>8.1%} {ci:>13} {usd(r.cum_revenue_p50):>11} "
+                f"{usd(r.cum_revenue_p90):>11} {r.unserved_share:>9.1%} "
                 f"{usd(r.equity_value_mean):>11}  {'*' if r[flag] else ''}"
             )
+        from .cmd_sweep import TABLE_LEGEND
+
+        print(TABLE_LEGEND.split(" P(bankrupt) by year")[0])
         print(f"(* = not dominated; {df.attrs.get('elapsed_s', 0):.1f} s); outputs in {out}/")
     return 0

@@ -110,11 +110,11 @@ def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
     units = decision_units_for(scenario, {args.param: res.value}, paths) if res.feasible else {}
     _print_units(units)
     ev = res.evaluations
-    print(f"{name:>14} {'P(bust)':>8} {'upper':>7} {'rev P50':>9}  ok")
+    print(f"{name:>14} {'P(bust)':>8} {'upper':>7} {'cum rev P50':>11}  ok")
     for _, r in ev.iterrows():
         print(
             f"{r[args.param]:>14.4g} {r.p_bankrupt:>8.2%} {r.p_bankrupt_upper:>7.2%} "
-            f"{usd(r.cum_revenue_p50):>9}  {'yes' if r.meets_budget else 'no'}"
+            f"{usd(r.cum_revenue_p50):>11}  {'yes' if r.meets_budget else 'no'}"
         )
     if tmp is not None:
         ev.to_csv(tmp / "evaluations.csv", index=False)
