@@ -23,6 +23,7 @@ from sim.analysis.discover import (
     find_signposts,
     observed_growth,
     pick,
+    prim_boxes,
     realized_margin,
     recommended,
     world_inputs,
@@ -246,3 +247,31 @@ def test_low_revenue_target() -> None:
     assert d.first.sides["demand.growth"] == "upper"  # slow worlds earn less
     fixed = discover(res, "low_revenue", revenue_below=3e12)
     assert fixed.p_target == pytest.approx((rev < 3e12).mean())
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_growth_box_with_default_persistence(seed) -> None:
+    """With the schema's growth persistence (0.8) a path's growth changes year to year and
+    the growth before the commitment comes due decides ruin; the growth window picks those
+    years, so the first box is still growth alone, with coverage and density >= 0.8."""
+    data = {**COMMIT_300B, "simulation": {**COMMIT_300B["simulation"], "seed": seed},
+            "demand": {**COMMIT_300B["demand"], "growth_persistence": 0.8}}  # fmt: skip
+    res = run(scenario_from_dict(data, "commit300"), monthly_paths=0)
+    d = discover(res)
+    assert d.growth_window_years < res.scenario.simulation.years
+    box = d.first
+    assert list(box.limits) == ["demand.growth"]
+    assert 3.0 <= box.limits["demand.growth"][1] <= 4.2
+    assert box.coverage >= 0.8
+    assert box.density >= 0.8
+    assert "(in 2026)" in d.sentences()[0] or "(over 2026-" in d.sentences()[0]
+    # the window's growth beats the whole-horizon mean at separating ruin
+    horizon = prim_boxes(world_inputs(res), res.bankrupt, 0.8).boxes[0]
+    assert box.coverage > horizon.coverage
+
+
+def test_growth_window_is_the_horizon_when_growth_never_changes(commit) -> None:
+    res, d = commit  # persistence 1: every window gives the same ranks
+    assert d.growth_window_years == res.scenario.simulation.years
+    np.testing.assert_allclose(world_inputs(res, 2)["demand.growth"], res.path["growth_mean"],
+                               rtol=1e-12)  # fmt: skip

@@ -20,7 +20,9 @@ shallow decision tree, EMA's :mod:`ema_workbench.analysis.cart`) is a cross-chec
 leaf by the same rule.
 
 Only inputs that vary across paths enter. ``demand.growth`` is the path's geometric-mean
-yearly growth multiplier over the horizon (``growth_mean`` in ``paths.parquet``).
+yearly growth multiplier over the first years of the horizon that best separate the target
+worlds (:func:`growth_window`; the whole horizon, ``growth_mean`` in ``paths.parquet``, when
+growth persists fully).
 
 **Signposts** (:func:`find_signposts`) turn the first box into what a lab can *observe* by a
 date: potential demand growth seen since the start and the realized inference margin.
@@ -77,17 +79,68 @@ ProgressFn = Callable[[int, int], None]
 # --- inputs and targets -----------------------------------------------------------------------
 
 
-def world_inputs(results: Results) -> pd.DataFrame:
+def world_inputs(results: Results, window: int | None = None) -> pd.DataFrame:
     """Per-path inputs that vary across paths, one row per path, dotted names.
 
     ``demand.growth`` is the geometric-mean yearly growth multiplier of the path over the
-    horizon; every other column is a per-path draw (``Results.draws``). Inputs that take one
-    value on every path (plain numbers, fixed distributions) are left out.
+    first ``window`` years (default: the whole horizon, ``growth_mean``); every other column
+    is a per-path draw (``Results.draws``). Inputs that take one value on every path (plain
+    numbers, fixed distributions) are left out.
     """
-    cols: dict[str, np.ndarray] = {GROWTH: np.asarray(results.path["growth_mean"], dtype=float)}
+    if window is None or window >= results.scenario.simulation.years:
+        growth = np.asarray(results.path["growth_mean"], dtype=float)
+    else:
+        growth = np.exp(np.log(yearly_growth(results)[:, :window]).mean(axis=1))
+    cols: dict[str, np.ndarray] = {GROWTH: growth}
     for name, values in results.draws.items():
         cols[name] = np.asarray(values, dtype=float)
     return pd.DataFrame({k: v for k, v in cols.items() if _varies(v)})
+
+
+def yearly_growth(results: Results) -> np.ndarray:
+    """Each path's demand growth multiplier in each year of the horizon [x/yr], shape
+    (paths, years), re-drawn from the run's seeded streams (common random numbers)."""
+    from sim.model.rng import blocks
+    from sim.model.sampling import sample_inputs
+
+    s = results.scenario
+    years = s.simulation.years
+    out = np.empty((results.paths, years))
+    for b, first, n in blocks(results.paths):
+        g = sample_inputs(s, n, b, months=results.total_months).growth
+        out[first : first + n] = g[:, :years]
+    return out
+
+
+def growth_window(results: Results, y: np.ndarray) -> int:
+    """Years from the start over which demand growth best separates the target worlds.
+
+    With growth persistence below 1 a path's growth changes from year to year, and what
+    decides ruin is often the growth *before* commitments come due: the geometric mean over
+    the whole horizon then blurs it. The window (1 .. horizon years) whose geometric-mean
+    growth has the largest rank separation |AUC - 0.5| between target and other worlds is
+    used; ties go to the longer window (with persistence 1 every window is the same).
+    """
+    years = results.scenario.simulation.years
+    k, n = int(y.sum()), int((~y).sum())
+    if k == 0 or n == 0 or years == 1:
+        return years
+    log_g = np.log(yearly_growth(results))
+    best, best_score = years, -1.0
+    for w in range(years, 0, -1):  # longest first: ties keep it
+        ranks = pd.Series(log_g[:, :w].mean(axis=1)).rank().to_numpy()
+        auc = (ranks[y].sum() - k * (k + 1) / 2) / (k * n)
+        score = abs(auc - 0.5)
+        if score > best_score + 1e-9:
+            best, best_score = w, score
+    return best
+
+
+def growth_years(results: Results, window: int) -> str:
+    """Calendar years covered by the first ``window`` years from the start ("2026-2027")."""
+    year, month = map(int, results.scenario.simulation.start.split("-"))
+    last = year + (month - 1 + 12 * window - 1) // 12
+    return f"{year}" if last == year else f"{year}-{last}"
 
 
 def _varies(v: np.ndarray) -> bool:
@@ -143,6 +196,8 @@ class Box:
     qp: dict[str, float] = field(default_factory=dict)
     """Quasi-p-value of each restriction (one-sided binomial test; small = significant)."""
     method: str = "prim"
+    growth_years: str = ""
+    """Calendar years over which ``demand.growth`` is the geometric mean ("2026-2027")."""
 
     def contains(self, x: pd.DataFrame) -> np.ndarray:
         """Which rows of ``x`` (a :func:`world_inputs` frame) lie inside the box."""
@@ -352,6 +407,8 @@ class Discovery:
     elapsed_s: float = 0.0
     note: str = ""
     """Why there are no boxes, when there are none."""
+    growth_window_years: int = 0
+    """Years from the start over which ``demand.growth`` is averaged (:func:`growth_window`)."""
 
     @property
     def first(self) -> Box | None:
@@ -373,6 +430,8 @@ class Discovery:
             "cart": None if self.cart is None else self.cart.to_json(),
             "cart_sentence": None if self.cart is None else describe(self.cart, self.target_words),
             "note": self.note,
+            "growth_window_years": self.growth_window_years,
+            "growth_years": growth_years_label(self),
             "trajectory": self.trajectory.to_dict(orient="records"),
         }  # fmt: skip
         if self.revenue_below is not None:
@@ -403,7 +462,8 @@ def discover(
     """
     t0 = time.perf_counter()
     y, words, cut = target_worlds(results, target, revenue_below)
-    x = world_inputs(results)
+    window = growth_window(results, y)
+    x = world_inputs(results, window)
     fixed = [k for k in (GROWTH, *results.draws) if k not in x.columns]
     s = results.scenario
     base = {
@@ -411,7 +471,9 @@ def discover(
         "paths": results.paths, "seed": s.simulation.seed, "inputs": list(x.columns),
         "fixed": fixed, "min_density": min_density, "revenue_below": cut,
         "ranges": {k: (float(x[k].min()), float(x[k].max())) for k in x.columns},
+        "growth_window_years": window,
     }  # fmt: skip
+    years = growth_years(results, window)
     empty = {"boxes": [], "trajectory": pd.DataFrame(), "reached": False, "cart": None}
     if x.shape[1] == 0:
         return Discovery(**base, **empty, note="every input is fixed: all worlds are the same "
@@ -420,6 +482,10 @@ def discover(
         return Discovery(**base, **empty, note=f"no world has {words}: nothing to discover")
     if y.all():
         return Discovery(**base, **empty, note=f"every world has {words}: no box separates them")
+
+    def tag(box: Box | None) -> Box | None:
+        return None if box is None else replace(box, growth_years=years)
+
     found = prim_boxes(x, y, min_density, max_boxes, mass_min)
     escape = None
     if y.mean() >= ESCAPE_SHARE and target == "bankrupt":
@@ -427,14 +493,22 @@ def discover(
         escape = Discovery(
             **{**base, "target": "survival", "target_words": "survival",
                "p_target": float(1 - y.mean())},
-            boxes=safe.boxes, trajectory=safe.trajectory, reached=safe.reached,
-            cart=cart_box(x, ~y, min_density, mass_min),
+            boxes=[tag(b) for b in safe.boxes], trajectory=safe.trajectory,
+            reached=safe.reached, cart=tag(cart_box(x, ~y, min_density, mass_min)),
         )  # fmt: skip
     return Discovery(
-        **base, boxes=found.boxes, trajectory=found.trajectory, reached=found.reached,
-        cart=cart_box(x, y, min_density, mass_min), escape=escape,
+        **base, boxes=[tag(b) for b in found.boxes], trajectory=found.trajectory,
+        reached=found.reached, cart=tag(cart_box(x, y, min_density, mass_min)), escape=escape,
         elapsed_s=time.perf_counter() - t0,
     )  # fmt: skip
+
+
+def growth_years_label(d: Discovery) -> str:
+    """Calendar years of ``demand.growth`` in a discovery ("" when it has no window)."""
+    for box in [*d.boxes, d.cart]:
+        if box is not None and box.growth_years:
+            return box.growth_years
+    return ""
 
 
 # --- words -----------------------------------------------------------------------------------------
@@ -483,9 +557,13 @@ def fmt_value(name: str, value: float) -> str:
     return f"{value:.4g}"
 
 
-def restriction(name: str, limits: tuple[float, float], side: str) -> str:
-    """``demand growth < 3.6x/yr``, ``gross margin > 45%``, ``diffusion lag 0.8-1.5 years``."""
+def restriction(name: str, limits: tuple[float, float], side: str, growth_years: str = "") -> str:
+    """``demand growth < 3.6x/yr``, ``gross margin > 45%``, ``diffusion lag 0.8-1.5 years``;
+    with ``growth_years``: ``demand growth < 3.6x/yr (over 2026-2027)``."""
     lo, hi = limits
+    if name == GROWTH and growth_years:  # the years the geometric mean is taken over
+        text = restriction(name, limits, side)
+        return f"{text} ({'in' if '-' not in growth_years else 'over'} {growth_years})"
     if side == "upper":
         return f"{label(name)} < {fmt_value(name, hi)}"
     if side == "lower":
@@ -500,7 +578,9 @@ def describe(box: Box, target_words: str = "ruin") -> str:
     if not box.limits:
         return (f"{target_words} in {pct(box.density)} of all worlds, whatever the inputs: "
                 "no restriction is needed to reach that density")  # fmt: skip
-    where = " and ".join(restriction(k, v, box.sides[k]) for k, v in box.limits.items())
+    where = " and ".join(
+        restriction(k, v, box.sides[k], box.growth_years) for k, v in box.limits.items()
+    )
     return (f"{target_words} in {pct(box.density)} of worlds where {where}; these worlds hold "
             f"{pct(box.coverage)} of {all_of(target_words)} ({pct(box.mass)} of all worlds)")  # fmt: skip
 
@@ -651,7 +731,7 @@ def find_signposts(
     if not discovery.boxes:
         return []
     y, _, _ = target_worlds(results, discovery.target, discovery.revenue_below)
-    x_in = world_inputs(results)
+    x_in = world_inputs(results, discovery.growth_window_years or None)
     in_box = discovery.boxes[0].contains(x_in)
     density = discovery.min_density if min_density is None else min_density
     out = []

@@ -146,7 +146,7 @@ def discover_report(scenario: Any, args: argparse.Namespace) -> dict[str, Any]:
             else {"paths": n, "seed": scenario.simulation.seed + 1,
                   "rows": effect.reset_index().to_dict(orient="records")}
         )  # fmt: skip
-    x = world_inputs(results)
+    x = world_inputs(results, d.growth_window_years or None)
     x["target"] = target_worlds(results, args.target, d.revenue_below)[0]
     for i, box in enumerate(d.boxes, 1):
         x[f"in_box_{i}"] = box.contains(x)
