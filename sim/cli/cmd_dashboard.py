@@ -7,6 +7,7 @@ before the server starts, so a bad file exits with code 2 and no server.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from .common import add_scenario_args
@@ -44,11 +45,25 @@ def main(args: argparse.Namespace) -> int:
     from sim.model.io import load_scenario
 
     scenario = load_scenario(args.scenario)  # ScenarioError -> exit 2 before serving
-    from dashboard.app import serve
+    from dashboard.server import PortInUseError, check_port, serve
 
+    try:
+        check_port(args.host, args.port)
+    except PortInUseError as exc:
+        print(f"error: {exc.strerror}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     print(f"dashboard for scenario {scenario.name!r} on http://{args.host}:{args.port}/ "
           "(Ctrl-C to stop)")  # fmt: skip
-    serve(scenario, port=args.port, host=args.host, show=not args.no_show)
+    try:
+        serve(scenario, port=args.port, host=args.host, show=not args.no_show)
+    except OSError as exc:  # lost a race for the port after the check
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     return 0
 
 
