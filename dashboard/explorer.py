@@ -584,18 +584,32 @@ class Explorer(param.Parameterized):
         if changed and "scenario_name" not in self.changed():
             data["name"] = f"{self._base.name} (edited)"[:200]
         if changed and "scenario_description" not in self.changed():
-            edits = ", ".join(
-                f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in self.updates().items()
-                if k not in ("name", "description") and not isinstance(v, dict)
-            )
-            if "policy" in self.updates():
-                edits = ", ".join(filter(None, [edits, f"policy: {self.policy_words()}"]))
+            edits = "; ".join(self.change_words())
             data["description"] = (f"{self._base.description} Changed in the dashboard: "
                                    f"{edits}.").strip()  # fmt: skip
         data = round_floats(data)
         text = scenario_to_yaml(scenario_from_dict(data, "dashboard settings"))
         return "# Saved from the compute-sim dashboard.\n" + text
+
+    def change_words(self) -> list[str]:
+        """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
+        from sim.outputs import usd
+
+        from .schema import friendly_name
+
+        changed, out = self.changed(), []
+        if changed & {"growth_low", "growth_high"}:
+            out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
+        for name, spec in ALL_FIELDS.items():
+            if name in changed:
+                v = float(getattr(self, name)) * spec.scale
+                out.append(f"{friendly_name(spec.dotted)} "
+                           f"{usd(v) if spec.scale >= 1e9 else f'{v:g}'}")  # fmt: skip
+        if changed & {"policy_kind", "planned_growth", "quantile", "haircut", "plan_to_ceiling"}:
+            out.append(f"policy: {self.policy_words()}")
+        if "years" in changed:
+            out.append(f"horizon {self.years} years")
+        return out
 
     def yaml_file(self) -> io.StringIO:
         """File-like YAML for a download button."""

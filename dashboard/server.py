@@ -61,6 +61,17 @@ def check_port(host: str, port: int) -> None:
             raise
 
 
+def warm_up(scenario: Scenario, paths: int = 2000) -> None:
+    """Before the first visitor: load the JIT kernels and run the scenario at the default
+    path count (cached), and build one app's charts once (imports), so the first page
+    paints as fast as later ones."""
+    from .app import Dashboard
+    from .explorer import Explorer
+    from .views import series_data
+
+    Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
+
+
 def serve(
     scenario: Scenario | str | Path | None = None,
     *,
@@ -69,8 +80,10 @@ def serve(
     show: bool = True,
     threaded: bool = False,
     start: bool = True,
+    warm: bool = True,
 ) -> Any:
-    """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session)."""
+    """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session);
+    ``warm`` runs :func:`warm_up` first."""
     import panel as pn
 
     from .app import create_app
@@ -78,6 +91,8 @@ def serve(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_port(host, port)
+    if warm:
+        warm_up(scenario)
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     return pn.serve(
         {"/": lambda: create_app(scenario)},

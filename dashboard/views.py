@@ -27,6 +27,7 @@ from bokeh.models import (
     LinearColorMapper,
     Span,
     TapTool,
+    Title,
 )
 from bokeh.palettes import YlOrRd9
 from bokeh.plotting import figure
@@ -81,7 +82,7 @@ def pct_ticks() -> CustomJSTickFormatter:
 
 def _fig(name: str, title: str, **kw: Any) -> figure:
     kw.setdefault("tools", "pan,wheel_zoom,box_zoom,reset,save")
-    fig = figure(title=title, height=kw.pop("height", HEIGHT), sizing_mode="stretch_width",
+    fig = figure(title=Title(text=title), height=kw.pop("height", HEIGHT), sizing_mode="stretch_width",
                  toolbar_location="above", **kw)  # fmt: skip
     fig.js_on_change("tags", CustomJS(args={"name": name}, code=STAMP_JS))
     fig.name = name
@@ -263,7 +264,7 @@ class Heatmap:
     """Plan (rows) x world growth (columns): colour P(bankrupt), label risk and revenue."""
 
     def __init__(self) -> None:
-        self.fig = _fig("heatmap", "P(bankrupt) and median cumulative revenue: plan x world",
+        self.fig = _fig("heatmap", "Risk (colour) and median revenue (label)",
                         tools="hover,save", x_range=(-0.5, 5.5), y_range=(-0.5, 5.5))  # fmt: skip
         self.src = ColumnDataSource({k: [] for k in ("x", "y", "risk", "rev", "text",
                                                      "text_color", "world", "plan")})  # fmt: skip
@@ -277,10 +278,7 @@ class Heatmap:
                                     text_line_height=1.1)  # fmt: skip
         self.box_src = ColumnDataSource({"x": [2.5], "y": [0.0], "w": [6.0]})
         self.fig.rect(x="x", y="y", width="w", height=1, source=self.box_src, fill_alpha=0,
-                      line_color="black", line_width=3, legend_label="current plan")  # fmt: skip
-        self.fig.legend.location = "top_right"
-        self.fig.legend.background_fill_alpha = 0.6
-        self.fig.legend.label_text_font_size = "8pt"
+                      line_color="black", line_width=3)  # fmt: skip
         bar = ColorBar(color_mapper=self.mapper, formatter=pct_ticks(), width=10,
                        title="P(bankrupt)")  # fmt: skip
         self.fig.add_layout(bar, "right")
@@ -315,10 +313,8 @@ class Heatmap:
         self.labels.glyph.text_alpha = alpha
         paths = f"{d['paths']:,} paths per cell" if d else ""
         self.fig.title.text = (
-            ("UPDATING (shown: earlier settings) · " if stale else "")
-            + "P(bankrupt) (colour) and median cumulative revenue (label) if the world grows "
-            f"at the column's rate · {paths} · box: current plan"
-        )
+            "UPDATING (shown: earlier settings) · " if stale else ""
+        ) + f"Risk (colour) and median revenue (label) · {paths} · box: current plan"
         stamp(self.fig)
 
 
@@ -420,8 +416,7 @@ class Frontier:
         self.points.glyph.fill_alpha = STALE_ALPHA if stale else "alpha"
         paths = f"{self.data['paths']:,} paths each" if self.data else ""
         self.fig.title.text = (("UPDATING (shown: earlier settings) · " if stale else "")
-                               + f"Risk/upside frontier of purchase policies · {paths} · "
-                               "click a point to apply it")  # fmt: skip
+                               + f"Risk/upside frontier · {paths} · click a point to apply")  # fmt: skip
         stamp(self.fig)
 
 
