@@ -14,6 +14,9 @@ from typing import Any
 import pandas as pd
 
 from sim.outputs import usd
+from sim.reports.decision import dominator, policy_words
+
+__all__ = ["dominator", "element", "policy_words", "sentence", "units_words"]
 
 
 def pct(p: float) -> str:
@@ -25,34 +28,6 @@ def ci(lo: float, hi: float) -> str:
     return f"95% CI {lo:.1%}-{hi:.1%}"
 
 
-def policy_words(row: dict[str, Any] | pd.Series) -> str:
-    """Plain words of a policy cell or of the current policy."""
-    kind = row.get("policy.kind", "planned_growth")
-    if kind == "planned_growth":
-        return f"planned growth {row.get('policy.planned_growth'):g}x/yr"
-    if kind == "demand_quantile":
-        return f"demand quantile q={row.get('policy.q'):g}"
-    if kind == "adaptive":
-        h = row.get("policy.haircut", 0.0)
-        return f"adaptive (haircut {0.0 if h != h else h:g})"
-    return "the fixed purchase schedule"
-
-
-def dominator(front: pd.DataFrame, p: float, rev: float, current: str) -> pd.Series | None:
-    """The policy of the family that beats the current one on both risk and upside (same
-    worlds): P(bankrupt) <= and median cumulative revenue >=, one of them strictly; the
-    least risky such policy, or None."""
-    if not isinstance(front, pd.DataFrame) or front.empty:
-        return None
-    r, u = front["p_bankrupt"], front["cum_revenue_p50"]
-    better = (r <= p) & (u >= rev) & ((r < p) | (u > rev))
-    labels = front.apply(policy_words, axis=1)
-    cand = front[better & (labels != current)]
-    if cand.empty:
-        return None
-    return cand.sort_values(["p_bankrupt", "cum_revenue_p50"], ascending=[True, False]).iloc[0]
-
-
 def units_words(units: dict[str, Any] | None, years: int = 3) -> str:
     """'new capacity online: 2027 2.1 GW ($120B take-or-pay), 2028 ...' (medians)."""
     if not units:
@@ -60,8 +35,7 @@ def units_words(units: dict[str, Any] | None, years: int = 3) -> str:
     gw, money = units.get("gw_by_delivery_year", {}), units.get("commitment_usd_by_year", {})
     parts = [
         f"{y}: {gw[y]['p50']:.1f} GW ({usd(money[y]['p50'])} of take-or-pay)"
-        for y in sorted(gw)[:years]
-        if y in money
+        for y in [y for y in sorted(gw) if gw[y]["p50"] >= 0.05 and y in money][:years]
     ]
     return "new capacity online by delivery year (medians) " + "; ".join(parts) if parts else ""
 

@@ -76,7 +76,8 @@ def render_html(
 
     ``frames`` (:func:`chart_frames`) can be passed in when the Markdown report shares them.
     """
-    figures = build_charts(chart_frames(results) if frames is None else frames)
+    frames = chart_frames(results) if frames is None else frames
+    figures = build_charts(frames)
     slip = slip_frames(results.scenario)
     if slip is not None:
         figures["slip_months"] = build_slip_chart(slip)
@@ -97,6 +98,10 @@ def render_html(
         f"<style>{CSS}</style></head><body>",
         f"<h1>compute-sim report: {esc(s.name)}</h1>",
         f'<p class="note">{esc(s.description)}</p>' if s.description else "",
+        '<h2 id="executive-summary">Executive summary</h2>',
+        "<ul>"
+        + "".join(f"<li>{esc(line)}</li>" for line in summary_lines(results, summary, frames))
+        + "</ul>",
         "<h2>Key numbers</h2>",
         table_html(keys, left=("Key number",)),
         '<p class="note">P(bankrupt by end) is the share of Monte Carlo paths that cannot meet '
@@ -114,7 +119,9 @@ def render_html(
         "<h2>Charts</h2>",
         f'<p class="note">Fan charts: shaded band P5-P95, line the median (P50), across the '
         f"first {m:,} paths. Demand in GW-equivalent is potential demand divided by the revenue "
-        "one GW serves when the plan's share of compute goes to inference.</p>",
+        "one GW serves when the plan's share of compute goes to inference. On log axes a "
+        "bankrupt path (which serves and pays nothing) is drawn at the axis floor "
+        "($100M/yr, 0.01 GW), so bands never break.</p>",
     ]
     parts += [f'<div class="chart" id="chart-{key}">{divs[key]}</div>' for key in TITLES]
     if competing:
@@ -135,6 +142,18 @@ def render_html(
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def summary_lines(
+    results: Results, summary: dict[str, Any], frames: dict[str, pd.DataFrame] | None
+) -> list[str]:
+    """The executive summary's sentences (computed once per report job, see
+    :class:`sim.reports.ReportJob`)."""
+    if frames is not None and "executive_summary" in frames:
+        return list(frames["executive_summary"]["line"])
+    from .decision import executive_summary
+
+    return executive_summary(results, summary)
 
 
 def commitments_section_html(results: Results, summary: dict[str, Any]) -> list[str]:
