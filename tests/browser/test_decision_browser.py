@@ -207,3 +207,27 @@ def test_ten_concurrent_page_builds(dashboard_url: str, artifacts: Path):
     record(artifacts, f"10 concurrent page builds: p50 {med:.2f} s, p95 {top:.2f} s, "
                       f"max {max(times):.2f} s")  # fmt: skip
     assert top < 60.0
+
+
+@pytest.mark.parametrize("name", ["base", "yolo"])
+def test_report_html_opens_offline_without_errors(page: Page, name: str, tmp_path: Path,
+                                                  artifacts: Path):  # fmt: skip
+    from sim.cli import main
+
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / name
+    assert main([
+        "run", str(repo / "scenarios" / f"{name}.yaml"), "--paths", "500", "--out", str(out),
+        "--format", "html", "--quiet",
+    ]) == 0  # fmt: skip
+    errors = console_errors(page)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto((out / "report.html").as_uri())
+    page.locator("#chart-revenue .bk-Canvas, #chart-revenue canvas").first.wait_for(
+        state="attached", timeout=30_000
+    )
+    page.wait_for_timeout(800)
+    page.screenshot(path=artifacts / f"report_{name}_top.png")
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file:")] == []  # fully offline
