@@ -22,13 +22,23 @@ RUNS = MemoryLRU()
 def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Results:
     """:func:`sim.run` cached by (scenario JSON, paths): revisiting a setting is instant.
 
-    The scenario holds the seed, so the key is scenario hash + seed + paths.
+    The scenario holds the seed, so the key is scenario hash + seed + paths; name and
+    description are left out (a renamed setting is the same run, relabelled).
     """
-    key = (scenario.model_dump_json(), int(paths), int(monthly_paths))
+    key = (
+        scenario.model_dump_json(exclude={"name", "description"}),
+        int(paths),
+        int(monthly_paths),
+    )
     hit = RUNS.get(key)
     if hit is None:
         hit = run(scenario, paths=int(paths), monthly_paths=int(monthly_paths))
         RUNS.put(key, hit)
+    elif hit.scenario != scenario:  # same numbers, the caller's name and description
+        import dataclasses
+
+        hit = dataclasses.replace(hit, scenario=hit.scenario.model_copy(
+            update={"name": scenario.name, "description": scenario.description}))  # fmt: skip
     return hit
 
 

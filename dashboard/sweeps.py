@@ -131,9 +131,15 @@ def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
         s = table_scenario(name, scenario)
         n = jobs.table_paths(scenario, paths, CELLS["tornado"]) if name == "tornado" else shared
         extra = (round(budget, 6),) if name == "decision" else ()
-        key = cache_key(name, s.model_dump_json() if s is not None else "none", n, *extra)
+        key = cache_key(name, scenario_key(s) if s is not None else "none", n, *extra)
         out[name] = Spec(name, s, n, budget, key)
     return out
+
+
+def scenario_key(scenario: Scenario) -> str:
+    """What a result depends on: the scenario without its name and description (renaming
+    a setting recomputes nothing); the seed is part of it."""
+    return scenario.model_dump_json(exclude={"name", "description"})
 
 
 def _progress(check: Check) -> Callable[..., None]:

@@ -248,6 +248,18 @@ def test_tables_are_keyed_by_what_they_depend_on(analysed):
     assert not any(x.stale(n) for n in ("heatmap", "frontier", "decision", "tornado"))
 
 
+def test_renaming_a_setting_recomputes_nothing(analysed):
+    x = analysed
+    keys = {n: x._specs[n].key for n in x._specs}
+    shown = x.results
+    x.scenario_name = "our plan"
+    assert {n: x._specs[n].key for n in x._specs} == keys
+    assert not any(x.stale(n) for n in keys)
+    assert x.results.path is shown.path  # the same run, relabelled
+    assert x.results.scenario.name == "our plan"
+    x.scenario_name = "base"
+
+
 def test_tables_are_cached_across_sessions(analysed, base, monkeypatch):
     from dashboard import sweeps
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 from bokeh.embed import components
-from bokeh.resources import INLINE
+from bokeh.resources import Resources
 
 from sim.model.results import Results
 
@@ -52,6 +52,20 @@ th { background: #f4f4f4; } td.l, th.l { text-align: left; }
 """
 
 
+def inline_resources() -> str:
+    """Bokeh's JS and CSS as inline ``<script>``/``<style>`` blocks, nothing to fetch.
+
+    ``bokeh.resources.INLINE.render()`` also lists ``js_files``, which Panel (when it is
+    imported in the same process, e.g. by the dashboard or a notebook) extends with
+    ``es-module-shims.min.js``: a relative URL that 404s wherever the report is opened.
+    Only the inline parts are written here.
+    """
+    res = Resources(mode="inline")
+    css = "".join(f"<style>{c}</style>" for c in res.css_raw)
+    js = "".join(f'<script type="text/javascript">{c}</script>' for c in res.js_raw)
+    return css + js
+
+
 def table_html(df: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
     """A plain HTML table; columns named in ``left`` are left-aligned."""
     head = "".join(
@@ -93,7 +107,7 @@ def render_html(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>compute-sim report: {esc(s.name)}</title>",
-        INLINE.render(),
+        inline_resources(),
         script,
         f"<style>{CSS}</style></head><body>",
         f"<h1>compute-sim report: {esc(s.name)}</h1>",
