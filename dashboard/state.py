@@ -34,7 +34,8 @@ def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Res
     if hit is None:
         hit = run(scenario, paths=int(paths), monthly_paths=int(monthly_paths))
         RUNS.put(key, hit)
-    elif hit.scenario != scenario:  # same numbers, the caller's name and description
+    elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
+        # same numbers, the caller's name and description
         import dataclasses
 
         hit = dataclasses.replace(hit, scenario=hit.scenario.model_copy(
