@@ -3,32 +3,48 @@
 :class:`Explorer` holds one loaded scenario plus the sidebar inputs. Inputs the user has
 not touched leave the scenario as loaded (so a distribution such as a uniform diffusion lag
 stays a distribution); touched inputs become dotted-path updates validated by
-:func:`sim.model.io.scenario_from_dict`. Runs are cached by scenario hash and path count. Heavy
-sweeps (heatmap, frontier, tornado) run in a background thread with progress. No panel
-import here: this layer is unit-tested without a browser.
+:func:`sim.model.io.scenario_from_dict`. Runs are cached by scenario hash and path count.
+
+Where work runs is injected: ``runner(fn, done)`` runs an interactive job and
+``dispatch(fn)`` brings results back to the thread that owns the UI. The defaults run
+everything at once on the caller's thread (tests, scripts); the Panel app runs jobs on
+:mod:`dashboard.jobs`'s thread pools and dispatches onto the session's event loop. The
+background tables (frontier, decision, heatmap, tornado) restart, debounced, after every
+change; a table computed for other settings is kept but flagged ``stale``. No panel import
+here: this layer is unit-tested without a browser.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
+import math
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import param
 
 from sim.errors import ScenarioError
 from sim.model.distributions import central, support
-from sim.model.io import load_scenario, scenario_from_dict, scenario_to_yaml
+from sim.model.io import load_scenario, parse_yaml, scenario_from_dict, scenario_to_yaml
 from sim.model.scenario import Scenario, set_dotted
 from sim.model.summary import by_year
 
-from . import sweeps
-from .schema import FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs, schema_bounds, schema_doc
+from . import jobs, sweeps
+from .schema import (
+    ALL_FIELDS,
+    GROWTH,
+    MORE_FIELDS,
+    PLANNED,
+    QUANTILE,
+    param_kwargs,
+    schema_bounds,
+    schema_doc,
+)
 from .state import key_numbers, run_cached
 
 EMBEDDED = "base (embedded default)"
@@ -42,10 +58,18 @@ POLICY_LABELS = {
 }
 """Display name -> policy kind."""
 INPUTS = (
-    "growth_low", "growth_high", *FIELDS, "policy_kind", "planned_growth", "quantile",
-    "plan_to_ceiling", "years", "scenario_name",
+    "growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_growth", "quantile",
+    "haircut", "plan_to_ceiling", "years", "scenario_name", "scenario_description",
 )  # fmt: skip
 """Sidebar parameters that define the scenario (the path count only sets precision)."""
+URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")
+"""Parameters kept in the page's URL (``pn.state.location.sync``)."""
+UPLOAD_MAX_BYTES = 1_000_000
+"""Largest YAML file accepted by the upload button [bytes]."""
+DEBOUNCE_S = 0.4
+"""Quiet time after the last change before the background tables restart [s]."""
+PROGRESS_EVERY_S = 0.3
+"""Least time between two progress updates sent to the page [s]."""
 
 
 def scenario_files(directory: str | Path) -> dict[str, str]:
@@ -57,15 +81,42 @@ def scenario_files(directory: str | Path) -> dict[str, str]:
 
 
 def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:
-    spec = {**FIELDS, "growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE}[name]
+    spec = {**ALL_FIELDS, "growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE}[name]
     return param.Number(value, **{**param_kwargs(spec, kind), **extra})
 
 
-class Explorer(param.Parameterized):
-    """Sidebar inputs mapped onto Scenario fields, with cached results and sweeps."""
+def round_floats(data: Any, digits: int = 10) -> Any:
+    """Floats rounded to ``digits`` significant digits (3.5000000000000004 -> 3.5)."""
+    if isinstance(data, float) and math.isfinite(data) and data != 0:
+        return float(f"{data:.{digits}g}")
+    if isinstance(data, dict):
+        return {k: round_floats(v, digits) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [round_floats(v, digits) for v in data]
+    return data
 
-    scenario_file = param.Selector(objects=[EMBEDDED], default=EMBEDDED, label="Scenario")
-    scenario_name = param.String("base", label="Scenario name (for saving)")
+
+def _immediately(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    try:
+        out = fn()
+    except Exception as exc:
+        out = exc
+    done(out)
+
+
+class Explorer(param.Parameterized):
+    """Sidebar inputs mapped onto Scenario fields, with cached results and background tables."""
+
+    scenario_file = param.Selector(
+        objects=[EMBEDDED], default=EMBEDDED, label="Scenario",
+        doc="A shipped scenario (scenarios/*.yaml); every input below starts from its values.",
+    )  # fmt: skip
+    scenario_name = param.String(
+        "base", label="Name (for saving)", doc="name: the scenario's name in the saved YAML"
+    )
+    scenario_description = param.String(
+        "", label="Description (for saving)", doc="description: one line saved with the YAML"
+    )
     growth_low = _num("growth", 3.0, label="True growth, low [x/yr]")
     growth_high = _num("growth", 10.0, label="True growth, high [x/yr]")
     growth_persistence = _num("growth_persistence", 0.8)
@@ -77,12 +128,21 @@ class Explorer(param.Parameterized):
     min_training_share = _num("min_training_share", 0.25)
     gross_margin = _num("gross_margin", 0.6667)
     initial_cash = _num("initial_cash", 30.0)
+    for _name, _spec in MORE_FIELDS.items():  # the "More assumptions" inputs
+        locals()[_name] = _num(_name, _spec.soft[0])
+    del _name, _spec
     policy_kind = param.Selector(
         objects=POLICY_LABELS, default="planned_growth", label="Purchase policy",
-        doc="policy.kind: how orders are sized at each review",
+        doc="policy.kind: how orders are sized at each review (plan for a growth rate, a "
+        "quantile of demand, adaptive learning of growth, or a fixed schedule)",
     )  # fmt: skip
     planned_growth = _num("planned", 4.0, "planned_growth")
     quantile = _num("quantile", 0.5, "demand_quantile")
+    haircut = param.Number(
+        0.0, bounds=schema_bounds("policy.haircut", "adaptive")[:2], softbounds=(0.0, 0.6),
+        step=0.05, label="Haircut of estimated growth [0-1]",
+        doc="policy.haircut: " + schema_doc("policy.haircut", "adaptive"),
+    )  # fmt: skip
     plan_to_ceiling = param.Boolean(
         False, label="Plan bends toward the demand ceiling",
         doc="policy.plan_to_ceiling: " + schema_doc("policy.plan_to_ceiling", "planned_growth"),
@@ -94,21 +154,33 @@ class Explorer(param.Parameterized):
     )  # fmt: skip
     paths = param.Integer(
         2000, bounds=(200, 50_000), softbounds=(500, 10_000), step=500,
-        label="Paths (interactive)", doc="Monte Carlo paths per interactive run",
+        label="Paths (interactive)",
+        doc="Monte Carlo paths of the shown run; more paths, narrower confidence intervals. "
+        "The background tables use the same count up to 4,000 (and fewer for very long "
+        "horizons); each states its own.",
     )  # fmt: skip
-    sweep_paths = param.Integer(
-        500, bounds=(100, 20_000), label="Paths per sweep cell",
-        doc="paths per cell of the heatmap/frontier and per tornado run",
+    budget = param.Number(
+        0.05, bounds=(0.001, 0.5), softbounds=(0.01, 0.2), step=0.01,
+        label="Risk budget: P(bankrupt) at most [0-1]",
+        doc="The decision names the most aggressive planned growth whose P(bankrupt) is "
+        "credibly (one-sided 95% Wilson bound) within this budget.",
     )  # fmt: skip
 
     # outputs (not widgets)
     error = param.String("", precedence=-1, doc="message when the inputs are invalid")
     results = param.Parameter(None, precedence=-1, doc="Results of the current scenario")
     numbers = param.Dict({}, precedence=-1, doc="key_numbers of the current results")
+    table_numbers = param.Dict(
+        {}, precedence=-1, doc="key_numbers of the current policy at the tables' path count"
+    )
+    view_data = param.Parameter(None, precedence=-1, doc="chart data of the current results")
     run_seconds = param.Number(0.0, precedence=-1, doc="time of the last update [s]")
-    sweep_progress = param.Integer(0, bounds=(0, 100), precedence=-1)
-    sweep_status = param.String("Press 'Run sweeps' to compute.", precedence=-1)
-    sweep_results = param.Dict({}, precedence=-1, doc="name -> DataFrame or message")
+    busy = param.Boolean(False, precedence=-1, doc="a run for newer settings is under way")
+    tables = param.Dict({}, precedence=-1, doc="table name -> {key, value, paths}")
+    analysis_progress = param.Integer(0, bounds=(0, 100), precedence=-1)
+    analysis_status = param.String("", precedence=-1)
+    pinned = param.Parameter(None, precedence=-1, doc="(label, Results) pinned for compare")
+    compare = param.Parameter(None, precedence=-1, doc="compare_results table, or a message")
     ruin_status = param.String("Press 'Find what ruins us' to compute.", precedence=-1)
     ruin_results = param.Dict(
         {}, precedence=-1, doc="scenario, discovery and signposts of the shown run, or message"
@@ -118,20 +190,41 @@ class Explorer(param.Parameterized):
         self,
         scenario: Scenario | None = None,
         scenarios_dir: str | Path = "scenarios",
+        *,
+        runner: Callable[[Callable[[], Any], Callable[[Any], None]], None] | None = None,
+        dispatch: Callable[[Callable[[], None]], None] | None = None,
+        prepare: Callable[[Any], Any] | None = None,
+        auto_analysis: bool = False,
         **params: Any,
     ) -> None:
         super().__init__(**params)
+        self.runner = runner or _immediately
+        self.dispatch = dispatch or (lambda fn: fn())
+        self.prepare = prepare
+        self.auto_analysis = auto_analysis
         self._files = scenario_files(scenarios_dir)
         self.param.scenario_file.objects = list(self._files)
         self._base: Scenario = scenario or load_scenario()
         self._snapshot: dict[str, Any] = {}
         self._loading = False
         self._lock = threading.Lock()
-        self._sweep_thread: threading.Thread | None = None
-        self._sweep_cache: dict[tuple[str, int], dict[str, Any]] = {}
+        self._gen = 0
+        self._agen = 0
+        self._timer: threading.Timer | None = None
+        self._analysis_future: Any = None
+        self._specs: dict[str, sweeps.Spec] = {}
         self._ruin_thread: threading.Thread | None = None
         self._ruin_cache: dict[tuple[str, int], dict[str, Any]] = {}
         self.load(self._base)
+
+    def close(self) -> None:
+        """Stop this session's pending work (the browser tab has closed)."""
+        with self._lock:
+            self._gen += 1
+            self._agen += 1
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     # ----------------------------------------------------------------- scenario <-> inputs
     def load(self, scenario: Scenario) -> None:
@@ -154,34 +247,40 @@ class Explorer(param.Parameterized):
     @staticmethod
     def _values_from(s: Scenario) -> dict[str, Any]:
         lo, hi = support(s.demand.growth)
-        values: dict[str, Any] = {"growth_low": lo, "growth_high": hi, "scenario_name": s.name}
-        for name, spec in FIELDS.items():
+        values: dict[str, Any] = {"growth_low": lo, "growth_high": hi, "scenario_name": s.name,
+                                  "scenario_description": s.description}  # fmt: skip
+        for name, spec in ALL_FIELDS.items():
             node: Any = s
             for key in spec.dotted.split("."):
                 node = getattr(node, key)
-            values[name] = round(central(node) / spec.scale, 10)
+            values[name] = spec.soft[1] if node is None else round(central(node) / spec.scale, 10)
         pol = s.policy
         values["policy_kind"] = pol.kind
         key = POLICY_GROWTH_KEY.get(pol.kind)
         values["planned_growth"] = central(getattr(pol, key)) if key else 4.0
         values["quantile"] = central(pol.q) if pol.kind == "demand_quantile" else 0.5
+        values["haircut"] = central(pol.haircut) if pol.kind == "adaptive" else 0.0
         values["plan_to_ceiling"] = bool(getattr(pol, "plan_to_ceiling", False))
         values["years"] = int(s.simulation.years)
         return values
 
+    def changed(self) -> set[str]:
+        """Inputs whose value differs from the loaded scenario's."""
+        return {n for n, v in self._snapshot.items() if getattr(self, n) != v}
+
     def updates(self) -> dict[str, Any]:
         """Dotted-path updates for the inputs changed since the scenario was loaded."""
-        changed = {n for n, v in self._snapshot.items() if getattr(self, n) != v}
+        changed = self.changed()
         out: dict[str, Any] = {}
         if changed & {"growth_low", "growth_high"}:
             out[GROWTH.dotted] = {"dist": "loguniform", "low": self.growth_low,
                                   "high": self.growth_high}  # fmt: skip
             if self.growth_low == self.growth_high:
                 out[GROWTH.dotted] = self.growth_low
-        for name, spec in FIELDS.items():
+        for name, spec in ALL_FIELDS.items():
             if name in changed:
                 out[spec.dotted] = float(getattr(self, name)) * spec.scale
-        if changed & {"policy_kind", "planned_growth", "quantile"}:
+        if changed & {"policy_kind", "planned_growth", "quantile", "haircut"}:
             out["policy"] = self._policy_dict()
         elif "plan_to_ceiling" in changed and self.policy_kind in POLICY_GROWTH_KEY:
             out["policy.plan_to_ceiling"] = bool(self.plan_to_ceiling)
@@ -189,6 +288,8 @@ class Explorer(param.Parameterized):
             out["simulation.years"] = int(self.years)
         if "scenario_name" in changed and self.scenario_name.strip():
             out["name"] = self.scenario_name.strip()
+        if "scenario_description" in changed:
+            out["description"] = self.scenario_description.strip()
         return out
 
     def _policy_dict(self) -> dict[str, Any]:
@@ -208,6 +309,8 @@ class Explorer(param.Parameterized):
             pol.pop("plan_to_ceiling", None)
         if kind == "demand_quantile":
             pol["q"] = self.quantile
+        if kind == "adaptive":
+            pol["haircut"] = self.haircut
         return pol
 
     def scenario(self) -> Scenario:
@@ -219,7 +322,7 @@ class Explorer(param.Parameterized):
 
     def describe_error(self, exc: ScenarioError) -> str:
         """Markdown naming each bad field, the widget(s) behind it and what is allowed."""
-        labels = {spec.dotted: self.param[n].label for n, spec in FIELDS.items()}
+        labels = {spec.dotted: self.param[n].label for n, spec in ALL_FIELDS.items()}
         labels[GROWTH.dotted] = "True growth, low/high"
         lines = ["**These settings do not make a valid scenario:**"]
         for field, msg in exc.problems:
@@ -232,11 +335,24 @@ class Explorer(param.Parameterized):
         lines.append("\nThe charts still show the last valid settings.")
         return "\n".join(lines)
 
+    def policy_words(self) -> str:
+        """The current policy in words (as in the decision sentence)."""
+        from .decision import policy_words
+
+        pol = self.current_scenario().policy
+        row = {f"policy.{k}": v for k, v in pol.model_dump().items()}
+        return policy_words(row)
+
     # ----------------------------------------------------------------------- computation
     @param.depends(*INPUTS, "paths", watch=True)
     def _on_input(self) -> None:
         if not self._loading:
             self.recompute()
+
+    @param.depends("budget", watch=True)
+    def _on_budget(self) -> None:
+        if not self._loading and self.results is not None:
+            self.schedule_analysis()
 
     @param.depends("scenario_file", watch=True)
     def _on_file(self) -> None:
@@ -251,31 +367,249 @@ class Explorer(param.Parameterized):
         self.load(scenario)
 
     def recompute(self) -> None:
-        """Validate the inputs, run (cached) and publish results and key numbers."""
+        """Validate the inputs, then run (cached) and publish results and key numbers.
+
+        Invalid or too heavy settings set ``error`` and keep the last results. The run goes
+        through ``runner``; results of settings the user has already left are dropped.
+        """
         t0 = time.perf_counter()
         try:
             scenario = self.scenario()
         except ScenarioError as exc:
             self.error = self.describe_error(exc)
             return
-        results = run_cached(scenario, self.paths)
-        numbers = key_numbers(results)
-        self.param.update(error="", results=results, numbers=numbers,
-                          run_seconds=time.perf_counter() - t0)  # fmt: skip
+        paths = int(self.paths)
+        too_heavy = jobs.cost_error(scenario, paths)
+        if too_heavy:
+            self.error = too_heavy
+            return
+        self._gen += 1
+        gen = self._gen
+        specs = sweeps.specs(scenario, paths, float(self.budget))
+        table_paths = specs["frontier"].paths
+        heavy = jobs.path_months(scenario, paths) > jobs.HEAVY_PATH_MONTHS
+        prepare = self.prepare
+        self.busy = True
+
+        def job() -> dict[str, Any]:
+            if self.runner is not _immediately:
+                jobs.set_threads(heavy)
+            results = run_cached(scenario, paths)
+            numbers = key_numbers(results)
+            at_table = numbers
+            if table_paths != paths:
+                at_table = key_numbers(run_cached(scenario, table_paths))
+            view = prepare(results) if prepare is not None else None
+            return {"results": results, "numbers": numbers, "table_numbers": at_table,
+                    "view": view}  # fmt: skip
+
+        def done(out: Any) -> None:
+            self.dispatch(lambda: self._publish(gen, specs, out, t0))
+
+        self.runner(job, done)
+
+    def _publish(self, gen: int, specs: dict[str, sweeps.Spec], out: Any, t0: float) -> None:
+        if gen != self._gen:
+            return  # the user has moved on; a newer run will publish
+        if isinstance(out, BaseException):
+            self.param.update(busy=False, error=f"The run failed: {type(out).__name__}: {out}")
+            return
+        self._specs = specs
+        tables, missing = self._lookup(specs)
+        self.param.update(error="", results=out["results"], numbers=out["numbers"],
+                          table_numbers=out["table_numbers"], view_data=out["view"],
+                          run_seconds=time.perf_counter() - t0, busy=False, tables=tables)  # fmt: skip
+        self._after_lookup(missing)
 
     def current_scenario(self) -> Scenario:
         """The scenario of the shown results (the last valid settings)."""
         return self.results.scenario if self.results is not None else self._base
 
+    # ------------------------------------------------------------- background tables
+    def stale(self, name: str) -> bool:
+        """Whether the shown table was computed for other settings (or not yet at all)."""
+        spec = self._specs.get(name)
+        entry = self.tables.get(name)
+        return spec is None or entry is None or entry["key"] != spec.key
+
+    def table(self, name: str) -> Any:
+        """The shown value of a table (DataFrame, dict or message), or None."""
+        entry = self.tables.get(name)
+        return None if entry is None else entry["value"]
+
+    def _set_table(self, spec: sweeps.Spec, value: Any) -> None:
+        self.tables = {**self.tables, spec.name: {"key": spec.key, "value": value,
+                                                  "paths": spec.paths}}  # fmt: skip
+
+    def _lookup(self, specs: dict[str, sweeps.Spec]) -> tuple[dict[str, Any], list[str]]:
+        """Tables for ``specs``: the shown ones still current, disk-cache hits, and the
+        names of those to compute."""
+        tables, missing = dict(self.tables), []
+        for name in sweeps.TABLES:
+            spec = specs.get(name)
+            entry = tables.get(name)
+            if spec is None or (entry is not None and entry["key"] == spec.key):
+                continue
+            hit = sweeps.cached(spec)
+            if hit is not None:
+                tables[name] = {"key": spec.key, "value": hit, "paths": spec.paths}
+            else:
+                missing.append(name)
+        return tables, missing
+
+    def _after_lookup(self, missing: list[str]) -> None:
+        if not missing:
+            self._agen += 1  # nothing to compute: stop an older job
+            self.param.update(analysis_progress=100, analysis_status="Tables up to date.")
+            return
+        self.analysis_status = f"Updating {', '.join(missing)}…"
+        if self.auto_analysis:
+            self.run_analysis(background=True, delay=DEBOUNCE_S)
+
+    def schedule_analysis(self) -> None:
+        """Serve what the disk cache has for the current settings; (re)start the rest,
+        debounced, in the background (when ``auto_analysis``)."""
+        if self.results is not None:
+            self._specs = sweeps.specs(self.current_scenario(), int(self.results.paths),
+                                       float(self.budget))  # fmt: skip
+        tables, missing = self._lookup(self._specs)
+        self.tables = tables  # views re-check which tables are stale
+        self._after_lookup(missing)
+
+    def run_analysis(self, background: bool = True, delay: float = 0.0) -> None:
+        """Compute the tables the current settings lack (frontier, decision, heatmap,
+        tornado), on :data:`jobs.BACKGROUND` or here; an older job is cancelled."""
+        with self._lock:
+            self._agen += 1
+            agen = self._agen
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        specs = dict(self._specs)
+        if not background:
+            self._analysis_job(agen, specs)
+            return
+
+        def start() -> None:
+            self._analysis_future = jobs.BACKGROUND.submit(self._analysis_job, agen, specs)
+
+        if delay > 0:
+            with self._lock:
+                self._timer = threading.Timer(delay, start)
+                self._timer.daemon = True
+                self._timer.start()
+        else:
+            start()
+
+    def wait_analysis(self, timeout: float | None = None) -> None:
+        """Block until the background tables are done (for tests and scripts)."""
+        deadline = time.monotonic() + (timeout or 1e9)
+        while time.monotonic() < deadline:
+            timer = self._timer
+            if timer is not None and timer.is_alive():
+                timer.join(max(0.0, deadline - time.monotonic()))
+                continue
+            fut = self._analysis_future
+            if fut is not None and not fut.done():
+                with contextlib.suppress(Exception):
+                    fut.result(max(0.0, deadline - time.monotonic()))
+                continue
+            return
+
+    def _analysis_job(self, agen: int, specs: dict[str, sweeps.Spec]) -> None:
+        weights = {"frontier": 0.25, "decision": 0.2, "heatmap": 0.3, "tornado": 0.25}
+        done_w = 0.0
+        last, last_t = [-1], [0.0]
+        t0 = time.perf_counter()
+
+        def progress(name: str, frac: float) -> None:
+            pct = int(100 * (done_w + weights[name] * min(1.0, frac)))
+            now = time.perf_counter()
+            if pct != last[0] and now - last_t[0] > PROGRESS_EVERY_S:
+                last[0], last_t[0] = pct, now
+                self.dispatch(lambda: self._progress(agen, pct, f"Computing {name}…"))
+
+        for name in sweeps.TABLES:
+            spec = specs.get(name)
+            if agen != self._agen or spec is None:
+                return
+            if not self._needs(spec):
+                done_w += weights[name]
+                continue
+
+            def check(done: int, total: int, _name: str = name) -> None:
+                if agen != self._agen:
+                    raise jobs.StaleJobError
+                jobs.yield_to_interactive()
+                if agen != self._agen:
+                    raise jobs.StaleJobError
+                progress(_name, done / total if total else 1.0)
+
+            value = sweeps.cached(spec)
+            if value is None:
+                try:
+                    value = sweeps.compute(spec, check)
+                except jobs.StaleJobError:
+                    return
+            done_w += weights[name]
+            self.dispatch(lambda s=spec, v=value: self._table_done(agen, s, v))
+        elapsed = time.perf_counter() - t0
+        self.dispatch(lambda: self._progress(agen, 100, f"Tables done in {elapsed:.1f} s."))
+
+    def _needs(self, spec: sweeps.Spec) -> bool:
+        entry = self.tables.get(spec.name)
+        return entry is None or entry["key"] != spec.key
+
+    def _progress(self, agen: int, pct: int, status: str) -> None:
+        if agen == self._agen:
+            self.param.update(analysis_progress=pct, analysis_status=status)
+
+    def _table_done(self, agen: int, spec: sweeps.Spec, value: Any) -> None:
+        cur = self._specs.get(spec.name)
+        if cur is not None and cur.key == spec.key:  # else: settings already left (the
+            self._set_table(spec, value)  # table stays in the disk cache)
+
     # --------------------------------------------------------------------------- exports
     def scenario_yaml(self) -> str:
-        """YAML of the current settings, loadable by ``python -m sim validate``.
+        """YAML of the current settings, loadable by :func:`sim.load_scenario`.
 
-        Keeps the loaded scenario's path count (the interactive count is for speed only).
+        Keeps the loaded scenario's path count (the interactive count is for speed only);
+        name and description come from their inputs; when the settings differ from the
+        loaded scenario and the name was not edited, the name says so and the description
+        lists the changes. Numbers are rounded to 10 significant digits.
         """
         s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
-        header = "# Saved from the compute-sim dashboard.\n"
-        return header + scenario_to_yaml(s)
+        data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
+        changed = self.changed() - {"scenario_name", "scenario_description"}
+        if changed and "scenario_name" not in self.changed():
+            data["name"] = f"{self._base.name} (edited)"[:200]
+        if changed and "scenario_description" not in self.changed():
+            edits = "; ".join(self.change_words())
+            data["description"] = (f"{self._base.description} Changed in the dashboard: "
+                                   f"{edits}.").strip()  # fmt: skip
+        data = round_floats(data)
+        text = scenario_to_yaml(scenario_from_dict(data, "dashboard settings"))
+        return "# Saved from the compute-sim dashboard.\n" + text
+
+    def change_words(self) -> list[str]:
+        """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
+        from sim.outputs import usd
+
+        from .schema import friendly_name
+
+        changed, out = self.changed(), []
+        if changed & {"growth_low", "growth_high"}:
+            out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
+        for name, spec in ALL_FIELDS.items():
+            if name in changed:
+                v = float(getattr(self, name)) * spec.scale
+                out.append(f"{friendly_name(spec.dotted)} "
+                           f"{usd(v) if spec.scale >= 1e9 else f'{v:g}'}")  # fmt: skip
+        if changed & {"policy_kind", "planned_growth", "quantile", "haircut", "plan_to_ceiling"}:
+            out.append(f"policy: {self.policy_words()}")
+        if "years" in changed:
+            out.append(f"horizon {self.years} years")
+        return out
 
     def yaml_file(self) -> io.StringIO:
         """File-like YAML for a download button."""
@@ -288,66 +622,55 @@ class Explorer(param.Parameterized):
         buf.seek(0)
         return buf
 
-    # ---------------------------------------------------------------------------- sweeps
-    def sweep_key(self) -> tuple[str, int]:
-        return (self.current_scenario().model_dump_json(), int(self.sweep_paths))
-
-    def run_sweeps(self, background: bool = True) -> None:
-        """Compute heatmap, frontier and tornado for the shown scenario (cached).
-
-        With ``background`` the work runs in a daemon thread and ``sweep_progress`` /
-        ``sweep_status`` report on it; a second call while running is ignored.
-        """
-        key = self.sweep_key()
-        if key in self._sweep_cache:
-            self.param.update(sweep_results=self._sweep_cache[key], sweep_progress=100,
-                              sweep_status="Sweeps done (cached).")  # fmt: skip
-            return
-        with self._lock:
-            if self._sweep_thread is not None and self._sweep_thread.is_alive():
-                return
-            scenario = self.current_scenario()
-            paths = int(self.sweep_paths)
-            if background:
-                self._sweep_thread = threading.Thread(
-                    target=self._sweep_job, args=(key, scenario, paths), daemon=True
-                )
-                self._sweep_thread.start()
-                return
-        self._sweep_job(key, scenario, paths)
-
-    def wait_sweeps(self, timeout: float | None = None) -> None:
-        """Block until a background sweep finishes (for tests and scripts)."""
-        thread = self._sweep_thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _sweep_job(self, key: tuple[str, int], scenario: Scenario, paths: int) -> None:
-        t0 = time.perf_counter()
-
-        def report(stage: str) -> Callable[[float], None]:
-            def update(frac: float) -> None:
-                pct = round(100 * frac)
-                if pct != self.sweep_progress:
-                    self.param.update(sweep_progress=min(100, max(0, pct)),
-                                      sweep_status=f"Running {stage}...")  # fmt: skip
-
-            return update
-
+    def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
+        """Load an uploaded scenario file (the project's YAML loader and validation);
+        False with ``error`` set when it is not a valid scenario."""
+        if isinstance(data, bytes):
+            if len(data) > UPLOAD_MAX_BYTES:
+                self.error = (f"**{filename}** is {len(data):,} bytes; the dashboard accepts "
+                              f"scenario files up to {UPLOAD_MAX_BYTES:,} bytes.")  # fmt: skip
+                return False
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.error = f"**{filename}** is not UTF-8 text."
+                return False
         try:
-            out = sweeps.run_all(scenario, paths, report)
-        except Exception as exc:  # the UI must show a message, never a traceback
-            self.param.update(sweep_status=f"Sweeps failed: {type(exc).__name__}: {exc}",
-                              sweep_progress=0)  # fmt: skip
+            scenario = scenario_from_dict(parse_yaml(data, filename), filename)
+        except ScenarioError as exc:
+            lines = [f"**{filename} is not a valid scenario:**"]
+            lines += [f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10]]
+            self.error = "\n".join(lines)
+            return False
+        self.error = ""
+        self.load(scenario)
+        return True
+
+    # --------------------------------------------------------------------------- compare
+    def pin(self) -> None:
+        """Pin the shown run as the reference of the side-by-side compare."""
+        if self.results is not None:
+            self.pinned = (self.current_scenario().name + " (pinned)", self.results)
+            self.update_compare()
+
+    def update_compare(self) -> None:
+        """Compare the pinned run with the shown one (paired CIs on the same seed and
+        paths: :func:`sim.analysis.compare.compare_results`), through ``runner``."""
+        if self.pinned is None or self.results is None:
             return
-        if all(isinstance(out.get(k), pd.DataFrame) for k in ("heatmap", "frontier", "tornado")):
-            self._sweep_cache[key] = out
-        self.param.update(
-            sweep_results=out,
-            sweep_progress=100,
-            sweep_status=f"Sweeps done in {time.perf_counter() - t0:.1f} s "
-            f"({paths:,} paths per cell).",
-        )
+        (label, ref), cur = self.pinned, self.results
+
+        def job() -> Any:
+            from sim.analysis.compare import compare_results
+
+            return compare_results([ref, cur], [label, "current"], resamples=400)
+
+        self.runner(job, lambda out: self.dispatch(lambda: setattr(self, "compare", out)))
+
+    @param.depends("results", watch=True)
+    def _on_results_compare(self) -> None:
+        if self.pinned is not None:
+            self.update_compare()
 
     # ----------------------------------------------------------------- what ruins us
     def run_discovery(self, background: bool = True) -> None:
@@ -384,7 +707,8 @@ class Explorer(param.Parameterized):
         try:
             out = sweeps.ruin_data(results)
         except Exception as exc:  # the UI must show a message, never a traceback
-            self.param.update(ruin_status=f"Failed: {type(exc).__name__}: {exc}")
+            msg = f"Failed: {type(exc).__name__}: {exc}"
+            self.dispatch(lambda: setattr(self, "ruin_status", msg))
             return
         if isinstance(out, dict):
             self._ruin_cache[key] = out
@@ -392,7 +716,7 @@ class Explorer(param.Parameterized):
                       "the shown run).")  # fmt: skip
         else:
             status, out = out, {"message": out}
-        self.param.update(ruin_results=out, ruin_status=status)
+        self.dispatch(lambda: self.param.update(ruin_results=out, ruin_status=status))
 
 
 def numbers_text(numbers: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""State shared by the dashboard's views and sweeps: the run cache and the key numbers.
+"""State shared by the dashboard's sessions: the run cache and the key numbers.
 
 Kept apart from :mod:`dashboard.explorer` so that :mod:`dashboard.sweeps` can use it without
 importing the explorer (no import circle).
@@ -6,7 +6,6 @@ importing the explorer (no import circle).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from sim.model.engine import run
@@ -14,17 +13,34 @@ from sim.model.results import Results
 from sim.model.scenario import Scenario
 from sim.model.summary import summarize
 
+from .cache import MemoryLRU
 
-@functools.lru_cache(maxsize=32)
-def _run_cached(scenario_json: str, paths: int, monthly_paths: int) -> Results:
-    return run(
-        Scenario.model_validate_json(scenario_json), paths=paths, monthly_paths=monthly_paths
-    )
+RUNS = MemoryLRU()
+"""Runs of every session, bounded in bytes (``COMPUTE_SIM_MEMORY_CACHE_MB``)."""
 
 
 def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Results:
-    """:func:`sim.run` cached by (scenario JSON, paths): revisiting a setting is instant."""
-    return _run_cached(scenario.model_dump_json(), int(paths), int(monthly_paths))
+    """:func:`sim.run` cached by (scenario JSON, paths): revisiting a setting is instant.
+
+    The scenario holds the seed, so the key is scenario hash + seed + paths; name and
+    description are left out (a renamed setting is the same run, relabelled).
+    """
+    key = (
+        scenario.model_dump_json(exclude={"name", "description"}),
+        int(paths),
+        int(monthly_paths),
+    )
+    hit = RUNS.get(key)
+    if hit is None:
+        hit = run(scenario, paths=int(paths), monthly_paths=int(monthly_paths))
+        RUNS.put(key, hit)
+    elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
+        # same numbers, the caller's name and description
+        import dataclasses
+
+        hit = dataclasses.replace(hit, scenario=hit.scenario.model_copy(
+            update={"name": scenario.name, "description": scenario.description}))  # fmt: skip
+    return hit
 
 
 def key_numbers(results: Results) -> dict[str, Any]:
@@ -46,4 +62,7 @@ def key_numbers(results: Results) -> dict[str, Any]:
         "unserved_share": s["unserved_share_of_demand"],
         "cum_revenue_p50": s["cum_revenue_p50"],
         "paths": s["paths"],
+        "seed": results.scenario.simulation.seed,
+        "gw_by_delivery_year": s.get("gw_by_delivery_year", {}),
+        "commitment_usd_by_year": s.get("commitment_usd_by_year", {}),
     }

@@ -1,21 +1,30 @@
-"""Heavy views' data: the growth heatmap, the policy frontier and the tornado.
+"""Background tables of the dashboard: heatmap, frontier, decision (optimizer) and tornado.
 
-Thin calls into :mod:`sim.analysis.sweep`, :mod:`sim.analysis.frontier` and :mod:`sim.analysis.sensitivity`. When one
-of those modules is missing or fails, its entry is a plain message for the UI instead of
-a DataFrame.
+Thin calls into :mod:`sim.analysis`; each table is keyed by what it depends on (the
+scenario with the swept policy value set to a canonical one, so moving that slider does not
+recompute it, plus seed and paths), cached on disk across sessions
+(:class:`dashboard.cache.DiskCache`) and computed on :data:`dashboard.jobs.BACKGROUND`.
+When a module is missing or fails, the table is a plain message for the UI.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from sim.model.scenario import Scenario
 
-PLANNED_AXIS = [2.0, 3.0, 4.0, 6.0, 8.0, 10.0]
+from . import jobs
+from .cache import DiskCache, cache_key
+
+PLANNED_AXIS = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0]
 """Planned growth values of the heatmap [x/yr]."""
-TRUE_AXIS = [2.0, 3.0, 4.0, 6.0, 8.0, 10.0]
+TRUE_AXIS = [1.5, 2.0, 3.0, 5.0, 7.0, 10.0]
 """True (world) growth values of the heatmap [x/yr]."""
 QUANTILE_AXIS = [0.1, 0.25, 0.5, 0.75, 0.9]
 """Demand quantiles of the heatmap when the policy is ``demand_quantile``."""
@@ -25,30 +34,34 @@ POLICY_AXIS_KEY = {
     "demand_quantile": "policy.q",
 }
 """Policy kind -> dotted key swept on the heatmap's policy axis."""
-STAGES = (("heatmap", 0.45), ("frontier", 0.3), ("tornado", 0.25))
-"""Sweep stages and their share of the progress bar."""
+FAMILY_KEY = {
+    "planned_growth": "policy.planned_growth",
+    "adaptive": "policy.haircut",
+    "demand_quantile": "policy.q",
+}
+"""Policy kind -> the parameter the frontier family sweeps for that kind."""
+TABLES = ("frontier", "decision", "heatmap", "tornado")
+"""Background tables in the order they are computed (the decision needs the frontier)."""
+OPT_LO, OPT_HI = 1.0, 10.0
+"""Range of planned growth the optimizer searches [x/yr]."""
 
-Report = Callable[[str], Callable[[float], None]]
+Check = Callable[[int, int], None]
+"""Progress callback ``check(done, total)``; raises :class:`jobs.StaleJobError` to stop."""
+
+DISK = DiskCache()
+"""The cross-session cache of every table."""
 
 
 def api() -> tuple[dict[str, Any], str]:
-    """The sweep modules, or a message saying which ones are not available yet."""
+    """The analysis modules, or a message saying which ones are not available."""
     mods, missing = {}, []
-    for name in ("sweep", "frontier", "sensitivity"):
+    for name in ("sweep", "frontier", "sensitivity", "optimize"):
         try:
             mods[name] = importlib.import_module(f"sim.analysis.{name}")
         except ImportError:
             missing.append(f"sim.analysis.{name}")
     msg = f"Not available: {', '.join(missing)} not installed in this version." if missing else ""
     return mods, msg
-
-
-def _progress(update: Callable[[float], None]) -> Callable[..., None]:
-    def cb(*args: Any) -> None:
-        if len(args) >= 2 and args[1]:
-            update(float(args[0]) / float(args[1]))
-
-    return cb
 
 
 def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
@@ -59,64 +72,170 @@ def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
     return key, QUANTILE_AXIS if key == "policy.q" else PLANNED_AXIS
 
 
-def heatmap_data(scenario: Scenario, paths: int, update: Callable[[float], None]) -> Any:
+def _apply(scenario: Scenario, cell: dict[str, Any]) -> Scenario:
+    from sim.analysis.sweep import apply_cell
+
+    return apply_cell(scenario, cell, "dashboard")
+
+
+def planned_version(scenario: Scenario) -> Scenario:
+    """The scenario with a planned-growth policy (what the optimizer searches), planned
+    growth set to a canonical 1x/yr (the search replaces it)."""
+    return _apply(scenario, {"policy.kind": "planned_growth", "policy.planned_growth": 1.0})
+
+
+def table_scenario(name: str, scenario: Scenario) -> Scenario | None:
+    """What a table depends on: the scenario with the values it sweeps made canonical.
+
+    None when the table does not apply (the heatmap of a fixed schedule).
+    """
+    kind = scenario.policy.kind
+    if name == "heatmap":
+        axis = policy_axis(scenario)
+        if axis is None:
+            return None
+        return _apply(scenario, {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]})
+    if name == "frontier":
+        key = FAMILY_KEY.get(kind)
+        return (
+            _apply(scenario, {key: 0.5 if key != "policy.planned_growth" else 1.0})
+            if key
+            else scenario
+        )
+    if name == "decision":
+        return planned_version(scenario)
+    return scenario
+
+
+CELLS = {"heatmap": 36, "frontier": 25, "decision": 18, "tornado": 70}
+"""Approximate runs per table (for the path budget)."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One table to compute: its name, the scenario it depends on, paths, budget, key."""
+
+    name: str
+    scenario: Scenario | None
+    paths: int
+    budget: float
+    key: str
+
+
+def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
+    """The four tables for the current settings (paths lowered to fit the work budget;
+    the heatmap, frontier and decision share one count so their numbers compare)."""
+    shared = min(jobs.table_paths(scenario, paths, CELLS[n]) for n in ("heatmap", "frontier"))
+    out = {}
+    for name in TABLES:
+        s = table_scenario(name, scenario)
+        n = jobs.table_paths(scenario, paths, CELLS["tornado"]) if name == "tornado" else shared
+        extra = (round(budget, 6),) if name == "decision" else ()
+        key = cache_key(name, scenario_key(s) if s is not None else "none", n, *extra)
+        out[name] = Spec(name, s, n, budget, key)
+    return out
+
+
+def scenario_key(scenario: Scenario) -> str:
+    """What a result depends on: the scenario without its name and description (renaming
+    a setting recomputes nothing); the seed is part of it."""
+    return scenario.model_dump_json(exclude={"name", "description"})
+
+
+def _progress(check: Check) -> Callable[..., None]:
+    def cb(done: int, total: int) -> None:
+        check(done, total)
+
+    return cb
+
+
+def heatmap_data(spec: Spec, check: Check) -> Any:
     """Sweep (policy axis x true growth); a DataFrame, or a message."""
     mods, msg = api()
     if "sweep" not in mods:
         return msg
-    axis = policy_axis(scenario)
-    if axis is None:
+    if spec.scenario is None:
         return (
             "The heatmap varies the growth a plan assumes; this scenario uses a fixed "
             "purchase schedule. Pick another purchase policy to see it."
         )
+    axis = policy_axis(spec.scenario)
+    assert axis is not None
     cells = mods["sweep"].grid({axis[0]: axis[1], "demand.growth": TRUE_AXIS})
-    return mods["sweep"].run_sweep(scenario, cells, paths=paths, progress=_progress(update))
+    df = mods["sweep"].run_sweep(spec.scenario, cells, paths=spec.paths, progress=_progress(check))
+    df.attrs["policy_key"] = axis[0]
+    return df
 
 
-def frontier_data(scenario: Scenario, paths: int, update: Callable[[float], None]) -> Any:
-    """Risk/upside of the policy family with the ``efficient`` flag; or a message."""
+def frontier_data(spec: Spec, check: Check) -> Any:
+    """Risk/upside of the policy family with ``policy``, ``family`` and ``efficient``."""
     mods, msg = api()
     if not {"sweep", "frontier"} <= mods.keys():
         return msg
-    cells = mods["frontier"].policy_family(scenario)
-    df = mods["sweep"].run_sweep(scenario, cells, paths=paths, progress=_progress(update))
-    return mods["frontier"].mark_frontier(df, risk="p_bankrupt", upside="cum_revenue_p50")
+    df = mods["frontier"].frontier(spec.scenario, paths=spec.paths, progress=_progress(check))
+    df["family"] = df["policy.kind"]
+    return df
 
 
-def tornado_data(scenario: Scenario, paths: int, update: Callable[[float], None]) -> Any:
+def decision_data(spec: Spec, check: Check) -> Any:
+    """The most aggressive planned growth within the risk budget (one-sided test) and what
+    it commits to per delivery year; a dict, or a message."""
+    mods, msg = api()
+    if "optimize" not in mods:
+        return msg
+    opt = mods["optimize"]
+    res = opt.max_commitment(spec.scenario, budget=spec.budget, lo=OPT_LO, hi=OPT_HI,
+                             paths=spec.paths, progress=_progress(check))  # fmt: skip
+    out: dict[str, Any] = {
+        "feasible": res.feasible, "value": res.value, "p_bankrupt": res.p_bankrupt,
+        "ci95": res.ci95, "upper": res.p_bankrupt_upper, "paths": res.paths,
+        "budget": spec.budget, "cum_revenue_p50": res.metrics.get("cum_revenue_p50", math.nan),
+        "lo": OPT_LO, "hi": OPT_HI, "units": None,
+    }  # fmt: skip
+    if res.feasible:
+        check(0, 1)
+        out["units"] = opt.decision_units_for(
+            spec.scenario, {"policy.planned_growth": res.value}, spec.paths
+        )
+    return out
+
+
+def tornado_data(spec: Spec, check: Check) -> Any:
     """One-at-a-time sensitivity of P(bankrupt); a DataFrame, or a message."""
     mods, msg = api()
     if "sensitivity" not in mods:
         return msg
-    df = mods["sensitivity"].tornado(scenario, paths=paths, metric="p_bankrupt")
-    update(1.0)
-    return df
+    return mods["sensitivity"].tornado(
+        spec.scenario, paths=spec.paths, metric="p_bankrupt", progress=_progress(check)
+    )
 
 
-def run_all(scenario: Scenario, paths: int, report: Report) -> dict[str, Any]:
-    """All three sweeps; ``report(stage)`` returns a progress callback taking 0..1 overall."""
-    funcs = {"heatmap": heatmap_data, "frontier": frontier_data, "tornado": tornado_data}
-    out: dict[str, Any] = {}
-    done = 0.0
-    for stage, weight in STAGES:
-        overall = report(stage)
+FUNCS: dict[str, Callable[[Spec, Check], Any]] = {
+    "heatmap": heatmap_data,
+    "frontier": frontier_data,
+    "decision": decision_data,
+    "tornado": tornado_data,
+}
 
-        def update(frac: float, base: float = done, w: float = weight, cb=overall) -> None:
-            cb(base + w * min(1.0, max(0.0, frac)))
 
-        overall(done)
-        try:
-            out[stage] = funcs[stage](scenario, paths, update)
-        except Exception as exc:  # one failing sweep must not hide the others
-            out[stage] = f"{stage} failed: {type(exc).__name__}: {exc}"
-        done += weight
-    from .state import key_numbers, run_cached
+def cached(spec: Spec) -> Any:
+    """The table from the disk cache, or None."""
+    return DISK.get(spec.key)
 
-    out["scenario"] = scenario
-    out["current"] = key_numbers(run_cached(scenario, paths))
-    report("sweeps")(1.0)
-    return out
+
+def compute(spec: Spec, check: Check) -> Any:
+    """Compute one table (on the calling thread, one numba thread) and cache it on disk
+    when it is a result (messages are not cached)."""
+    jobs.set_threads(heavy=True)
+    try:
+        value = FUNCS[spec.name](spec, check)
+    except jobs.StaleJobError:
+        raise
+    except Exception as exc:  # one failing table must not hide the others
+        return f"{spec.name} failed: {type(exc).__name__}: {exc}"
+    if isinstance(value, pd.DataFrame | dict):
+        DISK.put(spec.key, value)
+    return value
 
 
 def ruin_data(results: Any) -> dict[str, Any] | str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,9 @@ from sim import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+# The dashboard's cross-session disk cache goes to a scratch directory during the tests,
+# never to the user's ~/.cache (tests of the default location unset this).
+os.environ.setdefault("COMPUTE_SIM_CACHE_DIR", tempfile.mkdtemp(prefix="compute-sim-test-cache-"))
 
 
 @pytest.fixture(scope="session")

@@ -196,29 +196,180 @@ def test_csv_is_the_by_year_table(x):
     pd.testing.assert_frame_equal(table, expected, check_dtype=False)
 
 
-# ----------------------------------------------------------------------- sweeps
-def test_sweeps_fill_heatmap_frontier_tornado_and_cache(base):
-    x = Explorer(base, sweep_paths=200)
-    x.run_sweeps()
-    x.wait_sweeps(timeout=120)
-    out = x.sweep_results
-    assert x.sweep_progress == 100
-    assert "Sweeps done" in x.sweep_status
-    heat = out["heatmap"]
+# ------------------------------------------------------------------- background tables
+@pytest.fixture(scope="module")
+def analysed(base):
+    """An explorer at 1,000 paths whose four tables are computed (serially, here); at
+    fewer paths no plan passes the one-sided test of the 5% budget."""
+    x = Explorer(base, paths=1000)
+    x.run_analysis(background=False)
+    return x
+
+
+def test_tables_fill_heatmap_frontier_decision_tornado(analysed, base):
+    from sim.analysis.frontier import frontier
+    from sim.analysis.optimize import max_commitment
+
+    x = analysed
+    assert not any(x.stale(n) for n in ("heatmap", "frontier", "decision", "tornado"))
+    heat = x.table("heatmap")
     assert len(heat) == 36
-    assert {"policy.planned_growth", "demand.growth", "p_bankrupt"} <= set(heat.columns)
-    assert out["frontier"]["efficient"].any()
-    assert {"parameter", "swing", "metric_low", "metric_high"} <= set(out["tornado"].columns)
-    assert out["current"] == key_numbers(run_cached(base, 200))
-    x.run_sweeps()  # same settings: served from the cache, no thread
-    assert x.sweep_status == "Sweeps done (cached)."
+    assert {"policy.planned_growth", "demand.growth", "p_bankrupt", "cum_revenue_p50"} <= set(
+        heat.columns
+    )
+    assert (heat["paths"] == 1000).all()  # the interactive path count: views compare
+    front = x.table("frontier")
+    pd.testing.assert_series_equal(front["p_bankrupt"], frontier(base, paths=1000)["p_bankrupt"])
+    assert {"parameter", "swing", "metric_low", "metric_high"} <= set(x.table("tornado").columns)
+    opt = x.table("decision")
+    ref = max_commitment(base, budget=0.05, paths=1000)
+    assert (opt["value"], opt["p_bankrupt"], opt["ci95"]) == (ref.value, ref.p_bankrupt, ref.ci95)
+    assert opt["units"]["gw_by_delivery_year"]  # GW per delivery year of the chosen plan
+    # the current policy (planned growth 4x) is a member of the family: same worlds, same
+    # seed and paths, so its frontier point is exactly the shown run
+    row = front[front["policy"] == "planned_growth 4x"].iloc[0]
+    assert row["p_bankrupt"] == x.numbers["p_bankrupt"] == x.table_numbers["p_bankrupt"]
+    assert row["cum_revenue_p50"] == x.numbers["cum_revenue_p50"]
+
+
+def test_tables_are_keyed_by_what_they_depend_on(analysed):
+    x = analysed
+    keys = {n: x._specs[n].key for n in x._specs}
+    x.planned_growth = 5.0  # the swept value: heatmap, frontier and decision still hold
+    assert {n: x._specs[n].key for n in ("heatmap", "frontier", "decision")} == {
+        n: keys[n] for n in ("heatmap", "frontier", "decision")
+    }
+    assert x.stale("tornado")
+    assert not x.stale("frontier")
+    x.initial_cash = 45.0  # the world changed: every table is stale until recomputed
+    assert all(x.stale(n) for n in ("heatmap", "frontier", "decision", "tornado"))
+    x.param.update(initial_cash=30.0, planned_growth=4.0)
+    assert not any(x.stale(n) for n in ("heatmap", "frontier", "decision", "tornado"))
+
+
+def test_renaming_a_setting_recomputes_nothing(analysed):
+    x = analysed
+    keys = {n: x._specs[n].key for n in x._specs}
+    shown = x.results
+    x.scenario_name = "our plan"
+    assert {n: x._specs[n].key for n in x._specs} == keys
+    assert not any(x.stale(n) for n in keys)
+    assert x.results.path is shown.path  # the same run, relabelled
+    assert x.results.scenario.name == "our plan"
+    x.scenario_name = "base"
+
+
+def test_tables_are_cached_across_sessions(analysed, base, monkeypatch):
+    from dashboard import sweeps
+
+    def fail(*_a, **_k):
+        raise AssertionError("recomputed a cached table")
+
+    monkeypatch.setattr(sweeps, "compute", fail)
+    other = Explorer(base, paths=1000)  # a second browser session
+    assert not any(other.stale(n) for n in ("heatmap", "frontier", "decision", "tornado"))
+    pd.testing.assert_frame_equal(other.table("heatmap"), analysed.table("heatmap"))
+
+
+def test_disk_cache_lives_in_the_user_cache_dir_and_is_bounded(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import platformdirs
+
+    from dashboard.cache import DiskCache, cache_dir
+
+    monkeypatch.delenv("COMPUTE_SIM_CACHE_DIR", raising=False)
+    default = cache_dir()
+    assert default.is_relative_to(Path(platformdirs.user_cache_dir("compute-sim")))
+    assert not default.resolve().is_relative_to(Path(__file__).resolve().parents[1])
+    disk = DiskCache(tmp_path, budget=10_000)
+    for i in range(10):
+        disk.put(f"k{i}", b"x" * 3000)
+    assert disk.size() <= 10_000
+    assert disk.get("k9") == b"x" * 3000  # the newest stay
+    assert disk.get("k0") is None  # the oldest went first
+    (tmp_path / "broken.pkl").write_bytes(b"not a pickle")
+    assert disk.get("broken") is None  # a damaged file is a miss, and is removed
+    assert not (tmp_path / "broken.pkl").exists()
+
+
+def test_run_cache_is_bounded_in_bytes():
+    import numpy as np
+
+    from dashboard.cache import MemoryLRU
+
+    lru = MemoryLRU(budget=3_000_000)
+    for i in range(5):
+        lru.put(i, {"a": np.zeros(100_000)})  # 800 kB each
+    assert lru.used <= 3_000_000
+    assert lru.get(0) is None
+    assert lru.get(4) is not None
+    lru.put("huge", np.zeros(1_000_000))  # larger than the whole budget: not kept
+    assert lru.get("huge") is None
+
+
+def test_decision_sentence_states_its_figures(analysed):
+    from dashboard import decision
+
+    x = analysed
+    opt = x.table("decision")
+    body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.table("frontier"),
+                                    x.table_numbers)  # fmt: skip
+    assert attrs["state"] == "ready"
+    assert float(attrs["p-bankrupt"]) == opt["p_bankrupt"]
+    assert int(attrs["paths"]) == opt["paths"] == 1000
+    assert f"P(bankrupt) <b>{float(attrs['p-bankrupt']):.1%}</b>" in body
+    assert f"at {int(attrs['paths']):,} paths" in body
+    assert f"planned growth {opt['value']:.2g}x/yr" in body
+    lo, hi = opt["ci95"]
+    assert f"95% CI {lo:.1%}-{hi:.1%}" in body
+    gw = opt["units"]["gw_by_delivery_year"]
+    year = next(y for y in sorted(gw) if gw[y]["p50"] >= 0.05)  # years with a real order
+    assert f"{year}: " in body
+    assert " GW (" in body
+    html = decision.element(body, attrs)
+    assert 'data-testid="decision"' in html
+    assert f'data-paths="{attrs["paths"]}"' in html
+    # pending: the current plan's figure, still with its path count
+    body, attrs = decision.sentence(None, x.numbers, x.policy_words(), None, {})
+    assert attrs["state"] == "pending"
+    assert f"{float(attrs['p-bankrupt']):.1%}" in body
+    assert float(attrs["p-bankrupt"]) == x.numbers["p_bankrupt"]
+
+
+def test_dominated_plan_names_the_policy_that_beats_it():
+    from dashboard.decision import dominator
+
+    front = pd.DataFrame({
+        "policy.kind": ["planned_growth", "adaptive", "demand_quantile"],
+        "policy.planned_growth": [4.0, float("nan"), float("nan")],
+        "policy.haircut": [float("nan"), 0.2, float("nan")],
+        "policy.q": [float("nan"), float("nan"), 0.9],
+        "p_bankrupt": [0.10, 0.06, 0.05], "cum_revenue_p50": [5.0, 5.2, 4.0], "paths": 500,
+    })  # fmt: skip
+    dom = dominator(front, 0.10, 5.0, "planned growth 4x/yr")
+    assert dom["policy.kind"] == "adaptive"  # less risk, more revenue; q=0.9 has less revenue
+    assert dominator(front, 0.06, 5.2, "adaptive (haircut 0.2)") is None
+
+
+def test_infeasible_budget_is_said(base):
+    x = Explorer(base, paths=300, budget=0.001)
+    x.run_analysis(background=False)
+    opt = x.table("decision")
+    assert opt["feasible"] is False
+    from dashboard import decision
+
+    body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), None, {})
+    assert "No planned growth between 1x and 10x/yr" in body
+    assert attrs["plan"] == "none"
 
 
 def test_heatmap_explains_why_fixed_schedules_have_none(x):
     from dashboard import sweeps
 
     x.scenario_file = "steady_state_100b"
-    msg = sweeps.heatmap_data(x.current_scenario(), 100, lambda f: None)
+    spec = sweeps.specs(x.current_scenario(), 100, 0.05)["heatmap"]
+    msg = sweeps.heatmap_data(spec, lambda d, t: None)
     assert isinstance(msg, str)
     assert "fixed purchase schedule" in msg
 
@@ -236,8 +387,133 @@ def test_missing_sweep_module_gives_a_message(monkeypatch, base):
         return real(name, *a, **k)
 
     monkeypatch.setattr(importlib, "import_module", fake)
-    out = sweeps.tornado_data(base, 100, lambda f: None)
+    spec = sweeps.specs(base, 100, 0.05)["tornado"]
+    out = sweeps.tornado_data(spec, lambda d, t: None)
     assert out == "Not available: sim.analysis.sensitivity not installed in this version."
+
+
+# ----------------------------------------------------------- async runs, caps, uploads
+def test_results_of_settings_already_left_are_dropped(base):
+    """With a deferred runner (as on the server), a slow run that finishes after a newer
+    one never overwrites the newer results."""
+    pending = []
+    x = Explorer(base, paths=300, runner=lambda fn, done: pending.append((fn, done)))
+    first = pending.pop()
+    first[1](first[0]())  # the initial run publishes
+    x.planned_growth = 6.0
+    x.planned_growth = 2.0
+    newer, older = pending.pop(), pending.pop()
+    newer[1](newer[0]())
+    older[1](older[0]())  # arrives late
+    assert x.results.scenario.policy.planned_growth == 2.0
+
+
+def test_per_run_cost_cap_refuses_heavy_settings(base, monkeypatch):
+    monkeypatch.setenv("COMPUTE_SIM_DASHBOARD_MAX_PATH_MONTHS", "1e6")
+    x = Explorer(base, paths=2000)  # 2,000 x 204 months: within the cap
+    shown = x.results
+    x.years = 40
+    assert "too heavy for the dashboard" in x.error
+    assert "path-months" in x.error
+    assert "python -m sim run" in x.error
+    assert x.results is shown
+    x.years = 6
+    assert x.error == ""
+
+
+def test_heavy_tables_use_fewer_paths_and_say_so(base):
+    from dashboard import jobs, sweeps
+
+    long = base.replace(**{"simulation.years": 50})
+    specs = sweeps.specs(long, 50_000, 0.05)
+    assert specs["heatmap"].paths < jobs.SWEEP_PATHS_MAX
+    assert specs["heatmap"].paths * 36 * 666 <= jobs.TABLE_BUDGET * 1.01
+    assert specs["frontier"].paths == specs["heatmap"].paths == specs["decision"].paths
+
+
+def test_yaml_upload_loads_a_scenario_and_refuses_bad_files(x, base):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "scenarios" / "responsible.yaml").read_bytes()
+    assert x.load_yaml(text, "responsible.yaml")
+    assert x.scenario_name == x.results.scenario.name == load_scenario(
+        Path(__file__).resolve().parents[1] / "scenarios" / "responsible.yaml").name  # fmt: skip
+    shown = x.results
+    assert not x.load_yaml(b"demand: {growth: [", "broken.yaml")
+    assert "broken.yaml is not a valid scenario" in x.error
+    assert not x.load_yaml(b"name: x\ndemand: {grwth: 3}\n", "typo.yaml")
+    assert "demand" in x.error
+    assert not x.load_yaml(b"\xff\xfe\x00", "binary.yaml")
+    assert "not UTF-8" in x.error
+    assert not x.load_yaml(b"#" * 2_000_000, "huge.yaml")
+    assert "accepts scenario files up to" in x.error
+    assert x.results is shown
+
+
+def test_saved_yaml_names_the_change_and_rounds_numbers(x, tmp_path):
+    x.planned_growth = 3.5000000000000004
+    x.initial_cash = 0.1 + 0.2  # 0.30000000000000004 [USD B]
+    text = x.scenario_yaml()
+    assert "3.5000000000000004" not in text
+    assert "300000000.00000006" not in text
+    path = tmp_path / "saved.yaml"
+    path.write_text(text)
+    s = load_scenario(path)
+    assert s.name == "base (edited)"
+    assert "Changed in the dashboard" in s.description
+    assert "planned growth 3.5x/yr" in s.description
+    assert s.policy.planned_growth == 3.5
+    assert s.finance.initial_cash == 0.3e9
+    x.param.update(scenario_name="my plan", scenario_description="what we decided")
+    s = scenario_from_dict(parse_yaml(x.scenario_yaml()))
+    assert (s.name, s.description) == ("my plan", "what we decided")
+
+
+@pytest.mark.parametrize("name", ["base", "yolo", "responsible", "competition", "build_slip",
+                                  "steady_state_100b", "backtest_2023"])  # fmt: skip
+def test_every_shipped_scenario_saves_and_loads_back(name, tmp_path):
+    from pathlib import Path
+
+    x = Explorer(paths=200, scenarios_dir=Path(__file__).resolve().parents[1] / "scenarios")
+    x.scenario_file = name
+    x.initial_cash = x.initial_cash + 5.0
+    path = tmp_path / "s.yaml"
+    path.write_text(x.scenario_yaml())
+    s = load_scenario(path)
+    assert s.finance.initial_cash == pytest.approx(x.results.scenario.finance.initial_cash)
+    skip = {"name", "description", "simulation"}
+    assert _flat(s.model_dump(exclude=skip)) == pytest.approx(
+        _flat(x.results.scenario.model_dump(exclude=skip)),
+        rel=1e-9,  # numbers are saved rounded to 10 significant digits
+    )
+
+
+def _flat(d, prefix=""):
+    out = {}
+    items = d.items() if isinstance(d, dict) else enumerate(d)
+    for k, v in items:
+        if isinstance(v, dict | list | tuple):
+            out.update(_flat(v, f"{prefix}{k}."))
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            out[f"{prefix}{k}"] = float(v)
+        else:
+            out[f"{prefix}{k}"] = str(v)
+    return out
+
+
+def test_pinned_compare_uses_the_compare_engine(base):
+    from sim.analysis.compare import compare_results
+
+    x = Explorer(base, paths=500)
+    x.pin()
+    ref = x.results
+    x.planned_growth = 6.0
+    table = x.compare
+    expected = compare_results([ref, x.results], ["base (pinned)", "current"], resamples=400)
+    pd.testing.assert_frame_equal(table, expected)
+    assert table["paired"].iloc[1] == True  # noqa: E712  (same seed and paths)
+    bust = table[table["metric"] == "p_bankrupt"]
+    assert bust["diff"].iloc[1] > 0  # buying more raises the risk on the same worlds
 
 
 # ------------------------------------------------------- plan_to_ceiling and the horizon
@@ -267,7 +543,8 @@ def test_plan_to_ceiling_checkbox_sets_only_that_field_and_raises_risk_when_off(
     assert x.numbers["cum_revenue_p50"] == api["cum_revenue_p50"]
     assert x.numbers["p_bankrupt"] > on  # a plan blind to the ceiling over-buys
     assert x.current_scenario().policy.plan_to_ceiling is False  # what the sweeps use
-    assert '"plan_to_ceiling":false' in x.sweep_key()[0]  # sweeps key on the shown scenario
+    # the background tables key on the shown scenario
+    assert x._specs["tornado"].scenario.policy.plan_to_ceiling is False
     saved = tmp_yaml_roundtrip(x)
     assert saved.policy.plan_to_ceiling is False
     x.plan_to_ceiling = True

@@ -6,10 +6,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
-import holoviews as hv
+import numpy as np
+import panel as pn
 import pytest
 
 from dashboard import views
@@ -19,19 +21,14 @@ from sim import load_scenario
 from sim.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-hv.extension("bokeh")
 
 
 @pytest.fixture(scope="module")
 def dash():
-    return create_app(load_scenario()).dashboard
-
-
-@pytest.fixture(scope="module")
-def swept():
-    x = Explorer(load_scenario(), sweep_paths=200)
-    x.run_sweeps(background=False)
-    return x
+    d = create_app(load_scenario()).dashboard
+    d.x.paths = 1000
+    d.x.run_analysis(background=False)
+    return d
 
 
 def _fmt(x: float) -> str:
@@ -47,64 +44,139 @@ def test_usd_numbers_read_like_money():
     assert _fmt(1.5e15) == "$1,500T"
 
 
-def test_fan_charts_have_titles_units_and_log_floor(dash):
-    res = dash.x.results
-    for chart, unit in (
-        (views.demand_vs_served(res), "USD/yr"),
-        (views.capacity(res), "GW"),
-        (views.revenue_vs_cost(res), "USD/yr"),
-        (views.cash(res), "USD"),
-        (views.bankruptcy_curve(res), "P(bankrupt)"),
-    ):
-        fig = hv.render(chart)
+def test_time_series_charts_have_titles_units_and_positive_log_data(dash):
+    assert dash.ts == {}  # built when their tab is first opened (faster page build)
+    dash.tabs.active = 1
+    for name, unit in (("demand", "USD/yr"), ("capacity", "GW"), ("money", "USD/yr"),
+                       ("cash", "USD"), ("risk", "P(bankrupt)")):  # fmt: skip
+        fig = dash.ts[name].fig
         assert fig.title.text
         assert unit in fig.yaxis[0].axis_label
         assert fig.xaxis[0].axis_label == "Month"
-    fig = hv.render(views.demand_vs_served(res))
-    # log axis: clipped bands keep the range above zero and around the $10B start
-    assert 0 < fig.y_range.start < 10e9 < fig.y_range.end
+    for name in ("demand", "capacity", "money"):  # log axes: nothing at or below zero
+        chart = dash.ts[name]
+        assert chart.fig.y_scale.__class__.__name__ == "LogScale"
+        for src in chart.sources.values():
+            for col in ("p5", "p25", "p50", "p75", "p95"):
+                assert len(src.data[col]) > 0
+                assert np.all(np.asarray(src.data[col]) > 0), (name, col)
 
 
-def test_sweep_charts(swept):
-    out = swept.sweep_results
-    heat = hv.render(views.heatmap(out["heatmap"], "p_bankrupt", "policy.planned_growth", 4.0))
-    assert heat.yaxis[0].axis_label == "Planned growth [x/yr]"
-    assert heat.xaxis[0].axis_label == "True growth of the world [x/yr]"
-    # policy row 4x is index 2 of [2, 3, 4, 6, 8, 10]: the box marks it
-    assert views._index_position([2, 3, 4, 6, 8, 10], 4.0, log=True) == 2.0
-    front = hv.render(views.frontier(out["frontier"], out["current"]))
-    assert "USD" in front.yaxis[0].axis_label
-    torn = views.tornado(out["tornado"], top=5)
-    bars = torn.values()[0]
-    assert len(bars) == 5  # only the largest swings are shown
-    top = out["tornado"].sort_values("swing", ascending=False)["parameter"].iloc[0]
-    assert bars.data["parameter"].iloc[-1].startswith(top)  # largest swing on top
+def test_yolo_fans_stay_positive_where_paths_go_bankrupt():
+    x = Explorer(load_scenario(REPO / "scenarios" / "yolo.yaml"), paths=1000,
+                 prepare=views.series_data)  # fmt: skip
+    assert x.numbers["p_bankrupt"] > 0.5  # most paths serve nothing at the end
+    data = x.view_data
+    for key in ("demand", "served", "cost", "capacity", "training", "inference"):
+        for col, values in data["q"][key].items():
+            assert np.all(values > 0), (key, col)
+
+
+def test_heatmap_shows_risk_and_upside_with_readable_labels(dash):
+    heat = dash.heat
+    d = heat.src.data
+    assert len(d["x"]) == 36
+    assert all("%" in t and "$" in t for t in d["text"])  # risk and revenue in each label
+    for risk, color in zip(d["risk"], d["text_color"], strict=True):
+        assert color == ("white" if risk > 0.45 else "black")  # dark cells get white text
+    assert heat.fig.yaxis[0].axis_label == "Planned growth [x/yr]"
+    assert heat.fig.xaxis[0].axis_label == "True growth of the world [x/yr]"
+    # the current plan (4x) is row 3 of [1.5, 2, 3, 4, 6, 10]: the box sits on it
+    assert heat.box_src.data["y"] == [3.0]
+    assert "UPDATING" not in heat.fig.title.text
+
+
+def test_frontier_points_are_labelled_by_family_and_clickable(dash):
+    front = dash.front
+    d = front.src.data
+    assert len(d["risk"]) == 25
+    assert set(d["family"]) == {"plan for a growth rate", "demand quantile",
+                                "adaptive (learns growth)"}  # fmt: skip
+    assert len(set(d["color"])) == 3
+    assert all(d["label"])  # every point is labelled
+    assert front.cur_src.data["label"] == ["current"]
+    assert front.cur_src.data["risk"] == [dash.x.table_numbers["p_bankrupt"]]
+    i = d["label"].index("h0.2")  # click the adaptive policy with haircut 0.2
+    front.src.selected.indices = [i]
+    assert dash.x.policy_kind == "adaptive"
+    assert dash.x.results.scenario.policy.haircut == 0.2
+    dash.x.param.update(policy_kind="planned_growth", planned_growth=4.0)
+
+
+def test_tornado_uses_friendly_names_and_every_top_driver_has_a_slider(dash):
+    from dashboard.schema import ALL_FIELDS, friendly_name
+
+    torn = dash.torn
+    names = list(torn.fig.yaxis[0].major_label_overrides.values())
+    assert names
+    assert not any("." in n for n in names)  # no dotted names
+    assert "percentage points" in torn.fig.xaxis[0].axis_label
+    assert not torn.fig.yaxis[0].axis_label
+    table = dash.x.table("tornado")
+    sliders = {spec.dotted for spec in ALL_FIELDS.values()} | {"demand.growth"}
+    for dotted in table["parameter"].head(5):
+        assert dotted in sliders, dotted
+        assert friendly_name(dotted) in dash.drivers.object
+    # overlapping bars: low and high values of one driver sit side by side
+    lo, hi = np.asarray(torn.low.data["y"]), np.asarray(torn.high.data["y"])
+    assert np.all(lo - hi > 0.3)
+
+
+def test_every_input_has_a_tooltip_from_the_schema(dash):
+    from dashboard.app import MORE, SIDEBAR
+
+    assert not dash.more.objects  # built when the card is first opened
+    dash.more_card.collapsed = False
+    assert len(dash.more.objects) == len(MORE)
+    for name in (*SIDEBAR, *MORE):
+        doc = dash.x.param[name].doc
+        assert doc, name
+        row = dash.rows[name]
+        if isinstance(row, pn.Row):  # sliders and checkboxes: an info icon beside them
+            assert row.objects[1].value == doc
+        else:  # selects and text inputs show it themselves
+            assert row.description == doc
+    assert "take-or-pay" in dash.x.param.price_per_gw_year.doc
+
+
+def test_decision_element_and_stale_views(dash):
+    html = dash.decision.object
+    assert 'data-testid="decision"' in html
+    assert 'data-state="ready"' in html
+    x = dash.x
+    x.initial_cash = 45.0  # new world: heatmap, frontier and decision are stale at once
+    assert 'data-state="pending"' in dash.decision.object
+    assert dash.heat.fig.title.text.startswith("UPDATING")
+    assert dash.front.fig.title.text.startswith("UPDATING")
+    assert 'data-testid="heatmap-state" data-state="pending"' in dash.chart_state.object
+    x.initial_cash = 30.0  # back: served from the cache, current again
+    assert 'data-state="ready"' in dash.decision.object
+    assert not dash.heat.fig.title.text.startswith("UPDATING")
+
+
+def test_apply_recommended_plan(dash):
+    opt = dash.x.table("decision")
+    dash.apply_recommended()
+    assert dash.x.planned_growth == round(opt["value"], 3)
+    assert dash.x.results.scenario.policy.planned_growth == round(opt["value"], 3)
+    dash.x.planned_growth = 4.0
 
 
 def test_dashboard_numbers_and_alert(dash):
     x = dash.x
-    assert dash.n_bust.value == pytest.approx(100 * x.numbers["p_bankrupt"])
-    assert dash.n_bust.label == "P(bankrupt), run-off included"
-    assert dash.n_bust_h.label == "P(bankrupt) within the horizon (to 2031)"
-    assert dash.n_bust_h.value == pytest.approx(100 * x.numbers["p_bankrupt_in_horizon"])
-    assert dash.n_rev.format.format(value=dash.n_rev.value).startswith("$")
+    k = dash.kpi
+    assert k["kpi-bankrupt"] == (f"P(bankrupt), run-off included · {x.paths:,} paths",
+                                 f"{100 * x.numbers['p_bankrupt']:.1f}%")  # fmt: skip
+    assert k["kpi-bankrupt-horizon"] == ("P(bankrupt) within the horizon (to 2031)",
+                                         f"{100 * x.numbers['p_bankrupt_in_horizon']:.1f}%")  # fmt: skip
+    assert k["kpi-revenue"][1].startswith("$")
+    assert 'class="kpi kpi-bankrupt"' in dash.kpis.object
     assert not dash.alert.visible
     x.growth_low = 15.0
     assert dash.alert.visible
     assert "demand.growth" in dash.alert.object
-    x.growth_low = 3.0
+    x.growth_low = 1.0
     assert not dash.alert.visible
-
-
-def test_dashboard_sweep_panes(swept):
-    from dashboard.app import Dashboard
-
-    d = Dashboard(swept)
-    kinds = {name: [type(o).__name__ for o in col.objects] for name, col in d.sweep_panes.items()}
-    assert kinds == {"heatmap": ["Markdown", "HoloViews", "HoloViews"], "frontier": ["HoloViews"],
-                     "tornado": ["HoloViews"]}  # fmt: skip
-    swept.planned_growth = 5.0  # settings moved on: the status says the sweeps are stale
-    assert "earlier settings" in d.sweep_status.object
 
 
 def test_what_ruins_us_tab():
@@ -137,9 +209,9 @@ def test_cli_rejects_bad_file_and_port(capsys):
 
 
 def test_bench_dashboard_command(capsys):
-    assert main(["bench-dashboard", "--repeat", "2", "--paths", "500"]) == 0
+    assert main(["bench-dashboard", "--repeat", "2", "--paths", "500", "--no-browser"]) == 0
     out = capsys.readouterr().out
-    assert "update after a widget change [s]: median" in out
+    assert "server-side update after a widget change [s]: median" in out
 
 
 def test_dashboard_command_serves_http(tmp_path):
@@ -167,6 +239,56 @@ def test_dashboard_command_serves_http(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_port_in_use_exits_2_with_a_message():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", "dashboard", "--no-show", "--port", str(port)],
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert proc.returncode == 2
+    assert f"port {port}" in proc.stderr
+    assert "already in use" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_components_route_imports_nothing(tmp_path, monkeypatch):
+    """Panel's /components/<module>/... route must not import a module the URL names."""
+    import panel as pn
+
+    from dashboard.server import serve
+
+    (tmp_path / "csim_probe_module.py").write_text("IMPORTED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve(None, port=port, show=False, threaded=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=10).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        for path in ("/components/csim_probe_module/X/_css/a.css",
+                     "/components/os/path/__css__/x", "/components/sim.cli/main/_css/x"):  # fmt: skip
+            try:
+                urllib.request.urlopen(base + path, timeout=10)
+                status = 200
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            assert status in (403, 404), path
+        assert "csim_probe_module" not in sys.modules
+    finally:
+        pn.state.kill_all_servers()
 
 
 @pytest.mark.benchmark

@@ -198,3 +198,92 @@ def test_reports_need_monthly_records(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="monthly_paths"):
         write_reports(res, summarize(res), tmp_path, ["html"])
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- issue 15: report fixes
+@pytest.fixture(scope="module")
+def yolo_run():
+    res = run(load_scenario(ROOT / "scenarios" / "yolo.yaml"), paths=2000)
+    return res, summarize(res)
+
+
+@pytest.mark.parametrize("which", ["base_run", "yolo_run"])
+def test_log_axes_plot_no_non_positive_values(which, request) -> None:
+    """Fan charts on log axes: every plotted value is > 0 and finite, so bands have no
+    gaps even where most paths are bankrupt (yolo: ~80%) and serve nothing."""
+    from bokeh.models import GlyphRenderer, LogScale
+
+    from sim.reports.charts import build_charts
+
+    res, _ = request.getfixturevalue(which)
+    if which == "yolo_run":
+        assert res.bankrupt.mean() > 0.5  # the median path serves 0 by the end
+    figs = build_charts(chart_frames(res))
+    log_figs = [k for k, f in figs.items() if isinstance(f.y_scale, LogScale)]
+    assert sorted(log_figs) == sorted(["demand_gw", "demand_usd", "revenue", "compute_cost"])
+    for key in log_figs:
+        for r in figs[key].select({"type": GlyphRenderer}):
+            data = r.data_source.data
+            for col in ("p5", "p50", "p95"):
+                values = np.asarray(data[col], dtype=float)
+                assert len(values) == len(data["month"]) > 0
+                assert np.all(np.isfinite(values)), (key, col)
+                assert np.all(values > 0), (key, col, values.min())
+
+
+def test_executive_summary_comes_first(base_run, base_html: str) -> None:
+    from sim.analysis.optimize import max_commitment
+
+    res, summary = base_run
+    top = base_html.index('id="executive-summary"')
+    assert top < base_html.index("<h2>Key numbers</h2>") < base_html.index("<h2>Charts</h2>")
+    block = base_html[top : base_html.index("<h2>Key numbers</h2>")]
+    lo, hi = summary["p_bankrupt_ci95"]
+    assert (
+        f"P(bankrupt) {summary['p_bankrupt']:.1%} (95% CI {lo:.1%}-{hi:.1%}) at 2,000 paths"
+        in block
+    )
+    ref = max_commitment(res.scenario.replace(**{"policy.planned_growth": 1.0}), budget=0.05,
+                         paths=2000)  # fmt: skip
+    assert f"planned growth {ref.value:.2g}x/yr, P(bankrupt) {ref.p_bankrupt:.1%}" in block
+    assert "of take-or-pay" in block
+    assert "dominated" in block or "beats the current plan" in block
+
+
+def test_money_and_dates_read_as_such(base_run, base_html: str) -> None:
+    res, summary = base_run
+    table = assumptions_table(res.scenario).set_index("parameter")["value"]
+    assert table["finance.initial_cash"] == "$30B"
+    assert table["compute.price_per_gw_year"] == "$12B"
+    assert table["finance.max_raise_per_year"] == "loguniform(low=$30B, high=$200B)"
+    assert not any("e+" in v for v in table.to_numpy())
+    assert "1e+10" not in base_html
+    assert "3e+10" not in base_html
+    mtb = summary["median_months_to_bankruptcy"]
+    from sim.reports.frames import month_date
+
+    assert month_date("2026-01", 70) == "2031-11"
+    assert f"Median bankruptcy date (paths bankrupt in the horizon)</td><td class=\"\">" \
+           f"{month_date('2026-01', mtb)}" in base_html  # fmt: skip
+    assert "months to bankruptcy" not in base_html
+    assert "2032-01 to 2037-06 (66 months)" in base_html  # run-off as dates
+
+
+def test_html_loads_nothing_but_itself(base_run) -> None:
+    # every script is inline (no es-module-shims or other file to fetch and 404 on), also
+    # when Panel, which adds es-module-shims to Bokeh's resources, is loaded in the process
+    import panel as pn
+
+    pn.extension()
+    base_html = render_html(*base_run)
+    assert not re.search(r"<script[^>]*\ssrc=", base_html)
+    assert "es-module-shims" not in base_html
+    assert not re.search(r"<link[^>]*\shref=", base_html)
+
+
+def test_markdown_opens_with_the_summary_and_log_money_axes(base_run, tmp_path: Path) -> None:
+    res, summary = base_run
+    write_reports(res, summary, tmp_path, ["md"])
+    md = (tmp_path / "report.md").read_text()
+    assert md.index("## Executive summary") < md.index("## Key numbers")
+    assert "Most aggressive plan within the 5% risk budget" in md

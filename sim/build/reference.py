@@ -31,6 +31,7 @@ import simpy
 
 from sim.model.demand import potential_demand
 from sim.model.engine import MONTHLY, max_slip, pilot_demand, slip_table
+from sim.model.kernel.finance import GROWTH_TIE
 from sim.model.pilot import Pilot, residual_quantile
 from sim.model.sampling import SampledInputs, sample_inputs
 from sim.model.scenario import (
@@ -415,7 +416,7 @@ class _Path:
                     annual = ratio ** (12 / k)
                 except OverflowError:  # revenue grew from almost nothing
                     annual = math.inf
-                growing = annual >= p["finance.min_growth_to_raise"]
+                growing = annual >= p["finance.min_growth_to_raise"] * (1 - GROWTH_TIE)
             short = pre < p["finance.raise_when_runway_months_below"] * max(0.0, -net)
             spaced = last_raise is None or t - last_raise >= f.min_months_between_raises
             multiple = p["finance.valuation_multiple"]

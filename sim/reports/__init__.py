@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.model.results import Results
 
 REPORT_FORMATS = ("html", "md")
@@ -34,6 +36,11 @@ class ReportJob:
         self.results, self.summary, self.out_dir = results, summary, out_dir
         self.html = "html" in formats
         self.frames = chart_frames(results)  # computed once, drawn by both reports
+        from .decision import executive_summary
+
+        self.frames["executive_summary"] = pd.DataFrame(
+            {"line": executive_summary(results, summary)}
+        )
         self.side = None
         self.written: list[Path] = []
         if "md" in formats:

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from bokeh.models import ColumnDataSource, HoverTool, Span
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJSTickFormatter,
+    HoverTool,
+    NumeralTickFormatter,
+    Span,
+)
 from bokeh.plotting import figure
 
 WIDTH, HEIGHT = 900, 320
@@ -46,6 +52,27 @@ COLORS = {
     "demand": "#d62728", "capacity": "#1f77b4", "revenue": "#2ca02c", "cost": "#9467bd",
     "cash": "#8c564b", "training": "#ff7f0e", "risk": "#d62728",
 }  # fmt: skip
+
+
+USD_JS = """
+    const a = Math.abs(tick), s = tick < 0 ? "-" : "";
+    const f = (v) => String(Number(v.toPrecision(3)));
+    if (a >= 1e12) return s + "$" + f(a / 1e12) + "T";
+    if (a >= 1e9) return s + "$" + f(a / 1e9) + "B";
+    if (a >= 1e6) return s + "$" + f(a / 1e6) + "M";
+    return s + "$" + f(a);
+"""
+"""Tick labels of money axes: $100M, $10B, $1.2T (the reports' and dashboard's format)."""
+
+
+def usd_ticks() -> CustomJSTickFormatter:
+    """Tick formatter 1.23e10 -> $12.3B."""
+    return CustomJSTickFormatter(code=USD_JS)
+
+
+def pct_ticks() -> NumeralTickFormatter:
+    """Tick formatter 0.02 -> 2%."""
+    return NumeralTickFormatter(format="0%")
 
 
 def usd_scale(*frames: pd.DataFrame) -> tuple[float, str]:
@@ -123,22 +150,24 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
     }  # fmt: skip
     for key, bands in fans.items():
         log = key in LOG_Y
-        div, unit = usd_scale(*(frames[name] for name, _, _ in bands))
         per = "/yr" if key != "cash" else ""
-        fig = _figure(key, f"USD {unit}{per}", log=log)
+        fig = _figure(key, f"USD{per}", log=log)
+        fig.yaxis.formatter = usd_ticks()
         for name, label, color in bands:
             df = frames[name]
             if log:
                 df = floor_for_log(df, LOG_FLOOR[key])
-            _fan(fig, df / div, label, color, "0,0.00")
+            _fan(fig, df, label, color, "$0.00a")
         charts[key] = _finish(fig, horizon)
 
     fig = _figure("training_share", "share of capacity")
+    fig.yaxis.formatter = pct_ticks()
     _fan(fig, frames["training_share"], "training share", COLORS["training"], "0%")
     fig.add_layout(Span(location=0.5, dimension="width", line_color="grey", line_dash="dashed"))
     charts["training_share"] = _finish(fig, horizon)
 
     fig = _figure("p_bankrupt", "probability")
+    fig.yaxis.formatter = pct_ticks()
     pb = frames["p_bankrupt"]
     source = ColumnDataSource({"month": pb.index, "p": pb["p_bankrupt"]})
     step = fig.step(x="month", y="p", source=source, mode="after", line_color=COLORS["risk"],
@@ -151,6 +180,7 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
     start = bm.index[0].year + (bm.index[0].month - 1) / 12.0
     edges = start + np.arange(len(bm) + 1) / 12.0
     fig = _figure("bankrupt_month", "share of paths", x_datetime=False)
+    fig.yaxis.formatter = NumeralTickFormatter(format="0.0%")
     fig.xaxis.axis_label = "year"
     fig.quad(left=edges[:-1], right=edges[1:], top=bm["share"].to_numpy(), bottom=0.0,
              fill_color=COLORS["risk"], line_color=None, legend_label="bankrupt in the month")  # fmt: skip
@@ -170,6 +200,8 @@ def build_competition_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figur
     charts = {}
     for key, (label, fmt) in units.items():
         fig = _figure(key, label)
+        if fmt == "0%":
+            fig.yaxis.formatter = pct_ticks()
         _fan(fig, frames[key], key.replace("_", " "), COLORS["training"], fmt)
         charts[key] = _finish(fig, horizon)
     return charts

@@ -95,44 +95,67 @@ def chart_frames(results: Results) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _fmt_number(x: float) -> str:
+def _fmt_number(x: float, money: bool = False) -> str:
+    if money:
+        from sim.outputs import usd
+
+        return usd(x)
     if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
         return f"{x:.4g}"
     return f"{x:g}"
 
 
-def format_value(value: Any) -> str:
-    """A parameter as people read it: ``3``, ``loguniform(3, 10)``, ``12e9``."""
+MONEY_FIELDS = {"price_per_gw_year", "initial_cash", "max_raise_per_year"}
+"""Fields in USD whose description does not say so (read as money in tables)."""
+
+
+def is_money(name: str, description: str | None) -> bool:
+    """Whether a scenario field is an amount of money [USD or USD/yr]."""
+    return "USD" in (description or "") or name in MONEY_FIELDS
+
+
+def format_value(value: Any, money: bool = False) -> str:
+    """A parameter as people read it: ``3``, ``loguniform(3, 10)``, ``$12B`` (``money``)."""
     if isinstance(value, _Dist):
         if value.dist == "mixture":  # type: ignore[attr-defined]
             parts = zip(value.weights, value.components, strict=True)  # type: ignore[attr-defined]
-            return "mixture(" + "; ".join(f"{w:g}: {format_value(c)}" for w, c in parts) + ")"
+            return (
+                "mixture(" + "; ".join(f"{w:g}: {format_value(c, money)}" for w, c in parts) + ")"
+            )
         args = {
             k: v for k, v in value.model_dump(by_alias=True).items()
             if k != "dist" and v is not None
         }  # fmt: skip
-        inner = ", ".join(f"{k}={_fmt_number(v)}" for k, v in args.items())
+        inner = ", ".join(
+            f"{k}={_fmt_number(v, money and k != 'sigma')}"  # sigma: log-space
+            for k, v in args.items()
+        )
         return f"{value.dist}({inner})"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) or "(none)"
     if isinstance(value, tuple):
-        return " ~ ".join(format_value(v) for v in value)
+        return " ~ ".join(format_value(v, money) for v in value)
     if value is None:
         return "none"
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float):
-        return _fmt_number(float(value))
+        return _fmt_number(float(value), money)
     if isinstance(value, list):
         return "; ".join(format_value(v) for v in value) or "(none)"
     if isinstance(value, BaseModel):
         items = value.model_dump(by_alias=True, exclude_none=True)
-        return ", ".join(f"{k}={format_value(getattr(value, k, v))}" for k, v in items.items())
+        fields = type(value).model_fields
+        return ", ".join(
+            f"{k}={format_value(getattr(value, k, v), is_money(k, getattr(fields.get(k), 'description', None)))}"
+            for k, v in items.items()
+        )
     return str(value)
 
 
 def assumptions_table(scenario: Scenario) -> pd.DataFrame:
-    """Every scenario field with its value or distribution and its description/units."""
+    """Every scenario field with its value or distribution and its description/units;
+    amounts of money read as $10B / $1.2T."""
     rows: list[dict[str, str]] = []
 
     def walk(model: BaseModel, prefix: str) -> None:
@@ -142,13 +165,19 @@ def assumptions_table(scenario: Scenario) -> pd.DataFrame:
             if isinstance(value, BaseModel) and not isinstance(value, _Dist):
                 walk(value, key + ".")
             else:
+                money = is_money(name, field.description)
                 rows.append(
-                    {"parameter": key, "value": format_value(value),
+                    {"parameter": key, "value": format_value(value, money),
                      "meaning": field.description or ""}
                 )  # fmt: skip
 
     walk(scenario, "")
     return pd.DataFrame(rows, columns=["parameter", "value", "meaning"])
+
+
+def month_date(start: str, months: float) -> str:
+    """The calendar month ``months`` after ``start`` (``"2026-01"``, 70 -> ``"2031-11"``)."""
+    return str(pd.Period(start, freq="M") + round(months))
 
 
 def key_numbers(summary: dict[str, Any]) -> list[tuple[str, str]]:
@@ -161,23 +190,32 @@ def key_numbers(summary: dict[str, Any]) -> list[tuple[str, str]]:
     owed = summary.get("obligations_at_end_p50")
     in_h = summary.get("p_bankrupt_in_horizon", summary["p_bankrupt"])
     h_lo, h_hi = summary.get("p_bankrupt_in_horizon_ci95", [lo, hi])
+    start = summary.get("start") or "2026-01"
+    end = month_date(start, summary.get("months", 0))
+    runoff_end = month_date(start, summary.get("months", 0) + runoff - 1) if runoff else end
     return [
-        ("Scenario", str(summary["scenario"])),
-        ("Paths / seed", f"{summary['paths']:,} / {summary['seed']}"),
         ("P(bankrupt by end)", format_p_bankrupt(summary)),
         ("P(bankrupt) 95% CI", f"{lo:.1%} - {hi:.1%}"),
         ("P(bankrupt) within the horizon", f"{in_h:.1%} ({h_lo:.1%} - {h_hi:.1%})"),
-        ("Run-off after the horizon (no new orders)", f"{runoff} months"),
+        (
+            "Run-off after the horizon (no new orders)",
+            f"{end} to {runoff_end} ({runoff} months)" if runoff else "none",
+        ),
         (
             "Take-or-pay still owed at horizon end, median (solvent paths)",
             "n/a" if owed is None else usd(owed),
         ),
-        ("Median months to bankruptcy (bankrupt in horizon)", "n/a" if mtb is None else f"{mtb:g}"),
+        (
+            "Median bankruptcy date (paths bankrupt in the horizon)",
+            "n/a" if mtb is None else month_date(start, mtb),
+        ),
         ("Cumulative revenue, median", usd(summary["cum_revenue_p50"])),
         ("Cumulative revenue, P90", usd(summary["cum_revenue_p90"])),
         ("Unserved share of potential demand", f"{summary['unserved_share_of_demand']:.1%}"),
         ("Equity value at end, median", usd(summary["equity_value_p50"])),
         ("Final revenue run-rate, median", usd(summary["final_run_rate_p50"]) + "/yr"),
+        ("Scenario", str(summary["scenario"])),
+        ("Paths / seed", f"{summary['paths']:,} / {summary['seed']}"),
     ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 from bokeh.embed import components
-from bokeh.resources import INLINE
+from bokeh.resources import Resources
 
 from sim.model.results import Results
 
@@ -52,6 +52,20 @@ th { background: #f4f4f4; } td.l, th.l { text-align: left; }
 """
 
 
+def inline_resources() -> str:
+    """Bokeh's JS and CSS as inline ``<script>``/``<style>`` blocks, nothing to fetch.
+
+    ``bokeh.resources.INLINE.render()`` also lists ``js_files``, which Panel (when it is
+    imported in the same process, e.g. by the dashboard or a notebook) extends with
+    ``es-module-shims.min.js``: a relative URL that 404s wherever the report is opened.
+    Only the inline parts are written here.
+    """
+    res = Resources(mode="inline")
+    css = "".join(f"<style>{c}</style>" for c in res.css_raw)
+    js = "".join(f'<script type="text/javascript">{c}</script>' for c in res.js_raw)
+    return css + js
+
+
 def table_html(df: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
     """A plain HTML table; columns named in ``left`` are left-aligned."""
     head = "".join(
@@ -76,7 +90,8 @@ def render_html(
 
     ``frames`` (:func:`chart_frames`) can be passed in when the Markdown report shares them.
     """
-    figures = build_charts(chart_frames(results) if frames is None else frames)
+    frames = chart_frames(results) if frames is None else frames
+    figures = build_charts(frames)
     slip = slip_frames(results.scenario)
     if slip is not None:
         figures["slip_months"] = build_slip_chart(slip)
@@ -92,11 +107,15 @@ def render_html(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>compute-sim report: {esc(s.name)}</title>",
-        INLINE.render(),
+        inline_resources(),
         script,
         f"<style>{CSS}</style></head><body>",
         f"<h1>compute-sim report: {esc(s.name)}</h1>",
         f'<p class="note">{esc(s.description)}</p>' if s.description else "",
+        '<h2 id="executive-summary">Executive summary</h2>',
+        "<ul>"
+        + "".join(f"<li>{esc(line)}</li>" for line in summary_lines(results, summary, frames))
+        + "</ul>",
         "<h2>Key numbers</h2>",
         table_html(keys, left=("Key number",)),
         '<p class="note">P(bankrupt by end) is the share of Monte Carlo paths that cannot meet '
@@ -114,7 +133,9 @@ def render_html(
         "<h2>Charts</h2>",
         f'<p class="note">Fan charts: shaded band P5-P95, line the median (P50), across the '
         f"first {m:,} paths. Demand in GW-equivalent is potential demand divided by the revenue "
-        "one GW serves when the plan's share of compute goes to inference.</p>",
+        "one GW serves when the plan's share of compute goes to inference. On log axes a "
+        "bankrupt path (which serves and pays nothing) is drawn at the axis floor "
+        "($100M/yr, 0.01 GW), so bands never break.</p>",
     ]
     parts += [f'<div class="chart" id="chart-{key}">{divs[key]}</div>' for key in TITLES]
     if competing:
@@ -135,6 +156,18 @@ def render_html(
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def summary_lines(
+    results: Results, summary: dict[str, Any], frames: dict[str, pd.DataFrame] | None
+) -> list[str]:
+    """The executive summary's sentences (computed once per report job, see
+    :class:`sim.reports.ReportJob`)."""
+    if frames is not None and "executive_summary" in frames:
+        return list(frames["executive_summary"]["line"])
+    from .decision import executive_summary
+
+    return executive_summary(results, summary)
 
 
 def commitments_section_html(results: Results, summary: dict[str, Any]) -> list[str]:

@@ -93,7 +93,7 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
     elif key == "bankrupt_month":
         df = frames["bankrupt_month"]
         ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in the month")
-        ax.yaxis.set_major_formatter(PCT_AXIS)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1))
     end = frames["horizon_end"]["month"].iloc[0]
     if key != "bankrupt_month" and end <= frames["revenue"].index[-1]:
         ax.axvline(end, color="black", ls=":", lw=1, label="horizon end: run-off after")
@@ -157,6 +157,14 @@ def _slip_section(results: Results, slip: dict[str, pd.DataFrame], fig_dir: Path
     ]
 
 
+def _summary_lines(results: Results, summary: dict[str, Any], frames: Any) -> list[str]:
+    if "executive_summary" in frames:
+        return list(frames["executive_summary"]["line"])
+    from .decision import executive_summary
+
+    return executive_summary(results, summary)
+
+
 def write_markdown(
     results: Results,
     summary: dict[str, Any],
@@ -179,6 +187,10 @@ def write_markdown(
         f"# compute-sim report: {s.name}",
         "",
         s.description,
+        "",
+        "## Executive summary",
+        "",
+        *(f"- {line}" for line in _summary_lines(results, summary, frames)),
         "",
         "## Key numbers",
         "",

@@ -46,7 +46,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000},
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 900},
             "accept_downloads": True}  # fmt: skip
 
 

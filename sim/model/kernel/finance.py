@@ -12,6 +12,11 @@ import math
 
 from numba import njit
 
+GROWTH_TIE = 1e-9
+"""Relative tolerance of the growth test: growth equal to ``min_growth_to_raise`` up to float
+rounding counts as growing (a path capped at a fixed efficiency gain sits exactly on it, and
+summation order must not decide whether it raises)."""
+
 
 @njit(cache=True)
 def annual_growth(served: float, served_back: float, months_back: int) -> float:
@@ -32,7 +37,7 @@ def growing(served: float, served_back: float, months_back: int, min_growth: flo
     """Whether annualized growth of served revenue over ``months_back`` months >= min."""
     if months_back == 0:
         return True
-    return annual_growth(served, served_back, months_back) >= min_growth
+    return annual_growth(served, served_back, months_back) >= min_growth * (1.0 - GROWTH_TIE)
 
 
 @njit(cache=True)

@@ -1,0 +1,223 @@
+"""Caches of the dashboard, both bounded in bytes.
+
+- :class:`MemoryLRU`: runs (:class:`sim.model.results.Results`) in this process, shared by
+  every browser session, evicted least recently used once their arrays exceed a byte budget.
+- :class:`DiskCache`: sweep, frontier, tornado and decision tables in the user's cache
+  directory (``platformdirs.user_cache_dir("compute-sim")/dashboard``, never the
+  repository), shared across sessions and server restarts, evicted oldest-used first once
+  the files exceed a byte budget. Keys hash the scenario (which holds the seed), the path
+  count, the kind of table and the package version, so a model change never serves stale
+  numbers.
+
+``COMPUTE_SIM_CACHE_DIR`` moves the disk cache; ``COMPUTE_SIM_CACHE_MB`` and
+``COMPUTE_SIM_MEMORY_CACHE_MB`` set the budgets [MiB].
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DISK_BUDGET_BYTES = 256 * 2**20
+"""Default size limit of the disk cache [bytes]."""
+MEMORY_BUDGET_BYTES = 1024 * 2**20
+"""Default size limit of the in-memory run cache [bytes]."""
+
+
+def _env_bytes(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return max(0, int(float(raw) * 2**20))
+    except ValueError:
+        return default
+
+
+def cache_dir() -> Path:
+    """Root of the on-disk cache (created on first write)."""
+    env = os.environ.get("COMPUTE_SIM_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("compute-sim")) / "dashboard"
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of the package version and the model and analysis source files: a changed
+    model never reads tables computed by the old one."""
+    import sim
+
+    root = Path(sim.__file__).resolve().parent
+    h = hashlib.sha256(sim.__version__.encode())
+    for sub in ("model", "analysis"):
+        for path in sorted((root / sub).rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_key(kind: str, scenario_json: str, paths: int, *extra: Any) -> str:
+    """Hex key of one cached table: kind, scenario (seed included), paths, model code."""
+    text = "\x1f".join(map(str, (kind, code_fingerprint(), scenario_json, int(paths), *extra)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def nbytes(obj: Any, _depth: int = 0) -> int:
+    """Approximate memory held by an object's numpy arrays and frames [bytes]."""
+    if _depth > 4:
+        return 0
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if hasattr(obj, "memory_usage") and hasattr(obj, "columns"):  # DataFrame
+        return int(obj.memory_usage(deep=False).sum())
+    if isinstance(obj, Mapping):
+        return sum(nbytes(v, _depth + 1) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return sum(nbytes(v, _depth + 1) for v in obj)
+    if hasattr(obj, "__dataclass_fields__"):
+        return sum(nbytes(getattr(obj, f), _depth + 1) for f in obj.__dataclass_fields__)
+    return 0
+
+
+class MemoryLRU:
+    """Thread-safe LRU of objects whose total :func:`nbytes` stays within ``budget``.
+
+    An object larger than the whole budget is not kept (the caller still gets it).
+    """
+
+    def __init__(self, budget: int | None = None) -> None:
+        self.budget = (
+            _env_bytes("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES)
+            if budget is None
+            else budget
+        )
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.used = 0
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: Any, value: Any) -> None:
+        size = nbytes(value)
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.used -= old[1]
+            if size > self.budget:
+                return
+            self._items[key] = (value, size)
+            self.used += size
+            while self.used > self.budget and self._items:
+                _, (_, s) = self._items.popitem(last=False)
+                self.used -= s
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.used = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class DiskCache:
+    """Pickled values in files named by key; total size kept under ``budget`` [bytes].
+
+    Files are written to a temporary name and renamed (a reader never sees half a file);
+    a file that cannot be read is treated as a miss and removed. Reads refresh the file's
+    modification time, so eviction drops the least recently used first.
+    """
+
+    def __init__(self, root: Path | None = None, budget: int | None = None) -> None:
+        self.root = cache_dir() if root is None else Path(root)
+        self.budget = (
+            _env_bytes("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES) if budget is None else budget
+        )
+        self._lock = threading.Lock()
+
+    def _path(self, key: str) -> Path:
+        return self.root / f"{key}.pkl"
+
+    def get(self, key: str) -> Any:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+            value = pickle.loads(data)  # our own files, in the user's own cache dir
+        except FileNotFoundError:
+            return None
+        except Exception:  # truncated or from an incompatible version: drop it
+            path.unlink(missing_ok=True)
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) > self.budget:
+            return
+        try:
+            root = self.root
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = root / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, root / f"{key}.pkl")
+        except OSError:  # a read-only or full disk must not break the dashboard
+            return
+        self.evict()
+
+    def size(self) -> int:
+        """Bytes held by the cache files."""
+        return sum(size for _, size, _ in self._files())
+
+    def _files(self) -> list[tuple[Path, int, float]]:
+        out = []
+        try:
+            entries = list(self.root.glob("*.pkl"))
+        except OSError:
+            return []
+        for p in entries:
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            out.append((p, st.st_size, st.st_mtime))
+        return out
+
+    def evict(self) -> None:
+        """Remove least recently used files until the total fits the budget."""
+        with self._lock:
+            files = sorted(self._files(), key=lambda f: f[2])
+            total = sum(size for _, size, _ in files)
+            for path, size, _ in files:
+                if total <= self.budget:
+                    break
+                path.unlink(missing_ok=True)
+                total -= size
+            now = time.time()
+            for tmp in self.root.glob(".*.tmp") if self.root.exists() else []:
+                try:  # temp files of writers killed mid-write
+                    if now - tmp.stat().st_mtime > 3600:
+                        tmp.unlink(missing_ok=True)
+                except OSError:
+                    pass

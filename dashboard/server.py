@@ -1,0 +1,107 @@
+"""Serving the dashboard: one fresh app per browser session, a closed ``/components`` route
+and a clear error when the port is taken.
+
+Panel serves ``/components/<module>/<class>/<attribute>/<path>`` by importing ``<module>``,
+whatever it names (any web page could trigger that with a GET to the local server). The
+handler here answers only for modules already imported from an allowed package (Panel,
+Bokeh and this dashboard need nothing else) and imports nothing.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from tornado.web import HTTPError
+
+from sim.model.io import load_scenario
+from sim.model.scenario import Scenario
+
+ALLOWED_COMPONENT_PACKAGES = ("panel", "bokeh", "dashboard", "param", "holoviews")
+"""Top-level packages whose (already imported) modules may serve component resources."""
+
+
+class PortInUseError(OSError):
+    """The dashboard's port is taken by another program."""
+
+
+def _component_handler() -> type:
+    from panel.io.server import ComponentResourceHandler
+
+    class SafeComponentResourceHandler(ComponentResourceHandler):
+        """``/components/...`` for already-imported modules of allowed packages only."""
+
+        def parse_url_path(self, path: str) -> str:
+            mod = path.split("/", 1)[0]
+            top = mod.split(".", 1)[0]
+            if top not in ALLOWED_COMPONENT_PACKAGES or mod not in sys.modules:
+                raise HTTPError(404, "Module not found")
+            return super().parse_url_path(path)
+
+    return SafeComponentResourceHandler
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`PortInUseError` when ``host:port`` cannot be bound."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUseError(
+                    exc.errno,
+                    f"port {port} on {host} is already in use (another dashboard?); "
+                    "stop it or pick another with --port",
+                ) from None
+            raise
+
+
+def warm_up(scenario: Scenario, paths: int = 2000) -> None:
+    """Before the first visitor: load the JIT kernels and run the scenario at the default
+    path count (cached), and build one app's charts once (imports), so the first page
+    paints as fast as later ones."""
+    from .app import Dashboard
+    from .explorer import Explorer
+    from .views import series_data
+
+    Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
+
+
+def serve(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    port: int = 5006,
+    host: str = "127.0.0.1",
+    show: bool = True,
+    threaded: bool = False,
+    start: bool = True,
+    warm: bool = True,
+) -> Any:
+    """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session);
+    ``warm`` runs :func:`warm_up` first."""
+    import panel as pn
+
+    from .app import create_app
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    check_port(host, port)
+    if warm:
+        warm_up(scenario)
+    origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+    return pn.serve(
+        {"/": lambda: create_app(scenario)},
+        port=port,
+        address=host,
+        show=show,
+        start=start,
+        threaded=threaded,
+        title="compute-sim dashboard",
+        websocket_origin=origins,
+        extra_patterns=[(r"/components/(.*)", _component_handler(), {})],
+    )

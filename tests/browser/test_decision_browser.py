@@ -1,0 +1,233 @@
+"""Issue 15 acceptance in headless Chromium at 1440x900: the decision on the first screen
+without a click, filled heatmap and labelled frontier, redraw latency of a widget change,
+two sessions isolated while one runs a heavy setting, URL state and YAML upload; and the
+dashboard under load (10 concurrent page builds).
+
+Figures go to test-artifacts/dashboard_figures.txt (and the screenshots next to it).
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from dashboard.bench import VIEWPORT, open_dashboard, p95, redraw_latency
+from dashboard.explorer import Explorer
+
+pytestmark = pytest.mark.browser
+FIGURES = "dashboard_figures.txt"
+LABELS_JS = """() => {
+  const out = {};
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    if (m.name === "frontier" || m.name === "heatmap") out[m.name] = true;
+    const data = m.data;
+    if (!data) continue;
+    const get = (k) => data instanceof Map ? data.get(k) : data[k];
+    if (get("family") && get("label")) out.labels = Array.from(get("label"));
+    if (get("text_color") && get("text")) out.cells = Array.from(get("text"));
+  }
+  return out;
+}"""
+
+
+def record(artifacts: Path, line: str) -> None:
+    with (artifacts / FIGURES).open("a") as f:
+        f.write(line + "\n")
+    print(line)
+
+
+def console_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    return errors
+
+
+def kpi(page: Page, css: str) -> str:
+    return page.locator(f".{css} div").all_inner_texts()[-1].strip()
+
+
+def test_decision_heatmap_and_frontier_on_the_first_screen(
+    page: Page, dashboard_url: str, artifacts: Path
+):
+    errors = console_errors(page)
+    assert page.viewport_size == VIEWPORT
+    times = open_dashboard(page, dashboard_url, timeout_s=30.0)  # no click anywhere
+    decision = page.get_by_test_id("decision")
+    box = decision.bounding_box()
+    assert box is not None
+    assert box["y"] >= 0
+    assert box["y"] + box["height"] <= VIEWPORT["height"]  # inside the first screen
+    assert box["x"] + box["width"] <= VIEWPORT["width"]
+    text = decision.inner_text()
+    p, paths = (
+        float(decision.get_attribute("data-p-bankrupt")),
+        int(decision.get_attribute("data-paths")),
+    )
+    assert f"P(bankrupt) {p:.1%}" in text
+    assert f"at {paths:,} paths" in text
+    assert "Most aggressive plan within the 5% risk budget" in text
+    assert "take-or-pay" in text  # GW and $ per delivery year
+    # the decision's plan, checked against the public API at the stated path count
+    from sim import load_scenario
+    from sim.analysis.optimize import max_commitment
+
+    ref = max_commitment(load_scenario(), budget=0.05, paths=paths)
+    assert p == ref.p_bankrupt
+    assert f"planned growth {ref.value:.2g}x/yr" in text
+    for name, n in (("heatmap", 36), ("frontier", 25)):
+        state = page.get_by_test_id(f"{name}-state")
+        assert state.get_attribute("data-state") == "ready"
+        assert int(state.get_attribute("data-count")) == n
+    seen = page.evaluate(LABELS_JS)
+    assert len(seen["labels"]) == 25
+    assert all(seen["labels"])  # every frontier point is labelled
+    assert all("%" in c and "$" in c for c in seen["cells"])  # risk and revenue per cell
+    for name in ("heatmap", "frontier"):  # both charts are on the first screen
+        canvas = page.locator(".bk-Canvas").nth(0 if name == "heatmap" else 1)
+        assert canvas.bounding_box()["y"] < VIEWPORT["height"]
+    page.wait_for_timeout(500)
+    page.screenshot(path=artifacts / "dashboard_first_screen_1440x900.png")
+    record(artifacts, f"first useful paint {times['first_paint_s']:.2f} s; decision, heatmap "
+                      f"and frontier filled {times['filled_s']:.2f} s after navigation")  # fmt: skip
+    assert times["filled_s"] < 30.0
+    assert errors == []
+
+
+def test_widget_change_redraws_every_visible_chart(page: Page, dashboard_url: str, artifacts: Path):
+    errors = console_errors(page)
+    open_dashboard(page, dashboard_url)
+    page.wait_for_timeout(1000)
+    times = redraw_latency(page, "planned_growth", changes=10)
+    med, top = statistics.median(times), p95(times)
+    record(artifacts, f"redraw of heatmap, frontier and tornado after a planned-growth key press "
+                      f"(2,000 paths): median {med:.3f} s, p95 {top:.3f} s over {len(times)} "
+                      f"changes: {', '.join(f'{t:.3f}' for t in times)}")  # fmt: skip
+    cash = redraw_latency(page, "initial_cash", changes=6)
+    record(artifacts, f"redraw after an initial-cash key press (new world: tables go stale "
+                      f"and recompute in the background): median {statistics.median(cash):.3f} s, "
+                      f"p95 {p95(cash):.3f} s")  # fmt: skip
+    page.screenshot(path=artifacts / "dashboard_after_changes.png")
+    # the target is 0.5 s (median); CI machines vary, so the test guards against a
+    # regression to the old multi-second rebuilds and reports the figure
+    assert med < 1.0
+    assert errors == []
+
+
+def test_two_sessions_stay_isolated_while_one_runs_a_heavy_setting(
+    browser: Browser, dashboard_url: str, artifacts: Path
+):
+    light = browser.new_context(viewport=VIEWPORT).new_page()
+    heavy = browser.new_context(viewport=VIEWPORT).new_page()
+    errors = console_errors(light)
+    open_dashboard(light, dashboard_url)
+    light.wait_for_timeout(500)
+    # the heavy session: 50,000 paths over 50 years, set through the URL (shared links)
+    heavy.goto(dashboard_url + "?paths=50000&years=50")
+    heavy.locator(".kpi-bankrupt div", has_text="%").first.wait_for(timeout=30_000)
+    light.wait_for_timeout(300)  # the heavy run is now under way on the server
+    t0 = time.perf_counter()
+    times = redraw_latency(light, "planned_growth", changes=6)
+    busy_window = time.perf_counter() - t0
+    heavy.locator(".kpi-bankrupt", has_text="50,000 paths").wait_for(timeout=120_000)
+    med = statistics.median(times)
+    record(artifacts, f"another session's redraw latency while one runs 50,000 paths x 50 years: "
+                      f"median {med:.3f} s, max {max(times):.3f} s ({len(times)} changes in "
+                      f"{busy_window:.1f} s)")  # fmt: skip
+    # isolation: each session shows its own settings' numbers
+    x = Explorer()
+    x.planned_growth = 4.0  # six alternating steps end where they started
+    assert kpi(light, "kpi-bankrupt") == f"{100 * x.numbers['p_bankrupt']:.1f}%"
+    assert "2,000 paths" in light.locator(".kpi-bankrupt").inner_text()
+    heavy.screenshot(path=artifacts / "dashboard_heavy_session.png")
+    assert med < 3.0  # a heavy session must not block others (it took 33 s before)
+    assert errors == []
+
+
+def test_settings_live_in_the_url(page: Page, dashboard_url: str):
+    page.goto(dashboard_url + "?planned_growth=6.0&initial_cash=50.0")
+    x = Explorer()
+    x.param.update(planned_growth=6.0, initial_cash=50.0)
+    expected = f"{100 * x.numbers['p_bankrupt']:.1f}%"
+    deadline = time.monotonic() + 30
+    while kpi(page, "kpi-bankrupt") != expected:
+        assert time.monotonic() < deadline, kpi(page, "kpi-bankrupt")
+        page.wait_for_timeout(100)
+    handle = page.locator(".w-planned_growth .noUi-handle")
+    handle.focus()
+    handle.press("ArrowRight")
+    page.wait_for_function("() => window.location.search.includes('planned_growth=6.5')",
+                           timeout=20_000)  # fmt: skip
+
+
+def test_yaml_upload_replaces_the_scenario(page: Page, dashboard_url: str, tmp_path: Path):
+    errors = console_errors(page)
+    open_dashboard(page, dashboard_url)
+    repo = Path(__file__).resolve().parents[2]
+    page.locator(".upload-yaml input[type=file]").set_input_files(repo / "scenarios" / "yolo.yaml")
+    page.locator(".caption", has_text="yolo").wait_for(timeout=30_000)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ndemand: {grwth: 3}\n")
+    page.locator(".upload-yaml input[type=file]").set_input_files(bad)
+    page.locator(".settings-alert", has_text="bad.yaml is not a valid scenario").wait_for(
+        timeout=20_000
+    )
+    assert errors == []
+
+
+def test_ten_concurrent_page_builds(dashboard_url: str, artifacts: Path):
+    """Load test: 10 clients request the page at once (each request builds a session)."""
+    urllib.request.urlopen(dashboard_url, timeout=60).read()  # warm
+    times: list[float] = []
+    failures: list[str] = []
+
+    def client() -> None:
+        t0 = time.perf_counter()
+        try:
+            with urllib.request.urlopen(dashboard_url, timeout=120) as r:
+                r.read()
+                assert r.status == 200
+        except Exception as exc:  # collected and asserted below
+            failures.append(repr(exc))
+        times.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=client) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    med, top = statistics.median(times), p95(times)
+    record(artifacts, f"10 concurrent page builds: p50 {med:.2f} s, p95 {top:.2f} s, "
+                      f"max {max(times):.2f} s")  # fmt: skip
+    assert top < 60.0
+
+
+@pytest.mark.parametrize("name", ["base", "yolo"])
+def test_report_html_opens_offline_without_errors(page: Page, name: str, tmp_path: Path,
+                                                  artifacts: Path):  # fmt: skip
+    from sim.cli import main
+
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / name
+    assert main([
+        "run", str(repo / "scenarios" / f"{name}.yaml"), "--paths", "500", "--out", str(out),
+        "--format", "html", "--quiet",
+    ]) == 0  # fmt: skip
+    errors = console_errors(page)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto((out / "report.html").as_uri())
+    page.locator("#chart-revenue .bk-Canvas, #chart-revenue canvas").first.wait_for(
+        state="attached", timeout=30_000
+    )
+    page.wait_for_timeout(800)
+    page.screenshot(path=artifacts / f"report_{name}_top.png")
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file:")] == []  # fully offline
