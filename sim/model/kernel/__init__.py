@@ -14,3 +14,42 @@ each other's state and nothing is summed across paths inside the parallel loop, 
 do not depend on the number of threads. :mod:`.layout` names the columns of the packed
 arrays. Compiled code is cached on disk (``cache=True``).
 """
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def drop_stale_cache(directory: Path) -> bool:
+    """Delete numba's cached machine code in ``directory/__pycache__`` when any kernel source
+    changed since it was written; return whether it did.
+
+    Numba keys a cached function by its own file only: after an edit to ``finance.py``, the
+    cached ``paths.simulate_path`` would still run the old inlined ``growing``. A digest of
+    every source in the package, kept beside the cache, catches that. Unwritable installs
+    are left alone (numba then caches elsewhere or not at all).
+    """
+    sources = sorted(directory.glob("*.py"))
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+    cache = directory / "__pycache__"
+    stamp = cache / "kernel-sources.sha256"
+    try:
+        if stamp.read_text() == digest:
+            return False
+    except OSError:
+        pass
+    try:
+        cache.mkdir(exist_ok=True)
+        for stale in (*cache.glob("*.nbi"), *cache.glob("*.nbc")):
+            stale.unlink(missing_ok=True)
+        tmp = cache / f".{stamp.name}.{os.getpid()}"
+        tmp.write_text(digest)
+        os.replace(tmp, stamp)  # atomic: a concurrent worker never reads half a digest
+    except OSError:
+        return False
+    return True
+
+
+drop_stale_cache(Path(__file__).parent)
