@@ -327,6 +327,22 @@ def test_tranche_after_the_horizon_runs_in_the_run_off_not_dropped():
     np.testing.assert_allclose(late[alive, offset] - late[alive, offset - 1], 0.5, atol=1e-9)
 
 
+def test_tranche_after_the_horizon_is_named_on_stderr(tmp_path: Path):
+    import yaml
+
+    tranches = [
+        {"start": "2026-06", "gw": 0.5, "years": 2},
+        {"start": "2034-01", "gw": 0.5, "years": 2},
+    ]
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(_fixed(tranches)))
+    code, err, _ = cli("validate", str(path))
+    assert code == 0
+    assert "policy.tranches[1] (0.5 GW from 2034-01) comes online after the" in err
+    assert "policy.tranches[0]" not in err  # inside the horizon: nothing to say
+    assert "extend simulation.years" in err
+
+
 @pytest.mark.parametrize(
     ("section", "key", "value", "allowed"),
     [

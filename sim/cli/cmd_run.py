@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sim.model.engine import run
 from sim.model.summary import by_year, runoff_by_year, summarize, truncation_warnings
+from sim.model.timeline import after_horizon_notes
 from sim.outputs import atomic_output_dir, finite_frame, usd, write_json
 
 from . import EXIT_CODES
@@ -114,6 +115,8 @@ def main(args: argparse.Namespace) -> int:
 
     size = run_size(scenario, threads=os.cpu_count() or 2)
     check_budgets(args, [size])
+    for line in after_horizon_notes(scenario):
+        print(line, file=sys.stderr)
     files = ("csv" in formats) * 2 + ("parquet" in formats)  # text takes ~2x the bytes
     out = Path(args.out)
     with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:

@@ -7,6 +7,7 @@ import sys
 
 from sim.errors import ScenarioError
 from sim.model.io import load_scenario
+from sim.model.timeline import after_horizon_notes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,4 +26,6 @@ def main(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
         else:
             print(f"{path}: ok (scenario {scenario.name!r}, policy {scenario.policy.kind})")
+            for line in after_horizon_notes(scenario):
+                print(line, file=sys.stderr)
     return 2 if failed else 0

@@ -69,3 +69,27 @@ def total_months(scenario: Scenario, max_slip: int = 0) -> int:
 def total_years(months: int) -> int:
     """Simulation years needed to cover ``months`` [years]."""
     return math.ceil(months / 12)
+
+
+def after_horizon_notes(scenario: Scenario) -> list[str]:
+    """One sentence per fixed tranche or deal that comes online after the horizon (for
+    stderr): it is simulated in the run-off, never dropped, but no horizon figure sees it."""
+    start = scenario.simulation.start
+    end = f"{scenario.simulation.years}-year horizon"
+    out = []
+    items = [
+        (f"policy.tranches[{i}]", tr)
+        for i, tr in enumerate(
+            scenario.policy.tranches if isinstance(scenario.policy, FixedSchedule) else []
+        )
+    ]
+    items += [(f"deals[{i}]", d) for i, d in enumerate(scenario.deals)]  # fmt: skip
+    for name, item in items:
+        if month_index(item.start, start) >= scenario.months:
+            out.append(
+                f"note: {name} ({item.gw:g} GW from {item.start}) comes online after the "
+                f"{end} ends: it is paid for in the run-off and counts in P(bankrupt), but "
+                "the by-year figures of the horizon do not include it (extend "
+                "simulation.years to see it there)"
+            )
+    return out
