@@ -34,18 +34,11 @@ from bokeh.plotting import figure
 
 from sim.model.results import Results
 from sim.outputs import usd
+from sim.reports.charts import USD_JS  # one money-axis format for reports and dashboard
 
 from .decision import policy_words
 from .schema import friendly_name
 
-USD_JS = """
-    const a = Math.abs(tick), s = tick < 0 ? "-" : "";
-    const f = (v) => String(Number(v.toPrecision(3)));
-    if (a >= 1e12) return s + "$" + f(a / 1e12) + "T";
-    if (a >= 1e9) return s + "$" + f(a / 1e9) + "B";
-    if (a >= 1e6) return s + "$" + f(a / 1e6) + "M";
-    return s + "$" + f(a);
-"""
 PCT_JS = "return Number((tick * 100).toPrecision(3)) + '%';"
 PP_JS = "return (tick > 0 ? '+' : '') + Number((tick * 100).toPrecision(3)) + ' pp';"
 STAMP_JS = """
