@@ -66,6 +66,13 @@ def executive_summary(
     results: Results, summary: dict[str, Any], budget: float = BUDGET
 ) -> list[str]:
     """Sentences of the executive summary (plain text)."""
+    from sim.model.sampling import shared_draws
+
+    with shared_draws():  # the search, the frontier and the current plan draw the same worlds
+        return _summary_lines(results, summary, budget)
+
+
+def _summary_lines(results: Results, summary: dict[str, Any], budget: float) -> list[str]:
     from sim.analysis.frontier import frontier
     from sim.analysis.optimize import decision_units_for, max_commitment
     from sim.analysis.sweep import apply_cell, run_sweep
