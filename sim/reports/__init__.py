@@ -44,7 +44,7 @@ class ReportJob:
         self.side = None
         self.written: list[Path] = []
         if "md" in formats:
-            args = (results, summary, out_dir, self.frames)
+            args = (markdown_view(results), summary, out_dir, self.frames)
             if worker is not None:  # forked earlier, matplotlib already imported
                 worker.submit(*args)
                 self.side = worker
@@ -66,6 +66,23 @@ class ReportJob:
             self.written += _join(self.side)
         self.side = None
         return self.written
+
+
+MARKDOWN_MONTHLY = ("revenue", "capacity_gw")
+"""Monthly series the Markdown report reads itself (the backtest); its charts come from the
+chart frames computed once in the parent."""
+
+
+def markdown_view(results: Results) -> Results:
+    """``results`` with only what the Markdown report reads, so handing it to the PNG process
+    pickles ~2 MB instead of ~80 MB (per-path arrays and most monthly series stay here)."""
+    import dataclasses
+
+    return dataclasses.replace(
+        results, yearly={}, path={}, params={}, draws={}, commitments={}, runoff_yearly={},
+        truncation={}, runoff_monthly={},
+        monthly={k: results.monthly[k] for k in MARKDOWN_MONTHLY if k in results.monthly},
+    )  # fmt: skip
 
 
 def write_reports(
