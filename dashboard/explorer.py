@@ -104,6 +104,45 @@ def _immediately(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(out)
 
 
+_LOG_MAPPED = ("low", "high", "mode", "value", "median")
+"""Fields of a growth distribution moved by the log-linear map of :func:`rescaled_growth`."""
+
+
+def rescaled_growth(growth: Any, lo: float, hi: float) -> Any:
+    """The loaded growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its
+    support, so its shape survives a change of range (base's 15% weight on slow worlds
+    stays 15%); a loguniform when it cannot be mapped (no spread, a normal, lo > hi), a
+    number when lo == hi."""
+    if lo == hi:
+        return lo
+    plain = {"dist": "loguniform", "low": lo, "high": hi}
+    if isinstance(growth, int | float) or lo <= 0 or lo > hi:
+        return plain
+    old_lo, old_hi = support(growth)
+    dumped = growth.model_dump(by_alias=True, exclude_none=True)
+    if not 0 < old_lo < old_hi or "normal" in _dists(dumped):
+        return plain
+    slope = math.log(hi / lo) / math.log(old_hi / old_lo)
+
+    def move(node: dict[str, Any]) -> dict[str, Any]:
+        out = dict(node)
+        for key in _LOG_MAPPED:
+            if key in out:
+                x = lo * (out[key] / old_lo) ** slope
+                out[key] = hi if math.isclose(x, hi, rel_tol=1e-9) else min(hi, max(lo, x))
+        if "sigma" in out:
+            out["sigma"] = out["sigma"] * slope
+        if "components" in out:
+            out["components"] = [move(c) for c in out["components"]]
+        return out
+
+    return move(dumped)
+
+
+def _dists(node: dict[str, Any]) -> set[str]:
+    return {node.get("dist", ""), *(d for c in node.get("components", []) for d in _dists(c))}
+
+
 class Explorer(param.Parameterized):
     """Sidebar inputs mapped onto Scenario fields, with cached results and background tables."""
 
@@ -273,10 +312,9 @@ class Explorer(param.Parameterized):
         changed = self.changed()
         out: dict[str, Any] = {}
         if changed & {"growth_low", "growth_high"}:
-            out[GROWTH.dotted] = {"dist": "loguniform", "low": self.growth_low,
-                                  "high": self.growth_high}  # fmt: skip
-            if self.growth_low == self.growth_high:
-                out[GROWTH.dotted] = self.growth_low
+            out[GROWTH.dotted] = rescaled_growth(
+                self._base.demand.growth, self.growth_low, self.growth_high
+            )
         for name, spec in ALL_FIELDS.items():
             if name in changed:
                 out[spec.dotted] = float(getattr(self, name)) * spec.scale

@@ -6,13 +6,15 @@ deterministic for a given seed, so comparisons with the public API are exact.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
 from dashboard.explorer import EMBEDDED, Explorer, key_numbers, run_cached
 from dashboard.schema import FIELDS, model_field, param_kwargs, schema_bounds
 from sim import load_scenario, run, summarize
-from sim.model.distributions import LogUniform, Uniform
+from sim.model.distributions import LogUniform, Uniform, support
 from sim.model.io import parse_yaml, scenario_from_dict
 from sim.model.summary import by_year
 
@@ -86,12 +88,26 @@ def test_each_input_sets_exactly_its_field(x, base, name):
     assert others == before
 
 
-def test_growth_range_becomes_loguniform_or_a_number(x):
+def test_growth_range_keeps_the_mixture_or_becomes_a_number(x):
     assert (x.growth_low, x.growth_high) == (1.0, 10.0)  # the base mixture spans 1-10x/yr
     x.growth_high = 6.0
-    assert x.scenario().demand.growth == LogUniform(low=1.0, high=6.0)
+    g = x.scenario().demand.growth
+    # the slow-world weight survives: the support moves onto 1-6x by a log-linear map
+    assert g.weights == (0.85, 0.15)
+    assert support(g) == (1.0, 6.0)
+    fast, slow = g.components
+    assert (slow.low, slow.high) == pytest.approx((1.0, 6.0 ** (math.log(3) / math.log(10))))
+    assert (fast.low, fast.high) == (slow.high, 6.0)
     x.growth_low = 6.0
     assert x.scenario().demand.growth == 6.0
+
+
+def test_growth_range_of_a_loguniform_stays_loguniform():
+    from dashboard.explorer import rescaled_growth
+
+    assert rescaled_growth(LogUniform(low=3.0, high=10.0), 2.0, 8.0) == {
+        "dist": "loguniform", "low": 2.0, "high": 8.0}  # fmt: skip
+    assert rescaled_growth(LogUniform(low=3.0, high=10.0), 9.0, 8.0)["dist"] == "loguniform"
 
 
 def test_policy_kind_and_growth_plan(x):
