@@ -263,23 +263,6 @@ def test_growth_exactly_at_the_raise_threshold_agrees(years: int) -> None:
     assert (eng["raised"] > 0).any()
 
 
-def test_stale_kernel_cache_is_dropped(tmp_path: Path) -> None:
-    from sim.model.kernel import drop_stale_cache
-
-    (tmp_path / "finance.py").write_text("A = 1\n")
-    cache = tmp_path / "__pycache__"
-    cache.mkdir()
-    (cache / "paths.simulate_path-1.py311.nbi").write_text("old")
-    assert drop_stale_cache(tmp_path)  # no stamp yet: whatever is there is suspect
-    assert not list(cache.glob("*.nbi"))
-    (cache / "paths.simulate_path-1.py311.nbc").write_text("compiled")
-    assert not drop_stale_cache(tmp_path)  # sources unchanged: the cache stays
-    assert (cache / "paths.simulate_path-1.py311.nbc").exists()
-    (tmp_path / "finance.py").write_text("A = 2\n")  # a callee edited
-    assert drop_stale_cache(tmp_path)
-    assert not list(cache.glob("*.nb[ic]"))
-
-
 @pytest.mark.parametrize(
     ("column", "shift"),
     [("lead", 1), ("contract_len", 1), ("contract_len", -1), ("initial_len", -1)],

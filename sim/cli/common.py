@@ -93,6 +93,13 @@ def progress_bar(total: int, desc: str, unit: str = "path") -> Iterator[Callable
     """A tqdm bar on stderr, fed through the API's ``progress(done, total)`` callback."""
     from tqdm import tqdm
 
+    if sys.stderr.isatty():  # where the bar shows, say why the first block takes a while
+        from sim.model.kernel import cache_is_cold
+
+        if cache_is_cold():
+            print("compiling the simulation kernel for this machine: about 10 s, once "
+                  "(cached for later runs)", file=sys.stderr)  # fmt: skip
+
     with tqdm(
         total=total,
         desc=desc,

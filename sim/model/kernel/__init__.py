@@ -52,4 +52,13 @@ def drop_stale_cache(directory: Path) -> bool:
     return True
 
 
+def cache_is_cold(directory: Path | None = None) -> bool:
+    """Whether the month loop has no machine code cached yet while the cache is writable:
+    the next run compiles it (~7 s on 2 cores, once per install or kernel edit)."""
+    cache = (Path(__file__).parent if directory is None else directory) / "__pycache__"
+    if any(cache.glob("paths.simulate_path-*.nbi")):
+        return False
+    return os.access(cache if cache.exists() else cache.parent, os.W_OK)
+
+
 drop_stale_cache(Path(__file__).parent)
