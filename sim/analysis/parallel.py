@@ -190,9 +190,11 @@ def map_tasks(
     *,
     client: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    chunks_per_worker: int = 2,
 ) -> list[Any]:
     """``fn(item)`` for every item, in item order: serially (draws shared between items), on
-    a :class:`LocalPool` (contiguous chunks, draws shared within a chunk) or as dask tasks.
+    a :class:`LocalPool` (about ``chunks_per_worker`` contiguous chunks per process, draws
+    shared within a chunk) or as dask tasks.
 
     ``fn`` must be a module-level function for the pool and dask. Results are identical
     whichever way they run (randomness comes from each scenario's seed).
@@ -211,7 +213,7 @@ def map_tasks(
     if isinstance(client, LocalPool):
         from concurrent.futures import as_completed
 
-        size = max(1, -(-total // (2 * client.workers)))
+        size = max(1, -(-total // (chunks_per_worker * client.workers)))
         chunks = [items[i : i + size] for i in range(0, total, size)]
         futures = {client.executor.submit(run_chunk, fn, c): k for k, c in enumerate(chunks)}
         parts: list[list[Any] | None] = [None] * len(chunks)

@@ -17,7 +17,6 @@ import itertools
 import json
 import math
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -28,11 +27,10 @@ from sim.errors import ScenarioError
 from sim.model.engine import run
 from sim.model.io import scenario_from_dict
 from sim.model.results import Results
-from sim.model.sampling import shared_draws
 from sim.model.scenario import Scenario, set_dotted
 from sim.model.summary import wilson_interval
 
-from .parallel import LocalPool
+from .parallel import map_tasks
 
 ProgressFn = Callable[[int, int], None]
 
@@ -183,12 +181,6 @@ def run_scenario_metrics(scenario: Scenario) -> dict[str, float]:
     return metrics(run(scenario, monthly_paths=0))
 
 
-def run_chunk_metrics(scenarios: list[Scenario]) -> list[dict[str, float]]:
-    """Run cells that share their draws (one worker's chunk); picklable task."""
-    with shared_draws():
-        return [run_scenario_metrics(s) for s in scenarios]
-
-
 def with_overrides(scenario: Scenario, paths: int | None, seed: int | None) -> Scenario:
     """The scenario with ``simulation.paths``/``simulation.seed`` replaced when given."""
     updates: dict[str, Any] = {}
@@ -240,18 +232,9 @@ def run_sweep(
     base = with_overrides(scenario, paths, seed)
     # Validate every cell before any compute: bad input fails fast, nothing is half done.
     variants = [apply_cell(base, cell) for cell in cells]
-    total = len(variants)
-    if client is None:
-        rows = []
-        with shared_draws():  # cells share their random draws and, where equal, demand
-            for i, variant in enumerate(variants):
-                rows.append(run_scenario_metrics(variant))
-                if progress is not None:
-                    progress(i + 1, total)
-    elif isinstance(client, LocalPool):
-        rows = _run_on_pool(client, variants, progress)
-    else:
-        rows = _run_on_client(client, variants, progress)
+    # cells share their random draws and, where equal, demand (within a chunk on a pool)
+    rows = map_tasks(run_scenario_metrics, variants, client=client, progress=progress,
+                     chunks_per_worker=4)  # fmt: skip
     keys: list[str] = []
     for cell in cells:
         keys += [k for k in cell if k not in keys]
@@ -265,42 +248,3 @@ def run_sweep(
     df = pd.DataFrame(table)
     df.attrs["elapsed_s"] = time.perf_counter() - t0
     return df
-
-
-def _run_on_pool(
-    pool: LocalPool, variants: list[Scenario], progress: ProgressFn | None
-) -> list[dict[str, float]]:
-    from concurrent.futures import as_completed
-
-    size = max(1, -(-len(variants) // (4 * pool.workers)))  # ~4 chunks per worker
-    chunks = [variants[i : i + size] for i in range(0, len(variants), size)]
-    futures = {pool.executor.submit(run_chunk_metrics, c): k for k, c in enumerate(chunks)}
-    out: list[list[dict[str, float]] | None] = [None] * len(chunks)
-    done = 0
-    for fut in as_completed(futures):
-        k = futures[fut]
-        out[k] = fut.result()
-        done += len(chunks[k])
-        if progress is not None:
-            progress(done, len(variants))
-    return [row for part in out for row in (part or [])]
-
-
-def _run_on_client(
-    client: Any, variants: list[Scenario], progress: ProgressFn | None
-) -> list[dict[str, float]]:
-    from distributed import as_completed
-
-    tag = uuid.uuid4().hex[:8]
-    keys = [f"sweep-cell-{tag}-{i}" for i in range(len(variants))]
-    futures = client.map(run_scenario_metrics, variants, key=keys)
-    index = {f.key: i for i, f in enumerate(futures)}
-    rows: list[dict[str, float] | None] = [None] * len(futures)
-    try:
-        for done, fut in enumerate(as_completed(futures), start=1):
-            rows[index[fut.key]] = fut.result()
-            if progress is not None:
-                progress(done, len(futures))
-    finally:
-        client.cancel(futures)
-    return [r for r in rows if r is not None]
