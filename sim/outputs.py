@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import OutputPathError
+from sim.model.store import remove_dead_scratch
 
 MANIFEST = "manifest.json"
 """Written last into every output directory: the command, the files (with sizes) and the
@@ -46,37 +47,10 @@ def _note(msg: str) -> None:
     print(f"note: {msg}", file=sys.stderr)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _leftover_pid(name: str, prefix: str) -> int | None:
-    """PID in a scratch name ``PREFIX<pid>-XXXX`` (None if it is not one of ours)."""
-    rest = name[len(prefix) :] if name.startswith(prefix) else ""
-    pid = rest.split("-", 1)[0]
-    return int(pid) if pid.isdigit() else None
-
-
 def clean_leftovers(directory: Path, prefixes: tuple[str, ...], say: bool = True) -> list[Path]:
     """Remove scratch directories ``PREFIX<pid>-*`` in ``directory`` whose process is gone
     (a run killed by SIGKILL or a power cut); returns those removed."""
-    removed = []
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return removed
-    for entry in entries:
-        for prefix in prefixes:
-            pid = _leftover_pid(entry.name, prefix)
-            if pid is not None and pid != os.getpid() and not _pid_alive(pid):
-                shutil.rmtree(entry.path, ignore_errors=True)
-                removed.append(Path(entry.path))
+    removed = remove_dead_scratch(directory, prefixes)
     if removed and say:
         plural = "directory" if len(removed) == 1 else "directories"
         names = ", ".join(p.name for p in removed)

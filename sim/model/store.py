@@ -80,26 +80,38 @@ SPILL_PREFIX = "sim-spill-"
 """Scratch directories are named ``sim-spill-<pid>-XXXX`` in the temporary directory."""
 
 
-def remove_stale_spills(parent: Path) -> list[Path]:
-    """Remove spill directories of processes that no longer exist (runs killed by SIGKILL
-    or a power cut leave them behind; they can be large)."""
-    removed = []
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_dead_scratch(parent: Path, prefixes: tuple[str, ...]) -> list[Path]:
+    """Remove scratch directories ``PREFIX<pid>-*`` in ``parent`` whose process is gone (runs
+    killed by SIGKILL or a power cut leave them behind; they can be large); the removed."""
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(parent))
     except OSError:
         return removed
     for entry in entries:
-        pid = entry.name[len(SPILL_PREFIX) :].split("-", 1)[0]
-        if not entry.name.startswith(SPILL_PREFIX) or not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(entry.path, ignore_errors=True)
-            removed.append(Path(entry.path))
-        except PermissionError:
-            pass
+        for prefix in prefixes:
+            pid = entry.name[len(prefix) :].split("-", 1)[0]
+            if not entry.name.startswith(prefix) or not pid.isdigit():
+                continue
+            if int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(Path(entry.path))
     return removed
+
+
+def remove_stale_spills(parent: Path) -> list[Path]:
+    """Remove spill directories of processes that no longer exist."""
+    return remove_dead_scratch(parent, (SPILL_PREFIX,))
 
 
 class SpillWriter:
