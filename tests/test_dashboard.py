@@ -498,7 +498,10 @@ def test_every_shipped_scenario_saves_and_loads_back(name, tmp_path):
     s = load_scenario(path)
     assert s.finance.initial_cash == pytest.approx(x.results.scenario.finance.initial_cash)
     skip = {"name", "description", "simulation"}
-    saved, shown = _flat(s.model_dump(exclude=skip)), _flat(x.results.scenario.model_dump(exclude=skip))
+    saved, shown = (
+        _flat(s.model_dump(exclude=skip)),
+        _flat(x.results.scenario.model_dump(exclude=skip)),
+    )
     assert saved.keys() == shown.keys()
     # numbers are saved rounded to 10 significant digits; text (distribution names, months)
     # must match exactly (pytest >= 9 refuses approx on strings)

@@ -336,7 +336,9 @@ def test_out_under_a_directory_the_user_cannot_enter_is_refused_with_exit_2(tmp_
         private = base / "private"
         private.mkdir(mode=0o700)  # root's, not enterable by nobody
         out = private / "x"
-        proc = _as_nobody([sys.executable, "-m", "sim", "run", "--paths", "10", "--out", str(out)], home)
+        proc = _as_nobody(
+            [sys.executable, "-m", "sim", "run", "--paths", "10", "--out", str(out)], home
+        )
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr
         assert str(out) in proc.stderr
