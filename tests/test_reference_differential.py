@@ -22,7 +22,19 @@ from sim.model.scenario import Scenario
 from sim.model.timeline import total_months
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = load_scenario(ROOT / "scenarios" / "base.yaml")
+
+
+def lone_lab(scenario: Scenario) -> Scenario:
+    """The scenario without its market and competition sections, the lab's own $10B as
+    demand: base as it was before base.yaml turned the market on."""
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    data.pop("market", None)
+    data.pop("competition", None)
+    data["demand"]["initial_revenue"] = 10.0e9
+    return Scenario.model_validate(data)
+
+
+BASE = lone_lab(load_scenario(ROOT / "scenarios" / "base.yaml"))
 FAST_BUILD = {
     "replications": 20,
     "interconnect_slots": 1,

@@ -31,6 +31,12 @@ import simpy
 
 from sim.model.demand import potential_demand
 from sim.model.engine import MONTHLY, max_slip, pilot_demand, slip_table
+
+MARKET_MONTHLY = (
+    "market_demand", "rivals_gw", "industry_gw", "contract_price", "spot_price",
+    "lost_to_rivals", "unserved_by_market", "market_served",
+)  # fmt: skip
+"""Records of the market (docs/model.md 5c), which this reference does not model: NaN."""
 from sim.model.kernel.finance import GROWTH_TIE
 from sim.model.pilot import Pilot, residual_quantile
 from sim.model.sampling import SampledInputs, sample_inputs
@@ -155,6 +161,8 @@ class _Path:
         self.env = simpy.Environment()
         self.firm = _Firm(self.env, p["compute.price_per_gw_year"])
         self.rec = {name: [0.0] * self.months for name in MONTHLY}
+        for name in MARKET_MONTHLY:  # the lone lab: no market to record
+            self.rec[name] = [math.nan] * self.months
         self.bankrupt_month = -1
         self.cash = p["finance.initial_cash"]
         self.served: list[float] = []
@@ -528,6 +536,8 @@ def simulate_reference(
         [USD/yr] as in the engine) over the horizon and run-off, ``bankrupt_month`` (n,),
         -1 if never bankrupt, ``obligations_at_end`` [USD] and ``truncated_gw`` [GW].
     """
+    if scenario.market is not None:
+        raise NotImplementedError("the SimPy reference does not model market: (issue 24)")
     slips = slip_table(scenario)
     if inputs is None:
         months = total_months(scenario, max_slip(slips))

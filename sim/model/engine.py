@@ -170,7 +170,37 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
                         ("signpost_min_margin", getattr(signpost, "min_margin", None))):  # fmt: skip
         col(name, np.inf if value is None else value)
     col("signpost_cut", 0.0 if signpost is None else signpost.cut)
+    if scenario.market is not None:
+        for name, key in (("rivals_gw0", "rivals_initial_gw"),
+                          ("rivals_training", "rivals_training_share"),
+                          ("contract_elasticity", "contract_price_elasticity"),
+                          ("spot_elasticity", "spot_price_elasticity"),
+                          ("price_floor", "price_floor_per_gw_year"),
+                          ("price_cap", "price_cap_per_gw_year")):  # fmt: skip
+            col(name, f[f"market.{key}"])
     return out
+
+
+def pack_rivals(
+    scenario: Scenario, params: dict[str, np.ndarray], packed: np.ndarray
+) -> tuple[np.ndarray, tuple[int, int, int, bool]]:
+    """The rivals' packed parameters (the lab's, with the rivals' policy columns) and their
+    policy settings (code, review months, first review, plan_to_ceiling); a (n, 1) dummy
+    and code -1 without a market."""
+    market = scenario.market
+    if market is None:
+        return np.zeros((packed.shape[0], 1)), (-1, 1, 0, False)
+    out = packed.copy()
+    policy = market.rivals_policy
+    for name in ("planned_growth", "prior_growth", "haircut"):
+        key = f"market.rivals_policy.{name}"
+        if key in params:
+            out[:, P[name]] = params[key]
+    if "market.rivals_policy.prior_weight_years" in params:
+        out[:, P["prior_weight"]] = params["market.rivals_policy.prior_weight_years"]
+    settings = (POLICY_CODES[type(policy)], policy.review_months, policy.first_review_months,
+                bool(policy.plan_to_ceiling))  # fmt: skip
+    return out, settings
 
 
 def _slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
@@ -251,13 +281,16 @@ def simulate_kernel(
         "commitments": np.zeros((2, n, (months + 11) // 12 + 1)),
     }
     books = np.zeros((n, 1 + max(n_reviews, len(tranches)) + len(scenario.deals), 4))
+    rival_params, rival_settings = pack_rivals(scenario, inputs.params, params)
+    rival_reviews = 0 if scenario.market is None else scenario.months // rival_settings[1] + 1
+    rival_books = np.zeros((n, 1 + rival_reviews, 4))
     kernel = simulate_paths if parallel else simulate_paths_serial
     settings = (
         POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
         bool(getattr(policy, "plan_to_ceiling", False)),
         scenario.finance.min_months_between_raises,
         (1 - int(scenario.simulation.start.split("-")[1])) % 12,
-        scenario.competition is not None,
+        scenario.competition is not None, scenario.market is not None,
     )  # fmt: skip
     outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
                out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
@@ -265,6 +298,7 @@ def simulate_kernel(
     kernel(
         demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
         settings, (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
+        (rival_params, rival_books, rival_settings),
     )  # fmt: skip
     return out
 
@@ -376,11 +410,12 @@ def block_result(
         - (yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"])
         - (yearly["interest"] + yearly["termination_fees"])
     )  # fmt: skip
+    market_years(scenario, yearly)
     path = {name: raw["path"][j] for j, name in enumerate(PATH)}
     bm = raw["bankrupt_month"]
     # Net of take-or-pay still owed; limited liability floors it at 0, and a path that goes
     # bankrupt, in the horizon or in run-off, is worth 0.
-    value = f["finance.valuation_multiple"] * path["final_run_rate"] + path["final_cash"]
+    value = terminal_multiple(scenario, f, path) * path["final_run_rate"] + path["final_cash"]
     value -= path["obligations_at_end"] + path["debt_at_end"]
     path = {
         "bankrupt_month": bm,
@@ -393,6 +428,7 @@ def block_result(
                                 "cum_lost", "debt_at_end", "discounted_cash_flow",
                                 "breaking_commitment_month", "cum_refused_gw",
                                 "cum_sublease_revenue", "cum_interest", "cum_termination_fees")},
+        **market_paths(scenario, path),
     }  # fmt: skip
     cut = raw["truncated_by_tranche"]
     deal_cut = raw["truncated_by_deal"]
@@ -428,6 +464,53 @@ def block_result(
         f,
         commitments,
     )
+
+
+MARKET_YEARLY = (
+    "market_demand", "market_served", "rivals_capacity_gw", "industry_capacity_gw",
+    "contract_price", "spot_price", "lost_to_rivals", "unserved_by_market",
+)  # fmt: skip
+"""Yearly columns that only a market fills (NaN without one)."""
+
+
+def market_years(scenario: Scenario, yearly: dict[str, np.ndarray]) -> None:
+    """Fill in place: market columns NaN without a market; ``market_share``, the lab's
+    served revenue over the market's [0..1] (NaN without a market or market revenue)."""
+    if scenario.market is None:
+        for name in MARKET_YEARLY:
+            yearly[name] = np.full_like(yearly[name], np.nan)
+        yearly["market_share"] = np.full_like(yearly["revenue"], np.nan)
+        return
+    served = yearly["market_served"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        yearly["market_share"] = np.where(served > 0, yearly["revenue"] / served, np.nan)
+
+
+def market_paths(scenario: Scenario, path: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-path market outcomes [USD in the horizon; GW], NaN without a market."""
+    keys = ("cum_lost_to_rivals", "cum_unserved_by_market", "final_market_demand",
+            "cum_rationed_gw")  # fmt: skip
+    if scenario.market is None:
+        return {k: np.full_like(path[k], np.nan) for k in keys}
+    return {k: path[k] for k in keys}
+
+
+def terminal_multiple(
+    scenario: Scenario, draws: dict[str, np.ndarray], path: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Multiple of the final revenue run-rate in ``equity_value`` [x], per path.
+
+    Without a market: ``finance.valuation_multiple``. With one, it falls linearly from that
+    multiple (a market with all its growth ahead) to ``market.mature_multiple`` (a market at
+    its ceiling) with the share of the ceiling market demand has reached at the horizon:
+    ``mature + (multiple - mature) x max(0, 1 - D_T / ceiling)``.
+    """
+    multiple = draws["finance.valuation_multiple"]
+    if scenario.market is None:
+        return multiple
+    mature = draws["market.mature_multiple"]
+    headroom = np.clip(1.0 - path["final_market_demand"] / draws["demand.ceiling"], 0.0, 1.0)
+    return mature + (multiple - mature) * headroom
 
 
 def run_block(

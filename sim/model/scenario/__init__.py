@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 
 from sim.model.distributions import support
 
+from .market import Market, RivalsPolicy  # noqa: F401 (re-exported)
 from .params import (  # noqa: F401 (re-exported)
     _DIST_ADAPTER,
     _DIST_KIND_TAGS,
@@ -77,7 +78,9 @@ from .sections import (
     Simulation,
 )
 
-SECTIONS = ("demand", "compute", "allocation", "economics", "finance", "policy", "competition")
+SECTIONS = (
+    "demand", "compute", "allocation", "economics", "finance", "policy", "competition", "market",
+)  # fmt: skip
 """Scenario sections holding numeric model parameters."""
 
 
@@ -99,6 +102,11 @@ def numeric_fields(scenario: Scenario) -> dict[str, object]:
             elif isinstance(value, Debt | CreditLimit):
                 for sub in type(value).model_fields:
                     out[f"{section}.{name}.{sub}"] = getattr(value, sub)
+            elif isinstance(value, PlannedGrowth | Adaptive):  # market.rivals_policy
+                for sub in type(value).model_fields:
+                    number = getattr(value, sub)
+                    if isinstance(number, float) or hasattr(number, "ppf"):
+                        out[f"{section}.{name}.{sub}"] = number
             elif isinstance(value, float) or hasattr(value, "ppf"):
                 out[f"{section}.{name}"] = value
     return out
@@ -171,6 +179,9 @@ class Scenario(_Model):
         default=(), max_length=100, description="compute deals on top of the policy's orders"
     )
     backtest: Backtest | None = Field(None, description="observed figures for the report")
+    market: Market | None = Field(
+        None, description="a market shared with rivals, prices that clear; null: a lone lab"
+    )
 
     @property
     def months(self) -> int:
@@ -234,6 +245,40 @@ class Scenario(_Model):
                     f"policy.signpost.by {signpost.by} must lie after simulation.start "
                     f"{self.simulation.start} and inside the {self.simulation.years}-year horizon"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _market_consistent(self) -> Scenario:
+        m = self.market
+        if m is None:
+            return self
+        if self.competition is None:
+            raise ValueError(
+                "market needs a competition section: competition.initial_share is the lab's "
+                "share of market demand at the start and competition.elasticity moves it"
+            )
+        price = support(self.compute.price_per_gw_year)
+        if price[0] <= support(m.price_floor_per_gw_year)[1]:
+            raise ValueError(
+                "market.price_floor_per_gw_year must lie below compute.price_per_gw_year "
+                "(the price at the start's tightness) for every path"
+            )
+        if price[1] >= support(m.price_cap_per_gw_year)[0]:
+            raise ValueError(
+                "market.price_cap_per_gw_year must lie above compute.price_per_gw_year "
+                "for every path"
+            )
+        if support(self.compute.industry_growth)[0] < 1.0:
+            raise ValueError(
+                "compute.industry_growth must be at least 1 with a market (supply that "
+                "shrinks would break contracts already rationed against it)"
+            )
+        first = m.rivals_policy.first_review_months
+        if first >= self.months:
+            raise ValueError(
+                f"market.rivals_policy.first_review_months {first} is not inside the horizon "
+                f"of {self.months} months: rivals would never order"
+            )
         return self
 
     @model_validator(mode="after")
