@@ -1,4 +1,4 @@
-"""The market (docs/model.md section 5c): identities every month, the reduction to a lone
+"""The market (docs/model.md section 5d): identities every month, the reduction to a lone
 lab, prices, sublease, valuation, the acceptance checks of issue 24, and bad input.
 
 Base turns the market on; its runs here use 2,000 paths and base's seed, so the
@@ -20,7 +20,7 @@ from sim import ScenarioError, load_scenario, run, scenario_from_dict, summarize
 from sim.cli import main
 from sim.model.engine import terminal_multiple
 from sim.model.kernel.market import clear_price, lab_share, ration
-from sim.model.scenario import Scenario
+from sim.model.scenario import Scenario, lone_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = load_scenario(ROOT / "scenarios" / "base.yaml")
@@ -105,15 +105,6 @@ def test_acceptance_rank_correlations() -> None:
     assert spearmanr(y["spot_price"][:, j29], over).statistic < -0.5
     rivals = y["rivals_capacity_gw"][:, j29]
     assert spearmanr(rivals, y["market_demand"][:, j28]).statistic > 0.5
-
-
-def lone_lab(scenario: Scenario) -> Scenario:
-    """The scenario without market and competition, the lab's own $10B as demand."""
-    data = scenario.model_dump(by_alias=True, exclude_none=True)
-    data.pop("market", None)
-    data.pop("competition", None)
-    data["demand"]["initial_revenue"] = 10.0e9
-    return Scenario.model_validate(data)
 
 
 ALONE = {

@@ -18,22 +18,11 @@ from sim.build.reference import simulate_reference
 from sim.model.engine import MONTHLY, max_slip, pilot_demand, simulate_block, slip_table
 from sim.model.io import load_scenario
 from sim.model.sampling import sample_inputs
-from sim.model.scenario import Scenario
+from sim.model.scenario import Scenario, lone_lab
 from sim.model.timeline import total_months
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def lone_lab(scenario: Scenario) -> Scenario:
-    """The scenario without its market and competition sections, the lab's own $10B as
-    demand: base as it was before base.yaml turned the market on."""
-    data = scenario.model_dump(by_alias=True, exclude_none=True)
-    data.pop("market", None)
-    data.pop("competition", None)
-    data["demand"]["initial_revenue"] = 10.0e9
-    return Scenario.model_validate(data)
-
-
+# the reference models a lone lab: base as it was before base.yaml turned the market on
 BASE = lone_lab(load_scenario(ROOT / "scenarios" / "base.yaml"))
 FAST_BUILD = {
     "replications": 20,

@@ -31,12 +31,6 @@ import simpy
 
 from sim.model.demand import potential_demand
 from sim.model.engine import MONTHLY, max_slip, pilot_demand, slip_table
-
-MARKET_MONTHLY = (
-    "market_demand", "rivals_gw", "industry_gw", "contract_price", "spot_price",
-    "lost_to_rivals", "unserved_by_market", "market_served",
-)  # fmt: skip
-"""Records of the market (docs/model.md 5c), which this reference does not model: NaN."""
 from sim.model.kernel.finance import GROWTH_TIE
 from sim.model.pilot import Pilot, residual_quantile
 from sim.model.sampling import SampledInputs, sample_inputs
@@ -49,6 +43,12 @@ from sim.model.scenario import (
     month_index,
 )
 from sim.model.timeline import total_months
+
+MARKET_MONTHLY = (
+    "market_demand", "rivals_gw", "industry_gw", "contract_price", "spot_price",
+    "lost_to_rivals", "unserved_by_market", "market_served",
+)  # fmt: skip
+"""Records of the market (docs/model.md 5d), which this reference does not model: NaN."""
 
 DEMAND_OFFSET = 0.1
 """Offset of the month's demand (after competition and churn) within its month [months]."""

@@ -1,6 +1,6 @@
 """Market: the lab and an aggregate rival share market demand, supply and prices.
 
-Per path and month (docs/model.md section 5c):
+Per path and month (docs/model.md section 5d):
 
 - market demand ``D`` is the demand process of :mod:`.demand`, at most its ceiling; the
   lab's share of it is ``sigma = s0 m L / (s0 m L + 1 - s0)``: the

@@ -364,6 +364,25 @@ class Scenario(_Model):
         return Scenario.model_validate(data)
 
 
+def lone_lab(scenario: Scenario) -> Scenario:
+    """The same lab alone: without ``market`` and ``competition``, its potential demand the
+    lab's share of the market's (``demand.initial_revenue`` x ``competition.initial_share``).
+    A scenario without a market is returned as is."""
+    if scenario.market is None:
+        return scenario
+    share = scenario.competition.initial_share  # type: ignore[union-attr]
+    if not isinstance(share, float):
+        raise ValueError("lone_lab needs a plain number for competition.initial_share")
+    revenue = scenario.demand.initial_revenue
+    if not isinstance(revenue, float):
+        raise ValueError("lone_lab needs a plain number for demand.initial_revenue")
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    data.pop("market")
+    data.pop("competition")
+    data["demand"]["initial_revenue"] = revenue * share
+    return Scenario.model_validate(data)
+
+
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     """Set ``data['a']['b'] = value`` for ``dotted='a.b'``, creating no new sections; a
     number addresses a list item (``deals.0.gw``, ``policy.tranches.1.gw``)."""

@@ -2,7 +2,7 @@
 
 With a market, ``demand`` describes the whole market's potential revenue (its ceiling is
 the market's), the lab's potential demand is its share of it, rivals buy from the same
-industry supply, and compute prices clear on industry tightness (docs/model.md section 5c).
+industry supply, and compute prices clear on industry tightness (docs/model.md section 5d).
 """
 
 from __future__ import annotations
