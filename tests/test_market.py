@@ -19,7 +19,7 @@ from scipy.stats import spearmanr
 from sim import ScenarioError, load_scenario, run, scenario_from_dict, summarize
 from sim.cli import main
 from sim.model.engine import terminal_multiple
-from sim.model.kernel.market import clear_price, lab_share, ration
+from sim.model.kernel.market import clear_price, lab_share, lab_shares, ration
 from sim.model.scenario import Scenario, lone_lab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,15 +179,18 @@ def test_take_or_pay_keeps_its_signed_price() -> None:
 def test_market_functions_by_hand() -> None:
     assert lab_share(0.0, 1.0, 0.25) == pytest.approx(0.25)
     assert lab_share(50.0, 1.0, 1.0) == 1.0  # alone: all of it, whatever its capability
+    assert lab_shares(0.3, 0.8, 0.25) == pytest.approx(
+        (lab_share(0.3, 0.8, 0.25), lab_share(0.3, 1.0, 0.25))
+    )
     # x1.5 odds per doubling: one doubling ahead, odds 1/3 -> 1/2, share 1/3
     assert lab_share(np.log(1.5), 1.0, 0.25) == pytest.approx(1.0 / 3.0)
     assert ration(3.0, 1.0, 2.0) == pytest.approx((1.5, 0.5))  # pro rata
     assert ration(3.0, 1.0, 5.0) == (3.0, 1.0)  # room for both
     assert ration(3.0, 1.0, 0.0) == (0.0, 0.0)
-    assert clear_price(12e9, 1.0, 1.5, 2.5e9, 20e9) == pytest.approx(12e9)
-    assert clear_price(12e9, 7.0, 0.0, 2.5e9, 20e9) == 12e9
+    assert clear_price(12e9, 0.0, 1.5, 2.5e9, 20e9) == pytest.approx(12e9)  # tightness 1
+    assert clear_price(12e9, 2.0, 0.0, 2.5e9, 20e9) == 12e9
     xs = np.geomspace(1e-3, 1e3, 61)
-    prices = np.array([clear_price(12e9, x, 1.5, 2.5e9, 20e9) for x in xs])
+    prices = np.array([clear_price(12e9, np.log(x), 1.5, 2.5e9, 20e9) for x in xs])
     assert np.all(np.diff(prices) > 0)
     assert prices[0] > 2.5e9
     assert prices[-1] < 20e9

@@ -37,26 +37,38 @@ def lab_share(log_m: float, loss: float, initial_share: float) -> float:
 
 
 @njit(cache=True)
-def clear_price(reference: float, tightness: float, elasticity: float, floor: float,
-                cap: float) -> float:  # fmt: skip
-    """Price that clears at ``tightness`` [USD/GW-yr]: logistic in log tightness between
-    ``floor`` and ``cap``, ``reference`` at tightness 1, ``floor + (cap - floor) / (1 +
-    o x^-e)`` with ``o = (cap - reference) / (reference - floor)``; strictly inside
-    (floor, cap) and rising with tightness (elasticity 0: ``reference`` exactly)."""
-    if elasticity == 0.0:
-        return reference  # no response: exactly today's fixed price
-    if tightness <= 0.0:
-        return floor
-    odds = (cap - reference) / (reference - floor)
-    return floor + (cap - floor) / (1.0 + odds * tightness ** (-elasticity))
+def lab_shares(log_m: float, loss: float, initial_share: float) -> tuple[float, float]:
+    """(share, share had churn lost nothing) [0..1]: :func:`lab_share` with one ``exp``."""
+    if initial_share >= 1.0:
+        return 1.0, 1.0
+    attraction = initial_share * math.exp(log_m)
+    rest = 1.0 - initial_share
+    kept = attraction * loss
+    return kept / (kept + rest), attraction / (attraction + rest)
 
 
 @njit(cache=True)
-def tightness_ratio(market_demand: float, rpg: float, gw_online: float) -> float:
-    """Market demand per GW online [GW of inference needed per GW online; inf without GW]."""
+def clear_price(reference: float, log_tightness: float, elasticity: float, floor: float,
+                cap: float) -> float:  # fmt: skip
+    """Price that clears at tightness ``x = exp(log_tightness)`` [USD/GW-yr]: logistic in
+    ``ln x`` between ``floor`` and ``cap``, ``reference`` at ``x = 1``: ``floor + (cap -
+    floor) / (1 + o x^-e)`` with ``o = (cap - reference) / (reference - floor)``; strictly
+    inside (floor, cap) and rising with tightness (elasticity 0: ``reference`` exactly)."""
+    if elasticity == 0.0:
+        return reference  # no response: exactly today's fixed price
+    odds = (cap - reference) / (reference - floor)
+    return floor + (cap - floor) / (1.0 + odds * math.exp(-elasticity * log_tightness))
+
+
+@njit(cache=True)
+def log_tightness(market_demand: float, rpg: float, gw_online: float, start: float) -> float:
+    """ln of market demand per GW online [GW of inference needed per GW online] over its
+    value at the start ``start``; +inf without GW online, -inf without demand."""
     if gw_online <= 0.0:
         return math.inf
-    return market_demand / rpg / gw_online
+    if market_demand <= 0.0:
+        return -math.inf
+    return math.log(market_demand / rpg / gw_online / start)
 
 
 @njit(cache=True)

@@ -20,11 +20,11 @@ from .layout import FIXED_SCHEDULE, OUT, M, P, R, Y
 from .market import (
     clear_price,
     free_supply,
-    lab_share,
+    lab_shares,
+    log_tightness,
     ration,
     rivals_serve,
     spill,
-    tightness_ratio,
 )
 from .procurement import (
     cancel_pending,
@@ -291,9 +291,8 @@ def simulate_path(
     spot = price
     x0 = 1.0  # market demand per GW online at the start: tightness is relative to it
     if market:
-        x0 = tightness_ratio(demand[0], rpg0, p[_GW0] + p[_RIVALS_GW0])
-        if not 0.0 < x0 < math.inf:  # no GW at the start: as if there were 1 GW
-            x0 = demand[0] / rpg0 if demand[0] > 0.0 else 1.0
+        gw0 = p[_GW0] + p[_RIVALS_GW0]
+        x0 = demand[0] / rpg0 / (gw0 if gw0 > 0.0 else 1.0)  # no GW: as if there were 1 GW
     cum_to_rivals = cum_nobody = cum_rationed = 0.0
 
     month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
@@ -310,8 +309,8 @@ def simulate_path(
         lost = 0.0
         if market:  # the lab's share of market demand; churn lowers its attraction
             d_market = d = min(d, p[_CEILING])  # noise may not lift the market above it
-            sigma = lab_share(log_m, loss, p[_SHARE0])
-            lost = d * (lab_share(log_m, 1.0, p[_SHARE0]) - sigma) / 12.0
+            sigma, whole = lab_shares(log_m, loss, p[_SHARE0])
+            lost = d * (whole - sigma) / 12.0
             d = d_market * sigma
             seen_r[t] = d_market - d
         elif feedback:
@@ -429,7 +428,7 @@ def simulate_path(
         # --- allocation and economics
         served, inference, training = allocate(capacity, d, rpg, p[_MIN_TRAIN], p[_MAX_TRAIN])
         to_rivals = r_served = r_gw = supply = 0.0
-        tight = 1.0
+        tight = 0.0  # ln of tightness
         if market:  # availability: each firm's overflow goes to the other's idle inference
             r_gw, _cost = online(rbook, n_r, t)
             r_served, r_room = rivals_serve(d_market - d, r_gw, rpg, p[_RIVALS_TRAIN])
@@ -441,7 +440,7 @@ def simulate_path(
                                                        p[_MAX_TRAIN])  # fmt: skip
             r_served += to_rivals
             supply = industry_gw(p, t)
-            tight = tightness_ratio(d_market, rpg, booked + r_gw) / x0
+            tight = log_tightness(d_market, rpg, booked + r_gw, x0)
             spot = clear_price(price, tight, p[_SPOT_E], p[_FLOOR], p[_CAP])
         subleased = 0.0
         if p[_SUBLEASE] > 0.0:  # surplus GW resold at a discount instead of extra training
