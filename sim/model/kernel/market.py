@@ -52,8 +52,8 @@ def clear_price(reference: float, log_tightness: float, elasticity: float, floor
                 cap: float) -> float:  # fmt: skip
     """Price that clears at tightness ``x = exp(log_tightness)`` [USD/GW-yr]: logistic in
     ``ln x`` between ``floor`` and ``cap``, ``reference`` at ``x = 1``: ``floor + (cap -
-    floor) / (1 + o x^-e)`` with ``o = (cap - reference) / (reference - floor)``; strictly
-    inside (floor, cap) and rising with tightness (elasticity 0: ``reference`` exactly)."""
+    floor) / (1 + o x^-e)`` with ``o = (cap - reference) / (reference - floor)``; within
+    [floor, cap] and rising with tightness (elasticity 0: ``reference`` exactly)."""
     if elasticity == 0.0:
         return reference  # no response: exactly today's fixed price
     odds = (cap - reference) / (reference - floor)
