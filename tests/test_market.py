@@ -18,8 +18,8 @@ from scipy.stats import spearmanr
 
 from sim import ScenarioError, load_scenario, run, scenario_from_dict, summarize
 from sim.cli import main
-from sim.model.engine import terminal_multiple
 from sim.model.kernel.market import clear_price, lab_share, lab_shares, ration
+from sim.model.market import terminal_multiple
 from sim.model.scenario import Scenario, lone_lab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -302,3 +302,43 @@ def test_protected_research_share_has_an_interior_best() -> None:
     best = int(np.argmax(medians))
     assert 0 < best < 4, medians
     assert medians[best] >= 1.02 * max(medians[0], medians[-1]), medians
+
+
+MARKET_HI = {
+    "market": {"rivals_initial_gw": 1e5, "rivals_training_share": 0.999,
+               "rivals_policy": {"kind": "planned_growth", "planned_growth": 100,
+                                 "review_months": 1, "plan_to_ceiling": False},
+               "contract_price_elasticity": 10, "spot_price_elasticity": 10,
+               "price_floor_per_gw_year": 1.0, "price_cap_per_gw_year": 1e18,
+               "mature_multiple": 1000},
+    "competition": {"initial_share": 1e-9, "elasticity": 10, "half_life_years": 0.1},
+}  # fmt: skip
+MARKET_LO = {
+    "market": {"rivals_initial_gw": 0.0, "rivals_training_share": 0.0,
+               "rivals_policy": {"kind": "adaptive", "prior_growth": 0.01,
+                                 "prior_weight_years": 0, "review_months": 1},
+               "contract_price_elasticity": 0, "spot_price_elasticity": 0,
+               "price_floor_per_gw_year": 11.99e9, "price_cap_per_gw_year": 12.01e9,
+               "mature_multiple": 0},
+    "competition": {"initial_share": 1.0, "elasticity": 1.0},
+}  # fmt: skip
+UNDEFINED = {"training_share", "gross_margin", "breaking_commitment_month", "market_share"}
+
+
+@pytest.mark.parametrize("extremes", [MARKET_HI, MARKET_LO], ids=["hi", "lo"])
+def test_market_at_its_bounds_stays_finite(extremes: dict) -> None:
+    """Every market field at a bound of its range (and the lab's share at its extremes):
+    no infinity anywhere, no NaN but the documented ones (a share of nothing)."""
+    data = copy.deepcopy(BASE_DICT)
+    data.update(copy.deepcopy(extremes))
+    res = run(scenario_from_dict(data, "bounds"), paths=32, monthly_paths=32)
+    for store in ("path", "yearly", "monthly"):
+        for key, values in getattr(res, store).items():
+            v = np.asarray(values, dtype=float)
+            assert not np.isinf(v).any(), f"{store}.{key} has inf"
+            if key not in UNDEFINED:
+                assert not np.isnan(v).any(), f"{store}.{key} has NaN"
+    prices = res.monthly_all("spot_price")
+    floor = extremes["market"]["price_floor_per_gw_year"]
+    assert np.all(prices >= floor)
+    assert np.all(prices <= extremes["market"]["price_cap_per_gw_year"])
