@@ -226,8 +226,7 @@ class Dashboard:
             "kpi-bankrupt-horizon": (f"P(bankrupt) within the horizon (to {last})",
                                      f"{100 * num['p_bankrupt_in_horizon']:.1f}%"),
             "kpi-revenue": (f"Median revenue in {last}", rev_fmt.format(value=rev)),
-            "kpi-unserved": ("Unserved demand (share of potential)",
-                             f"{100 * num['unserved_share']:.1f}%"),
+            "kpi-unserved": (unserved_label(num), f"{100 * num['unserved_share']:.1f}%"),
             "kpi-cumulative": (f"Median cumulative revenue {int(res.years[0])}-{last}",
                                cum_fmt.format(value=cum)),
         }  # fmt: skip
@@ -604,3 +603,12 @@ if __name__.startswith("bokeh"):
     create_app(_args[0] if _args else None).servable()
 
 __all__ = ["INPUTS", "Dashboard", "create_app", "usd_number"]
+
+
+def unserved_label(num: dict) -> str:
+    """Label of the unserved key number; with a market it says who served none of it."""
+    to_rivals = num.get("lost_to_rivals_share")
+    if to_rivals is None:
+        return "Unserved demand (share of potential)"
+    return (f"Unserved demand (share of potential): {100 * to_rivals:.1f}% served by rivals, "
+            f"{100 * num['unserved_by_market_share']:.1f}% by nobody")  # fmt: skip

@@ -13,7 +13,7 @@ from sim import load_scenario, run, summarize
 from sim.cli import main
 from sim.model.sampling import numeric_fields
 from sim.reports import write_reports
-from sim.reports.charts import TITLES
+from sim.reports.charts import COMPETITION_TITLES, TITLES
 from sim.reports.frames import (
     assumptions_table,
     chart_frames,
@@ -39,7 +39,9 @@ def base_html(base_run) -> str:
 def test_html_has_every_chart_as_a_bokeh_root(base_html: str) -> None:
     # bokeh.embed.components emits one <div ... data-root-id=...> per figure.
     roots = re.findall(r"<div[^>]*data-root-id=", base_html)
-    assert len(roots) == len(TITLES) == 8
+    # base has competition (its market needs it): its three charts come on top
+    assert len(TITLES) == 8
+    assert len(roots) == len(TITLES) + len(COMPETITION_TITLES)
     for key, title in TITLES.items():
         assert f'id="chart-{key}"' in base_html
         # Titles live in the embedded Bokeh JSON document (JSON-escaped).
@@ -124,13 +126,16 @@ def test_markdown_report_with_pngs(base_run, tmp_path: Path) -> None:
     md = (tmp_path / "report.md").read_text()
     assert not (tmp_path / "report.html").exists()
     images = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", md)
-    assert len(images) == len(TITLES)
+    assert len(images) == len(TITLES) + len(COMPETITION_TITLES)  # base has competition
     for rel in images:
         data = (tmp_path / rel).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert len(data) > 5_000
     assert f"| P(bankrupt by end) | {format_p_bankrupt(summary)} |" in md
-    assert len(written) == 1 + len(TITLES)
+    # the market's split of unserved demand and the valuation method, next to the numbers
+    assert "| ... of which rivals served |" in md
+    assert "| Equity value method | multiple falling" in md
+    assert len(written) == 1 + len(TITLES) + len(COMPETITION_TITLES)
 
 
 def test_cli_run_writes_reports(tmp_path: Path) -> None:

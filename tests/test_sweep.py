@@ -17,6 +17,7 @@ from sim.analysis.sweep import METRICS, apply_cell, grid, latin_hypercube, metri
 from sim.analysis.sweep_spec import load_sweep
 from sim.cli import main as cli_main
 from sim.errors import ScenarioError
+from sim.model.scenario import lone_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
@@ -117,7 +118,9 @@ def test_run_sweep_table_crn_and_progress(base):
 
 
 def test_cells_share_the_same_worlds(base):
-    """CRN: changing only the policy leaves every path's demand and growth untouched."""
+    """CRN: changing only the policy leaves every path's demand and growth untouched (a
+    lone lab's: in a market the lab's demand depends on what it buys)."""
+    base = lone_lab(base)
     a = run(apply_cell(base, {"policy.planned_growth": 2.0}), paths=2000, monthly_paths=0)
     b = run(apply_cell(base, {"policy.planned_growth": 8.0}), paths=2000, monthly_paths=0)
     np.testing.assert_array_equal(a.path["cum_demand"], b.path["cum_demand"])

@@ -39,7 +39,8 @@ METRICS = (
     "cum_revenue_mean", "unserved_share", "equity_value_mean", "equity_value_p50",
     "final_run_rate_p50", "peak_capacity_gw_p50", "new_gw_p50", "new_gw_p90",
     "commitment_usd_p50", "commitment_usd_p90", "obligations_at_end_p50", "cum_unserved_p50",
-    "cum_unserved_mean", "cum_lost_mean", "paths",
+    "cum_unserved_mean", "cum_lost_mean", "paths", "lost_to_rivals_share",
+    "unserved_by_market_share",
 )  # fmt: skip
 """Columns :func:`metrics` returns (see its docstring for units); then one
 ``p_bankrupt_by_end_<YEAR>`` column per calendar year of the horizon (:data:`BY_YEAR_PREFIX`)."""
@@ -124,7 +125,8 @@ def metrics(results: Results) -> dict[str, float]:
     ``obligations_at_end_p50`` take-or-pay still owed when the horizon ends [USD];
     ``cum_unserved_*`` demand the lab could not serve over the horizon, the revenue left on
     the table [USD]; ``cum_lost_mean`` demand lost to rivals for good (churn) [USD];
-    ``p_bankrupt_by_end_<YEAR>`` share of paths bankrupt by the end of each calendar year of
+    ``lost_to_rivals_share``, ``unserved_by_market_share`` the split of ``unserved_share``
+    with a market (NaN without); ``p_bankrupt_by_end_<YEAR>`` share of paths bankrupt by the end of each calendar year of
     the horizon (within the horizon; ``p_bankrupt`` adds the run-off).
     """
     p = results.path
@@ -150,7 +152,21 @@ def metrics(results: Results) -> dict[str, float]:
         "cum_unserved_mean": float(p["cum_unserved"].mean()),
         "cum_lost_mean": float(p["cum_lost"].mean()),
         "paths": float(n),
+        **_market_split(results, demand),
         **_bankrupt_by_year(results),
+    }
+
+
+def _market_split(results: Results, demand: float) -> dict[str, float]:
+    """With a market, the lab's unserved demand split into what rivals served and what
+    nobody served, shares of its potential demand (they sum to ``unserved_share``); NaN
+    without a market."""
+    if results.scenario.market is None or demand <= 0:
+        return {"lost_to_rivals_share": np.nan, "unserved_by_market_share": np.nan}
+    p = results.path
+    return {
+        "lost_to_rivals_share": float(p["cum_lost_to_rivals"].sum()) / demand,
+        "unserved_by_market_share": float(p["cum_unserved_by_market"].sum()) / demand,
     }
 
 

@@ -103,7 +103,30 @@ def print_summary(summary: dict, out: Path | None) -> None:
             f"{usd(r['compute_cost_p50']):>12} {_pct(r['training_share_p50'], 0):>7} "
             f"{_pct(r['unserved_share_mean'], 1):>9} {usd(r['cash_p50']):>10} {r['p_bankrupt']:>8.1%}"
         )
+    if summary.get("lost_to_rivals_share") is not None:
+        print_market(summary)
     print(f"({summary['elapsed_s']:.2f} s)" + (f"; outputs in {out}/" if out else ""))
+
+
+def print_market(summary: dict) -> None:
+    """The market lines of a run with a ``market:`` section: the split of unserved demand,
+    prices, shares and GW by year, and the valuation method."""
+    print(
+        f"market: of the lab's potential demand, {summary['lost_to_rivals_share']:.1%} went to "
+        f"rivals and {summary['unserved_by_market_share']:.1%} was unserved by anyone; "
+        f"orders cut by supply rationing: {summary['rationed_gw_mean']:.3g} GW on average"
+    )
+    print(f"equity value P50 {usd(summary['equity_value_p50'])} ({summary['equity_value_method']})")
+    print(f"{'year':>6} {'market P50':>11} {'share':>6} {'rivals GW':>10} {'supply GW':>10} "
+          f"{'contract $/GW-yr':>17} {'spot $/GW-yr':>13} {'to rivals':>10} {'by nobody':>10}")  # fmt: skip
+    for r in summary["by_year"]:
+        print(
+            f"{r['year']:>6} {usd(r['market_demand_p50']):>11} {_pct(r['market_share_p50'], 0):>6} "
+            f"{r['rivals_capacity_gw_p50']:>10.1f} {r['industry_capacity_gw_p50']:>10.1f} "
+            f"{usd(r['contract_price_p50']):>17} {usd(r['spot_price_p50']):>13} "
+            f"{_pct(r['lost_to_rivals_share_mean'], 1):>10} "
+            f"{_pct(r['unserved_by_market_share_mean'], 1):>10}"
+        )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -84,6 +84,10 @@ def format_table(df: pd.DataFrame, keys: list[str], max_rows: int = 60) -> str:
     view["cum rev P90"] = df["cum_revenue_p90"].map(usd)
     view["unserved $ P50"] = df["cum_unserved_p50"].map(usd)
     view["unserved"] = df["unserved_share"].map(lambda x: f"{x:.1%}")
+    if "lost_to_rivals_share" in df and df["lost_to_rivals_share"].notna().any():
+        # with a market: the unserved share split (rivals served it / nobody did)
+        view["to rivals"] = df["lost_to_rivals_share"].map(lambda x: f"{x:.1%}")
+        view["by nobody"] = df["unserved_by_market_share"].map(lambda x: f"{x:.1%}")
     view["equity mean"] = df["equity_value_mean"].map(usd)
     text = view.head(max_rows).to_string(index=False)
     if len(view) > max_rows:
@@ -94,7 +98,8 @@ def format_table(df: pd.DataFrame, keys: list[str], max_rows: int = 60) -> str:
 TABLE_LEGEND = (
     "P(bust): share of paths bankrupt by the end of the run-off (95% Wilson CI); cum rev: "
     "revenue served over the horizon [USD]; unserved $: demand not served over the horizon, "
-    "revenue left on the table [USD]; unserved: its share of demand; equity mean: terminal "
+    "revenue left on the table [USD]; unserved: its share of demand (with a market: to "
+    "rivals, served by rivals, + by nobody); equity mean: terminal "
     "equity value at the end of the horizon (valuation multiple x run-rate + cash - what is "
     "still owed, 0 if bankrupt) [USD]. P(bankrupt) by year: sweep.csv p_bankrupt_by_end_YYYY."
 )

@@ -28,6 +28,7 @@ from .kernel.layout import (
     YEARLY,
     P,
 )
+from .market import market_paths, market_years, pack_rivals, terminal_multiple
 from .memory import tune_allocator
 from .pilot import Pilot
 from .results import Accumulator, BlockResult, Results, calendar_years
@@ -170,6 +171,14 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
                         ("signpost_min_margin", getattr(signpost, "min_margin", None))):  # fmt: skip
         col(name, np.inf if value is None else value)
     col("signpost_cut", 0.0 if signpost is None else signpost.cut)
+    if scenario.market is not None:
+        for name, key in (("rivals_gw0", "rivals_initial_gw"),
+                          ("rivals_training", "rivals_training_share"),
+                          ("contract_elasticity", "contract_price_elasticity"),
+                          ("spot_elasticity", "spot_price_elasticity"),
+                          ("price_floor", "price_floor_per_gw_year"),
+                          ("price_cap", "price_cap_per_gw_year")):  # fmt: skip
+            col(name, f[f"market.{key}"])
     return out
 
 
@@ -251,13 +260,16 @@ def simulate_kernel(
         "commitments": np.zeros((2, n, (months + 11) // 12 + 1)),
     }
     books = np.zeros((n, 1 + max(n_reviews, len(tranches)) + len(scenario.deals), 4))
+    rival_params, rival_settings = pack_rivals(scenario, inputs.params, params)
+    rival_reviews = 0 if scenario.market is None else scenario.months // rival_settings[1] + 1
+    rival_books = np.zeros((n, 1 + rival_reviews, 4))
     kernel = simulate_paths if parallel else simulate_paths_serial
     settings = (
         POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
         bool(getattr(policy, "plan_to_ceiling", False)),
         scenario.finance.min_months_between_raises,
         (1 - int(scenario.simulation.start.split("-")[1])) % 12,
-        scenario.competition is not None,
+        scenario.competition is not None, scenario.market is not None,
     )  # fmt: skip
     outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
                out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
@@ -265,6 +277,7 @@ def simulate_kernel(
     kernel(
         demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
         settings, (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
+        (rival_params, rival_books, rival_settings),
     )  # fmt: skip
     return out
 
@@ -376,11 +389,12 @@ def block_result(
         - (yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"])
         - (yearly["interest"] + yearly["termination_fees"])
     )  # fmt: skip
+    market_years(scenario, yearly)
     path = {name: raw["path"][j] for j, name in enumerate(PATH)}
     bm = raw["bankrupt_month"]
     # Net of take-or-pay still owed; limited liability floors it at 0, and a path that goes
     # bankrupt, in the horizon or in run-off, is worth 0.
-    value = f["finance.valuation_multiple"] * path["final_run_rate"] + path["final_cash"]
+    value = terminal_multiple(scenario, f, path) * path["final_run_rate"] + path["final_cash"]
     value -= path["obligations_at_end"] + path["debt_at_end"]
     path = {
         "bankrupt_month": bm,
@@ -393,6 +407,7 @@ def block_result(
                                 "cum_lost", "debt_at_end", "discounted_cash_flow",
                                 "breaking_commitment_month", "cum_refused_gw",
                                 "cum_sublease_revenue", "cum_interest", "cum_termination_fees")},
+        **market_paths(scenario, path),
     }  # fmt: skip
     cut = raw["truncated_by_tranche"]
     deal_cut = raw["truncated_by_deal"]

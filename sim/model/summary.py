@@ -89,6 +89,7 @@ def by_year(results: Results) -> pd.DataFrame:
                 "training_compute_p50": float(np.quantile(col("training_compute_end"), 0.5)),
                 "lost_demand_mean": float(col("lost").mean()),
                 **(_competition_row(col) if results.scenario.competition is not None else {}),
+                **_market_row(col, solvent, results.scenario.market is not None),
                 **(_finance_row(col) if uses_finance(results.scenario) else {}),
             }
         )
@@ -104,6 +105,64 @@ def _competition_row(col: Any) -> dict[str, float]:
         "demand_share_p10": _nan_quantile(col("demand_share_end"), 0.1),
         "demand_share_p90": _nan_quantile(col("demand_share_end"), 0.9),
     }
+
+
+MARKET_YEAR_KEYS = (
+    "market_demand_p50", "market_share_p50", "rivals_capacity_gw_p50",
+    "industry_capacity_gw_p50", "contract_price_p50", "spot_price_p50",
+    "lost_to_rivals_share_mean", "unserved_by_market_share_mean",
+)  # fmt: skip
+"""Per-year market figures (``None`` without a market)."""
+
+
+def _market_row(col: Any, solvent: np.ndarray, on: bool) -> dict[str, float | None]:
+    """Per-year market figures: market demand [USD in the year], the lab's share of the
+    revenue the market served [0..1], rivals' GW and industry supply [GW, means over the
+    year], contract and spot prices [USD/GW-yr, means over the year] (medians); the lab's
+    unserved demand split into what rivals served and what nobody served, as shares of its
+    potential demand (means over paths solvent at year end, like unserved_share_mean)."""
+    if not on:
+        return dict.fromkeys(MARKET_YEAR_KEYS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        demand = col("demand")[solvent]
+        to_rivals = col("lost_to_rivals")[solvent] / demand
+        nobody = col("unserved_by_market")[solvent] / demand
+    return {
+        "market_demand_p50": float(np.quantile(col("market_demand"), 0.5)),
+        "market_share_p50": _nan_quantile(col("market_share"), 0.5),
+        "rivals_capacity_gw_p50": float(np.quantile(col("rivals_capacity_gw"), 0.5)),
+        "industry_capacity_gw_p50": float(np.quantile(col("industry_capacity_gw"), 0.5)),
+        "contract_price_p50": float(np.quantile(col("contract_price"), 0.5)),
+        "spot_price_p50": float(np.quantile(col("spot_price"), 0.5)),
+        "lost_to_rivals_share_mean": _nanmean(to_rivals),
+        "unserved_by_market_share_mean": _nanmean(nobody),
+    }
+
+
+def market_figures(results: Results) -> dict[str, Any]:
+    """The lab's unserved demand split (shares of its potential demand over the horizon,
+    summing to ``unserved_share_of_demand``), GW of its orders cut by supply rationing
+    (mean over paths), and how ``equity_value`` is computed; ``None`` without a market."""
+    keys = ("lost_to_rivals_share", "unserved_by_market_share", "rationed_gw_mean")
+    if results.scenario.market is None:
+        return {**dict.fromkeys(keys), "equity_value_method": VALUE_METHOD_LONE}
+    path = results.path
+    demand = path["cum_demand"].sum()
+    return {
+        "lost_to_rivals_share": float(path["cum_lost_to_rivals"].sum() / demand),
+        "unserved_by_market_share": float(path["cum_unserved_by_market"].sum() / demand),
+        "rationed_gw_mean": float(path["cum_rationed_gw"].mean()),
+        "equity_value_method": VALUE_METHOD_MARKET,
+    }
+
+
+VALUE_METHOD_LONE = (
+    "finance.valuation_multiple x final revenue run-rate + cash - take-or-pay still owed - debt"
+)
+VALUE_METHOD_MARKET = (
+    "multiple falling from finance.valuation_multiple to market.mature_multiple as market "
+    "demand nears its ceiling, x final revenue run-rate + cash - take-or-pay still owed - debt"
+)
 
 
 def uses_finance(scenario: Any) -> bool:
@@ -333,6 +392,7 @@ def summarize(results: Results) -> dict[str, Any]:
         ),
         "equity_value_p50": float(np.quantile(path["equity_value"], 0.5)),
         "equity_value_mean": float(path["equity_value"].mean()),
+        **market_figures(results),
         "final_run_rate_p50": float(np.quantile(path["final_run_rate"], 0.5)),
         **decision_units(results),
         "p_bankrupt_by_commitment_year": bankruptcy_by_commitment_year(results),
