@@ -25,6 +25,7 @@ from sim.build.spec import BuildSpec
 from sim.errors import short_repr
 from sim.strict import Number, StrictModel, WholeNumber
 
+from .actuals import Actuals, check_dates
 from .distributions import Dist, _Dist, support
 
 _DIST_ADAPTER: TypeAdapter[Any] = TypeAdapter(Dist)
@@ -192,6 +193,9 @@ class Simulation(_Model):
     years: WholeNumber = Field(6, ge=1, le=50, description="horizon [years]; monthly steps")
     paths: WholeNumber = Field(10_000, ge=1, le=100_000_000, description="Monte Carlo paths")
     seed: WholeNumber = Field(2026, ge=0, le=2**63 - 1, description="root seed of all draws")
+    as_of: Month | None = Field(
+        None, description="'today' with actuals: later months are forecast; null: last actual"
+    )
 
 
 class CapabilityJump(_Model):
@@ -642,6 +646,14 @@ class Scenario(_Model):
         default=(), max_length=100, description="compute deals on top of the policy's orders"
     )
     backtest: Backtest | None = Field(None, description="observed figures for the report")
+    actuals: Actuals | None = Field(None, description="observed months the run conditions on")
+
+    @property
+    def as_of(self) -> str | None:
+        """Last month of history ('YYYY-MM'): ``simulation.as_of`` or the last actual's."""
+        if self.actuals is None:
+            return None
+        return self.simulation.as_of or self.actuals.points[-1].month
 
     @property
     def months(self) -> int:
@@ -780,6 +792,11 @@ class Scenario(_Model):
                         f"backtest.{series}: month {month} lies outside the horizon "
                         f"{self.simulation.start} + {self.simulation.years} years"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _actuals_dated(self) -> Scenario:
+        check_dates(self.actuals, self.simulation.start, self.months, self.simulation.as_of)
         return self
 
     def replace(self, **updates: Any) -> Scenario:
