@@ -128,12 +128,10 @@ def main(args: argparse.Namespace) -> int:
                 worker = MarkdownWorker()
         try:
             with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
-                results, update = run_maybe_conditioned(scenario, bar)
+                results = run(scenario, progress=bar)
             summary = summarize(results)
-            if update is not None:
-                summary.update(as_of=update.as_of, ess=update.ess)
-                for line in update.warnings:
-                    print(f"warning: {line}", file=sys.stderr)
+            for line in (results.conditioning or {}).get("warnings", []):
+                print(f"warning: {line}", file=sys.stderr)
             for line in truncation_warnings(summary):
                 print(line, file=sys.stderr)
             write_outputs(results, summary, tmp, formats, worker)
@@ -143,15 +141,6 @@ def main(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_summary(summary, out)
     return 0
-
-
-def run_maybe_conditioned(scenario, progress):  # type: ignore[no-untyped-def]
-    """A plain run, or with actuals the posterior run and its update (else None)."""
-    if scenario.actuals is None:
-        return run(scenario, progress=progress), None
-    from sim.model.condition import run_conditioned
-
-    return run_conditioned(scenario, progress=progress)
 
 
 def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=None) -> None:  # type: ignore[no-untyped-def]

@@ -114,3 +114,31 @@ def progress_bar(total: int, desc: str, unit: str = "path") -> Iterator[Callable
             bar.update(done - bar.n)
 
         yield update
+
+
+def scenario_with_actuals(args: argparse.Namespace) -> Scenario:
+    """The scenario of ``args`` with ``--actuals FILE.csv`` and ``--as-of`` applied; it must
+    have actuals (exit 2 naming the options otherwise)."""
+    from sim.errors import ScenarioError
+    from sim.model.io import scenario_from_dict
+
+    scenario = scenario_from_args(args)
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    changed = False
+    if getattr(args, "actuals", None):
+        from sim.model.actuals import read_actuals_csv, replace_points
+
+        rows = read_actuals_csv(args.actuals, scenario.simulation.start)
+        data = replace_points(data, rows, str(args.actuals))
+        changed = True
+    if getattr(args, "as_of", None):
+        data["simulation"]["as_of"] = args.as_of
+        changed = True
+    if changed:
+        scenario = scenario_from_dict(data, "command-line options (--actuals/--as-of)")
+    if scenario.actuals is None:
+        raise ScenarioError(
+            str(args.scenario), [("actuals", "the scenario has no actuals: add an actuals: "
+                                             "section or pass --actuals FILE.csv")]
+        )  # fmt: skip
+    return scenario

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -287,7 +287,12 @@ def posterior_inputs(
     own = sample_inputs(scenario, n, block, months=months)
     anc = update.ancestors[first : first + n]
     d = update.draws
-    params = {k[6:]: v[anc] for k, v in d.items() if k.startswith("param:")}
+    # the policy acts only after as_of: its parameters are the scenario's (a plan search
+    # reruns one update under many plans), everything else is the ancestor's
+    params = {
+        k: v if k.startswith("policy.") or "param:" + k not in d else d["param:" + k][anc]
+        for k, v in own.params.items()
+    }
     hist_years = update.as_of_index // 12 + 1
     growth = np.array(own.growth)
     growth[:, :hist_years] = d["growth"][anc, :hist_years]
@@ -325,6 +330,9 @@ class PathFigures:
     """Served revenue run-rate 12 months after ``as_of`` [USD/yr]; 0 when bankrupt."""
     history_revenue: np.ndarray
     """Served revenue run-rate in the history months, shape (paths, as_of_index + 1)."""
+    tracked: dict[str, np.ndarray] = field(default_factory=dict)
+    """Records ``revenue_run_rate``, ``gw_online``, ``gross_margin`` and ``alive`` at the
+    months asked for (``track``), shape (paths, len(track))."""
 
 
 def run_inputs(
@@ -334,6 +342,7 @@ def run_inputs(
     *,
     monthly_paths: int = MONTHLY_PATHS,
     progress: ProgressFn | None = None,
+    track: tuple[int, ...] = (),
 ) -> tuple[Results, PathFigures]:
     """Run the engine on the inputs ``inputs_fn(block, first, n, months)`` gives, block by
     block (the kernel is parallel over a block's paths: results do not depend on threads)."""
@@ -351,6 +360,8 @@ def run_inputs(
     )  # fmt: skip
     t12 = min(as_of_index + 12, months - 1)
     growth, revenue, hist = [], [], []
+    tracked: dict[str, list[np.ndarray]] = {}
+    cols = np.asarray(track, dtype=np.int64)
     for b, first, n in blocks(paths):
         inputs = inputs_fn(b, first, n, months)
         keep = max(0, min(n, monthly_paths - first))
@@ -361,12 +372,17 @@ def run_inputs(
             growth.append((demand[:, t12] / demand[:, as_of_index]) ** (12.0 / (t12 - as_of_index)))
         revenue.append(12.0 * mo[_M["revenue"], :, t12])
         hist.append(12.0 * mo[_M["revenue"], :, : as_of_index + 1].copy())
+        for k, v in _history_records({"monthly": mo[:, :, cols]}, len(cols)).items():
+            tracked.setdefault(k, []).append(v)
         raw["monthly"] = mo[:, :keep]
         acc.add(block_result(scenario, b, inputs, raw, keep))
         if progress is not None:
             progress(first + n, paths)
     res = acc.finish(scenario, cal, time.perf_counter() - t0, months)
-    figures = PathFigures(np.concatenate(growth), np.concatenate(revenue), np.concatenate(hist))
+    figures = PathFigures(
+        np.concatenate(growth), np.concatenate(revenue), np.concatenate(hist),
+        {k: np.concatenate(v) for k, v in tracked.items()},
+    )  # fmt: skip
     return res, figures
 
 
@@ -388,6 +404,7 @@ def run_posterior(
     *,
     monthly_paths: int = MONTHLY_PATHS,
     progress: ProgressFn | None = None,
+    track: tuple[int, ...] = (),
 ) -> tuple[Results, PathFigures]:
     """The posterior: resampled ancestors rerun from the start and forecast after ``as_of``.
     ``scenario`` may differ from the conditioned one after ``as_of`` only (another policy)."""
@@ -395,14 +412,18 @@ def run_posterior(
     return run_inputs(
         hist,
         lambda b, first, n, months: posterior_inputs(hist, update, b, first, n, months),
-        update.as_of_index, monthly_paths=monthly_paths, progress=progress,
+        update.as_of_index, monthly_paths=monthly_paths, progress=progress, track=track,
     )  # fmt: skip
 
 
 def run_conditioned(
     scenario: Scenario, *, monthly_paths: int = MONTHLY_PATHS, progress: ProgressFn | None = None
-) -> tuple[Results, Update]:
-    """Condition a scenario with actuals and run its posterior (``sim run`` with actuals)."""
+) -> Results:
+    """Condition a scenario with actuals and run its posterior: what
+    :func:`sim.model.engine.run` does for a scenario with actuals. ``Results.conditioning``
+    holds the update's ``as_of``, ``ess``, ``candidates`` and ``warnings``."""
     update = condition(scenario)
     res, _ = run_posterior(scenario, update, monthly_paths=monthly_paths, progress=progress)
-    return res, update
+    info = {"as_of": update.as_of, "ess": update.ess, "candidates": update.candidates,
+            "warnings": list(update.warnings)}  # fmt: skip
+    return replace(res, conditioning=info)

@@ -520,6 +520,10 @@ def run(
         updates["simulation.seed"] = seed
     if updates:
         scenario = scenario.replace(**updates)
+    if scenario.actuals is not None:  # the posterior given the actuals (serial over blocks)
+        from .condition import run_conditioned
+
+        return run_conditioned(scenario, monthly_paths=monthly_paths, progress=progress)
     tune_allocator()
     t0 = time.perf_counter()
     slips = slip_table(scenario)
