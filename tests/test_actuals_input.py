@@ -179,7 +179,8 @@ def test_bad_actuals_exit_fast_without_traceback(tmp_path: Path) -> None:
                            str(tmp_path / "o")], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr and "line 2 revenue_run_rate" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "line 2 revenue_run_rate" in proc.stderr
     assert time.perf_counter() - t0 < 30.0  # interpreter start + imports on a busy machine
     assert not (tmp_path / "o").exists()
 
@@ -193,5 +194,7 @@ def test_scenarios_without_actuals_are_untouched() -> None:
         if p.stem == "backtest_2023":
             assert s.actuals is not None
             continue
-        assert s.actuals is None and s.as_of is None
-        assert "actuals" not in dumped and "as_of" not in dumped["simulation"]
+        assert s.actuals is None
+        assert s.as_of is None
+        assert "actuals" not in dumped
+        assert "as_of" not in dumped["simulation"]
