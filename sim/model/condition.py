@@ -41,12 +41,12 @@ from .engine import (
 from .kernel.layout import MONTHLY
 from .results import Accumulator, Results, calendar_years
 from .rng import blocks, stream
-from .sampling import SampledInputs, sample_inputs
-from .scenario import FixedSchedule, Scenario, month_index
+from .sampling import SampledInputs, max_orders, sample_inputs
+from .scenario import FixedSchedule, Scenario, month_index, numeric_fields
 from .store import SPILL_PATHS
 
-MAX_CANDIDATES = 4_000_000
-"""Most prior candidates one update simulates [paths] (memory: their history draws)."""
+MAX_UPDATE_BYTES = 4 * 2**30
+"""Most memory the candidates' kept draws and records may take [bytes]."""
 GW_FLOOR = 1e-3
 """Added to observed and simulated GW before taking logs, so 0 GW is comparable [GW]."""
 _M = {name: i for i, name in enumerate(MONTHLY)}
@@ -75,8 +75,8 @@ class Update:
     warnings: tuple[str, ...] = ()
     """Sentences: low ESS (with the remedy), contract book against gw_online actuals."""
     history: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    """Candidates' history records ``revenue_run_rate``, ``gw_online``, ``gross_margin``,
-    ``alive``, shape (candidates, as_of_index + 1)."""
+    """Candidates' records ``revenue_run_rate``, ``gw_online``, ``gross_margin``, ``alive``
+    in the observed months (``month``: their indices), shape (candidates, observed months)."""
     draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Candidates' inputs the posterior reuses (parameters, history growth and noise)."""
 
@@ -114,7 +114,7 @@ def _history_records(raw: dict[str, np.ndarray], months: int) -> dict[str, np.nd
 
 def log_likelihood(scenario: Scenario, history: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
     """Log-likelihood (up to a constant) of the actuals up to ``as_of`` for every path of
-    ``history`` (records from month 0), and how many actuals were used."""
+    ``history`` (records in the months ``history["month"]``), and how many were used."""
     actuals = scenario.actuals
     assert actuals is not None
     assert scenario.as_of is not None
@@ -124,7 +124,7 @@ def log_likelihood(scenario: Scenario, history: dict[str, np.ndarray]) -> tuple[
     ll = np.zeros(history["alive"].shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         for p in points:
-            t = month_index(p.month, start)
+            t = int(np.searchsorted(history["month"], month_index(p.month, start)))
             alive = history["alive"][:, t]
             rate = history["revenue_run_rate"][:, t]
             z = (np.log(p.revenue_run_rate) - np.log(rate)) / noise.revenue_run_rate
@@ -169,23 +169,27 @@ def condition(scenario: Scenario, progress: ProgressFn | None = None) -> Update:
     hist = history_scenario(scenario)
     n_paths = scenario.simulation.paths
     total = actuals.oversample * n_paths
-    if total > MAX_CANDIDATES:
+    idx = month_index(as_of, scenario.simulation.start)
+    months = idx + 1
+    start = scenario.simulation.start
+    seen = np.array(sorted({month_index(p.month, start) for p in actuals.up_to(as_of)}))
+    per_path = 8 * (len(numeric_fields(scenario)) + months + 4 * len(seen) + max_orders(hist) + 8)
+    if total * per_path > MAX_UPDATE_BYTES:
         from sim.errors import BadInputError
 
         raise BadInputError(
-            f"the update would weight {total:,} candidate paths (actuals.oversample "
-            f"{actuals.oversample} x simulation.paths {n_paths:,}); at most "
-            f"{MAX_CANDIDATES:,}: lower simulation.paths or actuals.oversample"
+            f"the update would keep {total * per_path / 2**30:.1f} GiB of draws for "
+            f"{total:,} candidate paths (actuals.oversample {actuals.oversample} x "
+            f"simulation.paths {n_paths:,}, {months} history months); at most "
+            f"{MAX_UPDATE_BYTES / 2**30:.0f} GiB: lower simulation.paths or actuals.oversample"
         )
-    idx = month_index(as_of, scenario.simulation.start)
-    months = idx + 1
     slips = slip_table(hist)
     history: dict[str, list[np.ndarray]] = {}
     draws: dict[str, list[np.ndarray]] = {}
     for b, first, n in blocks(total):
         inputs = sample_inputs(hist, n, b, months=months)
         raw = simulate_kernel(hist, inputs, None, slips, keep=n)
-        for k, v in _history_records(raw, months).items():
+        for k, v in _history_records({"monthly": raw["monthly"][:, :, seen]}, len(seen)).items():
             history.setdefault(k, []).append(v)
         for k, v in inputs.params.items():
             draws.setdefault("param:" + k, []).append(np.asarray(v, dtype=float))
@@ -195,6 +199,7 @@ def condition(scenario: Scenario, progress: ProgressFn | None = None) -> Update:
         if progress is not None:
             progress(first + n, total)
     hist_arr = {k: np.concatenate(v) for k, v in history.items()}
+    hist_arr["month"] = seen
     draw_arr = {k: np.concatenate(v) for k, v in draws.items()}
     ll, observed = log_likelihood(scenario, hist_arr)
     w = normalized_weights(ll)
@@ -266,7 +271,7 @@ def book_warnings(scenario: Scenario, history: dict[str, np.ndarray]) -> list[st
     for p in actuals.up_to(scenario.as_of):
         if p.gw_online is None:
             continue
-        t = month_index(p.month, scenario.simulation.start)
+        t = int(np.searchsorted(history["month"], month_index(p.month, scenario.simulation.start)))
         book = float(np.median(history["gw_online"][:, t]))
         gap = abs(np.log(p.gw_online + GW_FLOOR) - np.log(book + GW_FLOOR))
         if gap > 2.0 * sigma:
