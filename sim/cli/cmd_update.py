@@ -91,6 +91,8 @@ def print_update(report: dict) -> None:
     for y in years:
         a = pr["recommended"]["gw_by_delivery_year"].get(y)
         b = po["recommended"]["gw_by_delivery_year"].get(y)
+        if not (a or b):  # no new GW in that year on the median path of either
+            continue
         row(f"  new GW delivered in {y} (P50)", "-" if a is None else f"{a:.2f}",
             "-" if b is None else f"{b:.2f}")  # fmt: skip
 
