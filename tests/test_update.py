@@ -164,6 +164,7 @@ def test_recovery_of_a_fast_and_a_slow_truth(truth_growth: float, seed: int) -> 
     post = side(*run_posterior(s, u), {})
     prior = side(*run_prior(s), {})
     assert u.ess > s.actuals.min_ess
+    assert u.conflict is None
     assert abs(post["growth_p50"] / truth_growth - 1.0) < 0.15, post
     assert post["growth_p10"] <= truth_growth <= post["growth_p90"], post
     assert post["growth_p90"] / post["growth_p10"] < prior["growth_p90"] / prior["growth_p10"]
@@ -190,6 +191,7 @@ def test_simulation_based_calibration() -> None:
         acts = [{"month": f"2026-{t + 1:02d}", "revenue_run_rate": float(v)}
                 for t, v in enumerate(rate)]  # fmt: skip
         u = condition(toy(prior_growth, acts, paths=400, seed=20_000 + r))
+        assert u.conflict is None, u.conflict  # truths from the prior: no false alarm
         post = u.draws["growth"][u.ancestors, 0]
         ranks.append(float(np.mean(post < g_true) + 0.5 * np.mean(post == g_true)))
         widths.append(float(np.subtract(*np.quantile(np.log(post), [0.75, 0.25]))))
@@ -225,6 +227,7 @@ def test_strong_and_flat_start(start: str) -> None:
     prior = side(*run_prior(s, monthly_paths=0), {})
     post = side(*run_posterior(s, u, monthly_paths=0), {})
     assert u.ess > s.actuals.min_ess
+    assert u.conflict is None
     if start == "strong":
         assert post["growth_p50"] > prior["growth_p50"]
         assert post["p_bankrupt"] < prior["p_bankrupt"]
@@ -251,6 +254,18 @@ def test_impossible_start_warns_and_exits_0(tmp_path: Path, capsys) -> None:
         assert report[block]["p_bankrupt"] is not None
         assert report[block]["growth_p50"] is not None
     assert "warning: low effective sample size" in capsys.readouterr().err
+
+
+def test_impossible_start_conflicts_whatever_the_paths() -> None:
+    """More paths raise the ESS of a start no prior path explains, but not the fit of the
+    best path: the conflict is still reported (chi-square of the best candidate)."""
+    s = base_with(IMPOSSIBLE, paths=4000)
+    data = s.model_dump(by_alias=True, exclude_none=True)
+    data["actuals"]["min_ess"] = 1.0  # ESS alone would not warn
+    u = condition(scenario_from_dict(data))
+    assert u.conflict is not None
+    assert "even the best-fitting of 32,000 prior paths misses them" in u.conflict
+    assert "faster than the prior's highest growth" in u.conflict
 
 
 def test_contract_book_against_gw_actuals_warns_naming_the_month() -> None:

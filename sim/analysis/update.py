@@ -145,9 +145,9 @@ def update_report(
         "prior": prior,
         "posterior": post,
     }
-    if update.low_ess:
-        out["warning"] = update.warnings[0]
-    notes = [w for w in update.warnings if not w.startswith("low effective sample size")]
+    if update.conflict:
+        out["warning"] = update.conflict
+    notes = [w for w in update.warnings if w != update.conflict]
     if notes:
         out["notes"] = notes
     return out, update

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import chdtrc, ndtr, ndtri
 
 from .distributions import to_dist
 from .engine import (
@@ -47,6 +47,10 @@ from .store import SPILL_PATHS
 
 MAX_UPDATE_BYTES = 4 * 2**30
 """Most memory the candidates' kept draws and records may take [bytes]."""
+MISFIT_P = 0.01
+"""A conflict is also reported when even the best candidate's chi-square (the sum of its
+squared standardized residuals) has a p-value below this on as many degrees of freedom as
+observed values: a large ESS can come from many paths that all miss the actuals alike."""
 GW_FLOOR = 1e-3
 """Added to observed and simulated GW before taking logs, so 0 GW is comparable [GW]."""
 _M = {name: i for i, name in enumerate(MONTHLY)}
@@ -80,9 +84,15 @@ class Update:
     draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Candidates' inputs the posterior reuses (parameters, history growth and noise)."""
 
+    conflict: str | None = None
+    """The sentence naming a conflict between actuals and prior (low ESS or a misfit even
+    of the best candidate) and its remedy; None when the prior explains the actuals."""
+    min_ess: float = 0.0
+    """The scenario's ``actuals.min_ess`` [paths]."""
+
     @property
     def low_ess(self) -> bool:
-        return any(w.startswith("low effective sample size") for w in self.warnings)
+        return self.ess < self.min_ess
 
 
 def history_scenario(scenario: Scenario) -> Scenario:
@@ -209,11 +219,16 @@ def condition(scenario: Scenario, progress: ProgressFn | None = None) -> Update:
     # (a smaller run of the same update) is a fair subsample
     order = stream(scenario.simulation.seed, 0, "update:order").permutation(n_paths)
     ancestors = systematic_resample(w, n_paths, u0)[order]
-    warnings = list(book_warnings(scenario, hist_arr))
-    if ess < actuals.min_ess:
-        warnings.insert(0, low_ess_warning(scenario, ess, hist_arr, draw_arr, total))
+    n_values = sum(1 + (p.gw_online is not None) + (p.gross_margin is not None)
+                   for p in actuals.up_to(as_of))  # fmt: skip
+    best_chi2 = float(-2.0 * np.max(ll)) if np.isfinite(ll).any() else np.inf
+    misfit = float(chdtrc(n_values, best_chi2))
+    conflict = None
+    if ess < actuals.min_ess or misfit < MISFIT_P:
+        conflict = conflict_warning(scenario, ess, (best_chi2, n_values, misfit), draw_arr, total)
+    warnings = ([conflict] if conflict else []) + book_warnings(scenario, hist_arr)
     return Update(as_of, idx, ess, total, observed, ancestors, ll, tuple(warnings),
-                  hist_arr, draw_arr)  # fmt: skip
+                  hist_arr, draw_arr, conflict, actuals.min_ess)  # fmt: skip
 
 
 def _observed_growth(scenario: Scenario) -> tuple[float, str, str] | None:
@@ -227,18 +242,27 @@ def _observed_growth(scenario: Scenario) -> tuple[float, str, str] | None:
     return (b.revenue_run_rate / a.revenue_run_rate) ** (12.0 / span), a.month, b.month
 
 
-def low_ess_warning(
+def conflict_warning(
     scenario: Scenario,
     ess: float,
-    history: dict[str, np.ndarray],
+    fit: tuple[float, int, float],
     draws: dict[str, np.ndarray],
     total: int,
 ) -> str:
-    """The sentence naming the conflict between actuals and prior, and the remedy."""
+    """The sentence naming the conflict between actuals and prior, and the remedy; ``fit``
+    is the best candidate's chi-square, the number of observed values and its p-value."""
     actuals = scenario.actuals
     assert actuals is not None
-    head = (f"low effective sample size: {ess:.1f} of {total:,} weighted prior paths "
-            f"(threshold actuals.min_ess {actuals.min_ess:g})")  # fmt: skip
+    chi2, n_values, p = fit
+    heads = []
+    if ess < actuals.min_ess:
+        heads.append(f"low effective sample size: {ess:.1f} of {total:,} weighted prior paths "
+                     f"(threshold actuals.min_ess {actuals.min_ess:g})")  # fmt: skip
+    if p < MISFIT_P:
+        heads.append(f"the actuals conflict with the prior: even the best-fitting of {total:,} "
+                     f"prior paths misses them by chi-square {chi2:.3g} on {n_values} observed "
+                     f"values (p = {p:.2g} < {MISFIT_P:g})")  # fmt: skip
+    head = "; ".join(heads)
     conflict = "the actuals lie in the far tail of what the prior produces"
     obs = _observed_growth(scenario)
     if obs is not None:
@@ -254,7 +278,7 @@ def low_ess_warning(
         else:
             conflict = (f"revenue grew {g:.3g}x a year from {m0} to {m1}, a path few prior "
                         "paths follow within the observation noise")  # fmt: skip
-    return (f"{head}: {conflict}. The posterior rests on a handful of paths; widen the prior "
+    return (f"{head}: {conflict}. The posterior is not to be trusted as it stands; widen the prior "
             "(demand.growth, demand.initial_revenue) or the noise "
             "(actuals.noise.revenue_run_rate), or raise simulation.paths or "
             "actuals.oversample.")  # fmt: skip
