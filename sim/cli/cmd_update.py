@@ -8,7 +8,13 @@ from pathlib import Path
 
 from sim.outputs import atomic_output_dir, usd, write_json
 
-from .common import add_scenario_args, scenario_with_actuals
+from .common import (
+    add_budget_args,
+    add_scenario_args,
+    check_budgets,
+    scenario_with_actuals,
+    update_runs,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="threads of the simulation kernel (results do not depend on it)")  # fmt: skip
     p.add_argument("--out", default="results", help="output directory (default: results)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_budget_args(p)
     p.set_defaults(func=main)
 
 
@@ -104,6 +111,7 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"--budget must lie strictly between 0 and 1, got {args.budget}")
     set_workers(args.workers)
     scenario = scenario_with_actuals(args)
+    check_budgets(args, update_runs(scenario, searches=2), what="this update")
     from sim.analysis.update import update_report
 
     out = Path(args.out)

@@ -116,6 +116,25 @@ def progress_bar(total: int, desc: str, unit: str = "path") -> Iterator[Callable
         yield update
 
 
+def update_runs(scenario: Scenario, searches: int = 0) -> list:
+    """Estimated runs of an update (:class:`sim.budget.RunSize`): the candidates up to
+    ``as_of``, prior and posterior, and ``searches`` plan searches of 16 runs each."""
+    import os
+    from dataclasses import replace
+
+    from sim.budget import run_size
+    from sim.model.scenario import month_index
+
+    threads = os.cpu_count() or 2
+    full = run_size(scenario, threads=threads)
+    assert scenario.actuals is not None
+    history = month_index(scenario.as_of or scenario.simulation.start, scenario.simulation.start)
+    candidates = replace(full, paths=full.paths * scenario.actuals.oversample,
+                         months=history + 1)  # fmt: skip
+    search = run_size(scenario, min(scenario.simulation.paths, 4000), threads=threads)
+    return [candidates, full, full, *[search] * (16 * searches)]
+
+
 def scenario_with_actuals(args: argparse.Namespace) -> Scenario:
     """The scenario of ``args`` with ``--actuals FILE.csv`` and ``--as-of`` applied; it must
     have actuals (exit 2 naming the options otherwise)."""
