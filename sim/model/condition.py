@@ -451,8 +451,10 @@ def run_conditioned(
     """Condition a scenario with actuals and run its posterior: what
     :func:`sim.model.engine.run` does for a scenario with actuals. ``Results.conditioning``
     holds the update's ``as_of``, ``ess``, ``candidates`` and ``warnings``."""
+    t0 = time.perf_counter()
     update = condition(scenario)
     res, _ = run_posterior(scenario, update, monthly_paths=monthly_paths, progress=progress)
+    res = replace(res, elapsed_s=time.perf_counter() - t0)  # weighting included
     info = {"as_of": update.as_of, "ess": update.ess, "candidates": update.candidates,
             "warnings": list(update.warnings)}  # fmt: skip
     return replace(res, conditioning=info)

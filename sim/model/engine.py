@@ -506,6 +506,11 @@ def run(
     jitted kernel release the GIL); a run of one block uses the kernel's own thread pool.
     Results are identical whatever the number of threads.
 
+    A scenario with ``actuals:`` runs its posterior given them
+    (:func:`sim.model.condition.run_conditioned`: blocks in turn, each on the kernel's
+    thread pool; ``map_blocks`` and ``spill`` are not used) and ``Results.conditioning``
+    says ``as_of`` and the effective sample size.
+
     Examples
     --------
     >>> from sim import load_scenario, run
