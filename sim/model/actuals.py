@@ -193,6 +193,16 @@ def read_actuals_csv(path: str | Path, start: str | None = None) -> list[dict[st
     except OSError as exc:
         raise ScenarioError(src, [("", f"cannot read file: {exc.strerror or exc}")],
                             what="actuals CSV") from None  # fmt: skip
+    return parse_actuals_csv(data, src, start)
+
+
+def parse_actuals_csv(
+    data: bytes | str, src: str = "<actuals CSV>", start: str | None = None
+) -> list[dict[str, Any]]:
+    """Rows of actuals CSV text or bytes (an upload, a paste), checked as
+    :func:`read_actuals_csv` checks a file; ``src`` names it in errors."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     if len(data) > MAX_CSV_BYTES:
         raise ScenarioError(src, [("", f"more than {MAX_CSV_BYTES:,} bytes; an actuals CSV is "
                                        "limited like a YAML scenario")], what="actuals CSV")  # fmt: skip

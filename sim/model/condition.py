@@ -454,7 +454,9 @@ def run_conditioned(
     t0 = time.perf_counter()
     update = condition(scenario)
     res, _ = run_posterior(scenario, update, monthly_paths=monthly_paths, progress=progress)
-    res = replace(res, elapsed_s=time.perf_counter() - t0)  # weighting included
+    # the scenario as given (its policy's orders after as_of are implied by its actuals, and
+    # a rerun of it conditions again), the weighting's time included
+    res = replace(res, scenario=scenario, elapsed_s=time.perf_counter() - t0)
     info = {"as_of": update.as_of, "ess": update.ess, "candidates": update.candidates,
             "warnings": list(update.warnings)}  # fmt: skip
     return replace(res, conditioning=info)
