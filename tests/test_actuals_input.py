@@ -10,10 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from sim import ScenarioError, load_scenario
+from sim import ScenarioError, load_scenario, scenario_from_dict
 from sim.cli import main
-from sim.model.actuals import MAX_ACTUALS, MAX_CSV_BYTES, read_actuals_csv
+from sim.model.actuals import MAX_ACTUALS, MAX_CSV_BYTES, parse_actuals_csv, read_actuals_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -198,3 +200,36 @@ def test_scenarios_without_actuals_are_untouched() -> None:
         assert s.as_of is None
         assert "actuals" not in dumped
         assert "as_of" not in dumped["simulation"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300) | st.text(max_size=300))
+def test_fuzzed_csv_is_rows_or_a_scenario_error(data) -> None:
+    """Whatever the bytes, the CSV parser returns checked rows or raises ScenarioError."""
+    try:
+        rows = parse_actuals_csv(data, "fuzz.csv", "2026-01")
+    except ScenarioError as exc:
+        message = str(exc)
+        assert "fuzz.csv" in message
+        return
+    for r in rows:
+        assert set(r) <= {"month", "revenue_run_rate", "gw_online", "gross_margin"}
+        assert r["revenue_run_rate"] > 0
+
+
+VALUE = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**20), st.text(max_size=12),
+                  st.floats(allow_nan=True, allow_infinity=True), st.lists(st.integers(), max_size=2))  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.dictionaries(st.sampled_from(["month", "revenue_run_rate", "gw_online",
+                                                 "gross_margin", "other"]), VALUE, max_size=5),
+                max_size=4) | VALUE)  # fmt: skip
+def test_fuzzed_actuals_section_is_valid_or_a_scenario_error(actuals) -> None:
+    data = {"name": "fuzz", "demand": {"growth": 4.0}, "policy": {"kind": "planned_growth"},
+            "actuals": actuals}  # fmt: skip
+    try:
+        s = scenario_from_dict(data, "fuzz.yaml")
+    except ScenarioError:
+        return
+    assert s.actuals is None or all(p.revenue_run_rate > 0 for p in s.actuals.points)

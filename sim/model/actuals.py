@@ -216,7 +216,12 @@ def parse_actuals_csv(
     if "\x00" in text:
         raise ScenarioError(src, [("", "contains NUL characters: not a CSV text file")],
                             what="actuals CSV")  # fmt: skip
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a stray quote, a field beyond csv's size limit, ...
+        raise ScenarioError(src, [(f"line {reader.line_num}", f"not CSV: {exc}")],
+                            what="actuals CSV") from None  # fmt: skip
     header = [h.strip() for h in rows[0]] if rows else []
     allowed = "month,revenue_run_rate[,gw_online][,gross_margin]"
     if header[:2] != ["month", "revenue_run_rate"] or len(set(header)) != len(header):
