@@ -287,12 +287,17 @@ def test_update_json_and_reproducible_whatever_workers(tmp_path: Path) -> None:
     from sim.model.io import scenario_to_yaml
 
     path.write_text(scenario_to_yaml(s))
-    texts = []
-    for workers in ("1", "2"):
-        out = tmp_path / f"o{workers}"
-        assert main(["update", str(path), "--out", str(out), "--workers", workers,
-                     "--quiet"]) == 0  # fmt: skip
-        texts.append((out / "update.json").read_text())
+    import numba
+
+    texts, threads = [], numba.get_num_threads()
+    try:
+        for workers in ("1", "2"):
+            out = tmp_path / f"o{workers}"
+            assert main(["update", str(path), "--out", str(out), "--workers", workers,
+                         "--quiet"]) == 0  # fmt: skip
+            texts.append((out / "update.json").read_text())
+    finally:
+        numba.set_num_threads(threads)
     assert texts[0] == texts[1]
     report = json.loads(texts[0])
     assert report["as_of"] == "2026-07"
@@ -302,6 +307,24 @@ def test_update_json_and_reproducible_whatever_workers(tmp_path: Path) -> None:
         rec = report[block]["recommended"]
         assert {"policy", "p_bankrupt", "gw_by_delivery_year"} <= set(rec)
     assert "warning" not in report
+
+
+def test_conditioned_run_is_the_same_whatever_the_threads() -> None:
+    import numba
+
+    s = base_with(STRONG, paths=5000)  # two blocks
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = run(s)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = run(s)
+    finally:
+        numba.set_num_threads(threads)
+    assert one.conditioning["ess"] == two.conditioning["ess"]
+    for name in ("bankrupt_month", "cum_revenue", "final_cash"):
+        np.testing.assert_array_equal(one.path[name], two.path[name])
+    np.testing.assert_array_equal(one.monthly["revenue"], two.monthly["revenue"])
 
 
 def test_update_with_actuals_csv_replaces_the_scenarios(tmp_path: Path) -> None:
