@@ -79,7 +79,7 @@ def test_kish_ess_hand_cases() -> None:
     assert w.tolist() == [0.5, 0.5]
 
 
-@pytest.mark.parametrize("kind", ["toy", "base", "adaptive", "fixed"])
+@pytest.mark.parametrize("kind", ["toy", "base", "adaptive", "fixed", "quantile", "build"])
 def test_rerun_reproduces_each_ancestors_history(kind: str) -> None:
     """The posterior's inputs up to as_of are its ancestor's: rerunning them from the start
     gives exactly the history the ancestor was weighted on (revenue, GW, alive)."""
@@ -94,6 +94,12 @@ def test_rerun_reproduces_each_ancestors_history(kind: str) -> None:
         data["actuals"] = acts
         if kind == "adaptive":
             data["policy"] = {"kind": "adaptive", "prior_growth": 4.0}
+        if kind == "quantile":
+            data["policy"] = {"kind": "demand_quantile", "q": 0.6, "pilot_paths": 500}
+        if kind == "build":
+            data = {**load_scenario(ROOT / "scenarios" / "build_slip.yaml").model_dump(
+                by_alias=True, exclude_none=True), "actuals": acts}  # fmt: skip
+            data["simulation"]["paths"] = 600
         if kind == "fixed":
             data["policy"] = {"kind": "fixed_schedule",
                               "tranches": [{"start": "2026-06", "gw": 2.0, "years": 5}]}  # fmt: skip
