@@ -381,3 +381,15 @@ def test_backtest_2023_scores_inside_the_band(tmp_path: Path) -> None:
     fixed = [p for p in report["points"] if not p["scored"]]
     assert [(p["month"], p["field"]) for p in fixed] == [("2024-12", "gw_online")]
     assert report["coverage_90"] == 1.0
+
+
+def test_discover_and_voi_refuse_a_posterior() -> None:
+    """They re-draw growth from the seed (the prior's): refused, not silently wrong."""
+    from sim.analysis.discover import discover, observed_growth
+    from sim.errors import BadInputError
+
+    s = base_with(STRONG, paths=300)
+    with pytest.raises(BadInputError, match="has actuals"):
+        discover(run(s))
+    with pytest.raises(BadInputError, match="prior's, not the posterior's"):
+        observed_growth(s, 300, 6)
