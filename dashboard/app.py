@@ -143,6 +143,9 @@ class Dashboard:
         self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False,
                                            sizing_mode="stretch_width", css_classes=["upload-yaml"])  # fmt: skip
         self.upload.param.watch(self._on_upload, "value")
+        from .actuals import ActualsCard
+
+        self.actuals = ActualsCard(explorer)
         self.save = pn.widgets.FileDownload(callback=x.yaml_file, filename="scenario.yaml",
                                             label="Save as scenario (YAML)", color="success",
                                             sizing_mode="stretch_width", css_classes=["save-yaml"])  # fmt: skip
@@ -451,6 +454,7 @@ class Dashboard:
             pn.pane.Markdown("### Load, save, compare"),
             pn.pane.Markdown("Load a scenario file (YAML):", margin=(0, 10)),
             self.upload,
+            self.actuals.panel,
             self.save_inputs,
             self.save,
             self.csv,

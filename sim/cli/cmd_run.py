@@ -137,7 +137,12 @@ def main(args: argparse.Namespace) -> int:
     from sim.budget import run_size
 
     size = run_size(scenario, threads=os.cpu_count() or 2)
-    check_budgets(args, [size])
+    if scenario.actuals is not None:  # the candidates up to as_of, then the posterior
+        from .common import update_runs
+
+        check_budgets(args, update_runs(scenario)[:2])
+    else:
+        check_budgets(args, [size])
     for line in after_horizon_notes(scenario):
         print(line, file=sys.stderr)
     files = ("csv" in formats) * 2 + ("parquet" in formats)  # text takes ~2x the bytes
@@ -153,6 +158,8 @@ def main(args: argparse.Namespace) -> int:
             with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
                 results = run(scenario, progress=bar)
             summary = summarize(results)
+            for line in (results.conditioning or {}).get("warnings", []):
+                print(f"warning: {line}", file=sys.stderr)
             for line in truncation_warnings(summary):
                 print(line, file=sys.stderr)
             write_outputs(results, summary, tmp, formats, worker)

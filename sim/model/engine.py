@@ -521,6 +521,11 @@ def run(
     jitted kernel release the GIL); a run of one block uses the kernel's own thread pool.
     Results are identical whatever the number of threads.
 
+    A scenario with ``actuals:`` runs its posterior given them
+    (:func:`sim.model.condition.run_conditioned`: blocks in turn, each on the kernel's
+    thread pool; ``map_blocks`` and ``spill`` are not used) and ``Results.conditioning``
+    says ``as_of`` and the effective sample size.
+
     Examples
     --------
     >>> from sim import load_scenario, run
@@ -535,6 +540,10 @@ def run(
         updates["simulation.seed"] = seed
     if updates:
         scenario = scenario.replace(**updates)
+    if scenario.actuals is not None:  # the posterior given the actuals (serial over blocks)
+        from .condition import run_conditioned
+
+        return run_conditioned(scenario, monthly_paths=monthly_paths, progress=progress)
     tune_allocator()
     t0 = time.perf_counter()
     slips = slip_table(scenario)

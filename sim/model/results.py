@@ -139,6 +139,9 @@ class Results:
     spill_dir: Path | None = None
     """Where a large run streamed its per-path Parquet files (None: all in memory); the
     mappings above then read columns from them on demand (:mod:`sim.model.store`)."""
+    conditioning: dict | None = None
+    """With actuals: ``as_of``, ``ess``, ``candidates`` and ``warnings`` of the update the
+    run is the posterior of (:mod:`sim.model.condition`); None for a plain run."""
 
     @classmethod
     def from_blocks(

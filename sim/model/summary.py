@@ -400,4 +400,11 @@ def summarize(results: Results) -> dict[str, Any]:
         "elapsed_s": results.elapsed_s,
         "by_year": by_year(results).to_dict(orient="records"),
         "runoff_by_year": runoff_by_year(results).to_dict(orient="records"),
+        **_conditioning(results),
     }
+
+
+def _conditioning(results: Results) -> dict[str, Any]:
+    """``as_of`` and ``ess`` of a run conditioned on actuals (nothing for a plain run)."""
+    c = results.conditioning
+    return {} if c is None else {"as_of": c["as_of"], "ess": c["ess"]}

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from sim.model.actuals import Actuals, check_dates
 from sim.model.distributions import support
 
 from .market import Market, RivalsPolicy  # noqa: F401 (re-exported)
@@ -182,6 +183,14 @@ class Scenario(_Model):
     market: Market | None = Field(
         None, description="a market shared with rivals, prices that clear; null: a lone lab"
     )
+    actuals: Actuals | None = Field(None, description="observed months the run conditions on")
+
+    @property
+    def as_of(self) -> str | None:
+        """Last month of history ('YYYY-MM'): ``simulation.as_of`` or the last actual's."""
+        if self.actuals is None:
+            return None
+        return self.simulation.as_of or self.actuals.points[-1].month
 
     @property
     def months(self) -> int:
@@ -354,6 +363,11 @@ class Scenario(_Model):
                         f"backtest.{series}: month {month} lies outside the horizon "
                         f"{self.simulation.start} + {self.simulation.years} years"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _actuals_dated(self) -> Scenario:
+        check_dates(self.actuals, self.simulation.start, self.months, self.simulation.as_of)
         return self
 
     def replace(self, **updates: Any) -> Scenario:

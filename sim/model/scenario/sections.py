@@ -32,6 +32,9 @@ class Simulation(_Model):
     years: WholeNumber = Field(6, ge=1, le=50, description="horizon [years]; monthly steps")
     paths: WholeNumber = Field(10_000, ge=1, le=100_000_000, description="Monte Carlo paths")
     seed: WholeNumber = Field(2026, ge=0, le=2**63 - 1, description="root seed of all draws")
+    as_of: Month | None = Field(
+        None, description="'today' with actuals: later months are forecast; null: last actual"
+    )
 
 
 class CapabilityJump(_Model):
