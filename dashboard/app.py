@@ -56,6 +56,13 @@ CSS = """
 .kpi-value { font-size: 28px; }
 .decision-text { font-size: 15px; line-height: 1.45; padding: 10px 14px; background: #f3f7fc;
                  border-left: 5px solid #1f5fa8; border-radius: 4px; }
+.decision-text p { margin: 2px 0 6px 0; }
+.decision-text table.order { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
+.decision-text table.order td, .decision-text table.order th { border: 1px solid #d5dde8;
+                                                                padding: 1px 8px; text-align: right; }
+.decision-text table.order td:first-child { text-align: left; }
+.decision-text .standing { font-size: 14px; line-height: 1.35; }
+.decision-text .bound-note { font-size: 12px; color: #555; line-height: 1.3; }
 """
 
 

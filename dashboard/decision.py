@@ -55,7 +55,7 @@ def sentence(
         return head + wait, {"p-bankrupt": repr(float(p)), "paths": str(n), "state": "pending"}
     d = decision_text(rec, _standing(rec, results), current)
     attrs = {**d.attrs, "current-p-bankrupt": repr(float(p)), "current-paths": str(n)}
-    return to_html(d), attrs
+    return to_html(d, wide=True), attrs
 
 
 def apply_updates(opt: Any) -> dict[str, Any]:

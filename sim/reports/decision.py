@@ -96,14 +96,14 @@ def order_table(rec: Any) -> pd.DataFrame:
         "Delivery year": t["year"].astype(str),
         "New GW online (median)": [f"{x:,.1f}" for x in t["gw_p50"]],
         "Take-or-pay signed (median)": [usd(x) for x in t["take_or_pay_p50"]],
-        "P(bankrupt) by year end, cumulative": [
-            pct(x) if x == x else "after the horizon" for x in t["p_bankrupt_by_end"]],
+        "P(bankrupt) by year end": [
+            pct(x) if x == x else "after horizon" for x in t["p_bankrupt_by_end"]],
     })  # fmt: skip
     total = pd.DataFrame([{
-        "Delivery year": "All (median of totals)",
+        "Delivery year": "Total (median)",
         "New GW online (median)": f"{row['new_gw_p50']:,.1f}",
         "Take-or-pay signed (median)": usd(row["commitment_usd_p50"]),
-        "P(bankrupt) by year end, cumulative": pct(row["p_bankrupt"]) + " incl. run-off",
+        "P(bankrupt) by year end": pct(row["p_bankrupt"]) + " with run-off",
     }])  # fmt: skip
     return pd.concat([out, total], ignore_index=True) if len(out) else total
 
@@ -144,14 +144,11 @@ def verdict_sentence(rec: Any) -> str:
 
 
 def bound_note(rec: Any) -> str:
-    n = rec.paths
     return (
-        f"One-sided 95% bound: the highest P(bankrupt) the {n:,} simulated worlds are still "
-        "consistent with at 95% confidence (Monte Carlo error only, not whether the assumptions "
-        "are right); a plan passes when the bound is within the budget. The recommendation has "
-        "the highest median revenue of the plans that pass, across planned growth, demand "
-        "quantile and adaptive plans on the same worlds, so no plan shown has both a lower "
-        "P(bankrupt) and a higher median revenue."
+        f"One-sided 95% bound: given the {rec.paths:,} simulated worlds, the true P(bankrupt) is "
+        "at most this with 95% confidence (Monte Carlo error only, not model error); a plan "
+        "passes when the bound is within the budget. Searched across planned growth, demand "
+        "quantile and adaptive plans on the same worlds: the highest median revenue that passes."
     )
 
 
@@ -183,7 +180,7 @@ def _revenue_words(d: float, lo: float, hi: float) -> str:
 
 def _risk_words(d: float, lo: float, hi: float) -> str:
     more = "more" if d > 0 else "less"
-    return f"{points(d)} percentage points {more} P(bankrupt) ({_ci(lo, hi, _pp_fmt)})"
+    return f"{points(d)} points {more} P(bankrupt) ({_ci(lo, hi, _pp_fmt)})"
 
 
 def gives_up_sentence(rec: Any, st: Any, current: str) -> str:
@@ -191,9 +188,8 @@ def gives_up_sentence(rec: Any, st: Any, current: str) -> str:
         return ""
     d = st.versus_recommendation
     return (
-        f"Against the current plan ({current}) the recommendation "
-        f"{_revenue_words(d.revenue, *d.revenue_ci)} for {_risk_words(d.p_bankrupt, *d.p_bankrupt_ci)}, "
-        f"paired on the same {d.paths:,} worlds."
+        f"Against the current plan ({current}) it {_revenue_words(d.revenue, *d.revenue_ci)} for "
+        f"{_risk_words(d.p_bankrupt, *d.p_bankrupt_ci)}, paired on the same {d.paths:,} worlds."
     )
 
 
@@ -202,16 +198,15 @@ def standing_sentence(st: Any, current: str) -> str:
         return (f"The current plan ({current}) is the recommendation and on the frontier: no "
                 "evaluated plan has both a lower P(bankrupt) and a higher median revenue.")  # fmt: skip
     if st.status == "undominated":
-        return (f"No evaluated plan is less risky than the current plan ({current}) without "
-                "giving up median revenue.")  # fmt: skip
+        return ("No evaluated plan is less risky than the current plan without giving up "
+                "median revenue.")  # fmt: skip
     other, d = policy_words(st.other), st.diff
-    diffs = (f"{_risk_words(d.p_bankrupt, *d.p_bankrupt_ci)} and median revenue "
-             f"{signed_usd(d.revenue)} ({_ci(*d.revenue_ci, _usd_fmt)}), paired on the same "
-             f"{d.paths:,} worlds")  # fmt: skip
+    diffs = (f"{_risk_words(d.p_bankrupt, *d.p_bankrupt_ci)}, median revenue "
+             f"{signed_usd(d.revenue)} ({_ci(*d.revenue_ci, _usd_fmt)}) on the same worlds")  # fmt: skip
     if st.status == "dominated":
-        return f"The current plan ({current}) is dominated by {other}: {diffs}."
-    return (f"The current plan ({current}) is indistinguishable from {other} within Monte Carlo "
-            f"error: {diffs}.")  # fmt: skip
+        return f"The current plan is dominated by {other}: {diffs}."
+    return (f"The current plan is indistinguishable from {other} within Monte Carlo error: "
+            f"{diffs}.")  # fmt: skip
 
 
 def decision_text(rec: Any, st: Any, current: str) -> DecisionText:
@@ -226,7 +221,6 @@ def decision_text(rec: Any, st: Any, current: str) -> DecisionText:
         "revenue-p50": repr(float(row["cum_revenue_p50"])),
         "paths": str(int(rec.paths)),
         "current": st.status,
-        "dominated": "yes" if st.status == "dominated" else "no",
     }
     return DecisionText(
         verdict=verdict_sentence(rec),
@@ -262,13 +256,16 @@ def table_html(df: pd.DataFrame) -> str:
     return f'<table class="order"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def to_html(d: DecisionText) -> str:
+def to_html(d: DecisionText, wide: bool = False) -> str:
     """The decision as HTML: the verdict in bold, the table, the sentences, the bound's
-    meaning."""
+    meaning; ``wide`` puts the delivery years in columns (fewer lines on a dashboard)."""
     esc = html.escape
     parts = [f'<p class="verdict"><b>{esc(d.verdict)}</b></p>']
     if not d.table.empty:
-        parts.append(table_html(d.table))
+        table = d.table
+        if wide:
+            table = table.set_index("Delivery year").T.reset_index(names="Delivery year")
+        parts.append(table_html(table))
     sentences = " ".join(s for s in (d.gives_up, d.standing) if s)
     if sentences:
         parts.append(f'<p class="standing">{esc(sentences)}</p>')
