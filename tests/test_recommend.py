@@ -166,13 +166,36 @@ def test_dominated_only_beyond_monte_carlo_error():
 
     rec = _plans([mine, close], [revenue, revenue])  # the recommendation is the plan itself
     assert standing(rec, Outcomes(mine, revenue)).status == "recommended"
-    only_close = _plans([close], [revenue])
+    only_close = _plans([close], [revenue])  # the recommendation is the close plan
     st = standing(only_close, Outcomes(mine, revenue))
     assert st.status == "indistinguishable"
     assert st.diff.p_bankrupt_ci[0] < 0 < st.diff.p_bankrupt_ci[1]
     text = standing_sentence(st, "planned growth 4x/yr")
-    assert "indistinguishable from planned growth 1x/yr" in text
+    assert "indistinguishable from the recommendation" in text
+    poorer = _plans([np.ones(n, bool), close], [revenue * 0.5, revenue])  # another plan: named
+    text = standing_sentence(standing(poorer, Outcomes(mine, revenue)), "planned growth 4x/yr")
+    assert "indistinguishable from planned growth 2x/yr within Monte Carlo error" in text
     assert "dominated" not in text
+
+
+def test_richer_beyond_error_at_the_same_risk_dominates():
+    """Same bankruptcies, 5% more revenue on every world: dominated (revenue better beyond
+    Monte Carlo error, risk not worse); 0.01% more: indistinguishable."""
+    rng = np.random.default_rng(11)
+    n = 2000
+    revenue = rng.lognormal(0, 0.3, n)
+    mine = np.zeros(n, bool)
+    mine[:100] = True
+    rec = _plans([mine.copy()], [revenue * 1.05])
+    st = standing(rec, Outcomes(mine, revenue))
+    assert st.status == "dominated"
+    assert st.diff.revenue_ci[0] > 0
+    assert st.diff.p_bankrupt_ci[0] <= 0 <= st.diff.p_bankrupt_ci[1]
+    tiny = _plans([mine.copy()], [revenue * 1.0001 + rng.normal(0, 0.05, n)])
+    st = standing(tiny, Outcomes(mine, revenue))
+    assert st.status in {"indistinguishable", "undominated"}
+    if st.status == "indistinguishable":
+        assert st.diff.revenue_ci[0] <= 0 <= st.diff.revenue_ci[1]
 
 
 def test_a_riskier_or_poorer_plan_never_dominates():

@@ -413,13 +413,29 @@ class Standing:
     """``recommendation - plan`` (None when it is the recommendation)."""
 
 
+def beats(d: Difference) -> bool:
+    """Whether ``other`` beats the plan beyond Monte Carlo error (``d = other - plan``):
+    less risky beyond it and not poorer beyond it, or richer in median revenue beyond it
+    and not riskier beyond it (95% paired intervals)."""
+    less_risk, more_risk = d.p_bankrupt_ci[1] < 0, d.p_bankrupt_ci[0] > 0
+    richer, poorer = d.revenue_ci[0] > 0, d.revenue_ci[1] < 0
+    return (less_risk and not poorer) or (richer and not more_risk)
+
+
+MAX_WITNESSES = 3
+"""Most plans tested (paired) as possible dominators: the recommendation, then the least
+risky and the richest of the plans that are no worse on both point estimates."""
+
+
 def standing(rec: Recommendation, plan: Outcomes) -> Standing:
-    """Judge ``plan`` (outcomes on the recommendation's worlds) against every evaluated plan.
+    """Judge ``plan`` (outcomes on the recommendation's worlds) against the evaluated plans.
 
     A plan is dominated by another only when the other is no worse on both point estimates
-    (P(bankrupt) <=, median revenue >=, one strictly), its P(bankrupt) is lower beyond Monte
-    Carlo error (paired 95% interval of the difference below 0) and the plan is not better
-    in median revenue beyond it (the interval of ``other - plan`` is not below 0).
+    (P(bankrupt) <=, median revenue >=, one strictly) and :func:`beats` it on the paired
+    intervals of the same worlds; a plan no worse on the point estimates that does not beat
+    it beyond Monte Carlo error leaves it "indistinguishable". The recommendation itself
+    (same outcomes on every world) is never dominated: no evaluated plan is no worse on both
+    point estimates (see :func:`recommend`).
     """
     ps = rec.plans
     if plan.bankrupt.size != ps.paths:
@@ -436,22 +452,25 @@ def standing(rec: Recommendation, plan: Outcomes) -> Standing:
     risk, rev = t["p_bankrupt"].to_numpy(), t[UPSIDE].to_numpy()
     same = np.array([np.array_equal(plan.bankrupt, b) and np.array_equal(plan.revenue, v)
                      for b, v in zip(ps.bankrupt, ps.revenue, strict=True)])  # fmt: skip
-    better = (risk <= p) & (rev >= r) & ((risk < p) | (rev > r)) & ~same
-    cands = sorted(np.flatnonzero(better), key=lambda j: (j != i, risk[j], -rev[j]))
-    first: tuple[int, Difference] | None = None
-    for j in cands:
-        other = Outcomes(ps.bankrupt[j], ps.revenue[j])
-        _lo, hi = newcombe_paired(plan.bankrupt, other.bankrupt)
-        if hi >= 0 and first is not None:
-            continue  # not less risky beyond Monte Carlo error; one such example is enough
-        d = vs_rec if j == i else paired_difference(plan, other, seed)
-        if hi < 0 and d.revenue_ci[1] >= 0:
+    better = np.flatnonzero((risk <= p) & (rev >= r) & ((risk < p) | (rev > r)) & ~same)
+    if better.size == 0:
+        return Standing("undominated", None, None, vs_rec)
+    order = [i] if i in better else []
+    order.append(int(min(better, key=lambda j: (risk[j], -rev[j]))))
+    order.append(int(max(better, key=lambda j: (rev[j], -risk[j]))))
+    witnesses = list(dict.fromkeys(order))[:MAX_WITNESSES]
+    tested = []
+    for j in witnesses:
+        d = (
+            vs_rec
+            if j == i
+            else paired_difference(plan, Outcomes(ps.bankrupt[j], ps.revenue[j]), seed)
+        )
+        if beats(d):
             return Standing("dominated", t.iloc[j].to_dict(), d, vs_rec)
-        if first is None:
-            first = (int(j), d)
-    if first is not None:
-        return Standing("indistinguishable", t.iloc[first[0]].to_dict(), first[1], vs_rec)
-    return Standing("undominated", None, None, vs_rec)
+        tested.append((j, d))
+    j, d = tested[0]
+    return Standing("indistinguishable", t.iloc[j].to_dict(), d, vs_rec)
 
 
 def by_year_table(rec: Recommendation) -> pd.DataFrame:

@@ -179,17 +179,24 @@ def _revenue_words(d: float, lo: float, hi: float) -> str:
 
 
 def _risk_words(d: float, lo: float, hi: float) -> str:
+    if round(100 * abs(d), 1) == 0:
+        return f"the same P(bankrupt) ({_ci(lo, hi, _pp_fmt)} points)"
     more = "more" if d > 0 else "less"
     return f"{points(d)} points {more} P(bankrupt) ({_ci(lo, hi, _pp_fmt)})"
 
 
 def gives_up_sentence(rec: Any, st: Any, current: str) -> str:
+    """The recommendation against the current plan, paired on the same worlds."""
     if st.status == "recommended":
         return ""
     d = st.versus_recommendation
+    risk = _risk_words(d.p_bankrupt, *d.p_bankrupt_ci)
+    trade = "for" if (d.revenue < 0) == (d.p_bankrupt < 0) else "with"  # a trade-off, or not
+    if risk.startswith("the same"):
+        trade = "at"
     return (
-        f"Against the current plan ({current}) it {_revenue_words(d.revenue, *d.revenue_ci)} for "
-        f"{_risk_words(d.p_bankrupt, *d.p_bankrupt_ci)}, paired on the same {d.paths:,} worlds."
+        f"Against the current plan ({current}) it {_revenue_words(d.revenue, *d.revenue_ci)} "
+        f"{trade} {risk}, paired on the same {d.paths:,} worlds."
     )
 
 
@@ -201,6 +208,10 @@ def standing_sentence(st: Any, current: str) -> str:
         return ("No evaluated plan is less risky than the current plan without giving up "
                 "median revenue.")  # fmt: skip
     other, d = policy_words(st.other), st.diff
+    if d is st.versus_recommendation:  # the recommendation itself: its figures are above
+        return (f"The current plan is {st.status} "
+                f"{'by' if st.status == 'dominated' else 'from'} the recommendation on the same "
+                "worlds (paired 95% intervals above).")  # fmt: skip
     diffs = (f"{_risk_words(d.p_bankrupt, *d.p_bankrupt_ci)}, median revenue "
              f"{signed_usd(d.revenue)} ({_ci(*d.revenue_ci, _usd_fmt)}) on the same worlds")  # fmt: skip
     if st.status == "dominated":
