@@ -49,7 +49,7 @@ def sentence(
     rec = recommendation(opt)
     if rec is None or results is None or results.paths < rec.paths:
         head = (f"<b>Current plan ({esc(current)}): P(bankrupt) {pct(p)}</b> (95% CI "
-                f"{pct(lo)}-{pct(hi)}) over {n:,} worlds. ")  # fmt: skip
+                f"{pct(lo)}-{pct(hi)}) at {n:,} paths. ")  # fmt: skip
         wait = esc(opt) if isinstance(opt, str) and opt else (
             "Finding the plan with the highest median revenue within the risk budget…")  # fmt: skip
         return head + wait, {"p-bankrupt": repr(float(p)), "paths": str(n), "state": "pending"}

@@ -341,7 +341,7 @@ def test_decision_sentence_states_its_figures(analysed):
     assert body.startswith('<p class="verdict"><b>Sign ')  # the order first, in bold
     assert f"with {policy_words(row)}; P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% " \
            f"bound {pct(row['p_bankrupt_upper'])}, within the 5% budget)" in body  # fmt: skip
-    assert "(1,000 worlds)" in body
+    assert "(1,000 paths)" in body
     assert '<table class="order">' in body
     assert "Delivery year" in body
     assert "Against the current plan (planned growth 4x/yr)" in body  # what it gives up
@@ -353,7 +353,7 @@ def test_decision_sentence_states_its_figures(analysed):
     body, attrs = decision.sentence(None, x.numbers, x.policy_words(), x.results)
     assert attrs["state"] == "pending"
     assert f"P(bankrupt) {pct(x.numbers['p_bankrupt'])}" in body
-    assert f"over {x.numbers['paths']:,} worlds" in body
+    assert f"at {x.numbers['paths']:,} paths" in body
     assert float(attrs["p-bankrupt"]) == x.numbers["p_bankrupt"]
 
 

@@ -251,13 +251,13 @@ def test_report_opens_with_the_verdict(base_run, base_html: str) -> None:
     assert sentence.startswith("Sign ")
     assert f"with {policy_words(row)};" in sentence
     assert f"P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% bound " in sentence
-    assert "(2,000 worlds)" in sentence
+    assert "(2,000 paths)" in sentence
     assert row["p_bankrupt_upper"] <= 0.05
     # the current plan's headline figure appears once, with its own path count
     block = body[body.index('id="executive-summary"') : body.index("<h2>Key numbers</h2>")]
     lo, hi = summary["p_bankrupt_ci95"]
-    assert (f"P(bankrupt) {pct(summary['p_bankrupt'])} (95% CI {pct(lo)}-{pct(hi)}) over "
-            "2,000 worlds") in block  # fmt: skip
+    assert (f"P(bankrupt) {pct(summary['p_bankrupt'])} (95% CI {pct(lo)}-{pct(hi)}) at "
+            "2,000 paths") in block  # fmt: skip
     assert "of take-or-pay" in block
     assert "dominated" in body[:first_section] or "indistinguishable" in body[:first_section] \
         or "No evaluated plan is less risky" in body[:first_section]  # fmt: skip

@@ -139,7 +139,7 @@ def verdict_sentence(rec: Any) -> str:
     return (
         f"{order}; P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% bound "
         f"{pct(row['p_bankrupt_upper'])}, within the {budget} budget); median revenue "
-        f"{usd(row['cum_revenue_p50'])}, P90 {usd(row['cum_revenue_p90'])} ({n:,} worlds)."
+        f"{usd(row['cum_revenue_p50'])}, P90 {usd(row['cum_revenue_p90'])} ({n:,} paths)."
     )
 
 
@@ -314,8 +314,8 @@ def executive_summary(results: Results, summary: dict[str, Any]) -> list[str]:
     current = scenario_policy_words(results.scenario)
     lo, hi = summary["p_bankrupt_ci95"]
     p = summary["p_bankrupt"]
-    head = (f"Current plan ({current}): P(bankrupt) {pct(p)} (95% CI {pct(lo)}-{pct(hi)}) over "
-            f"{summary['paths']:,} worlds, counting bankruptcies in the run-off after the "
+    head = (f"Current plan ({current}): P(bankrupt) {pct(p)} (95% CI {pct(lo)}-{pct(hi)}) at "
+            f"{summary['paths']:,} paths, counting bankruptcies in the run-off after the "
             "horizon")  # fmt: skip
     mtb = summary.get("median_months_to_bankruptcy")
     if mtb is not None and p > 0:

@@ -73,7 +73,7 @@ def test_decision_heatmap_and_frontier_on_the_first_screen(
     )
     assert text.startswith("Sign ")  # the order first
     assert f"P(bankrupt) {pct(p)} (one-sided 95% bound" in text
-    assert f"({paths:,} worlds)" in text
+    assert f"({paths:,} paths)" in text
     assert "take-or-pay" in text  # GW and $ per delivery year
     assert "Delivery year" in text  # the order table
     # the decision's plan, checked against the public API at the stated path count
