@@ -16,8 +16,9 @@ from sim.reports.decision import decision_text, pct, policy_words, to_html
 
 __all__ = ["apply_updates", "element", "policy_words", "recommendation", "sentence"]
 
-_LAST: list[Any] = [None, None, None]
-"""(recommendation, run's per-path arrays, standing) of the last call: redraws are free."""
+_LAST: list[tuple[Any, Any, Any]] = [(None, None, None)]
+"""(recommendation, run's per-path arrays, standing) of the last call: redraws are free.
+One tuple replaced whole, so sessions on other threads never see a torn entry."""
 
 
 def recommendation(opt: Any) -> Any:
@@ -28,10 +29,11 @@ def recommendation(opt: Any) -> Any:
 def _standing(rec: Any, results: Any) -> Any:
     from sim.analysis.recommend import outcomes_of, standing
 
-    if _LAST[0] is rec and _LAST[1] is results.path:
-        return _LAST[2]
+    last_rec, last_path, last = _LAST[0]
+    if last_rec is rec and last_path is results.path:
+        return last
     st = standing(rec, outcomes_of(results, rec.paths))
-    _LAST[:] = [rec, results.path, st]
+    _LAST[0] = (rec, results.path, st)
     return st
 
 

@@ -11,21 +11,21 @@ median revenue: no evaluated plan dominates the recommendation.
 The search is cheap rather than small: the frontier grid (:func:`plan_set`) is run once with
 shared draws and its per-path outcomes kept; then, per family, a bisection on the family's
 parameter (P(bankrupt) assumed monotone in it) between the most aggressive passing grid point
-and its failing neighbour, on a lattice as fine as the dashboard's widgets (so "Apply" sets
-exactly the evaluated plan); a family is not refined when even its failing neighbour's revenue
+and its failing neighbour, on a lattice as fine as the precision the decision shows (so
+"Apply" sets exactly the evaluated plan); a family is not refined when even its failing neighbour's revenue
 cannot beat the best passing plan found so far, and a bisection stops when the next value
 would repeat one already evaluated.
 
 :func:`standing` judges another plan (the current one) against the evaluated plans with the
 paired intervals of :mod:`sim.analysis.compare`: "dominated" only when a plan that is no worse
-on both point estimates is less risky beyond Monte Carlo error and the other plan is not
-better in revenue beyond it; otherwise "indistinguishable".
+on both point estimates beats it beyond Monte Carlo error (:func:`beats`); otherwise
+"indistinguishable".
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ from .compare import BOOTSTRAP, newcombe_paired
 from .frontier import UPSIDES, mark_frontier, policy_family, policy_label
 from .optimize import upper_bound
 from .parallel import map_tasks
-from .sweep import BY_YEAR_PREFIX, METRICS, ProgressFn, apply_cell, metrics, with_overrides
+from .sweep import BY_YEAR_PREFIX, ProgressFn, apply_cell, metrics, with_overrides
 
 FAMILIES = {
     "planned_growth": ("policy.planned_growth", 1, 0.1),
@@ -188,7 +188,6 @@ class Recommendation:
     ``meets_budget``, ``refined``, ``recommended`` and ``efficient`` columns."""
     runs: int = 0
     """Engine runs this call made (0 refinements and a given grid: 0) [count]."""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def paths(self) -> int:
@@ -214,10 +213,6 @@ class Recommendation:
         kind = row.get("family")
         key = FAMILIES[kind][0] if kind in FAMILIES else None
         return {"policy.kind": kind, **({key: float(row[key])} if key else {})}
-
-    def frontier(self) -> pd.DataFrame:
-        """Every evaluated plan, ``efficient`` recomputed over all of them."""
-        return self.plans.table
 
 
 def _score(table: pd.DataFrame, budget: float, paths: int) -> pd.DataFrame:
@@ -493,7 +488,7 @@ def by_year_table(rec: Recommendation) -> pd.DataFrame:
 
 
 __all__ = [
-    "FAMILIES", "METRICS", "Difference", "Outcomes", "PlanSet", "Recommendation", "Standing",
-    "by_year_table", "evaluate", "outcomes_of", "paired_difference", "plan_set", "recommend",
-    "standing",
+    "FAMILIES", "Difference", "Outcomes", "PlanSet", "Recommendation", "Standing",
+    "beats", "by_year_table", "evaluate", "outcomes_of", "paired_difference", "paired_median_ci",
+    "plan_set", "recommend", "standing",
 ]  # fmt: skip
