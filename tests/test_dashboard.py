@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -362,11 +363,22 @@ def test_apply_makes_the_current_plan_the_recommendation(name):
     """Through the dashboard's API: apply the recommendation; the decision then says the
     current plan is the recommendation and on the frontier, never "dominated"."""
     from dashboard import decision
+    from sim.analysis.recommend import Outcomes, paired_difference
 
     root = Path(__file__).resolve().parents[1]
     x = Explorer(load_scenario(root / "scenarios" / f"{name}.yaml"), paths=1000)
     x.run_analysis(background=False)
     opt = x.table("decision")
+    rec, front = opt["recommendation"], x.table("frontier")
+    # no frontier point shown has both a lower one-sided bound and a higher median revenue
+    # than the recommendation, beyond the paired interval on the same worlds
+    grid = rec.plans.table.iloc[: len(front)]
+    pd.testing.assert_series_equal(grid["p_bankrupt"], front["p_bankrupt"])
+    mine = Outcomes(rec.plans.bankrupt[rec.index], rec.plans.revenue[rec.index])
+    for j in np.flatnonzero((grid["p_bankrupt_upper"] < rec.plan["p_bankrupt_upper"]).to_numpy()):
+        other = Outcomes(rec.plans.bankrupt[j], rec.plans.revenue[j])
+        assert front["cum_revenue_p50"].iloc[j] <= rec.plan["cum_revenue_p50"]
+        assert paired_difference(mine, other, 1).revenue_ci[0] <= 0
     updates = decision.apply_updates(opt)
     assert updates["policy_kind"] == opt["recommendation"].policy["kind"]
     x.param.update(**updates)
