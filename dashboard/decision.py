@@ -27,7 +27,7 @@ def recommendation(opt: Any) -> Any:
 
 
 def _standing(rec: Any, results: Any) -> Any:
-    from sim.analysis.recommend import outcomes_of, standing
+    from sim.analysis.dominance import outcomes_of, standing
 
     last_rec, last_path, last = _LAST[0]
     if last_rec is rec and last_path is results.path:

@@ -363,7 +363,7 @@ def test_apply_makes_the_current_plan_the_recommendation(name):
     """Through the dashboard's API: apply the recommendation; the decision then says the
     current plan is the recommendation and on the frontier, never "dominated"."""
     from dashboard import decision
-    from sim.analysis.recommend import Outcomes, paired_difference
+    from sim.analysis.dominance import Outcomes, paired_difference
 
     root = Path(__file__).resolve().parents[1]
     x = Explorer(load_scenario(root / "scenarios" / f"{name}.yaml"), paths=1000)

@@ -10,20 +10,16 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario
-from sim.analysis.frontier import frontier, mark_frontier
-from sim.analysis.optimize import upper_bound
-from sim.analysis.recommend import (
-    FAMILIES,
+from sim.analysis.dominance import (
     Outcomes,
-    PlanSet,
-    Recommendation,
     outcomes_of,
     paired_difference,
     paired_median_ci,
-    plan_set,
-    recommend,
     standing,
 )
+from sim.analysis.frontier import frontier, mark_frontier
+from sim.analysis.optimize import upper_bound
+from sim.analysis.recommend import FAMILIES, PlanSet, Recommendation, plan_set, recommend
 from sim.analysis.sweep import apply_cell, with_overrides
 from sim.model.engine import run
 from sim.reports.decision import decision_text, standing_sentence, to_html

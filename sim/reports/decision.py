@@ -289,7 +289,8 @@ def report_decision(results: Results, budget: float = BUDGET) -> DecisionText:
     """The decision for a run's scenario: the search on at most :data:`DECISION_PATHS`
     worlds of the run's seed, the current plan judged on the same worlds (the first paths of
     the run itself: no extra run)."""
-    from sim.analysis.recommend import outcomes_of, recommend, standing
+    from sim.analysis.dominance import outcomes_of, standing
+    from sim.analysis.recommend import recommend
 
     s = results.scenario
     n = min(int(results.paths), DECISION_PATHS)
