@@ -131,7 +131,7 @@ def verdict_sentence(rec: Any) -> str:
         return (
             f"No plan of the frontier family keeps P(bankrupt) within the {budget} risk budget: "
             f"the least risky, {words}, has P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% "
-            f"bound {pct(row['p_bankrupt_upper'])}) over {n:,} simulated worlds."
+            f"bound {pct(row['p_bankrupt_upper'])}) at {n:,} paths."
         )
     years, money = _signed(rec)
     order = (f"Sign {_and(years)} (take-or-pay {_and(money)}) with {words}"
@@ -200,7 +200,12 @@ def gives_up_sentence(rec: Any, st: Any, current: str) -> str:
     )
 
 
-def standing_sentence(st: Any, current: str) -> str:
+def standing_sentence(st: Any, current: str, feasible: bool = True) -> str:
+    """How the current plan stands; ``feasible`` False when no plan passes the budget (the
+    plan compared with is then the least risky one, not a recommendation)."""
+    if st.status == "recommended" and not feasible:
+        return (f"The current plan ({current}) is the least risky plan of the frontier family "
+                "and on the frontier.")  # fmt: skip
     if st.status == "recommended":
         return (f"The current plan ({current}) is the recommendation and on the frontier: no "
                 "evaluated plan has both a lower P(bankrupt) and a higher median revenue.")  # fmt: skip
@@ -208,7 +213,7 @@ def standing_sentence(st: Any, current: str) -> str:
         return ("No evaluated plan is less risky than the current plan without giving up "
                 "median revenue.")  # fmt: skip
     other, d = policy_words(st.other), st.diff
-    if d is st.versus_recommendation:  # the recommendation itself: its figures are above
+    if d is st.versus_recommendation and feasible:  # the recommendation: its figures are above
         return (f"The current plan is {st.status} "
                 f"{'by' if st.status == 'dominated' else 'from'} the recommendation on the same "
                 "worlds (paired 95% intervals above).")  # fmt: skip
@@ -237,7 +242,7 @@ def decision_text(rec: Any, st: Any, current: str) -> DecisionText:
         verdict=verdict_sentence(rec),
         table=order_table(rec) if rec.feasible else pd.DataFrame(),
         gives_up=gives_up_sentence(rec, st, current) if rec.feasible else "",
-        standing=standing_sentence(st, current),
+        standing=standing_sentence(st, current, rec.feasible),
         bound_note=bound_note(rec),
         attrs=attrs,
     )
