@@ -56,6 +56,13 @@ CSS = """
 .kpi-value { font-size: 28px; }
 .decision-text { font-size: 15px; line-height: 1.45; padding: 10px 14px; background: #f3f7fc;
                  border-left: 5px solid #1f5fa8; border-radius: 4px; }
+.decision-text p { margin: 2px 0 6px 0; }
+.decision-text table.order { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
+.decision-text table.order td, .decision-text table.order th { border: 1px solid #d5dde8;
+                                                                padding: 1px 8px; text-align: right; }
+.decision-text table.order td:first-child { text-align: left; }
+.decision-text .standing { font-size: 14px; line-height: 1.35; }
+.decision-text .bound-note { font-size: 12px; color: #555; line-height: 1.3; }
 """
 
 
@@ -323,7 +330,9 @@ class Dashboard:
             views.frontier_data(value) if data_changed and isinstance(value, pd.DataFrame) else None
         )
         cur = self.x.table_numbers or None
-        self.front.update(data, cur, float(self.x.budget), stale or msg is not None)
+        self.front.update(
+            data, cur, float(self.x.budget) / 100, stale or msg is not None
+        )  # % -> share
         self._chart_state()
 
     def _draw_tornado(self, data_changed: bool = True) -> None:
@@ -366,18 +375,20 @@ class Dashboard:
         if not x.numbers:
             return
         opt = None if x.stale("decision") else x.table("decision")
-        front = None if x.stale("frontier") else x.table("frontier")
-        body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), front, x.table_numbers)
+        body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
         self.decision.object = decision.element(body, attrs)
-        feasible = isinstance(opt, dict) and opt.get("feasible")
-        self.apply_button.visible = bool(feasible)
-        if feasible:
-            self.apply_button.label = f"Apply planned growth {opt['value']:.2g}x/yr"
+        # the button applies the recommendation; hidden once it is the current plan
+        self.apply_button.visible = (
+            attrs.get("feasible") == "yes" and attrs.get("current") != "recommended"
+        )
+        if self.apply_button.visible:
+            self.apply_button.label = f"Apply {attrs['plan']}"
 
     def apply_recommended(self) -> None:
-        opt = self.x.table("decision")
-        if isinstance(opt, dict) and opt.get("feasible"):
-            self.x.param.update(policy_kind="planned_growth", planned_growth=round(opt["value"], 3))
+        """Make the recommended plan the current one (exactly the evaluated plan)."""
+        updates = decision.apply_updates(self.x.table("decision"))
+        if updates:
+            self.x.param.update(**updates)
 
     def _on_tap(self, _attr: str, _old: Any, new: list[int]) -> None:
         data = self.front.data

@@ -199,10 +199,11 @@ class Explorer(param.Parameterized):
         "horizons); each states its own.",
     )  # fmt: skip
     budget = param.Number(
-        0.05, bounds=(0.001, 0.5), softbounds=(0.01, 0.2), step=0.01,
-        label="Risk budget: P(bankrupt) at most [0-1]",
-        doc="The decision names the most aggressive planned growth whose P(bankrupt) is "
-        "credibly (one-sided 95% Wilson bound) within this budget.",
+        5.0, bounds=(0.1, 50.0), softbounds=(1.0, 20.0), step=0.5,
+        label="Risk budget: P(bankrupt) at most [%]",
+        doc="The decision recommends the plan with the highest median revenue whose "
+        "P(bankrupt) is within this budget with 95% confidence (its one-sided 95% bound, the "
+        "highest risk the simulated worlds are still consistent with, is at most the budget).",
     )  # fmt: skip
 
     # outputs (not widgets)
@@ -423,7 +424,7 @@ class Explorer(param.Parameterized):
             return
         self._gen += 1
         gen = self._gen
-        specs = sweeps.specs(scenario, paths, float(self.budget))
+        specs = sweeps.specs(scenario, paths, float(self.budget) / 100)  # % -> share
         table_paths = specs["frontier"].paths
         heavy = jobs.path_months(scenario, paths) > jobs.HEAVY_PATH_MONTHS
         prepare = self.prepare
@@ -508,8 +509,9 @@ class Explorer(param.Parameterized):
         """Serve what the disk cache has for the current settings; (re)start the rest,
         debounced, in the background (when ``auto_analysis``)."""
         if self.results is not None:
-            self._specs = sweeps.specs(self.current_scenario(), int(self.results.paths),
-                                       float(self.budget))  # fmt: skip
+            self._specs = sweeps.specs(
+                self.current_scenario(), int(self.results.paths), float(self.budget) / 100
+            )  # fmt: skip  (% -> share)
         tables, missing = self._lookup(self._specs)
         self.tables = tables  # views re-check which tables are stale
         self._after_lookup(missing)

@@ -14,6 +14,7 @@ from sim.model.results import Results
 from sim.outputs import usd
 
 from .charts import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
+from .decision import to_markdown as decision_to_markdown
 from .frames import (
     COMMITMENTS_NOTE,
     COMPETITION_NOTE,
@@ -157,6 +158,14 @@ def _slip_section(results: Results, slip: dict[str, pd.DataFrame], fig_dir: Path
     ]
 
 
+def _decision(results: Results, frames: Any) -> Any:
+    if "decision" in frames:
+        return frames["decision"]
+    from .decision import report_decision
+
+    return report_decision(results)
+
+
 def _summary_lines(results: Results, summary: dict[str, Any], frames: Any) -> list[str]:
     if "executive_summary" in frames:
         return list(frames["executive_summary"]["line"])
@@ -186,6 +195,7 @@ def write_markdown(
     lines = [
         f"# compute-sim report: {s.name}",
         "",
+        *decision_to_markdown(_decision(results, frames)),
         s.description,
         "",
         "## Executive summary",

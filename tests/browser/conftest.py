@@ -51,6 +51,8 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 def _free_port() -> int:
+    if os.environ.get("COMPUTE_SIM_TEST_PORT"):  # a port reserved for this checkout
+        return int(os.environ["COMPUTE_SIM_TEST_PORT"])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
