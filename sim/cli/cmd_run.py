@@ -152,9 +152,10 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=
         from sim.reports import ReportJob
 
         job = ReportJob(results, summary, out, formats, worker)  # PNGs on the other core
-    table = finite_frame(by_year(results))
     if "json" in formats:
         write_json(out / "summary.json", summary)
+    if "csv" in formats or "parquet" in formats:  # pandas only for these tables
+        table = finite_frame(by_year(results))
     if "csv" in formats:
         table.to_csv(out / "by_year.csv", index=False)
         finite_frame(runoff_by_year(results)).to_csv(out / "runoff_by_year.csv", index=False)
