@@ -156,8 +156,10 @@ def metrics(results: Results) -> dict[str, float]:
 
 def _bankrupt_by_year(results: Results) -> dict[str, float]:
     """Share of paths bankrupt by the end of each calendar year of the horizon."""
+    from sim.model.results import calendar_years
+
     bm = results.path["bankrupt_month"]
-    cal = results.months.year.to_numpy()
+    cal = calendar_years(results.scenario)
     out = {}
     for year in results.years:
         last = int(np.flatnonzero(cal == year)[-1])
@@ -233,8 +235,11 @@ def run_sweep(
     # Validate every cell before any compute: bad input fails fast, nothing is half done.
     variants = [apply_cell(base, cell) for cell in cells]
     # cells share their random draws and, where equal, demand (within a chunk on a pool)
+    from sim.model.rng import BLOCK_PATHS
+
+    small = all(v.simulation.paths <= BLOCK_PATHS for v in variants)  # one block per cell
     rows = map_tasks(run_scenario_metrics, variants, client=client, progress=progress,
-                     chunks_per_worker=4)  # fmt: skip
+                     chunks_per_worker=4, small=small)  # fmt: skip
     keys: list[str] = []
     for cell in cells:
         keys += [k for k in cell if k not in keys]

@@ -13,6 +13,9 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from typing import TypeVar
+
+T = TypeVar("T")
 
 CHUNK_PATHS = 256
 """Fewest paths one thread takes from a block [paths]: below it, threads cost more than
@@ -32,7 +35,10 @@ def threads() -> int:
     """Threads a run uses: ``NUMBA_NUM_THREADS`` (default: every CPU), or what
     ``numba.set_num_threads`` set for the calling thread if anything called it.
 
-    Numba's own thread pool is not started for this (that took ~0.2 s per process)."""
+    Numba's own thread pool is not started for this (that took ~0.2 s per process). Inside
+    :func:`one_thread` (a thread of a pool that already fills the cores): 1."""
+    if getattr(_inside, "active", False):
+        return 1
     import numba
     from numba.np.ufunc import parallel as numba_parallel
 
@@ -58,11 +64,22 @@ def _mark_inside() -> None:
     _inside.active = True
 
 
+def one_thread(call: Callable[[], T]) -> T:
+    """``call()`` with every run inside it on the calling thread only (:func:`threads` is
+    1): for pools that run several small runs at once, one per core."""
+    before = getattr(_inside, "active", False)
+    _inside.active = True
+    try:
+        return call()
+    finally:
+        _inside.active = before
+
+
 def over_paths(call: Callable[[int, int], None], n: int, parallel: bool = True) -> None:
     """``call(first, last)`` over the paths ``[0, n)``: on the calling thread, or with
     ``parallel`` in contiguous pieces on :func:`threads` threads (the kernels release the
     GIL). Returns when every piece is done; the first error raised by a piece is raised."""
-    workers = threads() if parallel and not getattr(_inside, "active", False) else 1
+    workers = threads() if parallel else 1
     if workers <= 1 or n < 2 * CHUNK_PATHS:
         call(0, n)
         return
