@@ -1,8 +1,8 @@
 """The month loop over a block of paths: demand -> procurement -> allocation -> economics ->
 finance, horizon then run-off, with yearly and per-path aggregates accumulated in the loop.
 
-One path per iteration of a parallel loop; each path writes only its own rows, so results
-do not depend on the number of threads. docs/model.md sections 3-5a.
+One path per iteration; threads run disjoint ranges of paths (:mod:`sim.model.workers`)
+and each path writes only its own rows, so results do not depend on the number of threads. docs/model.md sections 3-5a.
 """
 
 from __future__ import annotations
