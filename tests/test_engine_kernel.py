@@ -113,3 +113,24 @@ def test_over_paths_covers_every_path_once(monkeypatch, n, threads):
 
     workers.over_paths(call, n)
     assert (seen == 1).all()
+
+
+def test_first_kernel_load_skips_the_blas_probe_and_blas_still_works():
+    """A fresh process runs without importing scipy.linalg (numba's BLAS probe, 0.1-0.2 s,
+    is deferred: sim.model.jit); jitted BLAS code compiled later still works."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, numpy as np; from numba import njit; from sim import run, load_scenario\n"
+        "run(load_scenario(), paths=300)\n"
+        "before = 'scipy.linalg' in sys.modules\n"
+        "import numba.np.arraymath as am\n"
+        "dot = njit(lambda a, b: np.dot(a, b))\n"
+        "print(before, am._HAVE_BLAS, dot(np.ones((2, 3)), np.ones((3, 2)))[0, 0])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=root, check=True)  # fmt: skip
+    assert out.stdout.split() == ["False", "True", "3.0"]

@@ -60,6 +60,9 @@ def demand_signature(scenario: Scenario) -> str:
 
 
 def _potential_demand(scenario: Scenario, inputs: SampledInputs, parallel: bool) -> np.ndarray:
+    from .jit import prepare
+
+    prepare()
     from .kernel.demand import potential_demand_block
     from .workers import over_paths
 

@@ -226,6 +226,9 @@ def simulate_kernel(
     runs on the calling thread (without the GIL), for a pool of threads running one block
     each.
     """
+    from .jit import prepare
+
+    prepare()
     from .kernel.paths import simulate_paths
 
     n, months = inputs.n, inputs.months

@@ -138,6 +138,9 @@ def sample_inputs(
 
 def _growth_normals(seed: int, block: int, namespace: str, n: int, years: int) -> np.ndarray:
     """Growth innovations, one stream per year, shape (years, n)."""
+    from .jit import prepare
+
+    prepare()  # the first kernel a run loads
     from .kernel.draws import fill_normals
 
     eps = np.empty((years, n))
@@ -148,6 +151,9 @@ def _growth_normals(seed: int, block: int, namespace: str, n: int, years: int) -
 
 def _noise(seed: int, block: int, namespace: str, n: int, months: int) -> np.ndarray:
     """Monthly demand shocks, one stream per year, shape (n, months)."""
+    from .jit import prepare
+
+    prepare()
     from .kernel.draws import fill_year_normals
 
     noise = np.empty((n, months))
