@@ -52,7 +52,7 @@ def probe(scenario: str | None, paths: int) -> dict[str, Any]:
     import tempfile
 
     t0 = time.perf_counter()
-    from sim.cli.cmd_run import run, summarize, write_outputs
+    from sim.cli.cmd_run import monthly_paths, run, summarize, write_outputs
     from sim.model.io import load_scenario
     from sim.outputs import atomic_output_dir
 
@@ -62,7 +62,7 @@ def probe(scenario: str | None, paths: int) -> dict[str, Any]:
 
     warm_kernels([loaded])
     t2 = time.perf_counter()
-    results = run(loaded)
+    results = run(loaded, monthly_paths=monthly_paths(["json"]))
     t3 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, atomic_output_dir(Path(tmp) / "out", "run") as out:
         write_outputs(results, summarize(results), out, ["json"])
