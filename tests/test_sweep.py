@@ -250,6 +250,7 @@ def test_small_cells_on_several_threads_equal_one_at_a_time(base, monkeypatch):
     one = run_sweep(base, cells, paths=700)
     monkeypatch.setattr(workers, "threads", lambda: 3)
     seen = []
-    several = run_sweep(base, cells, paths=700, progress=lambda d, t: seen.append((d, t)))
+    several = run_sweep(base, cells, paths=700, progress=lambda d, t: seen.append((d, t)),
+                        cells_at_once=True)  # fmt: skip
     pd.testing.assert_frame_equal(one, several)
     assert seen[-1] == (6, 6)
