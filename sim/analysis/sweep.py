@@ -172,8 +172,10 @@ def _market_split(results: Results, demand: float) -> dict[str, float]:
 
 def _bankrupt_by_year(results: Results) -> dict[str, float]:
     """Share of paths bankrupt by the end of each calendar year of the horizon."""
+    from sim.model.results import calendar_years
+
     bm = results.path["bankrupt_month"]
-    cal = results.months.year.to_numpy()
+    cal = calendar_years(results.scenario)
     out = {}
     for year in results.years:
         last = int(np.flatnonzero(cal == year)[-1])
@@ -221,6 +223,7 @@ def run_sweep(
     seed: int | None = None,
     progress: ProgressFn | None = None,
     client: Any = None,
+    cells_at_once: bool = False,
 ) -> pd.DataFrame:
     """Run every cell on the same seed (CRN) and tabulate the results.
 
@@ -231,6 +234,10 @@ def run_sweep(
     progress : called as ``progress(cells_done, cells_total)``.
     client : optional :class:`sim.analysis.parallel.LocalPool` (local worker processes) or
         ``dask.distributed.Client``; results are identical to the serial run.
+    cells_at_once : without a client, run cells of one block (<= 4,096 paths) one per core
+        at a time, each on one thread, so the Python work of one overlaps the kernel of
+        another (a few % faster on a loaded 2-core machine; the same CPU time; each extra
+        cell in flight keeps its own working set, ~10-50 MB). Results are identical.
 
     Returns
     -------
@@ -249,8 +256,11 @@ def run_sweep(
     # Validate every cell before any compute: bad input fails fast, nothing is half done.
     variants = [apply_cell(base, cell) for cell in cells]
     # cells share their random draws and, where equal, demand (within a chunk on a pool)
+    from sim.model.rng import BLOCK_PATHS
+
+    small = cells_at_once and all(v.simulation.paths <= BLOCK_PATHS for v in variants)
     rows = map_tasks(run_scenario_metrics, variants, client=client, progress=progress,
-                     chunks_per_worker=4)  # fmt: skip
+                     chunks_per_worker=4, small=small)  # fmt: skip
     keys: list[str] = []
     for cell in cells:
         keys += [k for k in cell if k not in keys]

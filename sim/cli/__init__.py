@@ -28,6 +28,7 @@ class UsageError(Exception):
 COMMANDS = {
     "run": "simulate a scenario and write a report",
     "validate": "check scenario files",
+    "warmup": "compile the simulation kernels for this machine (once per install)",
     "compare": "compare scenarios side by side with confidence intervals",
     "sweep": "run a parameter sweep (grid or Latin hypercube)",
     "frontier": "P(bankrupt) against upside for a family of purchase policies",

@@ -44,6 +44,10 @@ def parallel_spread(args: argparse.Namespace, client: Any) -> dict[str, int]:
     ``--workers`` processes each holding one run in memory on this machine."""
     if getattr(args, "scheduler", None) and client is not None:
         return {"spread": max(1, sum(client.nthreads().values()))}
+    if not args.workers and getattr(args, "cells_at_once", False):
+        from sim.model.workers import threads
+
+        return {"parallel_memory": threads()}  # small cells run one per core at once
     return {"parallel_memory": max(1, args.workers or 1)}
 
 
@@ -130,6 +134,7 @@ def main(args: argparse.Namespace) -> int:
     paths = args.paths or scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     runs = [run_size(scenario, paths)] * len(sweep.cells)
+    args.cells_at_once = not args.workers and not args.scheduler
     check_parallel_budgets(args, runs, "this sweep")
     out = Path(args.out or f"results/sweep-{spec.name}")
     with atomic_output_dir(out, "sweep") as tmp:  # --out is checked before any cell runs
@@ -137,8 +142,9 @@ def main(args: argparse.Namespace) -> int:
             check_parallel_budgets(args, runs, "this sweep", client)
             with progress_bar(len(sweep.cells), f"sweep {spec.name}", unit="cell") as bar:
                 df = run_sweep(
-                    scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client
-                )
+                    scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client,
+                    cells_at_once=args.cells_at_once,
+                )  # fmt: skip
         keys = [k for k in df.columns if not is_metric(k)]
         summary = sweep_summary(
             spec.name,

@@ -98,7 +98,8 @@ def progress_bar(total: int, desc: str, unit: str = "path") -> Iterator[Callable
 
         if cache_is_cold():
             print("compiling the simulation kernel for this machine: about 10 s, once "
-                  "(cached for later runs)", file=sys.stderr)  # fmt: skip
+                  "(cached for later runs; `python -m sim warmup` does it ahead)",
+                  file=sys.stderr)  # fmt: skip
 
     with tqdm(
         total=total,

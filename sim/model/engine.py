@@ -45,8 +45,9 @@ from .scenario import (
 )
 from .store import SPILL_PATHS
 from .timeline import review_months, total_months
+from .workers import over_paths, threads
 
-__all__ = ["MONTHLY", "run", "run_block", "simulate_block"]
+__all__ = ["MONTHLY", "run", "run_block", "simulate_block", "threads"]
 
 MONTHLY_PATHS = 2000
 """Default number of paths with month-by-month records (fan charts) [paths]: enough for
@@ -230,10 +231,14 @@ def simulate_kernel(
 ) -> dict[str, np.ndarray]:
     """Run the fused kernel on one block; raw outputs keyed by name (see layout).
 
-    ``parallel`` runs the block's paths on numba's thread pool; without it the block runs on
-    the calling thread (without the GIL), for a pool of threads running one block each.
+    ``parallel`` splits the block's paths over :func:`threads` threads; without it the block
+    runs on the calling thread (without the GIL), for a pool of threads running one block
+    each.
     """
-    from .kernel.paths import simulate_paths, simulate_paths_serial
+    from .jit import prepare
+
+    prepare()
+    from .kernel.paths import simulate_paths
 
     n, months = inputs.n, inputs.months
     keep = n if keep is None else keep
@@ -263,7 +268,6 @@ def simulate_kernel(
     rival_params, rival_settings = pack_rivals(scenario, inputs.params, params)
     rival_reviews = 0 if scenario.market is None else scenario.months // rival_settings[1] + 1
     rival_books = np.zeros((n, 1 + rival_reviews, 4))
-    kernel = simulate_paths if parallel else simulate_paths_serial
     settings = (
         POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
         bool(getattr(policy, "plan_to_ceiling", False)),
@@ -274,11 +278,12 @@ def simulate_kernel(
     outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
                out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
                out["commitments"])  # fmt: skip
-    kernel(
+    args = (
         demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
         settings, (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
         (rival_params, rival_books, rival_settings),
     )  # fmt: skip
+    over_paths(lambda first, last: simulate_paths(first, last, *args), n, parallel)
     return out
 
 
@@ -487,13 +492,6 @@ def _bounded_map(executor: Any, fn: Callable[..., Any], tasks: list[tuple], wind
             pending.append(executor.submit(fn, *nxt))
 
 
-def threads() -> int:
-    """Worker threads for a run: numba's thread count (``NUMBA_NUM_THREADS``)."""
-    import numba
-
-    return max(1, int(numba.get_num_threads()))
-
-
 def run(
     scenario: Scenario,
     paths: int | None = None,
@@ -518,7 +516,7 @@ def run(
         :data:`sim.model.store.SPILL_PATHS` paths (memory then stays O(block)).
 
     Blocks run on a pool of :func:`threads` threads, one block each (sampling and the
-    jitted kernel release the GIL); a run of one block uses the kernel's own thread pool.
+    jitted kernel release the GIL); a run of one block splits its paths over the threads.
     Results are identical whatever the number of threads.
 
     A scenario with ``actuals:`` runs its posterior given them

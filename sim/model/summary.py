@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from .results import Results
+from .results import Results, calendar_years
 from .store import DiskColumns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 2
 """Version of the ``summary.json`` layout; 2 added run-off figures and provenance."""
@@ -46,7 +48,15 @@ def _nanmean(x: np.ndarray) -> float:
 
 
 def by_year(results: Results) -> pd.DataFrame:
-    """One row per calendar year of the horizon.
+    """:func:`by_year_rows` as a table, one row per calendar year of the horizon."""
+    import pandas as pd
+
+    return pd.DataFrame(by_year_rows(results))
+
+
+def by_year_rows(results: Results) -> list[dict[str, Any]]:
+    """One row per calendar year of the horizon (plain Python numbers: ``summary.json``'s
+    ``by_year``; no pandas needed).
 
     Revenue, demand and compute cost are USD in the year; capacity and cash at year end;
     ``unserved_share_mean`` averages unserved / potential demand over paths still solvent at
@@ -55,7 +65,7 @@ def by_year(results: Results) -> pd.DataFrame:
     """
     y = results.yearly
     bm = results.path["bankrupt_month"]
-    cal = results.months.year.to_numpy()
+    cal = calendar_years(results.scenario)
     rows = []
     for j, year in enumerate(results.years):
         last_month = int(np.flatnonzero(cal == year)[-1])
@@ -93,7 +103,7 @@ def by_year(results: Results) -> pd.DataFrame:
                 **(_finance_row(col) if uses_finance(results.scenario) else {}),
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _competition_row(col: Any) -> dict[str, float]:
@@ -188,7 +198,18 @@ def _finance_row(col: Any) -> dict[str, float]:
     }
 
 
+RUNOFF_COLUMNS = ("year", "months", "p_bankrupt", "obligations_running", "revenue_p50",
+                  "compute_cost_p50", "capacity_gw_p50", "cash_p50")  # fmt: skip
+
+
 def runoff_by_year(results: Results) -> pd.DataFrame:
+    """:func:`runoff_by_year_rows` as a table (with its columns even without run-off)."""
+    import pandas as pd
+
+    return pd.DataFrame(runoff_by_year_rows(results), columns=list(RUNOFF_COLUMNS))
+
+
+def runoff_by_year_rows(results: Results) -> list[dict[str, Any]]:
     """One row per calendar year of the run-off (after the horizon, no new orders).
 
     ``p_bankrupt`` is cumulative from the start (horizon included); ``obligations_running``
@@ -196,14 +217,11 @@ def runoff_by_year(results: Results) -> pd.DataFrame:
     [USD in the year], capacity [GW at year end], revenue and cash are medians over all paths
     (0 revenue and frozen cash for bankrupt paths).
     """
-    if results.runoff_months is None:
-        return pd.DataFrame(
-            columns=["year", "months", "p_bankrupt", "obligations_running", "revenue_p50",
-                     "compute_cost_p50", "capacity_gw_p50", "cash_p50"]
-        )  # fmt: skip
+    if not results.runoff_count:
+        return []
     y = results.runoff_yearly
     bm = results.path["bankrupt_month"]
-    cal = results.runoff_months.year.to_numpy()
+    cal = calendar_years(results.scenario, results.runoff_count, results.horizon_months)
     rows = []
     for j, year in enumerate(results.runoff_years):
         last_month = results.horizon_months + int(np.flatnonzero(cal == year)[-1])
@@ -220,7 +238,7 @@ def runoff_by_year(results: Results) -> pd.DataFrame:
                                     ("capacity_gw", "capacity_gw_end"), ("cash", "cash"))},
             }
         )  # fmt: skip
-    return pd.DataFrame(rows)
+    return rows
 
 
 def truncated_tranches(results: Results) -> list[dict[str, Any]]:
@@ -398,8 +416,8 @@ def summarize(results: Results) -> dict[str, Any]:
         "p_bankrupt_by_commitment_year": bankruptcy_by_commitment_year(results),
         **finance_figures(results),
         "elapsed_s": results.elapsed_s,
-        "by_year": by_year(results).to_dict(orient="records"),
-        "runoff_by_year": runoff_by_year(results).to_dict(orient="records"),
+        "by_year": by_year_rows(results),
+        "runoff_by_year": runoff_by_year_rows(results),
         **_conditioning(results),
     }
 

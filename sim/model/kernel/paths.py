@@ -1,8 +1,8 @@
 """The month loop over a block of paths: demand -> procurement -> allocation -> economics ->
 finance, horizon then run-off, with yearly and per-path aggregates accumulated in the loop.
 
-One path per iteration of a parallel loop; each path writes only its own rows, so results
-do not depend on the number of threads. docs/model.md sections 3-5a.
+One path per iteration; threads run disjoint ranges of paths (:mod:`sim.model.workers`)
+and each path writes only its own rows, so results do not depend on the number of threads. docs/model.md sections 3-5a.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .allocation import allocate, sublease
 from .competition import accumulate, churn, effective_multiplier, follow_capability
@@ -658,35 +658,31 @@ def simulate_path(
     path_out[_O_RATIONED, i] = cum_rationed
 
 
-def _paths_block(parallel: bool, name: str):  # type: ignore[no-untyped-def]
-    """Jit the loop over a block's paths with or without its own thread pool (one Python
-    body, two compiled variants with distinct names so their on-disk caches never mix)."""
+@njit(cache=True, nogil=True)
+def simulate_paths(
+    first: int,
+    last: int,
+    demand: np.ndarray,
+    params: np.ndarray,
+    slips: np.ndarray,
+    tranches: tuple,
+    deals: tuple,
+    settings: tuple,
+    fits: tuple,
+    calendar: tuple,
+    keep: int,
+    outputs: tuple,
+    books: np.ndarray,
+    rivals: tuple,
+) -> None:
+    """Simulate paths ``first .. last - 1`` of a block (outputs written in place), on the
+    calling thread without the GIL: threads run disjoint ranges of one block at once.
 
-    def block(
-        demand: np.ndarray,
-        params: np.ndarray,
-        slips: np.ndarray,
-        tranches: tuple,
-        deals: tuple,
-        settings: tuple,
-        fits: tuple,
-        calendar: tuple,
-        keep: int,
-        outputs: tuple,
-        books: np.ndarray,
-        rivals: tuple,
-    ) -> None:
-        rival_params, rival_books, rival_settings = rivals
-        for i in prange(demand.shape[0]):  # a plain range when not parallel
-            simulate_path(i, demand[i], params[i], slips, tranches, deals, settings, fits,
-                          calendar, keep, outputs, books[i],
-                          (rival_params[i], rival_books[i], rival_settings))  # fmt: skip
-
-    block.__name__ = block.__qualname__ = name
-    return njit(cache=True, parallel=parallel, nogil=True)(block)
-
-
-simulate_paths = _paths_block(True, "simulate_paths")
-"""Simulate every path of a block, parallel over paths (outputs written in place)."""
-simulate_paths_serial = _paths_block(False, "simulate_paths_serial")
-"""The same on the calling thread only (for a pool of threads running one block each)."""
+    One compiled variant only (no numba ``parallel=True`` twin): the first run after an
+    install compiles the month loop once, and no numba thread pool is started.
+    """
+    rival_params, rival_books, rival_settings = rivals
+    for i in range(first, last):
+        simulate_path(i, demand[i], params[i], slips, tranches, deals, settings, fits,
+                      calendar, keep, outputs, books[i],
+                      (rival_params[i], rival_books[i], rival_settings))  # fmt: skip
