@@ -23,7 +23,9 @@ evaluated plans on the same worlds.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -50,11 +52,14 @@ UPSIDE = "cum_revenue_p50"
 """What the recommendation maximises: median cumulative revenue over the horizon [USD]."""
 
 
-def _run_plan(scenario: Scenario) -> dict[str, Any]:
-    """One plan: its sweep metrics, per-path outcomes and decision units (picklable task)."""
+def _run_plan(
+    scenario: Scenario, run: Callable[[Scenario], Results] | None = None
+) -> dict[str, Any]:
+    """One plan: its sweep metrics, per-path outcomes and decision units (picklable task).
+    ``run`` replaces the engine run (``sim update`` evaluates plans on its prior or posterior)."""
     from sim.model.summary import bankruptcy_by_commitment_year, decision_units
 
-    res = _engine_run(scenario)
+    res = (run or _engine_run)(scenario)
     owed = res.path["obligations_at_end"]
     return {
         "metrics": metrics(res),
@@ -110,12 +115,16 @@ def evaluate(
     seed: int | None = None,
     progress: ProgressFn | None = None,
     client: Any = None,
+    run: Callable[[Scenario], Results] | None = None,
 ) -> PlanSet:
     """Run each policy cell on the scenario's worlds (same seed: common random numbers) and
-    keep what a paired comparison needs. ``paths``/``seed`` override the scenario's."""
+    keep what a paired comparison needs. ``paths``/``seed`` override the scenario's; ``run``
+    replaces the engine run (then in this process: it need not be picklable)."""
     base = with_overrides(scenario, paths, seed)
     variants = [apply_cell(base, cell) for cell in cells]
-    out = map_tasks(_run_plan, variants, client=client, progress=progress, chunks_per_worker=4)
+    task = _run_plan if run is None else partial(_run_plan, run=run)
+    out = map_tasks(task, variants, client=None if run else client, progress=progress,
+                    chunks_per_worker=4)  # fmt: skip
     rows = []
     for cell, o in zip(cells, out, strict=True):
         row: dict[str, Any] = {"policy": policy_label(cell), "family": cell.get("policy.kind")}
@@ -156,13 +165,15 @@ def plan_set(
     seed: int | None = None,
     progress: ProgressFn | None = None,
     client: Any = None,
+    run: Callable[[Scenario], Results] | None = None,
 ) -> PlanSet:
     """The frontier's policy family (:func:`sim.analysis.frontier.policy_family`) with
     per-path outcomes; its table has the columns of :func:`sim.analysis.frontier.frontier`
     (``efficient`` = not dominated on P(bankrupt) and median cumulative revenue)."""
     plans = evaluate(
-        scenario, policy_family(scenario), paths=paths, seed=seed, progress=progress, client=client
-    )
+        scenario, policy_family(scenario), paths=paths, seed=seed, progress=progress,
+        client=client, run=run,
+    )  # fmt: skip
     table = mark_frontier(plans.table)
     for name in UPSIDES:
         table = mark_frontier(table, upside=name, column=f"efficient_{name}")
@@ -254,6 +265,7 @@ def recommend(
     steps: int = MAX_STEPS,
     progress: ProgressFn | None = None,
     client: Any = None,
+    run: Callable[[Scenario], Results] | None = None,
 ) -> Recommendation:
     """The highest-median-revenue plan whose P(bankrupt) passes the one-sided test.
 
@@ -264,6 +276,7 @@ def recommend(
     paths, seed : worlds of the search (ignored when ``plans`` is given: its worlds).
     plans : the frontier grid already evaluated (:func:`plan_set`), to reuse its runs.
     steps : most bisection steps per family.
+    run : evaluates one plan instead of the engine (``sim update``: prior or posterior runs).
 
     Examples
     --------
@@ -277,7 +290,7 @@ def recommend(
     from sim.model.sampling import shared_draws
 
     with shared_draws():  # the grid and every refinement step draw the same worlds once
-        return _search(scenario, budget, paths, seed, plans, steps, progress, client)
+        return _search(scenario, budget, paths, seed, plans, steps, progress, client, run)
 
 
 def _search(
@@ -289,9 +302,12 @@ def _search(
     steps: int,
     progress: ProgressFn | None,
     client: Any,
+    run: Callable[[Scenario], Results] | None = None,
 ) -> Recommendation:
     if plans is None:
-        plans = plan_set(scenario, paths=paths, seed=seed, progress=progress, client=client)
+        plans = plan_set(
+            scenario, paths=paths, seed=seed, progress=progress, client=client, run=run
+        )
         runs = plans.runs
     else:
         runs = 0
@@ -318,7 +334,7 @@ def _search(
             owners.append(kind)
         if not cells:
             break
-        new = evaluate(scenario, cells, paths=n, seed=plans.seed)
+        new = evaluate(scenario, cells, paths=n, seed=plans.seed, run=run)
         runs += new.runs
         start = len(plans)
         plans = _concat(plans, new)

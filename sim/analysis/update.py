@@ -9,7 +9,6 @@ months after ``as_of`` and the recommended plan.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -24,15 +23,12 @@ from sim.model.condition import (
 )
 from sim.model.results import Results
 from sim.model.scenario import Scenario
-from sim.model.summary import decision_units, wilson_interval
+from sim.model.summary import wilson_interval
 
 BUDGET = 0.05
 """Risk budget of the recommended plan: P(bankrupt) credibly at most this [0..1]."""
 DECISION_PATHS = 4000
 """Most paths per evaluation of the plan search [paths] (as the report's decision)."""
-SEARCH = {"param": "policy.planned_growth", "lo": 1.0, "hi": 10.0, "coarse": 10, "bisections": 6}
-"""The plan search of :func:`sim.analysis.optimize.max_commitment` (the dashboard's and the
-report's decision): planned growth from 1x to 10x a year, a coarse grid then bisection."""
 
 Runner = Callable[[Scenario], tuple[Results, PathFigures]]
 
@@ -52,57 +48,31 @@ def p_bankrupt(results: Results) -> tuple[float, tuple[float, float]]:
 
 
 def recommend(scenario: Scenario, runner: Runner, budget: float = BUDGET) -> dict[str, Any]:
-    """The most aggressive planned-growth plan whose one-sided 95% Wilson upper bound of
-    P(bankrupt) is within ``budget``, with the rule and grid of
-    :func:`sim.analysis.optimize.max_commitment`, evaluated by ``runner`` (prior or
-    posterior runs share their draws across plans: common random numbers).
-
-    This is the one place the update chooses a plan: point it at a wider search to change
-    what "recommended" means (it needs a search that evaluates plans through ``runner``,
-    since a posterior is not a scenario file)."""
-    from sim.analysis.optimize import _coarse, upper_bound
-    from sim.analysis.sweep import apply_cell
+    """The plan the dashboard and the report recommend
+    (:func:`sim.analysis.recommend.recommend`: the highest median cumulative revenue whose
+    one-sided 95% bound of P(bankrupt) is within ``budget``, across planned growth, demand
+    quantile and adaptive plans), each plan evaluated by ``runner`` (prior or posterior runs
+    share their draws across plans: common random numbers)."""
+    from sim.analysis.recommend import recommend as search
 
     paths = min(scenario.simulation.paths, DECISION_PATHS)
-    base = apply_cell(
-        scenario,
-        {"policy.kind": "planned_growth", "policy.planned_growth": 1.0, "simulation.paths": paths},
-    )
-    rows: dict[float, tuple[float, Results]] = {}
-
-    def ok(v: float) -> bool:
-        if v not in rows:
-            res, _ = runner(apply_cell(base, {SEARCH["param"]: v}))
-            rows[v] = (p_bankrupt(res)[0], res)
-        return upper_bound(rows[v][0], paths) <= budget
-
-    grid = [float(x) for x in _coarse(SEARCH["lo"], SEARCH["hi"], SEARCH["coarse"])]
-    passes = [ok(v) for v in grid]
-    first_bad = next((i for i, good in enumerate(passes) if not good), None)
-    if first_bad is None:
-        best = grid[-1]
-    elif first_bad == 0:
-        best = math.nan
-    else:
-        good, bad = grid[first_bad - 1], grid[first_bad]
-        for _ in range(SEARCH["bisections"]):
-            mid = 0.5 * (good + bad)
-            good, bad = (mid, bad) if ok(mid) else (good, mid)
-        best = good
-    if math.isnan(best):
-        p, res = rows[grid[0]]
-        return {"policy": None, "p_bankrupt": p, "gw_by_delivery_year": {}, "feasible": False,
-                "note": f"no planned growth from {SEARCH['lo']:g}x to {SEARCH['hi']:g}x a year "
-                        f"keeps P(bankrupt) credibly within {budget:.0%}"}  # fmt: skip
-    p, res = rows[best]
-    gw = decision_units(res)["gw_by_delivery_year"]
+    rec = search(scenario, budget=budget, paths=paths, run=lambda s: runner(s)[0])
+    row = rec.plan
+    if not rec.feasible:
+        return {"policy": None, "p_bankrupt": float(row["p_bankrupt"]), "gw_by_delivery_year": {},
+                "feasible": False,
+                "note": f"no plan of the frontier's families keeps P(bankrupt) credibly "
+                        f"within {budget:.0%}"}  # fmt: skip
+    gw = rec.units["gw_by_delivery_year"]
     return {
-        "policy": {"kind": "planned_growth", "planned_growth": round(best, 4),
-                   "review_months": base.policy.review_months},  # type: ignore[union-attr]
-        "p_bankrupt": p,
+        "policy": rec.policy,
+        "cell": rec.cell,
+        "p_bankrupt": float(row["p_bankrupt"]),
+        "p_bankrupt_upper": float(row["p_bankrupt_upper"]),
+        "cum_revenue_p50": float(row["cum_revenue_p50"]),
         "gw_by_delivery_year": {y: v["p50"] for y, v in gw.items()},
         "feasible": True,
-    }  # fmt: skip
+    }
 
 
 def side(results: Results, figures: PathFigures, recommended: dict[str, Any]) -> dict[str, Any]:

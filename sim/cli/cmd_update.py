@@ -90,7 +90,9 @@ def print_update(report: dict) -> None:
         rec = block["recommended"]
         if not rec.get("feasible"):
             return "none within budget"
-        return f"planned growth {rec['policy']['planned_growth']:.3g}x"
+        from sim.reports.decision import policy_words
+
+        return policy_words(rec["cell"])
 
     row("recommended plan", plan(pr), plan(po))
     years = sorted(set(pr["recommended"]["gw_by_delivery_year"])
