@@ -36,10 +36,12 @@ def outcomes_of(results: Results, paths: int, scenario: Scenario | None = None) 
 
     A run's path ``i`` depends only on the seed and ``i`` (fixed blocks of draws,
     :mod:`sim.model.rng`), so the first ``paths`` of a larger run are the worlds of a
-    ``paths``-path run: the headline run is reused. A smaller run is extended by running
-    ``scenario`` (default: the run's) on ``paths`` paths.
+    ``paths``-path run: the headline run is reused. A smaller run, or a run conditioned on
+    actuals (its paths are resampled as a whole, so a prefix is not the smaller run), is
+    replaced by running ``scenario`` (default: the run's) on ``paths`` paths.
     """
-    if results.paths >= paths and results.path:
+    conditioned = getattr(results.scenario, "actuals", None) is not None
+    if results.paths >= paths and results.path and not conditioned:
         return Outcomes(results.bankrupt[:paths].copy(),
                         np.asarray(results.path["cum_revenue"][:paths], dtype=float))  # fmt: skip
     from sim.model.engine import run
