@@ -45,8 +45,8 @@ WAIT_REDRAW_JS = """async ([t0, names, limit]) => {
 def bench_dashboard(scenario: Scenario, repeat: int = 10, paths: int = 2000) -> list[str]:
     """Change the planned-growth (or cash) input ``repeat`` times; return report lines."""
     from .app import Dashboard
+    from .charts import series_data
     from .explorer import Explorer
-    from .views import series_data
 
     dash = Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
     x = dash.x

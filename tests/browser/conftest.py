@@ -61,7 +61,7 @@ def dashboard_url() -> Iterator[str]:
     """URL of the dashboard (base scenario, picker over scenarios/*.yaml)."""
     import panel as pn
 
-    from dashboard.app import serve
+    from dashboard.server import serve
 
     port = _free_port()
     serve(None, port=port, show=False, threaded=True)
