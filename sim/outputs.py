@@ -119,6 +119,17 @@ def _top(names: list[str]) -> set[str]:
     return {n.split("/", 1)[0] for n in names}
 
 
+def _first_untraversable(path: Path) -> Path | None:
+    """The topmost existing ancestor of ``path`` that the user may not enter (no x bit)."""
+    for parent in reversed(path.parents):
+        try:
+            if parent.is_dir() and not os.access(parent, os.X_OK):
+                return parent
+        except OSError:
+            return parent
+    return None
+
+
 class OutputDir:
     """An output directory written as one unit (see :func:`atomic_output_dir`)."""
 
@@ -127,17 +138,22 @@ class OutputDir:
         self.command = command
         self.created: Path | None = None  # topmost parent directory this run created
         self.tmp: Path | None = None
-        if out.exists() and not out.is_dir():
-            raise _fail(out, "exists and is not a directory; choose another --out")
-        if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
-            raise _fail(out, "not writable (permission denied)")
-        missing = []
-        probe = out.parent
-        while not probe.exists():
-            missing.append(probe)
-            probe = probe.parent
-        if not probe.is_dir():
-            raise _fail(out, f"{probe} is a file, not a directory")
+        try:
+            if out.exists() and not out.is_dir():
+                raise _fail(out, "exists and is not a directory; choose another --out")
+            if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+                raise _fail(out, "not writable (permission denied)")
+            missing = []
+            probe = out.parent
+            while not probe.exists():
+                missing.append(probe)
+                probe = probe.parent
+            if not probe.is_dir():
+                raise _fail(out, f"{probe} is a file, not a directory")
+        except OSError as exc:  # a parent the user may not enter: stat() itself fails
+            blocked = _first_untraversable(out)
+            where = f"cannot enter {blocked}" if blocked else "cannot look at it"
+            raise _fail(out, f"{where}: {_os_reason(exc)}; choose another --out") from None
         self.created = missing[-1] if missing else None  # set first: an interrupt may come
         try:
             out.parent.mkdir(parents=True, exist_ok=True)

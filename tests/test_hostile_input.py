@@ -142,6 +142,32 @@ def test_deep_nesting_is_refused_without_recursion_error(tmp_path):
         parse_yaml(deep, "deep.yaml")
 
 
+_FLOW_SEQ = "demand: " + "[" * 3000 + "]" * 3000 + "\n"
+_FLOW_MAP = "demand: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n"
+_BLOCK = "demand:\n" + "".join(f"{' ' * (i + 1)}k{i}:\n" for i in range(200)) + " " * 201 + "v: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [(_FLOW_SEQ, "demand[0][0]"), (_FLOW_MAP, "demand.a.a.a"), (_BLOCK, "demand.k0.k1.k2")],
+    ids=["flow-sequence", "flow-mapping", "block"],
+)
+@pytest.mark.parametrize("command", ["validate", "sweep"])
+def test_deep_nesting_names_the_project_limit_and_the_field(tmp_path, text, field, command):
+    """The 32-level limit is the project's own, whatever libyaml's scanner does first (PyYAML
+    6.0.4's libyaml stops flow nesting near 1,000 levels with its own message)."""
+    p = _write(tmp_path, "name: deep\n" + text)
+    code, err, _ = cli(command, str(p))
+    assert code == 2, err
+    assert f"nested more than {MAX_DEPTH} levels deep" in err
+    assert field in err
+    assert str(p) in err or p.name in err
+    assert "Traceback" not in err
+    # the same text as an upload (bytes) through the one YAML entry point
+    with pytest.raises(ScenarioError, match=f"nested more than {MAX_DEPTH} levels deep"):
+        parse_yaml(text.encode(), "upload.yaml")
+
+
 @pytest.mark.parametrize(
     ("literal", "chars"),
     [("9" * 5001, "5,001"), ("1" + "0" * 400, "401"), ("-" + "7" * 150, "151")],

@@ -309,3 +309,43 @@ def test_json_writer_never_writes_non_finite(tmp_path):
 
     write_json(tmp_path / "x.json", {"a": math.inf, "b": [np.float64("nan"), -math.inf], "c": 1})
     assert _strict_json(tmp_path / "x.json") == {"a": None, "b": [None, None], "c": 1}
+
+
+def _as_nobody(args: list[str], home: Path) -> subprocess.CompletedProcess:
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *args]
+    env = {**os.environ, "HOME": str(home), "NUMBA_CACHE_DIR": str(home / "numba")}
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_out_under_a_directory_the_user_cannot_enter_is_refused_with_exit_2(tmp_path_factory):
+    """`--out D/x` where D is another user's 0700 directory: Path.exists() itself raises
+    PermissionError; the run must say so (exit 2, the path named), not print a traceback."""
+    if os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists():
+        pytest.skip("needs root and setpriv to run the command as an unprivileged user")
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="compute-sim-perm-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        home = base / "home"
+        home.mkdir()
+        home.chmod(0o777)
+        probe = _as_nobody([sys.executable, "-c", "import sim.cli"], home)
+        if probe.returncode != 0:
+            pytest.skip(f"user nobody cannot import the checkout here: {probe.stderr[-200:]}")
+        private = base / "private"
+        private.mkdir(mode=0o700)  # root's, not enterable by nobody
+        out = private / "x"
+        proc = _as_nobody(
+            [sys.executable, "-m", "sim", "run", "--paths", "10", "--out", str(out)], home
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert str(out) in proc.stderr
+        assert f"cannot enter {private}" in proc.stderr
+        assert "Permission denied" in proc.stderr
+        assert list(private.iterdir()) == []  # nothing left behind
+    finally:
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)

@@ -142,7 +142,24 @@ def _mark_line(exc: BaseException) -> int | None:
 
 def _scan(text: str, source: str) -> dict[str, int]:
     """Check the limits on the event stream; return the line of every field path."""
-    loader = Loader(text)
+    try:
+        return _scan_with(Loader, text, source)
+    except ScenarioError as exc:
+        if Loader is yaml.SafeLoader or not _is_parser_depth_limit(exc):
+            raise
+    # libyaml >= 0.2.5 (PyYAML 6.0.4 wheels) stops deep *flow* nesting itself while it scans
+    # ahead, before our walk sees the 33rd level; the pure-Python scanner yields events one
+    # by one, so the walk again refuses at MAX_DEPTH and names the field. Only this rare
+    # error path pays for the slower parser.
+    return _scan_with(yaml.SafeLoader, text, source)
+
+
+def _is_parser_depth_limit(exc: ScenarioError) -> bool:
+    return any("maximum nesting depth" in message for _, message in exc.problems)
+
+
+def _scan_with(loader_class: Any, text: str, source: str) -> dict[str, int]:
+    loader = loader_class(text)
     lines: dict[str, int] = {}
     stack: list[_Frame] = []
     anchors: dict[str, int] = {}  # anchor -> expanded size of its node

@@ -6,6 +6,7 @@ annualized (monthly USD x 12 = USD/yr run-rate) so they read on the same axis as
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +24,10 @@ QUANTILES = (0.05, 0.5, 0.95)
 
 def fan(arr: np.ndarray, index: pd.Index) -> pd.DataFrame:
     """P5/P50/P95 across paths (axis 0) of an (m, months) array, NaNs ignored."""
-    with np.errstate(all="ignore"):
+    # a month in which no path has a value (training share with every path bankrupt) is NaN
+    # on purpose: no "All-NaN slice" warning for it
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         q = np.nanquantile(arr, QUANTILES, axis=0) if arr.size else np.full((3, len(index)), np.nan)
     return pd.DataFrame({"p5": q[0], "p50": q[1], "p95": q[2]}, index=index)
 
