@@ -30,17 +30,16 @@ import panel as pn
 
 from dashboard import charts, decision, jobs
 from dashboard.explorer import INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
+from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
 from dashboard.widgets import (
     CSS,
     MORE,
     SAVE,
     SIDEBAR,
-    compare_markdown,
     kpis_html,
     make_input,
     message_text,
-    ruin_markdown,
     usd_number,
 )  # fmt: skip
 from sim.model.distributions import central
@@ -56,11 +55,14 @@ CHART_BASIS = "1 1 460px"
 STALE_NOTE = "Updating: the charts below still show the previous settings (faded)."
 
 
-class Dashboard:
+class Dashboard(OtherTabs):
     """Widgets and panes of one browser session, wired to an :class:`Explorer`."""
 
-    def __init__(self, explorer: Explorer, defer_charts: bool = False) -> None:
+    def __init__(self, explorer: Explorer, defer_charts: bool = False, later: Any = None) -> None:
         self.x = x = explorer
+        self.later = later or (lambda fn: fn())
+        """Runs ``fn`` now, or (served) in the next event-loop tick, after the key numbers
+        have been sent."""
         self.rows: dict[str, Any] = {n: make_input(x, n) for n in (*SIDEBAR, *SAVE)}
         self.inputs = pn.Column(*(self.rows[n] for n in SIDEBAR), sizing_mode="stretch_width")
         self.more = pn.Column(sizing_mode="stretch_width")  # filled when the card opens
@@ -78,6 +80,7 @@ class Dashboard:
         self.apply_button.on_click(lambda _e: self.apply_recommended())
         self.kpis = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS],
                                  css_classes=["kpis"])  # fmt: skip
+        self.kpis.jscallback(text=charts.STAMP_JS.replace("[name]", "['kpis']"))
         self.kpi: dict[str, tuple[str, str]] = {}
         """KPI css class -> (label, shown value)."""
         self.caption = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["caption"])
@@ -100,41 +103,12 @@ class Dashboard:
         self.drivers = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["drivers"])
         self._drawn: dict[str, Any] = {}
         self._deferred = defer_charts
-        # compare, what ruins us, files
-        self.pin_button = pn.widgets.Button(label="Pin these settings for compare",
-                                            css_classes=["pin"], sizing_mode="stretch_width")  # fmt: skip
-        self.pin_button.on_click(lambda _e: x.pin())
-        self.compare_pane = pn.pane.Markdown("Pin a setting (sidebar), then change the inputs: "
-                                             "the two runs are compared here with paired 95% CIs.",
-                                             sizing_mode="stretch_width", css_classes=["compare"])  # fmt: skip
-        self.ruin_button = pn.widgets.Button(label="Find what ruins us", color="primary",
-                                             css_classes=["run-discovery"])  # fmt: skip
-        self.ruin_button.on_click(lambda _e: x.run_discovery())
-        self.ruin_status = pn.pane.Markdown(x.ruin_status, sizing_mode="stretch_width",
-                                            css_classes=["ruin-status"])  # fmt: skip
-        self.ruin_text = pn.pane.Markdown(
-            "", sizing_mode="stretch_width", css_classes=["ruin-text"]
-        )
-        self.ruin_charts = pn.Column(sizing_mode="stretch_width")
-        self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False,
-                                           sizing_mode="stretch_width", css_classes=["upload-yaml"])  # fmt: skip
-        self.upload.param.watch(self._on_upload, "value")
-        self.save = pn.widgets.FileDownload(callback=x.yaml_file, filename="scenario.yaml",
-                                            label="Save as scenario (YAML)", color="success",
-                                            sizing_mode="stretch_width", css_classes=["save-yaml"])  # fmt: skip
-        self.csv = pn.widgets.FileDownload(callback=x.by_year_csv, filename="by_year.csv",
-                                           label="Download results (CSV)", color="light",
-                                           sizing_mode="stretch_width", css_classes=["download-csv"])  # fmt: skip
+        self.init_other_tabs()
         x.param.watch(self._on_change, ["results", "numbers", "table_numbers", "tables"])
         x.param.watch(lambda *_: self._draw_series(), ["view_data"])
         x.param.watch(lambda *_: self._on_error(), ["error"])
         x.param.watch(self._on_progress, ["analysis_progress", "analysis_status", "busy"])
         x.param.watch(lambda *_: self._on_kind(), ["policy_kind"])
-        x.param.watch(self._on_ruin, ["ruin_results"])
-        x.param.watch(
-            lambda *_: setattr(self.ruin_status, "object", x.ruin_status), ["ruin_status"]
-        )
-        x.param.watch(self._on_compare, ["compare"])
         x.param.watch(lambda *_: self._draw_frontier(), ["budget"])
         self._on_kind()
         self._on_error()
@@ -153,16 +127,20 @@ class Dashboard:
         self.alert.visible = bool(self.x.error)
 
     def _on_change(self, *events: Any) -> None:
-        """One redraw per publish (a run and its tables arrive in one batch)."""
+        """One redraw per publish (a run and its tables arrive in one batch): the key
+        numbers at once, the decision and charts in the next message (``later``)."""
         names = {e.name for e in events} if events else {"results", "tables"}
         if names & {"results", "numbers"}:
             self._on_results()
-        if "tables" in names:
-            self._on_tables()
-        else:
-            self._draw_heatmap(data_changed=False)
-            self._draw_frontier()
-            self._draw_decision()
+        self.later(self._on_tables if "tables" in names else self._on_plan)
+
+    def _on_plan(self) -> None:
+        """Same tables, another plan: move the plan's marks, restate the decision."""
+        if not (self._deferred or self._hidden(0)):
+            with frozen():
+                self._draw_heatmap(data_changed=False)
+                self._draw_frontier()
+        self._draw_decision()
 
     def _on_results(self) -> None:
         x, res, num = self.x, self.x.results, self.x.numbers
@@ -207,6 +185,13 @@ class Dashboard:
             names.sort(key=lambda n: rank.get(MORE_FIELDS[n].dotted, len(rank)))
         self.more.objects = [self.rows[n] for n in names]
 
+    def _on_tab(self, event: Any) -> None:
+        if event.new == 0:
+            self._on_tables()  # catch up with what changed while it was hidden
+        elif event.new == 1:
+            self.build_series()
+            self._draw_series()
+
     def build_series(self) -> None:
         """Build the time-series charts on first view of their tab; from then on every run
         also prepares their frames (:func:`charts.series_data`)."""
@@ -220,9 +205,10 @@ class Dashboard:
         self._draw_series()
 
     def _draw_series(self) -> None:
-        if self.x.view_data is not None:
-            for chart in self.ts.values():
-                chart.send(self.x.view_data)
+        if self.x.view_data is not None and not self._hidden(1):
+            with frozen():
+                for chart in self.ts.values():
+                    chart.send(self.x.view_data)
 
     # ------------------------------------------------------------------ background tables
     def draw_charts(self) -> None:
@@ -231,16 +217,21 @@ class Dashboard:
         self._drawn.clear()
         self._on_tables()
 
+    def _hidden(self, tab: int) -> bool:
+        """Whether tab ``tab`` is not on screen (its charts are redrawn when it opens)."""
+        return getattr(self, "tabs", None) is not None and self.tabs.active != tab
+
     def _on_tables(self, *_: Any) -> None:
-        if self._deferred:
+        if self._deferred or self._hidden(0):
             self._draw_decision()
             return
         changed = {n for n in TABLE_CHARTS if self._drawn.get(n) is not self.x.table(n)}
         for name in changed:
             self._drawn[name] = self.x.table(name)
-        self._draw_heatmap(data_changed="heatmap" in changed)
-        self._draw_frontier(data_changed="frontier" in changed)
-        self._draw_tornado(data_changed="tornado" in changed)
+        with frozen():
+            self._draw_heatmap(data_changed="heatmap" in changed)
+            self._draw_frontier(data_changed="frontier" in changed)
+            self._draw_tornado(data_changed="tornado" in changed)
         self._draw_decision()
 
     def _message(self, name: str) -> Any:
@@ -262,7 +253,7 @@ class Dashboard:
 
     def _draw_heatmap(self, data_changed: bool = True) -> None:
         value = self._message("heatmap")
-        if not self._deferred and (value is not None or self.heat.data is not None):
+        if not self._deferred and (value is not None or self.heat.data):
             d = dict(self.heat.data or {})
             if value is not None and (data_changed or "cells" not in d):
                 d["cells"] = charts.heatmap_frame(
@@ -278,7 +269,7 @@ class Dashboard:
 
     def _draw_frontier(self, data_changed: bool = False) -> None:
         value = self._message("frontier")
-        if not self._deferred and (value is not None or self.front.data is not None):
+        if not self._deferred and (value is not None or self.front.data):
             d = dict(self.front.data or {})
             if value is not None and (data_changed or "points" not in d):
                 d["points"] = charts.frontier_frame(value)
@@ -291,7 +282,7 @@ class Dashboard:
 
     def _draw_tornado(self, data_changed: bool = True) -> None:
         value = self._message("tornado")
-        if not self._deferred and (value is not None or self.torn.data is not None):
+        if not self._deferred and (value is not None or self.torn.data):
             d = dict(self.torn.data or {})
             if value is not None and (data_changed or "bars" not in d):
                 value.attrs["paths"] = self.x.tables["tornado"]["paths"]
@@ -357,43 +348,6 @@ class Dashboard:
             " · running the new settings…" if x.busy else ""
         )
 
-    # ------------------------------------------------------------------------ other tabs
-    def _on_compare(self, *_: Any) -> None:
-        table = self.x.compare
-        if isinstance(table, BaseException):
-            self.compare_pane.object = f"Cannot compare: {table}"
-        elif isinstance(table, pd.DataFrame):
-            self.compare_pane.object = compare_markdown(table)
-
-    def _on_upload(self, event: Any) -> None:
-        if event.new:
-            self.x.load_yaml(event.new, self.upload.filename or "upload.yaml")
-
-    def _on_ruin(self, *_: Any) -> None:
-        out = self.x.ruin_results
-        if not out:
-            return
-        try:
-            self.ruin_text.object = ruin_markdown(out)
-            d = out.get("discovery")
-            self.ruin_charts.objects = []
-            if d is not None:
-                from sim.reports.discovery import box_chart, tradeoff_chart
-
-                bk = {"sizing_mode": "stretch_width", "min_width": 300}
-                self.ruin_charts.objects = [pn.pane.Bokeh(tradeoff_chart(d, width=560, height=400), **bk),
-                                            pn.pane.Bokeh(box_chart(d, width=560), **bk)]  # fmt: skip
-        except Exception as exc:  # a chart bug must not break the session
-            self.ruin_text.object = f"Cannot show the discovery: {exc}"
-        self._mark_ruin_stale()
-
-    def _mark_ruin_stale(self) -> None:
-        found = self.x.ruin_results.get("scenario")
-        if found is not None and found != self.x.current_scenario():
-            self.ruin_status.object = (
-                "The boxes below are for earlier settings; press **Find what ruins us** to update."
-            )
-
     # ------------------------------------------------------------------------ layout
     def sidebar(self) -> list[Any]:
         """One column (one document root: each root costs a pass over every model when
@@ -419,25 +373,24 @@ class Dashboard:
             self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state,
             sizing_mode="stretch_width",
         )  # fmt: skip
-        ruin_intro = (
-            "Every path is a world with its own draws of each uncertain input. PRIM looks for "
-            "the box of inputs where ruin concentrates (the first box: the largest share of all "
-            "ruin among boxes where at least 80% of worlds are ruined), and for signposts a lab "
-            "could watch by 2027-2028."
-        )
         tabs = pn.Tabs(
             ("Decision", decision_tab),
             ("Time series", self.series),
             ("Compare", pn.Column(self.compare_pane, sizing_mode="stretch_width")),
-            ("What ruins us", pn.Column(
-                pn.pane.Markdown(ruin_intro, sizing_mode="stretch_width"), self.ruin_button,
-                self.ruin_status, self.ruin_text, self.ruin_charts, sizing_mode="stretch_width")),
+            ("What ruins us", self.ruin_tab()),
             dynamic=True, sizing_mode="stretch_width",
         )  # fmt: skip
-        tabs.param.watch(lambda e: self.build_series() if e.new == 1 else None, "active")
+        tabs.param.watch(self._on_tab, "active")
         self.tabs = tabs
         return [pn.Column(self.alert, self.decision, self.apply_button, self.kpis, self.progress, self.status, self.caption,
                           tabs, sizing_mode="stretch_width")]  # fmt: skip
+
+
+def frozen() -> Any:
+    """One recompute of the page's model graph for several chart updates (each HoloViews
+    update otherwise walks every model of the document once)."""
+    doc = pn.state.curdoc
+    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
 
 
 def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -482,7 +435,9 @@ def create_app(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     x = Explorer(scenario, **session_hooks({"scenarios_dir": scenarios_dir}))
-    dash = Dashboard(x, defer_charts=served())
+    doc = pn.state.curdoc
+    later = doc.add_next_tick_callback if served() and doc is not None else None
+    dash = Dashboard(x, defer_charts=served(), later=later)
     template = pn.template.BootstrapTemplate(  # no external fonts/CDN: works offline
         title="compute-sim: how much compute to buy",
         sidebar=dash.sidebar(),

@@ -35,6 +35,7 @@ from sim.reports.decision import policy_words
 from .schema import friendly_name
 
 hv.extension("bokeh", logo=False)
+hv.renderer("bokeh").webgl = False  # canvas: WebGL is software-emulated on many laptops/CI
 
 PCT_JS = "return Number((tick * 100).toPrecision(3)) + '%';"
 PP_JS = "return (tick > 0 ? '+' : '') + Number((tick * 100).toPrecision(3)) + ' pp';"
@@ -50,6 +51,8 @@ LABEL_SPACING = 0.09
 """Least distance between two labelled frontier points [share of the axis ranges]."""
 FIT = {"responsive": True, "height": HEIGHT}
 """Size of every layer (the chart's own height is set on its overlay)."""
+CELLS = ("cells", "stale")
+"""What the heatmap's cells and labels depend on."""
 _counter = itertools.count(1)
 
 
@@ -57,21 +60,27 @@ def _ticks(code: str) -> CustomJSTickFormatter:
     return CustomJSTickFormatter(code=code)
 
 
-class Chart:
-    """Layers ``fn(data) -> hvplot element`` overlaid on one Pipe, in a Panel pane.
+def _same(a: Any, b: Any) -> bool:
+    return a is b or (isinstance(a, bool | int | float | str) and a == b)
 
-    The pane stays hidden until the first data arrives (no empty axes on first load).
+
+class Chart:
+    """Layers ``(fn(data) -> hvplot element, keys of data it reads)`` overlaid in a pane.
+
+    Layers reading the same keys share one ``Pipe``; :meth:`send` pushes a new ``data``
+    dict only into the pipes whose keys changed (moving the current-plan mark does not
+    re-declare the heatmap's cells). The pane is empty until the first data arrives (no
+    empty axes on first load).
     """
 
-    def __init__(self, name: str, layers: list[Any], height: int = HEIGHT,
+    def __init__(self, name: str, layers: list[tuple[Any, tuple[str, ...]]], height: int = HEIGHT,
                  min_width: int = 300) -> None:  # fmt: skip
         self.name = name
-        self.data: Any = None
+        self.data: dict[str, Any] = {}
         self.fig: Any = None
-        self.pipe = hv.streams.Pipe(data=None)
-        self.maps = [
-            hv.DynamicMap(lambda data, fn=fn: fn(data), streams=[self.pipe]) for fn in layers
-        ]
+        self.pipes = {keys: hv.streams.Pipe(data=None) for _fn, keys in layers}
+        self.maps = [hv.DynamicMap(lambda data, fn=fn: fn(data), streams=[self.pipes[keys]])
+                     for fn, keys in layers]  # fmt: skip
         self.overlay = functools.reduce(operator.mul, self.maps).opts(
             responsive=True, height=height, hooks=[self._hook]
         )
@@ -85,14 +94,17 @@ class Chart:
             fig.js_on_change("tags", CustomJS(args={"name": self.name}, code=STAMP_JS))
             self.fig = fig
 
-    def send(self, data: Any) -> None:
+    def send(self, data: dict[str, Any]) -> None:
         """Replace the chart's data in place (the first call draws the figure)."""
-        self.data = data
+        old, self.data = self.data, data
         if self.pane.object is None:
-            self.pipe.update(data=data)
+            for pipe in self.pipes.values():
+                pipe.update(data=data)
             self.pane.object = self.overlay
             return
-        self.pipe.send(data)
+        for keys, pipe in self.pipes.items():
+            if not all(_same(old.get(k), data.get(k)) for k in keys):
+                pipe.send(data)
         if self.fig is not None:  # the browser stamps when this arrives
             self.fig.tags = [next(_counter)]
 
@@ -163,20 +175,13 @@ def heatmap_chart() -> Chart:
         )  # fmt: skip
 
     def labels(d: dict[str, Any]) -> Any:
-        return (
-            d["cells"]
-            .hvplot.labels(**FIT, x="xi", y="yi", text="label", hover_cols=["text_color"])
-            .opts(
-                text_color="text_color", text_font_size="8pt", text_alpha=0.4 if d["stale"] else 1.0
-            )
-        )
+        return d["cells"].hvplot.labels(**FIT, x="xi", y="yi", text="label", hover_cols=["text_color"]).opts(
+            text_color="text_color", text_font_size="8pt", text_alpha=0.4 if d["stale"] else 1.0)  # fmt: skip
 
     def box(d: dict[str, Any]) -> Any:
-        return hv.Rectangles(d["box"], ["x0", "y0", "x1", "y1"]).opts(
-            fill_alpha=0, line_color="black", line_width=3
-        )
+        return hv.Rectangles(d["box"], ["x0", "y0", "x1", "y1"]).opts(fill_alpha=0, line_width=3)
 
-    return Chart("heatmap", [cells, labels, box])
+    return Chart("heatmap", [(cells, CELLS), (labels, CELLS), (box, ("box",))])
 
 
 # ---------------------------------------------------------------------------- frontier
@@ -191,9 +196,7 @@ def short_label(row: Any) -> str:
     return str(kind)
 
 
-def spaced(
-    x: np.ndarray, y: np.ndarray, order: np.ndarray, gap: float = LABEL_SPACING
-) -> np.ndarray:
+def spaced(x: np.ndarray, y: np.ndarray, order: np.ndarray, gap: float = LABEL_SPACING) -> np.ndarray:  # fmt: skip
     """Mask of points to label: in ``order``, a point is labelled when it is at least ``gap``
     (share of each axis range) from every point labelled before it, so labels never pile up."""
     span = [max(float(np.ptp(v)), 1e-12) if len(v) else 1.0 for v in (x, y)]
@@ -248,31 +251,24 @@ def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
                legend_opts={"label_text_font_size": "8pt", "background_fill_alpha": 0.6})  # fmt: skip
 
     def line(d: dict[str, Any]) -> Any:
-        df = d["points"]
-        eff = df[df["efficient"] == "efficient"].sort_values("risk")
-        return eff.hvplot.line(**FIT, x="risk", y="revenue").opts(
-            color="#555555", line_dash="dashed"
-        )
+        eff = d["points"][d["points"]["efficient"] == "efficient"].sort_values("risk")
+        return eff.hvplot.line(**FIT, x="risk", y="revenue").opts(color="#555", line_dash="dashed")
 
     def labels(d: dict[str, Any]) -> Any:
-        df = d["points"]
-        return (
-            df[df["label"] != ""]
-            .hvplot.labels(**FIT, x="risk", y="revenue", text="label")
-            .opts(text_font_size="7.5pt", text_align="left", xoffset=0.004, text_color="#333333")
-        )
+        return d["points"][d["points"]["label"] != ""].hvplot.labels(
+            **FIT, x="risk", y="revenue", text="label",
+        ).opts(text_font_size="7.5pt", text_align="left", xoffset=0.004, text_color="#333")  # fmt: skip
 
     def current(d: dict[str, Any]) -> Any:
-        return (
-            d["current"]
-            .hvplot.scatter(**FIT, x="risk", y="revenue", hover_cols=["label"])
-            .opts(marker="star", size=22, color="#d62728")
-        )
+        return d["current"].hvplot.scatter(**FIT, x="risk", y="revenue", hover_cols=["label"]).opts(
+            marker="star", size=22, color="#d62728")  # fmt: skip
 
     def budget(d: dict[str, Any]) -> Any:
         return hv.VLine(d["budget"]).opts(color="#d62728", line_dash="dashed", line_width=1)
 
-    chart = Chart("frontier", [points, line, labels, current, budget])
+    points_keys = ("points", "stale")
+    chart = Chart("frontier", [(points, points_keys), (line, points_keys), (labels, points_keys),
+                               (current, ("current",)), (budget, ("budget",))])  # fmt: skip
     return chart, hv.streams.Selection1D(source=chart.maps[0])
 
 
@@ -314,7 +310,7 @@ def tornado_chart() -> Chart:
                toolbar="above", fontsize={"title": "10pt"}, show_grid=False, multi_level=False,
                legend_opts={"label_text_font_size": "8pt"})  # fmt: skip
 
-    return Chart("tornado", [bars], height=440)
+    return Chart("tornado", [(bars, ("bars", "stale"))], height=440)
 
 
 # ------------------------------------------------------------------------- time series
@@ -328,6 +324,7 @@ SERIES = {
     "cash": ("cash", [("cash", "Cash", COLORS["cash"])]),
 }  # fmt: skip
 """Fan chart name -> (report chart key for title and floor, [(frame, label, colour)])."""
+QS = ["p5", "p50", "p95"]
 YLABELS = {"demand": "Run-rate [USD/yr, log scale]", "capacity": "Capacity [GW, log scale]",
            "money": "Run-rate [USD/yr, log scale]", "cash": "Cash [USD]"}  # fmt: skip
 
@@ -338,10 +335,8 @@ def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
     parts = []
     for name, label, _color in series:
         f = frames[name].reset_index()
-        if key in LOG_FLOOR:
-            f[["p5", "p50", "p95"]] = (
-                f[["p5", "p50", "p95"]].clip(lower=LOG_FLOOR[key]).fillna(LOG_FLOOR[key])
-            )
+        if key in LOG_FLOOR:  # a bankrupt path serves 0: drawn at the floor of the log axis
+            f[QS] = f[QS].clip(lower=LOG_FLOOR[key]).fillna(LOG_FLOOR[key])
         parts.append(f.assign(series=label))
     return _plain(pd.concat(parts, ignore_index=True))
 
@@ -356,23 +351,16 @@ def fan_chart(chart: str) -> Chart:
     def band(d: dict[str, Any]) -> Any:
         return d["fans"][chart].hvplot.area(**FIT,
             x="month", y="p5", y2="p95", by="series", logy=log, color=colors, alpha=0.25,
-            legend="top_left", ylim=(LOG_FLOOR[key], None) if log else None, xlabel="Month", ylabel=YLABELS[chart], title=TITLES[key],
+            legend="top_left", ylim=(LOG_FLOOR[key], None) if log else None, xlabel="Month",
+            ylabel=YLABELS[chart], title=TITLES[key],
         ).opts(framewise=True, toolbar="above", fontsize={"title": "10pt"},
                **({"yformatter": axis} if axis else {}))  # fmt: skip
 
     def median(d: dict[str, Any]) -> Any:
-        return d["fans"][chart].hvplot.line(
-            **FIT,
-            x="month",
-            y="p50",
-            by="series",
-            logy=log,
-            color=colors,
-            hover_cols=["p5", "p95"],
-            line_width=2,
-        )
+        return d["fans"][chart].hvplot.line(**FIT, x="month", y="p50", by="series", logy=log,
+                                            color=colors, hover_cols=["p5", "p95"], line_width=2)  # fmt: skip
 
-    return Chart(chart, [band, median, _horizon])
+    return Chart(chart, [(band, ("fans",)), (median, ("fans",)), (_horizon, ("horizon_end",))])
 
 
 def _horizon(d: dict[str, Any]) -> Any:
@@ -391,7 +379,7 @@ def risk_chart() -> Chart:
         ).opts(yformatter=axis, framewise=True, toolbar="above", fontsize={"title": "10pt"},
                line_width=2)  # fmt: skip
 
-    return Chart("risk", [curve, _horizon])
+    return Chart("risk", [(curve, ("risk",)), (_horizon, ("horizon_end",))])
 
 
 def series_data(results: Any) -> dict[str, Any]:

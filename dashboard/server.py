@@ -85,9 +85,11 @@ def serve(
     threaded: bool = False,
     start: bool = True,
     warm: bool = True,
+    num_procs: int = 1,
 ) -> Any:
     """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session);
-    ``warm`` runs :func:`warm_up` first."""
+    ``warm`` runs :func:`warm_up` first (before ``num_procs`` server processes fork, so
+    each starts warm)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_port(host, port)
@@ -104,4 +106,5 @@ def serve(
         title="compute-sim dashboard",
         websocket_origin=origins,
         extra_patterns=[(r"/components/(.*)", _component_handler(), {})],
+        **({"num_procs": num_procs} if num_procs != 1 else {}),
     )

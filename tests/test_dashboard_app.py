@@ -85,6 +85,7 @@ def test_time_series_charts_have_titles_units_and_positive_log_data(dash):
     )
     cash = dash.ts["cash"].data["fans"]["cash"]
     assert np.array_equal(cash["p50"].to_numpy(), frames["cash"]["p50"].to_numpy())
+    dash.tabs.active = 0
 
 
 def test_time_series_update_in_place(dash):
@@ -95,6 +96,8 @@ def test_time_series_update_in_place(dash):
     assert dash.ts["cash"].data is not before  # new frames arrived...
     assert {n: c.fig for n, c in dash.ts.items()} == figs  # ...into the same figures
     dash.x.planned_growth = 4.0
+    dash.tabs.active = 0  # back on the Decision tab: its charts catch up
+    assert dash.heat.data["box"]["y0"].iloc[0] == 2.5
 
 
 def test_yolo_fans_stay_positive_where_paths_go_bankrupt():
