@@ -42,7 +42,7 @@ from .schema import (
     schema_bounds,
     schema_doc,
 )
-from .state import key_numbers, run_cached
+from .state import is_cached, key_numbers, run_cached
 from .tables import DEBOUNCE_S, PROGRESS_EVERY_S, BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
@@ -226,7 +226,12 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self._specs: dict[str, sweeps.Spec] = {}
         self._ruin_thread: threading.Thread | None = None
         self._ruin_cache: dict[tuple[str, int], dict[str, Any]] = {}
-        self.load(self._base)
+        if is_cached(self._base, int(self.paths)):  # a page with its numbers at once: no
+            self.runner = _immediately  # second round trip for a run already in memory
+        try:
+            self.load(self._base)
+        finally:
+            self.runner = runner or _immediately
 
     def close(self) -> None:
         """Stop this session's pending work (the browser tab has closed)."""

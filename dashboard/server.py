@@ -85,11 +85,9 @@ def serve(
     threaded: bool = False,
     start: bool = True,
     warm: bool = True,
-    num_procs: int = 1,
 ) -> Any:
     """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session);
-    ``warm`` runs :func:`warm_up` first (before ``num_procs`` server processes fork, so
-    each starts warm)."""
+    ``warm`` runs :func:`warm_up` first."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_port(host, port)
@@ -106,5 +104,4 @@ def serve(
         title="compute-sim dashboard",
         websocket_origin=origins,
         extra_patterns=[(r"/components/(.*)", _component_handler(), {})],
-        **({"num_procs": num_procs} if num_procs != 1 else {}),
     )

@@ -24,8 +24,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=5006, help="port (default 5006; 0 = any free)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--no-show", action="store_true", help="do not open a browser tab")
-    p.add_argument("--num-procs", type=int, default=1,
-                   help="server processes sharing the port (default 1; 0 = one per core)")  # fmt: skip
     p.set_defaults(func=main)
 
     b = sub.add_parser(
@@ -50,8 +48,6 @@ def main(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: must be in 0-65535, got {args.port}")
-    if not 0 <= args.num_procs <= 64:
-        raise UsageError(f"--num-procs: must be in 0-64, got {args.num_procs}")
     from sim.model.io import load_scenario
 
     scenario = load_scenario(args.scenario)  # ScenarioError -> exit 2 before serving
@@ -69,8 +65,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"dashboard for scenario {scenario.name!r} on http://{args.host}:{args.port}/ "
           "(Ctrl-C to stop)")  # fmt: skip
     try:
-        serve(scenario, port=args.port, host=args.host, show=not args.no_show,
-              num_procs=args.num_procs)  # fmt: skip
+        serve(scenario, port=args.port, host=args.host, show=not args.no_show)
     except OSError as exc:  # lost a race for the port after the check
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)  # fmt: skip

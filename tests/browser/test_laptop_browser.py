@@ -9,6 +9,7 @@ draws no axes; the same at 1440x900; then the Apply button.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from dashboard.bench import free_port, wait_http
+from dashboard.bench import wait_http
 
 pytestmark = pytest.mark.browser
 COLD_TIMEOUT_MS = 600_000
@@ -79,7 +80,9 @@ def cold_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     saved = sweeps.DISK
     sweeps.DISK = DiskCache(tmp_path_factory.mktemp("cold-cache"))
-    port = free_port()
+    with socket.socket() as s:  # the OS picks a free port: the session's server may hold
+        s.bind(("127.0.0.1", 0))  # COMPUTE_SIM_DASHBOARD_PORT
+        port = s.getsockname()[1]
     server = serve(None, port=port, show=False, threaded=True)
     url = f"http://127.0.0.1:{port}/"
     try:
