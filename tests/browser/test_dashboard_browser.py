@@ -201,7 +201,9 @@ def test_tabs_draw_without_errors(page: Page, dashboard_url: str, artifacts: Pat
     page.wait_for_timeout(800)
     page.screenshot(path=artifacts / "dashboard_decision_tab.png", full_page=True)
     page.locator(".bk-tab", has_text="Time series").click()
-    page.wait_for_timeout(1500)
+    for name in ("demand", "capacity", "money", "cash", "risk"):  # drawn once their tab opens
+        page.locator(f".chart-{name} canvas").first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(800)
     page.screenshot(path=artifacts / "dashboard_time_series.png", full_page=True)
     assert page.locator(".bk-Canvas").count() >= 5
     assert page.locator("text=Not available").count() == 0
