@@ -212,10 +212,20 @@ class Dashboard(OtherTabs):
 
     # ------------------------------------------------------------------ background tables
     def draw_charts(self) -> None:
-        """Draw the decision tab's charts (a served page calls this once it has loaded)."""
+        """Draw the decision tab's charts (a served page calls this once it has loaded),
+        one chart per event-loop tick: other sessions' pages are served in between."""
         self._deferred = False
         self._drawn.clear()
-        self._on_tables()
+        draw = {"heatmap": self._draw_heatmap, "frontier": self._draw_frontier,
+                "tornado": self._draw_tornado}  # fmt: skip
+        for name in TABLE_CHARTS:
+
+            def one(name: str = name) -> None:
+                if not self._hidden(0) and name not in self._drawn:
+                    self._drawn[name] = self.x.table(name)
+                    draw[name](data_changed=True)
+
+            self.later(one)
 
     def _hidden(self, tab: int) -> bool:
         """Whether tab ``tab`` is not on screen (its charts are redrawn when it opens)."""

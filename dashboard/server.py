@@ -54,6 +54,8 @@ def check_port(host: str, port: int) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        # as Tornado binds: a port left in TIME_WAIT by a dashboard just stopped is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:
