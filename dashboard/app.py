@@ -29,6 +29,7 @@ import pandas as pd
 import panel as pn
 
 from dashboard import charts, decision, jobs
+from dashboard.actuals import ActualsCard
 from dashboard.explorer import INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
 from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
@@ -40,6 +41,7 @@ from dashboard.widgets import (
     kpis_html,
     make_input,
     message_text,
+    unserved_label,
     usd_number,
 )  # fmt: skip
 from sim.model.distributions import central
@@ -104,6 +106,7 @@ class Dashboard(OtherTabs):
         self._drawn: dict[str, Any] = {}
         self._deferred = defer_charts
         self.init_other_tabs()
+        self.actuals = ActualsCard(explorer)
         x.param.watch(self._on_change, ["results", "numbers", "table_numbers", "tables"])
         x.param.watch(lambda *_: self._draw_series(), ["view_data"])
         x.param.watch(lambda *_: self._on_error(), ["error"])
@@ -155,8 +158,7 @@ class Dashboard(OtherTabs):
             "kpi-bankrupt-horizon": (f"P(bankrupt) within the horizon (to {last})",
                                      f"{100 * num['p_bankrupt_in_horizon']:.1f}%"),
             "kpi-revenue": (f"Median revenue in {last}", rev_fmt.format(value=rev)),
-            "kpi-unserved": ("Unserved demand (share of potential)",
-                             f"{100 * num['unserved_share']:.1f}%"),
+            "kpi-unserved": (unserved_label(num), f"{100 * num['unserved_share']:.1f}%"),
             "kpi-cumulative": (f"Median cumulative revenue {int(res.years[0])}-{last}",
                                cum_fmt.format(value=cum)),
         }  # fmt: skip
@@ -286,7 +288,8 @@ class Dashboard(OtherTabs):
             cur = self.x.table_numbers or {}
             d["current"] = pd.DataFrame({"risk": [cur.get("p_bankrupt")], "label": ["current plan"],
                                          "revenue": [cur.get("cum_revenue_p50")]}).dropna()  # fmt: skip
-            d["budget"], d["stale"] = float(self.x.budget), self.x.stale("frontier")
+            d["budget"] = float(self.x.budget) / 100  # % -> share
+            d["stale"] = self.x.stale("frontier")
             self.front.send(d)
         self._chart_state()
 
@@ -324,18 +327,20 @@ class Dashboard(OtherTabs):
         if not x.numbers:
             return
         opt = None if x.stale("decision") else x.table("decision")
-        front = None if x.stale("frontier") else x.table("frontier")
-        body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), front, x.table_numbers)
+        body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
         self.decision.object = decision.element(body, attrs)
-        feasible = isinstance(opt, dict) and opt.get("feasible")
-        self.apply_button.visible = bool(feasible)
-        if feasible:
-            self.apply_button.label = f"Apply planned growth {opt['value']:.2g}x/yr"
+        # the button applies the recommendation; hidden once it is the current plan
+        self.apply_button.visible = (
+            attrs.get("feasible") == "yes" and attrs.get("current") != "recommended"
+        )
+        if self.apply_button.visible:
+            self.apply_button.label = f"Apply {attrs['plan']}"
 
     def apply_recommended(self) -> None:
-        opt = self.x.table("decision")
-        if isinstance(opt, dict) and opt.get("feasible"):
-            self.x.param.update(policy_kind="planned_growth", planned_growth=round(opt["value"], 3))
+        """Make the recommended plan the current one (exactly the evaluated plan)."""
+        updates = decision.apply_updates(self.x.table("decision"))
+        if updates:
+            self.x.param.update(**updates)
 
     def _on_tap(self, index: list[int]) -> None:
         data = self.front.data
@@ -366,7 +371,7 @@ class Dashboard(OtherTabs):
             pn.pane.Markdown("### Settings"), self.inputs, self.more_card,
             pn.pane.Markdown("### Load, save, compare"),
             pn.pane.Markdown("Load a scenario file (YAML):", margin=(0, 10)),
-            self.upload, self.save_inputs, self.save, self.csv, self.pin_button,
+            self.upload, self.actuals.panel, self.save_inputs, self.save, self.csv, self.pin_button,
             sizing_mode="stretch_width",
         )]  # fmt: skip
 

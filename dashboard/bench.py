@@ -38,7 +38,7 @@ VISIBLE = ("heatmap", "frontier", "tornado")
 """Charts of the landing tab ("Decision")."""
 SERIES = ("demand", "capacity", "money", "cash", "risk")
 """Charts of the "Time series" tab."""
-PORT_ENV = "COMPUTE_SIM_DASHBOARD_PORT"
+PORT_ENV = "COMPUTE_SIM_TEST_PORT"
 """Environment variable: the port benchmarks and browser tests serve on (else a free one)."""
 WAIT_REDRAW_JS = """async ([t0, names, limit]) => {
   const at = () => names.map(n => (window.__csim_redraw || {})[n] || 0);

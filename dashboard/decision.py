@@ -1,116 +1,86 @@
-"""The decision in words: the sentence at the top of the dashboard (pure functions).
+"""The decision at the top of the dashboard: the words of :mod:`sim.reports.decision` in HTML.
 
-Inputs are the optimizer table (:func:`dashboard.sweeps.decision_data`), the frontier table
-and the current run's key numbers; output is HTML plus the figures it states, so the page
+Inputs are the decision table (:func:`dashboard.sweeps.decision_data`, holding a
+:class:`sim.analysis.recommend.Recommendation`), the current run's key numbers and the
+current run itself (its first paths are the recommendation's worlds, so the current plan is
+judged on them without a new run). Output is HTML plus the figures it states, so the page
 can carry them as ``data-*`` attributes.
 """
 
 from __future__ import annotations
 
 import html
-import math
 from typing import Any
 
-import pandas as pd
+from sim.reports.decision import decision_text, pct, policy_words, to_html
 
-from sim.outputs import usd
-from sim.reports.decision import dominator, policy_words
+__all__ = ["apply_updates", "element", "policy_words", "recommendation", "sentence"]
 
-__all__ = ["dominator", "element", "policy_words", "sentence", "units_words"]
-
-
-def pct(p: float) -> str:
-    """0.0415 -> '4.2%' (the one format of P(bankrupt) on the page)."""
-    return f"{p:.1%}"
+_LAST: list[tuple[Any, Any, Any]] = [(None, None, None)]
+"""(recommendation, run's per-path arrays, standing) of the last call: redraws are free.
+One tuple replaced whole, so sessions on other threads never see a torn entry."""
 
 
-def ci(lo: float, hi: float) -> str:
-    return f"95% CI {lo:.1%}-{hi:.1%}"
+def recommendation(opt: Any) -> Any:
+    """The Recommendation inside a decision table, or None."""
+    return opt.get("recommendation") if isinstance(opt, dict) else None
 
 
-def units_words(units: dict[str, Any] | None, years: int = 3) -> str:
-    """'new capacity online: 2027 2.1 GW ($120B take-or-pay), 2028 ...' (medians)."""
-    if not units:
-        return ""
-    gw, money = units.get("gw_by_delivery_year", {}), units.get("commitment_usd_by_year", {})
-    parts = [
-        f"{y}: {gw[y]['p50']:.1f} GW ({usd(money[y]['p50'])} of take-or-pay)"
-        for y in [y for y in sorted(gw) if gw[y]["p50"] >= 0.05 and y in money][:years]
-    ]
-    return "new capacity online by delivery year (medians) " + "; ".join(parts) if parts else ""
+def _standing(rec: Any, results: Any) -> Any:
+    from sim.analysis.dominance import outcomes_of, standing
+
+    last_rec, last_path, last = _LAST[0]
+    if last_rec is rec and last_path is results.path:
+        return last
+    st = standing(rec, outcomes_of(results, rec.paths))
+    _LAST[0] = (rec, results.path, st)
+    return st
 
 
 def sentence(
-    opt: Any, numbers: dict[str, Any], current: str, front: Any, front_numbers: dict[str, Any]
+    opt: Any, numbers: dict[str, Any], current: str, results: Any
 ) -> tuple[str, dict[str, str]]:
     """(HTML, data attributes) of the decision.
 
-    ``opt`` is the decision table (dict) or None while it computes; ``numbers`` the key
-    numbers of the shown run; ``current`` the current policy in words; ``front`` the frontier
-    table (or None) and ``front_numbers`` the current policy's key numbers at the frontier's
-    path count (same seed).
+    ``opt`` is the decision table (dict) or None/a message while it computes; ``numbers``
+    the key numbers of the shown run; ``current`` the current policy in words; ``results``
+    the shown run (at least as many paths as the recommendation's worlds).
     """
     esc = html.escape
     p, (lo, hi), n = numbers["p_bankrupt"], numbers["p_bankrupt_ci95"], numbers["paths"]
-    cur = (f"The current plan ({esc(current)}) has P(bankrupt) <b>{pct(p)}</b> ({ci(lo, hi)}) "
-           f"at {n:,} paths and a median cumulative revenue of {usd(numbers['cum_revenue_p50'])}.")  # fmt: skip
-    if not isinstance(opt, dict):
-        head = (f"<b>Current plan ({esc(current)}): P(bankrupt) {pct(p)}</b> ({ci(lo, hi)}) at "
-                f"{n:,} paths. ")  # fmt: skip
-        wait = esc(str(opt)) if isinstance(opt, str) and opt else (
-            "Finding the most aggressive plan within the risk budget…")  # fmt: skip
+    rec = recommendation(opt)
+    if rec is None or results is None or results.paths < rec.paths:
+        head = (f"<b>Current plan ({esc(current)}): P(bankrupt) {pct(p)}</b> (95% CI "
+                f"{pct(lo)}-{pct(hi)}) at {n:,} paths. ")  # fmt: skip
+        wait = esc(opt) if isinstance(opt, str) and opt else (
+            "Finding the plan with the highest median revenue within the risk budget…")  # fmt: skip
         return head + wait, {"p-bankrupt": repr(float(p)), "paths": str(n), "state": "pending"}
-    budget = opt["budget"]
-    if not opt["feasible"]:
-        head = (
-            f"<b>No planned growth between {opt['lo']:g}x and {opt['hi']:g}x/yr keeps "
-            f"P(bankrupt) credibly within the {budget:.0%} risk budget</b>: even "
-            f"{opt['lo']:g}x/yr has P(bankrupt) <b>{pct(opt['p_bankrupt'])}</b> "
-            f"({ci(*opt['ci95'])}) at {opt['paths']:,} paths."
-        )
-    else:
-        units = units_words(opt.get("units"))
-        head = (
-            f"<b>Most aggressive plan within the {budget:.0%} risk budget: planned growth "
-            f"{opt['value']:.2g}x/yr</b>{' → ' + esc(units) if units else ''}. P(bankrupt) "
-            f"<b>{pct(opt['p_bankrupt'])}</b> ({ci(*opt['ci95'])}) at {opt['paths']:,} paths; "
-            f"median cumulative revenue {usd(opt['cum_revenue_p50'])}."
-        )
-    parts = [head, cur]
-    if opt["feasible"] and math.isfinite(opt["cum_revenue_p50"]):
-        gap = numbers["cum_revenue_p50"] - opt["cum_revenue_p50"]
-        dp = p - opt["p_bankrupt"]
-        if gap > 0 and dp > 0:
-            parts.append(
-                f"Staying within the budget gives up {usd(gap)} of median revenue "
-                f"({gap / numbers['cum_revenue_p50']:.0%}) for {100 * dp:.1f} points less risk."
-            )
-        elif dp <= 0:
-            parts.append("The current plan is already within the risk budget's figure.")
-    dom = None
-    if isinstance(front, pd.DataFrame) and front_numbers:
-        dom = dominator(front, front_numbers["p_bankrupt"], front_numbers["cum_revenue_p50"],
-                        current)  # fmt: skip
-    if dom is not None:
-        parts.append(
-            f"The current plan is <b>dominated</b> by {esc(policy_words(dom))}: "
-            f"{pct(dom['p_bankrupt'])} risk and {usd(dom['cum_revenue_p50'])} median revenue "
-            f"vs {pct(front_numbers['p_bankrupt'])} and {usd(front_numbers['cum_revenue_p50'])} "
-            f"on the same {int(dom['paths']):,} worlds (click it on the frontier to apply it)."
-        )
-    elif isinstance(front, pd.DataFrame):
-        parts.append("No policy of the frontier family beats the current plan on both risk "
-                     "and revenue.")  # fmt: skip
-    attrs = {
-        "p-bankrupt": repr(float(opt["p_bankrupt"])),
-        "paths": str(int(opt["paths"])),
-        "state": "ready",
-        "plan": f"{opt['value']:.4g}" if opt["feasible"] else "none",
-        "current-p-bankrupt": repr(float(p)),
-        "current-paths": str(n),
-        "dominated": "yes" if dom is not None else "no",
-    }
-    return " ".join(parts), attrs
+    d = decision_text(rec, _standing(rec, results), current)
+    attrs = {**d.attrs, "current-p-bankrupt": repr(float(p)), "current-paths": str(n)}
+    return to_html(d, wide=True), attrs
+
+
+def apply_updates(opt: Any) -> dict[str, Any]:
+    """Explorer settings that make the current plan exactly the recommended one ({} when
+    there is none): its policy kind, its family's parameter and the fields the Explorer
+    writes for that kind."""
+    rec = recommendation(opt)
+    if rec is None or not rec.feasible:
+        return {}
+    pol = rec.policy
+    kind = pol["kind"]
+    out: dict[str, Any] = {"policy_kind": kind}
+    if kind == "planned_growth":
+        out["planned_growth"] = float(pol["planned_growth"])
+    elif kind == "adaptive":
+        out["haircut"] = float(pol["haircut"])
+        if isinstance(pol.get("prior_growth"), int | float):  # the Explorer's adaptive prior
+            out["planned_growth"] = float(pol["prior_growth"])
+    elif kind == "demand_quantile":
+        out["quantile"] = float(pol["q"])
+    if kind in ("planned_growth", "adaptive"):
+        out["plan_to_ceiling"] = bool(pol.get("plan_to_ceiling", False))
+    return out
 
 
 def element(body: str, attrs: dict[str, str]) -> str:

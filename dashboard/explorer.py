@@ -171,10 +171,11 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         "horizons); each states its own.",
     )  # fmt: skip
     budget = param.Number(
-        0.05, bounds=(0.001, 0.5), softbounds=(0.01, 0.2), step=0.01,
-        label="Risk budget: P(bankrupt) at most [0-1]",
-        doc="The decision names the most aggressive planned growth whose P(bankrupt) is "
-        "credibly (one-sided 95% Wilson bound) within this budget.",
+        5.0, bounds=(0.1, 50.0), softbounds=(1.0, 20.0), step=0.5,
+        label="Risk budget: P(bankrupt) at most [%]",
+        doc="The decision recommends the plan with the highest median revenue whose "
+        "P(bankrupt) is within this budget with 95% confidence (its one-sided 95% bound, the "
+        "highest risk the simulated worlds are still consistent with, is at most the budget).",
     )  # fmt: skip
 
     # outputs (not widgets)
@@ -400,7 +401,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
             return
         self._gen += 1
         gen = self._gen
-        specs = sweeps.specs(scenario, paths, float(self.budget))
+        specs = sweeps.specs(scenario, paths, float(self.budget) / 100)  # % -> share
         table_paths = specs["frontier"].paths
         heavy = jobs.path_months(scenario, paths) > jobs.HEAVY_PATH_MONTHS
         self.busy = True

@@ -53,7 +53,8 @@ def key_numbers(results: Results) -> dict[str, Any]:
 
     Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
     horizon only, the final calendar year and its median revenue [USD], the unserved share
-    of potential demand [0-1] and the median cumulative revenue [USD].
+    of potential demand [0-1] (with a market, split into what rivals served and what nobody
+    served [0-1]) and the median cumulative revenue [USD].
     """
     s = summarize(results)
     last = s["by_year"][-1]
@@ -65,6 +66,9 @@ def key_numbers(results: Results) -> dict[str, Any]:
         "final_year": last["year"],
         "revenue_final_year_p50": last["revenue_p50"],
         "unserved_share": s["unserved_share_of_demand"],
+        # with a market: the unserved share split (None without one)
+        "lost_to_rivals_share": s.get("lost_to_rivals_share"),
+        "unserved_by_market_share": s.get("unserved_by_market_share"),
         "cum_revenue_p50": s["cum_revenue_p50"],
         "paths": s["paths"],
         "seed": results.scenario.simulation.seed,

@@ -10,7 +10,6 @@ When a module is missing or fails, the table is a plain message for the UI.
 from __future__ import annotations
 
 import importlib
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +41,6 @@ FAMILY_KEY = {
 """Policy kind -> the parameter the frontier family sweeps for that kind."""
 TABLES = ("frontier", "decision", "heatmap", "tornado")
 """Background tables in the order they are computed (the decision needs the frontier)."""
-OPT_LO, OPT_HI = 1.0, 10.0
-"""Range of planned growth the optimizer searches [x/yr]."""
 
 Check = Callable[[int, int], None]
 """Progress callback ``check(done, total)``; raises :class:`jobs.StaleJobError` to stop."""
@@ -78,12 +75,6 @@ def _apply(scenario: Scenario, cell: dict[str, Any]) -> Scenario:
     return apply_cell(scenario, cell, "dashboard")
 
 
-def planned_version(scenario: Scenario) -> Scenario:
-    """The scenario with a planned-growth policy (what the optimizer searches), planned
-    growth set to a canonical 1x/yr (the search replaces it)."""
-    return _apply(scenario, {"policy.kind": "planned_growth", "policy.planned_growth": 1.0})
-
-
 def table_scenario(name: str, scenario: Scenario) -> Scenario | None:
     """What a table depends on: the scenario with the values it sweeps made canonical.
 
@@ -102,12 +93,12 @@ def table_scenario(name: str, scenario: Scenario) -> Scenario | None:
             if key
             else scenario
         )
-    if name == "decision":
-        return planned_version(scenario)
+    if name == "decision":  # searches the frontier's plans, on the frontier's worlds
+        return table_scenario("frontier", scenario)
     return scenario
 
 
-CELLS = {"heatmap": 36, "frontier": 25, "decision": 18, "tornado": 70}
+CELLS = {"heatmap": 36, "frontier": 25, "decision": 8, "tornado": 70}
 """Approximate runs per table (for the path budget)."""
 
 
@@ -167,37 +158,44 @@ def heatmap_data(spec: Spec, check: Check) -> Any:
     return df
 
 
+def plans_data(spec: Spec, check: Check) -> Any:
+    """The frontier's plans with their per-path outcomes
+    (:func:`sim.analysis.recommend.plan_set`), cached on disk: the frontier chart shows
+    them and the decision searches from them without running them again."""
+    from sim.analysis.recommend import plan_set
+
+    key = cache_key("plans", scenario_key(spec.scenario), spec.paths)
+    plans = DISK.get(key)
+    if plans is None:
+        plans = plan_set(spec.scenario, paths=spec.paths, progress=_progress(check))
+        DISK.put(key, plans)
+    return plans
+
+
 def frontier_data(spec: Spec, check: Check) -> Any:
     """Risk/upside of the policy family with ``policy``, ``family`` and ``efficient``."""
     mods, msg = api()
     if not {"sweep", "frontier"} <= mods.keys():
         return msg
-    df = mods["frontier"].frontier(spec.scenario, paths=spec.paths, progress=_progress(check))
+    df = plans_data(spec, check).table.copy()
     df["family"] = df["policy.kind"]
     return df
 
 
 def decision_data(spec: Spec, check: Check) -> Any:
-    """The most aggressive planned growth within the risk budget (one-sided test) and what
-    it commits to per delivery year; a dict, or a message."""
+    """The recommended plan (:func:`sim.analysis.recommend.recommend`): the highest median
+    revenue whose P(bankrupt) passes the one-sided test, across the frontier's families and
+    on its worlds; a dict holding the :class:`~sim.analysis.recommend.Recommendation`, or a
+    message."""
     mods, msg = api()
     if "optimize" not in mods:
         return msg
-    opt = mods["optimize"]
-    res = opt.max_commitment(spec.scenario, budget=spec.budget, lo=OPT_LO, hi=OPT_HI,
-                             paths=spec.paths, progress=_progress(check))  # fmt: skip
-    out: dict[str, Any] = {
-        "feasible": res.feasible, "value": res.value, "p_bankrupt": res.p_bankrupt,
-        "ci95": res.ci95, "upper": res.p_bankrupt_upper, "paths": res.paths,
-        "budget": spec.budget, "cum_revenue_p50": res.metrics.get("cum_revenue_p50", math.nan),
-        "lo": OPT_LO, "hi": OPT_HI, "units": None,
-    }  # fmt: skip
-    if res.feasible:
-        check(0, 1)
-        out["units"] = opt.decision_units_for(
-            spec.scenario, {"policy.planned_growth": res.value}, spec.paths
-        )
-    return out
+    from sim.analysis.recommend import recommend
+
+    plans = plans_data(spec, check)  # computed by the frontier table just before
+    rec = recommend(spec.scenario, budget=spec.budget, plans=plans)
+    return {"recommendation": rec, "feasible": rec.feasible, "budget": spec.budget,
+            "paths": rec.paths}  # fmt: skip
 
 
 def tornado_data(spec: Spec, check: Check) -> Any:

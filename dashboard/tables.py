@@ -72,8 +72,9 @@ class BackgroundWork:
         """Serve what the disk cache has for the current settings; (re)start the rest,
         debounced, in the background (when ``auto_analysis``)."""
         if self.results is not None:
-            self._specs = sweeps.specs(self.current_scenario(), int(self.results.paths),
-                                       float(self.budget))  # fmt: skip
+            self._specs = sweeps.specs(
+                self.current_scenario(), int(self.results.paths), float(self.budget) / 100
+            )  # fmt: skip  (% -> share)
         tables, missing = self._lookup(self._specs)
         self.tables = tables  # views re-check which tables are stale
         self._after_lookup(missing)

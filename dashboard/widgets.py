@@ -37,6 +37,13 @@ CSS = """
 .kpi-value { font-size: 26px; }
 .decision-text { font-size: 15px; line-height: 1.45; padding: 10px 14px; background: #f3f7fc;
                  border-left: 5px solid #1f5fa8; border-radius: 4px; overflow-wrap: anywhere; }
+.decision-text p { margin: 2px 0 6px 0; }
+.decision-text table.order { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
+.decision-text table.order td, .decision-text table.order th { border: 1px solid #d5dde8;
+                                                                padding: 1px 8px; text-align: right; }
+.decision-text table.order td:first-child { text-align: left; }
+.decision-text .standing { font-size: 14px; line-height: 1.35; }
+.decision-text .bound-note { font-size: 12px; color: #555; line-height: 1.3; }
 """
 
 
@@ -82,6 +89,15 @@ def make_input(explorer: param.Parameterized, name: str) -> Any:
     icon = pn.widgets.TooltipIcon(value=p.doc, width=18, margin=(14, 4, 0, 0),
                                   css_classes=[f"tip-{name}"])  # fmt: skip
     return pn.Row(widget, icon, sizing_mode="stretch_width", margin=0)
+
+
+def unserved_label(num: dict) -> str:
+    """Label of the unserved key number; with a market it says who served none of it."""
+    to_rivals = num.get("lost_to_rivals_share")
+    if to_rivals is None:
+        return "Unserved demand (share of potential)"
+    return (f"Unserved demand (share of potential): {100 * to_rivals:.1f}% served by rivals, "
+            f"{100 * num['unserved_by_market_share']:.1f}% by nobody")  # fmt: skip
 
 
 def kpis_html(kpi: dict[str, tuple[str, str]], color: str) -> str:

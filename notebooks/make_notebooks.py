@@ -235,7 +235,8 @@ Two worked examples on the base scenario:
    `policy.signpost`, with its effect measured on fresh paths.
 2. **Value of information** (`python -m sim voi`): what knowing demand growth in advance is
    worth for the purchase decision (EVPI), chosen and judged on different halves of the
-   paths so that noise does not look like value; and what waiting 6 months is worth."""),
+   paths so that noise does not look like value; and what waiting 6 months is worth.
+3. **The market** (section 5): the split of unserved demand, and spot prices in a glut."""),
     ("code", """from pathlib import Path
 
 import matplotlib
@@ -331,6 +332,37 @@ print(f"value of waiting: {usd(w['value_of_waiting'])} = choosing by what is see
 print(f"P(bankrupt): {w['p_bankrupt_commit_now']:.1%} now, {w['p_bankrupt_wait_informed']:.1%} waiting")
 assert np.isclose(w["value_of_waiting"], w["value_of_information_seen"] + w["delay_effect"])
 assert w["value_of_waiting"] > 3 * w["value_of_waiting_se"]   # waiting pays here (no premium)"""),
+    ("md", """## 5. The market: who serves what the lab cannot, and prices in a glut
+
+Base shares its market with rivals (`market:`, docs/model.md section 5d). The lab's
+"unserved" demand splits into what its rivals served and what nobody could serve; the spot
+price, at which idle capacity subleases, clears on how much the industry holds against
+market demand, so it collapses where the industry over-built: in slow worlds."""),
+    ("code", """from sim import summarize
+
+market = run(base, paths=2000)
+s = summarize(market)
+print(f"unserved {s['unserved_share_of_demand']:.1%} of the lab's potential demand = "
+      f"{s['lost_to_rivals_share']:.1%} served by rivals + "
+      f"{s['unserved_by_market_share']:.1%} served by nobody")
+assert np.isclose(s["lost_to_rivals_share"] + s["unserved_by_market_share"],
+                  s["unserved_share_of_demand"])
+y, years = market.yearly, list(market.years)
+j = years.index(2029)
+gw = y["capacity_gw_mean"][:, j] + y["rivals_capacity_gw"][:, j]
+over = gw / (y["market_demand"][:, j] / 1e12)   # GW online per $T of market demand
+spot = y["spot_price"][:, j]
+slow = market.path["growth_mean"] < 3.0
+for name, worlds in (("slow (< 3x/yr)", slow), ("the others", ~slow)):
+    print(f"{name:>15}: {np.median(over[worlds]):8.1f} GW per $T, "
+          f"spot {usd(np.median(spot[worlds]))}/GW-yr (P50, 2029)")
+assert np.median(spot[slow]) < np.median(spot[~slow])   # a glut crashes the spot price
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.scatter(over, spot / 1e9, s=4, c=np.where(slow, "tab:red", "tab:blue"))
+ax.set_xscale("log")
+ax.set_xlabel("2029 over-build: GW online per $T of market demand (red: slow worlds)")
+ax.set_ylabel("2029 spot price [$B per GW-year]")
+fig.tight_layout()"""),
 ]
 
 

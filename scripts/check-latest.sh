@@ -27,10 +27,12 @@ from importlib import metadata
 def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
+from packaging.markers import Marker
+
 locked = {}
 for line in open("requirements.lock"):
     m = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)(?:\s*;\s*(.*))?", line)
-    if m:
+    if m and (m[3] is None or Marker(m[3]).evaluate()):  # skip other platforms' packages
         locked.setdefault(norm(m[1]), []).append(m[2])
 installed = {norm(d.metadata["Name"]): d.version for d in metadata.distributions()}
 rows = [

@@ -10,7 +10,8 @@ Results -> summaries/reports)::
 Layout (imports point down only)::
 
     sim.model     scenario, io, distributions, rng, timeline, sampling, pilot, demand,
-                  policies, kernel (JIT), engine, results, summary
+                  policies, kernel (JIT; jit, warmup, workers: loading, compiling ahead,
+                  threads), engine, results, summary
     sim.build     build-pipeline spec, SimPy pipeline and slips, SimPy reference model
     sim.analysis  sweep, sweep_spec, frontier, optimize, sensitivity, flexibility, compare,
                   parallel, bench, discover (scenario discovery), voi (value of information)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 # The dashboard's cross-session disk cache goes to a scratch directory during the tests,
 # never to the user's ~/.cache (tests of the default location unset this).
-os.environ.setdefault("COMPUTE_SIM_CACHE_DIR", tempfile.mkdtemp(prefix="compute-sim-test-cache-"))
+if "COMPUTE_SIM_CACHE_DIR" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="compute-sim-test-cache-")
+    os.environ["COMPUTE_SIM_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)  # leave nothing in /tmp
 
 
 @pytest.fixture(scope="session")

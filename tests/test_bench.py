@@ -19,3 +19,42 @@ def test_base_10k_paths(benchmark, base):
     print(f"\nbase: {path_months / mean_s:,.0f} path-months/s ({mean_s:.3f} s/run); "
           f"kernel only {path_months / kernel:,.0f} path-months/s")  # fmt: skip
     assert res.paths == 10_000
+
+
+@pytest.mark.benchmark
+def test_startup_of_a_json_run(benchmark):
+    """Fresh `run --format json` processes split into imports, kernel load, simulation and
+    outputs (the figures `python -m sim bench` prints); recorded in extra_info."""
+    from sim.analysis.startup import PHASES, startup_figures
+
+    figures = benchmark.pedantic(startup_figures, args=(None, 10_000, 3), rounds=1, iterations=1)
+    benchmark.extra_info.update(figures)
+    print("\n" + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+    assert sum(figures[p] for p in PHASES) <= figures["wall"] + 0.05  # phases fit in the wall
+
+
+def test_startup_probe_splits_a_fresh_json_run():
+    """The start-up probe runs in a fresh process, and its json run imports no pandas,
+    pyarrow or bokeh (they cost ~0.3 s and ~60 MB and the json path never uses them)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sim.analysis.startup import PHASES
+
+    code = (
+        "import json, sys; from sim.analysis.startup import probe; r = probe(None, 300); "
+        "r['modules'] = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pandas', 'pyarrow', 'bokeh', 'holoviews', 'matplotlib')); print(json.dumps(r))"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True, cwd=root)  # fmt: skip
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    assert figures["modules"] == []
+    assert all(figures[p] > 0 for p in PHASES)
+    assert sum(figures[p] for p in PHASES) <= figures["wall"] + 0.05
+    assert figures["peak_rss_mb"] > 50

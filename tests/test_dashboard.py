@@ -7,7 +7,9 @@ deterministic for a given seed, so comparisons with the public API are exact.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -224,7 +226,7 @@ def analysed(base):
 
 def test_tables_fill_heatmap_frontier_decision_tornado(analysed, base):
     from sim.analysis.frontier import frontier
-    from sim.analysis.optimize import max_commitment
+    from sim.analysis.recommend import recommend
 
     x = analysed
     assert not any(x.stale(n) for n in ("heatmap", "frontier", "decision", "tornado"))
@@ -237,10 +239,11 @@ def test_tables_fill_heatmap_frontier_decision_tornado(analysed, base):
     front = x.table("frontier")
     pd.testing.assert_series_equal(front["p_bankrupt"], frontier(base, paths=1000)["p_bankrupt"])
     assert {"parameter", "swing", "metric_low", "metric_high"} <= set(x.table("tornado").columns)
-    opt = x.table("decision")
-    ref = max_commitment(base, budget=0.05, paths=1000)
-    assert (opt["value"], opt["p_bankrupt"], opt["ci95"]) == (ref.value, ref.p_bankrupt, ref.ci95)
-    assert opt["units"]["gw_by_delivery_year"]  # GW per delivery year of the chosen plan
+    rec = x.table("decision")["recommendation"]
+    ref = recommend(base, budget=0.05, paths=1000)  # the public API, on the same worlds
+    pd.testing.assert_frame_equal(rec.plans.table, ref.plans.table)
+    assert rec.index == ref.index
+    assert rec.units["gw_by_delivery_year"]  # GW per delivery year of the chosen plan
     # the current policy (planned growth 4x) is a member of the family: same worlds, same
     # seed and paths, so its frontier point is exactly the shown run
     row = front[front["policy"] == "planned_growth 4x"].iloc[0]
@@ -326,58 +329,88 @@ def test_run_cache_is_bounded_in_bytes():
 
 def test_decision_sentence_states_its_figures(analysed):
     from dashboard import decision
+    from sim.reports.decision import pct, policy_words
 
     x = analysed
     opt = x.table("decision")
-    body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.table("frontier"),
-                                    x.table_numbers)  # fmt: skip
+    rec = opt["recommendation"]
+    body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
+    row = rec.plan
     assert attrs["state"] == "ready"
-    assert float(attrs["p-bankrupt"]) == opt["p_bankrupt"]
-    assert int(attrs["paths"]) == opt["paths"] == 1000
-    assert f"P(bankrupt) <b>{float(attrs['p-bankrupt']):.1%}</b>" in body
-    assert f"at {int(attrs['paths']):,} paths" in body
-    assert f"planned growth {opt['value']:.2g}x/yr" in body
-    lo, hi = opt["ci95"]
-    assert f"95% CI {lo:.1%}-{hi:.1%}" in body
-    gw = opt["units"]["gw_by_delivery_year"]
-    year = next(y for y in sorted(gw) if gw[y]["p50"] >= 0.05)  # years with a real order
-    assert f"{year}: " in body
-    assert " GW (" in body
+    assert float(attrs["p-bankrupt"]) == row["p_bankrupt"]
+    assert int(attrs["paths"]) == rec.paths == 1000
+    assert body.startswith('<p class="verdict"><b>Sign ')  # the order first, in bold
+    assert f"with {policy_words(row)}; P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% " \
+           f"bound {pct(row['p_bankrupt_upper'])}, within the 5% budget)" in body  # fmt: skip
+    assert "(1,000 paths)" in body
+    assert '<table class="order">' in body
+    assert "Delivery year" in body
+    assert "Against the current plan (planned growth 4x/yr)" in body  # what it gives up
+    assert attrs["current"] in {"dominated", "indistinguishable", "undominated"}
     html = decision.element(body, attrs)
     assert 'data-testid="decision"' in html
     assert f'data-paths="{attrs["paths"]}"' in html
-    # pending: the current plan's figure, still with its path count
-    body, attrs = decision.sentence(None, x.numbers, x.policy_words(), None, {})
+    # pending: the current plan's figure, with its path count
+    body, attrs = decision.sentence(None, x.numbers, x.policy_words(), x.results)
     assert attrs["state"] == "pending"
-    assert f"{float(attrs['p-bankrupt']):.1%}" in body
+    assert f"P(bankrupt) {pct(x.numbers['p_bankrupt'])}" in body
+    assert f"at {x.numbers['paths']:,} paths" in body
     assert float(attrs["p-bankrupt"]) == x.numbers["p_bankrupt"]
 
 
-def test_dominated_plan_names_the_policy_that_beats_it():
-    from dashboard.decision import dominator
+@pytest.mark.parametrize("name", ["base", "yolo", "responsible"])
+def test_apply_makes_the_current_plan_the_recommendation(name):
+    """Through the dashboard's API: apply the recommendation; the decision then says the
+    current plan is the recommendation and on the frontier, never "dominated"."""
+    from dashboard import decision
+    from sim.analysis.dominance import Outcomes, paired_difference
 
-    front = pd.DataFrame({
-        "policy.kind": ["planned_growth", "adaptive", "demand_quantile"],
-        "policy.planned_growth": [4.0, float("nan"), float("nan")],
-        "policy.haircut": [float("nan"), 0.2, float("nan")],
-        "policy.q": [float("nan"), float("nan"), 0.9],
-        "p_bankrupt": [0.10, 0.06, 0.05], "cum_revenue_p50": [5.0, 5.2, 4.0], "paths": 500,
-    })  # fmt: skip
-    dom = dominator(front, 0.10, 5.0, "planned growth 4x/yr")
-    assert dom["policy.kind"] == "adaptive"  # less risk, more revenue; q=0.9 has less revenue
-    assert dominator(front, 0.06, 5.2, "adaptive (haircut 0.2)") is None
+    root = Path(__file__).resolve().parents[1]
+    x = Explorer(load_scenario(root / "scenarios" / f"{name}.yaml"), paths=1000)
+    x.run_analysis(background=False)
+    opt = x.table("decision")
+    rec, front = opt["recommendation"], x.table("frontier")
+    # no frontier point shown has both a lower one-sided bound and a higher median revenue
+    # than the recommendation, beyond the paired interval on the same worlds
+    grid = rec.plans.table.iloc[: len(front)]
+    pd.testing.assert_series_equal(grid["p_bankrupt"], front["p_bankrupt"])
+    mine = Outcomes(rec.plans.bankrupt[rec.index], rec.plans.revenue[rec.index])
+    for j in np.flatnonzero((grid["p_bankrupt_upper"] < rec.plan["p_bankrupt_upper"]).to_numpy()):
+        other = Outcomes(rec.plans.bankrupt[j], rec.plans.revenue[j])
+        assert front["cum_revenue_p50"].iloc[j] <= rec.plan["cum_revenue_p50"]
+        assert paired_difference(mine, other, 1).revenue_ci[0] <= 0
+    updates = decision.apply_updates(opt)
+    assert updates["policy_kind"] == opt["recommendation"].policy["kind"]
+    x.param.update(**updates)
+    x.run_analysis(background=False)
+    after = x.table("decision")
+    assert after["recommendation"].plan["policy"] == opt["recommendation"].plan["policy"]
+    body, attrs = decision.sentence(after, x.numbers, x.policy_words(), x.results)
+    assert attrs["current"] == "recommended"
+    assert "dominated" not in body
+    assert "is the recommendation and on the frontier" in body
+    assert x.numbers["p_bankrupt"] == after["recommendation"].plan["p_bankrupt"]
+
+
+def test_risk_budget_is_entered_in_percent(base):
+    x = Explorer(base, paths=300)
+    assert x.budget == 5.0
+    assert "[%]" in x.param.budget.label
+    x.budget = 2.5
+    assert x._specs["decision"].budget == 0.025
 
 
 def test_infeasible_budget_is_said(base):
-    x = Explorer(base, paths=300, budget=0.001)
+    x = Explorer(base, paths=300, budget=0.1)  # 0.1%
     x.run_analysis(background=False)
     opt = x.table("decision")
     assert opt["feasible"] is False
     from dashboard import decision
 
-    body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), None, {})
-    assert "No planned growth between 1x and 10x/yr" in body
+    body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
+    assert "No plan of the frontier family keeps P(bankrupt) within the 0.1% risk budget" in body
     assert attrs["plan"] == "none"
+    assert decision.apply_updates(opt) == {}
 
 
 def test_heatmap_explains_why_fixed_schedules_have_none(x):

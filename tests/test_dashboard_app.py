@@ -19,6 +19,7 @@ from dashboard.app import create_app, usd_number
 from dashboard.explorer import Explorer
 from sim import load_scenario
 from sim.cli import main
+from sim.reports.decision import policy_words
 from sim.reports.frames import chart_frames
 
 REPO = Path(__file__).resolve().parents[1]
@@ -241,11 +242,21 @@ def test_first_load_says_computing_not_earlier_settings(base_app_without_tables)
 
 
 def test_apply_recommended_plan(dash):
-    opt = dash.x.table("decision")
+    """The button sets the recommended plan exactly; once it is the current plan the
+    decision says so and the button hides."""
+    x = dash.x
+    rec = x.table("decision")["recommendation"]
+    assert dash.apply_button.visible
+    assert dash.apply_button.label == f"Apply {policy_words(rec.plan)}"
+    before = x.param.values()
     dash.apply_recommended()
-    assert dash.x.planned_growth == round(opt["value"], 3)
-    assert dash.x.results.scenario.policy.planned_growth == round(opt["value"], 3)
-    dash.x.planned_growth = 4.0
+    assert x.results.scenario.policy.model_dump(mode="json", exclude_none=True) == rec.policy
+    x.run_analysis(background=False)  # the tables of the applied plan (same frontier)
+    assert 'data-current="recommended"' in dash.decision.object
+    assert "dominated" not in dash.decision.object
+    assert not dash.apply_button.visible
+    x.param.update(**{k: before[k] for k in ("policy_kind", "planned_growth", "quantile",
+                                             "haircut", "plan_to_ceiling")})  # fmt: skip
 
 
 def test_dashboard_numbers_and_alert(dash):

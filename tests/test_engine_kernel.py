@@ -82,3 +82,55 @@ def test_numba_normals_are_numpys(shape):
     flat = np.empty(1000)
     fill_normals(a, flat)
     np.testing.assert_array_equal(flat, b.standard_normal(1000))
+
+
+def test_one_block_split_over_threads_is_identical(base, monkeypatch):
+    """A run of one block splits its paths over threads (:mod:`sim.model.workers`, pieces
+    taken in turn): any number of threads gives the numbers of one thread, bit for bit."""
+    from sim.model import workers
+
+    monkeypatch.setattr(workers, "threads", lambda: 1)
+    one = run(base, paths=3000, seed=7)
+    monkeypatch.setattr(workers, "threads", lambda: 3)  # 11 pieces of ~270 paths
+    split = run(base, paths=3000, seed=7)
+    _same(one, split)
+    for k in one.monthly:
+        np.testing.assert_array_equal(one.monthly[k], split.monthly[k], err_msg=k)
+
+
+@pytest.mark.parametrize("n", [0, 1, 511, 512, 4096, 5000])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_over_paths_covers_every_path_once(monkeypatch, n, threads):
+    from sim.model import workers
+
+    monkeypatch.setattr(workers, "threads", lambda: threads)
+    seen = np.zeros(n, dtype=int)
+    lock = __import__("threading").Lock()
+
+    def call(first: int, last: int) -> None:
+        with lock:
+            seen[first:last] += 1
+
+    workers.over_paths(call, n)
+    assert (seen == 1).all()
+
+
+def test_first_kernel_load_skips_the_blas_probe_and_blas_still_works():
+    """A fresh process runs without importing scipy.linalg (numba's BLAS probe, 0.1-0.2 s,
+    is deferred: sim.model.jit); jitted BLAS code compiled later still works."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, numpy as np; from numba import njit; from sim import run, load_scenario\n"
+        "run(load_scenario(), paths=300)\n"
+        "before = 'scipy.linalg' in sys.modules\n"
+        "import numba.np.arraymath as am\n"
+        "dot = njit(lambda a, b: np.dot(a, b))\n"
+        "print(before, am._HAVE_BLAS, dot(np.ones((2, 3)), np.ones((3, 2)))[0, 0])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=root, check=True)  # fmt: skip
+    assert out.stdout.split() == ["False", "True", "3.0"]

@@ -17,6 +17,7 @@ from sim import load_scenario, run
 from sim.analysis.frontier import frontier, mark_frontier, policy_family
 from sim.analysis.sweep import apply_cell, grid, run_sweep
 from sim.cli import main as cli_main
+from sim.model.scenario import lone_lab
 
 PATHS = 4000  # paths: 4000 same-seed paths resolve P(bankrupt) steps of 1 path = 0.025%
 
@@ -90,7 +91,8 @@ def test_p_bankrupt_non_decreasing_in_planned_growth(base):
     P(bankrupt) 3.1% at 1x (the 1.9 GW signed before the start ruins slow worlds), 8.8% at
     4x, 25.5% at 10x, never falling between neighbouring levels."""
     levels = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0]
-    df = run_sweep(base, grid({"policy.planned_growth": levels}), paths=PATHS)
+    # the lone lab (base without its market): DOMAIN's identity is about a lone lab's plan
+    df = run_sweep(lone_lab(base), grid({"policy.planned_growth": levels}), paths=PATHS)
     p = df["p_bankrupt"].to_numpy()
     assert (np.diff(p) >= 0).all(), p
     assert 0.0 < p[0] < 0.06

@@ -492,11 +492,19 @@ _POLICIES = {
 _UNDEFINED = {"training_share", "gross_margin",  # without capacity / revenue
               "breaking_commitment_month"}  # a path that never goes bankrupt  # fmt: skip
 _NO_COMPETITION = {"relative_capability", "demand_share", "relative_capability_end", "demand_share_end"}  # fmt: skip
+_NO_COMPETITION |= {  # the market's records, NaN without a market (docs/model.md 5d)
+    "market_demand", "rivals_gw", "industry_gw", "contract_price", "spot_price",
+    "lost_to_rivals", "unserved_by_market", "market_served", "market_share",
+    "rivals_capacity_gw", "industry_capacity_gw", "cum_lost_to_rivals",
+    "cum_unserved_by_market", "final_market_demand", "cum_rationed_gw",
+}  # fmt: skip
 
 
 def _at_bounds(values: dict, policy: dict):
     data = copy.deepcopy(BASE)
     data.pop("correlations", None)
+    data.pop("market", None)  # a lone lab: its bounds (industry_growth 1e-300, a price of 1)
+    data.pop("competition", None)  # are outside a market's (growth >= 1, floor < price)
     data["compute"].pop("industry_gw_max", None)
     for dotted, v in values.items():
         section, key = dotted.split(".")

@@ -29,3 +29,24 @@ def test_cold_cache_is_detected(tmp_path: Path) -> None:
     cache.mkdir()
     (cache / "paths.simulate_path-132.py311.nbi").write_text("index")
     assert not cache_is_cold(tmp_path)
+
+
+def test_warmup_command_readies_every_kernel(capsys) -> None:
+    """`python -m sim warmup` runs each kernel a run calls (draws, demand, month loop) and
+    shows each step; afterwards the cache is warm, so the first run compiles nothing."""
+    import numba.core.dispatcher as dispatcher
+
+    from sim.cli import main
+    from sim.model.kernel import demand as demand_kernel
+    from sim.model.kernel import draws, paths
+
+    assert main(["warmup", "scenarios/base.yaml", "scenarios/responsible.yaml"]) == 0
+    err = capsys.readouterr().err
+    for step in ("random draws", "demand", "month loop"):
+        assert f"base: {step} ..." in err
+        assert f"responsible: {step} ..." in err
+    assert "kernels ready in" in err
+    assert not cache_is_cold()
+    kernels = (draws.fill_normals, draws.fill_year_normals,
+               demand_kernel.potential_demand_block, paths.simulate_paths)  # fmt: skip
+    assert all(isinstance(k, dispatcher.Dispatcher) and k.signatures for k in kernels)

@@ -7,13 +7,17 @@ import itertools
 import pytest
 
 from sim import run
+from sim.model.scenario import lone_lab
 
 PLANS = [1.0, 2.0, 3.0, 4.0, 6.0, 10.0]
 
 
 @pytest.fixture(scope="module")
 def ladder(base):
-    return [run(base.replace(**{"policy.planned_growth": g}), paths=1500, seed=4) for g in PLANS]
+    # DOMAIN's identity is about a lone lab: with a market, more purchases also move its
+    # share of demand and the prices it pays (docs/model.md 5d)
+    lone = lone_lab(base)
+    return [run(lone.replace(**{"policy.planned_growth": g}), paths=1500, seed=4) for g in PLANS]
 
 
 def test_contracted_capacity_never_lower_while_solvent(ladder):

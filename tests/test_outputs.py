@@ -17,3 +17,20 @@ from sim.outputs import usd
 )  # fmt: skip
 def test_usd(x, text):
     assert usd(x) == text
+
+
+def test_json_run_without_monthly_records_has_the_same_summary(base):
+    """`run --format json` keeps no month-by-month records (only reports draw them): its
+    summary is the one of a run that keeps them, number for number."""
+    from sim import run, summarize
+    from sim.cli.cmd_run import monthly_paths
+
+    assert monthly_paths(["json", "csv", "parquet"]) == 0
+    assert monthly_paths(["json", "md"]) > 0
+    lean = run(base, paths=5000, seed=4, monthly_paths=0)
+    full = run(base, paths=5000, seed=4)
+    assert not lean.monthly
+    assert full.monthly
+    a, b = summarize(lean), summarize(full)
+    a.pop("elapsed_s"), b.pop("elapsed_s")
+    assert a == b

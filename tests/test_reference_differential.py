@@ -18,11 +18,12 @@ from sim.build.reference import simulate_reference
 from sim.model.engine import MONTHLY, max_slip, pilot_demand, simulate_block, slip_table
 from sim.model.io import load_scenario
 from sim.model.sampling import sample_inputs
-from sim.model.scenario import Scenario
+from sim.model.scenario import Scenario, lone_lab
 from sim.model.timeline import total_months
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = load_scenario(ROOT / "scenarios" / "base.yaml")
+# the reference models a lone lab: base as it was before base.yaml turned the market on
+BASE = lone_lab(load_scenario(ROOT / "scenarios" / "base.yaml"))
 FAST_BUILD = {
     "replications": 20,
     "interconnect_slots": 1,
@@ -215,6 +216,49 @@ def test_named_cases_agree(updates: dict, request: pytest.FixtureRequest) -> Non
     for name in EXERCISES.get(request.node.callspec.id, ()):
         # agreement on a mechanism that never fired would prove nothing
         assert np.nansum(np.asarray(eng[name])) > 0, name
+
+
+MARKET = load_scenario(ROOT / "scenarios" / "base.yaml")
+
+
+@pytest.mark.parametrize(
+    "updates",
+    [
+        {},
+        {"compute.sublease_recovery": 0.6, "demand.churn_of_unserved": 0.03},
+        {"market.rivals_policy": {"kind": "adaptive", "prior_growth": 3.0, "haircut": 0.1,
+                                  "review_months": 6, "first_review_months": 3},
+         "market.rivals_initial_gw": 3.0},
+        {"compute.lead_time_months": 0, "policy.review_months": 1, "deals": DEALS,
+         "finance.credit_limit": {"revenue_multiple": 8.0}},
+        {"policy": {"kind": "fixed_schedule",
+                    "tranches": [{"start": "2026-06", "gw": 2.0, "years": 3},
+                                 {"start": "2027-07", "gw": 90.0, "years": 5}]},
+         "market.rivals_initial_gw": 9.5},
+        {"compute.industry_gw_max": 40.0, "compute.max_industry_share": 1.0,
+         "market.rivals_policy.planned_growth": 8.0, "compute.build": FAST_BUILD},
+        {"competition.initial_share": 1.0, "market.rivals_initial_gw": 0.0},
+    ],
+    ids=["base-market", "market-sublease-churn", "market-adaptive-rivals",
+         "market-monthly-lead0-deals-credit", "market-fixed-schedule", "market-rationed-build",
+         "market-alone"],
+)  # fmt: skip
+def test_market_cases_agree(updates: dict, request: pytest.FixtureRequest) -> None:
+    """The market (docs/model.md 5d) against its independent SimPy implementation."""
+    eng = assert_agree(MARKET.replace(**updates), 40)
+    for name in ("market_demand", "spot_price", "rivals_gw"):
+        assert np.all(np.isfinite(eng[name])), name
+    case = request.node.callspec.id
+    if case != "market-alone":  # agreement on mechanisms that fired somewhere
+        assert np.sum(eng["lost_to_rivals"]) > 0  # the lab's overflow served by rivals
+        won = eng["demand"] > eng["market_demand"] * eng["demand_share"] * (1 + 1e-9)
+        assert won.any() or case == "market-rationed-build"  # rivals' overflow to the lab
+        full = eng["capacity_gw"] + eng["rivals_gw"] >= 0.999 * eng["industry_gw"]
+        assert full.any()  # supply binds
+    if case == "market-fixed-schedule":
+        assert eng["truncated_gw"].sum() > 0
+    if case == "market-sublease-churn":
+        assert np.nansum(eng["sublease_revenue"]) > 0
 
 
 def test_steady_state_files_agree() -> None:

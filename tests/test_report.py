@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from sim import load_scenario, run, summarize
 from sim.cli import main
 from sim.model.sampling import numeric_fields
 from sim.reports import write_reports
-from sim.reports.charts import TITLES
+from sim.reports.charts import COMPETITION_TITLES, TITLES
 from sim.reports.frames import (
     assumptions_table,
     chart_frames,
@@ -39,7 +40,9 @@ def base_html(base_run) -> str:
 def test_html_has_every_chart_as_a_bokeh_root(base_html: str) -> None:
     # bokeh.embed.components emits one <div ... data-root-id=...> per figure.
     roots = re.findall(r"<div[^>]*data-root-id=", base_html)
-    assert len(roots) == len(TITLES) == 8
+    # base has competition (its market needs it): its three charts come on top
+    assert len(TITLES) == 8
+    assert len(roots) == len(TITLES) + len(COMPETITION_TITLES)
     for key, title in TITLES.items():
         assert f'id="chart-{key}"' in base_html
         # Titles live in the embedded Bokeh JSON document (JSON-escaped).
@@ -124,13 +127,16 @@ def test_markdown_report_with_pngs(base_run, tmp_path: Path) -> None:
     md = (tmp_path / "report.md").read_text()
     assert not (tmp_path / "report.html").exists()
     images = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", md)
-    assert len(images) == len(TITLES)
+    assert len(images) == len(TITLES) + len(COMPETITION_TITLES)  # base has competition
     for rel in images:
         data = (tmp_path / rel).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
         assert len(data) > 5_000
     assert f"| P(bankrupt by end) | {format_p_bankrupt(summary)} |" in md
-    assert len(written) == 1 + len(TITLES)
+    # the market's split of unserved demand and the valuation method, next to the numbers
+    assert "| ... of which rivals served |" in md
+    assert "| Equity value method | multiple falling" in md
+    assert len(written) == 1 + len(TITLES) + len(COMPETITION_TITLES)
 
 
 def test_cli_run_writes_reports(tmp_path: Path) -> None:
@@ -231,23 +237,35 @@ def test_log_axes_plot_no_non_positive_values(which, request) -> None:
                 assert np.all(values > 0), (key, col, values.min())
 
 
-def test_executive_summary_comes_first(base_run, base_html: str) -> None:
-    from sim.analysis.optimize import max_commitment
+def test_report_opens_with_the_verdict(base_run, base_html: str) -> None:
+    """The verdict sentence (bold) and the order table come right after the title, before
+    any section; the figures are the recommendation's on the stated worlds."""
+    from sim.analysis.recommend import recommend
+    from sim.reports.decision import pct, policy_words, verdict_sentence
 
     res, summary = base_run
-    top = base_html.index('id="executive-summary"')
-    assert top < base_html.index("<h2>Key numbers</h2>") < base_html.index("<h2>Charts</h2>")
-    block = base_html[top : base_html.index("<h2>Key numbers</h2>")]
+    body = base_html[base_html.index("<h1>") :]
+    first_section = body.index("<h2")
+    verdict = body.index('<p class="verdict"><b>')
+    assert verdict < body.index('<table class="order">') < first_section
+    assert body.index("</h1>") < verdict
+    rec = recommend(res.scenario, budget=0.05, paths=2000)
+    sentence = verdict_sentence(rec)
+    assert f"<b>{html.escape(sentence)}</b>" in body[:first_section]
+    row = rec.plan
+    assert sentence.startswith("Sign ")
+    assert f"with {policy_words(row)};" in sentence
+    assert f"P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% bound " in sentence
+    assert "(2,000 paths)" in sentence
+    assert row["p_bankrupt_upper"] <= 0.05
+    # the current plan's headline figure appears once, with its own path count
+    block = body[body.index('id="executive-summary"') : body.index("<h2>Key numbers</h2>")]
     lo, hi = summary["p_bankrupt_ci95"]
-    assert (
-        f"P(bankrupt) {summary['p_bankrupt']:.1%} (95% CI {lo:.1%}-{hi:.1%}) at 2,000 paths"
-        in block
-    )
-    ref = max_commitment(res.scenario.replace(**{"policy.planned_growth": 1.0}), budget=0.05,
-                         paths=2000)  # fmt: skip
-    assert f"planned growth {ref.value:.2g}x/yr, P(bankrupt) {ref.p_bankrupt:.1%}" in block
+    assert (f"P(bankrupt) {pct(summary['p_bankrupt'])} (95% CI {pct(lo)}-{pct(hi)}) at "
+            "2,000 paths") in block  # fmt: skip
     assert "of take-or-pay" in block
-    assert "dominated" in block or "beats the current plan" in block
+    assert "dominated" in body[:first_section] or "indistinguishable" in body[:first_section] \
+        or "No evaluated plan is less risky" in body[:first_section]  # fmt: skip
 
 
 def test_money_and_dates_read_as_such(base_run, base_html: str) -> None:
@@ -286,4 +304,10 @@ def test_markdown_opens_with_the_summary_and_log_money_axes(base_run, tmp_path: 
     write_reports(res, summary, tmp_path, ["md"])
     md = (tmp_path / "report.md").read_text()
     assert md.index("## Executive summary") < md.index("## Key numbers")
-    assert "Most aggressive plan within the 5% risk budget" in md
+    html_text = render_html(res, summary)
+    verdict = re.search(r'<p class="verdict"><b>(.*?)</b></p>', html_text).group(1)
+    lines = md.splitlines()
+    assert lines[0].startswith("# compute-sim report")
+    assert lines[2] == f"**{html.unescape(verdict)}**"  # the same sentence, bold
+    assert lines[4].startswith("| Delivery year |")  # then the order table
+    assert md.index(lines[2]) < md.index("## ")

@@ -15,9 +15,11 @@ import pytest
 from sim import load_scenario, run
 from sim.errors import ScenarioError
 from sim.model.io import scenario_from_dict
+from sim.model.scenario import lone_lab
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = load_scenario(ROOT / "scenarios" / "base.yaml")
+# a lone lab: its demand does not depend on what it buys (no market, docs/model.md 5d)
+BASE = lone_lab(load_scenario(ROOT / "scenarios" / "base.yaml"))
 N = 1500
 
 

@@ -17,7 +17,7 @@ from sim.cli import main
 from sim.model.engine import slip_table
 from sim.outputs import usd
 from sim.reports import write_reports
-from sim.reports.charts import SLIP_TITLES, TITLES
+from sim.reports.charts import COMPETITION_TITLES, SLIP_TITLES, TITLES
 from sim.reports.frames import slip_frames
 from sim.reports.html import render_html
 
@@ -134,7 +134,8 @@ def test_base_report_has_no_slip_section(tmp_path: Path) -> None:
     assert SECTION not in md
     assert "chart-slip_months" not in html
     assert not (tmp_path / "figures" / "slip_months.png").exists()
-    assert len(re.findall(r"<div[^>]*data-root-id=", html)) == len(TITLES)
+    # base's own charts only (its competition section adds three, no slip chart)
+    assert len(re.findall(r"<div[^>]*data-root-id=", html)) == len(TITLES) + len(COMPETITION_TITLES)
 
 
 def test_cli_slip_prints_quantiles_and_writes_files(tmp_path: Path, capsys, effect) -> None:

@@ -17,6 +17,7 @@ from sim.analysis.sweep import METRICS, apply_cell, grid, latin_hypercube, metri
 from sim.analysis.sweep_spec import load_sweep
 from sim.cli import main as cli_main
 from sim.errors import ScenarioError
+from sim.model.scenario import lone_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
@@ -117,7 +118,9 @@ def test_run_sweep_table_crn_and_progress(base):
 
 
 def test_cells_share_the_same_worlds(base):
-    """CRN: changing only the policy leaves every path's demand and growth untouched."""
+    """CRN: changing only the policy leaves every path's demand and growth untouched (a
+    lone lab's: in a market the lab's demand depends on what it buys)."""
+    base = lone_lab(base)
     a = run(apply_cell(base, {"policy.planned_growth": 2.0}), paths=2000, monthly_paths=0)
     b = run(apply_cell(base, {"policy.planned_growth": 8.0}), paths=2000, monthly_paths=0)
     np.testing.assert_array_equal(a.path["cum_demand"], b.path["cum_demand"])
@@ -237,3 +240,20 @@ def test_distribution_values_in_a_sweep_write_to_parquet(base, tmp_path):
     assert df["demand.growth"].iloc[2] == "5.0"
     df.to_parquet(tmp_path / "x.parquet")  # one type per column
     assert len(pd.read_parquet(tmp_path / "x.parquet")) == 4
+
+
+def test_small_cells_on_several_threads_equal_one_at_a_time(base, monkeypatch):
+    """Cells of one block run several at a time, one per thread (the Python work of one
+    overlaps the kernel of another); the table is the one of one cell at a time, bit for
+    bit, in cell order, with progress counted to the end."""
+    from sim.model import workers
+
+    cells = grid({"policy.planned_growth": [1.5, 3.0, 6.0], "demand.growth": [3.0, 8.0]})
+    monkeypatch.setattr(workers, "threads", lambda: 1)
+    one = run_sweep(base, cells, paths=700)
+    monkeypatch.setattr(workers, "threads", lambda: 3)
+    seen = []
+    several = run_sweep(base, cells, paths=700, progress=lambda d, t: seen.append((d, t)),
+                        cells_at_once=True)  # fmt: skip
+    pd.testing.assert_frame_equal(one, several)
+    assert seen[-1] == (6, 6)

@@ -7,7 +7,11 @@ Three timings of the same scenario in one process:
 - **best**: the best of ``repeat`` warm runs, the whole engine (sampling the random inputs,
   the kernels, assembling results); path-months count the run-off months;
 - **kernel only**: the jitted demand and month-loop kernels alone on inputs sampled
-  beforehand, blocks spread over the same threads as the engine does.
+  beforehand, blocks spread over the same threads as the engine does, writing the same
+  month-by-month records (left out before, which counted ~0.1x of
+  kernel work as engine overhead);
+- **start-up**: fresh ``run --format json`` processes split into imports, kernel load,
+  simulation and outputs, with their wall time and peak RSS (:mod:`sim.analysis.startup`).
 
 Single-threaded when ``NUMBA_NUM_THREADS=1``.
 """
@@ -17,9 +21,10 @@ from __future__ import annotations
 import os
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.model.engine import (
+    MONTHLY_PATHS,
     max_slip,
     pilot_demand,
     run,
@@ -44,6 +49,8 @@ class BenchReport:
     kernel_s: float
     threads: int
     peak_rss_mb: float
+    startup: dict[str, float] = field(default_factory=dict)
+    """Medians of :func:`sim.analysis.startup.startup_figures` (empty: not measured)."""
 
     @property
     def best_s(self) -> float:
@@ -68,18 +75,34 @@ class BenchReport:
             f"kernel only: {self.kernel_s:.3f} s -> {self.kernel_path_months_per_s:,.0f} "
             f"path-months/s (engine / kernel = {self.best_s / self.kernel_s:.2f}x)",
             f"peak RSS: {self.peak_rss_mb:,.0f} MB",
+            *self.startup_lines(),
+        ]
+
+    def startup_lines(self) -> list[str]:
+        s = self.startup
+        if not s:
+            return []
+        return [
+            f"start-up of `run --format json` ({self.paths:,} paths, fresh process, median of "
+            f"{int(s.get('repeat', 0))}): wall {s['wall']:.2f} s = imports {s['imports']:.2f} s"
+            f" + kernel load {s['kernel_load']:.2f} s + simulation {s['simulation']:.2f} s + "
+            f"outputs {s['outputs']:.2f} s (+ interpreter); peak RSS {s['peak_rss_mb']:,.0f} MB",
         ]
 
 
-def kernel_seconds(scenario: Scenario, repeat: int = 3) -> float:
-    """Best time [s] of the demand and month-loop kernels alone over all blocks."""
+def kernel_seconds(
+    scenario: Scenario, repeat: int = 3, monthly_paths: int = MONTHLY_PATHS
+) -> float:
+    """Best time [s] of the demand and month-loop kernels alone over all blocks, doing the
+    kernel work of :func:`run` with ``monthly_paths``: the same blocks on the same threads,
+    and the month-by-month records of the first ``monthly_paths`` paths (written inside the
+    month loop, so they are kernel work, not engine overhead)."""
     slips = slip_table(scenario)
     months = total_months(scenario, max_slip(slips))
     pilot = pilot_demand(scenario, months)
-    inputs = [
-        sample_inputs(scenario, n, b, months=months)
-        for b, _, n in blocks(scenario.simulation.paths)
-    ]
+    parts = blocks(scenario.simulation.paths)
+    inputs = [sample_inputs(scenario, n, b, months=months) for b, _, n in parts]
+    keeps = [max(0, min(n, monthly_paths - first)) for _, first, n in parts]
     pool = min(threads(), len(inputs))
     best = float("inf")
     for _ in range(max(1, repeat)):
@@ -88,16 +111,21 @@ def kernel_seconds(scenario: Scenario, repeat: int = 3) -> float:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(pool) as ex:
-                list(ex.map(lambda x: simulate_kernel(scenario, x, pilot, slips, 0, False), inputs))
+                list(ex.map(lambda a: simulate_kernel(scenario, a[0], pilot, slips, a[1], False),
+                            zip(inputs, keeps, strict=True)))  # fmt: skip
         else:
-            for x in inputs:
-                simulate_kernel(scenario, x, pilot, slips, keep=0, parallel=True)
+            for x, keep in zip(inputs, keeps, strict=True):
+                simulate_kernel(scenario, x, pilot, slips, keep=keep, parallel=True)
         best = min(best, time.perf_counter() - t0)
     return best
 
 
-def bench_engine(scenario: Scenario, repeat: int = 5) -> BenchReport:
-    """Time the first :func:`run`, ``repeat`` warm runs, and the kernels alone."""
+def bench_engine(
+    scenario: Scenario, repeat: int = 5, startup_of: str | None = None, startup_repeat: int = 3
+) -> BenchReport:
+    """Time the first :func:`run`, ``repeat`` warm runs, the kernels alone, and (with
+    ``startup_repeat`` > 0) fresh json runs of the scenario file ``startup_of`` (None: the
+    embedded base) at the same path count."""
     t0 = time.perf_counter()
     res = run(scenario)
     first = time.perf_counter() - t0
@@ -106,9 +134,15 @@ def bench_engine(scenario: Scenario, repeat: int = 5) -> BenchReport:
         t0 = time.perf_counter()
         run(scenario)
         seconds.append(time.perf_counter() - t0)
-    kernel = kernel_seconds(scenario)
+    kernel = kernel_seconds(scenario, repeat=max(3, repeat))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    startup: dict[str, float] = {}
+    if startup_repeat > 0:
+        from .startup import startup_figures
+
+        startup = startup_figures(startup_of, scenario.simulation.paths, startup_repeat)
+        startup["repeat"] = startup_repeat
     return BenchReport(
         scenario.name, scenario.simulation.paths, res.total_months, first, seconds, kernel,
-        threads(), rss,
+        threads(), rss, startup,
     )  # fmt: skip

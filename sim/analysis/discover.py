@@ -97,6 +97,19 @@ def world_inputs(results: Results, window: int | None = None) -> pd.DataFrame:
     return pd.DataFrame({k: v for k, v in cols.items() if _varies(v)})
 
 
+def refuse_actuals(scenario: Scenario) -> None:
+    """Growth re-drawn from the seed is the prior's: a posterior (a scenario with actuals)
+    is not supported here yet (``BadInputError``, exit 2)."""
+    if scenario.actuals is not None:
+        from sim.errors import BadInputError
+
+        raise BadInputError(
+            f"scenario {scenario.name!r} has actuals: discover, signposts and voi re-draw each "
+            "path's growth from the seed, which gives the prior's, not the posterior's; run "
+            "them on the scenario without its actuals: section"
+        )
+
+
 def yearly_growth(results: Results) -> np.ndarray:
     """Each path's demand growth multiplier in each year of the horizon [x/yr], shape
     (paths, years), re-drawn from the run's seeded streams (common random numbers)."""
@@ -104,6 +117,7 @@ def yearly_growth(results: Results) -> np.ndarray:
     from sim.model.sampling import sample_inputs
 
     s = results.scenario
+    refuse_actuals(s)
     years = s.simulation.years
     out = np.empty((results.paths, years))
     for b, first, n in blocks(results.paths):
@@ -617,6 +631,7 @@ def observed_growth(
     from sim.model.sampling import sample_inputs
     from sim.model.timeline import total_months
 
+    refuse_actuals(scenario)
     if month < 1:
         raise ValueError("growth can only be observed after the start (month >= 1)")
     months = total_months(scenario, max_slip(slip_table(scenario))) if months is None else months

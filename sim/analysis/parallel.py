@@ -191,10 +191,15 @@ def map_tasks(
     client: Any = None,
     progress: Callable[[int, int], None] | None = None,
     chunks_per_worker: int = 2,
+    small: bool = False,
 ) -> list[Any]:
-    """``fn(item)`` for every item, in item order: serially (draws shared between items), on
-    a :class:`LocalPool` (about ``chunks_per_worker`` contiguous chunks per process, draws
-    shared within a chunk) or as dask tasks.
+    """``fn(item)`` for every item, in item order: in this process (draws shared between
+    items), on a :class:`LocalPool` (about ``chunks_per_worker`` contiguous chunks per
+    process, draws shared within a chunk) or as dask tasks.
+
+    ``small`` items (runs of one block, whose own threads would wait on Python work between
+    kernels) run in this process several at a time, one per thread, each on one thread: the
+    Python parts of one overlap the kernels of another.
 
     ``fn`` must be a module-level function for the pool and dask. Results are identical
     whichever way they run (randomness comes from each scenario's seed).
@@ -203,12 +208,23 @@ def map_tasks(
     if client is None:
         out = []
         from sim.model.sampling import shared_draws
+        from sim.model.workers import one_thread, threads
 
+        width = threads() if small and total > 1 else 1
         with shared_draws():
-            for i, item in enumerate(items):
-                out.append(fn(item))
-                if progress is not None:
-                    progress(i + 1, total)
+            if width <= 1:
+                for i, item in enumerate(items):
+                    out.append(fn(item))
+                    if progress is not None:
+                        progress(i + 1, total)
+                return out
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(width, thread_name_prefix="sim-task") as ex:
+                for i, row in enumerate(ex.map(lambda x: one_thread(lambda: fn(x)), items)):
+                    out.append(row)
+                    if progress is not None:
+                        progress(i + 1, total)
         return out
     if isinstance(client, LocalPool):
         from concurrent.futures import as_completed

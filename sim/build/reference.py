@@ -44,6 +44,12 @@ from sim.model.scenario import (
 )
 from sim.model.timeline import total_months
 
+MARKET_MONTHLY = (
+    "market_demand", "rivals_gw", "industry_gw", "contract_price", "spot_price",
+    "lost_to_rivals", "unserved_by_market", "market_served",
+)  # fmt: skip
+"""Records of the market (docs/model.md 5d): NaN for a lone lab."""
+
 DEMAND_OFFSET = 0.1
 """Offset of the month's demand (after competition and churn) within its month [months]."""
 DEAL_OFFSET = 0.2
@@ -155,6 +161,8 @@ class _Path:
         self.env = simpy.Environment()
         self.firm = _Firm(self.env, p["compute.price_per_gw_year"])
         self.rec = {name: [0.0] * self.months for name in MONTHLY}
+        for name in MARKET_MONTHLY:  # the lone lab: no market to record
+            self.rec[name] = [math.nan] * self.months
         self.bankrupt_month = -1
         self.cash = p["finance.initial_cash"]
         self.served: list[float] = []
@@ -272,9 +280,10 @@ class _Path:
             for k, tr in enumerate(s.policy.tranches):
                 m = month_index(tr.start, s.simulation.start)
                 gw = min(float(tr.gw), max(0.0, self.supply(m) - self.firm.committed_at(m)))
-                self.truncated += float(tr.gw) - gw
                 slip = _slip(self.slips, float(self.slip_u[k]))
                 length = max(1, round(12 * float(tr.years)))
+                gw = min(gw, self.free(m + slip, m + slip + length))
+                self.truncated += float(tr.gw) - gw
                 gw = self.credit_allows(0, gw, self.firm.price, length)  # signed at the start
                 self.firm.sign(gw, m + slip, length)
                 if gw > MATERIAL_GW:
@@ -291,9 +300,9 @@ class _Path:
                     continue
                 start = month_index(deal.start, s.simulation.start)
                 length = max(1, round(12 * deal.years))
-                price = deal.price_per_gw_year or self.firm.price
+                price = deal.price_per_gw_year or self.new_price()
                 room = max(0.0, self.supply(start) - self.firm.committed_at(start))
-                gw = min(deal.gw, room)
+                gw = min(deal.gw, room, self.free(start, start + length))
                 self.truncated_deals[k] = deal.gw - gw
                 gw = self.credit_allows(t, gw, price, length)
                 self.firm.sign(gw, start, length, price)
@@ -325,9 +334,11 @@ class _Path:
             gw = max(0.0, min(want, self.supply(d)) - have)
             if self.signpost_tripped(t):
                 gw *= 1.0 - s.policy.signpost.cut
-            gw = self.credit_allows(t, gw, firm.price, length)
+            gw = self.credit_allows(t, gw, self.new_price(), length)
+            start = d + _slip(self.slips, float(self.slip_u[j]))
+            gw = self.ration(t, start, d, length, gw)
             self.rec["ordered_gw"][t] = gw
-            firm.sign(gw, d + _slip(self.slips, float(self.slip_u[j])), length)
+            firm.sign(gw, start, length, self.new_price())
             if gw > MATERIAL_GW:
                 self.last_signed = t
 
@@ -353,7 +364,7 @@ class _Path:
         self.lab = self.retention * self.lab + training / 12
         if self.competing:
             c = "competition."
-            rivals_gw = p[c + "rivals_share_of_industry"] * self.industry(t)
+            rivals_gw = self.rivals_training_gw(t)
             self.rivals = self.retention * self.rivals + rivals_gw / 12
             start = p[c + "lab_training_gw_years"] / p[c + "rivals_training_gw_years"]
             target = math.log(p[c + "elasticity"]) * math.log2((self.lab / self.rivals) / start)
@@ -370,7 +381,7 @@ class _Path:
         raised_year = 0.0
         for t in range(self.months):
             yield self.env.timeout(t + ACCOUNT_OFFSET - self.env.now)
-            dem = self.seen[t]
+            dem = self.market_month(t, self.seen[t])  # the lone lab: its own demand
             rec["demand"][t] = dem
             rec["unserved"][t] = dem / 12
             rec["cash"][t] = self.cash
@@ -395,7 +406,7 @@ class _Path:
                 share = max(p["allocation.training_share"], p["allocation.min_training_share"])
                 train = min(train, min(share, p["allocation.max_training_share"]) * cap)
                 subleased = cap - inf - train
-            sublease_revenue = subleased * self.firm.price * recovery / 12
+            sublease_revenue = subleased * self.sublease_price() * recovery / 12
             revenue = v / 12
             compute = self.firm.online_cost()
             other = p["economics.other_costs_share"] * revenue
@@ -491,6 +502,31 @@ class _Path:
             rec["relative_capability"][t] = math.nan
             rec["demand_share"][t] = math.nan
 
+    # --- hooks the market overrides (sim/build/reference_market.py) ----------------------
+    def free(self, start: int, end: int) -> float:
+        """Industry supply left free over [start, end) [GW]: unlimited for a lone lab."""
+        return math.inf
+
+    def new_price(self) -> float:
+        """Price of a contract signed now [USD/GW-yr]."""
+        return self.firm.price
+
+    def sublease_price(self) -> float:
+        """Price a subleased GW-year recovers before the recovery share [USD/GW-yr]."""
+        return self.firm.price
+
+    def ration(self, t: int, start: int, due: int, length: int, gw: float) -> float:
+        """GW of the lab's review order granted against the rivals' [GW]."""
+        return gw
+
+    def market_month(self, t: int, dem: float) -> float:
+        """The demand the lab faces in month t [USD/yr] (the market adds rivals' overflow)."""
+        return dem
+
+    def rivals_training_gw(self, t: int) -> float:
+        """GW the rivals train on in month t: a share of industry supply [GW]."""
+        return self.p["competition.rivals_share_of_industry"] * self.industry(t)
+
     def obligations_at_end(self) -> float:
         """Take-or-pay still owed after the horizon, nominal [USD]."""
         total = 0.0
@@ -528,6 +564,9 @@ def simulate_reference(
         [USD/yr] as in the engine) over the horizon and run-off, ``bankrupt_month`` (n,),
         -1 if never bankrupt, ``obligations_at_end`` [USD] and ``truncated_gw`` [GW].
     """
+    from .reference_market import MarketPath
+
+    kind = _Path if scenario.market is None else MarketPath
     slips = slip_table(scenario)
     if inputs is None:
         months = total_months(scenario, max_slip(slips))
@@ -538,7 +577,7 @@ def simulate_reference(
     bankrupt, owed, truncated, deals_cut, debt, dcf, breaking = [], [], [], [], [], [], []
     for i in range(inputs.n):
         params = {k: float(v[i]) for k, v in inputs.params.items()}
-        path = _Path(scenario, params, demand[i], inputs.slip_u[i], slips, pilot)
+        path = kind(scenario, params, demand[i], inputs.slip_u[i], slips, pilot)
         path.run()
         for name in MONTHLY:
             out[name].append(path.rec[name])

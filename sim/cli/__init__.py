@@ -28,6 +28,7 @@ class UsageError(Exception):
 COMMANDS = {
     "run": "simulate a scenario and write a report",
     "validate": "check scenario files",
+    "warmup": "compile the simulation kernels for this machine (once per install)",
     "compare": "compare scenarios side by side with confidence intervals",
     "sweep": "run a parameter sweep (grid or Latin hypercube)",
     "frontier": "P(bankrupt) against upside for a family of purchase policies",
@@ -37,6 +38,8 @@ COMMANDS = {
     "slip": "build-slip distribution and its effect on P(bankrupt)",
     "discover": "which worlds ruin us: PRIM boxes over the per-path inputs, signposts",
     "voi": "value of information: what knowing a parameter (or waiting) is worth",
+    "update": "condition on the actuals: prior and posterior side by side",
+    "backtest": "condition on actuals up to a month and score the later ones",
     "dashboard": "open the interactive dashboard in a browser",
     "bench-dashboard": "measure the dashboard's update latency",
     "bench": "measure engine speed",

@@ -39,7 +39,7 @@ def bench_sweep(scenario, size: int, paths: int, client=None, progress=None) -> 
         }
     )
     t0 = time.perf_counter()
-    run_sweep(scenario, cells, paths=paths, client=client, progress=progress)
+    run_sweep(scenario, cells, paths=paths, client=client, progress=progress, cells_at_once=True)
     wall = time.perf_counter() - t0
     months = total_months(scenario)  # horizon + run-off
     path_months = len(cells) * paths * months

@@ -44,6 +44,10 @@ def parallel_spread(args: argparse.Namespace, client: Any) -> dict[str, int]:
     ``--workers`` processes each holding one run in memory on this machine."""
     if getattr(args, "scheduler", None) and client is not None:
         return {"spread": max(1, sum(client.nthreads().values()))}
+    if not args.workers and getattr(args, "cells_at_once", False):
+        from sim.model.workers import threads
+
+        return {"parallel_memory": threads()}  # small cells run one per core at once
     return {"parallel_memory": max(1, args.workers or 1)}
 
 
@@ -84,6 +88,10 @@ def format_table(df: pd.DataFrame, keys: list[str], max_rows: int = 60) -> str:
     view["cum rev P90"] = df["cum_revenue_p90"].map(usd)
     view["unserved $ P50"] = df["cum_unserved_p50"].map(usd)
     view["unserved"] = df["unserved_share"].map(lambda x: f"{x:.1%}")
+    if "lost_to_rivals_share" in df and df["lost_to_rivals_share"].notna().any():
+        # with a market: the unserved share split (rivals served it / nobody did)
+        view["to rivals"] = df["lost_to_rivals_share"].map(lambda x: f"{x:.1%}")
+        view["by nobody"] = df["unserved_by_market_share"].map(lambda x: f"{x:.1%}")
     view["equity mean"] = df["equity_value_mean"].map(usd)
     text = view.head(max_rows).to_string(index=False)
     if len(view) > max_rows:
@@ -94,7 +102,8 @@ def format_table(df: pd.DataFrame, keys: list[str], max_rows: int = 60) -> str:
 TABLE_LEGEND = (
     "P(bust): share of paths bankrupt by the end of the run-off (95% Wilson CI); cum rev: "
     "revenue served over the horizon [USD]; unserved $: demand not served over the horizon, "
-    "revenue left on the table [USD]; unserved: its share of demand; equity mean: terminal "
+    "revenue left on the table [USD]; unserved: its share of demand (with a market: to "
+    "rivals, served by rivals, + by nobody); equity mean: terminal "
     "equity value at the end of the horizon (valuation multiple x run-rate + cash - what is "
     "still owed, 0 if bankrupt) [USD]. P(bankrupt) by year: sweep.csv p_bankrupt_by_end_YYYY."
 )
@@ -125,6 +134,7 @@ def main(args: argparse.Namespace) -> int:
     paths = args.paths or scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     runs = [run_size(scenario, paths)] * len(sweep.cells)
+    args.cells_at_once = not args.workers and not args.scheduler
     check_parallel_budgets(args, runs, "this sweep")
     out = Path(args.out or f"results/sweep-{spec.name}")
     with atomic_output_dir(out, "sweep") as tmp:  # --out is checked before any cell runs
@@ -132,8 +142,9 @@ def main(args: argparse.Namespace) -> int:
             check_parallel_budgets(args, runs, "this sweep", client)
             with progress_bar(len(sweep.cells), f"sweep {spec.name}", unit="cell") as bar:
                 df = run_sweep(
-                    scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client
-                )
+                    scenario, sweep.cells, paths=paths, seed=seed, progress=bar, client=client,
+                    cells_at_once=args.cells_at_once,
+                )  # fmt: skip
         keys = [k for k in df.columns if not is_metric(k)]
         summary = sweep_summary(
             spec.name,

@@ -98,7 +98,8 @@ def progress_bar(total: int, desc: str, unit: str = "path") -> Iterator[Callable
 
         if cache_is_cold():
             print("compiling the simulation kernel for this machine: about 10 s, once "
-                  "(cached for later runs)", file=sys.stderr)  # fmt: skip
+                  "(cached for later runs; `python -m sim warmup` does it ahead)",
+                  file=sys.stderr)  # fmt: skip
 
     with tqdm(
         total=total,
@@ -114,3 +115,50 @@ def progress_bar(total: int, desc: str, unit: str = "path") -> Iterator[Callable
             bar.update(done - bar.n)
 
         yield update
+
+
+def update_runs(scenario: Scenario, searches: int = 0) -> list:
+    """Estimated runs of an update (:class:`sim.budget.RunSize`): the candidates up to
+    ``as_of``, prior and posterior, and ``searches`` plan searches of 16 runs each."""
+    import os
+    from dataclasses import replace
+
+    from sim.budget import run_size
+    from sim.model.scenario import month_index
+
+    threads = os.cpu_count() or 2
+    full = run_size(scenario, threads=threads)
+    assert scenario.actuals is not None
+    history = month_index(scenario.as_of or scenario.simulation.start, scenario.simulation.start)
+    candidates = replace(full, paths=full.paths * scenario.actuals.oversample,
+                         months=history + 1)  # fmt: skip
+    search = run_size(scenario, min(scenario.simulation.paths, 4000), threads=threads)
+    return [candidates, full, full, *[search] * (16 * searches)]
+
+
+def scenario_with_actuals(args: argparse.Namespace) -> Scenario:
+    """The scenario of ``args`` with ``--actuals FILE.csv`` and ``--as-of`` applied; it must
+    have actuals (exit 2 naming the options otherwise)."""
+    from sim.errors import ScenarioError
+    from sim.model.io import scenario_from_dict
+
+    scenario = scenario_from_args(args)
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    changed = False
+    if getattr(args, "actuals", None):
+        from sim.model.actuals import read_actuals_csv, replace_points
+
+        rows = read_actuals_csv(args.actuals, scenario.simulation.start)
+        data = replace_points(data, rows, str(args.actuals))
+        changed = True
+    if getattr(args, "as_of", None):
+        data["simulation"]["as_of"] = args.as_of
+        changed = True
+    if changed:
+        scenario = scenario_from_dict(data, "command-line options (--actuals/--as-of)")
+    if scenario.actuals is None:
+        raise ScenarioError(
+            str(args.scenario), [("actuals", "the scenario has no actuals: add an actuals: "
+                                             "section or pass --actuals FILE.csv")]
+        )  # fmt: skip
+    return scenario

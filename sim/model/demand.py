@@ -28,8 +28,8 @@ def potential_demand(
     growth behind capability growth ``c`` by ``L`` years on average (exponential kernel);
     ``ln D_{t+1} = ln D_t + s_t (1 - D_t / K) + sigma / sqrt(12) eps_t`` (saturation
     applies to positive growth only). Computed by the jitted
-    :func:`sim.model.kernel.demand.potential_demand_block` (parallel over paths, or on the
-    calling thread with ``parallel=False``).
+    :func:`sim.model.kernel.demand.potential_demand_block` (paths split over threads, or on
+    the calling thread with ``parallel=False``).
     """
     if inputs.key:  # variants with the same demand model share it (inside shared_draws)
         return shared(
@@ -60,7 +60,11 @@ def demand_signature(scenario: Scenario) -> str:
 
 
 def _potential_demand(scenario: Scenario, inputs: SampledInputs, parallel: bool) -> np.ndarray:
-    from .kernel.demand import potential_demand_block, potential_demand_block_serial
+    from .jit import prepare
+
+    prepare()
+    from .kernel.demand import potential_demand_block
+    from .workers import over_paths
 
     n, months = inputs.n, inputs.months
     lag = inputs["demand.diffusion_lag_years"]
@@ -74,9 +78,11 @@ def _potential_demand(scenario: Scenario, inputs: SampledInputs, parallel: bool)
         inside = (month >= 0) & (month < months)
         jump_month = np.where(inside, month, -1).astype(np.int64)
         jump_log = np.where(inside, np.log(inputs["demand.capability_jump.multiplier"]), 0.0)
-    kernel = potential_demand_block if parallel else potential_demand_block_serial
-    return kernel(
-        inputs["demand.initial_revenue"].astype(float), np.ascontiguousarray(inputs.growth),
+    out = np.empty((n, months))
+    args = (
+        out, inputs["demand.initial_revenue"].astype(float), np.ascontiguousarray(inputs.growth),
         inputs.noise, a, inputs["demand.ceiling"].astype(float),
         inputs["demand.volatility"] / np.sqrt(12.0), jump_month, jump_log,
     )  # fmt: skip
+    over_paths(lambda first, last: potential_demand_block(first, last, *args), n, parallel)
+    return out

@@ -28,6 +28,7 @@ from .kernel.layout import (
     YEARLY,
     P,
 )
+from .market import market_paths, market_years, pack_rivals, terminal_multiple
 from .memory import tune_allocator
 from .pilot import Pilot
 from .results import Accumulator, BlockResult, Results, calendar_years
@@ -44,8 +45,9 @@ from .scenario import (
 )
 from .store import SPILL_PATHS
 from .timeline import review_months, total_months
+from .workers import over_paths, threads
 
-__all__ = ["MONTHLY", "run", "run_block", "simulate_block"]
+__all__ = ["MONTHLY", "run", "run_block", "simulate_block", "threads"]
 
 MONTHLY_PATHS = 2000
 """Default number of paths with month-by-month records (fan charts) [paths]: enough for
@@ -170,6 +172,14 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
                         ("signpost_min_margin", getattr(signpost, "min_margin", None))):  # fmt: skip
         col(name, np.inf if value is None else value)
     col("signpost_cut", 0.0 if signpost is None else signpost.cut)
+    if scenario.market is not None:
+        for name, key in (("rivals_gw0", "rivals_initial_gw"),
+                          ("rivals_training", "rivals_training_share"),
+                          ("contract_elasticity", "contract_price_elasticity"),
+                          ("spot_elasticity", "spot_price_elasticity"),
+                          ("price_floor", "price_floor_per_gw_year"),
+                          ("price_cap", "price_cap_per_gw_year")):  # fmt: skip
+            col(name, f[f"market.{key}"])
     return out
 
 
@@ -221,10 +231,14 @@ def simulate_kernel(
 ) -> dict[str, np.ndarray]:
     """Run the fused kernel on one block; raw outputs keyed by name (see layout).
 
-    ``parallel`` runs the block's paths on numba's thread pool; without it the block runs on
-    the calling thread (without the GIL), for a pool of threads running one block each.
+    ``parallel`` splits the block's paths over :func:`threads` threads; without it the block
+    runs on the calling thread (without the GIL), for a pool of threads running one block
+    each.
     """
-    from .kernel.paths import simulate_paths, simulate_paths_serial
+    from .jit import prepare
+
+    prepare()
+    from .kernel.paths import simulate_paths
 
     n, months = inputs.n, inputs.months
     keep = n if keep is None else keep
@@ -251,21 +265,25 @@ def simulate_kernel(
         "commitments": np.zeros((2, n, (months + 11) // 12 + 1)),
     }
     books = np.zeros((n, 1 + max(n_reviews, len(tranches)) + len(scenario.deals), 4))
-    kernel = simulate_paths if parallel else simulate_paths_serial
+    rival_params, rival_settings = pack_rivals(scenario, inputs.params, params)
+    rival_reviews = 0 if scenario.market is None else scenario.months // rival_settings[1] + 1
+    rival_books = np.zeros((n, 1 + rival_reviews, 4))
     settings = (
         POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
         bool(getattr(policy, "plan_to_ceiling", False)),
         scenario.finance.min_months_between_raises,
         (1 - int(scenario.simulation.start.split("-")[1])) % 12,
-        scenario.competition is not None,
+        scenario.competition is not None, scenario.market is not None,
     )  # fmt: skip
     outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
                out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
                out["commitments"])  # fmt: skip
-    kernel(
+    args = (
         demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
         settings, (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
+        (rival_params, rival_books, rival_settings),
     )  # fmt: skip
+    over_paths(lambda first, last: simulate_paths(first, last, *args), n, parallel)
     return out
 
 
@@ -376,11 +394,12 @@ def block_result(
         - (yearly["compute_cost"] + yearly["other_cost"] + yearly["fixed_cost"])
         - (yearly["interest"] + yearly["termination_fees"])
     )  # fmt: skip
+    market_years(scenario, yearly)
     path = {name: raw["path"][j] for j, name in enumerate(PATH)}
     bm = raw["bankrupt_month"]
     # Net of take-or-pay still owed; limited liability floors it at 0, and a path that goes
     # bankrupt, in the horizon or in run-off, is worth 0.
-    value = f["finance.valuation_multiple"] * path["final_run_rate"] + path["final_cash"]
+    value = terminal_multiple(scenario, f, path) * path["final_run_rate"] + path["final_cash"]
     value -= path["obligations_at_end"] + path["debt_at_end"]
     path = {
         "bankrupt_month": bm,
@@ -393,6 +412,7 @@ def block_result(
                                 "cum_lost", "debt_at_end", "discounted_cash_flow",
                                 "breaking_commitment_month", "cum_refused_gw",
                                 "cum_sublease_revenue", "cum_interest", "cum_termination_fees")},
+        **market_paths(scenario, path),
     }  # fmt: skip
     cut = raw["truncated_by_tranche"]
     deal_cut = raw["truncated_by_deal"]
@@ -472,13 +492,6 @@ def _bounded_map(executor: Any, fn: Callable[..., Any], tasks: list[tuple], wind
             pending.append(executor.submit(fn, *nxt))
 
 
-def threads() -> int:
-    """Worker threads for a run: numba's thread count (``NUMBA_NUM_THREADS``)."""
-    import numba
-
-    return max(1, int(numba.get_num_threads()))
-
-
 def run(
     scenario: Scenario,
     paths: int | None = None,
@@ -503,8 +516,13 @@ def run(
         :data:`sim.model.store.SPILL_PATHS` paths (memory then stays O(block)).
 
     Blocks run on a pool of :func:`threads` threads, one block each (sampling and the
-    jitted kernel release the GIL); a run of one block uses the kernel's own thread pool.
+    jitted kernel release the GIL); a run of one block splits its paths over the threads.
     Results are identical whatever the number of threads.
+
+    A scenario with ``actuals:`` runs its posterior given them
+    (:func:`sim.model.condition.run_conditioned`: blocks in turn, each on the kernel's
+    thread pool; ``map_blocks`` and ``spill`` are not used) and ``Results.conditioning``
+    says ``as_of`` and the effective sample size.
 
     Examples
     --------
@@ -520,6 +538,10 @@ def run(
         updates["simulation.seed"] = seed
     if updates:
         scenario = scenario.replace(**updates)
+    if scenario.actuals is not None:  # the posterior given the actuals (serial over blocks)
+        from .condition import run_conditioned
+
+        return run_conditioned(scenario, monthly_paths=monthly_paths, progress=progress)
     tune_allocator()
     t0 = time.perf_counter()
     slips = slip_table(scenario)

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 
+from .actuals import resolve_file as resolve_actuals_file
+from .actuals import yaml_path as actuals_yaml_path
 from .scenario import Scenario
 from .yaml_safe import (
     MAX_YAML_BYTES,
@@ -75,7 +77,10 @@ def scenario_from_dict(
                 msg = _clean_msg(err["msg"])
             if "input" in err and err["type"] not in {"missing", "value_error"}:
                 msg += f" (got {short_repr(err['input'])})"
-            line = lines.line_of(_yaml_path(field)) if lines is not None else None
+            where = _yaml_path(field)
+            if where.startswith("actuals"):
+                where = actuals_yaml_path(where, msg, isinstance(data.get("actuals"), list))
+            line = lines.line_of(where) if lines is not None else None
             problems.append((f"{field} (line {line})" if line else field, msg[:1000]))
         raise ScenarioError(source, problems) from None
 
@@ -97,11 +102,15 @@ def parse_yaml(text: str | bytes, source: str = "<string>") -> Any:
     return parse_yaml_limited(text, source)
 
 
-def scenario_from_yaml(text: str | bytes, source: str = "<string>") -> Scenario:
+def scenario_from_yaml(
+    text: str | bytes, source: str = "<string>", base: Path | None = None
+) -> Scenario:
     """Parse and validate a scenario's YAML text (an upload, URL state); errors name the
-    source, the field and its line."""
+    source, the field and its line. ``actuals: {file: PATH}`` is read relative to ``base``
+    (default: the working directory)."""
     parsed = parse_yaml_document(text, source)
-    return scenario_from_dict(parsed.data, source, parsed)
+    data = resolve_actuals_file(parsed.data, base or Path("."), source)
+    return scenario_from_dict(data, source, parsed)
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
@@ -110,7 +119,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         text = resources.files("sim.data").joinpath(f"{DEFAULT_SCENARIO}.yaml").read_text()
         return scenario_from_yaml(text, "<embedded base.yaml>")
     p = Path(path)
-    return scenario_from_yaml(read_yaml_file(p), str(p))
+    return scenario_from_yaml(read_yaml_file(p), str(p), p.parent)
 
 
 def default_scenario_text() -> str:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .rng import BLOCK_PATHS
 from .store import DiskColumns, SpillWriter, write_table
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .scenario import Scenario
 
 YEAR_SUMS = (
@@ -24,10 +26,12 @@ YEAR_ENDS = ("capacity_gw", "cash", "alive", "debt")
 YEAR_MEANS = ("capacity_gw", "training_gw", "inference_gw", "idle_gw")
 
 
-def calendar_years(scenario: Scenario) -> np.ndarray:
-    """Calendar year of every simulated month, shape (months,)."""
+def calendar_years(scenario: Scenario, months: int | None = None, first: int = 0) -> np.ndarray:
+    """Calendar year of the simulated months ``first .. first + months - 1`` (default: the
+    horizon's), shape (months,)."""
     year, month = map(int, scenario.simulation.start.split("-"))
-    return year + (month - 1 + np.arange(scenario.months)) // 12
+    count = scenario.months if months is None else months
+    return year + (month - 1 + first + np.arange(count)) // 12
 
 
 def aggregate_years(out: dict[str, np.ndarray], start: str) -> dict[str, np.ndarray]:
@@ -103,8 +107,6 @@ class Results:
 
     scenario: Scenario
     """The scenario as run (with any path/seed overrides applied)."""
-    months: pd.PeriodIndex
-    """Calendar month of each step."""
     years: np.ndarray
     """Calendar years covered, shape (years,)."""
     yearly: Mapping[str, np.ndarray]
@@ -117,8 +119,8 @@ class Results:
     """Wall-clock time of the run [s]."""
     params: dict[str, np.ndarray] = field(default_factory=dict)
     """Sampled per-path parameters of the paths with monthly records, shape (m,)."""
-    runoff_months: pd.PeriodIndex | None = None
-    """Calendar month of each run-off step (after the horizon), or None without run-off."""
+    runoff_count: int = 0
+    """Months simulated after the horizon (run-off) [months]."""
     runoff_years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     """Calendar years the run-off touches, shape (runoff years,)."""
     runoff_yearly: Mapping[str, np.ndarray] = field(default_factory=dict)
@@ -139,6 +141,9 @@ class Results:
     spill_dir: Path | None = None
     """Where a large run streamed its per-path Parquet files (None: all in memory); the
     mappings above then read columns from them on demand (:mod:`sim.model.store`)."""
+    conditioning: dict | None = None
+    """With actuals: ``as_of``, ``ess``, ``candidates`` and ``warnings`` of the update the
+    run is the posterior of (:mod:`sim.model.condition`); None for a plain run."""
 
     @classmethod
     def from_blocks(
@@ -159,6 +164,25 @@ class Results:
     def paths(self) -> int:
         return self.scenario.simulation.paths
 
+    # pandas is imported only when a table or chart asks for these (a json run never does)
+    @cached_property
+    def months(self) -> pd.PeriodIndex:
+        """Calendar month of each step of the horizon."""
+        import pandas as pd
+
+        return pd.period_range(self.scenario.simulation.start, periods=self.horizon_months,
+                               freq="M")  # fmt: skip
+
+    @cached_property
+    def runoff_months(self) -> pd.PeriodIndex | None:
+        """Calendar month of each run-off step (after the horizon), or None without run-off."""
+        if not self.runoff_count:
+            return None
+        import pandas as pd
+
+        start = pd.Period(self.scenario.simulation.start, freq="M") + self.horizon_months
+        return pd.period_range(start, periods=self.runoff_count, freq="M")
+
     @property
     def horizon_months(self) -> int:
         """Decision horizon [months]."""
@@ -167,7 +191,7 @@ class Results:
     @property
     def total_months(self) -> int:
         """Months simulated: horizon plus run-off [months]."""
-        return self.horizon_months + (0 if self.runoff_months is None else len(self.runoff_months))
+        return self.horizon_months + self.runoff_count
 
     @property
     def bankrupt(self) -> np.ndarray:
@@ -198,6 +222,8 @@ class Results:
         self, name: str, quantiles: tuple[float, ...] = (0.05, 0.5, 0.95)
     ) -> pd.DataFrame:
         """Quantiles across paths of a monthly record, one row per month."""
+        import pandas as pd
+
         arr = self.monthly[name]
         q = np.quantile(arr, quantiles, axis=0)
         return pd.DataFrame(
@@ -207,11 +233,15 @@ class Results:
 
     def path_frame(self) -> pd.DataFrame:
         """Per-path outcomes and sampled parameters (dotted names), one row per path."""
+        import pandas as pd
+
         data = {"path": np.arange(self.paths), **self.path, **self.draws}
         return pd.DataFrame(data)
 
     def yearly_frame(self) -> pd.DataFrame:
         """Tidy per-path, per-year table (path, year, variable columns)."""
+        import pandas as pd
+
         return pd.DataFrame(tidy_years(np.arange(self.paths), self.years, self.yearly))
 
     def write_paths(self, dst: Path, fmt: str = "parquet") -> None:
@@ -341,11 +371,7 @@ class Accumulator:
                 {k: np.concatenate([p[k] for p in ordered]) for k in ordered[0]} if ordered else {}
             )
 
-        start = pd.Period(scenario.simulation.start, freq="M")
         runoff = (total_months or scenario.months) - scenario.months
-        runoff_index = (
-            pd.period_range(start + scenario.months, periods=runoff, freq="M") if runoff else None
-        )
         yearly, path, runoff_yearly, draws, commitments = (
             self.yearly, self.path, self.runoff_yearly, self.draws, self.commitments,
         )  # fmt: skip
@@ -358,17 +384,16 @@ class Accumulator:
             spill_dir = self.spill.dir
         results = Results(
             scenario=scenario,
-            months=pd.period_range(start, periods=scenario.months, freq="M"),
             years=np.unique(cal),
             yearly=yearly,
             path=path,
             monthly=cat(self.monthly),
             elapsed_s=elapsed_s,
             params=cat(self.params),
-            runoff_months=runoff_index,
+            runoff_count=runoff,
             runoff_years=(
-                np.unique(runoff_index.year.to_numpy())
-                if runoff_index is not None
+                np.unique(calendar_years(scenario, runoff, scenario.months))
+                if runoff
                 else np.zeros(0, dtype=int)
             ),
             runoff_yearly=runoff_yearly,
@@ -376,7 +401,7 @@ class Accumulator:
             truncation=self.truncation,
             draws=draws,
             commitments=commitments,
-            commitment_years=int(start.year)
+            commitment_years=int(scenario.simulation.start[:4])
             + np.arange(
                 next(iter(commitments.values())).shape[1]
                 if commitments and not isinstance(commitments, DiskColumns)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from .results import Results
+from .results import Results, calendar_years
 from .store import DiskColumns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 2
 """Version of the ``summary.json`` layout; 2 added run-off figures and provenance."""
@@ -46,7 +48,15 @@ def _nanmean(x: np.ndarray) -> float:
 
 
 def by_year(results: Results) -> pd.DataFrame:
-    """One row per calendar year of the horizon.
+    """:func:`by_year_rows` as a table, one row per calendar year of the horizon."""
+    import pandas as pd
+
+    return pd.DataFrame(by_year_rows(results))
+
+
+def by_year_rows(results: Results) -> list[dict[str, Any]]:
+    """One row per calendar year of the horizon (plain Python numbers: ``summary.json``'s
+    ``by_year``; no pandas needed).
 
     Revenue, demand and compute cost are USD in the year; capacity and cash at year end;
     ``unserved_share_mean`` averages unserved / potential demand over paths still solvent at
@@ -55,7 +65,7 @@ def by_year(results: Results) -> pd.DataFrame:
     """
     y = results.yearly
     bm = results.path["bankrupt_month"]
-    cal = results.months.year.to_numpy()
+    cal = calendar_years(results.scenario)
     rows = []
     for j, year in enumerate(results.years):
         last_month = int(np.flatnonzero(cal == year)[-1])
@@ -89,10 +99,11 @@ def by_year(results: Results) -> pd.DataFrame:
                 "training_compute_p50": float(np.quantile(col("training_compute_end"), 0.5)),
                 "lost_demand_mean": float(col("lost").mean()),
                 **(_competition_row(col) if results.scenario.competition is not None else {}),
+                **_market_row(col, solvent, results.scenario.market is not None),
                 **(_finance_row(col) if uses_finance(results.scenario) else {}),
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _competition_row(col: Any) -> dict[str, float]:
@@ -104,6 +115,64 @@ def _competition_row(col: Any) -> dict[str, float]:
         "demand_share_p10": _nan_quantile(col("demand_share_end"), 0.1),
         "demand_share_p90": _nan_quantile(col("demand_share_end"), 0.9),
     }
+
+
+MARKET_YEAR_KEYS = (
+    "market_demand_p50", "market_share_p50", "rivals_capacity_gw_p50",
+    "industry_capacity_gw_p50", "contract_price_p50", "spot_price_p50",
+    "lost_to_rivals_share_mean", "unserved_by_market_share_mean",
+)  # fmt: skip
+"""Per-year market figures (``None`` without a market)."""
+
+
+def _market_row(col: Any, solvent: np.ndarray, on: bool) -> dict[str, float | None]:
+    """Per-year market figures: market demand [USD in the year], the lab's share of the
+    revenue the market served [0..1], rivals' GW and industry supply [GW, means over the
+    year], contract and spot prices [USD/GW-yr, means over the year] (medians); the lab's
+    unserved demand split into what rivals served and what nobody served, as shares of its
+    potential demand (means over paths solvent at year end, like unserved_share_mean)."""
+    if not on:
+        return dict.fromkeys(MARKET_YEAR_KEYS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        demand = col("demand")[solvent]
+        to_rivals = col("lost_to_rivals")[solvent] / demand
+        nobody = col("unserved_by_market")[solvent] / demand
+    return {
+        "market_demand_p50": float(np.quantile(col("market_demand"), 0.5)),
+        "market_share_p50": _nan_quantile(col("market_share"), 0.5),
+        "rivals_capacity_gw_p50": float(np.quantile(col("rivals_capacity_gw"), 0.5)),
+        "industry_capacity_gw_p50": float(np.quantile(col("industry_capacity_gw"), 0.5)),
+        "contract_price_p50": float(np.quantile(col("contract_price"), 0.5)),
+        "spot_price_p50": float(np.quantile(col("spot_price"), 0.5)),
+        "lost_to_rivals_share_mean": _nanmean(to_rivals),
+        "unserved_by_market_share_mean": _nanmean(nobody),
+    }
+
+
+def market_figures(results: Results) -> dict[str, Any]:
+    """The lab's unserved demand split (shares of its potential demand over the horizon,
+    summing to ``unserved_share_of_demand``), GW of its orders cut by supply rationing
+    (mean over paths), and how ``equity_value`` is computed; ``None`` without a market."""
+    keys = ("lost_to_rivals_share", "unserved_by_market_share", "rationed_gw_mean")
+    if results.scenario.market is None:
+        return {**dict.fromkeys(keys), "equity_value_method": VALUE_METHOD_LONE}
+    path = results.path
+    demand = path["cum_demand"].sum()
+    return {
+        "lost_to_rivals_share": float(path["cum_lost_to_rivals"].sum() / demand),
+        "unserved_by_market_share": float(path["cum_unserved_by_market"].sum() / demand),
+        "rationed_gw_mean": float(path["cum_rationed_gw"].mean()),
+        "equity_value_method": VALUE_METHOD_MARKET,
+    }
+
+
+VALUE_METHOD_LONE = (
+    "finance.valuation_multiple x final revenue run-rate + cash - take-or-pay still owed - debt"
+)
+VALUE_METHOD_MARKET = (
+    "multiple falling from finance.valuation_multiple to market.mature_multiple as market "
+    "demand nears its ceiling, x final revenue run-rate + cash - take-or-pay still owed - debt"
+)
 
 
 def uses_finance(scenario: Any) -> bool:
@@ -129,7 +198,18 @@ def _finance_row(col: Any) -> dict[str, float]:
     }
 
 
+RUNOFF_COLUMNS = ("year", "months", "p_bankrupt", "obligations_running", "revenue_p50",
+                  "compute_cost_p50", "capacity_gw_p50", "cash_p50")  # fmt: skip
+
+
 def runoff_by_year(results: Results) -> pd.DataFrame:
+    """:func:`runoff_by_year_rows` as a table (with its columns even without run-off)."""
+    import pandas as pd
+
+    return pd.DataFrame(runoff_by_year_rows(results), columns=list(RUNOFF_COLUMNS))
+
+
+def runoff_by_year_rows(results: Results) -> list[dict[str, Any]]:
     """One row per calendar year of the run-off (after the horizon, no new orders).
 
     ``p_bankrupt`` is cumulative from the start (horizon included); ``obligations_running``
@@ -137,14 +217,11 @@ def runoff_by_year(results: Results) -> pd.DataFrame:
     [USD in the year], capacity [GW at year end], revenue and cash are medians over all paths
     (0 revenue and frozen cash for bankrupt paths).
     """
-    if results.runoff_months is None:
-        return pd.DataFrame(
-            columns=["year", "months", "p_bankrupt", "obligations_running", "revenue_p50",
-                     "compute_cost_p50", "capacity_gw_p50", "cash_p50"]
-        )  # fmt: skip
+    if not results.runoff_count:
+        return []
     y = results.runoff_yearly
     bm = results.path["bankrupt_month"]
-    cal = results.runoff_months.year.to_numpy()
+    cal = calendar_years(results.scenario, results.runoff_count, results.horizon_months)
     rows = []
     for j, year in enumerate(results.runoff_years):
         last_month = results.horizon_months + int(np.flatnonzero(cal == year)[-1])
@@ -161,7 +238,7 @@ def runoff_by_year(results: Results) -> pd.DataFrame:
                                     ("capacity_gw", "capacity_gw_end"), ("cash", "cash"))},
             }
         )  # fmt: skip
-    return pd.DataFrame(rows)
+    return rows
 
 
 def truncated_tranches(results: Results) -> list[dict[str, Any]]:
@@ -333,11 +410,19 @@ def summarize(results: Results) -> dict[str, Any]:
         ),
         "equity_value_p50": float(np.quantile(path["equity_value"], 0.5)),
         "equity_value_mean": float(path["equity_value"].mean()),
+        **market_figures(results),
         "final_run_rate_p50": float(np.quantile(path["final_run_rate"], 0.5)),
         **decision_units(results),
         "p_bankrupt_by_commitment_year": bankruptcy_by_commitment_year(results),
         **finance_figures(results),
         "elapsed_s": results.elapsed_s,
-        "by_year": by_year(results).to_dict(orient="records"),
-        "runoff_by_year": runoff_by_year(results).to_dict(orient="records"),
+        "by_year": by_year_rows(results),
+        "runoff_by_year": runoff_by_year_rows(results),
+        **_conditioning(results),
     }
+
+
+def _conditioning(results: Results) -> dict[str, Any]:
+    """``as_of`` and ``ess`` of a run conditioned on actuals (nothing for a plain run)."""
+    c = results.conditioning
+    return {} if c is None else {"as_of": c["as_of"], "ess": c["ess"]}

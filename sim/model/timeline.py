@@ -92,4 +92,6 @@ def after_horizon_notes(scenario: Scenario) -> list[str]:
                 "the by-year figures of the horizon do not include it (extend "
                 "simulation.years to see it there)"
             )
+    if scenario.actuals is not None:
+        out += [f"note: {line}" for line in scenario.actuals.notes]
     return out

@@ -36,11 +36,12 @@ class ReportJob:
         self.results, self.summary, self.out_dir = results, summary, out_dir
         self.html = "html" in formats
         self.frames = chart_frames(results)  # computed once, drawn by both reports
-        from .decision import executive_summary
+        from .decision import executive_summary, report_decision
 
         self.frames["executive_summary"] = pd.DataFrame(
             {"line": executive_summary(results, summary)}
         )
+        self.frames["decision"] = report_decision(results)  # the verdict both reports open with
         self.side = None
         self.written: list[Path] = []
         if "md" in formats:

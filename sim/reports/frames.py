@@ -221,10 +221,22 @@ def key_numbers(summary: dict[str, Any]) -> list[tuple[str, str]]:
         ("Cumulative revenue, median", usd(summary["cum_revenue_p50"])),
         ("Cumulative revenue, P90", usd(summary["cum_revenue_p90"])),
         ("Unserved share of potential demand", f"{summary['unserved_share_of_demand']:.1%}"),
+        *market_numbers(summary),
         ("Equity value at end, median", usd(summary["equity_value_p50"])),
         ("Final revenue run-rate, median", usd(summary["final_run_rate_p50"]) + "/yr"),
         ("Scenario", str(summary["scenario"])),
         ("Paths / seed", f"{summary['paths']:,} / {summary['seed']}"),
+    ]
+
+
+def market_numbers(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """With a market: the split of unserved demand and how equity value is computed."""
+    if summary.get("lost_to_rivals_share") is None:
+        return []
+    return [
+        ("... of which rivals served", f"{summary['lost_to_rivals_share']:.1%}"),
+        ("... of which nobody served", f"{summary['unserved_by_market_share']:.1%}"),
+        ("Equity value method", str(summary["equity_value_method"])),
     ]
 
 
@@ -247,6 +259,12 @@ BY_YEAR_COLUMNS = {
     "demand_share_p50": ("Demand share P50", "pct"),
     "relative_capability_p50": ("Training vs rivals P50 [doublings]", "num"),
     "unserved_share_mean": ("Unserved share", "pct"),
+    "lost_to_rivals_share_mean": ("... rivals served", "pct"),
+    "unserved_by_market_share_mean": ("... nobody served", "pct"),
+    "market_share_p50": ("Market share P50", "pct"),
+    "rivals_capacity_gw_p50": ("Rivals GW P50", "gw"),
+    "contract_price_p50": ("Contract $/GW-yr P50", "usd"),
+    "spot_price_p50": ("Spot $/GW-yr P50", "usd"),
     "cash_p50": ("Cash at year end P50", "usd"),
     "p_bankrupt": ("P(bankrupt) by year end", "pct"),
 }
@@ -273,7 +291,10 @@ def _display(rows: list[dict[str, Any]], columns: dict[str, tuple[str, str]]) ->
         "pct": lambda x: "n/a" if x is None or x != x else f"{x:.1%}",
         "num": lambda x: "n/a" if x is None or x != x else f"{x:+.2f}",
     }
-    present = {col: spec for col, spec in columns.items() if not rows or col in rows[0]}
+    present = {  # a column every row leaves null (a market key without a market) is left out
+        col: spec for col, spec in columns.items()
+        if not rows or (col in rows[0] and any(r[col] is not None for r in rows))
+    }  # fmt: skip
     out = [{label: fmt[kind](r[col]) for col, (label, kind) in present.items()} for r in rows]
     return pd.DataFrame(out, columns=[label for label, _ in present.values()])
 

@@ -20,6 +20,7 @@ from .charts import (
     build_competition_charts,
     build_slip_chart,
 )
+from .decision import to_html as decision_to_html
 from .frames import (
     COMMITMENTS_NOTE,
     COMPETITION_NOTE,
@@ -49,6 +50,8 @@ table { border-collapse: collapse; font-size: 0.88em; margin: 0.6em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 th { background: #f4f4f4; } td.l, th.l { text-align: left; }
 .note { color: #555; font-size: 0.9em; } .chart { margin: 1em 0 2em 0; }
+.decision { background: #f3f7fc; border-left: 5px solid #1f5fa8; padding: 2px 14px; }
+.verdict { font-size: 1.1em; }
 """
 
 
@@ -111,6 +114,7 @@ def render_html(
         script,
         f"<style>{CSS}</style></head><body>",
         f"<h1>compute-sim report: {esc(s.name)}</h1>",
+        f'<div id="decision" class="decision">{decision_to_html(decision_of(results, frames))}</div>',
         f'<p class="note">{esc(s.description)}</p>' if s.description else "",
         '<h2 id="executive-summary">Executive summary</h2>',
         "<ul>"
@@ -156,6 +160,16 @@ def render_html(
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def decision_of(results: Results, frames: dict[str, Any] | None) -> Any:
+    """The decision both reports open with (computed once per report job, see
+    :class:`sim.reports.ReportJob`)."""
+    if frames is not None and "decision" in frames:
+        return frames["decision"]
+    from .decision import report_decision
+
+    return report_decision(results)
 
 
 def summary_lines(

@@ -8,12 +8,13 @@ from typing import Any
 import pandas as pd
 from matplotlib.dates import DateFormatter, YearLocator
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 from sim.model.results import Results
 from sim.outputs import usd
 
-from .charts import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
+from .chart_spec import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
+from .decision import to_markdown as decision_to_markdown
 from .frames import (
     COMMITMENTS_NOTE,
     COMPETITION_NOTE,
@@ -36,6 +37,9 @@ from .frames import (
 )
 
 USD_AXIS = FuncFormatter(lambda x, _pos: usd(x))
+PLAIN_AXIS = FuncFormatter(lambda x, _pos: f"{x:g}")
+"""Log-axis labels as plain numbers (0.1, 10): matplotlib's default 10^n labels are typeset
+as math text, which took about half of each log chart's drawing time."""
 PCT_AXIS = PercentFormatter(xmax=1.0, decimals=0)
 FANS: dict[str, list[tuple[str, str, str]]] = {
     "demand_gw": [("demand_gw", "demand (GW-equivalent at plan split)", "tab:red"),
@@ -70,6 +74,8 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
     log = key in LOG_Y
     if log:  # before the formatters: setting the scale resets them
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(PLAIN_AXIS)
+        ax.yaxis.set_minor_formatter(NullFormatter())  # unlabelled minor ticks: cheap
     if key in FANS:
         for name, label, color in FANS[key]:
             df = frames[name]
@@ -157,6 +163,14 @@ def _slip_section(results: Results, slip: dict[str, pd.DataFrame], fig_dir: Path
     ]
 
 
+def _decision(results: Results, frames: Any) -> Any:
+    if "decision" in frames:
+        return frames["decision"]
+    from .decision import report_decision
+
+    return report_decision(results)
+
+
 def _summary_lines(results: Results, summary: dict[str, Any], frames: Any) -> list[str]:
     if "executive_summary" in frames:
         return list(frames["executive_summary"]["line"])
@@ -186,6 +200,7 @@ def write_markdown(
     lines = [
         f"# compute-sim report: {s.name}",
         "",
+        *decision_to_markdown(_decision(results, frames)),
         s.description,
         "",
         "## Executive summary",

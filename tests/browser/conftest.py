@@ -57,7 +57,7 @@ def dashboard_url() -> Iterator[str]:
     from dashboard.bench import free_port
     from dashboard.server import serve
 
-    port = free_port()  # COMPUTE_SIM_DASHBOARD_PORT, else any free one
+    port = free_port()  # COMPUTE_SIM_TEST_PORT, else any free one
     serve(None, port=port, show=False, threaded=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page
 
 from dashboard.bench import VIEWPORT, open_dashboard, p95, redraw_latency
 from dashboard.explorer import Explorer
+from sim.reports.decision import pct, policy_words
 
 pytestmark = pytest.mark.browser
 FIGURES = "dashboard_figures.txt"
@@ -78,17 +79,18 @@ def test_decision_heatmap_and_frontier_on_the_first_screen(
         float(decision.get_attribute("data-p-bankrupt")),
         int(decision.get_attribute("data-paths")),
     )
-    assert f"P(bankrupt) {p:.1%}" in text
-    assert f"at {paths:,} paths" in text
-    assert "Most aggressive plan within the 5% risk budget" in text
+    assert text.startswith("Sign ")  # the order first
+    assert f"P(bankrupt) {pct(p)} (one-sided 95% bound" in text
+    assert f"({paths:,} paths)" in text
     assert "take-or-pay" in text  # GW and $ per delivery year
+    assert "Delivery year" in text  # the order table
     # the decision's plan, checked against the public API at the stated path count
     from sim import load_scenario
-    from sim.analysis.optimize import max_commitment
+    from sim.analysis.recommend import recommend
 
-    ref = max_commitment(load_scenario(), budget=0.05, paths=paths)
-    assert p == ref.p_bankrupt
-    assert f"planned growth {ref.value:.2g}x/yr" in text
+    ref = recommend(load_scenario(), budget=0.05, paths=paths)
+    assert p == ref.plan["p_bankrupt"]
+    assert f"with {policy_words(ref.plan)};" in text
     for name, n in (("heatmap", 36), ("frontier", 25)):
         state = page.get_by_test_id(f"{name}-state")
         assert state.get_attribute("data-state") == "ready"
@@ -106,6 +108,22 @@ def test_decision_heatmap_and_frontier_on_the_first_screen(
     record(artifacts, f"first useful paint {times['first_paint_s']:.2f} s; decision, heatmap "
                       f"and frontier filled {times['filled_s']:.2f} s after navigation")  # fmt: skip
     assert times["filled_s"] < 30.0
+    assert errors == []
+
+
+def test_apply_makes_the_current_plan_the_recommendation(page: Page, dashboard_url: str):
+    """Click "Apply": the decision then says the current plan is the recommendation and on
+    the frontier, and never calls it dominated."""
+    errors = console_errors(page)
+    open_dashboard(page, dashboard_url, timeout_s=90.0)
+    plan = page.get_by_test_id("decision").get_attribute("data-plan")
+    page.locator(".apply-plan button").click()
+    done = page.locator('[data-testid="decision"][data-current="recommended"]')
+    done.wait_for(timeout=120_000)
+    text = done.inner_text()
+    assert "dominated" not in text
+    assert "is the recommendation and on the frontier" in text
+    assert done.get_attribute("data-plan") == plan
     assert errors == []
 
 

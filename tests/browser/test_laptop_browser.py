@@ -81,7 +81,7 @@ def cold_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     saved = sweeps.DISK
     sweeps.DISK = DiskCache(tmp_path_factory.mktemp("cold-cache"))
     with socket.socket() as s:  # the OS picks a free port: the session's server may hold
-        s.bind(("127.0.0.1", 0))  # COMPUTE_SIM_DASHBOARD_PORT
+        s.bind(("127.0.0.1", 0))  # COMPUTE_SIM_TEST_PORT
         port = s.getsockname()[1]
     server = serve(None, port=port, show=False, threaded=True)
     url = f"http://127.0.0.1:{port}/"

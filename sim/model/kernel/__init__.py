@@ -7,12 +7,14 @@ DOMAIN.md's parts, one module each, all working on one path at a time:
 - :mod:`.allocation`   inference first up to its cap, training gets the rest
 - :mod:`.economics`    revenue served and the month's costs
 - :mod:`.finance`      raises and bankruptcy
-- :mod:`.paths`        the month loop over a block of paths (parallel over paths)
+- :mod:`.paths`        the month loop over a range of a block's paths
 
 Randomness is drawn up front (:mod:`sim.model.sampling`) and passed in; paths never read
 each other's state and nothing is summed across paths inside the parallel loop, so results
-do not depend on the number of threads. :mod:`.layout` names the columns of the packed
-arrays. Compiled code is cached on disk (``cache=True``).
+do not depend on the number of threads (:mod:`sim.model.workers` runs disjoint ranges of
+paths on threads; each kernel has one compiled variant). :mod:`.layout` names the columns
+of the packed arrays. Compiled code is cached on disk (``cache=True``);
+``python -m sim warmup`` compiles it ahead (:mod:`sim.model.warmup`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True)
@@ -43,34 +43,24 @@ def demand_path(
         out[t + 1] = d
 
 
-def _demand_block(parallel: bool, name: str):  # type: ignore[no-untyped-def]
-    """Jit the block loop with or without its own thread pool (one Python body, two
-    compiled variants with distinct names so their on-disk caches never mix)."""
-
-    def block(
-        d0: np.ndarray,
-        growth: np.ndarray,
-        noise: np.ndarray,
-        a: np.ndarray,
-        ceiling: np.ndarray,
-        shock_scale: np.ndarray,
-        jump_month: np.ndarray,
-        jump_log: np.ndarray,
-    ) -> np.ndarray:
-        n, months = noise.shape
-        out = np.empty((n, months))
-        for i in prange(n):  # a plain range when not parallel
-            demand_path(
-                out[i], d0[i], np.log(growth[i]), noise[i], a[i], ceiling[i], shock_scale[i],
-                jump_month[i], jump_log[i],
-            )  # fmt: skip
-        return out
-
-    block.__name__ = block.__qualname__ = name
-    return njit(cache=True, parallel=parallel, nogil=True)(block)
-
-
-potential_demand_block = _demand_block(True, "potential_demand_block")
-"""Potential demand of every path, shape (n, months) [USD/yr], parallel over paths."""
-potential_demand_block_serial = _demand_block(False, "potential_demand_block_serial")
-"""The same on the calling thread only (for a pool of threads running one block each)."""
+@njit(cache=True, nogil=True)
+def potential_demand_block(
+    first: int,
+    last: int,
+    out: np.ndarray,
+    d0: np.ndarray,
+    growth: np.ndarray,
+    noise: np.ndarray,
+    a: np.ndarray,
+    ceiling: np.ndarray,
+    shock_scale: np.ndarray,
+    jump_month: np.ndarray,
+    jump_log: np.ndarray,
+) -> None:
+    """Potential demand of paths ``first .. last - 1`` into ``out`` (n, months) [USD/yr], on
+    the calling thread without the GIL (threads fill disjoint ranges of one block)."""
+    for i in range(first, last):
+        demand_path(
+            out[i], d0[i], np.log(growth[i]), noise[i], a[i], ceiling[i], shock_scale[i],
+            jump_month[i], jump_log[i],
+        )  # fmt: skip

@@ -18,7 +18,8 @@ PARAMS = (
     "sublease_recovery", "termination_fee", "debt_limit", "debt_rate", "debt_covenant",
     "credit_revenue_multiple", "credit_cash_multiple", "valuation_elasticity",
     "valuation_reference_growth", "discount_monthly", "first_review", "signpost_month",
-    "signpost_min_growth", "signpost_min_margin", "signpost_cut",
+    "signpost_min_growth", "signpost_min_margin", "signpost_cut", "rivals_gw0",
+    "rivals_training", "contract_elasticity", "spot_elasticity", "price_floor", "price_cap",
 )  # fmt: skip
 """Packed per-path parameters: units as in the scenario; ``lead``, ``contract_len`` and
 ``initial_len`` are whole months; ``fixed_monthly`` [USD/month]; ``industry_max`` is inf
@@ -28,7 +29,9 @@ the scenario has a competition section; ``diffusion_a`` is the demand's monthly 
 step; ``termination_fee``, ``debt_limit`` and ``credit_revenue_multiple`` are -1 when the
 mechanism is off; ``discount_monthly`` is the one-month discount factor.
 ``first_review`` is the month of the first review; ``signpost_month`` the month a signpost
-is read (-1: none), its thresholds inf when unset (a missing condition always holds)."""
+is read (-1: none), its thresholds inf when unset (a missing condition always holds).
+Market columns (``rivals_gw0`` .. ``price_cap``) are read only with a market section; the
+rivals' own policy columns sit in a second array of the same layout."""
 P = {name: i for i, name in enumerate(PARAMS)}
 N_PARAMS = len(PARAMS)
 
@@ -37,7 +40,8 @@ MONTHLY = (
     "compute_cost", "other_cost", "fixed_cost", "raised", "cash", "ordered_gw", "alive",
     "lost", "training_compute", "relative_capability", "demand_share", "subleased_gw",
     "sublease_revenue", "interest", "borrowed", "repaid", "debt", "refused_gw",
-    "termination_fees",
+    "termination_fees", "market_demand", "rivals_gw", "industry_gw", "contract_price",
+    "spot_price", "lost_to_rivals", "unserved_by_market", "market_served",
 )  # fmt: skip
 """Per path-month records: run-rates in [USD/yr], flows in [USD/month], GW in [GW];
 ``lost`` [USD/month] demand gone to rivals for good (churn), ``training_compute`` the lab's
@@ -46,7 +50,10 @@ effective training compute [GW-years], ``relative_capability`` log2 of it over r
 without competition]; ``subleased_gw`` idle GW resold, ``sublease_revenue`` [USD/month];
 debt flows ``interest``, ``borrowed``, ``repaid`` [USD/month] and ``debt`` outstanding [USD];
 ``refused_gw`` GW a counterparty's credit check cut from an order; ``termination_fees``
-[USD/month] paid to cancel contracts not yet online."""
+[USD/month] paid to cancel contracts not yet online. Market records (NaN without a market):
+``market_demand`` and ``market_served`` run-rates [USD/yr], ``rivals_gw`` online and
+``industry_gw`` supply [GW], ``contract_price`` and ``spot_price`` [USD/GW-yr], and the
+lab's unserved demand split into ``lost_to_rivals`` and ``unserved_by_market`` [USD/month]."""
 M = {name: i for i, name in enumerate(MONTHLY)}
 
 YEARLY = (
@@ -55,8 +62,12 @@ YEARLY = (
     "inference_gw_mean", "idle_gw_mean", "training_share", "gross_margin", "lost",
     "training_compute_end", "relative_capability_end", "demand_share_end", "sublease_revenue",
     "interest", "debt_end", "refused_gw", "termination_fees", "borrowed", "repaid",
+    "market_demand", "market_served", "rivals_capacity_gw", "industry_capacity_gw",
+    "contract_price", "spot_price", "lost_to_rivals", "unserved_by_market",
 )  # fmt: skip
-"""Calendar-year aggregates of the horizon (see :func:`sim.model.results.aggregate_years`)."""
+"""Calendar-year aggregates of the horizon (see :func:`sim.model.results.aggregate_years`);
+market columns: ``market_demand``, ``market_served`` and the split of unserved demand
+[USD in the year], GW and prices means over the year's months."""
 Y = {name: i for i, name in enumerate(YEARLY)}
 
 RUNOFF_YEARLY = ("revenue", "compute_cost", "capacity_gw_end", "cash", "alive")
@@ -68,7 +79,8 @@ PATH = (
     "peak_capacity_gw", "final_run_rate", "final_cash", "obligations_at_end", "truncated_gw",
     "runoff_min_cash", "cum_lost", "debt_at_end", "discounted_cash_flow",
     "breaking_commitment_month", "cum_refused_gw", "cum_sublease_revenue", "cum_interest",
-    "cum_termination_fees",
+    "cum_termination_fees", "cum_lost_to_rivals", "cum_unserved_by_market",
+    "final_market_demand", "cum_rationed_gw",
 )  # fmt: skip
 """Per-path float outcomes written by the kernel (``bankrupt_month`` is a separate int array)."""
 OUT = {name: i for i, name in enumerate(PATH)}

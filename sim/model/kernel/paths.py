@@ -1,8 +1,8 @@
 """The month loop over a block of paths: demand -> procurement -> allocation -> economics ->
 finance, horizon then run-off, with yearly and per-path aggregates accumulated in the loop.
 
-One path per iteration of a parallel loop; each path writes only its own rows, so results
-do not depend on the number of threads. docs/model.md sections 3-5a.
+One path per iteration; threads run disjoint ranges of paths (:mod:`sim.model.workers`)
+and each path writes only its own rows, so results do not depend on the number of threads. docs/model.md sections 3-5a.
 """
 
 from __future__ import annotations
@@ -10,13 +10,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .allocation import allocate, sublease
 from .competition import accumulate, churn, effective_multiplier, follow_capability
 from .economics import month_flows
 from .finance import annual_growth, debt_step, growing, raise_amount, valuation
 from .layout import FIXED_SCHEDULE, OUT, M, P, R, Y
+from .market import (
+    clear_price,
+    free_supply,
+    lab_shares,
+    log_tightness,
+    ration,
+    rivals_serve,
+    spill,
+)
 from .procurement import (
     cancel_pending,
     credit_room,
@@ -88,6 +97,25 @@ _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
 
 
 _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["signpost_cut"]
+(_RIVALS_GW0, _RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING) = (
+    P["rivals_gw0"], P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
+    P["price_floor"], P["price_cap"], P["ceiling"],
+)  # fmt: skip
+(_M_MARKET, _M_RIVALS, _M_INDUSTRY, _M_CPRICE, _M_SPOT, _M_TO_RIVALS, _M_NOBODY,
+ _M_MSERVED) = (
+    M["market_demand"], M["rivals_gw"], M["industry_gw"], M["contract_price"],
+    M["spot_price"], M["lost_to_rivals"], M["unserved_by_market"], M["market_served"],
+)  # fmt: skip
+(_Y_MARKET, _Y_MSERVED, _Y_RIVALS, _Y_INDUSTRY, _Y_CPRICE, _Y_SPOT, _Y_TO_RIVALS,
+ _Y_NOBODY) = (
+    Y["market_demand"], Y["market_served"], Y["rivals_capacity_gw"],
+    Y["industry_capacity_gw"], Y["contract_price"], Y["spot_price"], Y["lost_to_rivals"],
+    Y["unserved_by_market"],
+)  # fmt: skip
+_O_TO_RIVALS, _O_NOBODY, _O_FINAL_MARKET, _O_RATIONED = (
+    OUT["cum_lost_to_rivals"], OUT["cum_unserved_by_market"], OUT["final_market_demand"],
+    OUT["cum_rationed_gw"],
+)  # fmt: skip
 
 _A_SHARE_MONTHS, _A_INF_COST = len(Y), len(Y) + 1
 _N_ACC = len(Y) + 2
@@ -100,7 +128,7 @@ def _flush_year(yearly: np.ndarray, i: int, y: int, acc: np.ndarray, months_in_y
     training share over months with capacity (NaN without any), realized inference margin."""
     for s in range(_N_ACC - 2):
         yearly[s, i, y] = acc[s]
-    for s in (_Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE):
+    for s in (_Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_RIVALS, _Y_INDUSTRY, _Y_CPRICE, _Y_SPOT):
         yearly[s, i, y] = acc[s] / months_in_year
     share_months = acc[_A_SHARE_MONTHS]
     yearly[_Y_SHARE, i, y] = acc[_Y_SHARE] / share_months if share_months > 0 else np.nan
@@ -143,22 +171,25 @@ def simulate_path(
     keep: int,
     outputs: tuple,
     book: np.ndarray,
+    rivals_in: tuple,
 ) -> None:
     """Simulate path ``i`` over horizon and run-off, writing its rows of every output.
 
     ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
     gw, length, price; NaN price: the path's) on top of the policy; ``settings`` (policy code, review
     months, horizon, plan_to_ceiling, months between raises, index of the first January,
-    whether the competition loop is on);
+    whether the competition loop is on, whether the market is on); ``rivals_in`` (the
+    rivals' packed parameters, their contract book, and their policy code, review months,
+    first review month, plan_to_ceiling);
     ``fits`` (leads, coefficients, sorted residuals) of a quantile policy; ``calendar``
     (year index per month, months per horizon year); ``outputs`` (monthly, yearly, run-off
     yearly, per-path floats, bankruptcy month, truncated GW of tranches and of deals, new
     commitments by calendar year of delivery), written in place.
     """
     tranche_start, tranche_gw, tranche_len = tranches
-    (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing) = (
-        settings
-    )
+    (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing,
+     market) = settings  # fmt: skip
+    p_r, rbook, (r_kind, r_review, r_first, r_to_ceiling) = rivals_in
     fit_leads, fit_beta, fit_resid = fits
     year_index, months_in_year = calendar
     (
@@ -189,6 +220,8 @@ def simulate_path(
     # --- procurement: contracts signed before the start, then fixed tranches --------------
     month0 = (12 - first_month_of_year) % 12  # calendar month index of the start, 0 = Jan
     n_signed = sign(book, 0, p[_GW0], 0, int(p[_LEN0]), price)
+    # market: the rivals' book (their contracts signed before the start run like the lab's)
+    n_r = sign(rbook, 0, p[_RIVALS_GW0], 0, int(p[_LEN0]), price) if market else 0
     last_signed = -1  # month of the latest new commitment (-1: those signed before the start)
     path_out[_O_BREAK, i] = np.nan  # set to last_signed if the path goes bankrupt
     # revenue run-rate the credit check sees before the first month is served [USD/yr]
@@ -203,6 +236,10 @@ def simulate_path(
             have, _cost = online(book, n_signed, planned)
             room = max(supply_cap(p, planned) - have, 0.0)
             gw = min(tranche_gw[k], room)
+            if market:  # what the lab and the rivals hold already leaves less
+                begin = planned + slips[i, k]
+                gw = min(gw, free_supply(p, book, n_signed, rbook, n_r, begin,
+                                         begin + tranche_len[k]))  # fmt: skip
             truncated[i, k] = tranche_gw[k] - gw
             if credit_on and gw > 0:  # tranches are signed at the start: checked then
                 room = credit_room(book, n_signed, 0, opening_rate, p[_CASH0], p[_CREDIT_REV],
@@ -247,6 +284,17 @@ def simulate_path(
     cap_mult = 1.0 / p[_SHARE0] if competing else math.inf
     cum_lost = 0.0
 
+    # market (kernel/market.py): rivals' observed demand, prices, the split of unserved
+    seen_r = np.empty(months if market else 1)
+    r_until = 0
+    contract_price = price  # what orders signed this month pay [USD/GW-yr]
+    spot = price
+    x0 = 1.0  # market demand per GW online at the start: tightness is relative to it
+    if market:
+        gw0 = p[_GW0] + p[_RIVALS_GW0]
+        x0 = demand[0] / rpg0 / (gw0 if gw0 > 0.0 else 1.0)  # no GW: as if there were 1 GW
+    cum_to_rivals = cum_nobody = cum_rationed = 0.0
+
     month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
     first_review = int(p[_FIRST_REVIEW])  # no order before it; then the usual calendar
     until_review = 0
@@ -256,8 +304,16 @@ def simulate_path(
         ordered = 0.0
         # --- the demand the lab faces this month (rivals and churn, from history to t - 1)
         d = demand[t]
+        d_market = d
+        sigma = np.nan
         lost = 0.0
-        if feedback:
+        if market:  # the lab's share of market demand; churn lowers its attraction
+            d_market = d = min(d, p[_CEILING])  # noise may not lift the market above it
+            sigma, whole = lab_shares(log_m, loss, p[_SHARE0])
+            lost = d * (whole - sigma) / 12.0
+            d = d_market * sigma
+            seen_r[t] = d_market - d
+        elif feedback:
             mult = effective_multiplier(log_m, loss, cap_mult)
             lost = d * (min(math.exp(log_m), cap_mult) - mult) / 12.0
             d = d * mult
@@ -269,10 +325,13 @@ def simulate_path(
         for k in range(deal_signed.shape[0]):
             if deal_signed[k] != t or not alive:
                 continue
-            d_price = price if math.isnan(deal_price[k]) else deal_price[k]
+            d_price = contract_price if math.isnan(deal_price[k]) else deal_price[k]
             start = deal_start[k]
             have, _cost = online(book, n_signed, start)
             gw = min(deal_gw[k], max(supply_cap(p, start) - have, 0.0))
+            if market:
+                gw = min(gw, free_supply(p, book, n_signed, rbook, n_r, start,
+                                         start + deal_len[k]))  # fmt: skip
             truncated_deals[i, k] = deal_gw[k] - gw
             if credit_on and gw > 0:
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
@@ -288,6 +347,19 @@ def simulate_path(
                 end_last = max(end_last, start + deal_len[k])
             if gw > _MATERIAL_GW:
                 last_signed = t
+        # --- procurement: the rivals' review (rationed with the lab's order below)
+        q_r = 0.0
+        if market:
+            r_on_calendar = r_until == 0
+            r_until = r_review - 1 if r_on_calendar else r_until - 1
+            if t < horizon and (t == r_first or (r_on_calendar and t > r_first)):
+                due = t + lead
+                plan = plan_demand(r_kind, p_r, seen_r, t, due, r_to_ceiling, 0, 0, fit_beta,
+                                   fit_resid)  # fmt: skip
+                r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+                have, _cost = online(rbook, n_r, due)
+                q_r = max(plan / (r_due * (1.0 - p[_RIVALS_TRAIN])) - have, 0.0)
+        rivals_rationed = False
         # --- procurement: a review inside the horizon orders for delivery after the lead
         on_calendar = until_review == 0
         until_review = review_months - 1 if on_calendar else until_review - 1
@@ -312,38 +384,70 @@ def simulate_path(
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],
                                    p[_CREDIT_CASH])  # fmt: skip
-                allowed = room / (price * contract_len / 12.0)
+                allowed = room / (contract_price * contract_len / 12.0)
                 if q > allowed:
                     refused += q - allowed
                     q = allowed
             start = due + slips[i, order_k]
-            n_signed = sign(book, n_signed, q, start, contract_len, price)
-            _commit(commitments, i, (month0 + start) // 12, q, q * price * contract_len / 12.0)
+            if market:  # same-month orders share what supply leaves free, pro rata
+                free = min(
+                    free_supply(p, book, n_signed, rbook, n_r, start, start + contract_len),
+                    free_supply(p, book, n_signed, rbook, n_r, due, due + contract_len),
+                )
+                granted, q_r = ration(q, q_r, free)
+                cum_rationed += q - granted
+                q = granted
+                rivals_rationed = True
+            n_signed = sign(book, n_signed, q, start, contract_len, contract_price)
+            _commit(commitments, i, (month0 + start) // 12, q,
+                    q * contract_price * contract_len / 12.0)  # fmt: skip
             if q > _MATERIAL_GW:
                 last_signed = t
             if q > 0 and start + contract_len > end_last:
                 end_last = start + contract_len
             ordered = q
             order_k += 1
+        if q_r > 0.0:
+            due = t + lead
+            if not rivals_rationed:  # first come, first served
+                q_r = min(q_r, free_supply(p, book, n_signed, rbook, n_r, due, due + contract_len))
+            n_r = sign(rbook, n_r, q_r, due, contract_len, contract_price)
 
         # in run-off, a path is done once its last contract has expired
         was_alive = alive
         live = alive and (t < horizon or t < end_last)
-        if alive:
-            capacity, compute_cost = online(book, n_signed, t)
-        else:
-            capacity, compute_cost = 0.0, 0.0
+        booked = 0.0  # GW under contract (a bankrupt lab's still count in the industry)
+        if alive or market:
+            booked, compute_cost = online(book, n_signed, t)
+        capacity = booked if alive else 0.0
+        if not alive:
+            compute_cost = 0.0
         if t > 0:
             rpg *= rpg_step
 
         # --- allocation and economics
         served, inference, training = allocate(capacity, d, rpg, p[_MIN_TRAIN], p[_MAX_TRAIN])
+        to_rivals = r_served = r_gw = supply = 0.0
+        tight = 0.0  # ln of tightness
+        if market:  # availability: each firm's overflow goes to the other's idle inference
+            r_gw, _cost = online(rbook, n_r, t)
+            r_served, r_room = rivals_serve(d_market - d, r_gw, rpg, p[_RIVALS_TRAIN])
+            to_rivals = spill(d - served, r_room)
+            won = spill(d_market - d - r_served, (1.0 - p[_MIN_TRAIN]) * capacity * rpg - served)
+            if won > 0.0:  # rivals' customers the lab serves join the demand it faces
+                d += won
+                served, inference, training = allocate(capacity, d, rpg, p[_MIN_TRAIN],
+                                                       p[_MAX_TRAIN])  # fmt: skip
+            r_served += to_rivals
+            supply = industry_gw(p, t)
+            tight = log_tightness(d_market, rpg, booked + r_gw, x0)
+            spot = clear_price(price, tight, p[_SPOT_E], p[_FLOOR], p[_CAP])
         subleased = 0.0
         if p[_SUBLEASE] > 0.0:  # surplus GW resold at a discount instead of extra training
             training, subleased = sublease(capacity, inference, training, p[_TRAIN],
                                            p[_MIN_TRAIN], p[_MAX_TRAIN])  # fmt: skip
         idle = capacity - inference - training - subleased
-        sublease_rev = subleased * price * p[_SUBLEASE] / 12.0
+        sublease_rev = subleased * (spot if market else price) * p[_SUBLEASE] / 12.0
         fixed = p[_FIXED] if live else 0.0
         revenue, other, net = month_flows(served, compute_cost, p[_OTHER], fixed)
         interest = debt * p[_DEBT_RATE] / 12.0 if alive else 0.0
@@ -397,17 +501,26 @@ def simulate_path(
         if was_alive:  # a bankrupt lab's position is frozen where it failed
             lab = accumulate(lab, p[_RETENTION], training)
             if competing:
-                rivals = accumulate(rivals, p[_RETENTION], p[_RIVALS_SHARE] * industry_gw(p, t))
+                if market:  # rivals train on what their own inference leaves
+                    rivals = accumulate(rivals, p[_RETENTION], r_gw - (r_served / rpg))
+                else:
+                    rivals = accumulate(rivals, p[_RETENTION],
+                                        p[_RIVALS_SHARE] * industry_gw(p, t))  # fmt: skip
                 log_m = follow_capability(log_m, lab, rivals, p[_LAB0], p[_RIVALS0],
                                           p[_ELASTICITY], p[_DIFFUSION])  # fmt: skip
             if churn_share > 0.0:
                 loss = churn(loss, d - served, d, churn_share)
         relative = math.log2(lab / rivals) if competing else np.nan
-        share = p[_SHARE0] * d / demand[t] if competing and demand[t] > 0 else np.nan
+        if market:
+            share = sigma
+        else:
+            share = p[_SHARE0] * d / demand[t] if competing and demand[t] > 0 else np.nan
         cum_lost += lost
 
         # --- outputs
         unserved = d / 12.0 - revenue
+        lost_to_rivals = to_rivals / 12.0
+        nobody = unserved - lost_to_rivals  # what no firm served
         if record:
             monthly[_M_DEMAND, i, t] = d
             monthly[_M_CAP, i, t] = capacity
@@ -435,6 +548,19 @@ def simulate_path(
             monthly[_M_DEBT, i, t] = debt
             monthly[_M_REFUSED, i, t] = refused
             monthly[_M_FEES, i, t] = fees
+            if market:
+                monthly[_M_MARKET, i, t] = d_market
+                monthly[_M_RIVALS, i, t] = r_gw
+                monthly[_M_INDUSTRY, i, t] = supply
+                monthly[_M_CPRICE, i, t] = contract_price
+                monthly[_M_SPOT, i, t] = spot
+                monthly[_M_TO_RIVALS, i, t] = lost_to_rivals
+                monthly[_M_NOBODY, i, t] = nobody
+                monthly[_M_MSERVED, i, t] = served + r_served
+            else:
+                for s in (_M_MARKET, _M_RIVALS, _M_INDUSTRY, _M_CPRICE, _M_SPOT, _M_TO_RIVALS,
+                          _M_NOBODY, _M_MSERVED):  # fmt: skip
+                    monthly[s, i, t] = np.nan
         y = year_index[t]
         if t < horizon:
             if y != year:
@@ -467,6 +593,17 @@ def simulate_path(
             acc[_Y_FEES] += fees
             acc[_Y_BORROWED] += borrowed
             acc[_Y_REPAID] += repaid
+            if market:
+                acc[_Y_MARKET] += d_market / 12.0
+                acc[_Y_MSERVED] += (served + r_served) / 12.0
+                acc[_Y_RIVALS] += r_gw
+                acc[_Y_INDUSTRY] += supply
+                acc[_Y_CPRICE] += contract_price
+                acc[_Y_SPOT] += spot
+                acc[_Y_TO_RIVALS] += lost_to_rivals
+                acc[_Y_NOBODY] += nobody
+                cum_to_rivals += lost_to_rivals
+                cum_nobody += nobody
             if capacity > 0:
                 acc[_Y_SHARE] += training / capacity
                 acc[_A_SHARE_MONTHS] += 1.0
@@ -481,6 +618,7 @@ def simulate_path(
             if t == horizon - 1:
                 final_rate = revenue * 12.0
                 final_cash = cash
+                path_out[_O_FINAL_MARKET, i] = d_market
                 path_out[_O_DEBT, i] = debt
                 _flush_year(yearly, i, year, acc, months_in_year[year])
         else:
@@ -490,6 +628,8 @@ def simulate_path(
             runoff_yearly[_R_CASH, i, y] = cash
             runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
             min_cash = min(min_cash, cash)
+        if market:  # orders of the next month are signed at this month's market
+            contract_price = clear_price(price, tight, p[_CONTRACT_E], p[_FLOOR], p[_CAP])
 
     bankrupt_month[i] = bankrupt
     path_out[_O_REV, i] = cum_rev
@@ -513,34 +653,36 @@ def simulate_path(
     path_out[_O_SUBLEASE, i] = cum_sublease
     path_out[_O_INTEREST, i] = cum_interest
     path_out[_O_FEES, i] = cum_fees
+    path_out[_O_TO_RIVALS, i] = cum_to_rivals
+    path_out[_O_NOBODY, i] = cum_nobody
+    path_out[_O_RATIONED, i] = cum_rationed
 
 
-def _paths_block(parallel: bool, name: str):  # type: ignore[no-untyped-def]
-    """Jit the loop over a block's paths with or without its own thread pool (one Python
-    body, two compiled variants with distinct names so their on-disk caches never mix)."""
+@njit(cache=True, nogil=True)
+def simulate_paths(
+    first: int,
+    last: int,
+    demand: np.ndarray,
+    params: np.ndarray,
+    slips: np.ndarray,
+    tranches: tuple,
+    deals: tuple,
+    settings: tuple,
+    fits: tuple,
+    calendar: tuple,
+    keep: int,
+    outputs: tuple,
+    books: np.ndarray,
+    rivals: tuple,
+) -> None:
+    """Simulate paths ``first .. last - 1`` of a block (outputs written in place), on the
+    calling thread without the GIL: threads run disjoint ranges of one block at once.
 
-    def block(
-        demand: np.ndarray,
-        params: np.ndarray,
-        slips: np.ndarray,
-        tranches: tuple,
-        deals: tuple,
-        settings: tuple,
-        fits: tuple,
-        calendar: tuple,
-        keep: int,
-        outputs: tuple,
-        books: np.ndarray,
-    ) -> None:
-        for i in prange(demand.shape[0]):  # a plain range when not parallel
-            simulate_path(i, demand[i], params[i], slips, tranches, deals, settings, fits,
-                          calendar, keep, outputs, books[i])  # fmt: skip
-
-    block.__name__ = block.__qualname__ = name
-    return njit(cache=True, parallel=parallel, nogil=True)(block)
-
-
-simulate_paths = _paths_block(True, "simulate_paths")
-"""Simulate every path of a block, parallel over paths (outputs written in place)."""
-simulate_paths_serial = _paths_block(False, "simulate_paths_serial")
-"""The same on the calling thread only (for a pool of threads running one block each)."""
+    One compiled variant only (no numba ``parallel=True`` twin): the first run after an
+    install compiles the month loop once, and no numba thread pool is started.
+    """
+    rival_params, rival_books, rival_settings = rivals
+    for i in range(first, last):
+        simulate_path(i, demand[i], params[i], slips, tranches, deals, settings, fits,
+                      calendar, keep, outputs, books[i],
+                      (rival_params[i], rival_books[i], rival_settings))  # fmt: skip
