@@ -137,12 +137,6 @@ def test_laptop_screens_cold_start(page: Page, cold_url: str, artifacts: Path):
     assert errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the decision branch (issue 26 items 1-2: the recommendation searched "
-    "across every frontier family, dominance only beyond paired CIs); until it is merged "
-    "the applied 1-D optimum is 'dominated by demand quantile q=0.1'",
-)
 def test_apply_gives_a_plan_on_the_frontier(page: Page, cold_url: str, artifacts: Path):
     page.set_viewport_size(LAPTOPS[0])
     page.goto(cold_url)
