@@ -1,6 +1,7 @@
 """Interactive Panel dashboard over the public ``sim`` API.
 
-``explorer`` (param only: inputs <-> Scenario, cached runs, sweeps), ``views`` (HoloViews
-charts), ``app`` (Panel layout and server), ``schema`` (widget specs from the pydantic
-schema), ``sweeps`` (heatmap/frontier/tornado data), ``bench`` (update latency).
+Imports point one way: ``server`` -> ``app`` (Panel layout) -> ``charts`` (hvplot),
+``widgets`` and ``explorer`` (param only: inputs <-> Scenario, cached runs) -> ``tables``
+(background tables, compare, discovery), ``files`` (YAML/CSV), ``sweeps``, ``state``,
+``jobs``, ``cache``, ``schema``; ``bench`` measures it.
 """

@@ -6,14 +6,19 @@ Two measurements:
   (uncached) simulation, key numbers, chart data, and the in-place update of every chart.
 - :func:`bench_browser`, in headless Chromium at 1440x900 (Debian's ``/usr/bin/chromium``
   through Playwright): first useful paint (navigation to the decision sentence and the
-  key numbers on screen), time until the heatmap and frontier are filled, and the redraw
-  latency of a widget change: key press on the planned-growth slider until every chart of
-  the open tab has received its new data (each chart stamps ``window.__csim_redraw`` when
-  it does) and the browser has painted twice more. The browser tests use the same code.
+  key numbers on screen), time until the heatmap and frontier are filled, and the latency
+  of a widget change: key press on the planned-growth slider until the key numbers and
+  each chart of the open tab (Decision, then Time series) have their new data (each
+  stamps ``window.__csim_redraw`` when it does) and the browser has painted twice more.
+  The browser tests use the same code.
+
+Several first loads at once (a meeting opening the link) are timed by
+``tests/browser/test_load_benchmark.py`` (``pytest -m benchmark``).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import statistics
 import time
@@ -31,22 +36,29 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1440, "height": 900}
 VISIBLE = ("heatmap", "frontier", "tornado")
 """Charts of the landing tab ("Decision")."""
+SERIES = ("demand", "capacity", "money", "cash", "risk")
+"""Charts of the "Time series" tab."""
+PORT_ENV = "COMPUTE_SIM_TEST_PORT"
+"""Environment variable: the port benchmarks and browser tests serve on (else a free one)."""
 WAIT_REDRAW_JS = """async ([t0, names, limit]) => {
-  const ok = () => names.every(n => (window.__csim_redraw || {})[n] > t0);
-  while (!ok()) {
+  const at = () => names.map(n => (window.__csim_redraw || {})[n] || 0);
+  while (!at().every(t => t > t0)) {
     await new Promise(r => setTimeout(r, 2));
-    if (performance.now() - t0 > limit) return -1;
+    if (performance.now() - t0 > limit) return null;
   }
+  const out = {};
+  at().forEach((t, i) => { out[names[i]] = t - t0; });
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-  return performance.now() - t0;
+  out.all = performance.now() - t0;
+  return out;
 }"""
 
 
 def bench_dashboard(scenario: Scenario, repeat: int = 10, paths: int = 2000) -> list[str]:
     """Change the planned-growth (or cash) input ``repeat`` times; return report lines."""
     from .app import Dashboard
+    from .charts import series_data
     from .explorer import Explorer
-    from .views import series_data
 
     dash = Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
     x = dash.x
@@ -80,6 +92,9 @@ def browser_available() -> bool:
 
 
 def free_port() -> int:
+    """:data:`PORT_ENV` when set, else a free port on 127.0.0.1."""
+    if os.environ.get(PORT_ENV):
+        return int(os.environ[PORT_ENV])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -113,23 +128,33 @@ def open_dashboard(page: Any, url: str, timeout_s: float = 30.0) -> dict[str, fl
     return {"first_paint_s": first, "filled_s": time.perf_counter() - t0}
 
 
+def stamp_latency(
+    page: Any, name: str, changes: int, charts: tuple[str, ...]
+) -> dict[str, list[float]]:
+    """Seconds from a key press on slider ``name`` until each of ``charts`` (and "kpis",
+    the key numbers) has its new data, and ("all") until all have and the browser has
+    painted twice more; ``changes`` alternating right/left steps."""
+    handle = page.locator(f".w-{name} .noUi-handle")
+    handle.focus()
+    out: dict[str, list[float]] = {}
+    for i in range(changes):
+        t0 = page.evaluate("performance.now()")
+        handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        ms = page.evaluate(WAIT_REDRAW_JS, [t0, ["kpis", *charts], 20_000])
+        if ms is None:
+            raise AssertionError(f"charts {charts} did not redraw within 20 s")
+        for key, value in ms.items():
+            out.setdefault(key, []).append(value / 1000.0)
+        page.wait_for_timeout(300)
+    return out
+
+
 def redraw_latency(
     page: Any, name: str = "planned_growth", changes: int = 8, charts: tuple[str, ...] = VISIBLE
 ) -> list[float]:
     """Seconds from a key press on slider ``name`` until every chart in ``charts`` has
-    redrawn, for ``changes`` alternating right/left steps (median and p95 are robust)."""
-    handle = page.locator(f".w-{name} .noUi-handle")
-    handle.focus()
-    out = []
-    for i in range(changes):
-        t0 = page.evaluate("performance.now()")
-        handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        ms = page.evaluate(WAIT_REDRAW_JS, [t0, list(charts), 20_000])
-        if ms < 0:
-            raise AssertionError(f"charts {charts} did not redraw within 20 s")
-        out.append(ms / 1000.0)
-        page.wait_for_timeout(250)
-    return out
+    redrawn and painted, for ``changes`` alternating right/left steps."""
+    return stamp_latency(page, name, changes, charts)["all"]
 
 
 def p95(values: list[float]) -> float:
@@ -137,7 +162,11 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def bench_browser(scenario: Scenario | None = None, repeat: int = 8) -> tuple[list[str], dict]:
+def _medians(times: dict[str, list[float]]) -> str:
+    return ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in times.items())
+
+
+def bench_browser(scenario: Scenario | None = None, repeat: int = 10) -> tuple[list[str], dict]:
     """Serve the dashboard, open it in Chromium and measure; (report lines, figures)."""
     import panel as pn
     from playwright.sync_api import sync_playwright
@@ -154,19 +183,28 @@ def bench_browser(scenario: Scenario | None = None, repeat: int = 8) -> tuple[li
             try:
                 page = browser.new_page(viewport=VIEWPORT)
                 paint = open_dashboard(page, url)
+                page.wait_for_timeout(1500)
+                decision = stamp_latency(page, "planned_growth", repeat, VISIBLE)
+                page.locator(".bk-tab", has_text="Time series").click()
+                for name in SERIES:  # drawn once their tab opens
+                    page.locator(f".chart-{name} canvas").first.wait_for(state="attached")
                 page.wait_for_timeout(1000)
-                times = redraw_latency(page, changes=repeat)
+                series = stamp_latency(page, "planned_growth", repeat, SERIES)
             finally:
                 browser.close()
     finally:
         pn.state.kill_all_servers()
-    fig = {**paint, "redraw_median_s": statistics.median(times), "redraw_p95_s": p95(times),
-           "redraw_s": times}  # fmt: skip
+    fig = {**paint, "decision_tab_s": decision, "series_tab_s": series,
+           "redraw_median_s": statistics.median(decision["all"]),
+           "redraw_p95_s": p95(decision["all"]), "redraw_s": decision["all"]}  # fmt: skip
     lines = [
         f"browser (Chromium {VIEWPORT['width']}x{VIEWPORT['height']}): first useful paint "
         f"{paint['first_paint_s']:.2f} s; heatmap, frontier and decision filled "
         f"{paint['filled_s']:.2f} s after navigation",
+        f"after a planned-growth key press, median of {repeat} [s] (kpis = key numbers; "
+        f"all = every chart of the tab painted): Decision tab: {_medians(decision)}",
+        f"  Time series tab: {_medians(series)}",
         f"browser redraw of every visible chart after a widget change [s]: median "
-        f"{fig['redraw_median_s']:.3f}, p95 {fig['redraw_p95_s']:.3f} ({len(times)} changes)",
+        f"{fig['redraw_median_s']:.3f}, p95 {fig['redraw_p95_s']:.3f} ({repeat} changes)",
     ]
     return lines, fig

@@ -9,16 +9,13 @@ Where work runs is injected: ``runner(fn, done)`` runs an interactive job and
 ``dispatch(fn)`` brings results back to the thread that owns the UI. The defaults run
 everything at once on the caller's thread (tests, scripts); the Panel app runs jobs on
 :mod:`dashboard.jobs`'s thread pools and dispatches onto the session's event loop. The
-background tables (frontier, decision, heatmap, tornado) restart, debounced, after every
-change; a table computed for other settings is kept but flagged ``stale``. No panel import
-here: this layer is unit-tested without a browser.
+background tables, compare and discovery live in :mod:`dashboard.tables`, saving and
+loading files in :mod:`dashboard.files` (both mixed in). No panel import here: this layer
+is unit-tested without a browser.
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
-import io
 import math
 import threading
 import time
@@ -30,11 +27,11 @@ import param
 
 from sim.errors import ScenarioError
 from sim.model.distributions import central, support
-from sim.model.io import load_scenario, parse_yaml, scenario_from_dict, scenario_to_yaml
+from sim.model.io import load_scenario, scenario_from_dict
 from sim.model.scenario import Scenario, set_dotted
-from sim.model.summary import by_year
 
 from . import jobs, sweeps
+from .files import EMBEDDED, UPLOAD_MAX_BYTES, ScenarioFiles, round_floats, scenario_files
 from .schema import (
     ALL_FIELDS,
     GROWTH,
@@ -45,9 +42,9 @@ from .schema import (
     schema_bounds,
     schema_doc,
 )
-from .state import key_numbers, run_cached
+from .state import is_cached, key_numbers, run_cached
+from .tables import DEBOUNCE_S, PROGRESS_EVERY_S, BackgroundWork
 
-EMBEDDED = "base (embedded default)"
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
 """Policy kind -> name of its growth-plan field."""
 POLICY_LABELS = {
@@ -64,36 +61,11 @@ INPUTS = (
 """Sidebar parameters that define the scenario (the path count only sets precision)."""
 URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")
 """Parameters kept in the page's URL (``pn.state.location.sync``)."""
-UPLOAD_MAX_BYTES = 1_000_000
-"""Largest YAML file accepted by the upload button [bytes]."""
-DEBOUNCE_S = 0.4
-"""Quiet time after the last change before the background tables restart [s]."""
-PROGRESS_EVERY_S = 0.3
-"""Least time between two progress updates sent to the page [s]."""
-
-
-def scenario_files(directory: str | Path) -> dict[str, str]:
-    """Scenario picker options: display name -> path (``""`` is the embedded default)."""
-    files = {EMBEDDED: ""}
-    for path in sorted(glob.glob(str(Path(directory) / "*.yaml"))):
-        files[Path(path).stem] = path
-    return files
 
 
 def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:
     spec = {**ALL_FIELDS, "growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE}[name]
     return param.Number(value, **{**param_kwargs(spec, kind), **extra})
-
-
-def round_floats(data: Any, digits: int = 10) -> Any:
-    """Floats rounded to ``digits`` significant digits (3.5000000000000004 -> 3.5)."""
-    if isinstance(data, float) and math.isfinite(data) and data != 0:
-        return float(f"{data:.{digits}g}")
-    if isinstance(data, dict):
-        return {k: round_floats(v, digits) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [round_floats(v, digits) for v in data]
-    return data
 
 
 def _immediately(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
@@ -143,7 +115,7 @@ def _dists(node: dict[str, Any]) -> set[str]:
     return {node.get("dist", ""), *(d for c in node.get("components", []) for d in _dists(c))}
 
 
-class Explorer(param.Parameterized):
+class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     """Sidebar inputs mapped onto Scenario fields, with cached results and background tables."""
 
     scenario_file = param.Selector(
@@ -255,7 +227,12 @@ class Explorer(param.Parameterized):
         self._specs: dict[str, sweeps.Spec] = {}
         self._ruin_thread: threading.Thread | None = None
         self._ruin_cache: dict[tuple[str, int], dict[str, Any]] = {}
-        self.load(self._base)
+        if is_cached(self._base, int(self.paths)):  # a page with its numbers at once: no
+            self.runner = _immediately  # second round trip for a run already in memory
+        try:
+            self.load(self._base)
+        finally:
+            self.runner = runner or _immediately
 
     def close(self) -> None:
         """Stop this session's pending work (the browser tab has closed)."""
@@ -427,7 +404,6 @@ class Explorer(param.Parameterized):
         specs = sweeps.specs(scenario, paths, float(self.budget) / 100)  # % -> share
         table_paths = specs["frontier"].paths
         heavy = jobs.path_months(scenario, paths) > jobs.HEAVY_PATH_MONTHS
-        prepare = self.prepare
         self.busy = True
 
         def job() -> dict[str, Any]:
@@ -438,9 +414,7 @@ class Explorer(param.Parameterized):
             at_table = numbers
             if table_paths != paths:
                 at_table = key_numbers(run_cached(scenario, table_paths))
-            view = prepare(results) if prepare is not None else None
-            return {"results": results, "numbers": numbers, "table_numbers": at_table,
-                    "view": view}  # fmt: skip
+            return {"results": results, "numbers": numbers, "table_numbers": at_table}
 
         def done(out: Any) -> None:
             self.dispatch(lambda: self._publish(gen, specs, out, t0))
@@ -456,307 +430,32 @@ class Explorer(param.Parameterized):
         self._specs = specs
         tables, missing = self._lookup(specs)
         self.param.update(error="", results=out["results"], numbers=out["numbers"],
-                          table_numbers=out["table_numbers"], view_data=out["view"],
-                          run_seconds=time.perf_counter() - t0, busy=False, tables=tables)  # fmt: skip
+                          table_numbers=out["table_numbers"], run_seconds=time.perf_counter() - t0,
+                          busy=False, tables=tables)  # fmt: skip
         self._after_lookup(missing)
+        self.prepare_view()
+
+    def prepare_view(self) -> None:
+        """Chart data of the shown results (``prepare``, when set) in a second job, so the
+        key numbers are on screen before the charts' frames are computed."""
+        results, prepare, gen = self.results, self.prepare, self._gen
+        if prepare is None or results is None:
+            return
+
+        def done(view: Any) -> None:
+            if gen == self._gen and not isinstance(view, BaseException):
+                self.dispatch(lambda: setattr(self, "view_data", view))
+
+        self.runner(lambda: prepare(results), done)
 
     def current_scenario(self) -> Scenario:
         """The scenario of the shown results (the last valid settings)."""
         return self.results.scenario if self.results is not None else self._base
 
-    # ------------------------------------------------------------- background tables
-    def stale(self, name: str) -> bool:
-        """Whether the shown table was computed for other settings (or not yet at all)."""
-        spec = self._specs.get(name)
-        entry = self.tables.get(name)
-        return spec is None or entry is None or entry["key"] != spec.key
-
-    def table(self, name: str) -> Any:
-        """The shown value of a table (DataFrame, dict or message), or None."""
-        entry = self.tables.get(name)
-        return None if entry is None else entry["value"]
-
-    def _set_table(self, spec: sweeps.Spec, value: Any) -> None:
-        self.tables = {**self.tables, spec.name: {"key": spec.key, "value": value,
-                                                  "paths": spec.paths}}  # fmt: skip
-
-    def _lookup(self, specs: dict[str, sweeps.Spec]) -> tuple[dict[str, Any], list[str]]:
-        """Tables for ``specs``: the shown ones still current, disk-cache hits, and the
-        names of those to compute."""
-        tables, missing = dict(self.tables), []
-        for name in sweeps.TABLES:
-            spec = specs.get(name)
-            entry = tables.get(name)
-            if spec is None or (entry is not None and entry["key"] == spec.key):
-                continue
-            hit = sweeps.cached(spec)
-            if hit is not None:
-                tables[name] = {"key": spec.key, "value": hit, "paths": spec.paths}
-            else:
-                missing.append(name)
-        return tables, missing
-
-    def _after_lookup(self, missing: list[str]) -> None:
-        if not missing:
-            self._agen += 1  # nothing to compute: stop an older job
-            self.param.update(analysis_progress=100, analysis_status="Tables up to date.")
-            return
-        self.analysis_status = f"Updating {', '.join(missing)}…"
-        if self.auto_analysis:
-            self.run_analysis(background=True, delay=DEBOUNCE_S)
-
-    def schedule_analysis(self) -> None:
-        """Serve what the disk cache has for the current settings; (re)start the rest,
-        debounced, in the background (when ``auto_analysis``)."""
-        if self.results is not None:
-            self._specs = sweeps.specs(
-                self.current_scenario(), int(self.results.paths), float(self.budget) / 100
-            )  # fmt: skip  (% -> share)
-        tables, missing = self._lookup(self._specs)
-        self.tables = tables  # views re-check which tables are stale
-        self._after_lookup(missing)
-
-    def run_analysis(self, background: bool = True, delay: float = 0.0) -> None:
-        """Compute the tables the current settings lack (frontier, decision, heatmap,
-        tornado), on :data:`jobs.BACKGROUND` or here; an older job is cancelled."""
-        with self._lock:
-            self._agen += 1
-            agen = self._agen
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        specs = dict(self._specs)
-        if not background:
-            self._analysis_job(agen, specs)
-            return
-
-        def start() -> None:
-            self._analysis_future = jobs.BACKGROUND.submit(self._analysis_job, agen, specs)
-
-        if delay > 0:
-            with self._lock:
-                self._timer = threading.Timer(delay, start)
-                self._timer.daemon = True
-                self._timer.start()
-        else:
-            start()
-
-    def wait_analysis(self, timeout: float | None = None) -> None:
-        """Block until the background tables are done (for tests and scripts)."""
-        deadline = time.monotonic() + (timeout or 1e9)
-        while time.monotonic() < deadline:
-            timer = self._timer
-            if timer is not None and timer.is_alive():
-                timer.join(max(0.0, deadline - time.monotonic()))
-                continue
-            fut = self._analysis_future
-            if fut is not None and not fut.done():
-                with contextlib.suppress(Exception):
-                    fut.result(max(0.0, deadline - time.monotonic()))
-                continue
-            return
-
-    def _analysis_job(self, agen: int, specs: dict[str, sweeps.Spec]) -> None:
-        weights = {"frontier": 0.25, "decision": 0.2, "heatmap": 0.3, "tornado": 0.25}
-        done_w = 0.0
-        last, last_t = [-1], [0.0]
-        t0 = time.perf_counter()
-
-        def progress(name: str, frac: float) -> None:
-            pct = int(100 * (done_w + weights[name] * min(1.0, frac)))
-            now = time.perf_counter()
-            if pct != last[0] and now - last_t[0] > PROGRESS_EVERY_S:
-                last[0], last_t[0] = pct, now
-                self.dispatch(lambda: self._progress(agen, pct, f"Computing {name}…"))
-
-        for name in sweeps.TABLES:
-            spec = specs.get(name)
-            if agen != self._agen or spec is None:
-                return
-            if not self._needs(spec):
-                done_w += weights[name]
-                continue
-
-            def check(done: int, total: int, _name: str = name) -> None:
-                if agen != self._agen:
-                    raise jobs.StaleJobError
-                jobs.yield_to_interactive()
-                if agen != self._agen:
-                    raise jobs.StaleJobError
-                progress(_name, done / total if total else 1.0)
-
-            value = sweeps.cached(spec)
-            if value is None:
-                try:
-                    value = sweeps.compute(spec, check)
-                except jobs.StaleJobError:
-                    return
-            done_w += weights[name]
-            self.dispatch(lambda s=spec, v=value: self._table_done(agen, s, v))
-        elapsed = time.perf_counter() - t0
-        self.dispatch(lambda: self._progress(agen, 100, f"Tables done in {elapsed:.1f} s."))
-
-    def _needs(self, spec: sweeps.Spec) -> bool:
-        entry = self.tables.get(spec.name)
-        return entry is None or entry["key"] != spec.key
-
-    def _progress(self, agen: int, pct: int, status: str) -> None:
-        if agen == self._agen:
-            self.param.update(analysis_progress=pct, analysis_status=status)
-
-    def _table_done(self, agen: int, spec: sweeps.Spec, value: Any) -> None:
-        cur = self._specs.get(spec.name)
-        if cur is not None and cur.key == spec.key:  # else: settings already left (the
-            self._set_table(spec, value)  # table stays in the disk cache)
-
-    # --------------------------------------------------------------------------- exports
-    def scenario_yaml(self) -> str:
-        """YAML of the current settings, loadable by :func:`sim.load_scenario`.
-
-        Keeps the loaded scenario's path count (the interactive count is for speed only);
-        name and description come from their inputs; when the settings differ from the
-        loaded scenario and the name was not edited, the name says so and the description
-        lists the changes. Numbers are rounded to 10 significant digits.
-        """
-        s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
-        data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
-        changed = self.changed() - {"scenario_name", "scenario_description"}
-        if changed and "scenario_name" not in self.changed():
-            data["name"] = f"{self._base.name} (edited)"[:200]
-        if changed and "scenario_description" not in self.changed():
-            edits = "; ".join(self.change_words())
-            data["description"] = (f"{self._base.description} Changed in the dashboard: "
-                                   f"{edits}.").strip()  # fmt: skip
-        data = round_floats(data)
-        text = scenario_to_yaml(scenario_from_dict(data, "dashboard settings"))
-        return "# Saved from the compute-sim dashboard.\n" + text
-
-    def change_words(self) -> list[str]:
-        """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
-        from sim.outputs import usd
-
-        from .schema import friendly_name
-
-        changed, out = self.changed(), []
-        if changed & {"growth_low", "growth_high"}:
-            out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
-        for name, spec in ALL_FIELDS.items():
-            if name in changed:
-                v = float(getattr(self, name)) * spec.scale
-                out.append(f"{friendly_name(spec.dotted)} "
-                           f"{usd(v) if spec.scale >= 1e9 else f'{v:g}'}")  # fmt: skip
-        if changed & {"policy_kind", "planned_growth", "quantile", "haircut", "plan_to_ceiling"}:
-            out.append(f"policy: {self.policy_words()}")
-        if "years" in changed:
-            out.append(f"horizon {self.years} years")
-        return out
-
-    def yaml_file(self) -> io.StringIO:
-        """File-like YAML for a download button."""
-        return io.StringIO(self.scenario_yaml())
-
-    def by_year_csv(self) -> io.StringIO:
-        """Per-year table of the current results as CSV."""
-        buf = io.StringIO()
-        by_year(self.results).to_csv(buf, index=False)
-        buf.seek(0)
-        return buf
-
-    def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
-        """Load an uploaded scenario file (the project's YAML loader and validation);
-        False with ``error`` set when it is not a valid scenario."""
-        if isinstance(data, bytes):
-            if len(data) > UPLOAD_MAX_BYTES:
-                self.error = (f"**{filename}** is {len(data):,} bytes; the dashboard accepts "
-                              f"scenario files up to {UPLOAD_MAX_BYTES:,} bytes.")  # fmt: skip
-                return False
-            try:
-                data = data.decode("utf-8")
-            except UnicodeDecodeError:
-                self.error = f"**{filename}** is not UTF-8 text."
-                return False
-        try:
-            scenario = scenario_from_dict(parse_yaml(data, filename), filename)
-        except ScenarioError as exc:
-            lines = [f"**{filename} is not a valid scenario:**"]
-            lines += [f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10]]
-            self.error = "\n".join(lines)
-            return False
-        self.error = ""
-        self.load(scenario)
-        return True
-
-    # --------------------------------------------------------------------------- compare
-    def pin(self) -> None:
-        """Pin the shown run as the reference of the side-by-side compare."""
-        if self.results is not None:
-            self.pinned = (self.current_scenario().name + " (pinned)", self.results)
-            self.update_compare()
-
-    def update_compare(self) -> None:
-        """Compare the pinned run with the shown one (paired CIs on the same seed and
-        paths: :func:`sim.analysis.compare.compare_results`), through ``runner``."""
-        if self.pinned is None or self.results is None:
-            return
-        (label, ref), cur = self.pinned, self.results
-
-        def job() -> Any:
-            from sim.analysis.compare import compare_results
-
-            return compare_results([ref, cur], [label, "current"], resamples=400)
-
-        self.runner(job, lambda out: self.dispatch(lambda: setattr(self, "compare", out)))
-
     @param.depends("results", watch=True)
     def _on_results_compare(self) -> None:
         if self.pinned is not None:
             self.update_compare()
-
-    # ----------------------------------------------------------------- what ruins us
-    def run_discovery(self, background: bool = True) -> None:
-        """Scenario discovery on the shown run (its paths are the worlds): PRIM boxes of
-        ruin and signposts (cached per scenario and path count; in a daemon thread with
-        ``background``; a second call while running is ignored)."""
-        results = self.results
-        if results is None:
-            return
-        key = (results.scenario.model_dump_json(), results.paths)
-        if key in self._ruin_cache:
-            self.param.update(ruin_results=self._ruin_cache[key], ruin_status="Done (cached).")
-            return
-        with self._lock:
-            if self._ruin_thread is not None and self._ruin_thread.is_alive():
-                return
-            self.ruin_status = f"Searching {results.paths:,} worlds for what ruins them..."
-            if background:
-                self._ruin_thread = threading.Thread(
-                    target=self._ruin_job, args=(key, results), daemon=True
-                )
-                self._ruin_thread.start()
-                return
-        self._ruin_job(key, results)
-
-    def wait_discovery(self, timeout: float | None = None) -> None:
-        """Block until a background discovery finishes (for tests and scripts)."""
-        thread = self._ruin_thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _ruin_job(self, key: tuple[str, int], results: Any) -> None:
-        t0 = time.perf_counter()
-        try:
-            out = sweeps.ruin_data(results)
-        except Exception as exc:  # the UI must show a message, never a traceback
-            msg = f"Failed: {type(exc).__name__}: {exc}"
-            self.dispatch(lambda: setattr(self, "ruin_status", msg))
-            return
-        if isinstance(out, dict):
-            self._ruin_cache[key] = out
-            status = (f"Done in {time.perf_counter() - t0:.1f} s ({results.paths:,} worlds of "
-                      "the shown run).")  # fmt: skip
-        else:
-            status, out = out, {"message": out}
-        self.dispatch(lambda: self.param.update(ruin_results=out, ruin_status=status))
 
 
 def numbers_text(numbers: dict[str, Any]) -> str:
@@ -773,4 +472,7 @@ def numbers_text(numbers: dict[str, Any]) -> str:
     )
 
 
-__all__ = ["EMBEDDED", "Explorer", "key_numbers", "numbers_text", "run_cached"]
+__all__ = [
+    "DEBOUNCE_S", "EMBEDDED", "PROGRESS_EVERY_S", "UPLOAD_MAX_BYTES", "Explorer", "key_numbers",
+    "numbers_text", "round_floats", "run_cached", "scenario_files",
+]  # fmt: skip

@@ -93,11 +93,6 @@ YIELD_MAX_S = 5.0
 """Longest a background table waits for interactive runs before going on [s]."""
 
 
-def interactive_running() -> int:
-    """Interactive runs queued or running (all sessions)."""
-    return _active[0]
-
-
 def yield_to_interactive() -> None:
     """Called by background tables between cells: wait while any session's interactive
     run is queued or running (at most :data:`YIELD_MAX_S`), so a widget change never

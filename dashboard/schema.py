@@ -34,107 +34,70 @@ class FieldSpec:
 
 
 FIELDS: dict[str, FieldSpec] = {
-    "growth_persistence": FieldSpec(
-        "demand.growth_persistence", "Growth persistence [0-1]", (0.0, 1.0), 0.05
-    ),
-    "diffusion_lag_years": FieldSpec(
-        "demand.diffusion_lag_years", "Diffusion lag [years]", (0.0, 5.0), 0.25
-    ),
-    "lead_time_months": FieldSpec(
-        "compute.lead_time_months", "Lead time [months]", (0.0, 36.0), 1.0
-    ),
-    "contract_years": FieldSpec(
-        "compute.contract_years", "Contract length [years]", (1.0, 10.0), 0.5
-    ),
-    "price_per_gw_year": FieldSpec(
-        "compute.price_per_gw_year", "Price [USD B per GW-year]", (5.0, 25.0), 0.5, 1e9
-    ),
-    "training_share": FieldSpec(
-        "allocation.training_share", "Training share [0-1]", (0.05, 0.95), 0.05
-    ),
-    "min_training_share": FieldSpec(
-        "allocation.min_training_share", "Min training share [0-1]", (0.0, 0.9), 0.05
-    ),
+    "growth_persistence": FieldSpec("demand.growth_persistence", "Growth persistence [0-1]",
+                (0.0, 1.0), 0.05),
+    "diffusion_lag_years": FieldSpec("demand.diffusion_lag_years", "Diffusion lag [years]",
+                (0.0, 5.0), 0.25),
+    "lead_time_months": FieldSpec("compute.lead_time_months", "Lead time [months]",
+                (0.0, 36.0), 1.0),
+    "contract_years": FieldSpec("compute.contract_years", "Contract length [years]",
+                (1.0, 10.0), 0.5),
+    "price_per_gw_year": FieldSpec("compute.price_per_gw_year", "Price [USD B per GW-year]",
+                (5.0, 25.0), 0.5, 1e9),
+    "training_share": FieldSpec("allocation.training_share", "Training share [0-1]",
+                (0.05, 0.95), 0.05),
+    "min_training_share": FieldSpec("allocation.min_training_share", "Min training share [0-1]",
+                (0.0, 0.9), 0.05),
     "gross_margin": FieldSpec("economics.gross_margin", "Gross margin [0-1]", (0.2, 0.9), 0.05),
-    "initial_cash": FieldSpec(
-        "finance.initial_cash", "Initial cash [USD B]", (0.0, 200.0), 5.0, 1e9
-    ),
-}
+    "initial_cash": FieldSpec("finance.initial_cash", "Initial cash [USD B]",
+                (0.0, 200.0), 5.0, 1e9),
+}  # fmt: skip
 """Main scalar inputs: parameter name -> spec. Growth range and policy are handled separately."""
 
 MORE_FIELDS: dict[str, FieldSpec] = {
-    "initial_revenue": FieldSpec(
-        "demand.initial_revenue", "Revenue run-rate at start [USD B/yr]", (1.0, 100.0), 1.0, 1e9
-    ),
-    "volatility": FieldSpec(
-        "demand.volatility", "Demand volatility [1/sqrt(yr)]", (0.0, 0.5), 0.02
-    ),
+    "initial_revenue": FieldSpec("demand.initial_revenue", "Revenue run-rate at start [USD B/yr]",
+                (1.0, 100.0), 1.0, 1e9),
+    "volatility": FieldSpec("demand.volatility", "Demand volatility [1/sqrt(yr)]",
+                (0.0, 0.5), 0.02),
     "ceiling": FieldSpec("demand.ceiling", "Demand ceiling [USD T/yr]", (1.0, 100.0), 1.0, 1e12),
-    "churn_of_unserved": FieldSpec(
-        "demand.churn_of_unserved", "Churn of unserved demand [share/month]", (0.0, 0.2), 0.01
-    ),
+    "churn_of_unserved": FieldSpec("demand.churn_of_unserved", "Churn of unserved demand [share/month]",
+                (0.0, 0.2), 0.01),
     "initial_gw": FieldSpec("compute.initial_gw", "GW online at start [GW]", (0.0, 20.0), 0.1),
-    "initial_contract_years_left": FieldSpec(
-        "compute.initial_contract_years_left",
-        "Contract years left at start [years]",
-        (0.0, 10.0),
-        0.5,
-    ),
-    "industry_gw_start": FieldSpec(
-        "compute.industry_gw_start", "Industry capacity at start [GW]", (1.0, 50.0), 1.0
-    ),
-    "industry_growth": FieldSpec(
-        "compute.industry_growth", "Industry capacity growth [x/yr]", (1.0, 6.0), 0.1
-    ),
-    "industry_gw_max": FieldSpec(
-        "compute.industry_gw_max", "Industry capacity hard limit [GW]", (20.0, 2000.0), 10.0
-    ),
-    "max_industry_share": FieldSpec(
-        "compute.max_industry_share", "Max share of industry supply [0-1]", (0.05, 1.0), 0.05
-    ),
-    "revenue_per_gw_growth": FieldSpec(
-        "compute.revenue_per_gw_growth", "Efficiency gain per GW [x/yr]", (0.5, 6.0), 0.1
-    ),
-    "price_pass_through": FieldSpec(
-        "compute.price_pass_through",
-        "Efficiency passed on as lower prices [0-1]",
-        (0.0, 1.0),
-        0.05,
-    ),
-    "sublease_recovery": FieldSpec(
-        "compute.sublease_recovery", "Sublease recovery of idle GW [0-1]", (0.0, 0.95), 0.05
-    ),
-    "max_training_share": FieldSpec(
-        "allocation.max_training_share", "Max training share [0-1]", (0.05, 1.0), 0.05
-    ),
-    "other_costs_share": FieldSpec(
-        "economics.other_costs_share", "Other costs [share of revenue]", (0.0, 0.5), 0.01
-    ),
-    "fixed_costs_per_year": FieldSpec(
-        "economics.fixed_costs_per_year", "Fixed costs [USD B/yr]", (0.0, 20.0), 0.5, 1e9
-    ),
-    "valuation_multiple": FieldSpec(
-        "finance.valuation_multiple", "Valuation multiple [x revenue run-rate]", (1.0, 60.0), 1.0
-    ),
-    "max_dilution_per_raise": FieldSpec(
-        "finance.max_dilution_per_raise", "Max dilution per raise [0-1]", (0.0, 0.5), 0.01
-    ),
-    "max_raise_per_year": FieldSpec(
-        "finance.max_raise_per_year", "Capital raisable per year [USD B]", (0.0, 500.0), 5.0, 1e9
-    ),
-    "raise_when_runway_months_below": FieldSpec(
-        "finance.raise_when_runway_months_below",
-        "Raise when runway below [months]",
-        (0.0, 36.0),
-        1.0,
-    ),
-    "min_growth_to_raise": FieldSpec(
-        "finance.min_growth_to_raise", "Growth needed to raise [x/yr]", (0.5, 4.0), 0.1
-    ),
-    "valuation_growth_elasticity": FieldSpec(
-        "finance.valuation_growth_elasticity", "Valuation growth elasticity", (0.0, 2.0), 0.1
-    ),
-}
+    "initial_contract_years_left": FieldSpec("compute.initial_contract_years_left", "Contract years left at start [years]",
+                (0.0, 10.0), 0.5),
+    "industry_gw_start": FieldSpec("compute.industry_gw_start", "Industry capacity at start [GW]",
+                (1.0, 50.0), 1.0),
+    "industry_growth": FieldSpec("compute.industry_growth", "Industry capacity growth [x/yr]",
+                (1.0, 6.0), 0.1),
+    "industry_gw_max": FieldSpec("compute.industry_gw_max", "Industry capacity hard limit [GW]",
+                (20.0, 2000.0), 10.0),
+    "max_industry_share": FieldSpec("compute.max_industry_share", "Max share of industry supply [0-1]",
+                (0.05, 1.0), 0.05),
+    "revenue_per_gw_growth": FieldSpec("compute.revenue_per_gw_growth", "Efficiency gain per GW [x/yr]",
+                (0.5, 6.0), 0.1),
+    "price_pass_through": FieldSpec("compute.price_pass_through", "Efficiency passed on as lower prices [0-1]",
+                (0.0, 1.0), 0.05),
+    "sublease_recovery": FieldSpec("compute.sublease_recovery", "Sublease recovery of idle GW [0-1]",
+                (0.0, 0.95), 0.05),
+    "max_training_share": FieldSpec("allocation.max_training_share", "Max training share [0-1]",
+                (0.05, 1.0), 0.05),
+    "other_costs_share": FieldSpec("economics.other_costs_share", "Other costs [share of revenue]",
+                (0.0, 0.5), 0.01),
+    "fixed_costs_per_year": FieldSpec("economics.fixed_costs_per_year", "Fixed costs [USD B/yr]",
+                (0.0, 20.0), 0.5, 1e9),
+    "valuation_multiple": FieldSpec("finance.valuation_multiple", "Valuation multiple [x revenue run-rate]",
+                (1.0, 60.0), 1.0),
+    "max_dilution_per_raise": FieldSpec("finance.max_dilution_per_raise", "Max dilution per raise [0-1]",
+                (0.0, 0.5), 0.01),
+    "max_raise_per_year": FieldSpec("finance.max_raise_per_year", "Capital raisable per year [USD B]",
+                (0.0, 500.0), 5.0, 1e9),
+    "raise_when_runway_months_below": FieldSpec("finance.raise_when_runway_months_below", "Raise when runway below [months]",
+                (0.0, 36.0), 1.0),
+    "min_growth_to_raise": FieldSpec("finance.min_growth_to_raise", "Growth needed to raise [x/yr]",
+                (0.5, 4.0), 0.1),
+    "valuation_growth_elasticity": FieldSpec("finance.valuation_growth_elasticity", "Valuation growth elasticity",
+                (0.0, 2.0), 0.1),
+}  # fmt: skip
 """Every other numeric assumption the tornado varies, in the "More assumptions" card, so
 that each driver it ranks has a slider."""
 

@@ -15,10 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import panel as pn
 from tornado.web import HTTPError
 
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
+
+from .app import Dashboard, create_app
+from .charts import series_data
+from .explorer import Explorer
 
 ALLOWED_COMPONENT_PACKAGES = ("panel", "bokeh", "dashboard", "param", "holoviews")
 """Top-level packages whose (already imported) modules may serve component resources."""
@@ -49,6 +54,8 @@ def check_port(host: str, port: int) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        # as Tornado binds: a port left in TIME_WAIT by a dashboard just stopped is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:
@@ -65,11 +72,10 @@ def warm_up(scenario: Scenario, paths: int = 2000) -> None:
     """Before the first visitor: load the JIT kernels and run the scenario at the default
     path count (cached), and build one app's charts once (imports), so the first page
     paints as fast as later ones."""
-    from .app import Dashboard
-    from .explorer import Explorer
-    from .views import series_data
-
-    Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
+    dash = Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
+    for chart in (dash.heat, dash.front, dash.torn):  # HoloViews' first plot of each kind
+        if chart.pane.object is not None:  # imports and sets up a lot: do it now
+            chart.pane.get_root()
 
 
 def serve(
@@ -84,10 +90,6 @@ def serve(
 ) -> Any:
     """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session);
     ``warm`` runs :func:`warm_up` first."""
-    import panel as pn
-
-    from .app import create_app
-
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_port(host, port)

@@ -19,17 +19,22 @@ RUNS = MemoryLRU()
 """Runs of every session, bounded in bytes (``COMPUTE_SIM_MEMORY_CACHE_MB``)."""
 
 
+def _key(scenario: Scenario, paths: int, monthly_paths: int) -> tuple[str, int, int]:
+    return scenario.model_dump_json(exclude={"name", "description"}), int(paths), int(monthly_paths)
+
+
+def is_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> bool:
+    """Whether :func:`run_cached` would answer from memory (no simulation)."""
+    return RUNS.get(_key(scenario, paths, monthly_paths)) is not None
+
+
 def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Results:
     """:func:`sim.run` cached by (scenario JSON, paths): revisiting a setting is instant.
 
     The scenario holds the seed, so the key is scenario hash + seed + paths; name and
     description are left out (a renamed setting is the same run, relabelled).
     """
-    key = (
-        scenario.model_dump_json(exclude={"name", "description"}),
-        int(paths),
-        int(monthly_paths),
-    )
+    key = _key(scenario, paths, monthly_paths)
     hit = RUNS.get(key)
     if hit is None:
         hit = run(scenario, paths=int(paths), monthly_paths=int(monthly_paths))

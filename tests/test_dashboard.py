@@ -446,8 +446,9 @@ def test_results_of_settings_already_left_are_dropped(base):
     """With a deferred runner (as on the server), a slow run that finishes after a newer
     one never overwrites the newer results."""
     pending = []
-    x = Explorer(base, paths=300, runner=lambda fn, done: pending.append((fn, done)))
-    first = pending.pop()
+    x = Explorer(base.replace(**{"simulation.seed": 7301}), paths=300,
+                 runner=lambda fn, done: pending.append((fn, done)))  # fmt: skip
+    first = pending.pop()  # a run not in memory yet goes through the runner
     first[1](first[0]())  # the initial run publishes
     x.planned_growth = 6.0
     x.planned_growth = 2.0
@@ -455,6 +456,18 @@ def test_results_of_settings_already_left_are_dropped(base):
     newer[1](newer[0]())
     older[1](older[0]())  # arrives late
     assert x.results.scenario.policy.planned_growth == 2.0
+
+
+def test_a_first_page_of_a_run_in_memory_has_its_numbers_at_once(base):
+    """A new session whose run is cached publishes while it is built (the page carries the
+    numbers, no second round trip), even with a deferred runner; later changes use it."""
+    Explorer(base, paths=300)  # the run is now in memory
+    pending = []
+    x = Explorer(base, paths=300, runner=lambda fn, done: pending.append((fn, done)))
+    assert pending == []
+    assert x.numbers["paths"] == 300
+    x.planned_growth = 5.0
+    assert len(pending) == 1  # a change goes through the runner again
 
 
 def test_per_run_cost_cap_refuses_heavy_settings(base, monkeypatch):

@@ -14,12 +14,13 @@ import numpy as np
 import panel as pn
 import pytest
 
-from dashboard import views
+from dashboard import charts
 from dashboard.app import create_app, usd_number
 from dashboard.explorer import Explorer
 from sim import load_scenario
 from sim.cli import main
 from sim.reports.decision import policy_words
+from sim.reports.frames import chart_frames
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,6 +31,16 @@ def dash():
     d.x.paths = 1000
     d.x.run_analysis(background=False)
     return d
+
+
+@pytest.fixture
+def base_app_without_tables(tmp_path, monkeypatch):
+    """A session whose tables are not computed yet (empty disk cache, no analysis)."""
+    from dashboard import sweeps
+    from dashboard.cache import DiskCache
+
+    monkeypatch.setattr(sweeps, "DISK", DiskCache(tmp_path))
+    return create_app(load_scenario()).dashboard
 
 
 def _fmt(x: float) -> str:
@@ -45,60 +56,109 @@ def test_usd_numbers_read_like_money():
     assert _fmt(1.5e15) == "$1,500T"
 
 
+def _figure(chart):
+    """The Bokeh figure of a chart (rendered on demand, as a browser session would)."""
+    if chart.fig is None:
+        chart.pane.get_root()
+    return chart.fig
+
+
 def test_time_series_charts_have_titles_units_and_positive_log_data(dash):
     assert dash.ts == {}  # built when their tab is first opened (faster page build)
+    assert dash.x.prepare is None  # and their frames are only computed from then on
     dash.tabs.active = 1
     for name, unit in (("demand", "USD/yr"), ("capacity", "GW"), ("money", "USD/yr"),
                        ("cash", "USD"), ("risk", "P(bankrupt)")):  # fmt: skip
-        fig = dash.ts[name].fig
+        fig = _figure(dash.ts[name])
         assert fig.title.text
         assert unit in fig.yaxis[0].axis_label
         assert fig.xaxis[0].axis_label == "Month"
     for name in ("demand", "capacity", "money"):  # log axes: nothing at or below zero
-        chart = dash.ts[name]
-        assert chart.fig.y_scale.__class__.__name__ == "LogScale"
-        for src in chart.sources.values():
-            for col in ("p5", "p25", "p50", "p75", "p95"):
-                assert len(src.data[col]) > 0
-                assert np.all(np.asarray(src.data[col]) > 0), (name, col)
+        assert _figure(dash.ts[name]).y_scale.__class__.__name__ == "LogScale"
+        fan = dash.ts[name].data["fans"][name]
+        assert len(fan) > 0
+        assert np.all(fan[["p5", "p50", "p95"]].to_numpy() > 0), name
+    # the dashboard draws the report's own frames (same numbers as report.html)
+    frames = chart_frames(dash.x.results)
+    risk = dash.ts["risk"].data["risk"]
+    assert np.array_equal(
+        risk["p_bankrupt"].to_numpy(), frames["p_bankrupt"]["p_bankrupt"].to_numpy()
+    )
+    cash = dash.ts["cash"].data["fans"]["cash"]
+    assert np.array_equal(cash["p50"].to_numpy(), frames["cash"]["p50"].to_numpy())
+    dash.tabs.active = 0
+
+
+def test_time_series_update_in_place(dash):
+    dash.tabs.active = 1
+    figs = {n: _figure(c) for n, c in dash.ts.items()}
+    before = dash.ts["cash"].data
+    dash.x.planned_growth = 4.5
+    assert dash.ts["cash"].data is not before  # new frames arrived...
+    assert {n: c.fig for n, c in dash.ts.items()} == figs  # ...into the same figures
+    dash.x.planned_growth = 4.0
+    dash.tabs.active = 0  # back on the Decision tab: its charts catch up
+    assert dash.heat.data["box"]["y0"].iloc[0] == 2.5
 
 
 def test_yolo_fans_stay_positive_where_paths_go_bankrupt():
     x = Explorer(load_scenario(REPO / "scenarios" / "yolo.yaml"), paths=1000,
-                 prepare=views.series_data)  # fmt: skip
+                 prepare=charts.series_data)  # fmt: skip
     assert x.numbers["p_bankrupt"] > 0.5  # most paths serve nothing at the end
-    data = x.view_data
-    for key in ("demand", "served", "cost", "capacity", "training", "inference"):
-        for col, values in data["q"][key].items():
-            assert np.all(values > 0), (key, col)
+    for name, fan in x.view_data["fans"].items():
+        if name != "cash":  # log axes
+            assert np.all(fan[["p5", "p50", "p95"]].to_numpy() > 0), name
 
 
 def test_heatmap_shows_risk_and_upside_with_readable_labels(dash):
-    heat = dash.heat
-    d = heat.src.data
-    assert len(d["x"]) == 36
-    assert all("%" in t and "$" in t for t in d["text"])  # risk and revenue in each label
-    for risk, color in zip(d["risk"], d["text_color"], strict=True):
+    cells = dash.heat.data["cells"]
+    assert len(cells) == 36
+    assert all("%" in t and "$" in t for t in cells["label"])  # risk and revenue in each label
+    for risk, color in zip(cells["risk"], cells["text_color"], strict=True):
         assert color == ("white" if risk > 0.45 else "black")  # dark cells get white text
-    assert heat.fig.yaxis[0].axis_label == "Planned growth [x/yr]"
-    assert heat.fig.xaxis[0].axis_label == "True growth of the world [x/yr]"
-    # the current plan (4x) is row 3 of [1.5, 2, 3, 4, 6, 10]: the box sits on it
-    assert heat.box_src.data["y"] == [3.0]
-    assert "UPDATING" not in heat.fig.title.text
+    fig = _figure(dash.heat)
+    assert fig.yaxis[0].axis_label == "Planned growth [x/yr] · box: current plan"
+    assert fig.xaxis[0].axis_label == "True growth of the world [x/yr]"
+    assert "P(bankrupt) and median revenue" in fig.title.text
+    assert len(fig.title.text) <= 60  # fits above a 460 px chart (titles were cut)
+    # the current plan (4x) is row 3 of [1.5, 2, 3, 4, 6, 10]: the box is that row
+    box = dash.heat.data["box"]
+    assert (box["y0"].iloc[0], box["y1"].iloc[0]) == (2.5, 3.5)
 
 
-def test_frontier_points_are_labelled_by_family_and_clickable(dash):
-    front = dash.front
-    d = front.src.data
-    assert len(d["risk"]) == 25
-    assert set(d["family"]) == {"plan for a growth rate", "demand quantile",
-                                "adaptive (learns growth)"}  # fmt: skip
-    assert len(set(d["color"])) == 3
-    assert all(d["label"])  # every point is labelled
-    assert front.cur_src.data["label"] == ["current"]
-    assert front.cur_src.data["risk"] == [dash.x.table_numbers["p_bankrupt"]]
-    i = d["label"].index("h0.2")  # click the adaptive policy with haircut 0.2
-    front.src.selected.indices = [i]
+def test_plan_between_rows_is_marked_between_them_not_on_two_rows():
+    ys = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0]
+    box = charts.plan_marker(ys, 6, 2.5, log=True)
+    # 2.5x lies between the 2x (row 1) and 3x (row 2) rows, at log position 1.55
+    y0, y1 = box["y0"].iloc[0], box["y1"].iloc[0]
+    pos = 1 + np.log(2.5 / 2) / np.log(3 / 2)
+    assert (y0 + y1) / 2 == pytest.approx(pos)
+    assert 1 < y0 < y1 < 2  # within the gap between the two rows' centres: no row boxed
+    assert y1 - y0 < 0.2
+    assert charts.plan_marker(ys, 6, 20.0, log=True).empty  # off the chart: no marker
+    on_row = charts.plan_marker([0.1, 0.25, 0.5], 6, 0.25, log=False)
+    assert (on_row["y0"].iloc[0], on_row["y1"].iloc[0]) == (0.5, 1.5)
+
+
+def test_frontier_points_are_labelled_by_family_without_overlap_and_clickable(dash):
+    pts = dash.front.data["points"]
+    assert len(pts) == 25
+    assert set(pts["family"]) == {"plan for a growth rate", "demand quantile",
+                                  "adaptive (learns growth)"}  # fmt: skip
+    assert all(pts["policy"])  # every point names its policy (hover)
+    shown = pts[pts["label"] != ""]
+    assert 5 <= len(shown) < 25  # fewer labels than points...
+    span = np.ptp(pts["risk"]), np.ptp(pts["revenue"])
+    xy = np.column_stack([shown["risk"] / span[0], shown["revenue"] / span[1]])
+    gaps = [np.hypot(*(xy[i] - xy[j])) for i in range(len(xy)) for j in range(i)]
+    assert min(gaps) >= charts.LABEL_SPACING  # ...and no two of them on top of each other
+    eff = pts[pts["efficient"] == "efficient"]
+    assert (eff["label"] != "").any()
+    cur = dash.front.data["current"]
+    assert list(cur["risk"]) == [dash.x.table_numbers["p_bankrupt"]]
+    i = next(i for i, c in enumerate(pts.attrs["policies"])
+             if c.get("policy.kind") == "adaptive" and c.get("policy.haircut") == 0.2)  # fmt: skip
+    dash.tap.event(index=[i])  # click the adaptive policy with haircut 0.2
     assert dash.x.policy_kind == "adaptive"
     assert dash.x.results.scenario.policy.haircut == 0.2
     dash.x.param.update(policy_kind="planned_growth", planned_growth=4.0)
@@ -107,24 +167,34 @@ def test_frontier_points_are_labelled_by_family_and_clickable(dash):
 def test_tornado_uses_friendly_names_and_every_top_driver_has_a_slider(dash):
     from dashboard.schema import ALL_FIELDS, friendly_name
 
-    torn = dash.torn
-    names = list(torn.fig.yaxis[0].major_label_overrides.values())
+    bars = dash.torn.data["bars"]
+    names = list(bars["assumption"].unique())
     assert names
     assert not any("." in n for n in names)  # no dotted names
-    assert "percentage points" in torn.fig.xaxis[0].axis_label
-    assert not torn.fig.yaxis[0].axis_label
+    for name in names:  # each driver at its low and at its high value
+        assert set(bars.loc[bars["assumption"] == name, "side"]) == {
+            "assumption at its low value", "assumption at its high value"}  # fmt: skip
+    fig = _figure(dash.torn)
+    assert "percentage points" in fig.xaxis[0].axis_label
+    assert "pp" in fig.xaxis[0].formatter.code  # ticks read +2 pp, not 0.02
+    assert not fig.yaxis[0].axis_label
     table = dash.x.table("tornado")
     sliders = {spec.dotted for spec in ALL_FIELDS.values()} | {"demand.growth"}
     for dotted in table["parameter"].head(5):
         assert dotted in sliders, dotted
         assert friendly_name(dotted) in dash.drivers.object
-    # overlapping bars: low and high values of one driver sit side by side
-    lo, hi = np.asarray(torn.low.data["y"]), np.asarray(torn.high.data["y"])
-    assert np.all(lo - hi > 0.3)
+
+
+def test_charts_update_in_place(dash):
+    figs = {c.name: _figure(c) for c in (dash.heat, dash.front, dash.torn)}
+    dash.x.planned_growth = 6.0  # the box and the star move: same figures, new data
+    assert dash.heat.data["box"]["y0"].iloc[0] == 3.5
+    assert {c.name: c.fig for c in (dash.heat, dash.front, dash.torn)} == figs
+    dash.x.planned_growth = 4.0
 
 
 def test_every_input_has_a_tooltip_from_the_schema(dash):
-    from dashboard.app import MORE, SIDEBAR
+    from dashboard.widgets import MORE, SIDEBAR
 
     assert not dash.more.objects  # built when the card is first opened
     dash.more_card.collapsed = False
@@ -147,12 +217,28 @@ def test_decision_element_and_stale_views(dash):
     x = dash.x
     x.initial_cash = 45.0  # new world: heatmap, frontier and decision are stale at once
     assert 'data-state="pending"' in dash.decision.object
-    assert dash.heat.fig.title.text.startswith("UPDATING")
-    assert dash.front.fig.title.text.startswith("UPDATING")
-    assert 'data-testid="heatmap-state" data-state="pending"' in dash.chart_state.object
+    assert dash.heat.data["stale"]  # drawn faded...
+    assert dash.front.data["stale"]
+    assert dash.stale_note.visible  # ...and the page says they show the previous settings
+    assert (
+        'data-testid="heatmap-state" data-count="36" data-state="pending"'
+        in dash.chart_state.object
+    )
     x.initial_cash = 30.0  # back: served from the cache, current again
     assert 'data-state="ready"' in dash.decision.object
-    assert not dash.heat.fig.title.text.startswith("UPDATING")
+    assert not dash.heat.data["stale"]
+    assert not dash.stale_note.visible
+
+
+def test_first_load_says_computing_not_earlier_settings(base_app_without_tables):
+    dash = base_app_without_tables
+    assert dash.heat.pane.object is None  # no figure, so no empty 0-5 axes
+    assert dash.msgs["heatmap"].visible
+    assert dash.msgs["heatmap"].object == "Computing the heatmap…"
+    assert "earlier" not in dash.msgs["heatmap"].object
+    assert (
+        'data-testid="heatmap-state" data-count="0" data-state="pending"' in dash.chart_state.object
+    )
 
 
 def test_apply_recommended_plan(dash):
@@ -310,3 +396,37 @@ def test_benchmark_widget_update(benchmark):
     d = Dashboard(Explorer(load_scenario()))
     values = iter(4.0 + 1e-4 * i for i in range(1, 1_000_000))
     benchmark(lambda: setattr(d.x, "planned_growth", next(values)))
+
+
+def test_importing_the_app_imports_hvplot_and_no_module_imports_in_a_circle():
+    """Issue 26: the charts are hvplot declarations; dashboard imports point one way
+    (server -> app -> ...), and every dashboard module stays small (< 500 lines)."""
+    import ast
+
+    code = "import sys, dashboard.app; print('hvplot' in sys.modules, 'dashboard.server' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, check=True).stdout.split()  # fmt: skip
+    assert out == ["True", "False"]  # hvplot loaded; the app does not pull the server in
+    graph: dict[str, set[str]] = {}
+    for path in sorted((REPO / "dashboard").glob("*.py")):
+        text = path.read_text()
+        assert len(text.splitlines()) < 500, path.name
+        deps = set()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom):
+                mod = node.module or ""
+                if node.level == 1 and mod:
+                    deps.add(mod.split(".")[0])
+                elif node.level == 1:
+                    deps |= {a.name for a in node.names}
+                elif mod.startswith("dashboard."):
+                    deps.add(mod.split(".")[1])
+                elif mod == "dashboard":
+                    deps |= {a.name for a in node.names}
+        graph[path.stem] = deps - {path.stem}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(d == goal or (d not in seen and reaches(d, goal, seen | {d}))
+                   for d in graph.get(start, ()))  # fmt: skip
+
+    assert [m for m in graph if reaches(m, m, {m})] == []  # no import circle

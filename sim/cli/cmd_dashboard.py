@@ -90,6 +90,6 @@ def bench(args: argparse.Namespace) -> int:
     if browser:
         lines, _ = bench_browser(scenario, repeat=args.repeat)
         for line in lines:
-            print(line)
+            print(line, flush=True)
     print(f"(bench took {time.perf_counter() - t0:.1f} s)")
     return 0

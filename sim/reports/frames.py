@@ -28,7 +28,12 @@ def fan(arr: np.ndarray, index: pd.Index) -> pd.DataFrame:
     # on purpose: no "All-NaN slice" warning for it
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        q = np.nanquantile(arr, QUANTILES, axis=0) if arr.size else np.full((3, len(index)), np.nan)
+        if not arr.size:
+            q = np.full((3, len(index)), np.nan)
+        elif np.isnan(arr).any():
+            q = np.nanquantile(arr, QUANTILES, axis=0)
+        else:  # the same numbers, ~20x faster than nanquantile's per-column loop
+            q = np.quantile(arr, QUANTILES, axis=0)
     return pd.DataFrame({"p5": q[0], "p50": q[1], "p95": q[2]}, index=index)
 
 

@@ -8,7 +8,6 @@ download (``playwright install``) is never attempted.
 from __future__ import annotations
 
 import os
-import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -50,22 +49,15 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
             "accept_downloads": True}  # fmt: skip
 
 
-def _free_port() -> int:
-    if os.environ.get("COMPUTE_SIM_TEST_PORT"):  # a port reserved for this checkout
-        return int(os.environ["COMPUTE_SIM_TEST_PORT"])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def dashboard_url() -> Iterator[str]:
     """URL of the dashboard (base scenario, picker over scenarios/*.yaml)."""
     import panel as pn
 
-    from dashboard.app import serve
+    from dashboard.bench import free_port
+    from dashboard.server import serve
 
-    port = _free_port()
+    port = free_port()  # COMPUTE_SIM_TEST_PORT, else any free one
     serve(None, port=port, show=False, threaded=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30

@@ -1,0 +1,397 @@
+"""Charts of the dashboard, declared with hvplot over tidy frames and updated in place.
+
+Each chart is an overlay of ``hv.DynamicMap`` layers driven by one ``hv.streams.Pipe``
+(one element type per layer); :meth:`Chart.send` pushes new frames and HoloViews patches
+the existing Bokeh figure's data (zoom survives, nothing is rebuilt). The frames are pure
+functions of the tables: the time series use the report's own
+:func:`sim.reports.frames.chart_frames` (titles, floors and colours from
+:mod:`sim.reports.charts`), the decision charts the sweep, frontier and tornado tables.
+
+Every redraw sets the figure's ``tags`` to a new counter; the browser records when that
+arrives (``window.__csim_redraw[name]``), which is how ``bench-dashboard --browser`` and
+the browser tests time redraws.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import operator
+from typing import Any
+
+import holoviews as hv
+import hvplot.pandas  # noqa: F401  (registers DataFrame.hvplot)
+import numpy as np
+import pandas as pd
+import panel as pn
+from bokeh.models import CustomJS, CustomJSTickFormatter
+from bokeh.palettes import YlOrRd9
+
+from sim.outputs import usd
+from sim.reports.charts import COLORS, LOG_FLOOR, TITLES, USD_JS
+from sim.reports.decision import policy_words
+
+from .schema import friendly_name
+
+hv.extension("bokeh", logo=False)
+hv.renderer("bokeh").webgl = False  # canvas: WebGL is software-emulated on many laptops/CI
+
+PCT_JS = "return Number((tick * 100).toPrecision(3)) + '%';"
+PP_JS = "return (tick > 0 ? '+' : '') + Number((tick * 100).toPrecision(3)) + ' pp';"
+STAMP_JS = """window.__csim_redraw = window.__csim_redraw || {};
+window.__csim_redraw[name] = performance.now();"""
+FAMILY_COLORS = {"planned_growth": "#1f77b4", "demand_quantile": "#2ca02c", "adaptive": "#ff7f0e"}
+FAMILY_NAMES = {"planned_growth": "plan for a growth rate", "demand_quantile": "demand quantile",
+                "adaptive": "adaptive (learns growth)"}  # fmt: skip
+HEIGHT = 340
+RISK_PALETTE = list(reversed(YlOrRd9))
+STALE_ALPHA = 0.3
+LABEL_SPACING = 0.09
+"""Least distance between two labelled frontier points [share of the axis ranges]."""
+FIT = {"responsive": True, "height": HEIGHT}
+"""Size of every layer (the chart's own height is set on its overlay)."""
+CELLS = ("cells", "stale")
+"""What the heatmap's cells and labels depend on."""
+_counter = itertools.count(1)
+
+
+def _ticks(code: str) -> CustomJSTickFormatter:
+    return CustomJSTickFormatter(code=code)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is b or (isinstance(a, bool | int | float | str) and a == b)
+
+
+class Chart:
+    """Layers ``(fn(data) -> hvplot element, keys of data it reads)`` overlaid in a pane.
+
+    Layers reading the same keys share one ``Pipe``; :meth:`send` pushes a new ``data``
+    dict only into the pipes whose keys changed (moving the current-plan mark does not
+    re-declare the heatmap's cells). The pane is empty until the first data arrives (no
+    empty axes on first load).
+    """
+
+    def __init__(self, name: str, layers: list[tuple[Any, tuple[str, ...]]], height: int = HEIGHT,
+                 min_width: int = 300) -> None:  # fmt: skip
+        self.name = name
+        self.data: dict[str, Any] = {}
+        self.fig: Any = None
+        self.pipes = {keys: hv.streams.Pipe(data=None) for _fn, keys in layers}
+        self.maps = [hv.DynamicMap(lambda data, fn=fn: fn(data), streams=[self.pipes[keys]])
+                     for fn, keys in layers]  # fmt: skip
+        self.overlay = functools.reduce(operator.mul, self.maps).opts(
+            responsive=True, height=height, hooks=[self._hook]
+        )
+        self.pane = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_width=min_width,
+                                      height=height, css_classes=[f"chart-{name}"])  # fmt: skip
+
+    def _hook(self, plot: Any, _element: Any) -> None:
+        fig = plot.state
+        if fig is not self.fig:
+            fig.name = self.name
+            fig.js_on_change("tags", CustomJS(args={"name": self.name}, code=STAMP_JS))
+            self.fig = fig
+
+    def send(self, data: dict[str, Any]) -> None:
+        """Replace the chart's data in place (the first call draws the figure)."""
+        old, self.data = self.data, data
+        if self.pane.object is None:
+            for pipe in self.pipes.values():
+                pipe.update(data=data)
+            self.pane.object = self.overlay
+            return
+        for keys, pipe in self.pipes.items():
+            if not all(_same(old.get(k), data.get(k)) for k in keys):
+                pipe.send(data)
+        if self.fig is not None:  # the browser stamps when this arrives
+            self.fig.tags = [next(_counter)]
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as Python objects (HoloViews reshapes columns; Arrow strings refuse)."""
+    text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c])]
+    return df.astype(dict.fromkeys(text, object)) if text else df
+
+
+# ----------------------------------------------------------------------------- heatmap
+def heatmap_frame(df: pd.DataFrame, policy_key: str) -> pd.DataFrame:
+    """Tidy cells of the risk-upside heatmap: index positions, risk, revenue and labels."""
+    xs, ys = sorted(df["demand.growth"].unique()), sorted(df[policy_key].unique())
+    is_q = policy_key == "policy.q"
+    risk = df["p_bankrupt"].to_numpy(dtype=float)
+    rev = [usd(v) for v in df["cum_revenue_p50"]]
+    out = pd.DataFrame({
+        "xi": df["demand.growth"].map({v: i for i, v in enumerate(xs)}).to_numpy(dtype=float),
+        "yi": df[policy_key].map({v: i for i, v in enumerate(ys)}).to_numpy(dtype=float),
+        "risk": risk, "revenue": rev,
+        "label": [f"{r:.0%}\n{v}" for r, v in zip(risk, rev, strict=True)],
+        "text_color": ["white" if r > 0.45 else "black" for r in risk],
+        "world": [f"{v:g}x/yr" for v in df["demand.growth"]],
+        "plan": [f"{v:g}" if is_q else f"{v:g}x/yr" for v in df[policy_key]],
+    })  # fmt: skip
+    out = _plain(out)
+    out.attrs.update(
+        xs=xs, ys=ys, is_q=is_q, paths=int(df["paths"].iloc[0]) if "paths" in df else 0
+    )
+    return out
+
+
+def plan_marker(ys: list[float], n_cols: int, current: float | None, log: bool) -> pd.DataFrame:
+    """Rectangle marking the current plan: the whole row when it is one of the rows, a thin
+    bar at its interpolated position when it lies between rows (never straddling two)."""
+    if current is None or not ys or not ys[0] <= current <= ys[-1]:
+        return pd.DataFrame({"x0": [], "y0": [], "x1": [], "y1": []})
+    f = np.log if log else np.asarray
+    pos = float(np.interp(f(current), f(np.asarray(ys, dtype=float)), np.arange(len(ys))))
+    on_row = any(math.isclose(current, y, rel_tol=1e-6) for y in ys)
+    half = 0.5 if on_row else 0.06
+    return pd.DataFrame({"x0": [-0.5], "y0": [pos - half], "x1": [n_cols - 0.5],
+                         "y1": [pos + half]})  # fmt: skip
+
+
+def heatmap_chart() -> Chart:
+    """Plan (rows) x world growth (columns): colour P(bankrupt), label risk and revenue."""
+    bar = _ticks(PCT_JS)
+
+    def cells(d: dict[str, Any]) -> Any:
+        df = d["cells"]
+        a = df.attrs
+        unit = "" if a["is_q"] else "x"
+        return df.hvplot.heatmap(**FIT,
+            x="xi", y="yi", C="risk", cmap=RISK_PALETTE, clim=(0.0, 1.0), colorbar=True,
+            hover_cols=["world", "plan", "revenue"], xlabel="True growth of the world [x/yr]",
+            ylabel=("Demand quantile [0-1]" if a["is_q"] else "Planned growth [x/yr]")
+            + " · box: current plan", clabel="P(bankrupt)",
+            title=f"P(bankrupt) and median revenue · {a['paths']:,} paths per cell",
+        ).opts(
+            xticks=[(i, f"{v:g}x") for i, v in enumerate(a["xs"])],
+            yticks=[(i, f"{v:g}{unit}") for i, v in enumerate(a["ys"])],
+            xlim=(-0.5, len(a["xs"]) - 0.5), ylim=(-0.5, len(a["ys"]) - 0.5), framewise=True,
+            alpha=STALE_ALPHA if d["stale"] else 1.0, line_color="white", tools=["hover"],
+            colorbar_opts={"formatter": bar}, toolbar="above",
+            fontsize={"title": "10pt"},
+        )  # fmt: skip
+
+    def labels(d: dict[str, Any]) -> Any:
+        return d["cells"].hvplot.labels(**FIT, x="xi", y="yi", text="label", hover_cols=["text_color"]).opts(
+            text_color="text_color", text_font_size="8pt", text_alpha=0.4 if d["stale"] else 1.0)  # fmt: skip
+
+    def box(d: dict[str, Any]) -> Any:
+        return hv.Rectangles(d["box"], ["x0", "y0", "x1", "y1"]).opts(fill_alpha=0, line_width=3)
+
+    return Chart("heatmap", [(cells, CELLS), (labels, CELLS), (box, ("box",))])
+
+
+# ---------------------------------------------------------------------------- frontier
+def short_label(row: Any) -> str:
+    kind = row.get("policy.kind")
+    if kind == "planned_growth":
+        return f"{row['policy.planned_growth']:g}x"
+    if kind == "demand_quantile":
+        return f"q{row['policy.q']:g}"
+    if kind == "adaptive":
+        return f"h{row['policy.haircut']:g}"
+    return str(kind)
+
+
+def spaced(x: np.ndarray, y: np.ndarray, order: np.ndarray, gap: float = LABEL_SPACING) -> np.ndarray:  # fmt: skip
+    """Mask of points to label: in ``order``, a point is labelled when it is at least ``gap``
+    (share of each axis range) from every point labelled before it, so labels never pile up."""
+    span = [max(float(np.ptp(v)), 1e-12) if len(v) else 1.0 for v in (x, y)]
+    keep = np.zeros(len(x), dtype=bool)
+    for i in order:
+        d = np.hypot((x[keep] - x[i]) / span[0], (y[keep] - y[i]) / span[1])
+        keep[i] = not len(d) or bool(d.min() >= gap)
+    return keep
+
+
+def frontier_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Tidy points of the frontier: risk, revenue, family, efficiency, labels (efficient
+    points first, thinned so that no two labels overlap), and the policy of each point."""
+    eff = df["efficient"].to_numpy(dtype=bool)
+    risk = df["p_bankrupt"].to_numpy(dtype=float)
+    rev = df["cum_revenue_p50"].to_numpy(dtype=float)
+    rows = df.to_dict("records")
+    order = np.lexsort((risk, ~eff))  # efficient points get labels first
+    show = spaced(risk, rev, order)
+    fam = df["policy.kind"].astype(str)
+    out = pd.DataFrame({
+        "risk": risk, "revenue": rev, "revenue_text": [usd(v) for v in rev],
+        "family": [FAMILY_NAMES.get(f, f) for f in fam],
+        "efficient": np.where(eff, "efficient", "dominated"),
+        "policy": [policy_words(r) for r in rows],
+        "label": [short_label(r) if s else "" for r, s in zip(rows, show, strict=True)],
+        "size": np.where(eff, 110, 45),
+    })  # fmt: skip
+    out = _plain(out)
+    out.attrs["policies"] = [{k: r[k] for k in ("policy.kind", "policy.planned_growth", "policy.q",
+                                                 "policy.haircut") if k in r and r[k] == r[k]}
+                             for r in rows]  # fmt: skip
+    out.attrs["paths"] = int(df["paths"].iloc[0]) if "paths" in df else 0
+    return out
+
+
+def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
+    """Risk/upside of the policy families; efficient points labelled; click one to apply."""
+    usd_axis, pct_axis = _ticks(USD_JS), _ticks(PCT_JS)
+    colors = {FAMILY_NAMES[k]: c for k, c in FAMILY_COLORS.items()}
+
+    def points(d: dict[str, Any]) -> Any:
+        df = d["points"]
+        return df.hvplot.scatter(**FIT,
+            x="risk", y="revenue", c="family", cmap=colors, s="size", legend="bottom_right",
+            hover_cols=["policy", "revenue_text", "efficient"], tools=["tap", "hover"],
+            xlabel="P(bankrupt), run-off included (dashed: risk budget)",
+            ylabel="Median cumulative revenue [USD]",
+            title=f"Frontier · {df.attrs['paths']:,} paths each · click a point to apply",
+        ).opts(alpha=STALE_ALPHA if d["stale"] else 0.9, xformatter=pct_axis,
+               yformatter=usd_axis, framewise=True, toolbar="above", fontsize={"title": "10pt"},
+               legend_opts={"label_text_font_size": "8pt", "background_fill_alpha": 0.6})  # fmt: skip
+
+    def line(d: dict[str, Any]) -> Any:
+        eff = d["points"][d["points"]["efficient"] == "efficient"].sort_values("risk")
+        return eff.hvplot.line(**FIT, x="risk", y="revenue").opts(color="#555", line_dash="dashed")
+
+    def labels(d: dict[str, Any]) -> Any:
+        return d["points"][d["points"]["label"] != ""].hvplot.labels(
+            **FIT, x="risk", y="revenue", text="label",
+        ).opts(text_font_size="7.5pt", text_align="left", xoffset=0.004, text_color="#333")  # fmt: skip
+
+    def current(d: dict[str, Any]) -> Any:
+        return d["current"].hvplot.scatter(**FIT, x="risk", y="revenue", hover_cols=["label"]).opts(
+            marker="star", size=22, color="#d62728")  # fmt: skip
+
+    def budget(d: dict[str, Any]) -> Any:
+        return hv.VLine(d["budget"]).opts(color="#d62728", line_dash="dashed", line_width=1)
+
+    points_keys = ("points", "stale")
+    chart = Chart("frontier", [(points, points_keys), (line, points_keys), (labels, points_keys),
+                               (current, ("current",)), (budget, ("budget",))])  # fmt: skip
+    return chart, hv.streams.Selection1D(source=chart.maps[0])
+
+
+# ----------------------------------------------------------------------------- tornado
+def tornado_frame(df: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Tidy bars of the tornado: each driver at its low and high value, change in
+    P(bankrupt) against the current settings [0-1], strongest driver on top."""
+    d = df.sort_values("swing", ascending=True).tail(top)
+    base = float(d["base"].iloc[0]) if len(d) else 0.0
+    names = [friendly_name(p) for p in d["parameter"]]
+
+    def fmt(v: float) -> str:
+        return usd(v) if abs(v) >= 1e6 else f"{v:.3g}"
+
+    out = pd.concat([pd.DataFrame({
+        "assumption": names, "value": [fmt(v) for v in d[f"{side}_value"]],
+        "side": f"assumption at its {side} value", "change": (d[f"metric_{side}"] - base).to_numpy(),
+        "p_bankrupt": d[f"metric_{side}"].to_numpy(),
+    }) for side in ("low", "high")], ignore_index=True)  # fmt: skip
+    out = _plain(out)
+    out.attrs.update(base=base, paths=int(df.attrs.get("paths", 0)),
+                     top5=[friendly_name(p) for p in d["parameter"].iloc[::-1].head(5)])  # fmt: skip
+    return out
+
+
+def tornado_chart() -> Chart:
+    """What drives P(bankrupt): each assumption at its low and high value."""
+    pp_axis = _ticks(PP_JS)
+
+    def bars(d: dict[str, Any]) -> Any:
+        df = d["bars"]
+        return df.hvplot.barh(**FIT,
+            x="assumption", y="change", by="side", hover_cols=["value", "p_bankrupt"],
+            color=["#1f77b4", "#ff7f0e"], legend="bottom_right", xlabel="",
+            ylabel="Change in P(bankrupt) vs the current settings [percentage points]",
+            title=f"What drives P(bankrupt) (base {df.attrs['base']:.1%}, "
+            f"{df.attrs['paths']:,} paths per run)",
+        ).opts(xformatter=pp_axis, alpha=STALE_ALPHA if d["stale"] else 1.0, framewise=True,
+               toolbar="above", fontsize={"title": "10pt"}, show_grid=False, multi_level=False,
+               legend_opts={"label_text_font_size": "8pt"})  # fmt: skip
+
+    return Chart("tornado", [(bars, ("bars", "stale"))], height=440)
+
+
+# ------------------------------------------------------------------------- time series
+SERIES = {
+    "demand": ("demand_usd", [("demand_usd", "Potential demand", COLORS["demand"]),
+                              ("servable_usd", "What capacity can serve", COLORS["capacity"])]),
+    "capacity": ("demand_gw", [("demand_gw", "Potential demand", COLORS["demand"]),
+                               ("capacity_gw", "Capacity online", COLORS["capacity"])]),
+    "money": ("revenue", [("revenue", "Revenue", COLORS["revenue"]),
+                          ("compute_cost", "Compute cost", COLORS["cost"])]),
+    "cash": ("cash", [("cash", "Cash", COLORS["cash"])]),
+}  # fmt: skip
+"""Fan chart name -> (report chart key for title and floor, [(frame, label, colour)])."""
+QS = ["p5", "p50", "p95"]
+YLABELS = {"demand": "Run-rate [USD/yr, log scale]", "capacity": "Capacity [GW, log scale]",
+           "money": "Run-rate [USD/yr, log scale]", "cash": "Cash [USD]"}  # fmt: skip
+
+
+def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
+    """Long frame (month, series, p5, p50, p95) of one fan chart, floored on log axes."""
+    key, series = SERIES[chart]
+    parts = []
+    for name, label, _color in series:
+        f = frames[name].reset_index()
+        if key in LOG_FLOOR:  # a bankrupt path serves 0: drawn at the floor of the log axis
+            f[QS] = f[QS].clip(lower=LOG_FLOOR[key]).fillna(LOG_FLOOR[key])
+        parts.append(f.assign(series=label))
+    return _plain(pd.concat(parts, ignore_index=True))
+
+
+def fan_chart(chart: str) -> Chart:
+    """P5-P95 band and median of each series (the report's fan frames), horizon dotted."""
+    key, series = SERIES[chart]
+    log, money = key in LOG_FLOOR, chart != "capacity"
+    colors = [c for _, _, c in series]
+    axis = _ticks(USD_JS) if money else None
+
+    def band(d: dict[str, Any]) -> Any:
+        return d["fans"][chart].hvplot.area(**FIT,
+            x="month", y="p5", y2="p95", by="series", logy=log, color=colors, alpha=0.25,
+            legend="top_left", ylim=(LOG_FLOOR[key], None) if log else None, xlabel="Month",
+            ylabel=YLABELS[chart], title=TITLES[key],
+        ).opts(framewise=True, toolbar="above", fontsize={"title": "10pt"},
+               **({"yformatter": axis} if axis else {}))  # fmt: skip
+
+    def median(d: dict[str, Any]) -> Any:
+        return d["fans"][chart].hvplot.line(**FIT, x="month", y="p50", by="series", logy=log,
+                                            color=colors, hover_cols=["p5", "p95"], line_width=2)  # fmt: skip
+
+    return Chart(chart, [(band, ("fans",)), (median, ("fans",)), (_horizon, ("horizon_end",))])
+
+
+def _horizon(d: dict[str, Any]) -> Any:
+    return hv.VLine(d["horizon_end"]).opts(color="black", line_dash="dotted", line_width=1)
+
+
+def risk_chart() -> Chart:
+    """Cumulative P(bankrupt) by month, horizon then run-off."""
+    axis = _ticks(PCT_JS)
+
+    def curve(d: dict[str, Any]) -> Any:
+        return d["risk"].hvplot.step(**FIT,
+            x="month", y="p_bankrupt", where="post", color=COLORS["risk"], xlabel="Month",
+            ylabel="P(bankrupt) [cumulative]",
+            title=f"{TITLES['p_bankrupt']} · {d['paths']:,} paths; dotted: end of the horizon",
+        ).opts(yformatter=axis, framewise=True, toolbar="above", fontsize={"title": "10pt"},
+               line_width=2)  # fmt: skip
+
+    return Chart("risk", [(curve, ("risk",)), (_horizon, ("horizon_end",))])
+
+
+def series_data(results: Any) -> dict[str, Any]:
+    """Everything the time-series charts draw (the report's frames), off the event loop."""
+    from sim.reports.frames import chart_frames
+
+    frames = chart_frames(results)
+    return {"fans": {name: fan_frame(frames, name) for name in SERIES},
+            "risk": frames["p_bankrupt"].reset_index(), "paths": int(results.paths),
+            "horizon_end": frames["horizon_end"]["month"].iloc[0]}  # fmt: skip
+
+
+def time_series_charts() -> dict[str, Chart]:
+    """The charts of the "Time series" tab."""
+    return {**{name: fan_chart(name) for name in SERIES}, "risk": risk_chart()}

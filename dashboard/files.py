@@ -1,0 +1,121 @@
+"""Scenario files of the dashboard: the picker's list, saving the settings as YAML (and
+the results as CSV), loading an uploaded YAML file. A mixin of
+:class:`dashboard.explorer.Explorer`; no panel import here.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ScenarioError
+from sim.model.io import parse_yaml, scenario_from_dict, scenario_to_yaml
+from sim.model.summary import by_year
+
+from .schema import ALL_FIELDS
+
+EMBEDDED = "base (embedded default)"
+UPLOAD_MAX_BYTES = 1_000_000
+"""Largest YAML file accepted by the upload button [bytes]."""
+
+
+def scenario_files(directory: str | Path) -> dict[str, str]:
+    """Scenario picker options: display name -> path (``""`` is the embedded default)."""
+    files = {EMBEDDED: ""}
+    for path in sorted(glob.glob(str(Path(directory) / "*.yaml"))):
+        files[Path(path).stem] = path
+    return files
+
+
+def round_floats(data: Any, digits: int = 10) -> Any:
+    """Floats rounded to ``digits`` significant digits (3.5000000000000004 -> 3.5)."""
+    if isinstance(data, float) and math.isfinite(data) and data != 0:
+        return float(f"{data:.{digits}g}")
+    if isinstance(data, dict):
+        return {k: round_floats(v, digits) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [round_floats(v, digits) for v in data]
+    return data
+
+
+class ScenarioFiles:
+    """Save, download and upload of the session's scenario (mixed into the Explorer)."""
+
+    def scenario_yaml(self) -> str:
+        """YAML of the current settings, loadable by :func:`sim.load_scenario`.
+
+        Keeps the loaded scenario's path count (the interactive count is for speed only);
+        name and description come from their inputs; when the settings differ from the
+        loaded scenario and the name was not edited, the name says so and the description
+        lists the changes. Numbers are rounded to 10 significant digits.
+        """
+        s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
+        data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
+        changed = self.changed() - {"scenario_name", "scenario_description"}
+        if changed and "scenario_name" not in self.changed():
+            data["name"] = f"{self._base.name} (edited)"[:200]
+        if changed and "scenario_description" not in self.changed():
+            edits = "; ".join(self.change_words())
+            data["description"] = (f"{self._base.description} Changed in the dashboard: "
+                                   f"{edits}.").strip()  # fmt: skip
+        data = round_floats(data)
+        text = scenario_to_yaml(scenario_from_dict(data, "dashboard settings"))
+        return "# Saved from the compute-sim dashboard.\n" + text
+
+    def change_words(self) -> list[str]:
+        """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
+        from sim.outputs import usd
+
+        from .schema import friendly_name
+
+        changed, out = self.changed(), []
+        if changed & {"growth_low", "growth_high"}:
+            out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
+        for name, spec in ALL_FIELDS.items():
+            if name in changed:
+                v = float(getattr(self, name)) * spec.scale
+                out.append(f"{friendly_name(spec.dotted)} "
+                           f"{usd(v) if spec.scale >= 1e9 else f'{v:g}'}")  # fmt: skip
+        if changed & {"policy_kind", "planned_growth", "quantile", "haircut", "plan_to_ceiling"}:
+            out.append(f"policy: {self.policy_words()}")
+        if "years" in changed:
+            out.append(f"horizon {self.years} years")
+        return out
+
+    def yaml_file(self) -> io.StringIO:
+        """File-like YAML for a download button."""
+        return io.StringIO(self.scenario_yaml())
+
+    def by_year_csv(self) -> io.StringIO:
+        """Per-year table of the current results as CSV."""
+        buf = io.StringIO()
+        by_year(self.results).to_csv(buf, index=False)
+        buf.seek(0)
+        return buf
+
+    def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
+        """Load an uploaded scenario file (the project's YAML loader and validation);
+        False with ``error`` set when it is not a valid scenario."""
+        if isinstance(data, bytes):
+            if len(data) > UPLOAD_MAX_BYTES:
+                self.error = (f"**{filename}** is {len(data):,} bytes; the dashboard accepts "
+                              f"scenario files up to {UPLOAD_MAX_BYTES:,} bytes.")  # fmt: skip
+                return False
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.error = f"**{filename}** is not UTF-8 text."
+                return False
+        try:
+            scenario = scenario_from_dict(parse_yaml(data, filename), filename)
+        except ScenarioError as exc:
+            lines = [f"**{filename} is not a valid scenario:**"]
+            lines += [f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10]]
+            self.error = "\n".join(lines)
+            return False
+        self.error = ""
+        self.load(scenario)
+        return True

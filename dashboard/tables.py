@@ -1,0 +1,238 @@
+"""Background work of an :class:`dashboard.explorer.Explorer` session: the tables
+(frontier, decision, heatmap, tornado), the pinned compare and "What ruins us".
+
+A mixin of the Explorer (it uses the Explorer's parameters ``tables``, ``results``,
+``analysis_progress``/``analysis_status``, ``compare``, ``ruin_*`` and its ``runner`` and
+``dispatch``). Tables restart, debounced, after every change; a table computed for other
+settings is kept but flagged ``stale``. No panel import here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Any
+
+from . import jobs, sweeps
+
+DEBOUNCE_S = 0.4
+"""Quiet time after the last change before the background tables restart [s]."""
+PROGRESS_EVERY_S = 0.3
+"""Least time between two progress updates sent to the page [s]."""
+
+
+class BackgroundWork:
+    """Tables, compare and scenario discovery of one session (mixed into the Explorer)."""
+
+    tables: dict[str, Any]
+    _specs: dict[str, sweeps.Spec]
+
+    def stale(self, name: str) -> bool:
+        """Whether the shown table was computed for other settings (or not yet at all)."""
+        spec = self._specs.get(name)
+        entry = self.tables.get(name)
+        return spec is None or entry is None or entry["key"] != spec.key
+
+    def table(self, name: str) -> Any:
+        """The shown value of a table (DataFrame, dict or message), or None."""
+        entry = self.tables.get(name)
+        return None if entry is None else entry["value"]
+
+    def _set_table(self, spec: sweeps.Spec, value: Any) -> None:
+        self.tables = {**self.tables, spec.name: {"key": spec.key, "value": value,
+                                                  "paths": spec.paths}}  # fmt: skip
+
+    def _lookup(self, specs: dict[str, sweeps.Spec]) -> tuple[dict[str, Any], list[str]]:
+        """Tables for ``specs``: the shown ones still current, disk-cache hits, and the
+        names of those to compute."""
+        tables, missing = dict(self.tables), []
+        for name in sweeps.TABLES:
+            spec = specs.get(name)
+            entry = tables.get(name)
+            if spec is None or (entry is not None and entry["key"] == spec.key):
+                continue
+            hit = sweeps.cached(spec)
+            if hit is not None:
+                tables[name] = {"key": spec.key, "value": hit, "paths": spec.paths}
+            else:
+                missing.append(name)
+        return tables, missing
+
+    def _after_lookup(self, missing: list[str]) -> None:
+        if not missing:
+            self._agen += 1  # nothing to compute: stop an older job
+            self.param.update(analysis_progress=100, analysis_status="Tables up to date.")
+            return
+        self.analysis_status = f"Updating {', '.join(missing)}…"
+        if self.auto_analysis:
+            self.run_analysis(background=True, delay=DEBOUNCE_S)
+
+    def schedule_analysis(self) -> None:
+        """Serve what the disk cache has for the current settings; (re)start the rest,
+        debounced, in the background (when ``auto_analysis``)."""
+        if self.results is not None:
+            self._specs = sweeps.specs(
+                self.current_scenario(), int(self.results.paths), float(self.budget) / 100
+            )  # fmt: skip  (% -> share)
+        tables, missing = self._lookup(self._specs)
+        self.tables = tables  # views re-check which tables are stale
+        self._after_lookup(missing)
+
+    def run_analysis(self, background: bool = True, delay: float = 0.0) -> None:
+        """Compute the tables the current settings lack (frontier, decision, heatmap,
+        tornado), on :data:`jobs.BACKGROUND` or here; an older job is cancelled."""
+        with self._lock:
+            self._agen += 1
+            agen = self._agen
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        specs = dict(self._specs)
+        if not background:
+            self._analysis_job(agen, specs)
+            return
+
+        def start() -> None:
+            self._analysis_future = jobs.BACKGROUND.submit(self._analysis_job, agen, specs)
+
+        if delay > 0:
+            with self._lock:
+                self._timer = threading.Timer(delay, start)
+                self._timer.daemon = True
+                self._timer.start()
+        else:
+            start()
+
+    def wait_analysis(self, timeout: float | None = None) -> None:
+        """Block until the background tables are done (for tests and scripts)."""
+        deadline = time.monotonic() + (timeout or 1e9)
+        while time.monotonic() < deadline:
+            timer = self._timer
+            if timer is not None and timer.is_alive():
+                timer.join(max(0.0, deadline - time.monotonic()))
+                continue
+            fut = self._analysis_future
+            if fut is not None and not fut.done():
+                with contextlib.suppress(Exception):
+                    fut.result(max(0.0, deadline - time.monotonic()))
+                continue
+            return
+
+    def _analysis_job(self, agen: int, specs: dict[str, sweeps.Spec]) -> None:
+        weights = {"frontier": 0.25, "decision": 0.2, "heatmap": 0.3, "tornado": 0.25}
+        done_w = 0.0
+        last, last_t = [-1], [0.0]
+        t0 = time.perf_counter()
+
+        def progress(name: str, frac: float) -> None:
+            pct = int(100 * (done_w + weights[name] * min(1.0, frac)))
+            now = time.perf_counter()
+            if pct != last[0] and now - last_t[0] > PROGRESS_EVERY_S:
+                last[0], last_t[0] = pct, now
+                self.dispatch(lambda: self._progress(agen, pct, f"Computing {name}…"))
+
+        for name in sweeps.TABLES:
+            spec = specs.get(name)
+            if agen != self._agen or spec is None:
+                return
+            if not self._needs(spec):
+                done_w += weights[name]
+                continue
+
+            def check(done: int, total: int, _name: str = name) -> None:
+                if agen != self._agen:
+                    raise jobs.StaleJobError
+                jobs.yield_to_interactive()
+                if agen != self._agen:
+                    raise jobs.StaleJobError
+                progress(_name, done / total if total else 1.0)
+
+            value = sweeps.cached(spec)
+            if value is None:
+                try:
+                    value = sweeps.compute(spec, check)
+                except jobs.StaleJobError:
+                    return
+            done_w += weights[name]
+            self.dispatch(lambda s=spec, v=value: self._table_done(agen, s, v))
+        elapsed = time.perf_counter() - t0
+        self.dispatch(lambda: self._progress(agen, 100, f"Tables done in {elapsed:.1f} s."))
+
+    def _needs(self, spec: sweeps.Spec) -> bool:
+        entry = self.tables.get(spec.name)
+        return entry is None or entry["key"] != spec.key
+
+    def _progress(self, agen: int, pct: int, status: str) -> None:
+        if agen == self._agen:
+            self.param.update(analysis_progress=pct, analysis_status=status)
+
+    def _table_done(self, agen: int, spec: sweeps.Spec, value: Any) -> None:
+        cur = self._specs.get(spec.name)
+        if cur is not None and cur.key == spec.key:  # else: settings already left (the
+            self._set_table(spec, value)  # table stays in the disk cache)
+
+    def pin(self) -> None:
+        """Pin the shown run as the reference of the side-by-side compare."""
+        if self.results is not None:
+            self.pinned = (self.current_scenario().name + " (pinned)", self.results)
+            self.update_compare()
+
+    def update_compare(self) -> None:
+        """Compare the pinned run with the shown one (paired CIs on the same seed and
+        paths: :func:`sim.analysis.compare.compare_results`), through ``runner``."""
+        if self.pinned is None or self.results is None:
+            return
+        (label, ref), cur = self.pinned, self.results
+
+        def job() -> Any:
+            from sim.analysis.compare import compare_results
+
+            return compare_results([ref, cur], [label, "current"], resamples=400)
+
+        self.runner(job, lambda out: self.dispatch(lambda: setattr(self, "compare", out)))
+
+    def run_discovery(self, background: bool = True) -> None:
+        """Scenario discovery on the shown run (its paths are the worlds): PRIM boxes of
+        ruin and signposts (cached per scenario and path count; in a daemon thread with
+        ``background``; a second call while running is ignored)."""
+        results = self.results
+        if results is None:
+            return
+        key = (results.scenario.model_dump_json(), results.paths)
+        if key in self._ruin_cache:
+            self.param.update(ruin_results=self._ruin_cache[key], ruin_status="Done (cached).")
+            return
+        with self._lock:
+            if self._ruin_thread is not None and self._ruin_thread.is_alive():
+                return
+            self.ruin_status = f"Searching {results.paths:,} worlds for what ruins them..."
+            if background:
+                self._ruin_thread = threading.Thread(
+                    target=self._ruin_job, args=(key, results), daemon=True
+                )
+                self._ruin_thread.start()
+                return
+        self._ruin_job(key, results)
+
+    def wait_discovery(self, timeout: float | None = None) -> None:
+        """Block until a background discovery finishes (for tests and scripts)."""
+        thread = self._ruin_thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _ruin_job(self, key: tuple[str, int], results: Any) -> None:
+        t0 = time.perf_counter()
+        try:
+            out = sweeps.ruin_data(results)
+        except Exception as exc:  # the UI must show a message, never a traceback
+            msg = f"Failed: {type(exc).__name__}: {exc}"
+            self.dispatch(lambda: setattr(self, "ruin_status", msg))
+            return
+        if isinstance(out, dict):
+            self._ruin_cache[key] = out
+            status = (f"Done in {time.perf_counter() - t0:.1f} s ({results.paths:,} worlds of "
+                      "the shown run).")  # fmt: skip
+        else:
+            status, out = out, {"message": out}
+        self.dispatch(lambda: self.param.update(ruin_results=out, ruin_status=status))

@@ -1,0 +1,173 @@
+"""Sidebar widgets of the dashboard and the small text formats its panes share.
+
+Each :class:`dashboard.explorer.Explorer` parameter becomes a Panel widget with its
+schema description as a tooltip; sliders send their released value without Panel's
+debounce. No layout here (:mod:`dashboard.app`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+import panel as pn
+import param
+
+from sim.outputs import usd
+
+from .schema import FIELDS, MORE_FIELDS
+
+SIDEBAR = (
+    "scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
+    "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence", "diffusion_lag_years",
+    "lead_time_months", "contract_years", "price_per_gw_year", "training_share",
+    "min_training_share", "gross_margin", "initial_cash", "years", "paths",
+)  # fmt: skip
+"""Explorer parameters shown as widgets in the sidebar, in order."""
+MORE = tuple(MORE_FIELDS)
+"""Inputs of the "More assumptions" card (every other input the tornado varies)."""
+SAVE = ("scenario_name", "scenario_description")
+SLIDERS = {*FIELDS, *MORE_FIELDS, "growth_low", "growth_high", "planned_growth", "quantile",
+           "haircut", "paths", "years", "budget"}  # fmt: skip
+USD_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6))
+CSS = """
+.kpis-row { display: flex; flex-wrap: wrap; }
+.kpi { display: inline-block; margin: 4px 24px 4px 0; vertical-align: top; min-width: 0; }
+.kpi-label { font-size: 12px; color: #555; }
+.kpi-value { font-size: 26px; }
+.decision-text { font-size: 15px; line-height: 1.45; padding: 10px 14px; background: #f3f7fc;
+                 border-left: 5px solid #1f5fa8; border-radius: 4px; overflow-wrap: anywhere; }
+.decision-text p { margin: 2px 0 6px 0; }
+.decision-text table.order { border-collapse: collapse; font-size: 13px; margin: 2px 0 6px 0; }
+.decision-text table.order td, .decision-text table.order th { border: 1px solid #d5dde8;
+                                                                padding: 1px 8px; text-align: right; }
+.decision-text table.order td:first-child { text-align: left; }
+.decision-text .standing { font-size: 14px; line-height: 1.35; }
+.decision-text .bound-note { font-size: 12px; color: #555; line-height: 1.3; }
+"""
+
+
+class FastFloatSlider(pn.widgets.FloatSlider):
+    """A slider whose released value reaches the server without Panel's 50 ms debounce."""
+
+    _priority_changes: ClassVar[list[str]] = ["value_throttled"]
+
+
+class FastIntSlider(pn.widgets.IntSlider):
+    """Integer :class:`FastFloatSlider`."""
+
+    _priority_changes: ClassVar[list[str]] = ["value_throttled"]
+
+
+def usd_number(x: float) -> tuple[float, str]:
+    """Value and format for a Number indicator showing USD as $12.3B."""
+    for unit, scale in USD_UNITS:
+        if abs(x) >= scale:
+            digits = "${value:,.3g}" if abs(x) / scale < 1000 else "${value:,.0f}"
+            return x / scale, digits + unit
+    return x, "${value:,.0f}"
+
+
+def make_input(explorer: param.Parameterized, name: str) -> Any:
+    """The widget of one Explorer input, with its schema description as a tooltip
+    (an info icon beside widgets that have no tooltip of their own, like sliders)."""
+    p = explorer.param[name]
+    kw: dict[str, Any] = {"css_classes": [f"w-{name}"], "sizing_mode": "stretch_width"}
+    if name in SLIDERS:
+        cls = FastIntSlider if isinstance(p, param.Integer) else FastFloatSlider
+        widget = cls.from_param(p, throttled=True, **kw)
+    elif isinstance(p, param.Selector):
+        widget = pn.widgets.Select.from_param(p, **kw)
+    elif isinstance(p, param.Boolean):
+        widget = pn.widgets.Checkbox.from_param(p, **kw)
+    elif name == "scenario_description":
+        widget = pn.widgets.TextAreaInput.from_param(p, height=70, **kw)
+    else:
+        widget = pn.widgets.TextInput.from_param(p, **kw)
+    if "description" in widget.param or not p.doc:
+        return widget
+    icon = pn.widgets.TooltipIcon(value=p.doc, width=18, margin=(14, 4, 0, 0),
+                                  css_classes=[f"tip-{name}"])  # fmt: skip
+    return pn.Row(widget, icon, sizing_mode="stretch_width", margin=0)
+
+
+def unserved_label(num: dict) -> str:
+    """Label of the unserved key number; with a market it says who served none of it."""
+    to_rivals = num.get("lost_to_rivals_share")
+    if to_rivals is None:
+        return "Unserved demand (share of potential)"
+    return (f"Unserved demand (share of potential): {100 * to_rivals:.1f}% served by rivals, "
+            f"{100 * num['unserved_by_market_share']:.1f}% by nobody")  # fmt: skip
+
+
+def kpis_html(kpi: dict[str, tuple[str, str]], color: str) -> str:
+    """The key numbers as one HTML row (P(bankrupt) coloured by how high it is)."""
+    return '<div class="kpis-row">' + "".join(
+        f'<div class="kpi {cls}"><div class="kpi-label">{label}</div>'
+        f'<div class="kpi-value"{f" style=color:{color}" if cls == "kpi-bankrupt" else ""}>'
+        f"{value}</div></div>"
+        for cls, (label, value) in kpi.items()
+    ) + "</div>"  # fmt: skip
+
+
+def compare_markdown(table: pd.DataFrame) -> str:
+    """The compare table as Markdown: each metric for the pinned and current runs and the
+    difference with its 95% CI (paired when both share seed and paths)."""
+    rows = ["| Metric | Pinned | Current | Difference (95% CI) |", "|---|---|---|---|"]
+    paired = True
+    for _metric, grp in table.groupby("metric", sort=False):
+        a, b = grp.iloc[0], grp.iloc[1]
+        unit = a["unit"]
+
+        def fmt(v: float, u: str = unit) -> str:
+            if u == "share":
+                return f"{v:.1%}"
+            return usd(v) if u.startswith("USD") else f"{v:,.3g}"
+
+        def dfmt(v: float, u: str = unit) -> str:
+            return f"{100 * v:+.1f} pp" if u == "share" else ("+" if v >= 0 else "-") + fmt(abs(v))
+
+        paired = paired and bool(b["paired"])
+        rows.append(f"| {a['label']} | {fmt(a['value'])} | {fmt(b['value'])} | "
+                    f"{dfmt(b['diff'])} ({dfmt(b['diff_lo'])} to {dfmt(b['diff_hi'])}) |")  # fmt: skip
+    note = ("Same seed and paths: paired intervals (Newcombe for P(bankrupt), paired bootstrap "
+            "otherwise), the same engine as `python -m sim compare`." if paired else
+            "Different seed or paths: unpaired intervals.")  # fmt: skip
+    return "\n".join(rows) + "\n\n" + note
+
+
+def ruin_markdown(out: dict[str, Any]) -> str:
+    """The "What ruins us" text: the first box as a sentence, the CART cross-check, the
+    worlds that escape when ruin is common, and the recommended signpost as YAML."""
+    from sim.analysis.discover import describe
+
+    if "message" in out:
+        return str(out["message"])
+    d = out["discovery"]
+    lines = [f"**{d.p_target:.1%} of {d.paths:,} worlds end in ruin** (bankrupt in the "
+             "horizon or the run-off)."]  # fmt: skip
+    if d.note:
+        lines.append(d.note)
+    if d.boxes:
+        lines.append(f"**First box:** {d.sentences()[0]}.")
+        if not d.reached:
+            lines.append(f"(No box reaches {d.min_density:.0%} density: this is the densest.)")
+    if d.cart is not None:
+        lines.append(f"CART cross-check: {describe(d.cart, d.target_words)}.")
+    if d.escape is not None and d.escape.boxes:
+        lines.append(f"Ruin is the common outcome; the worlds that escape it: "
+                     f"{d.escape.sentences()[0]}.")  # fmt: skip
+    sp = out.get("recommended")
+    if sp is not None:
+        lines.append(f"**Signpost** {sp.sentence()}. Paste into the scenario:")
+        lines.append("```yaml\n" + sp.yaml() + "\n```")
+    return "\n\n".join(lines)
+
+
+def message_text(value: Any) -> str | None:
+    """The message to show instead of a chart, or None when ``value`` is a result."""
+    if isinstance(value, pd.DataFrame):
+        return None if len(value) else "The sweep returned no rows."
+    if isinstance(value, dict):
+        return None
+    return str(value) if value else None
