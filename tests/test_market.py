@@ -49,8 +49,14 @@ def test_base_turns_the_market_on() -> None:
     assert BASE.competition is not None
 
 
-def test_identities_every_month() -> None:
-    res = base_run()
+@cache
+def priced_run():  # type: ignore[no-untyped-def]
+    return run(BASE.replace(**{"market.capability_price_exponent": 0.6}), paths=PATHS)
+
+
+@pytest.mark.parametrize("pricing_power", [False, True], ids=["base", "pricing-power"])
+def test_identities_every_month(pricing_power: bool) -> None:
+    res = priced_run() if pricing_power else base_run()
     lab_gw, rivals_gw, supply = (_all(res, k) for k in ("capacity_gw", "rivals_gw", "industry_gw"))
     assert np.all(lab_gw + rivals_gw <= supply * (1 + TOL))
     market, served_all = _all(res, "market_demand"), _all(res, "market_served")
@@ -245,6 +251,10 @@ BAD = [
     (("market", "rivals_policy"), {"kind": "planned_growth", "first_review_months": 80},
      "market.rivals_policy.first_review_months", "never order"),
     (("market",), "yes", "market", "valid dictionary"),
+    (("market", "capability_price_exponent"), -0.5, "market.capability_price_exponent",
+     "[0, 3]"),
+    (("market", "capability_price_exponet"), 0.6, "market",
+     "did you mean 'capability_price_exponent'"),
 ]  # fmt: skip
 
 
@@ -344,6 +354,29 @@ def test_without_pricing_power_research_never_pays_in_base() -> None:
     assert BASE.market.capability_price_exponent == 0.0
     medians = _research_sweep(BASE, (0.1, 0.4, 0.7))
     assert medians[0] > medians[1] > medians[2], medians
+
+
+def test_pricing_power_scales_revenue_per_inference_gw() -> None:
+    """Revenue per GW of the lab's inference with pricing power, over the same month and
+    path without it (same draws: the market's revenue per GW is a function of the path's
+    parameters and the month only), is ((E/R)/(E0/R0))^0.6 from last month's training
+    stocks: 2^(0.6 (log2(E/R)_{t-1} - log2(E0/R0))), 1 in the first month."""
+    on, off = priced_run(), base_run()
+    rate = {}
+    for name, res in (("on", on), ("off", off)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate[name] = _all(res, "revenue") * 12.0 / _all(res, "inference_gw")
+    rel = _all(on, "relative_capability")
+    start = np.log2(
+        BASE.competition.lab_training_gw_years / BASE.competition.rivals_training_gw_years
+    )
+    premium = np.ones_like(rel)
+    premium[:, 1:] = 2.0 ** (0.6 * (rel[:, :-1] - start))
+    ok = (_all(on, "inference_gw") > 1e-9) & (_all(off, "inference_gw") > 1e-9)
+    assert ok.sum() > 1000  # compared in most path-months
+    np.testing.assert_allclose(rate["on"][ok] / premium[ok], rate["off"][ok], rtol=1e-9)
+    assert premium[ok].min() < 0.9  # it moves both ways in base
+    assert premium[ok].max() > 1.5
 
 
 def test_capability_premium_by_hand() -> None:
