@@ -238,10 +238,12 @@ MARKET = load_scenario(ROOT / "scenarios" / "base.yaml")
         {"compute.industry_gw_max": 40.0, "compute.max_industry_share": 1.0,
          "market.rivals_policy.planned_growth": 8.0, "compute.build": FAST_BUILD},
         {"competition.initial_share": 1.0, "market.rivals_initial_gw": 0.0},
+        {"market.capability_price_exponent": 0.6},
+        {"market.capability_price_exponent": 2.0, "allocation.min_training_share": 0.1},
     ],
     ids=["base-market", "market-sublease-churn", "market-adaptive-rivals",
          "market-monthly-lead0-deals-credit", "market-fixed-schedule", "market-rationed-build",
-         "market-alone"],
+         "market-alone", "market-pricing-power", "market-strong-pricing-power"],
 )  # fmt: skip
 def test_market_cases_agree(updates: dict, request: pytest.FixtureRequest) -> None:
     """The market (docs/model.md 5d) against its independent SimPy implementation."""

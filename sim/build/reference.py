@@ -395,7 +395,7 @@ class _Path:
                 continue
             # after the horizon, a path whose last contract has expired is done: no flows
             live = t < self.horizon or t < self.firm.last_end
-            cap, r = self.firm.online_gw(), self.rev_per_gw(t)
+            cap, r = self.firm.online_gw(), self.lab_rev_per_gw(t)
             v = min(dem, (1 - p["allocation.min_training_share"]) * cap * r)
             self.served.append(v)
             inf = v / r
@@ -522,6 +522,10 @@ class _Path:
     def market_month(self, t: int, dem: float) -> float:
         """The demand the lab faces in month t [USD/yr] (the market adds rivals' overflow)."""
         return dem
+
+    def lab_rev_per_gw(self, t: int) -> float:
+        """Revenue one GW of the lab's inference earns in month t [USD/GW-yr]."""
+        return self.rev_per_gw(t)
 
     def rivals_training_gw(self, t: int) -> float:
         """GW the rivals train on in month t: a share of industry supply [GW]."""

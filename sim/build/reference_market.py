@@ -193,7 +193,8 @@ class MarketPath(_Path):
         booked = self.firm.online_gw()
         cap = booked if self.firm.alive else 0.0
         r = self.rev_per_gw(t)
-        limit = (1 - p["allocation.min_training_share"]) * cap * r
+        self.premium = self.pricing_power()
+        limit = (1 - p["allocation.min_training_share"]) * cap * r * self.premium
         own = min(dem, limit)
         market = self.market_demand[t]
         rivals_gw = self.rivals_firm.online_gw()
@@ -225,6 +226,22 @@ class MarketPath(_Path):
             rec[name][t] = value
         self.contract_price = self.price_at(log_x, p["market.contract_price_elasticity"])
         return dem
+
+    def pricing_power(self) -> float:
+        """The lab's revenue per GW over the market's: ((E/R)/(E0/R0))^k, within 1e6x either
+        way (docs/model.md 5d), from the training stocks after last month."""
+        p = self.p
+        k = p["market.capability_price_exponent"]
+        if k == 0 or p["competition.initial_share"] >= 1:  # alone: no rival to beat
+            return 1.0
+        bound = math.log(1e6)
+        if self.lab <= 0 or self.rivals <= 0:
+            return math.exp(bound if self.rivals <= 0 < self.lab else -bound)
+        start = p["competition.lab_training_gw_years"] / p["competition.rivals_training_gw_years"]
+        return math.exp(min(max(k * math.log(self.lab / self.rivals / start), -bound), bound))
+
+    def lab_rev_per_gw(self, t: int) -> float:
+        return self.rev_per_gw(t) * self.premium
 
     def rivals_training_gw(self, t: int) -> float:
         return self.r_training

@@ -178,7 +178,8 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
                           ("contract_elasticity", "contract_price_elasticity"),
                           ("spot_elasticity", "spot_price_elasticity"),
                           ("price_floor", "price_floor_per_gw_year"),
-                          ("price_cap", "price_cap_per_gw_year")):  # fmt: skip
+                          ("price_cap", "price_cap_per_gw_year"),
+                          ("capability_price", "capability_price_exponent")):  # fmt: skip
             col(name, f[f"market.{key}"])
     return out
 

@@ -19,7 +19,7 @@ PARAMS = (
     "credit_revenue_multiple", "credit_cash_multiple", "valuation_elasticity",
     "valuation_reference_growth", "discount_monthly", "first_review", "signpost_month",
     "signpost_min_growth", "signpost_min_margin", "signpost_cut", "rivals_gw0",
-    "rivals_training", "contract_elasticity", "spot_elasticity", "price_floor", "price_cap",
+    "rivals_training", "contract_elasticity", "spot_elasticity", "price_floor", "price_cap", "capability_price",
 )  # fmt: skip
 """Packed per-path parameters: units as in the scenario; ``lead``, ``contract_len`` and
 ``initial_len`` are whole months; ``fixed_monthly`` [USD/month]; ``industry_max`` is inf
@@ -30,7 +30,7 @@ step; ``termination_fee``, ``debt_limit`` and ``credit_revenue_multiple`` are -1
 mechanism is off; ``discount_monthly`` is the one-month discount factor.
 ``first_review`` is the month of the first review; ``signpost_month`` the month a signpost
 is read (-1: none), its thresholds inf when unset (a missing condition always holds).
-Market columns (``rivals_gw0`` .. ``price_cap``) are read only with a market section; the
+Market columns (``rivals_gw0`` .. ``capability_price``) are read only with a market section; the
 rivals' own policy columns sit in a second array of the same layout."""
 P = {name: i for i, name in enumerate(PARAMS)}
 N_PARAMS = len(PARAMS)

@@ -14,7 +14,10 @@ Per path and month (docs/model.md section 5d):
   demand per GW online); contract and spot prices rise with it from ``floor`` (operating
   cost) toward ``cap``, ``P`` at tightness 1 (:func:`clear_price`);
 - orders placed in the same month for the same delivery month are rationed pro rata to
-  their size against what supply leaves free then; earlier orders keep what they got.
+  their size against what supply leaves free then; earlier orders keep what they got;
+- pricing power: each GW of the lab's inference earns ``pi = ((E/R) / (E0/R0))^k`` times
+  the market's revenue per GW (:func:`capability_premium`), ``E`` and ``R`` the lab's and
+  rivals' effective training compute; ``k = 0`` (the default) leaves it at 1 exactly.
 """
 
 from __future__ import annotations
@@ -45,6 +48,26 @@ def lab_shares(log_m: float, loss: float, initial_share: float) -> tuple[float, 
     rest = 1.0 - initial_share
     kept = attraction * loss
     return kept / (kept + rest), attraction / (attraction + rest)
+
+
+# Numerical guard only: a premium beyond 1e6x either way (a rival with no training compute
+# left) would overflow revenue; base's premium stays within 0.1-10x.
+_MAX_LOG_PREMIUM = math.log(1.0e6)
+
+
+@njit(cache=True)
+def capability_premium(
+    lab: float, rivals: float, lab0: float, rivals0: float, exponent: float, alone: bool
+) -> float:
+    """Revenue per GW of the lab's inference relative to the market's [x]: its training
+    compute relative to the rivals', against that ratio at the start, to the power
+    ``exponent`` (pricing power of a better model; 0 or a lab alone: exactly 1)."""
+    if exponent == 0.0 or alone:
+        return 1.0
+    if lab <= 0.0 or rivals <= 0.0:
+        return math.exp(_MAX_LOG_PREMIUM if rivals <= 0.0 < lab else -_MAX_LOG_PREMIUM)
+    log_premium = exponent * math.log((lab / rivals) / (lab0 / rivals0))
+    return math.exp(max(-_MAX_LOG_PREMIUM, min(_MAX_LOG_PREMIUM, log_premium)))
 
 
 @njit(cache=True)

@@ -18,6 +18,7 @@ from .economics import month_flows
 from .finance import annual_growth, debt_step, growing, raise_amount, valuation
 from .layout import FIXED_SCHEDULE, OUT, M, P, R, Y
 from .market import (
+    capability_premium,
     clear_price,
     free_supply,
     lab_shares,
@@ -97,9 +98,9 @@ _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
 
 
 _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["signpost_cut"]
-(_RIVALS_GW0, _RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING) = (
+(_RIVALS_GW0, _RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING, _PREMIUM_K) = (
     P["rivals_gw0"], P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
-    P["price_floor"], P["price_cap"], P["ceiling"],
+    P["price_floor"], P["price_cap"], P["ceiling"], P["capability_price"],
 )  # fmt: skip
 (_M_MARKET, _M_RIVALS, _M_INDUSTRY, _M_CPRICE, _M_SPOT, _M_TO_RIVALS, _M_NOBODY,
  _M_MSERVED) = (
@@ -426,17 +427,23 @@ def simulate_path(
             rpg *= rpg_step
 
         # --- allocation and economics
-        served, inference, training = allocate(capacity, d, rpg, p[_MIN_TRAIN], p[_MAX_TRAIN])
+        rpg_lab = rpg  # revenue per GW of the lab's inference: the market's, times its premium
+        if market and p[_PREMIUM_K] != 0.0:
+            rpg_lab = rpg * capability_premium(lab, rivals, p[_LAB0], p[_RIVALS0], p[_PREMIUM_K],
+                                               p[_SHARE0] >= 1.0)  # fmt: skip
+        served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
+                                               p[_MAX_TRAIN])  # fmt: skip
         to_rivals = r_served = r_gw = supply = 0.0
         tight = 0.0  # ln of tightness
         if market:  # availability: each firm's overflow goes to the other's idle inference
             r_gw, _cost = online(rbook, n_r, t)
             r_served, r_room = rivals_serve(d_market - d, r_gw, rpg, p[_RIVALS_TRAIN])
             to_rivals = spill(d - served, r_room)
-            won = spill(d_market - d - r_served, (1.0 - p[_MIN_TRAIN]) * capacity * rpg - served)
+            room = (1.0 - p[_MIN_TRAIN]) * capacity * rpg_lab - served
+            won = spill(d_market - d - r_served, room)
             if won > 0.0:  # rivals' customers the lab serves join the demand it faces
                 d += won
-                served, inference, training = allocate(capacity, d, rpg, p[_MIN_TRAIN],
+                served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
                                                        p[_MAX_TRAIN])  # fmt: skip
             r_served += to_rivals
             supply = industry_gw(p, t)

@@ -60,6 +60,12 @@ class Market(_Model):
     price_cap_per_gw_year: Param(MIN_PRICE, MAX_USD, cap=True) = Field(
         20.0e9, description="highest contract and spot price [USD/GW-yr]"
     )
+    capability_price_exponent: Param(0.0, 3.0) = Field(
+        0.0,
+        description="pricing power: each GW of the lab's inference earns the market's "
+        "revenue per GW times ((E/R)/(E0/R0))^this, E and R the lab's and rivals' effective "
+        "training compute (competition:); 0: no premium [-]",
+    )
     mature_multiple: Param(0.0, 1000.0) = Field(
         8.0,
         description="valuation multiple of a market at its ceiling; equity_value's multiple "
