@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import holoviews as hv
+import pandas as pd
 import panel as pn
 
 from sim.errors import ScenarioError
@@ -90,3 +92,81 @@ class ActualsCard:
 
     def _on_results(self, *_: Any) -> None:
         self.status.object = conditioning_words(self.x.results)
+
+
+# ------------------------------------------------------------------ charts: dots and prior
+PRIOR_COLOR = "#7f7f7f"
+DOT_COLOR = "#111111"
+DOT_CHARTS = {"money": ("revenue", "revenue_run_rate"), "capacity": ("capacity_gw", "gw_online")}
+"""Fan chart -> (its frame of the prior, the actuals' field drawn as dots)."""
+NO_ACTUALS: dict[str, Any] = {}
+"""Chart data without actuals: one shared object, so the pipes of the empty layers never
+resend and a scenario without actuals draws exactly what it drew before."""
+PRIOR_RUNS: dict[tuple[str, int], Any] = {}
+"""Prior runs by (scenario JSON, paths): revisiting the same actuals is instant."""
+_EMPTY_DOTS = pd.DataFrame({"month": pd.to_datetime([]), "value": [], "field": []})
+_EMPTY_FAN = pd.DataFrame({"month": pd.to_datetime([]), "p5": [], "p50": [], "p95": []})
+
+
+def prior_results(results: Any) -> Any:
+    """The prior of conditioned ``results``: the same scenario (same paths and seed) without
+    the actuals' weights (:func:`sim.model.condition.run_prior`, as ``sim update`` does)."""
+    from sim.model.condition import run_prior
+
+    s = results.scenario
+    key = (s.model_dump_json(exclude={"name", "description"}), int(results.paths))
+    if key not in PRIOR_RUNS:
+        PRIOR_RUNS.clear()  # one prior at a time: it is only needed for the shown results
+        PRIOR_RUNS[key] = run_prior(s, monthly_paths=2000)[0]
+    return PRIOR_RUNS[key]
+
+
+def actuals_data(results: Any) -> dict[str, Any]:
+    """``{"actuals": {chart: {"dots": month/value frame, "prior": P5/P50/P95 frame}}}`` for
+    the revenue and capacity fan charts; ``NO_ACTUALS`` without actuals."""
+    s = results.scenario
+    if getattr(results, "conditioning", None) is None or s.actuals is None:
+        return {"actuals": NO_ACTUALS}
+    from sim.reports.charts import LOG_FLOOR
+    from sim.reports.frames import chart_frames
+
+    frames = chart_frames(prior_results(results))
+    out: dict[str, Any] = {}
+    for chart, (frame, field) in DOT_CHARTS.items():
+        pts = [(p.month, getattr(p, field)) for p in s.actuals.points]
+        pts = [(m, v) for m, v in pts if v is not None]
+        dots = pd.DataFrame({"month": pd.to_datetime([m + "-01" for m, _ in pts]),
+                             "value": [float(v) for _, v in pts], "field": field})  # fmt: skip
+        prior = frames[frame].reset_index()[["month", "p5", "p50", "p95"]]
+        floor = LOG_FLOOR.get("revenue" if chart == "money" else "demand_gw")
+        if floor is not None:  # drawn on a log axis: a bankrupt path at the axis floor
+            prior[["p5", "p50", "p95"]] = (
+                prior[["p5", "p50", "p95"]].clip(lower=floor).fillna(floor)
+            )
+        out[chart] = {"dots": dots.astype({"field": object}), "prior": prior}
+    return {"actuals": out}
+
+
+def actuals_layers(chart: str, log: bool) -> list[tuple[Any, tuple[str, ...]]]:
+    """Layers of the fan chart ``chart``: the prior's P5-P95 band and median (grey, dashed)
+    and the actuals as dots; empty (nothing drawn) without actuals or on other charts."""
+    if chart not in DOT_CHARTS:
+        return []
+
+    def part(d: dict[str, Any], key: str, empty: pd.DataFrame) -> pd.DataFrame:
+        return d["actuals"].get(chart, {}).get(key, empty)
+
+    def band(d: dict[str, Any]) -> Any:
+        return hv.Area(part(d, "prior", _EMPTY_FAN), "month", ["p5", "p95"]).opts(
+            color=PRIOR_COLOR, alpha=0.12, line_alpha=0, logy=log)  # fmt: skip
+
+    def median(d: dict[str, Any]) -> Any:
+        return hv.Curve(part(d, "prior", _EMPTY_FAN), "month", ["p50", "p5", "p95"]).opts(
+            color=PRIOR_COLOR, line_dash="dashed", line_width=2, logy=log, tools=["hover"])  # fmt: skip
+
+    def dots(d: dict[str, Any]) -> Any:
+        return hv.Scatter(part(d, "dots", _EMPTY_DOTS), "month", ["value", "field"]).opts(
+            color=DOT_COLOR, size=8, marker="circle", logy=log, tools=["hover"])  # fmt: skip
+
+    keys = ("actuals",)
+    return [(band, keys), (median, keys), (dots, keys)]

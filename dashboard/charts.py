@@ -342,7 +342,10 @@ def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
 
 
 def fan_chart(chart: str) -> Chart:
-    """P5-P95 band and median of each series (the report's fan frames), horizon dotted."""
+    """P5-P95 band and median of each series (the report's fan frames), horizon dotted; with
+    actuals also the prior and the actuals as dots (:func:`dashboard.actuals.actuals_layers`)."""
+    from .actuals import actuals_layers
+
     key, series = SERIES[chart]
     log, money = key in LOG_FLOOR, chart != "capacity"
     colors = [c for _, _, c in series]
@@ -360,7 +363,8 @@ def fan_chart(chart: str) -> Chart:
         return d["fans"][chart].hvplot.line(**FIT, x="month", y="p50", by="series", logy=log,
                                             color=colors, hover_cols=["p5", "p95"], line_width=2)  # fmt: skip
 
-    return Chart(chart, [(band, ("fans",)), (median, ("fans",)), (_horizon, ("horizon_end",))])
+    return Chart(chart, [(band, ("fans",)), (median, ("fans",)), (_horizon, ("horizon_end",)),
+                         *actuals_layers(chart, log)])  # fmt: skip
 
 
 def _horizon(d: dict[str, Any]) -> Any:
@@ -386,8 +390,10 @@ def series_data(results: Any) -> dict[str, Any]:
     """Everything the time-series charts draw (the report's frames), off the event loop."""
     from sim.reports.frames import chart_frames
 
+    from .actuals import actuals_data
+
     frames = chart_frames(results)
-    return {"fans": {name: fan_frame(frames, name) for name in SERIES},
+    return {**actuals_data(results), "fans": {name: fan_frame(frames, name) for name in SERIES},
             "risk": frames["p_bankrupt"].reset_index(), "paths": int(results.paths),
             "horizon_end": frames["horizon_end"]["month"].iloc[0]}  # fmt: skip
 

@@ -3,9 +3,14 @@ the line, the saved YAML carries the actuals, removing them gives the prior back
 
 from __future__ import annotations
 
-from dashboard.actuals import ActualsCard, actuals_csv
+import numpy as np
+
+from dashboard import charts
+from dashboard.actuals import NO_ACTUALS, ActualsCard, actuals_csv, prior_results
 from dashboard.explorer import Explorer
 from sim.model.io import parse_yaml, scenario_from_dict
+from sim.reports.charts import LOG_FLOOR
+from sim.reports.frames import chart_frames
 
 CSV = "month,revenue_run_rate\n2026-01,10.0e9\n2026-02,11.1e9\n2026-03,12.0e9\n"
 
@@ -38,3 +43,53 @@ def test_bad_paste_is_refused_naming_the_line() -> None:
     assert "Not applied" in card.status.object
     assert "line 2 revenue_run_rate" in card.status.object
     assert x.results is before
+
+
+GW_CSV = (
+    "month,revenue_run_rate,gw_online\n2026-01,10.0e9,1.9\n2026-02,11.1e9,\n2026-03,12.0e9,1.9\n"
+)
+
+
+def _scatter_points(fig) -> int:
+    """Points drawn by the figure's circle glyphs (the actuals' dots)."""
+    return sum(len(r.data_source.data.get("value", [])) for r in fig.renderers
+               if type(getattr(r, "glyph", None)).__name__ == "Scatter")  # fmt: skip
+
+
+def test_fan_charts_show_prior_posterior_and_actuals_in_place() -> None:
+    x = Explorer(paths=300)
+    card = ActualsCard(x)
+    ts = charts.time_series_charts()
+    plain = charts.series_data(x.results)
+    assert plain["actuals"] is NO_ACTUALS  # no actuals: nothing extra to draw
+    for chart in ts.values():
+        chart.send(plain)
+    figs = {n: c.pane.get_root() and c.fig for n, c in ts.items()}
+    assert _scatter_points(figs["money"]) == 0
+    assert card.set_text(GW_CSV)
+    data = charts.series_data(x.results)
+    money, cap = data["actuals"]["money"], data["actuals"]["capacity"]
+    # the dots are the actuals: every revenue point, GW only where given
+    assert money["dots"]["value"].tolist() == [10.0e9, 11.1e9, 12.0e9]
+    assert cap["dots"]["value"].tolist() == [1.9, 1.9]
+    assert cap["dots"]["month"].dt.strftime("%Y-%m").tolist() == ["2026-01", "2026-03"]
+    # the prior is the unweighted run of the same scenario (what `sim update` reports)
+    prior = prior_results(x.results)
+    assert prior.conditioning is None
+    assert prior.paths == x.results.paths
+    floor = LOG_FLOOR["revenue"]  # a bankrupt path serves 0: drawn at the log axis' floor
+    want = chart_frames(prior)["revenue"]["p50"].clip(lower=floor).fillna(floor).to_numpy()
+    assert np.array_equal(money["prior"]["p50"].to_numpy(), want)
+    # the posterior (the fans) differs from the prior after as_of: the weights moved it
+    post = data["fans"]["money"].query("series == 'Revenue'")["p50"].to_numpy()
+    assert post.shape == want.shape
+    assert not np.allclose(post, want)
+    for chart in ts.values():
+        chart.send(data)
+    assert {n: c.fig for n, c in ts.items()} == figs  # updated in place, no new figure
+    assert _scatter_points(ts["money"].fig) == 3
+    assert _scatter_points(ts["capacity"].fig) == 2
+    assert card.set_text("")
+    for chart in ts.values():
+        chart.send(charts.series_data(x.results))
+    assert _scatter_points(ts["money"].fig) == 0  # removed: the dots go too
