@@ -3,14 +3,17 @@ the posterior given them (:mod:`sim.model.condition`); the saved YAML carries th
 
 from __future__ import annotations
 
+import base64
+import zlib
 from typing import Any
 
 import holoviews as hv
 import pandas as pd
 import panel as pn
+import param
 
 from sim.errors import ScenarioError
-from sim.model.actuals import parse_actuals_csv, replace_points
+from sim.model.actuals import MAX_CSV_BYTES, parse_actuals_csv, replace_points
 from sim.model.io import scenario_from_dict
 from sim.model.scenario import Scenario
 
@@ -33,16 +36,16 @@ def actuals_csv(scenario: Scenario) -> str:
     return "\n".join(rows) + "\n"
 
 
-def with_actuals(scenario: Scenario, text: str) -> Scenario:
+def with_actuals(scenario: Scenario, text: str | bytes, src: str = "pasted actuals") -> Scenario:
     """``scenario`` conditioned on the pasted CSV (``ScenarioError`` naming line and
     field); empty text removes the actuals."""
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     data.pop("actuals", None)
     data["simulation"].pop("as_of", None)
-    if text.strip():
-        rows = parse_actuals_csv(text, "pasted actuals", scenario.simulation.start)
-        data = replace_points(data, rows, "pasted in the dashboard")
-    return scenario_from_dict(data, "pasted actuals")
+    if isinstance(text, bytes) or text.strip():  # an uploaded file is never "no actuals"
+        rows = parse_actuals_csv(text, src, scenario.simulation.start)
+        data = replace_points(data, rows, f"{src} in the dashboard")
+    return scenario_from_dict(data, src)
 
 
 def conditioning_words(results: Any) -> str:
@@ -57,41 +60,119 @@ def conditioning_words(results: Any) -> str:
     return text
 
 
-class ActualsCard:
-    """Paste box, apply/remove buttons and the conditioning status of the shown run."""
+class ActualsCard(param.Parameterized):
+    """Paste box, CSV upload, apply/remove buttons and the conditioning status of the shown
+    run; ``url`` is the actuals' compact form kept in the page's URL."""
+
+    url = param.String("", doc="The shown run's actuals, encoded (url_text); '' without")
 
     def __init__(self, explorer: Any) -> None:
+        super().__init__()
         self.x = explorer
         base = explorer.current_scenario()
+        self.url = url_text(actuals_csv(base))
         self.text = pn.widgets.TextAreaInput(value=actuals_csv(base), placeholder=PLACEHOLDER,
-                                             height=110, sizing_mode="stretch_width")  # fmt: skip
-        self.apply = pn.widgets.Button(label="Condition on these actuals", color="primary")
+                                             height=110, sizing_mode="stretch_width",
+                                             css_classes=["actuals-text"])  # fmt: skip
+        self.file = pn.widgets.FileInput(accept=".csv,text/csv", multiple=False,
+                                         sizing_mode="stretch_width")  # fmt: skip
+        self.apply = pn.widgets.Button(label="Condition on these actuals", color="primary",
+                                       css_classes=["actuals-apply"])  # fmt: skip
         self.remove = pn.widgets.Button(label="Remove actuals")
-        self.status = pn.pane.Markdown(conditioning_words(explorer.results))
+        self.status = pn.pane.Markdown(conditioning_words(explorer.results),
+                                      css_classes=["actuals-status"])  # fmt: skip
         self.apply.on_click(lambda _e: self.set_text(self.text.value))
         self.remove.on_click(lambda _e: self.set_text(""))
+        self.file.param.watch(self._on_file, "value")
         explorer.param.watch(self._on_results, "results")
-        help_text = ("Paste `month,revenue_run_rate[,gw_online][,gross_margin]`: runs become "
-                     "the posterior given them (the last month is today).")  # fmt: skip
+        help_text = ("Paste or upload `month,revenue_run_rate[,gw_online][,gross_margin]`: "
+                     "runs become the posterior given them (the last month is today). Time "
+                     "series: black dots are the actuals, grey dashed line and band the "
+                     "prior's median and P5-P95.")  # fmt: skip
         self.panel = pn.Card(
-            pn.pane.Markdown(help_text), self.text, pn.Row(self.apply, self.remove),
+            pn.pane.Markdown(help_text), self.text, self.file, pn.Row(self.apply, self.remove),
             self.status, title="Actuals", collapsed=True, sizing_mode="stretch_width",
         )  # fmt: skip
 
-    def set_text(self, text: str) -> bool:
+    def set_text(self, text: str | bytes, src: str = "pasted actuals") -> bool:
         """Condition the current settings on ``text`` (CSV; empty: none); False with the
         problems shown when it is not valid."""
         try:
-            scenario = with_actuals(self.x.current_scenario(), text)
+            scenario = with_actuals(self._settings(), text, src)
         except ScenarioError as exc:
-            self.status.object = "**Not applied:**\n" + "\n".join(
+            self.status.object = f"**Not applied ({src}):**\n" + "\n".join(
                 f"- {f or 'file'}: {m[:300]}" for f, m in exc.problems[:10])  # fmt: skip
             return False
+        self.text.value = actuals_csv(scenario)
         self.x.load(scenario)
         return True
 
+    def _settings(self) -> Scenario:
+        """The sidebar's settings (those of the shown run when they are not valid)."""
+        try:
+            return self.x.scenario()
+        except ScenarioError:
+            return self.x.current_scenario()
+
+    def _on_file(self, event: Any) -> None:
+        if event.new is None:
+            return
+        name = self.file.filename or "uploaded CSV"
+        self.set_text(event.new, name)
+
     def _on_results(self, *_: Any) -> None:
         self.status.object = conditioning_words(self.x.results)
+        csv_text = actuals_csv(self.x.current_scenario())
+        encoded = url_text(csv_text)
+        if len(encoded) > MAX_URL_CHARS:
+            encoded = ""
+            self.status.object += ("\n\nThese actuals are too long for the page's URL "
+                                   f"(> {MAX_URL_CHARS:,} characters): save the YAML to keep them.")  # fmt: skip
+        self.url = encoded
+
+    @param.depends("url", watch=True)
+    def _on_url(self) -> None:
+        """A URL's actuals (page load, back button) condition the settings."""
+        try:
+            text = text_from_url(self.url)
+        except ValueError as exc:
+            self.status.object = f"**Not applied (actuals in the URL):** {exc}"
+            return
+        if text != actuals_csv(self.x.current_scenario()):
+            self.set_text(text, "actuals in the URL")
+
+
+MAX_URL_CHARS = 4000
+"""Longest encoded actuals kept in the URL [characters] (~ a few hundred monthly rows)."""
+
+
+def url_text(csv_text: str) -> str:
+    """Compact URL form of actuals CSV text: zlib-compressed, base64url (no padding)."""
+    if not csv_text.strip():
+        return ""
+    raw = zlib.compress(csv_text.encode("utf-8"), 9)
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def text_from_url(encoded: str) -> str:
+    """CSV text of :func:`url_text` (``ValueError`` naming what is wrong; at most
+    ``MAX_CSV_BYTES`` are inflated, so a hostile URL cannot fill the memory)."""
+    if not encoded:
+        return ""
+    if len(encoded) > MAX_URL_CHARS:
+        raise ValueError(f"longer than {MAX_URL_CHARS:,} characters")
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        inflate = zlib.decompressobj()
+        data = inflate.decompress(raw, MAX_CSV_BYTES + 1)
+    except (ValueError, zlib.error) as exc:
+        raise ValueError(f"not an encoded actuals CSV ({exc})") from None
+    if len(data) > MAX_CSV_BYTES or inflate.unconsumed_tail:
+        raise ValueError(f"more than {MAX_CSV_BYTES:,} bytes of CSV")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
 
 
 # ------------------------------------------------------------------ charts: dots and prior

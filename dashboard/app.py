@@ -463,6 +463,7 @@ def create_app(
     if served():
         if pn.state.location is not None:
             pn.state.location.sync(x, {n: n for n in URL_PARAMS if n in x.param})
+            pn.state.location.sync(dash.actuals, {"url": "actuals"})  # after the settings
         pn.state.onload(dash.draw_charts)
         pn.state.on_session_destroyed(lambda _ctx: x.close())
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)

@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from dashboard import charts
-from dashboard.actuals import NO_ACTUALS, ActualsCard, actuals_csv, prior_results
+from dashboard.actuals import (
+    MAX_URL_CHARS,
+    NO_ACTUALS,
+    ActualsCard,
+    actuals_csv,
+    prior_results,
+    text_from_url,
+    url_text,
+)
 from dashboard.explorer import Explorer
 from sim.model.io import parse_yaml, scenario_from_dict
 from sim.reports.charts import LOG_FLOOR
@@ -93,3 +101,53 @@ def test_fan_charts_show_prior_posterior_and_actuals_in_place() -> None:
     for chart in ts.values():
         chart.send(charts.series_data(x.results))
     assert _scatter_points(ts["money"].fig) == 0  # removed: the dots go too
+
+
+def test_uploaded_csv_conditions_and_bad_upload_names_line_and_field() -> None:
+    x = Explorer(paths=300)
+    card = ActualsCard(x)
+    before = x.results
+    card.file.filename = "lab.csv"
+    card.file.value = b"month,revenue_run_rate\n2026-01,10e9\n2026-02,nan\n"
+    assert "Not applied (lab.csv)" in card.status.object
+    assert "line 3 revenue_run_rate" in card.status.object
+    assert "Traceback" not in card.status.object
+    assert x.results is before
+    card.file.value = b"month,revenue_run_rate\n2026-01,\xff\xfe\n"
+    assert "not UTF-8" in card.status.object
+    card.file.value = b"month,revenue_run_rate\n" + b"2026-01,1e10\n" * 90_000  # > 1 MiB
+    assert "1,048,576 bytes" in card.status.object
+    assert x.results is before
+    card.file.value = CSV.encode()
+    assert x.results.conditioning["as_of"] == "2026-03"
+    assert card.text.value == actuals_csv(x.results.scenario)  # the box shows what applies
+
+
+def test_actuals_round_trip_through_the_url() -> None:
+    assert text_from_url(url_text(GW_CSV)) == GW_CSV
+    assert url_text("") == ""
+    x = Explorer(paths=300)
+    card = ActualsCard(x)
+    assert card.url == ""  # no actuals: nothing in the URL
+    assert card.set_text(GW_CSV)
+    encoded = card.url
+    assert encoded
+    assert set(encoded) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert len(encoded) < len(GW_CSV) * 2
+    # a new page opened on that URL: the same actuals condition its run
+    y = Explorer(paths=300)
+    other = ActualsCard(y)
+    other.url = encoded
+    assert y.results.conditioning["as_of"] == "2026-03"
+    assert actuals_csv(y.results.scenario) == actuals_csv(x.results.scenario)
+    # a damaged or hostile URL is refused in the card, the run untouched
+    before = y.results
+    other.url = "not!base64"
+    assert "Not applied (actuals in the URL)" in other.status.object
+    bomb = url_text("month,revenue_run_rate\n" + "2026-01,1e10\n" * 85_000)
+    assert len(bomb) <= MAX_URL_CHARS  # compresses well, inflates past the limit
+    other.url = bomb
+    assert "1,048,576 bytes" in other.status.object
+    assert y.results is before
+    other.url = ""  # back to a URL without actuals: the prior
+    assert y.results.conditioning is None
