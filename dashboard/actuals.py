@@ -76,7 +76,7 @@ class ActualsCard(param.Parameterized):
                                              css_classes=["actuals-text"])  # fmt: skip
         self.file = pn.widgets.FileInput(accept=".csv,text/csv", multiple=False,
                                          sizing_mode="stretch_width")  # fmt: skip
-        self.apply = pn.widgets.Button(label="Condition on these actuals", color="primary",
+        self.apply = pn.widgets.Button(label="Apply actuals", color="primary",
                                        css_classes=["actuals-apply"])  # fmt: skip
         self.remove = pn.widgets.Button(label="Remove actuals")
         self.status = pn.pane.Markdown(conditioning_words(explorer.results),
