@@ -61,3 +61,18 @@ def test_pasted_actuals_draw_dots_without_errors(page: Page, dashboard_url: str,
     assert dots(page) == {"money": 3, "capacity": 2}  # revenue every month, GW where given
     assert "actuals=" in page.url  # the URL carries them
     assert errors == []
+
+
+def test_a_url_with_actuals_opens_conditioned(page: Page, dashboard_url: str):
+    from dashboard.actuals import url_text
+
+    errors = open_app(page, f"{dashboard_url}?actuals={url_text(CSV)}")
+    page.locator(".bk-tab", has_text="Time series").click()
+    page.locator(".chart-money canvas").first.wait_for(state="attached", timeout=60_000)
+    deadline = time.monotonic() + 60
+    while dots(page) != {"money": 3, "capacity": 2} and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert dots(page) == {"money": 3, "capacity": 2}
+    page.locator(".card-header", has_text="Actuals").first.click()
+    assert "2026-03" in page.locator(".actuals-text textarea").input_value()
+    assert errors == []
