@@ -185,6 +185,8 @@ NO_ACTUALS: dict[str, Any] = {}
 resend and a scenario without actuals draws exactly what it drew before."""
 PRIOR_RUNS: dict[tuple[str, int], Any] = {}
 """Prior runs by (scenario JSON, paths): revisiting the same actuals is instant."""
+MAX_PRIOR_RUNS = 4
+"""Prior runs kept (each holds its monthly paths: a few MB)."""
 _EMPTY_DOTS = pd.DataFrame({"month": pd.to_datetime([]), "value": [], "field": []})
 _EMPTY_FAN = pd.DataFrame({"month": pd.to_datetime([]), "p5": [], "p50": [], "p95": []})
 
@@ -196,10 +198,13 @@ def prior_results(results: Any) -> Any:
 
     s = results.scenario
     key = (s.model_dump_json(exclude={"name", "description"}), int(results.paths))
-    if key not in PRIOR_RUNS:
-        PRIOR_RUNS.clear()  # one prior at a time: it is only needed for the shown results
-        PRIOR_RUNS[key] = run_prior(s, monthly_paths=2000)[0]
-    return PRIOR_RUNS[key]
+    prior = PRIOR_RUNS.get(key)
+    if prior is None:  # sessions share the dict: never read back what another may clear
+        prior = run_prior(s, monthly_paths=2000)[0]
+        if len(PRIOR_RUNS) >= MAX_PRIOR_RUNS:
+            PRIOR_RUNS.clear()
+        PRIOR_RUNS[key] = prior
+    return prior
 
 
 def actuals_data(results: Any) -> dict[str, Any]:
