@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sim.outputs import atomic_output_dir, write_json
 
-from .cmd_update import set_workers
 from .common import (
     add_budget_args,
     add_scenario_args,
     check_budgets,
     scenario_with_actuals,
+    set_workers,
     update_runs,
 )
 

@@ -13,6 +13,7 @@ from .common import (
     add_scenario_args,
     check_budgets,
     scenario_with_actuals,
+    set_workers,
     update_runs,
 )
 
@@ -41,21 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     add_budget_args(p)
     p.set_defaults(func=main)
-
-
-def set_workers(workers: int | None) -> None:
-    """Kernel threads for this process (``--workers``); results do not depend on it."""
-    from . import UsageError
-
-    if workers is None:
-        return
-    import numba
-
-    if not 1 <= workers <= numba.config.NUMBA_NUM_THREADS:
-        raise UsageError(
-            f"--workers must lie in [1, {numba.config.NUMBA_NUM_THREADS}], got {workers}"
-        )
-    numba.set_num_threads(workers)
 
 
 def _fmt(block: dict, key: str, money: bool = False) -> str:

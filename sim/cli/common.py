@@ -162,3 +162,18 @@ def scenario_with_actuals(args: argparse.Namespace) -> Scenario:
                                              "section or pass --actuals FILE.csv")]
         )  # fmt: skip
     return scenario
+
+
+def set_workers(workers: int | None) -> None:
+    """Kernel threads for this process (``--workers``); results do not depend on it."""
+    from . import UsageError
+
+    if workers is None:
+        return
+    import numba
+
+    if not 1 <= workers <= numba.config.NUMBA_NUM_THREADS:
+        raise UsageError(
+            f"--workers must lie in [1, {numba.config.NUMBA_NUM_THREADS}], got {workers}"
+        )
+    numba.set_num_threads(workers)
