@@ -411,8 +411,8 @@ def frozen() -> Any:
 def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
     """Runner/dispatch of a served session: jobs on the shared pools, results back on this
     session's event loop (``doc.add_next_tick_callback``)."""
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
+    doc = session_doc()
+    if doc is None:
         return explorer_kwargs
     loop_thread = threading.current_thread()
 
@@ -437,9 +437,20 @@ def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**explorer_kwargs, "runner": runner, "dispatch": dispatch, "auto_analysis": True}
 
 
+def session_doc() -> Any:
+    """The document of the server session building this app, or None (a script or test).
+
+    Panel sets it per context while a session's app is built. ``pn.state.curdoc`` also falls
+    back to Bokeh's process-wide current document, which points at *another* thread's
+    session while that session runs a callback (a threaded server, as in the browser tests):
+    an app built then in a script or test would wrongly think it is served."""
+    doc = pn.state._curdoc.get()
+    return doc if doc is not None and doc.session_context is not None else None
+
+
 def served() -> bool:
     """Whether this code runs inside a server session (not a script or test)."""
-    return pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+    return session_doc() is not None
 
 
 def create_app(
@@ -450,9 +461,9 @@ def create_app(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     x = Explorer(scenario, **session_hooks({"scenarios_dir": scenarios_dir}))
-    doc = pn.state.curdoc
-    later = doc.add_next_tick_callback if served() and doc is not None else None
-    dash = Dashboard(x, defer_charts=served(), later=later)
+    doc = session_doc()
+    later = doc.add_next_tick_callback if doc is not None else None
+    dash = Dashboard(x, defer_charts=doc is not None, later=later)
     template = pn.template.BootstrapTemplate(  # no external fonts/CDN: works offline
         title="compute-sim: how much compute to buy",
         sidebar=dash.sidebar(),

@@ -430,3 +430,25 @@ def test_importing_the_app_imports_hvplot_and_no_module_imports_in_a_circle():
                    for d in graph.get(start, ()))  # fmt: skip
 
     assert [m for m in graph if reaches(m, m, {m})] == []  # no import circle
+
+
+def test_another_threads_session_does_not_make_a_test_app_served():
+    """Bokeh's curdoc() is process-wide: while a threaded server runs a session's callback
+    (the browser tests' server), it points at that session from every thread. An app built
+    meanwhile in a test or script must still compute in place, not defer to a page load."""
+    from types import SimpleNamespace
+
+    from bokeh.document import Document
+    from bokeh.io.doc import patch_curdoc
+
+    from dashboard.app import served
+
+    other = Document()
+    ctx = SimpleNamespace(request=SimpleNamespace(arguments={}))  # that session's context
+    other._session_context = lambda: ctx
+    with patch_curdoc(other):
+        assert pn.state.curdoc is other  # what the old check read
+        assert not served()
+        d = create_app(load_scenario()).dashboard
+        d.x.paths = 1000
+        assert d.x.results.paths == 1000  # computed in place, not on a shared pool
