@@ -311,3 +311,25 @@ def test_markdown_opens_with_the_summary_and_log_money_axes(base_run, tmp_path: 
     assert lines[2] == f"**{html.unescape(verdict)}**"  # the same sentence, bold
     assert lines[4].startswith("| Delivery year |")  # then the order table
     assert md.index(lines[2]) < md.index("## ")
+
+
+def test_html_renders_while_a_destroyed_session_document_is_bokehs_curdoc(base_run) -> None:
+    """A process that also serves the dashboard: bokeh's process-wide curdoc() can be another
+    thread's session document, destroyed when its session closed. CI once failed 17 report tests
+    with ``AttributeError: ... '_js_event_callbacks'`` from bokeh.embed; a report must not read it.
+    """
+    from bokeh.document import Document
+    from bokeh.io.doc import curdoc, patch_curdoc
+
+    class Session:  # what a bokeh server session registers on its document
+        def _document_patched(self, event) -> None: ...
+
+    dead, session = Document(), Session()
+    dead.on_change_dispatch_to(session)
+    dead.destroy(session)  # what the server does when the session closes
+    with patch_curdoc(dead):
+        assert curdoc() is dead
+        with pytest.raises(AttributeError):
+            curdoc().callbacks._js_event_callbacks  # what bokeh.embed.components reads
+        page = render_html(*base_run)
+    assert page.count("data-root-id=") >= len(TITLES)

@@ -160,13 +160,14 @@ def effect_table(effect: pd.DataFrame) -> pd.DataFrame:
 def render_html(report: dict[str, Any], d: Discovery, signposts: list[Signpost],
                 effect: pd.DataFrame | str | None) -> str:  # fmt: skip
     """The discovery page: sentences, charts, CART cross-check, signposts and their effect."""
-    from bokeh.embed import components
     from bokeh.resources import INLINE
 
     from sim.analysis.discover import describe
 
+    from .embed import standalone_components
+
     esc = html.escape
-    script, divs = components({"tradeoff": tradeoff_chart(d), "box": box_chart(d)})
+    script, divs = standalone_components({"tradeoff": tradeoff_chart(d), "box": box_chart(d)})
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>What ruins us: {esc(d.scenario)}</title>", INLINE.render(), script,

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from bokeh.embed import components
 from bokeh.resources import Resources
 
 from sim.model.results import Results
@@ -21,6 +20,7 @@ from .charts import (
     build_slip_chart,
 )
 from .decision import to_html as decision_to_html
+from .embed import standalone_components
 from .frames import (
     COMMITMENTS_NOTE,
     COMPETITION_NOTE,
@@ -101,7 +101,7 @@ def render_html(
     competing = "demand_share" in (frames or {}) or results.scenario.competition is not None
     if competing:
         figures.update(build_competition_charts(frames or chart_frames(results)))
-    script, divs = components(figures)
+    script, divs = standalone_components(figures)
     s = results.scenario
     esc = html.escape
     keys = pd.DataFrame(key_numbers(summary), columns=["Key number", "Value"])
