@@ -104,6 +104,7 @@ def growth_years(results: Results, window: int) -> str:
 
 
 def varies(v: np.ndarray) -> bool:
+    """Whether the values differ across paths by more than rounding."""
     # a fixed input drawn by inverse CDF may differ in its last bit between paths
     lo, hi = float(np.min(v)), float(np.max(v))
     return hi - lo > 1e-9 * max(abs(lo), abs(hi), 1e-300)

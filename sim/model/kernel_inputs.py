@@ -155,6 +155,8 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
 
 
 def slip_months(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
+    """Whole-month build slip of each order from its uniform draw ``u`` [months] (0 without
+    a build pipeline)."""
     if slip_table is None:
         return np.zeros(u.shape, dtype=np.int64)
     from sim.build import sample_slips
