@@ -27,7 +27,10 @@ import math
 import numpy as np
 from numba import njit
 
+from .layout import P
 from .procurement import industry_gw, online, plan_demand
+
+_IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
 
 
 @njit(cache=True)
@@ -107,6 +110,23 @@ def ration(lab_gw: float, rivals_gw: float, free_gw: float) -> tuple[float, floa
         return lab_gw, rivals_gw
     scale = max(free_gw, 0.0) / total
     return lab_gw * scale, rivals_gw * scale
+
+
+@njit(cache=True)
+def supply_table(p: np.ndarray, table: np.ndarray, table_of: np.ndarray) -> None:
+    """Fill ``table`` with the industry supply by month [GW] of the parameters ``p``
+    (:func:`industry_gw`) unless it holds it already: ``table_of`` keeps the start, growth
+    and limit it was computed for (NaN: none yet), so paths that share them (all of a
+    scenario that does not draw them) pay one ``pow`` per month once, not once per path."""
+    if (
+        p[_IND_START] == table_of[0]
+        and p[_IND_GROWTH] == table_of[1]
+        and p[_IND_MAX] == table_of[2]
+    ):
+        return
+    for t in range(table.shape[0]):
+        table[t] = industry_gw(p, t)
+    table_of[0], table_of[1], table_of[2] = p[_IND_START], p[_IND_GROWTH], p[_IND_MAX]
 
 
 @njit(cache=True)

@@ -23,7 +23,7 @@ from .allocation import allocate, sublease
 from .competition import accumulate, churn, effective_multiplier, follow_capability
 from .economics import month_flows
 from .finance import annual_growth, debt_step, growing, raise_amount, valuation
-from .layout import FIXED_SCHEDULE, OUT, P, R, Y
+from .layout import FIXED_SCHEDULE, OUT, P, R
 from .market import (
     capability_premium,
     clear_price,
@@ -32,40 +32,35 @@ from .market import (
     log_tightness,
     next_change,
     overflow,
-    ration,
     rivals_order,
+    supply_table,
 )
 from .procurement import (
-    cancel_pending,
-    credit_room,
-    industry_gw,
     last_end,
     obligations_after,
     online,
-    order_gw,
     plan_demand,
     sign,
     signpost_trips,
-    supply_cap,
 )
 from .records import (
-    A_INF_COST,
-    A_SHARE_MONTHS,
     MATERIAL_GW,
     N_ACC,
+    add_market_month,
+    add_month,
     bankrupt_runoff,
-    commit,
     flush_year,
     record_lab,
     record_market,
     record_path,
 )
+from .signing import sign_deals, sign_opening, sign_order
 
 # numba reads module-level ints as compile-time constants
-(_PRICE, _MARGIN, _EFF, _PASS, _LEAD, _LEN, _GW0, _LEN0, _TRAIN, _MIN_TRAIN, _MAX_TRAIN,
+(_PRICE, _MARGIN, _EFF, _PASS, _LEAD, _LEN, _GW0, _TRAIN, _MIN_TRAIN, _MAX_TRAIN,
  _OTHER, _FIXED, _CASH0, _VALUATION, _DILUTION, _MAX_RAISE, _RUNWAY, _MIN_GROWTH) = (
     P["price"], P["margin"], P["eff"], P["pass_through"], P["lead"], P["contract_len"],
-    P["initial_gw"], P["initial_len"], P["training_share"], P["min_training"],
+    P["initial_gw"], P["training_share"], P["min_training"],
     P["max_training"], P["other_share"], P["fixed_monthly"], P["initial_cash"],
     P["valuation_multiple"], P["max_dilution"], P["max_raise_per_year"], P["runway_months"],
     P["min_growth_to_raise"],
@@ -74,22 +69,10 @@ from .records import (
     P["elasticity"], P["initial_share"], P["lab_training0"], P["rivals_training0"],
     P["rivals_share"], P["retention"], P["churn"], P["diffusion_a"],
 )  # fmt: skip
-(_SUBLEASE, _TERM_FEE, _DEBT_LIMIT, _DEBT_RATE, _COVENANT, _CREDIT_REV, _CREDIT_CASH,
- _VAL_ELASTICITY, _VAL_REFERENCE, _DISCOUNT) = (
-    P["sublease_recovery"], P["termination_fee"], P["debt_limit"], P["debt_rate"],
-    P["debt_covenant"], P["credit_revenue_multiple"], P["credit_cash_multiple"],
+(_SUBLEASE, _DEBT_LIMIT, _DEBT_RATE, _COVENANT, _VAL_ELASTICITY, _VAL_REFERENCE,
+ _DISCOUNT) = (
+    P["sublease_recovery"], P["debt_limit"], P["debt_rate"], P["debt_covenant"],
     P["valuation_elasticity"], P["valuation_reference_growth"], P["discount_monthly"],
-)  # fmt: skip
-(_Y_REV, _Y_DEM, _Y_UNS, _Y_COST, _Y_OTHER, _Y_FIXED, _Y_RAISED, _Y_CAP_END, _Y_CASH,
- _Y_ALIVE, _Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_SHARE, _Y_MARGIN, _Y_LOST, _Y_COMPUTE,
- _Y_RELATIVE, _Y_DSHARE, _Y_SUBLEASE_REV, _Y_INTEREST, _Y_DEBT, _Y_REFUSED, _Y_FEES,
- _Y_BORROWED, _Y_REPAID) = (
-    Y["revenue"], Y["demand"], Y["unserved"], Y["compute_cost"], Y["other_cost"],
-    Y["fixed_cost"], Y["raised"], Y["capacity_gw_end"], Y["cash"], Y["alive"],
-    Y["capacity_gw_mean"], Y["training_gw_mean"], Y["inference_gw_mean"], Y["idle_gw_mean"],
-    Y["training_share"], Y["gross_margin"], Y["lost"], Y["training_compute_end"],
-    Y["relative_capability_end"], Y["demand_share_end"], Y["sublease_revenue"], Y["interest"],
-    Y["debt_end"], Y["refused_gw"], Y["termination_fees"], Y["borrowed"], Y["repaid"],
 )  # fmt: skip
 _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
     R["revenue"], R["compute_cost"], R["capacity_gw_end"], R["cash"], R["alive"],
@@ -105,15 +88,6 @@ _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["s
     P["rivals_gw0"], P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
     P["price_floor"], P["price_cap"], P["ceiling"], P["capability_price"],
 )  # fmt: skip
-_IND_START, _IND_GROWTH, _IND_MAX = (
-    P["industry_start"], P["industry_growth"], P["industry_max"],
-)  # fmt: skip
-(_Y_MARKET, _Y_MSERVED, _Y_RIVALS, _Y_INDUSTRY, _Y_CPRICE, _Y_SPOT, _Y_TO_RIVALS,
- _Y_NOBODY) = (
-    Y["market_demand"], Y["market_served"], Y["rivals_capacity_gw"],
-    Y["industry_capacity_gw"], Y["contract_price"], Y["spot_price"], Y["lost_to_rivals"],
-    Y["unserved_by_market"],
-)  # fmt: skip
 
 
 @njit(cache=True)
@@ -126,21 +100,10 @@ def _lead_slot(leads: np.ndarray, lead: int) -> int:
 
 @njit(cache=True)
 def simulate_path(
-    i: int,
-    demand: np.ndarray,
-    p: np.ndarray,
-    slips: np.ndarray,
-    tranches: tuple,
-    deals: tuple,
-    settings: tuple,
-    fits: tuple,
-    calendar: tuple,
-    keep: int,
-    outputs: tuple,
-    book: np.ndarray,
-    rivals_in: tuple,
-    industry: np.ndarray,
-) -> None:
+    i: int, demand: np.ndarray, p: np.ndarray, slips: np.ndarray, tranches: tuple,
+    deals: tuple, settings: tuple, fits: tuple, calendar: tuple, keep: int, outputs: tuple,
+    book: np.ndarray, rivals_in: tuple, industry: np.ndarray,
+) -> None:  # fmt: skip
     """Simulate path ``i`` over horizon and run-off, writing its rows of every output.
 
     ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
@@ -155,23 +118,14 @@ def simulate_path(
     commitments by calendar year of delivery), written in place; ``industry`` the
     industry's supply by month [GW] (:func:`industry_gw` of the path's parameters).
     """
-    tranche_start, tranche_gw, tranche_len = tranches
     (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing,
      market) = settings  # fmt: skip
     p_r, rbook, (r_kind, r_review, r_first, r_to_ceiling) = rivals_in
     fit_leads, fit_beta, fit_resid = fits
     year_index, months_in_year = calendar
-    (
-        monthly,
-        yearly,
-        runoff_yearly,
-        path_out,
-        bankrupt_month,
-        truncated,
-        truncated_deals,
-        commitments,
-    ) = outputs
-    deal_signed, deal_start, deal_gw, deal_len, deal_price = deals
+    (monthly, yearly, runoff_yearly, path_out, bankrupt_month, truncated, truncated_deals,
+     commitments) = outputs  # fmt: skip
+    deal_signed = deals[0]
     months = demand.shape[0]
     price = p[_PRICE]
     rpg0 = price / (1.0 - p[_MARGIN])
@@ -188,40 +142,16 @@ def simulate_path(
 
     # --- procurement: contracts signed before the start, then fixed tranches --------------
     month0 = (12 - first_month_of_year) % 12  # calendar month index of the start, 0 = Jan
-    n_signed = sign(book, 0, p[_GW0], 0, int(p[_LEN0]), price)
-    # market: the rivals' book (their contracts signed before the start run like the lab's)
-    n_r = sign(rbook, 0, p[_RIVALS_GW0], 0, int(p[_LEN0]), price) if market else 0
-    last_signed = -1  # month of the latest new commitment (-1: those signed before the start)
     path_out[_O_BREAK, i] = np.nan  # set to last_signed if the path goes bankrupt
     # revenue run-rate the credit check sees before the first month is served [USD/yr]
     opening_rate = min(demand[0], (1.0 - p[_MIN_TRAIN]) * p[_GW0] * rpg0)
     debt_on = p[_DEBT_LIMIT] >= 0.0
-    credit_on = p[_CREDIT_REV] >= 0.0
-    cancel_on = p[_TERM_FEE] >= 0.0
-    refused_at_start = 0.0  # GW of fixed tranches the credit check refused (month 0)
-    if kind == FIXED_SCHEDULE:
-        for k in range(tranche_start.shape[0]):
-            planned = tranche_start[k]
-            have, _cost = online(book, n_signed, planned)
-            room = max(supply_cap(p, planned) - have, 0.0)
-            gw = min(tranche_gw[k], room)
-            if market:  # what the lab and the rivals hold already leaves less
-                begin = planned + slips[i, k]
-                gw = min(gw, free_supply(p, industry, book, n_signed, rbook, n_r, begin,
-                                         begin + tranche_len[k]))  # fmt: skip
-            truncated[i, k] = tranche_gw[k] - gw
-            if credit_on and gw > 0:  # tranches are signed at the start: checked then
-                room = credit_room(book, n_signed, 0, opening_rate, p[_CASH0], p[_CREDIT_REV],
-                                   p[_CREDIT_CASH])  # fmt: skip
-                allowed = room / (price * tranche_len[k] / 12.0)
-                if gw > allowed:
-                    refused_at_start += gw - allowed
-                    gw = allowed
-            start = planned + slips[i, k]
-            n_signed = sign(book, n_signed, gw, start, tranche_len[k], price)
-            commit(commitments, i, (month0 + start) // 12, gw, gw * price * tranche_len[k] / 12.0)
-            if gw > MATERIAL_GW:
-                last_signed = 0
+    # last_signed: month of the latest new commitment (-1: those signed before the start);
+    # refused_at_start: GW of fixed tranches the credit check refused (month 0)
+    n_signed, n_r, last_signed, refused_at_start = sign_opening(
+        i, p, industry, slips, tranches, kind == FIXED_SCHEDULE, market, book, rbook,
+        opening_rate, month0, truncated, commitments,
+    )  # fmt: skip
     end_last = last_end(book, n_signed)
     debt = 0.0
     dcf = 0.0
@@ -303,31 +233,13 @@ def simulate_path(
         if t == signpost_month and signpost_trips(p, seen, t):
             order_keep = 1.0 - p[_SP_CUT]
         # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
-        for k in range(deal_signed.shape[0]):
-            if deal_signed[k] != t or not alive:
-                continue
-            d_price = contract_price if math.isnan(deal_price[k]) else deal_price[k]
-            start = deal_start[k]
-            have, _cost = online(book, n_signed, start)
-            gw = min(deal_gw[k], max(supply_cap(p, start) - have, 0.0))
-            if market:
-                gw = min(gw, free_supply(p, industry, book, n_signed, rbook, n_r, start,
-                                         start + deal_len[k]))  # fmt: skip
-            truncated_deals[i, k] = deal_gw[k] - gw
-            if credit_on and gw > 0:
-                run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
-                room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],
-                                   p[_CREDIT_CASH])  # fmt: skip
-                allowed = room / (d_price * deal_len[k] / 12.0)
-                if gw > allowed:
-                    refused += gw - allowed
-                    gw = allowed
-            n_signed = sign(book, n_signed, gw, start, deal_len[k], d_price)
-            commit(commitments, i, (month0 + start) // 12, gw, gw * d_price * deal_len[k] / 12.0)
-            if gw > 0:
-                end_last = max(end_last, start + deal_len[k])
-            if gw > MATERIAL_GW:
-                last_signed = t
+        if alive and deal_signed.shape[0] > 0:
+            run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
+            n_signed, refused, end_last, last_signed = sign_deals(
+                i, t, p, industry, deals, market, book, n_signed, rbook, n_r, contract_price,
+                run_rate, cash, month0, truncated_deals, commitments, refused, end_last,
+                last_signed,
+            )  # fmt: skip
         # --- procurement: the rivals' review (rationed with the lab's order below)
         q_r = 0.0
         if market:
@@ -351,37 +263,22 @@ def simulate_path(
                 _lead_slot(fit_leads, lead), fit_beta, fit_resid,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
-            have, _cost = online(book, n_signed, due)
-            want = plan / (r_due * plan_inference)
-            if cancel_on and alive and have > want:  # over-committed: exit what is not online yet
-                cut, fee = cancel_pending(book, n_signed, t, due, have - want, p[_TERM_FEE])
-                fees_due += fee
-                have -= cut
-                lab_n = -1  # contracts cut: sum the book again
-                end_last = last_end(book, n_signed)
-            q = order_gw(want, have, supply_cap(p, due), alive) * order_keep
-            if credit_on and q > 0:  # counterparties sign only within the lab's credit
-                run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
-                room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],
-                                   p[_CREDIT_CASH])  # fmt: skip
-                allowed = room / (contract_price * contract_len / 12.0)
-                if q > allowed:
-                    refused += q - allowed
-                    q = allowed
+            run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
             start = due + slips[i, order_k]
-            if market:  # same-month orders share what supply leaves free, pro rata
-                free = free_supply(p, industry, book, n_signed, rbook, n_r, start,
-                                   start + contract_len)  # fmt: skip
-                if start != due:  # a slipped build: supply must be free from the due month too
-                    free = min(free, free_supply(p, industry, book, n_signed, rbook, n_r, due,
-                                                 due + contract_len))  # fmt: skip
-                granted, q_r = ration(q, q_r, free)
-                cum_rationed += q - granted
-                q = granted
+            n_before = n_signed
+            n_signed, q, q_r, cancelled, fee, cut_by_credit, rationed = sign_order(
+                i, t, due, start, plan / (r_due * plan_inference), p, industry, market, book,
+                n_signed, rbook, n_r, q_r, alive, order_keep, run_rate, cash, contract_price,
+                month0, commitments,
+            )  # fmt: skip
+            if cancelled:  # contracts cut: sum the book again; the last may end sooner
+                fees_due += fee
+                lab_n = -1
+                end_last = last_end(book, n_before)
+            refused += cut_by_credit
+            if market:
+                cum_rationed += rationed
                 rivals_rationed = True
-            n_signed = sign(book, n_signed, q, start, contract_len, contract_price)
-            commit(commitments, i, (month0 + start) // 12, q,
-                    q * contract_price * contract_len / 12.0)  # fmt: skip
             if q > MATERIAL_GW:
                 last_signed = t
             if q > 0 and start + contract_len > end_last:
@@ -522,46 +419,14 @@ def simulate_path(
                     flush_year(yearly, i, year, acc, months_in_year[year])
                 acc[:] = 0.0
                 year = y
-            acc[_Y_REV] += revenue
-            acc[_Y_DEM] += d / 12.0
-            acc[_Y_UNS] += unserved
-            acc[_Y_COST] += compute_cost
-            acc[_Y_OTHER] += other
-            acc[_Y_FIXED] += fixed
-            acc[_Y_RAISED] += raised
-            acc[_Y_CAP_END] = capacity
-            acc[_Y_CASH] = cash
-            acc[_Y_ALIVE] = 1.0 if alive else 0.0
-            acc[_Y_CAP] += capacity
-            acc[_Y_TRAIN] += training
-            acc[_Y_INF] += inference
-            acc[_Y_IDLE] += idle
-            acc[_Y_LOST] += lost
-            acc[_Y_COMPUTE] = lab
-            acc[_Y_RELATIVE] = relative
-            acc[_Y_DSHARE] = share
-            acc[_Y_SUBLEASE_REV] += sublease_rev
-            acc[_Y_INTEREST] += interest
-            acc[_Y_DEBT] = debt
-            acc[_Y_REFUSED] += refused
-            acc[_Y_FEES] += fees
-            acc[_Y_BORROWED] += borrowed
-            acc[_Y_REPAID] += repaid
+            add_month(acc, revenue, d, unserved, compute_cost, other, fixed, raised, capacity,
+                      cash, alive, training, inference, idle, lost, lab, relative, share,
+                      sublease_rev, interest, debt, refused, fees, borrowed, repaid)  # fmt: skip
             if market:
-                acc[_Y_MARKET] += d_market / 12.0
-                acc[_Y_MSERVED] += (served + r_served) / 12.0
-                acc[_Y_RIVALS] += r_gw
-                acc[_Y_INDUSTRY] += supply
-                acc[_Y_CPRICE] += contract_price
-                acc[_Y_SPOT] += spot
-                acc[_Y_TO_RIVALS] += lost_to_rivals
-                acc[_Y_NOBODY] += nobody
+                add_market_month(acc, d_market, served + r_served, r_gw, supply, contract_price,
+                                 spot, lost_to_rivals, nobody)  # fmt: skip
                 cum_to_rivals += lost_to_rivals
                 cum_nobody += nobody
-            if capacity > 0:
-                acc[_Y_SHARE] += training / capacity
-                acc[A_SHARE_MONTHS] += 1.0
-                acc[A_INF_COST] += inference * (compute_cost / capacity)
             cum_rev += revenue
             cum_dem += d / 12.0
             cum_uns += unserved
@@ -627,11 +492,7 @@ def simulate_paths(
     table_of = np.full(3, np.nan)  # the parameters it was computed for (NaN: none yet)
     for i in range(first, last):
         p = params[i]
-        if not (p[_IND_START] == table_of[0] and p[_IND_GROWTH] == table_of[1]
-                and p[_IND_MAX] == table_of[2]):  # fmt: skip
-            for t in range(industry.shape[0]):
-                industry[t] = industry_gw(p, t)
-            table_of[0], table_of[1], table_of[2] = p[_IND_START], p[_IND_GROWTH], p[_IND_MAX]
+        supply_table(p, industry, table_of)
         simulate_path(i, demand[i], p, slips, tranches, deals, settings, fits, calendar, keep,
                       outputs, books[i], (rival_params[i], rival_books[i], rival_settings),
                       industry)  # fmt: skip

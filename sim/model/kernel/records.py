@@ -29,11 +29,22 @@ from .layout import OUT, M, R, Y
     M["market_demand"], M["rivals_gw"], M["industry_gw"], M["contract_price"],
     M["spot_price"], M["lost_to_rivals"], M["unserved_by_market"], M["market_served"],
 )  # fmt: skip
-(_Y_REV, _Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_SHARE, _Y_MARGIN, _Y_RIVALS, _Y_INDUSTRY,
- _Y_CPRICE, _Y_SPOT) = (
-    Y["revenue"], Y["capacity_gw_mean"], Y["training_gw_mean"], Y["inference_gw_mean"],
-    Y["idle_gw_mean"], Y["training_share"], Y["gross_margin"], Y["rivals_capacity_gw"],
-    Y["industry_capacity_gw"], Y["contract_price"], Y["spot_price"],
+(_Y_REV, _Y_DEM, _Y_UNS, _Y_COST, _Y_OTHER, _Y_FIXED, _Y_RAISED, _Y_CAP_END, _Y_CASH,
+ _Y_ALIVE, _Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_SHARE, _Y_MARGIN, _Y_LOST, _Y_COMPUTE,
+ _Y_RELATIVE, _Y_DSHARE, _Y_SUBLEASE_REV, _Y_INTEREST, _Y_DEBT, _Y_REFUSED, _Y_FEES,
+ _Y_BORROWED, _Y_REPAID) = (
+    Y["revenue"], Y["demand"], Y["unserved"], Y["compute_cost"], Y["other_cost"],
+    Y["fixed_cost"], Y["raised"], Y["capacity_gw_end"], Y["cash"], Y["alive"],
+    Y["capacity_gw_mean"], Y["training_gw_mean"], Y["inference_gw_mean"], Y["idle_gw_mean"],
+    Y["training_share"], Y["gross_margin"], Y["lost"], Y["training_compute_end"],
+    Y["relative_capability_end"], Y["demand_share_end"], Y["sublease_revenue"], Y["interest"],
+    Y["debt_end"], Y["refused_gw"], Y["termination_fees"], Y["borrowed"], Y["repaid"],
+)  # fmt: skip
+(_Y_MARKET, _Y_MSERVED, _Y_RIVALS, _Y_INDUSTRY, _Y_CPRICE, _Y_SPOT, _Y_TO_RIVALS,
+ _Y_NOBODY) = (
+    Y["market_demand"], Y["market_served"], Y["rivals_capacity_gw"],
+    Y["industry_capacity_gw"], Y["contract_price"], Y["spot_price"], Y["lost_to_rivals"],
+    Y["unserved_by_market"],
 )  # fmt: skip
 (_O_REV, _O_DEM, _O_UNS, _O_COST, _O_RAISED, _O_PEAK, _O_RATE, _O_CASH, _O_MIN_CASH,
  _O_DCF, _O_REFUSED, _O_SUBLEASE, _O_INTEREST, _O_FEES, _O_TO_RIVALS, _O_NOBODY,
@@ -68,6 +79,64 @@ def flush_year(yearly: np.ndarray, i: int, y: int, acc: np.ndarray, months_in_ye
     yearly[_Y_SHARE, i, y] = acc[_Y_SHARE] / share_months if share_months > 0 else np.nan
     rev = acc[_Y_REV]
     yearly[_Y_MARGIN, i, y] = 1.0 - acc[A_INF_COST] / rev if rev > 0 else np.nan
+
+
+@njit(cache=True)
+def add_month(
+    acc: np.ndarray, revenue: float, demand: float, unserved: float, compute_cost: float,
+    other: float, fixed: float, raised: float, capacity: float, cash: float, alive: bool,
+    training: float, inference: float, idle: float, lost: float, compute: float,
+    relative: float, share: float, sublease_rev: float, interest: float, debt: float,
+    refused: float, fees: float, borrowed: float, repaid: float,
+) -> None:  # fmt: skip
+    """Add one horizon month of the lab to its calendar year's accumulator ``acc``: flows
+    and GW summed, stocks at the month's end (``demand`` a run-rate [USD/yr])."""
+    acc[_Y_REV] += revenue
+    acc[_Y_DEM] += demand / 12.0
+    acc[_Y_UNS] += unserved
+    acc[_Y_COST] += compute_cost
+    acc[_Y_OTHER] += other
+    acc[_Y_FIXED] += fixed
+    acc[_Y_RAISED] += raised
+    acc[_Y_CAP_END] = capacity
+    acc[_Y_CASH] = cash
+    acc[_Y_ALIVE] = 1.0 if alive else 0.0
+    acc[_Y_CAP] += capacity
+    acc[_Y_TRAIN] += training
+    acc[_Y_INF] += inference
+    acc[_Y_IDLE] += idle
+    acc[_Y_LOST] += lost
+    acc[_Y_COMPUTE] = compute
+    acc[_Y_RELATIVE] = relative
+    acc[_Y_DSHARE] = share
+    acc[_Y_SUBLEASE_REV] += sublease_rev
+    acc[_Y_INTEREST] += interest
+    acc[_Y_DEBT] = debt
+    acc[_Y_REFUSED] += refused
+    acc[_Y_FEES] += fees
+    acc[_Y_BORROWED] += borrowed
+    acc[_Y_REPAID] += repaid
+    if capacity > 0:
+        acc[_Y_SHARE] += training / capacity
+        acc[A_SHARE_MONTHS] += 1.0
+        acc[A_INF_COST] += inference * (compute_cost / capacity)
+
+
+@njit(cache=True)
+def add_market_month(
+    acc: np.ndarray, market_demand: float, market_served: float, rivals_gw: float,
+    industry_gw: float, contract_price: float, spot: float, lost_to_rivals: float,
+    nobody: float,
+) -> None:  # fmt: skip
+    """Add one horizon month of the market to the year's accumulator (run-rates [USD/yr])."""
+    acc[_Y_MARKET] += market_demand / 12.0
+    acc[_Y_MSERVED] += market_served / 12.0
+    acc[_Y_RIVALS] += rivals_gw
+    acc[_Y_INDUSTRY] += industry_gw
+    acc[_Y_CPRICE] += contract_price
+    acc[_Y_SPOT] += spot
+    acc[_Y_TO_RIVALS] += lost_to_rivals
+    acc[_Y_NOBODY] += nobody
 
 
 @njit(cache=True)
