@@ -3,13 +3,12 @@ finance, horizon then run-off, with yearly and per-path aggregates accumulated i
 (written by :mod:`.records`; the market's part of a month in :mod:`.market`).
 
 One path per iteration; threads run disjoint ranges of paths (:mod:`sim.model.workers`)
-and each path writes only its own rows, so results do not depend on the number of threads.
-docs/model.md sections 3-5d.
+and each path writes only its own rows, so results do not depend on the number of threads
+(docs/model.md sections 3-5d).
 
-Work that cannot change a result is skipped, never approximated: a contract book is
-re-summed only when a contract starts, ends, is signed or cut; the market's prices and
-industry supply are computed in the run-off only where a record or a sublease reads them;
-industry supply by month is computed once per range of paths that share its parameters.
+Work that cannot change a result is skipped, never approximated: a book is re-summed only
+when a contract starts, ends, is signed or cut; prices run in the run-off only for a record
+or a sublease; industry supply by month is computed once per range of paths sharing it.
 """
 
 from __future__ import annotations
@@ -394,7 +393,9 @@ def simulate_path(
                                           p[_ELASTICITY], p[_DIFFUSION])  # fmt: skip
             if churn_share > 0.0:
                 loss = churn(loss, d - served, d, churn_share)
-        relative = math.log2(lab / rivals) if competing and (record or t < horizon) else np.nan
+        year_end = t < horizon and (t == horizon - 1 or year_index[t + 1] != year_index[t])
+        # a year-end stock: only a record or a calendar year's last month reads it
+        relative = math.log2(lab / rivals) if competing and (record or year_end) else np.nan
         if market:
             share = sigma
         else:
