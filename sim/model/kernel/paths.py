@@ -197,7 +197,7 @@ def simulate_path(
     priced_always = record or p[_SUBLEASE] > 0.0
     tight = 0.0  # ln of tightness
     # GW online re-summed only when it can change (next_change): the lab's, the rivals'
-    booked = compute_cost = r_gw = 0.0
+    booked = booked_cost = r_gw = 0.0
     lab_change = r_change = 0
     lab_n = r_n = -1  # contracts summed then (-1: sum again)
 
@@ -295,12 +295,11 @@ def simulate_path(
         was_alive = alive
         live = alive and (t < horizon or t < end_last)
         if (alive or market) and (t >= lab_change or n_signed != lab_n):
-            booked, compute_cost = online(book, n_signed, t)  # GW under contract
+            booked, booked_cost = online(book, n_signed, t)  # GW under contract, its cost
             lab_change, lab_n = next_change(book, n_signed, t), n_signed
         # a bankrupt lab's contracts still count in the industry (with a market)
         capacity = booked if alive else 0.0
-        if not alive:
-            compute_cost = 0.0
+        compute_cost = booked_cost if alive else 0.0
         if t > 0:
             rpg *= rpg_step
 
