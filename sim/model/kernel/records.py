@@ -1,5 +1,5 @@
 """What the month loop writes: month-by-month records, calendar-year aggregates and
-per-path outcomes, in the columns :mod:`.layout` names (docs/model.md section 6).
+per-path outcomes, in the columns :mod:`.layout` names (docs/model.md section 7).
 
 The loop (:mod:`.paths`) sums a year's figures into a small accumulator and
 :func:`flush_year` writes them when the calendar year ends; the month-by-month records of
