@@ -11,7 +11,10 @@ Three timings of the same scenario in one process:
   month-by-month records (left out before, which counted ~0.1x of
   kernel work as engine overhead);
 - **start-up**: fresh ``run --format json`` processes split into imports, kernel load,
-  simulation and outputs, with their wall time and peak RSS (:mod:`sim.analysis.startup`).
+  simulation and outputs, with their wall time and peak RSS (:mod:`sim.analysis.startup`);
+- **market on / market off** (a scenario with ``market:``): the warm runs alternate with
+  runs of the same scenario without its ``market:`` section (:func:`without_market`), and
+  the kernels alone are timed for both: what the market costs (docs/model.md 5d).
 
 Single-threaded when ``NUMBA_NUM_THREADS=1``.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
 import time
 from dataclasses import dataclass, field
 
@@ -39,6 +43,44 @@ from sim.model.timeline import total_months
 
 
 @dataclass(frozen=True)
+class MarketCost:
+    """Times [s] of a scenario with its market and without (:func:`without_market`)."""
+
+    on_s: list[float]
+    """Warm engine runs with the market (the report's ``seconds``)."""
+    off_s: list[float]
+    """Warm engine runs without it, alternated with ``on_s``."""
+    kernel_on_s: float
+    kernel_off_s: float
+    """Best kernel-only times with and without the market."""
+
+    @property
+    def engine_ratio(self) -> float:
+        return statistics.median(self.on_s) / statistics.median(self.off_s)
+
+    @property
+    def kernel_ratio(self) -> float:
+        return self.kernel_on_s / self.kernel_off_s
+
+    def line(self) -> str:
+        on, off = statistics.median(self.on_s), statistics.median(self.off_s)
+        return (
+            f"market on / market off: engine {on:.3f} s / {off:.3f} s = {self.engine_ratio:.2f}x "
+            f"(medians of {len(self.on_s)} alternating runs), kernel only "
+            f"{self.kernel_on_s:.3f} s / {self.kernel_off_s:.3f} s = {self.kernel_ratio:.2f}x "
+            "(off: the same scenario without its market: section)"
+        )
+
+
+def without_market(scenario: Scenario) -> Scenario:
+    """The same scenario without its ``market:`` section (the lab's demand is then the
+    whole potential demand, the rest unchanged): the reference of the market's cost."""
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    data.pop("market", None)
+    return Scenario.model_validate(data)
+
+
+@dataclass(frozen=True)
 class BenchReport:
     scenario: str
     paths: int
@@ -51,6 +93,8 @@ class BenchReport:
     peak_rss_mb: float
     startup: dict[str, float] = field(default_factory=dict)
     """Medians of :func:`sim.analysis.startup.startup_figures` (empty: not measured)."""
+    market: MarketCost | None = None
+    """Market on / off times (None: the scenario has no market)."""
 
     @property
     def best_s(self) -> float:
@@ -74,6 +118,7 @@ class BenchReport:
             f"best: {self.best_s:.3f} s -> {self.path_months_per_s:,.0f} path-months/s",
             f"kernel only: {self.kernel_s:.3f} s -> {self.kernel_path_months_per_s:,.0f} "
             f"path-months/s (engine / kernel = {self.best_s / self.kernel_s:.2f}x)",
+            *([self.market.line()] if self.market is not None else []),
             f"peak RSS: {self.peak_rss_mb:,.0f} MB",
             *self.startup_lines(),
         ]
@@ -125,16 +170,26 @@ def bench_engine(
 ) -> BenchReport:
     """Time the first :func:`run`, ``repeat`` warm runs, the kernels alone, and (with
     ``startup_repeat`` > 0) fresh json runs of the scenario file ``startup_of`` (None: the
-    embedded base) at the same path count."""
+    embedded base) at the same path count; a scenario with a market also without it
+    (:class:`MarketCost`, warm runs alternated with its own)."""
     t0 = time.perf_counter()
     res = run(scenario)
     first = time.perf_counter() - t0
-    seconds = []
-    for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        run(scenario)
-        seconds.append(time.perf_counter() - t0)
+    off = without_market(scenario) if scenario.market is not None else None
+    if off is not None:
+        run(off)  # warm, like the first run above
+    timed: dict[str, list[float]] = {"on": [], "off": []}
+    runs = [("on", scenario)] + ([("off", off)] if off is not None else [])
+    for k in range(max(1, repeat)):
+        for which, s in runs if k % 2 == 0 else runs[::-1]:  # alternate: drift cancels
+            t0 = time.perf_counter()
+            run(s)
+            timed[which].append(time.perf_counter() - t0)
+    seconds = timed["on"]
     kernel = kernel_seconds(scenario, repeat=max(3, repeat))
+    market = None
+    if off is not None:
+        market = MarketCost(seconds, timed["off"], kernel, kernel_seconds(off, max(3, repeat)))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     startup: dict[str, float] = {}
     if startup_repeat > 0:
@@ -144,5 +199,5 @@ def bench_engine(
         startup["repeat"] = startup_repeat
     return BenchReport(
         scenario.name, scenario.simulation.paths, res.total_months, first, seconds, kernel,
-        threads(), rss, startup,
+        threads(), rss, startup, market,
     )  # fmt: skip

@@ -45,7 +45,8 @@ import pandas as pd
 from sim.model.scenario import Scenario
 from sim.outputs import usd
 
-from .discover import GROWTH, _varies, observed_growth
+from .discovery_inputs import GROWTH, varies
+from .signposts import observed_growth
 
 BUCKETS = 5
 """Quantile buckets of the parameter (or of the growth seen while waiting)."""
@@ -173,7 +174,7 @@ def buckets_of(x: np.ndarray, k: int = BUCKETS) -> tuple[np.ndarray, np.ndarray]
     """(bucket index per path, bucket edges): ``k`` quantile bins of ``x``; fewer when ``x``
     takes fewer distinct values; one bucket when it does not vary."""
     x = np.asarray(x, dtype=float)
-    if not _varies(x):
+    if not varies(x):
         return np.zeros(len(x), dtype=int), np.array([x.min(), x.max()])
     edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, k + 1)))
     idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
@@ -309,7 +310,7 @@ def evpi_from(
     gain, se = _mean_se(_take(values, with_info) - _take(values, without))
     best = int(np.argmax(values.mean(axis=1)))
     return {
-        "fixed": not _varies(x),
+        "fixed": not varies(x),
         "evpi": gain, "evpi_se": se,
         "value_without": float(_take(values, without).mean()),
         "value_with": float(_take(values, with_info).mean()),
@@ -435,7 +436,7 @@ def waiting_value(
     keep = min(n, SIGNED_PATHS)
     signed = _take(np.stack([o["signed"] for o in later]), informed[:keep]).mean()
     start = scenario.simulation.start
-    from .discover import month_label
+    from .signposts import month_label
 
     costs = [
         f"delivery: with a {lead}-month lead time the first order arrives in "

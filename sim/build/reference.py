@@ -18,13 +18,14 @@ exogenous potential demand (:func:`sim.model.demand.potential_demand`), the pilo
 quantile policy (coefficients and residuals; the features are recomputed here) and the slip
 table; everything else is recomputed here in plain Python scalars. Reviews happen inside the
 horizon; the run-off after it ends, per path, when its last contract expires. Slow (about
-1 ms per path-year): only for small cases.
+1 ms per path-year): only for small cases. The contract book is in
+:mod:`sim.build.reference_contracts`, the policies' plans in :mod:`sim.build.reference_plans`,
+the market in :mod:`sim.build.reference_market`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -32,17 +33,13 @@ import simpy
 from sim.model.demand import potential_demand
 from sim.model.engine import MONTHLY, max_slip, pilot_demand, slip_table
 from sim.model.kernel.finance import GROWTH_TIE
-from sim.model.pilot import Pilot, residual_quantile
+from sim.model.pilot import Pilot
 from sim.model.sampling import SampledInputs, sample_inputs
-from sim.model.scenario import (
-    Adaptive,
-    DemandQuantile,
-    FixedSchedule,
-    PlannedGrowth,
-    Scenario,
-    month_index,
-)
+from sim.model.scenario import FixedSchedule, Scenario, month_index
 from sim.model.timeline import total_months
+
+from .reference_contracts import Firm, whole_month_slip
+from .reference_plans import PolicyPlans
 
 MARKET_MONTHLY = (
     "market_demand", "rivals_gw", "industry_gw", "contract_price", "spot_price",
@@ -62,86 +59,7 @@ ACCOUNT_OFFSET = 0.5
 """Offset of the month's accounting within its month [months]."""
 
 
-@dataclass
-class _Contract:
-    gw: float
-    start: int
-    end: int  # exclusive [month]
-    cost: float  # [USD/month]
-
-
-@dataclass
-class _Firm:
-    """State of one path; ``book`` is every contract signed, ``online`` those running now."""
-
-    env: simpy.Environment
-    price: float
-    book: list[_Contract] = field(default_factory=list)
-    online: dict[int, _Contract] = field(default_factory=dict)
-    alive: bool = True
-    last_end: int = 0  # month the last contract with GW expires (exclusive)
-
-    def committed_at(self, month: int) -> float:
-        """GW under signed contracts in ``month`` (whether online yet or not)."""
-        total = 0.0
-        for c in self.book:
-            if c.start <= month < c.end:
-                total += c.gw
-        return total
-
-    def sign(self, gw: float, start: int, length: int, price: float | None = None) -> None:
-        c = _Contract(gw, start, start + length, gw * (price or self.price) / 12.0)
-        if gw > 0:
-            self.last_end = max(self.last_end, c.end)
-        self.book.append(c)
-        self.env.process(_contract(self.env, self, len(self.book) - 1, c))
-
-    def owed_from(self, month: int) -> float:
-        """Take-or-pay still owed from ``month`` on, nominal [USD]."""
-        return sum(c.cost * max(0, c.end - max(c.start, month)) for c in self.book)
-
-    def cancel(self, now: int, due: int, excess: float, fee_share: float) -> tuple[float, float]:
-        """Cancel up to ``excess`` GW of contracts covering ``due`` that are not online yet,
-        latest signed first; the fee is ``fee_share`` of their cancelled value.
-        Returns (GW cancelled, fee [USD])."""
-        done, fee = 0.0, 0.0
-        for c in reversed(self.book):
-            if excess - done <= 0:
-                break
-            if now < c.start <= due < c.end and c.gw > 0:
-                cut = min(c.gw, excess - done)
-                per_gw_month = c.cost / c.gw
-                fee += fee_share * cut * per_gw_month * (c.end - c.start)
-                c.cost -= cut * per_gw_month
-                c.gw -= cut
-                done += cut
-        self.last_end = max((c.end for c in self.book if c.gw > 0), default=0)
-        return done, fee
-
-    def online_gw(self) -> float:
-        return sum((self.online[k].gw for k in sorted(self.online)), 0.0)
-
-    def online_cost(self) -> float:
-        return sum((self.online[k].cost for k in sorted(self.online)), 0.0)
-
-
-def _contract(env: simpy.Environment, firm: _Firm, key: int, c: _Contract):
-    """Process: a contract comes online at its start month and expires at its end."""
-    yield env.timeout(max(0.0, c.start - env.now))
-    firm.online[key] = c
-    yield env.timeout(c.end - env.now)
-    del firm.online[key]
-
-
-def _slip(table: np.ndarray | None, u: float) -> int:
-    """Whole-month slip: empirical inverse CDF at ``u``, rounded up (docs: build section)."""
-    if table is None:
-        return 0
-    k = min(math.floor(u * len(table)), len(table) - 1)
-    return math.ceil(float(table[k]) - 1e-9)
-
-
-class _Path:
+class _Path(PolicyPlans):
     """All processes and records of one Monte Carlo path."""
 
     def __init__(
@@ -159,7 +77,7 @@ class _Path:
         self.horizon = scenario.months
         self.truncated = 0.0
         self.env = simpy.Environment()
-        self.firm = _Firm(self.env, p["compute.price_per_gw_year"])
+        self.firm = Firm(self.env, p["compute.price_per_gw_year"])
         self.rec = {name: [0.0] * self.months for name in MONTHLY}
         for name in MARKET_MONTHLY:  # the lone lab: no market to record
             self.rec[name] = [math.nan] * self.months
@@ -223,53 +141,6 @@ class _Path:
             cap = min(cap, share * p["compute.industry_gw_max"])
         return cap
 
-    def planned_demand(self, t: int, d: int) -> float:
-        pol, p, seen = self.s.policy, self.p, self.seen
-        if isinstance(pol, PlannedGrowth | Adaptive) and pol.plan_to_ceiling:
-            multiple = self.unsaturated_plan(t, d) / seen[t]
-            ceiling = p["demand.ceiling"]
-            return ceiling / (1 + (ceiling / seen[t] - 1) / multiple)
-        return self.unsaturated_plan(t, d)
-
-    def signpost_tripped(self, t: int) -> bool:
-        """Whether the policy's signpost, read at its month ``b <= t``, has tripped: growth
-        observed from the start to ``b`` and the realized inference margin at ``b`` both
-        below the thresholds that are set (docs/model.md, signposts)."""
-        sp = getattr(self.s.policy, "signpost", None)
-        if sp is None:
-            return False
-        b = month_index(sp.by, self.s.simulation.start)
-        if t < b:
-            return False
-        growth = (self.seen[b] / self.seen[0]) ** (12 / b)  # the demand the lab observes
-        margin = 1 - self.p["compute.price_per_gw_year"] / self.rev_per_gw(b)
-        return (sp.min_growth is None or growth < sp.min_growth) and (
-            sp.min_margin is None or margin < sp.min_margin
-        )
-
-    def unsaturated_plan(self, t: int, d: int) -> float:
-        pol, p, seen = self.s.policy, self.p, self.seen
-        if isinstance(pol, PlannedGrowth):
-            return seen[t] * p["policy.planned_growth"] ** ((d - t) / 12)
-        if isinstance(pol, Adaptive):
-            prior = math.log(p["policy.prior_growth"])
-            tau = t / 12
-            if t == 0:
-                mu = prior
-            else:
-                w = p["policy.prior_weight_years"]
-                mu = (w * prior + tau * (math.log(seen[t] / seen[0]) / tau)) / (w + tau)
-            return seen[t] * math.exp(mu * (1 - p["policy.haircut"]) * (d - t) / 12)
-        assert isinstance(pol, DemandQuantile)
-        assert self.pilot is not None
-        beta, resid = self.pilot.fit(t, d)
-        k = min(t, 12)
-        trailing = 0.0 if k == 0 else math.log(seen[t] / seen[t - k]) * 12 / k
-        x = (1.0, trailing, math.log(seen[t] / p["demand.ceiling"]))
-        y = sum(b * xi for b, xi in zip(beta, x, strict=True))
-        y += float(residual_quantile(resid, np.array([p["policy.q"]]))[0])
-        return seen[t] * math.exp(y)
-
     # --- processes -------------------------------------------------------------------------
     def initial_contracts(self) -> None:
         p, s = self.p, self.s
@@ -280,7 +151,7 @@ class _Path:
             for k, tr in enumerate(s.policy.tranches):
                 m = month_index(tr.start, s.simulation.start)
                 gw = min(float(tr.gw), max(0.0, self.supply(m) - self.firm.committed_at(m)))
-                slip = _slip(self.slips, float(self.slip_u[k]))
+                slip = whole_month_slip(self.slips, float(self.slip_u[k]))
                 length = max(1, round(12 * float(tr.years)))
                 gw = min(gw, self.free(m + slip, m + slip + length))
                 self.truncated += float(tr.gw) - gw
@@ -335,7 +206,7 @@ class _Path:
             if self.signpost_tripped(t):
                 gw *= 1.0 - s.policy.signpost.cut
             gw = self.credit_allows(t, gw, self.new_price(), length)
-            start = d + _slip(self.slips, float(self.slip_u[j]))
+            start = d + whole_month_slip(self.slips, float(self.slip_u[j]))
             gw = self.ration(t, start, d, length, gw)
             self.rec["ordered_gw"][t] = gw
             firm.sign(gw, start, length, self.new_price())

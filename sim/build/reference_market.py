@@ -10,19 +10,13 @@ accounting serves customers, clears the spot price and sets next month's contrac
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import Any
 
 from sim.model.scenario import Adaptive, FixedSchedule, Scenario
 
-from .reference import (
-    DEMAND_OFFSET,
-    REVIEW_OFFSET,
-    Pilot,
-    _Firm,
-    _Path,
-    _slip,
-)
+from .reference import DEMAND_OFFSET, REVIEW_OFFSET, _Path
+from .reference_contracts import Firm, whole_month_slip
+from .reference_plans import adaptive_plan, growth_plan, toward_ceiling
 
 RIVALS_REVIEW_OFFSET = REVIEW_OFFSET - 0.01
 """The rivals decide what they want after the month's deals, before the lab's review."""
@@ -37,17 +31,10 @@ def _review_months(first: int, every: int, horizon: int) -> list[int]:
 class MarketPath(_Path):
     """One path of a lab in a market it shares with an aggregate rival."""
 
-    def __init__(
-        self,
-        scenario: Scenario,
-        p: dict[str, float],
-        demand: np.ndarray,
-        slip_u: np.ndarray,
-        slips: np.ndarray | None,
-        pilot: Pilot | None,
-    ) -> None:
-        super().__init__(scenario, p, demand, slip_u, slips, pilot)
-        self.rivals_firm = _Firm(self.env, p["compute.price_per_gw_year"])
+    def __init__(self, scenario: Scenario, p: dict[str, float], *path_inputs: Any) -> None:
+        """``path_inputs``: the demand, slip draws, slip table and pilot of the lone lab's path."""
+        super().__init__(scenario, p, *path_inputs)
+        self.rivals_firm = Firm(self.env, p["compute.price_per_gw_year"])
         self.market_demand: list[float] = []
         self.sigma: list[float] = []
         self.seen_rivals: list[float] = []
@@ -66,7 +53,7 @@ class MarketPath(_Path):
         )
         gw0 = p["compute.initial_gw"] + p["market.rivals_initial_gw"]
         rpg0 = self.rev_per_gw(0)
-        self.x0 = float(demand[0]) / rpg0 / (gw0 if gw0 > 0 else 1.0)
+        self.x0 = float(self.demand[0]) / rpg0 / (gw0 if gw0 > 0 else 1.0)
 
     # --- prices and supply ------------------------------------------------------------
     def price_at(self, log_x: float, slope: float) -> float:
@@ -142,20 +129,13 @@ class MarketPath(_Path):
         if now <= 0:
             return 0.0
         if isinstance(pol, Adaptive):
-            prior = math.log(p[key + "prior_growth"])
-            tau = t / 12
-            if t == 0:
-                mu = prior
-            else:
-                w = p[key + "prior_weight_years"]
-                mu = (w * prior + tau * (math.log(now / seen[0]) / tau)) / (w + tau)
-            planned = now * math.exp(mu * (1 - p[key + "haircut"]) * (d - t) / 12)
+            planned = adaptive_plan(now, seen[0], t, d, p[key + "prior_growth"],
+                                    p[key + "prior_weight_years"], p[key + "haircut"])  # fmt: skip
         else:
-            planned = now * p[key + "planned_growth"] ** ((d - t) / 12)
+            planned = growth_plan(now, p[key + "planned_growth"], t, d)
         if not pol.plan_to_ceiling:
             return planned
-        ceiling = p["demand.ceiling"]
-        return ceiling / (1 + (ceiling / now - 1) / (planned / now))
+        return toward_ceiling(planned, now, p["demand.ceiling"])
 
     def rivals_review(self):
         """Process: at each of their reviews the rivals want what their plan needs."""
@@ -177,7 +157,7 @@ class MarketPath(_Path):
             if t not in self.rationed:
                 if t in self.lab_months:  # the lab's review month, the lab bankrupt: 0 GW
                     j = self.lab_months.index(t)
-                    start = d + _slip(self.slips, float(self.slip_u[j]))
+                    start = d + whole_month_slip(self.slips, float(self.slip_u[j]))
                     free = min(self.free(start, start + self.length),
                                self.free(d, d + self.length))  # fmt: skip
                     q = self._pro_rata(0.0, q, free)[1]

@@ -16,17 +16,16 @@ from typing import Any
 import numpy as np
 
 from .demand import potential_demand
-from .kernel.layout import (
-    ADAPTIVE,
-    DEMAND_QUANTILE,
-    FIXED_SCHEDULE,
-    MONTHLY,
-    N_PARAMS,
-    PATH,
-    PLANNED_GROWTH,
-    RUNOFF_YEARLY,
-    YEARLY,
-    P,
+from .kernel.layout import MONTHLY, PATH, RUNOFF_YEARLY, YEARLY, P
+from .kernel_inputs import (  # pack_params etc. re-exported: analyses import them from here
+    POLICY_CODES,
+    deal_arrays,
+    pack_params,
+    pilot_fits,
+    revenue_per_gw,
+    slip_months,
+    supply_cap_gw,
+    year_layout,
 )
 from .market import market_paths, market_years, pack_rivals, terminal_multiple
 from .memory import tune_allocator
@@ -34,20 +33,22 @@ from .pilot import Pilot
 from .results import Accumulator, BlockResult, Results, calendar_years
 from .rng import blocks
 from .sampling import SampledInputs, sample_inputs
-from .scenario import (
-    MAX_TOTAL_MONTHS,
-    Adaptive,
-    DemandQuantile,
-    FixedSchedule,
-    PlannedGrowth,
-    Scenario,
-    month_index,
-)
+from .scenario import MAX_TOTAL_MONTHS, DemandQuantile, FixedSchedule, Scenario, month_index
 from .store import SPILL_PATHS
 from .timeline import review_months, total_months
 from .workers import over_paths, threads
 
-__all__ = ["MONTHLY", "run", "run_block", "simulate_block", "threads"]
+__all__ = [
+    "MONTHLY",
+    "deal_arrays",
+    "pack_params",
+    "revenue_per_gw",
+    "run",
+    "run_block",
+    "simulate_block",
+    "supply_cap_gw",
+    "threads",
+]
 
 MONTHLY_PATHS = 2000
 """Default number of paths with month-by-month records (fan charts) [paths]: enough for
@@ -55,171 +56,6 @@ P5/P95 bands (the P5 of 2,000 paths is estimated to about +/- 1 percentile point
 
 ProgressFn = Callable[[int, int], None]
 MapFn = Callable[[Callable[..., BlockResult], list[tuple]], Iterable[BlockResult]]
-
-POLICY_CODES = {
-    FixedSchedule: FIXED_SCHEDULE,
-    PlannedGrowth: PLANNED_GROWTH,
-    DemandQuantile: DEMAND_QUANTILE,
-    Adaptive: ADAPTIVE,
-}
-
-
-def revenue_per_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
-    """Revenue one inference GW serves, (n, months) [USD/yr].
-
-    ``P / (1 - margin) * eff^((1 - pass_through) t/12)``: efficiency ``eff`` raises what a
-    GW serves, and the share ``pass_through`` of it is passed on to customers as lower
-    prices, so only the rest raises revenue per GW.
-    """
-    t = np.arange(months) / 12.0
-    price = params["compute.price_per_gw_year"]
-    keep = 1.0 - params.get("compute.price_pass_through", np.zeros_like(price))
-    return (price / (1.0 - params["economics.gross_margin"]))[:, None] * params[
-        "compute.revenue_per_gw_growth"
-    ][:, None] ** (keep[:, None] * t)
-
-
-def supply_cap_gw(params: dict[str, np.ndarray], months: int) -> np.ndarray:
-    """Most GW one firm can hold, ``share * min(industry GW, hard limit)``, (n, months) [GW].
-
-    Industry GW grow ``industry_growth``-fold a year from ``industry_gw_start`` until they
-    reach ``industry_gw_max`` (wafers, power), if the scenario sets one.
-    """
-    share = params["compute.max_industry_share"]
-    t = np.arange(months) / 12.0
-    cap = (share * params["compute.industry_gw_start"])[:, None] * (
-        params["compute.industry_growth"][:, None] ** t
-    )
-    limit = params.get("compute.industry_gw_max")
-    if limit is None:
-        return cap
-    return np.minimum(cap, (share * limit)[:, None])
-
-
-def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np.ndarray:
-    """Per-path parameters as the kernel's packed array, shape (n, N_PARAMS) (see layout)."""
-    out = np.zeros((n, N_PARAMS))
-    f = params
-
-    def col(name: str, value: np.ndarray | float) -> None:
-        out[:, P[name]] = value
-
-    col("price", f["compute.price_per_gw_year"])
-    col("margin", f["economics.gross_margin"])
-    col("eff", f["compute.revenue_per_gw_growth"])
-    col("pass_through", f["compute.price_pass_through"])
-    col("lead", np.rint(f["compute.lead_time_months"]))
-    col("contract_len", np.maximum(1, np.rint(f["compute.contract_years"] * 12.0)))
-    col("initial_gw", f["compute.initial_gw"])
-    col("initial_len", np.rint(f["compute.initial_contract_years_left"] * 12.0))
-    col("industry_start", f["compute.industry_gw_start"])
-    col("industry_growth", f["compute.industry_growth"])
-    col("industry_max", f.get("compute.industry_gw_max", np.inf))
-    col("max_share", f["compute.max_industry_share"])
-    col("training_share", f["allocation.training_share"])
-    col("min_training", f["allocation.min_training_share"])
-    col("max_training", f["allocation.max_training_share"])
-    col("other_share", f["economics.other_costs_share"])
-    col("fixed_monthly", f["economics.fixed_costs_per_year"] / 12.0)
-    col("initial_cash", f["finance.initial_cash"])
-    col("valuation_multiple", f["finance.valuation_multiple"])
-    col("max_dilution", f["finance.max_dilution_per_raise"])
-    col("max_raise_per_year", f["finance.max_raise_per_year"])
-    col("runway_months", f["finance.raise_when_runway_months_below"])
-    col("min_growth_to_raise", f["finance.min_growth_to_raise"])
-    col("ceiling", f["demand.ceiling"])
-    lag = f["demand.diffusion_lag_years"]
-    with np.errstate(divide="ignore"):
-        col(
-            "diffusion_a",
-            np.where(lag > 0, -np.expm1(-1.0 / (12.0 * np.maximum(lag, 1e-300))), 1.0),
-        )
-    col("churn", f["demand.churn_of_unserved"])
-    col("rivals_training0", 1.0)  # read only with a competition section
-    col("initial_share", 1.0)
-    col("retention", 1.0)
-    if scenario.competition is not None:
-        for name, key in (("elasticity", "elasticity"), ("initial_share", "initial_share"),
-                          ("lab_training0", "lab_training_gw_years"),
-                          ("rivals_training0", "rivals_training_gw_years"),
-                          ("rivals_share", "rivals_share_of_industry")):  # fmt: skip
-            col(name, f[f"competition.{key}"])
-        half_life = f.get("competition.half_life_years")
-        if half_life is not None:
-            col("retention", 0.5 ** (1.0 / (12.0 * half_life)))
-    col("sublease_recovery", f["compute.sublease_recovery"])
-    col("termination_fee", f.get("compute.termination_fee", -1.0))
-    col("valuation_elasticity", f["finance.valuation_growth_elasticity"])
-    col("valuation_reference_growth", f["finance.valuation_reference_growth"])
-    col("discount_monthly", (1.0 + f["finance.discount_rate"]) ** (-1.0 / 12.0))
-    col("debt_limit", f.get("finance.debt.limit", -1.0))
-    col("debt_rate", f.get("finance.debt.rate", 0.0))
-    col("debt_covenant", f.get("finance.debt.covenant", np.inf))
-    col("credit_revenue_multiple", f.get("finance.credit_limit.revenue_multiple", -1.0))
-    col("credit_cash_multiple", f.get("finance.credit_limit.cash_multiple", 0.0))
-    for name, key in (("planned_growth", "policy.planned_growth"), ("q", "policy.q"),
-                      ("prior_growth", "policy.prior_growth"),
-                      ("prior_weight", "policy.prior_weight_years"),
-                      ("haircut", "policy.haircut")):  # fmt: skip
-        if key in f:
-            col(name, f[key])
-    policy = scenario.policy
-    col("first_review", getattr(policy, "first_review_months", 0))
-    signpost = getattr(policy, "signpost", None)
-    col("signpost_month", -1 if signpost is None
-        else month_index(signpost.by, scenario.simulation.start))  # fmt: skip
-    for name, value in (("signpost_min_growth", getattr(signpost, "min_growth", None)),
-                        ("signpost_min_margin", getattr(signpost, "min_margin", None))):  # fmt: skip
-        col(name, np.inf if value is None else value)
-    col("signpost_cut", 0.0 if signpost is None else signpost.cut)
-    if scenario.market is not None:
-        for name, key in (("rivals_gw0", "rivals_initial_gw"),
-                          ("rivals_training", "rivals_training_share"),
-                          ("contract_elasticity", "contract_price_elasticity"),
-                          ("spot_elasticity", "spot_price_elasticity"),
-                          ("price_floor", "price_floor_per_gw_year"),
-                          ("price_cap", "price_cap_per_gw_year"),
-                          ("capability_price", "capability_price_exponent")):  # fmt: skip
-            col(name, f[f"market.{key}"])
-    return out
-
-
-def _slips(slip_table: np.ndarray | None, u: np.ndarray) -> np.ndarray:
-    if slip_table is None:
-        return np.zeros(u.shape, dtype=np.int64)
-    from sim.build import sample_slips
-
-    return np.asarray(sample_slips(slip_table, u), dtype=np.int64)
-
-
-def _pilot_fits(
-    scenario: Scenario, pilot: Pilot | None, leads: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Conditional-quantile fits for every review and every lead time in the block."""
-    if pilot is None:
-        return np.zeros(1, np.int64), np.zeros((1, 1, 3)), np.zeros((1, 1, 1))
-    reviews = review_months(scenario)
-    unique = np.unique(leads).astype(np.int64)
-    beta = np.empty((len(reviews), len(unique), 3))
-    resid = np.empty((len(reviews), len(unique), pilot.demand.shape[0]))
-    for r, t in enumerate(reviews):
-        for k, lead in enumerate(unique):
-            beta[r, k], resid[r, k] = pilot.fit(t, t + int(lead))
-    return unique, beta, resid
-
-
-def _year_index(scenario: Scenario, months: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Calendar-year index of every month (horizon and run-off counted separately), the
-    number of horizon months in each horizon year, and the number of run-off years."""
-    horizon = scenario.months
-    year, month = map(int, scenario.simulation.start.split("-"))
-    cal = year + (month - 1 + np.arange(months)) // 12
-    index = np.empty(months, dtype=np.int64)
-    index[:horizon] = cal[:horizon] - cal[0]
-    index[horizon:] = cal[horizon:] - (cal[horizon] if months > horizon else 0)
-    counts = np.bincount(index[:horizon]).astype(float)
-    runoff_years = int(index[horizon:].max()) + 1 if months > horizon else 0
-    return index, counts, runoff_years
 
 
 def simulate_kernel(
@@ -252,8 +88,8 @@ def simulate_kernel(
     t_gw = np.array([tr.gw for tr in tranches], dtype=float)
     t_len = np.array([max(1, round(tr.years * 12)) for tr in tranches], dtype=np.int64)
     deals = deal_arrays(scenario)
-    leads, beta, resid = _pilot_fits(scenario, pilot, params[:, P["lead"]])
-    year_index, months_in_year, runoff_years = _year_index(scenario, months)
+    leads, beta, resid = pilot_fits(scenario, pilot, params[:, P["lead"]])
+    year_index, months_in_year, runoff_years = year_layout(scenario, months)
     n_reviews = len(review_months(scenario))
     out = {
         "monthly": np.empty((len(MONTHLY), keep, months)),  # every cell is written
@@ -280,27 +116,12 @@ def simulate_kernel(
                out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
                out["commitments"])  # fmt: skip
     args = (
-        demand, params, _slips(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
+        demand, params, slip_months(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
         settings, (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
         (rival_params, rival_books, rival_settings),
     )  # fmt: skip
     over_paths(lambda first, last: simulate_paths(first, last, *args), n, parallel)
     return out
-
-
-def deal_arrays(scenario: Scenario) -> tuple[np.ndarray, ...]:
-    """Deals as the kernel reads them: signing month, start month, GW, length [months] and
-    price [USD/GW-yr, NaN: the path's price]."""
-    start = scenario.simulation.start
-    deals = scenario.deals
-    return (
-        np.array([month_index(d.signed or start, start) for d in deals], dtype=np.int64),
-        np.array([month_index(d.start, start) for d in deals], dtype=np.int64),
-        np.array([d.gw for d in deals], dtype=float),
-        np.array([max(1, round(d.years * 12)) for d in deals], dtype=np.int64),
-        np.array([np.nan if d.price_per_gw_year is None else d.price_per_gw_year
-                  for d in deals], dtype=float),
-    )  # fmt: skip
 
 
 def simulate_block(

@@ -315,7 +315,7 @@ def units_words(gw_by: dict[str, Any], money: dict[str, Any], years: int = 3) ->
 
 def executive_summary(results: Results, summary: dict[str, Any]) -> list[str]:
     """Sentences about the current plan (plain text); the decision comes before them."""
-    from .frames import month_date
+    from .summary_tables import month_date
 
     current = scenario_policy_words(results.scenario)
     lo, hi = summary["p_bankrupt_ci95"]

@@ -11,6 +11,14 @@ from bokeh.resources import Resources
 
 from sim.model.results import Results
 
+from .build_slips import (
+    slip_effect_display,
+    slip_effect_frame,
+    slip_effect_note,
+    slip_effect_paths,
+    slip_frames,
+    slip_quantiles_display,
+)
 from .charts import (
     COMPETITION_TITLES,
     SLIP_TITLES,
@@ -21,25 +29,17 @@ from .charts import (
 )
 from .decision import to_html as decision_to_html
 from .embed import standalone_components
-from .frames import (
+from .frames import backtest_display, backtest_note, chart_frames
+from .summary_tables import (
     COMMITMENTS_NOTE,
     COMPETITION_NOTE,
     RUNOFF_NOTE,
     assumptions_table,
-    backtest_display,
-    backtest_note,
     by_year_display,
-    chart_frames,
     commitments_display,
     finance_lines,
     key_numbers,
     runoff_display,
-    slip_effect_display,
-    slip_effect_frame,
-    slip_effect_note,
-    slip_effect_paths,
-    slip_frames,
-    slip_quantiles_display,
 )
 
 CSS = """

@@ -13,27 +13,27 @@ from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 from sim.model.results import Results
 from sim.outputs import usd
 
-from .chart_spec import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
-from .decision import to_markdown as decision_to_markdown
-from .frames import (
-    COMMITMENTS_NOTE,
-    COMPETITION_NOTE,
-    RUNOFF_NOTE,
-    assumptions_table,
-    backtest_display,
-    backtest_note,
-    by_year_display,
-    chart_frames,
-    commitments_display,
-    finance_lines,
-    key_numbers,
-    runoff_display,
+from .build_slips import (
     slip_effect_display,
     slip_effect_frame,
     slip_effect_note,
     slip_effect_paths,
     slip_frames,
     slip_quantiles_display,
+)
+from .chart_spec import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
+from .decision import to_markdown as decision_to_markdown
+from .frames import backtest_display, backtest_note, chart_frames
+from .summary_tables import (
+    COMMITMENTS_NOTE,
+    COMPETITION_NOTE,
+    RUNOFF_NOTE,
+    assumptions_table,
+    by_year_display,
+    commitments_display,
+    finance_lines,
+    key_numbers,
+    runoff_display,
 )
 
 USD_AXIS = FuncFormatter(lambda x, _pos: usd(x))

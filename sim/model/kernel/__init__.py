@@ -7,6 +7,10 @@ DOMAIN.md's parts, one module each, all working on one path at a time:
 - :mod:`.allocation`   inference first up to its cap, training gets the rest
 - :mod:`.economics`    revenue served and the month's costs
 - :mod:`.finance`      raises and bankruptcy
+- :mod:`.competition`  training compute against rivals' moves the lab's demand
+- :mod:`.market`       shared market demand, rivals, rationed supply, prices that clear
+- :mod:`.signing`      the contracts a month signs: opening book, tranches, deals, orders
+- :mod:`.records`      what the loop writes: monthly records, yearly and per-path outputs
 - :mod:`.paths`        the month loop over a range of a block's paths
 
 Randomness is drawn up front (:mod:`sim.model.sampling`) and passed in; paths never read

@@ -27,7 +27,10 @@ import math
 import numpy as np
 from numba import njit
 
-from .procurement import industry_gw, online
+from .layout import P
+from .procurement import industry_gw, online, plan_demand
+
+_IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
 
 
 @njit(cache=True)
@@ -41,13 +44,17 @@ def lab_share(log_m: float, loss: float, initial_share: float) -> float:
 
 @njit(cache=True)
 def lab_shares(log_m: float, loss: float, initial_share: float) -> tuple[float, float]:
-    """(share, share had churn lost nothing) [0..1]: :func:`lab_share` with one ``exp``."""
+    """(share, share had churn lost nothing) [0..1]: :func:`lab_share` with one ``exp``
+    (and one division while churn has lost nothing: the two are then the same number)."""
     if initial_share >= 1.0:
         return 1.0, 1.0
     attraction = initial_share * math.exp(log_m)
     rest = 1.0 - initial_share
     kept = attraction * loss
-    return kept / (kept + rest), attraction / (attraction + rest)
+    share = kept / (kept + rest)
+    if loss == 1.0:  # kept == attraction exactly
+        return share, share
+    return share, attraction / (attraction + rest)
 
 
 # Numerical guard only: a premium beyond 1e6x either way (a rival with no training compute
@@ -106,22 +113,48 @@ def ration(lab_gw: float, rivals_gw: float, free_gw: float) -> tuple[float, floa
 
 
 @njit(cache=True)
+def supply_table(p: np.ndarray, table: np.ndarray, table_of: np.ndarray) -> None:
+    """Fill ``table`` with the industry supply by month [GW] of the parameters ``p``
+    (:func:`industry_gw`) unless it holds it already: ``table_of`` keeps the start, growth
+    and limit it was computed for (NaN: none yet), so paths that share them (all of a
+    scenario that does not draw them) pay one ``pow`` per month once, not once per path."""
+    if (
+        p[_IND_START] == table_of[0]
+        and p[_IND_GROWTH] == table_of[1]
+        and p[_IND_MAX] == table_of[2]
+    ):
+        return
+    for t in range(table.shape[0]):
+        table[t] = industry_gw(p, t)
+    table_of[0], table_of[1], table_of[2] = p[_IND_START], p[_IND_GROWTH], p[_IND_MAX]
+
+
+@njit(cache=True)
+def supply_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
+    """Industry supply in ``month`` [GW]: from the loop's table ``industry`` (the same
+    :func:`industry_gw` of the path's parameters, computed once) while it covers it."""
+    if 0 <= month < industry.shape[0]:
+        return industry[month]
+    return industry_gw(p, month)
+
+
+@njit(cache=True)
 def free_supply(
-    p: np.ndarray, book: np.ndarray, n_signed: int, rivals_book: np.ndarray, n_rivals: int,
-    start: int, end: int,
+    p: np.ndarray, industry: np.ndarray, book: np.ndarray, n_signed: int,
+    rivals_book: np.ndarray, n_rivals: int, start: int, end: int,
 ) -> float:  # fmt: skip
     """Industry supply not under contract to the lab or the rivals over months
     ``[start, end)``, the least of it at any month a contract starts in [GW]. Supply never
     shrinks in between (industry growth >= 1), so those months are the only binding ones."""
     lab, _ = online(book, n_signed, start)
     rivals, _ = online(rivals_book, n_rivals, start)
-    free = industry_gw(p, start) - lab - rivals
+    free = supply_at(p, industry, start) - lab - rivals
     for k in range(n_signed + n_rivals):
         month = int(book[k, 0]) if k < n_signed else int(rivals_book[k - n_signed, 0])
         if start < month < end:
             lab, _ = online(book, n_signed, month)
             rivals, _ = online(rivals_book, n_rivals, month)
-            free = min(free, industry_gw(p, month) - lab - rivals)
+            free = min(free, supply_at(p, industry, month) - lab - rivals)
     return max(free, 0.0)
 
 
@@ -140,3 +173,50 @@ def rivals_serve(
     limit = (1.0 - training_share) * gw * rpg
     served = min(demand, limit)
     return served, limit - served
+
+
+@njit(cache=True)
+def overflow(
+    market_demand: float, demand: float, served: float, capacity: float, rpg: float,
+    rpg_lab: float, rivals_gw: float, min_training: float, rivals_training: float,
+) -> tuple[float, float, float]:  # fmt: skip
+    """Availability in one month: (the rivals' customers the lab serves from its idle
+    inference, the lab's customers the rivals serve from theirs, all the rivals serve)
+    [USD/yr], given the lab's ``demand`` and ``served`` before it takes any of theirs."""
+    r_served, r_room = rivals_serve(market_demand - demand, rivals_gw, rpg, rivals_training)
+    to_rivals = spill(demand - served, r_room)
+    room = (1.0 - min_training) * capacity * rpg_lab - served
+    won = spill(market_demand - demand - r_served, room)
+    return won, to_rivals, r_served + to_rivals
+
+
+@njit(cache=True)
+def rivals_order(
+    kind: int, p_rivals: np.ndarray, seen: np.ndarray, t: int, due: int, to_ceiling: bool,
+    fit_beta: np.ndarray, fit_resid: np.ndarray, rpg_due: float, book: np.ndarray, n: int,
+    training_share: float,
+) -> float:  # fmt: skip
+    """GW the rivals order at a review in month ``t`` for ``due``: what their policy plans
+    to serve of the demand they ``seen``, at ``rpg_due`` per GW of inference, less what
+    they hold then [GW] (before rationing)."""
+    plan = plan_demand(kind, p_rivals, seen, t, due, to_ceiling, 0, 0, fit_beta, fit_resid)
+    have, _cost = online(book, n, due)
+    return max(plan / (rpg_due * (1.0 - training_share)) - have, 0.0)
+
+
+_NEVER = 2**62
+
+
+@njit(cache=True)
+def next_change(book: np.ndarray, n_signed: int, month: int) -> int:
+    """First month after ``month`` in which a contract of ``book`` starts or ends, so that
+    what :func:`online` sums changes (a huge number when none does): the loop re-sums a
+    book only then, or when a contract is signed or cut."""
+    change = _NEVER
+    for k in range(n_signed):
+        start, end = int(book[k, 0]), int(book[k, 1])
+        if start > month:
+            change = min(change, start)
+        elif end > month:
+            change = min(change, end)
+    return change

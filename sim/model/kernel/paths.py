@@ -1,8 +1,14 @@
 """The month loop over a block of paths: demand -> procurement -> allocation -> economics ->
-finance, horizon then run-off, with yearly and per-path aggregates accumulated in the loop.
+finance, horizon then run-off, with yearly and per-path aggregates accumulated in the loop
+(written by :mod:`.records`; the market's part of a month in :mod:`.market`).
 
 One path per iteration; threads run disjoint ranges of paths (:mod:`sim.model.workers`)
-and each path writes only its own rows, so results do not depend on the number of threads. docs/model.md sections 3-5a.
+and each path writes only its own rows, so results do not depend on the number of threads
+(docs/model.md sections 3-5d).
+
+Work that cannot change a result is skipped, never approximated: a book is re-summed only
+when a contract starts, ends, is signed or cut; prices run in the run-off only for a record
+or a sublease; industry supply by month is computed once per range of paths sharing it.
 """
 
 from __future__ import annotations
@@ -16,36 +22,44 @@ from .allocation import allocate, sublease
 from .competition import accumulate, churn, effective_multiplier, follow_capability
 from .economics import month_flows
 from .finance import annual_growth, debt_step, growing, raise_amount, valuation
-from .layout import FIXED_SCHEDULE, OUT, M, P, R, Y
+from .layout import FIXED_SCHEDULE, OUT, P, R
 from .market import (
     capability_premium,
     clear_price,
     free_supply,
     lab_shares,
     log_tightness,
-    ration,
-    rivals_serve,
-    spill,
+    next_change,
+    overflow,
+    rivals_order,
+    supply_table,
 )
 from .procurement import (
-    cancel_pending,
-    credit_room,
-    industry_gw,
     last_end,
     obligations_after,
     online,
-    order_gw,
     plan_demand,
     sign,
     signpost_trips,
-    supply_cap,
 )
+from .records import (
+    MATERIAL_GW,
+    N_ACC,
+    add_market_month,
+    add_month,
+    bankrupt_runoff,
+    flush_year,
+    record_lab,
+    record_market,
+    record_path,
+)
+from .signing import sign_deals, sign_opening, sign_order
 
 # numba reads module-level ints as compile-time constants
-(_PRICE, _MARGIN, _EFF, _PASS, _LEAD, _LEN, _GW0, _LEN0, _TRAIN, _MIN_TRAIN, _MAX_TRAIN,
+(_PRICE, _MARGIN, _EFF, _PASS, _LEAD, _LEN, _GW0, _TRAIN, _MIN_TRAIN, _MAX_TRAIN,
  _OTHER, _FIXED, _CASH0, _VALUATION, _DILUTION, _MAX_RAISE, _RUNWAY, _MIN_GROWTH) = (
     P["price"], P["margin"], P["eff"], P["pass_through"], P["lead"], P["contract_len"],
-    P["initial_gw"], P["initial_len"], P["training_share"], P["min_training"],
+    P["initial_gw"], P["training_share"], P["min_training"],
     P["max_training"], P["other_share"], P["fixed_monthly"], P["initial_cash"],
     P["valuation_multiple"], P["max_dilution"], P["max_raise_per_year"], P["runway_months"],
     P["min_growth_to_raise"],
@@ -54,46 +68,17 @@ from .procurement import (
     P["elasticity"], P["initial_share"], P["lab_training0"], P["rivals_training0"],
     P["rivals_share"], P["retention"], P["churn"], P["diffusion_a"],
 )  # fmt: skip
-(_SUBLEASE, _TERM_FEE, _DEBT_LIMIT, _DEBT_RATE, _COVENANT, _CREDIT_REV, _CREDIT_CASH,
- _VAL_ELASTICITY, _VAL_REFERENCE, _DISCOUNT) = (
-    P["sublease_recovery"], P["termination_fee"], P["debt_limit"], P["debt_rate"],
-    P["debt_covenant"], P["credit_revenue_multiple"], P["credit_cash_multiple"],
+(_SUBLEASE, _DEBT_LIMIT, _DEBT_RATE, _COVENANT, _VAL_ELASTICITY, _VAL_REFERENCE,
+ _DISCOUNT) = (
+    P["sublease_recovery"], P["debt_limit"], P["debt_rate"], P["debt_covenant"],
     P["valuation_elasticity"], P["valuation_reference_growth"], P["discount_monthly"],
-)  # fmt: skip
-(_M_DEMAND, _M_CAP, _M_INF, _M_TRAIN, _M_IDLE, _M_REV, _M_UNS, _M_COST, _M_OTHER, _M_FIXED,
- _M_RAISED, _M_CASH, _M_ORDER, _M_ALIVE, _M_LOST, _M_COMPUTE, _M_RELATIVE, _M_SHARE,
- _M_SUBLEASED, _M_SUBLEASE_REV, _M_INTEREST, _M_BORROWED, _M_REPAID, _M_DEBT, _M_REFUSED,
- _M_FEES) = (
-    M["demand"], M["capacity_gw"], M["inference_gw"], M["training_gw"], M["idle_gw"],
-    M["revenue"], M["unserved"], M["compute_cost"], M["other_cost"], M["fixed_cost"],
-    M["raised"], M["cash"], M["ordered_gw"], M["alive"], M["lost"], M["training_compute"],
-    M["relative_capability"], M["demand_share"], M["subleased_gw"], M["sublease_revenue"],
-    M["interest"], M["borrowed"], M["repaid"], M["debt"], M["refused_gw"],
-    M["termination_fees"],
-)  # fmt: skip
-(_Y_REV, _Y_DEM, _Y_UNS, _Y_COST, _Y_OTHER, _Y_FIXED, _Y_RAISED, _Y_CAP_END, _Y_CASH,
- _Y_ALIVE, _Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_SHARE, _Y_MARGIN, _Y_LOST, _Y_COMPUTE,
- _Y_RELATIVE, _Y_DSHARE, _Y_SUBLEASE_REV, _Y_INTEREST, _Y_DEBT, _Y_REFUSED, _Y_FEES,
- _Y_BORROWED, _Y_REPAID) = (
-    Y["revenue"], Y["demand"], Y["unserved"], Y["compute_cost"], Y["other_cost"],
-    Y["fixed_cost"], Y["raised"], Y["capacity_gw_end"], Y["cash"], Y["alive"],
-    Y["capacity_gw_mean"], Y["training_gw_mean"], Y["inference_gw_mean"], Y["idle_gw_mean"],
-    Y["training_share"], Y["gross_margin"], Y["lost"], Y["training_compute_end"],
-    Y["relative_capability_end"], Y["demand_share_end"], Y["sublease_revenue"], Y["interest"],
-    Y["debt_end"], Y["refused_gw"], Y["termination_fees"], Y["borrowed"], Y["repaid"],
 )  # fmt: skip
 _R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
     R["revenue"], R["compute_cost"], R["capacity_gw_end"], R["cash"], R["alive"],
 )  # fmt: skip
-(_O_REV, _O_DEM, _O_UNS, _O_COST, _O_RAISED, _O_PEAK, _O_RATE, _O_CASH, _O_OWED, _O_TRUNC,
- _O_MIN_CASH, _O_LOST, _O_DEBT, _O_DCF, _O_BREAK, _O_REFUSED, _O_SUBLEASE, _O_INTEREST,
- _O_FEES) = (
-    OUT["cum_revenue"], OUT["cum_demand"], OUT["cum_unserved"], OUT["cum_compute_cost"],
-    OUT["cum_raised"], OUT["peak_capacity_gw"], OUT["final_run_rate"], OUT["final_cash"],
-    OUT["obligations_at_end"], OUT["truncated_gw"], OUT["runoff_min_cash"], OUT["cum_lost"],
-    OUT["debt_at_end"], OUT["discounted_cash_flow"], OUT["breaking_commitment_month"],
-    OUT["cum_refused_gw"], OUT["cum_sublease_revenue"], OUT["cum_interest"],
-    OUT["cum_termination_fees"],
+_O_OWED, _O_TRUNC, _O_LOST, _O_DEBT, _O_BREAK, _O_FINAL_MARKET = (
+    OUT["obligations_at_end"], OUT["truncated_gw"], OUT["cum_lost"], OUT["debt_at_end"],
+    OUT["breaking_commitment_month"], OUT["final_market_demand"],
 )  # fmt: skip
 
 
@@ -102,52 +87,6 @@ _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["s
     P["rivals_gw0"], P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
     P["price_floor"], P["price_cap"], P["ceiling"], P["capability_price"],
 )  # fmt: skip
-(_M_MARKET, _M_RIVALS, _M_INDUSTRY, _M_CPRICE, _M_SPOT, _M_TO_RIVALS, _M_NOBODY,
- _M_MSERVED) = (
-    M["market_demand"], M["rivals_gw"], M["industry_gw"], M["contract_price"],
-    M["spot_price"], M["lost_to_rivals"], M["unserved_by_market"], M["market_served"],
-)  # fmt: skip
-(_Y_MARKET, _Y_MSERVED, _Y_RIVALS, _Y_INDUSTRY, _Y_CPRICE, _Y_SPOT, _Y_TO_RIVALS,
- _Y_NOBODY) = (
-    Y["market_demand"], Y["market_served"], Y["rivals_capacity_gw"],
-    Y["industry_capacity_gw"], Y["contract_price"], Y["spot_price"], Y["lost_to_rivals"],
-    Y["unserved_by_market"],
-)  # fmt: skip
-_O_TO_RIVALS, _O_NOBODY, _O_FINAL_MARKET, _O_RATIONED = (
-    OUT["cum_lost_to_rivals"], OUT["cum_unserved_by_market"], OUT["final_market_demand"],
-    OUT["cum_rationed_gw"],
-)  # fmt: skip
-
-_A_SHARE_MONTHS, _A_INF_COST = len(Y), len(Y) + 1
-_N_ACC = len(Y) + 2
-"""Year accumulator: the yearly stats, then months with capacity and inference cost."""
-
-
-@njit(cache=True)
-def _flush_year(yearly: np.ndarray, i: int, y: int, acc: np.ndarray, months_in_year: float) -> None:
-    """Write one calendar year's aggregates: sums, year-end stocks, means over its months,
-    training share over months with capacity (NaN without any), realized inference margin."""
-    for s in range(_N_ACC - 2):
-        yearly[s, i, y] = acc[s]
-    for s in (_Y_CAP, _Y_TRAIN, _Y_INF, _Y_IDLE, _Y_RIVALS, _Y_INDUSTRY, _Y_CPRICE, _Y_SPOT):
-        yearly[s, i, y] = acc[s] / months_in_year
-    share_months = acc[_A_SHARE_MONTHS]
-    yearly[_Y_SHARE, i, y] = acc[_Y_SHARE] / share_months if share_months > 0 else np.nan
-    rev = acc[_Y_REV]
-    yearly[_Y_MARGIN, i, y] = 1.0 - acc[_A_INF_COST] / rev if rev > 0 else np.nan
-
-
-_MATERIAL_GW = 1e-9
-"""Smallest order [GW] that counts as a new commitment for bankruptcy attribution (orders
-of float dust, 1e-18 GW, left by re-summing contracts, do not)."""
-
-
-@njit(cache=True)
-def _commit(commitments: np.ndarray, i: int, year: int, gw: float, value: float) -> None:
-    """New GW and take-or-pay value [USD] by the calendar year a contract comes online."""
-    if gw > 0 and 0 <= year < commitments.shape[2]:
-        commitments[0, i, year] += gw
-        commitments[1, i, year] += value
 
 
 @njit(cache=True)
@@ -160,20 +99,10 @@ def _lead_slot(leads: np.ndarray, lead: int) -> int:
 
 @njit(cache=True)
 def simulate_path(
-    i: int,
-    demand: np.ndarray,
-    p: np.ndarray,
-    slips: np.ndarray,
-    tranches: tuple,
-    deals: tuple,
-    settings: tuple,
-    fits: tuple,
-    calendar: tuple,
-    keep: int,
-    outputs: tuple,
-    book: np.ndarray,
-    rivals_in: tuple,
-) -> None:
+    i: int, demand: np.ndarray, p: np.ndarray, slips: np.ndarray, tranches: tuple,
+    deals: tuple, settings: tuple, fits: tuple, calendar: tuple, keep: int, outputs: tuple,
+    book: np.ndarray, rivals_in: tuple, industry: np.ndarray,
+) -> None:  # fmt: skip
     """Simulate path ``i`` over horizon and run-off, writing its rows of every output.
 
     ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
@@ -185,25 +114,17 @@ def simulate_path(
     ``fits`` (leads, coefficients, sorted residuals) of a quantile policy; ``calendar``
     (year index per month, months per horizon year); ``outputs`` (monthly, yearly, run-off
     yearly, per-path floats, bankruptcy month, truncated GW of tranches and of deals, new
-    commitments by calendar year of delivery), written in place.
+    commitments by calendar year of delivery), written in place; ``industry`` the
+    industry's supply by month [GW] (:func:`industry_gw` of the path's parameters).
     """
-    tranche_start, tranche_gw, tranche_len = tranches
     (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing,
      market) = settings  # fmt: skip
     p_r, rbook, (r_kind, r_review, r_first, r_to_ceiling) = rivals_in
     fit_leads, fit_beta, fit_resid = fits
     year_index, months_in_year = calendar
-    (
-        monthly,
-        yearly,
-        runoff_yearly,
-        path_out,
-        bankrupt_month,
-        truncated,
-        truncated_deals,
-        commitments,
-    ) = outputs
-    deal_signed, deal_start, deal_gw, deal_len, deal_price = deals
+    (monthly, yearly, runoff_yearly, path_out, bankrupt_month, truncated, truncated_deals,
+     commitments) = outputs  # fmt: skip
+    deal_signed = deals[0]
     months = demand.shape[0]
     price = p[_PRICE]
     rpg0 = price / (1.0 - p[_MARGIN])
@@ -220,40 +141,16 @@ def simulate_path(
 
     # --- procurement: contracts signed before the start, then fixed tranches --------------
     month0 = (12 - first_month_of_year) % 12  # calendar month index of the start, 0 = Jan
-    n_signed = sign(book, 0, p[_GW0], 0, int(p[_LEN0]), price)
-    # market: the rivals' book (their contracts signed before the start run like the lab's)
-    n_r = sign(rbook, 0, p[_RIVALS_GW0], 0, int(p[_LEN0]), price) if market else 0
-    last_signed = -1  # month of the latest new commitment (-1: those signed before the start)
     path_out[_O_BREAK, i] = np.nan  # set to last_signed if the path goes bankrupt
     # revenue run-rate the credit check sees before the first month is served [USD/yr]
     opening_rate = min(demand[0], (1.0 - p[_MIN_TRAIN]) * p[_GW0] * rpg0)
     debt_on = p[_DEBT_LIMIT] >= 0.0
-    credit_on = p[_CREDIT_REV] >= 0.0
-    cancel_on = p[_TERM_FEE] >= 0.0
-    refused_at_start = 0.0  # GW of fixed tranches the credit check refused (month 0)
-    if kind == FIXED_SCHEDULE:
-        for k in range(tranche_start.shape[0]):
-            planned = tranche_start[k]
-            have, _cost = online(book, n_signed, planned)
-            room = max(supply_cap(p, planned) - have, 0.0)
-            gw = min(tranche_gw[k], room)
-            if market:  # what the lab and the rivals hold already leaves less
-                begin = planned + slips[i, k]
-                gw = min(gw, free_supply(p, book, n_signed, rbook, n_r, begin,
-                                         begin + tranche_len[k]))  # fmt: skip
-            truncated[i, k] = tranche_gw[k] - gw
-            if credit_on and gw > 0:  # tranches are signed at the start: checked then
-                room = credit_room(book, n_signed, 0, opening_rate, p[_CASH0], p[_CREDIT_REV],
-                                   p[_CREDIT_CASH])  # fmt: skip
-                allowed = room / (price * tranche_len[k] / 12.0)
-                if gw > allowed:
-                    refused_at_start += gw - allowed
-                    gw = allowed
-            start = planned + slips[i, k]
-            n_signed = sign(book, n_signed, gw, start, tranche_len[k], price)
-            _commit(commitments, i, (month0 + start) // 12, gw, gw * price * tranche_len[k] / 12.0)
-            if gw > _MATERIAL_GW:
-                last_signed = 0
+    # last_signed: month of the latest new commitment (-1: those signed before the start);
+    # refused_at_start: GW of fixed tranches the credit check refused (month 0)
+    n_signed, n_r, last_signed, refused_at_start = sign_opening(
+        i, p, industry, slips, tranches, kind == FIXED_SCHEDULE, market, book, rbook,
+        opening_rate, month0, truncated, commitments,
+    )  # fmt: skip
     end_last = last_end(book, n_signed)
     debt = 0.0
     dcf = 0.0
@@ -261,7 +158,7 @@ def simulate_path(
     cum_refused = cum_sublease = cum_interest = cum_fees = 0.0
     fees_due = 0.0  # termination fees of this month's review, paid in its accounting
 
-    acc = np.zeros(_N_ACC)  # the current calendar year's aggregates
+    acc = np.zeros(N_ACC)  # the current calendar year's aggregates
     year = -1
     served_hist = np.zeros(16)  # ring of served run-rates; 16 slots, masks instead of modulo
     cash = p[_CASH0]
@@ -295,6 +192,14 @@ def simulate_path(
         gw0 = p[_GW0] + p[_RIVALS_GW0]
         x0 = demand[0] / rpg0 / (gw0 if gw0 > 0.0 else 1.0)  # no GW: as if there were 1 GW
     cum_to_rivals = cum_nobody = cum_rationed = 0.0
+    # the run-off reads prices only in a record or a sublease (deals and orders are signed
+    # inside the horizon, yearly aggregates cover the horizon)
+    priced_always = record or p[_SUBLEASE] > 0.0
+    tight = 0.0  # ln of tightness
+    # GW online re-summed only when it can change (next_change): the lab's, the rivals'
+    booked = booked_cost = r_gw = 0.0
+    lab_change = r_change = 0
+    lab_n = r_n = -1  # contracts summed then (-1: sum again)
 
     month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
     first_review = int(p[_FIRST_REVIEW])  # no order before it; then the usual calendar
@@ -302,6 +207,10 @@ def simulate_path(
     signpost_month = int(p[_SP_MONTH])  # -1: no signpost
     order_keep = 1.0  # share of each order placed; 1 - cut once a signpost has tripped
     for t in range(months):
+        if t >= horizon and not alive and not record:  # nothing moves any more: write the
+            bankrupt_runoff(runoff_yearly, i, year_index[t:], cash)  # rest of the run-off
+            min_cash = min(min_cash, cash)
+            break
         ordered = 0.0
         # --- the demand the lab faces this month (rivals and churn, from history to t - 1)
         d = demand[t]
@@ -323,31 +232,13 @@ def simulate_path(
         if t == signpost_month and signpost_trips(p, seen, t):
             order_keep = 1.0 - p[_SP_CUT]
         # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
-        for k in range(deal_signed.shape[0]):
-            if deal_signed[k] != t or not alive:
-                continue
-            d_price = contract_price if math.isnan(deal_price[k]) else deal_price[k]
-            start = deal_start[k]
-            have, _cost = online(book, n_signed, start)
-            gw = min(deal_gw[k], max(supply_cap(p, start) - have, 0.0))
-            if market:
-                gw = min(gw, free_supply(p, book, n_signed, rbook, n_r, start,
-                                         start + deal_len[k]))  # fmt: skip
-            truncated_deals[i, k] = deal_gw[k] - gw
-            if credit_on and gw > 0:
-                run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
-                room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],
-                                   p[_CREDIT_CASH])  # fmt: skip
-                allowed = room / (d_price * deal_len[k] / 12.0)
-                if gw > allowed:
-                    refused += gw - allowed
-                    gw = allowed
-            n_signed = sign(book, n_signed, gw, start, deal_len[k], d_price)
-            _commit(commitments, i, (month0 + start) // 12, gw, gw * d_price * deal_len[k] / 12.0)
-            if gw > 0:
-                end_last = max(end_last, start + deal_len[k])
-            if gw > _MATERIAL_GW:
-                last_signed = t
+        if alive and deal_signed.shape[0] > 0:
+            run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
+            n_signed, refused, end_last, last_signed = sign_deals(
+                i, t, p, industry, deals, market, book, n_signed, rbook, n_r, contract_price,
+                run_rate, cash, month0, truncated_deals, commitments, refused, end_last,
+                last_signed,
+            )  # fmt: skip
         # --- procurement: the rivals' review (rationed with the lab's order below)
         q_r = 0.0
         if market:
@@ -355,11 +246,9 @@ def simulate_path(
             r_until = r_review - 1 if r_on_calendar else r_until - 1
             if t < horizon and (t == r_first or (r_on_calendar and t > r_first)):
                 due = t + lead
-                plan = plan_demand(r_kind, p_r, seen_r, t, due, r_to_ceiling, 0, 0, fit_beta,
-                                   fit_resid)  # fmt: skip
                 r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
-                have, _cost = online(rbook, n_r, due)
-                q_r = max(plan / (r_due * (1.0 - p[_RIVALS_TRAIN])) - have, 0.0)
+                q_r = rivals_order(r_kind, p_r, seen_r, t, due, r_to_ceiling, fit_beta,
+                                   fit_resid, r_due, rbook, n_r, p[_RIVALS_TRAIN])  # fmt: skip
         rivals_rationed = False
         # --- procurement: a review inside the horizon orders for delivery after the lead
         on_calendar = until_review == 0
@@ -373,36 +262,23 @@ def simulate_path(
                 _lead_slot(fit_leads, lead), fit_beta, fit_resid,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
-            have, _cost = online(book, n_signed, due)
-            want = plan / (r_due * plan_inference)
-            if cancel_on and alive and have > want:  # over-committed: exit what is not online yet
-                cut, fee = cancel_pending(book, n_signed, t, due, have - want, p[_TERM_FEE])
-                fees_due += fee
-                have -= cut
-                end_last = last_end(book, n_signed)
-            q = order_gw(want, have, supply_cap(p, due), alive) * order_keep
-            if credit_on and q > 0:  # counterparties sign only within the lab's credit
-                run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
-                room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV],
-                                   p[_CREDIT_CASH])  # fmt: skip
-                allowed = room / (contract_price * contract_len / 12.0)
-                if q > allowed:
-                    refused += q - allowed
-                    q = allowed
+            run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
             start = due + slips[i, order_k]
-            if market:  # same-month orders share what supply leaves free, pro rata
-                free = min(
-                    free_supply(p, book, n_signed, rbook, n_r, start, start + contract_len),
-                    free_supply(p, book, n_signed, rbook, n_r, due, due + contract_len),
-                )
-                granted, q_r = ration(q, q_r, free)
-                cum_rationed += q - granted
-                q = granted
+            n_before = n_signed
+            n_signed, q, q_r, cancelled, fee, cut_by_credit, rationed = sign_order(
+                i, t, due, start, plan / (r_due * plan_inference), p, industry, market, book,
+                n_signed, rbook, n_r, q_r, alive, order_keep, run_rate, cash, contract_price,
+                month0, commitments,
+            )  # fmt: skip
+            if cancelled:  # contracts cut: sum the book again; the last may end sooner
+                fees_due += fee
+                lab_n = -1
+                end_last = last_end(book, n_before)
+            refused += cut_by_credit
+            if market:
+                cum_rationed += rationed
                 rivals_rationed = True
-            n_signed = sign(book, n_signed, q, start, contract_len, contract_price)
-            _commit(commitments, i, (month0 + start) // 12, q,
-                    q * contract_price * contract_len / 12.0)  # fmt: skip
-            if q > _MATERIAL_GW:
+            if q > MATERIAL_GW:
                 last_signed = t
             if q > 0 and start + contract_len > end_last:
                 end_last = start + contract_len
@@ -411,18 +287,19 @@ def simulate_path(
         if q_r > 0.0:
             due = t + lead
             if not rivals_rationed:  # first come, first served
-                q_r = min(q_r, free_supply(p, book, n_signed, rbook, n_r, due, due + contract_len))
+                q_r = min(q_r, free_supply(p, industry, book, n_signed, rbook, n_r, due,
+                                           due + contract_len))  # fmt: skip
             n_r = sign(rbook, n_r, q_r, due, contract_len, contract_price)
 
         # in run-off, a path is done once its last contract has expired
         was_alive = alive
         live = alive and (t < horizon or t < end_last)
-        booked = 0.0  # GW under contract (a bankrupt lab's still count in the industry)
-        if alive or market:
-            booked, compute_cost = online(book, n_signed, t)
+        if (alive or market) and (t >= lab_change or n_signed != lab_n):
+            booked, booked_cost = online(book, n_signed, t)  # GW under contract, its cost
+            lab_change, lab_n = next_change(book, n_signed, t), n_signed
+        # a bankrupt lab's contracts still count in the industry (with a market)
         capacity = booked if alive else 0.0
-        if not alive:
-            compute_cost = 0.0
+        compute_cost = booked_cost if alive else 0.0
         if t > 0:
             rpg *= rpg_step
 
@@ -433,22 +310,21 @@ def simulate_path(
                                                p[_SHARE0] >= 1.0)  # fmt: skip
         served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
                                                p[_MAX_TRAIN])  # fmt: skip
-        to_rivals = r_served = r_gw = supply = 0.0
-        tight = 0.0  # ln of tightness
+        to_rivals = r_served = supply = 0.0
         if market:  # availability: each firm's overflow goes to the other's idle inference
-            r_gw, _cost = online(rbook, n_r, t)
-            r_served, r_room = rivals_serve(d_market - d, r_gw, rpg, p[_RIVALS_TRAIN])
-            to_rivals = spill(d - served, r_room)
-            room = (1.0 - p[_MIN_TRAIN]) * capacity * rpg_lab - served
-            won = spill(d_market - d - r_served, room)
+            if t >= r_change or n_r != r_n:
+                r_gw, _cost = online(rbook, n_r, t)
+                r_change, r_n = next_change(rbook, n_r, t), n_r
+            won, to_rivals, r_served = overflow(d_market, d, served, capacity, rpg, rpg_lab,
+                                                r_gw, p[_MIN_TRAIN], p[_RIVALS_TRAIN])  # fmt: skip
             if won > 0.0:  # rivals' customers the lab serves join the demand it faces
                 d += won
                 served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
                                                        p[_MAX_TRAIN])  # fmt: skip
-            r_served += to_rivals
-            supply = industry_gw(p, t)
-            tight = log_tightness(d_market, rpg, booked + r_gw, x0)
-            spot = clear_price(price, tight, p[_SPOT_E], p[_FLOOR], p[_CAP])
+            if t < horizon or priced_always:
+                supply = industry[t]
+                tight = log_tightness(d_market, rpg, booked + r_gw, x0)
+                spot = clear_price(price, tight, p[_SPOT_E], p[_FLOOR], p[_CAP])
         subleased = 0.0
         if p[_SUBLEASE] > 0.0:  # surplus GW resold at a discount instead of extra training
             training, subleased = sublease(capacity, inference, training, p[_TRAIN],
@@ -511,13 +387,14 @@ def simulate_path(
                 if market:  # rivals train on what their own inference leaves
                     rivals = accumulate(rivals, p[_RETENTION], r_gw - (r_served / rpg))
                 else:
-                    rivals = accumulate(rivals, p[_RETENTION],
-                                        p[_RIVALS_SHARE] * industry_gw(p, t))  # fmt: skip
+                    rivals = accumulate(rivals, p[_RETENTION], p[_RIVALS_SHARE] * industry[t])
                 log_m = follow_capability(log_m, lab, rivals, p[_LAB0], p[_RIVALS0],
                                           p[_ELASTICITY], p[_DIFFUSION])  # fmt: skip
             if churn_share > 0.0:
                 loss = churn(loss, d - served, d, churn_share)
-        relative = math.log2(lab / rivals) if competing else np.nan
+        year_end = t < horizon and (t == horizon - 1 or year_index[t + 1] != year_index[t])
+        # a year-end stock: only a record or a calendar year's last month reads it
+        relative = math.log2(lab / rivals) if competing and (record or year_end) else np.nan
         if market:
             share = sigma
         else:
@@ -529,92 +406,27 @@ def simulate_path(
         lost_to_rivals = to_rivals / 12.0
         nobody = unserved - lost_to_rivals  # what no firm served
         if record:
-            monthly[_M_DEMAND, i, t] = d
-            monthly[_M_CAP, i, t] = capacity
-            monthly[_M_INF, i, t] = inference
-            monthly[_M_TRAIN, i, t] = training
-            monthly[_M_IDLE, i, t] = idle
-            monthly[_M_REV, i, t] = revenue
-            monthly[_M_UNS, i, t] = unserved
-            monthly[_M_COST, i, t] = compute_cost
-            monthly[_M_OTHER, i, t] = other
-            monthly[_M_FIXED, i, t] = fixed
-            monthly[_M_RAISED, i, t] = raised
-            monthly[_M_CASH, i, t] = cash
-            monthly[_M_ALIVE, i, t] = 1.0 if alive else 0.0
-            monthly[_M_ORDER, i, t] = ordered
-            monthly[_M_LOST, i, t] = lost
-            monthly[_M_COMPUTE, i, t] = lab
-            monthly[_M_RELATIVE, i, t] = relative
-            monthly[_M_SHARE, i, t] = share
-            monthly[_M_SUBLEASED, i, t] = subleased
-            monthly[_M_SUBLEASE_REV, i, t] = sublease_rev
-            monthly[_M_INTEREST, i, t] = interest
-            monthly[_M_BORROWED, i, t] = borrowed
-            monthly[_M_REPAID, i, t] = repaid
-            monthly[_M_DEBT, i, t] = debt
-            monthly[_M_REFUSED, i, t] = refused
-            monthly[_M_FEES, i, t] = fees
-            if market:
-                monthly[_M_MARKET, i, t] = d_market
-                monthly[_M_RIVALS, i, t] = r_gw
-                monthly[_M_INDUSTRY, i, t] = supply
-                monthly[_M_CPRICE, i, t] = contract_price
-                monthly[_M_SPOT, i, t] = spot
-                monthly[_M_TO_RIVALS, i, t] = lost_to_rivals
-                monthly[_M_NOBODY, i, t] = nobody
-                monthly[_M_MSERVED, i, t] = served + r_served
-            else:
-                for s in (_M_MARKET, _M_RIVALS, _M_INDUSTRY, _M_CPRICE, _M_SPOT, _M_TO_RIVALS,
-                          _M_NOBODY, _M_MSERVED):  # fmt: skip
-                    monthly[s, i, t] = np.nan
+            record_lab(monthly, i, t, d, capacity, inference, training, idle, revenue, unserved,
+                       compute_cost, other, fixed, raised, cash, alive, ordered, lost, lab,
+                       relative, share, subleased, sublease_rev, interest, borrowed, repaid,
+                       debt, refused, fees)  # fmt: skip
+            record_market(monthly, i, t, market, d_market, r_gw, supply, contract_price, spot,
+                          lost_to_rivals, nobody, served + r_served)  # fmt: skip
         y = year_index[t]
         if t < horizon:
             if y != year:
                 if year >= 0:
-                    _flush_year(yearly, i, year, acc, months_in_year[year])
+                    flush_year(yearly, i, year, acc, months_in_year[year])
                 acc[:] = 0.0
                 year = y
-            acc[_Y_REV] += revenue
-            acc[_Y_DEM] += d / 12.0
-            acc[_Y_UNS] += unserved
-            acc[_Y_COST] += compute_cost
-            acc[_Y_OTHER] += other
-            acc[_Y_FIXED] += fixed
-            acc[_Y_RAISED] += raised
-            acc[_Y_CAP_END] = capacity
-            acc[_Y_CASH] = cash
-            acc[_Y_ALIVE] = 1.0 if alive else 0.0
-            acc[_Y_CAP] += capacity
-            acc[_Y_TRAIN] += training
-            acc[_Y_INF] += inference
-            acc[_Y_IDLE] += idle
-            acc[_Y_LOST] += lost
-            acc[_Y_COMPUTE] = lab
-            acc[_Y_RELATIVE] = relative
-            acc[_Y_DSHARE] = share
-            acc[_Y_SUBLEASE_REV] += sublease_rev
-            acc[_Y_INTEREST] += interest
-            acc[_Y_DEBT] = debt
-            acc[_Y_REFUSED] += refused
-            acc[_Y_FEES] += fees
-            acc[_Y_BORROWED] += borrowed
-            acc[_Y_REPAID] += repaid
+            add_month(acc, revenue, d, unserved, compute_cost, other, fixed, raised, capacity,
+                      cash, alive, training, inference, idle, lost, lab, relative, share,
+                      sublease_rev, interest, debt, refused, fees, borrowed, repaid)  # fmt: skip
             if market:
-                acc[_Y_MARKET] += d_market / 12.0
-                acc[_Y_MSERVED] += (served + r_served) / 12.0
-                acc[_Y_RIVALS] += r_gw
-                acc[_Y_INDUSTRY] += supply
-                acc[_Y_CPRICE] += contract_price
-                acc[_Y_SPOT] += spot
-                acc[_Y_TO_RIVALS] += lost_to_rivals
-                acc[_Y_NOBODY] += nobody
+                add_market_month(acc, d_market, served + r_served, r_gw, supply, contract_price,
+                                 spot, lost_to_rivals, nobody)  # fmt: skip
                 cum_to_rivals += lost_to_rivals
                 cum_nobody += nobody
-            if capacity > 0:
-                acc[_Y_SHARE] += training / capacity
-                acc[_A_SHARE_MONTHS] += 1.0
-                acc[_A_INF_COST] += inference * (compute_cost / capacity)
             cum_rev += revenue
             cum_dem += d / 12.0
             cum_uns += unserved
@@ -627,7 +439,7 @@ def simulate_path(
                 final_cash = cash
                 path_out[_O_FINAL_MARKET, i] = d_market
                 path_out[_O_DEBT, i] = debt
-                _flush_year(yearly, i, year, acc, months_in_year[year])
+                flush_year(yearly, i, year, acc, months_in_year[year])
         else:
             runoff_yearly[_R_REV, i, y] += revenue
             runoff_yearly[_R_COST, i, y] += compute_cost
@@ -635,18 +447,10 @@ def simulate_path(
             runoff_yearly[_R_CASH, i, y] = cash
             runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
             min_cash = min(min_cash, cash)
-        if market:  # orders of the next month are signed at this month's market
+        if market and (t + 1 < horizon or priced_always):  # next month's orders: this month's
             contract_price = clear_price(price, tight, p[_CONTRACT_E], p[_FLOOR], p[_CAP])
 
     bankrupt_month[i] = bankrupt
-    path_out[_O_REV, i] = cum_rev
-    path_out[_O_DEM, i] = cum_dem
-    path_out[_O_UNS, i] = cum_uns
-    path_out[_O_COST, i] = cum_cost
-    path_out[_O_RAISED, i] = cum_raised
-    path_out[_O_PEAK, i] = peak
-    path_out[_O_RATE, i] = final_rate
-    path_out[_O_CASH, i] = final_cash
     path_out[_O_OWED, i] = obligations_after(book, n_signed, horizon)
     total_cut = 0.0
     for k in range(truncated.shape[1]):
@@ -654,15 +458,10 @@ def simulate_path(
     for k in range(truncated_deals.shape[1]):
         total_cut += truncated_deals[i, k]
     path_out[_O_TRUNC, i] = total_cut
-    path_out[_O_MIN_CASH, i] = min_cash if months > horizon else final_cash
-    path_out[_O_DCF, i] = dcf
-    path_out[_O_REFUSED, i] = cum_refused
-    path_out[_O_SUBLEASE, i] = cum_sublease
-    path_out[_O_INTEREST, i] = cum_interest
-    path_out[_O_FEES, i] = cum_fees
-    path_out[_O_TO_RIVALS, i] = cum_to_rivals
-    path_out[_O_NOBODY, i] = cum_nobody
-    path_out[_O_RATIONED, i] = cum_rationed
+    sums = (cum_rev, cum_dem, cum_uns, cum_cost, cum_raised, cum_refused, cum_sublease,
+            cum_interest, cum_fees, cum_to_rivals, cum_nobody, cum_rationed)  # fmt: skip
+    record_path(path_out, i, sums, final_rate, final_cash, peak,
+                min_cash if months > horizon else final_cash, dcf)  # fmt: skip
 
 
 @njit(cache=True, nogil=True)
@@ -689,7 +488,11 @@ def simulate_paths(
     install compiles the month loop once, and no numba thread pool is started.
     """
     rival_params, rival_books, rival_settings = rivals
+    industry = np.empty(demand.shape[1])  # supply by month, shared by paths that agree on it
+    table_of = np.full(3, np.nan)  # the parameters it was computed for (NaN: none yet)
     for i in range(first, last):
-        simulate_path(i, demand[i], params[i], slips, tranches, deals, settings, fits,
-                      calendar, keep, outputs, books[i],
-                      (rival_params[i], rival_books[i], rival_settings))  # fmt: skip
+        p = params[i]
+        supply_table(p, industry, table_of)
+        simulate_path(i, demand[i], p, slips, tranches, deals, settings, fits, calendar, keep,
+                      outputs, books[i], (rival_params[i], rival_books[i], rival_settings),
+                      industry)  # fmt: skip
