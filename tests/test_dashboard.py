@@ -19,6 +19,7 @@ from sim import load_scenario, run, summarize
 from sim.model.distributions import LogUniform, Uniform, support
 from sim.model.io import parse_yaml, scenario_from_dict
 from sim.model.summary import by_year
+from sim.reports.decision import policy_words
 
 
 @pytest.fixture(scope="module")
@@ -410,7 +411,11 @@ def test_infeasible_budget_is_said(base):
     body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
     assert "No plan of the frontier family keeps P(bankrupt) within the 0.1% risk budget" in body
     assert attrs["plan"] == "none"
-    assert decision.apply_updates(opt) == {}
+    # "Apply" then offers the least risky plan: exactly the evaluated one
+    rec = decision.recommendation(opt)
+    assert attrs["least-risky"] == policy_words(rec.plan)
+    updates = decision.apply_updates(opt)
+    assert updates["policy_kind"] == rec.policy["kind"]
 
 
 def test_heatmap_explains_why_fixed_schedules_have_none(x):

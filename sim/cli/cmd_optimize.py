@@ -23,8 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "optimize",
         help="most aggressive policy whose P(bankrupt) stays within a budget",
         description="Search PARAM in [LO, HI] (default: planned growth 1-10x) for the largest "
-        "value whose P(bankrupt) is within BUDGET by a one-sided 95%% Wilson test (the upper "
-        "bound must be <= BUDGET). All evaluations share the seed.",
+        "value whose P(bankrupt) is within BUDGET by a one-sided 95% Wilson test (the upper "
+        "bound must be <= BUDGET). Risk need not rise with PARAM (with pricing power it is "
+        "U-shaped); when no value passes, the least risky is reported. All evaluations share "
+        "the seed.",
     )
     add_scenario_args(p)
     p.add_argument("--budget", type=float, default=0.05, help="max P(bankrupt) (default 0.05)")
@@ -104,8 +106,9 @@ def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
         )
     else:
         print(
-            f"no {name} in [{args.lo:g}, {args.hi:g}] meets the budget: at {args.lo:g}, "
-            f"P(bankrupt) = {res.p_bankrupt:.2%} (one-sided upper bound {res.p_bankrupt_upper:.2%})"
+            f"no {name} in [{args.lo:g}, {args.hi:g}] meets the budget: the least risky, "
+            f"{res.least_risky:.3g}, has P(bankrupt) = {res.p_bankrupt:.2%} (one-sided upper "
+            f"bound {res.p_bankrupt_upper:.2%} > {args.budget:.1%})"
         )
     units = decision_units_for(scenario, {args.param: res.value}, paths) if res.feasible else {}
     _print_units(units)
@@ -123,6 +126,7 @@ def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
             {
                 "scenario": scenario.name, "param": res.param, "budget": res.budget,
                 "value": res.value if res.feasible else None, "feasible": res.feasible,
+                "least_risky": res.least_risky,
                 "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
                 "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
                 "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
