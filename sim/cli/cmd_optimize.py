@@ -9,6 +9,7 @@ from pathlib import Path
 from sim.analysis.frontier import UPSIDES, policy_family
 from sim.analysis.optimize import best_policy, decision_units_for, max_commitment
 from sim.analysis.parallel import client_for
+from sim.analysis.recommend import UPSIDE, recommend
 from sim.analysis.sweep import apply_cell
 from sim.errors import ScenarioError
 from sim.model.scenario import Scenario
@@ -37,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--family",
         action="store_true",
         help="instead pick, among the frontier's policy family, the highest-UPSIDE policy "
-        "that passes the same budget test",
+        "that passes the same budget test (median revenue, the default: the report's and "
+        "dashboard's search, refined between grid points; other upsides: the grid only)",
     )
     p.add_argument("--upside", default="cum_revenue_p50", choices=list(UPSIDES),
                    help="upside measure for --family (default cum_revenue_p50)")  # fmt: skip
@@ -144,16 +146,30 @@ def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
         progress_bar(25, "optimize --family", unit="policy") as bar,
     ):
         check_parallel_budgets(args, runs, "this search", client)
-        row, df = best_policy(
-            scenario, budget=args.budget, upside=args.upside, paths=paths, progress=bar,
-            client=client,
-        )  # fmt: skip
+        least, units = None, {}
+        if args.upside == UPSIDE:  # the report's and dashboard's search: grid, then refinement
+            rec = recommend(scenario, budget=args.budget, paths=paths, progress=bar, client=client)
+            df = rec.plans.table
+            row = df.loc[rec.index] if rec.feasible else None
+            least = None if rec.feasible else df.loc[rec.index]
+            units = rec.units if rec.feasible else {}
+        else:
+            row, df = best_policy(
+                scenario, budget=args.budget, upside=args.upside, paths=paths, progress=bar,
+                client=client,
+            )  # fmt: skip
+            if row is not None:
+                units = decision_units_for(scenario, policy_family(scenario)[row.name], paths)
     print(
         f"scenario {scenario.name!r}, {paths:,} paths per policy, seed {scenario.simulation.seed}"
     )
-    units = {}
     if row is None:
         print(f"no policy of the family passes P(bankrupt) <= {args.budget:.1%}")
+        if least is not None:
+            print(
+                f"  the least risky: {least['policy']}, P(bankrupt) = {least['p_bankrupt']:.2%} "
+                f"(one-sided upper bound {least['p_bankrupt_upper']:.2%})"
+            )
     else:
         print(
             f"highest {args.upside} with P(bankrupt) <= {args.budget:.1%}: {row['policy']}\n"
@@ -162,7 +178,6 @@ def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
             f"  cumulative revenue median {usd(row['cum_revenue_p50'])}, P90 "
             f"{usd(row['cum_revenue_p90'])}; mean terminal value {usd(row['equity_value_mean'])}"
         )
-        units = decision_units_for(scenario, policy_family(scenario)[row.name], paths)
         _print_units(units)
     if tmp is not None:
         df.to_csv(tmp / "evaluations.csv", index=False)
