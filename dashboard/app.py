@@ -329,12 +329,18 @@ class Dashboard(OtherTabs):
         opt = None if x.stale("decision") else x.table("decision")
         body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
         self.decision.object = decision.element(body, attrs)
-        # the button applies the recommendation; hidden once it is the current plan
+        # the button applies the recommendation (no plan within the budget: the least risky
+        # one); hidden once it is the current plan
         self.apply_button.visible = (
-            attrs.get("feasible") == "yes" and attrs.get("current") != "recommended"
+            attrs.get("feasible") in ("yes", "no") and attrs.get("current") != "recommended"
         )
         if self.apply_button.visible:
-            self.apply_button.label = f"Apply {attrs['plan']}"
+            feasible = attrs["feasible"] == "yes"
+            self.apply_button.label = (
+                f"Apply {attrs['plan']}"
+                if feasible
+                else f"Apply the least risky: {attrs['least-risky']}"
+            )
 
     def apply_recommended(self) -> None:
         """Make the recommended plan the current one (exactly the evaluated plan)."""

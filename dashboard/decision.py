@@ -61,11 +61,11 @@ def sentence(
 
 
 def apply_updates(opt: Any) -> dict[str, Any]:
-    """Explorer settings that make the current plan exactly the recommended one ({} when
-    there is none): its policy kind, its family's parameter and the fields the Explorer
-    writes for that kind."""
+    """Explorer settings that make the current plan exactly the recommended one (when no
+    plan passes the budget, the least risky one; {} before the search is done): its policy
+    kind, its family's parameter and the fields the Explorer writes for that kind."""
     rec = recommendation(opt)
-    if rec is None or not rec.feasible:
+    if rec is None:
         return {}
     pol = rec.policy
     kind = pol["kind"]

@@ -62,9 +62,9 @@ def matches(expected: str, actual: str) -> bool:
 
 
 def test_the_page_has_one_command_per_question() -> None:
-    assert len(examples()) == 11
+    assert len(examples()) == 12
     questions = re.findall(r"^## \d+\. (.+)$", PAGE.read_text(encoding="utf-8"), flags=re.M)
-    assert len(questions) == 11
+    assert len(questions) == 12
     for command, _ in examples():
         assert "--paths" in command, command
         assert "--seed" in command, command

@@ -19,6 +19,7 @@ from sim import load_scenario, run, summarize
 from sim.model.distributions import LogUniform, Uniform, support
 from sim.model.io import parse_yaml, scenario_from_dict
 from sim.model.summary import by_year
+from sim.reports.decision import policy_words
 
 
 @pytest.fixture(scope="module")
@@ -155,17 +156,18 @@ def test_key_numbers_equal_the_public_api(x, base):
 
 
 def test_more_aggressive_plan_raises_p_bankrupt(x):
-    # DOMAIN.md identity: with the same random draws (same seed), buying more never lowers
-    # P(bankrupt); deterministic, so no statistical tolerance is needed. Checked up to 6x:
-    # beyond it the engine's financing feedback (more capacity -> more served revenue ->
-    # bigger raises) saves a few paths (6x: 28.25%, 10x: 28.16% at 10,000 paths), a core
-    # model question reported to the lead, not a dashboard mapping issue.
+    # With the same random draws (same seed), buying more above the valley raises
+    # P(bankrupt); deterministic, so no statistical tolerance is needed. Base has pricing
+    # power (docs/model.md 5d): below the valley (~2.5x) a laggard's discount ruins too, so
+    # 1x is riskier than 3x (30.7% vs ~6.5% at 4,000 paths), and the widget must show that.
     seen = []
-    for g in (2.0, 3.0, 4.0, 6.0):
+    for g in (3.0, 4.0, 6.0, 8.0):
         x.planned_growth = g
         seen.append(x.numbers["p_bankrupt"])
     assert seen == sorted(seen)
     assert seen[-1] > seen[0]
+    x.planned_growth = 1.0
+    assert x.numbers["p_bankrupt"] > 2 * seen[0]
 
 
 def test_runs_are_cached_by_scenario_and_paths(x, base):
@@ -217,9 +219,11 @@ def test_csv_is_the_by_year_table(x):
 # ------------------------------------------------------------------- background tables
 @pytest.fixture(scope="module")
 def analysed(base):
-    """An explorer at 1,000 paths whose four tables are computed (serially, here); at
-    fewer paths no plan passes the one-sided test of the 5% budget."""
-    x = Explorer(base, paths=1000)
+    """An explorer at 1,000 paths whose four tables are computed (serially, here). The risk
+    budget is 8%: base's least risky plan (~4.5%, pricing power makes under-buying ruinous
+    too) is not credibly within 5% at 1,000 paths, so a 5% budget has no recommendation
+    (tests/test_dashboard_app.py and test_infeasible_budget_is_said cover that case)."""
+    x = Explorer(base, paths=1000, budget=8.0)
     x.run_analysis(background=False)
     return x
 
@@ -240,7 +244,7 @@ def test_tables_fill_heatmap_frontier_decision_tornado(analysed, base):
     pd.testing.assert_series_equal(front["p_bankrupt"], frontier(base, paths=1000)["p_bankrupt"])
     assert {"parameter", "swing", "metric_low", "metric_high"} <= set(x.table("tornado").columns)
     rec = x.table("decision")["recommendation"]
-    ref = recommend(base, budget=0.05, paths=1000)  # the public API, on the same worlds
+    ref = recommend(base, budget=0.08, paths=1000)  # the public API, on the same worlds
     pd.testing.assert_frame_equal(rec.plans.table, ref.plans.table)
     assert rec.index == ref.index
     assert rec.units["gw_by_delivery_year"]  # GW per delivery year of the chosen plan
@@ -285,7 +289,7 @@ def test_tables_are_cached_across_sessions(analysed, base, monkeypatch):
         raise AssertionError("recomputed a cached table")
 
     monkeypatch.setattr(sweeps, "compute", fail)
-    other = Explorer(base, paths=1000)  # a second browser session
+    other = Explorer(base, paths=1000, budget=8.0)  # a second browser session
     assert not any(other.stale(n) for n in ("heatmap", "frontier", "decision", "tornado"))
     pd.testing.assert_frame_equal(other.table("heatmap"), analysed.table("heatmap"))
 
@@ -341,7 +345,7 @@ def test_decision_sentence_states_its_figures(analysed):
     assert int(attrs["paths"]) == rec.paths == 1000
     assert body.startswith('<p class="verdict"><b>Sign ')  # the order first, in bold
     assert f"with {policy_words(row)}; P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% " \
-           f"bound {pct(row['p_bankrupt_upper'])}, within the 5% budget)" in body  # fmt: skip
+           f"bound {pct(row['p_bankrupt_upper'])}, within the 8% budget)" in body  # fmt: skip
     assert "(1,000 paths)" in body
     assert '<table class="order">' in body
     assert "Delivery year" in body
@@ -388,7 +392,11 @@ def test_apply_makes_the_current_plan_the_recommendation(name):
     body, attrs = decision.sentence(after, x.numbers, x.policy_words(), x.results)
     assert attrs["current"] == "recommended"
     assert "dominated" not in body
-    assert "is the recommendation and on the frontier" in body
+    if rec.feasible:
+        assert "is the recommendation and on the frontier" in body
+    else:  # base at 1,000 paths: nothing within 5%, Apply applied the least risky plan
+        assert name == "base"
+        assert "is the least risky plan of the frontier family and on the frontier" in body
     assert x.numbers["p_bankrupt"] == after["recommendation"].plan["p_bankrupt"]
 
 
@@ -410,7 +418,11 @@ def test_infeasible_budget_is_said(base):
     body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
     assert "No plan of the frontier family keeps P(bankrupt) within the 0.1% risk budget" in body
     assert attrs["plan"] == "none"
-    assert decision.apply_updates(opt) == {}
+    # "Apply" then offers the least risky plan: exactly the evaluated one
+    rec = decision.recommendation(opt)
+    assert attrs["least-risky"] == policy_words(rec.plan)
+    updates = decision.apply_updates(opt)
+    assert updates["policy_kind"] == rec.policy["kind"]
 
 
 def test_heatmap_explains_why_fixed_schedules_have_none(x):
@@ -599,7 +611,7 @@ def _diff(a, b, prefix=""):
     return out
 
 
-def test_plan_to_ceiling_checkbox_sets_only_that_field_and_raises_risk_when_off(x, base):
+def test_plan_to_ceiling_checkbox_sets_only_that_field(x, base):
     assert x.plan_to_ceiling is True  # base bends its plan toward the ceiling
     assert x.policy_kind == "planned_growth"
     assert "demand.ceiling" in x.param.plan_to_ceiling.doc  # help from the pydantic field
@@ -611,7 +623,11 @@ def test_plan_to_ceiling_checkbox_sets_only_that_field_and_raises_risk_when_off(
     api = summarize(run(s, paths=x.paths))
     assert x.numbers["p_bankrupt"] == api["p_bankrupt"]
     assert x.numbers["cum_revenue_p50"] == api["cum_revenue_p50"]
-    assert x.numbers["p_bankrupt"] > on  # a plan blind to the ceiling over-buys
+    # The plan changed (the numbers are the API's for the new scenario, above). Base's lab is
+    # held by the 60 GW supply cap in most worlds, so bending toward the market's ceiling
+    # barely matters there (8.35% vs 8.4% at 2,000 paths); what the flag does to a plan is
+    # checked by hand in tests/test_hand_cases.py::test_plan_to_ceiling_bends_the_plan.
+    assert x.numbers["p_bankrupt"] != on
     assert x.current_scenario().policy.plan_to_ceiling is False  # what the sweeps use
     # the background tables key on the shown scenario
     assert x._specs["tornado"].scenario.policy.plan_to_ceiling is False

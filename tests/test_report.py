@@ -253,11 +253,18 @@ def test_report_opens_with_the_verdict(base_run, base_html: str) -> None:
     sentence = verdict_sentence(rec)
     assert f"<b>{html.escape(sentence)}</b>" in body[:first_section]
     row = rec.plan
-    assert sentence.startswith("Sign ")
-    assert f"with {policy_words(row)};" in sentence
     assert f"P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% bound " in sentence
-    assert "(2,000 paths)" in sentence
-    assert row["p_bankrupt_upper"] <= 0.05
+    if rec.feasible:
+        assert sentence.startswith("Sign ")
+        assert f"with {policy_words(row)};" in sentence
+        assert "(2,000 paths)" in sentence
+        assert row["p_bankrupt_upper"] <= 0.05
+    else:  # base with pricing power at 2,000 paths: its least risky plan, and that plan's order
+        assert sentence.startswith("No plan of the frontier family keeps P(bankrupt) within")
+        assert f"the least risky, {policy_words(row)}," in sentence
+        assert "at 2,000 paths. If that risk is acceptable: sign " in sentence
+        assert row["p_bankrupt"] == rec.plans.table["p_bankrupt"].min()
+        assert row["p_bankrupt_upper"] > 0.05
     # the current plan's headline figure appears once, with its own path count
     block = body[body.index('id="executive-summary"') : body.index("<h2>Key numbers</h2>")]
     lo, hi = summary["p_bankrupt_ci95"]

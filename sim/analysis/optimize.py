@@ -7,8 +7,12 @@ would put the answer right on the boundary, where about half of fresh seeds woul
 exceed the budget.
 
 Search: a coarse grid over ``[lo, hi]`` on common random numbers, then bisection between
-the last accepted and the first rejected point. This assumes P(bankrupt) rises with the
-parameter (more aggressive buying); the evaluations table lets users check it.
+the largest accepted value and the rejected grid point above it. P(bankrupt) need not rise
+with the parameter: with pricing power (docs/model.md 5d) under-buying ruins too, so risk is
+U-shaped and the accepted values form a band in the middle; the answer is the top of the
+band, not the last value before the first rejection. When no grid point is accepted, the
+valley around the least risky point is bisected (a band narrower than the grid step) before
+the budget is called infeasible. The evaluations table lets users check the shape.
 """
 
 from __future__ import annotations
@@ -39,9 +43,9 @@ class OptimizeResult:
     budget: float
     """Largest acceptable P(bankrupt) [0..1]."""
     value: float
-    """Most aggressive accepted value; NaN when even ``lo`` breaks the budget."""
+    """Most aggressive accepted value; NaN when no evaluated value meets the budget."""
     p_bankrupt: float
-    """P(bankrupt) estimated at ``value`` [0..1]."""
+    """P(bankrupt) estimated at ``value`` (infeasible: at the least risky value) [0..1]."""
     ci95: tuple[float, float]
     """Two-sided Wilson 95% interval of ``p_bankrupt``."""
     p_bankrupt_upper: float
@@ -49,11 +53,13 @@ class OptimizeResult:
     paths: int
     """Paths per evaluation."""
     feasible: bool
-    """False when even ``lo`` breaks the budget."""
+    """False when no evaluated value meets the budget."""
     metrics: dict[str, float] = field(default_factory=dict)
     """:func:`sim.analysis.sweep.metrics` at ``value``."""
     evaluations: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Every evaluated value with its metrics, sorted by value."""
+    least_risky: float = math.nan
+    """Evaluated value with the lowest P(bankrupt) (what an infeasible answer reports)."""
 
 
 def upper_bound(p: float, n: int) -> float:
@@ -108,12 +114,13 @@ def max_commitment(
         todo = [v for v in values if v not in rows]
         if not todo:
             return
+        first = not rows
         df = run_sweep(scenario, [{param: v} for v in todo], paths=paths, seed=seed, client=client)
         for v, rec in zip(todo, df.to_dict(orient="records"), strict=True):
             rec["p_bankrupt_upper"] = upper_bound(rec["p_bankrupt"], paths)
             rec["meets_budget"] = rec["p_bankrupt_upper"] <= budget
             rows[v] = rec
-        calls[0] += 1 if len(todo) == 1 else coarse
+        calls[0] += coarse if first else 1  # the grid, then one step per valley round or bisection
         if progress is not None:
             progress(min(calls[0], total), total)
 
@@ -122,21 +129,29 @@ def max_commitment(
 
     grid = [float(x) for x in _coarse(lo, hi, coarse)]
     evaluate(grid)
-    first_bad = next((i for i, v in enumerate(grid) if not ok(v)), None)
-    if first_bad is None:
-        best = grid[-1]
-    elif first_bad == 0:
+    steps = 0
+    while steps < bisections and not any(ok(v) for v in rows):
+        xs = sorted(rows)
+        i = min(range(len(xs)), key=lambda j: (rows[xs[j]]["p_bankrupt"], -xs[j]))
+        mids = [0.5 * (xs[i] + xs[j]) for j in (i - 1, i + 1) if 0 <= j < len(xs)]
+        evaluate(mids)  # the valley of a U-shaped risk, one halving of the step per round
+        steps += 1
+    passing = [v for v in sorted(rows) if ok(v)]
+    if not passing:
         best = math.nan
     else:
-        good, bad = grid[first_bad - 1], grid[first_bad]
-        for _ in range(bisections):
+        good = passing[-1]
+        above = [v for v in sorted(rows) if v > good]
+        bad = above[0] if above else None
+        for _ in range(bisections - steps if bad is not None else 0):
             mid = 0.5 * (good + bad)
             evaluate([mid])
             good, bad = (mid, bad) if ok(mid) else (good, mid)
         best = good
     table = pd.DataFrame([rows[v] for v in sorted(rows)])
+    least = min(sorted(rows), key=lambda v: rows[v]["p_bankrupt"])
     if math.isnan(best):
-        rec, feasible = rows[grid[0]], False
+        rec, feasible = rows[least], False
     else:
         rec, feasible = rows[best], True
     return OptimizeResult(
@@ -150,6 +165,7 @@ def max_commitment(
         feasible=feasible,
         metrics={k: float(v) for k, v in rec.items() if k not in (param, "meets_budget")},
         evaluations=table,
+        least_risky=least,
     )
 
 

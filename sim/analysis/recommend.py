@@ -10,11 +10,14 @@ median revenue: no evaluated plan dominates the recommendation.
 
 The search is cheap rather than small: the frontier grid (:func:`plan_set`) is run once with
 shared draws and its per-path outcomes kept; then, per family, a bisection on the family's
-parameter (P(bankrupt) assumed monotone in it) between the most aggressive passing grid point
-and its failing neighbour, on a lattice as fine as the precision the decision shows (so
-"Apply" sets exactly the evaluated plan); a family is not refined when even its failing neighbour's revenue
-cannot beat the best passing plan found so far, and a bisection stops when the next value
-would repeat one already evaluated.
+parameter between the most aggressive passing plan and its failing neighbour, on a lattice
+as fine as the precision the decision shows (so "Apply" sets exactly the evaluated plan); a
+family is not refined when even its failing neighbour's revenue cannot beat the best passing
+plan found so far, and a bisection stops when the next value would repeat one already
+evaluated. P(bankrupt) need not be monotone in a family's parameter: with pricing power it
+is U-shaped (under-buying ruins too), the passing plans form a band, and the bisection starts
+from the band's aggressive end. While no plan passes, each family's valley (the midpoints
+around its least risky plan) is refined first, using the same step budget.
 
 :func:`sim.analysis.dominance.standing` judges another plan (the current one) against the
 evaluated plans on the same worlds.
@@ -255,6 +258,29 @@ def _bracket(table: pd.DataFrame, kind: str) -> tuple[int, int] | None:
     return int(fam.index[passing[-1]]), int(fam.index[passing[-1] + 1])
 
 
+def _valley_cells(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per family, the lattice midpoints between its least risky plan and both neighbours.
+
+    Used while no plan passes: when under-buying ruins too (pricing power, docs/model.md 5d),
+    P(bankrupt) is U-shaped in the plan and a passing band can be narrower than the grid step.
+    """
+    cells = []
+    for kind, (key, _sign, step) in FAMILIES.items():
+        fam = table[(table["family"] == kind) & table[key].notna()]
+        if len(fam) < 2:
+            continue
+        xs = fam[key].to_numpy(dtype=float)
+        order = np.argsort(xs, kind="stable")
+        xs, risk = xs[order], fam["p_bankrupt"].to_numpy(dtype=float)[order]
+        i = int(np.argmin(risk))
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(xs):
+                mid = _lattice(0.5 * (xs[i] + xs[j]), step)
+                if min(abs(mid - xs[i]), abs(mid - xs[j])) >= step / 2:
+                    cells.append({"policy.kind": kind, key: mid})
+    return cells
+
+
 def recommend(
     scenario: Scenario,
     *,
@@ -315,8 +341,18 @@ def _search(
     plans = PlanSet(**{**plans.__dict__, "table": plans.table.copy()})
     n = plans.paths
     _score(plans.table, budget, n)
+    valley_steps = 0
+    while valley_steps < steps and _best(plans.table) is None:
+        cells = _valley_cells(plans.table)
+        if not cells:
+            break
+        new = evaluate(scenario, cells, paths=n, seed=plans.seed, run=run)
+        runs += new.runs
+        plans = _concat(plans, new)
+        _score(plans.table, budget, n)
+        valley_steps += 1
     brackets = {k: b for k in FAMILIES if (b := _bracket(plans.table, k)) is not None}
-    for _ in range(steps):
+    for _ in range(steps - valley_steps):
         best = _best(plans.table)
         best_rev = -math.inf if best is None else float(plans.table.at[best, UPSIDE])
         cells, owners = [], []

@@ -9,6 +9,7 @@ from pathlib import Path
 from sim.analysis.frontier import UPSIDES, policy_family
 from sim.analysis.optimize import best_policy, decision_units_for, max_commitment
 from sim.analysis.parallel import client_for
+from sim.analysis.recommend import UPSIDE, recommend
 from sim.analysis.sweep import apply_cell
 from sim.errors import ScenarioError
 from sim.model.scenario import Scenario
@@ -23,8 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "optimize",
         help="most aggressive policy whose P(bankrupt) stays within a budget",
         description="Search PARAM in [LO, HI] (default: planned growth 1-10x) for the largest "
-        "value whose P(bankrupt) is within BUDGET by a one-sided 95%% Wilson test (the upper "
-        "bound must be <= BUDGET). All evaluations share the seed.",
+        "value whose P(bankrupt) is within BUDGET by a one-sided 95% Wilson test (the upper "
+        "bound must be <= BUDGET). Risk need not rise with PARAM (with pricing power it is "
+        "U-shaped); when no value passes, the least risky is reported. All evaluations share "
+        "the seed.",
     )
     add_scenario_args(p)
     p.add_argument("--budget", type=float, default=0.05, help="max P(bankrupt) (default 0.05)")
@@ -35,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--family",
         action="store_true",
         help="instead pick, among the frontier's policy family, the highest-UPSIDE policy "
-        "that passes the same budget test",
+        "that passes the same budget test (median revenue, the default: the report's and "
+        "dashboard's search, refined between grid points; other upsides: the grid only)",
     )
     p.add_argument("--upside", default="cum_revenue_p50", choices=list(UPSIDES),
                    help="upside measure for --family (default cum_revenue_p50)")  # fmt: skip
@@ -104,8 +108,9 @@ def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
         )
     else:
         print(
-            f"no {name} in [{args.lo:g}, {args.hi:g}] meets the budget: at {args.lo:g}, "
-            f"P(bankrupt) = {res.p_bankrupt:.2%} (one-sided upper bound {res.p_bankrupt_upper:.2%})"
+            f"no {name} in [{args.lo:g}, {args.hi:g}] meets the budget: the least risky, "
+            f"{res.least_risky:.3g}, has P(bankrupt) = {res.p_bankrupt:.2%} (one-sided upper "
+            f"bound {res.p_bankrupt_upper:.2%} > {args.budget:.1%})"
         )
     units = decision_units_for(scenario, {args.param: res.value}, paths) if res.feasible else {}
     _print_units(units)
@@ -123,6 +128,7 @@ def _single(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
             {
                 "scenario": scenario.name, "param": res.param, "budget": res.budget,
                 "value": res.value if res.feasible else None, "feasible": res.feasible,
+                "least_risky": res.least_risky,
                 "p_bankrupt": res.p_bankrupt, "ci95": list(res.ci95),
                 "p_bankrupt_upper_one_sided_95": res.p_bankrupt_upper,
                 "paths": res.paths, "seed": scenario.simulation.seed, "metrics": res.metrics,
@@ -140,16 +146,30 @@ def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
         progress_bar(25, "optimize --family", unit="policy") as bar,
     ):
         check_parallel_budgets(args, runs, "this search", client)
-        row, df = best_policy(
-            scenario, budget=args.budget, upside=args.upside, paths=paths, progress=bar,
-            client=client,
-        )  # fmt: skip
+        least, units = None, {}
+        if args.upside == UPSIDE:  # the report's and dashboard's search: grid, then refinement
+            rec = recommend(scenario, budget=args.budget, paths=paths, progress=bar, client=client)
+            df = rec.plans.table
+            row = df.loc[rec.index] if rec.feasible else None
+            least = None if rec.feasible else df.loc[rec.index]
+            units = rec.units if rec.feasible else {}
+        else:
+            row, df = best_policy(
+                scenario, budget=args.budget, upside=args.upside, paths=paths, progress=bar,
+                client=client,
+            )  # fmt: skip
+            if row is not None:
+                units = decision_units_for(scenario, policy_family(scenario)[row.name], paths)
     print(
         f"scenario {scenario.name!r}, {paths:,} paths per policy, seed {scenario.simulation.seed}"
     )
-    units = {}
     if row is None:
         print(f"no policy of the family passes P(bankrupt) <= {args.budget:.1%}")
+        if least is not None:
+            print(
+                f"  the least risky: {least['policy']}, P(bankrupt) = {least['p_bankrupt']:.2%} "
+                f"(one-sided upper bound {least['p_bankrupt_upper']:.2%})"
+            )
     else:
         print(
             f"highest {args.upside} with P(bankrupt) <= {args.budget:.1%}: {row['policy']}\n"
@@ -158,7 +178,6 @@ def _family(args: argparse.Namespace, scenario: Scenario, tmp: Path | None, runs
             f"  cumulative revenue median {usd(row['cum_revenue_p50'])}, P90 "
             f"{usd(row['cum_revenue_p90'])}; mean terminal value {usd(row['equity_value_mean'])}"
         )
-        units = decision_units_for(scenario, policy_family(scenario)[row.name], paths)
         _print_units(units)
     if tmp is not None:
         df.to_csv(tmp / "evaluations.csv", index=False)

@@ -127,13 +127,16 @@ def verdict_sentence(rec: Any) -> str:
     row, n = rec.plan, rec.paths
     words = policy_words(row)
     budget = pct(rec.budget, 0 if 100 * rec.budget == round(100 * rec.budget) else 1)
+    years, money = _signed(rec)
     if not rec.feasible:
+        order = (f" If that risk is acceptable: sign {_and(years)} (take-or-pay {_and(money)})."
+                 if years else "")  # fmt: skip
         return (
             f"No plan of the frontier family keeps P(bankrupt) within the {budget} risk budget: "
             f"the least risky, {words}, has P(bankrupt) {pct(row['p_bankrupt'])} (one-sided 95% "
-            f"bound {pct(row['p_bankrupt_upper'])}) at {n:,} paths."
+            f"bound {pct(row['p_bankrupt_upper'])}), median revenue {usd(row['cum_revenue_p50'])}, "
+            f"P90 {usd(row['cum_revenue_p90'])} at {n:,} paths.{order}"
         )
-    years, money = _signed(rec)
     order = (f"Sign {_and(years)} (take-or-pay {_and(money)}) with {words}"
              if years else f"Follow {words} (it signs nothing new in the median world)")  # fmt: skip
     return (
@@ -232,6 +235,7 @@ def decision_text(rec: Any, st: Any, current: str) -> DecisionText:
         "state": "ready",
         "feasible": "yes" if rec.feasible else "no",
         "plan": policy_words(row) if rec.feasible else "none",
+        "least-risky": "" if rec.feasible else policy_words(row),
         "p-bankrupt": repr(float(row["p_bankrupt"])),
         "p-bankrupt-upper": repr(float(row["p_bankrupt_upper"])),
         "revenue-p50": repr(float(row["cum_revenue_p50"])),
@@ -240,8 +244,8 @@ def decision_text(rec: Any, st: Any, current: str) -> DecisionText:
     }
     return DecisionText(
         verdict=verdict_sentence(rec),
-        table=order_table(rec) if rec.feasible else pd.DataFrame(),
-        gives_up=gives_up_sentence(rec, st, current) if rec.feasible else "",
+        table=order_table(rec),  # infeasible: the least risky plan's order
+        gives_up=gives_up_sentence(rec, st, current),
         standing=standing_sentence(st, current, rec.feasible),
         bound_note=bound_note(rec),
         attrs=attrs,

@@ -79,18 +79,24 @@ def test_decision_heatmap_and_frontier_on_the_first_screen(
         float(decision.get_attribute("data-p-bankrupt")),
         int(decision.get_attribute("data-paths")),
     )
-    assert text.startswith("Sign ")  # the order first
-    assert f"P(bankrupt) {pct(p)} (one-sided 95% bound" in text
-    assert f"({paths:,} paths)" in text
-    assert "take-or-pay" in text  # GW and $ per delivery year
-    assert "Delivery year" in text  # the order table
     # the decision's plan, checked against the public API at the stated path count
     from sim import load_scenario
     from sim.analysis.recommend import recommend
 
     ref = recommend(load_scenario(), budget=0.05, paths=paths)
     assert p == ref.plan["p_bankrupt"]
-    assert f"with {policy_words(ref.plan)};" in text
+    assert decision.get_attribute("data-feasible") == ("yes" if ref.feasible else "no")
+    if ref.feasible:
+        assert text.startswith("Sign ")  # the order first
+        assert f"with {policy_words(ref.plan)};" in text
+        assert f"({paths:,} paths)" in text
+    else:  # base (pricing power) at 2,000 paths: nothing credibly within 5%, said first
+        assert text.startswith("No plan of the frontier family keeps P(bankrupt) within the 5%")
+        assert f"the least risky, {policy_words(ref.plan)}," in text
+        assert f"at {paths:,} paths. If that risk is acceptable: sign " in text
+    assert f"P(bankrupt) {pct(p)} (one-sided 95% bound" in text
+    assert "take-or-pay" in text  # GW and $ per delivery year
+    assert "Delivery year" in text  # the order table
     for name, n in (("heatmap", 36), ("frontier", 25)):
         state = page.get_by_test_id(f"{name}-state")
         assert state.get_attribute("data-state") == "ready"
@@ -122,7 +128,12 @@ def test_apply_makes_the_current_plan_the_recommendation(page: Page, dashboard_u
     done.wait_for(timeout=120_000)
     text = done.inner_text()
     assert "dominated" not in text
-    assert "is the recommendation and on the frontier" in text
+    # base (pricing power) may have no plan within 5% at the dashboard's path count: Apply
+    # then applies the least risky plan, and the sentence says so
+    if done.get_attribute("data-feasible") == "yes":
+        assert "is the recommendation and on the frontier" in text
+    else:
+        assert "is the least risky plan of the frontier family and on the frontier" in text
     assert done.get_attribute("data-plan") == plan
     assert errors == []
 
