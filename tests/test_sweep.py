@@ -257,3 +257,20 @@ def test_small_cells_on_several_threads_equal_one_at_a_time(base, monkeypatch):
                         cells_at_once=True)  # fmt: skip
     pd.testing.assert_frame_equal(one, several)
     assert seen[-1] == (6, 6)
+
+
+def test_a_bad_cell_after_good_ones_stops_a_sweep_of_cells_at_once(base, monkeypatch):
+    """Cells run several at a time are validated as they are handed out: a bad cell late in
+    the grid still raises the ScenarioError naming its key, no table comes back and no task
+    thread outlives the call (the cells not yet started are cancelled)."""
+    import threading
+
+    from sim.model import workers
+
+    monkeypatch.setattr(workers, "threads", lambda: 2)
+    cells = [{"policy.planned_growth": g} for g in (2.0, 3.0, 4.0, 5.0)]
+    cells.append({"policy.planned_growth": -1.0})
+    with pytest.raises(ScenarioError) as exc:
+        run_sweep(base, cells, paths=300, cells_at_once=True)
+    assert "policy.planned_growth" in str(exc.value)
+    assert not [t for t in threading.enumerate() if t.name.startswith("sim-task")]

@@ -16,5 +16,7 @@ from sim.cli.cmd_bench_sweep import bench_sweep
 def test_bench_sweep_20x20(benchmark):
     scenario = load_scenario()
     result = benchmark.pedantic(bench_sweep, args=(scenario, 20, 2000), rounds=1, iterations=1)
-    print(f"\n{result['cells_per_s']:.1f} cells/s, {result['path_months_per_s']:.3g} path-months/s")
+    benchmark.extra_info.update({k: result[k] for k in ("wall_s", "cpu_s", "cores_busy")})
+    print(f"\n{result['cells_per_s']:.1f} cells/s, {result['path_months_per_s']:.3g} path-months/s, "
+          f"{result['cores_busy']:.2f} cores busy")  # fmt: skip
     assert result["cells"] == 400

@@ -186,12 +186,13 @@ def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
 
 def map_tasks(
     fn: Callable[[Any], Any],
-    items: list[Any],
+    items: Iterable[Any],
     *,
     client: Any = None,
     progress: Callable[[int, int], None] | None = None,
     chunks_per_worker: int = 2,
     small: bool = False,
+    total: int | None = None,
 ) -> list[Any]:
     """``fn(item)`` for every item, in item order: in this process (draws shared between
     items), on a :class:`LocalPool` (about ``chunks_per_worker`` contiguous chunks per
@@ -201,10 +202,17 @@ def map_tasks(
     kernels) run in this process several at a time, one per thread, each on one thread: the
     Python parts of one overlap the kernels of another.
 
+    ``items`` may be a generator (with ``total`` its length) for ``small`` items in this
+    process: each is handed to a thread as soon as it is made, so making the rest (e.g.
+    validating sweep cells) overlaps the first kernels; if making one raises, the items
+    not yet started are cancelled and the error propagates. Otherwise it is read whole first.
+
     ``fn`` must be a module-level function for the pool and dask. Results are identical
     whichever way they run (randomness comes from each scenario's seed).
     """
-    total = len(items)
+    if total is None or not (client is None and small):
+        items = list(items)
+        total = len(items)
     if client is None:
         out = []
         from sim.model.sampling import shared_draws
@@ -220,11 +228,17 @@ def map_tasks(
                 return out
             from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(width, thread_name_prefix="sim-task") as ex:
-                for i, row in enumerate(ex.map(lambda x: one_thread(lambda: fn(x)), items)):
-                    out.append(row)
+            ex = ThreadPoolExecutor(width, thread_name_prefix="sim-task")
+            try:
+                futures = [ex.submit(one_thread, lambda x=x: fn(x)) for x in items]
+                for i, fut in enumerate(futures):
+                    out.append(fut.result())
                     if progress is not None:
                         progress(i + 1, total)
+            except BaseException:
+                ex.shutdown(wait=True, cancel_futures=True)  # no task outlives the call
+                raise
+            ex.shutdown(wait=True)
         return out
     if isinstance(client, LocalPool):
         from concurrent.futures import as_completed

@@ -134,12 +134,14 @@ def metrics(results: Results) -> dict[str, float]:
     k = int(results.bankrupt.sum())
     lo, hi = wilson_interval(k, n)
     demand = float(p["cum_demand"].sum())
+    # One quantile call per pair: one partition, the same bits as two calls (~60 us saved).
+    revenue_p50, revenue_p90 = np.quantile(p["cum_revenue"], [0.5, 0.9])
     return {
         "p_bankrupt": k / n,
         "p_bankrupt_lo": lo,
         "p_bankrupt_hi": hi,
-        "cum_revenue_p50": float(np.quantile(p["cum_revenue"], 0.5)),
-        "cum_revenue_p90": float(np.quantile(p["cum_revenue"], 0.9)),
+        "cum_revenue_p50": float(revenue_p50),
+        "cum_revenue_p90": float(revenue_p90),
         "cum_revenue_mean": float(p["cum_revenue"].mean()),
         "unserved_share": float(p["cum_unserved"].sum()) / demand if demand > 0 else 0.0,
         "equity_value_mean": float(p["equity_value"].mean()),
@@ -189,8 +191,8 @@ def _commitment_totals(results: Results) -> dict[str, float]:
     out = {}
     for key, name in (("new_gw", "new_gw"), ("new_commitment_usd", "commitment_usd")):
         total = np.asarray(c[key]).sum(axis=1) if c else np.zeros(results.paths)
-        out[f"{name}_p50"] = float(np.quantile(total, 0.5))
-        out[f"{name}_p90"] = float(np.quantile(total, 0.9))
+        p50, p90 = np.quantile(total, [0.5, 0.9])
+        out[f"{name}_p50"], out[f"{name}_p90"] = float(p50), float(p90)
     return out
 
 
@@ -253,14 +255,21 @@ def run_sweep(
     """
     t0 = time.perf_counter()
     base = with_overrides(scenario, paths, seed)
-    # Validate every cell before any compute: bad input fails fast, nothing is half done.
-    variants = [apply_cell(base, cell) for cell in cells]
-    # cells share their random draws and, where equal, demand (within a chunk on a pool)
     from sim.model.rng import BLOCK_PATHS
 
-    small = cells_at_once and all(v.simulation.paths <= BLOCK_PATHS for v in variants)
+    variants: Any
+    small = cells_at_once and base.simulation.paths <= BLOCK_PATHS
+    if small and client is None and not any("simulation.paths" in cell for cell in cells):
+        # Cells are validated as they are handed to the threads: validating all 400 of a
+        # 20 x 20 grid first took ~0.2 s of one core while the other waited. A bad cell
+        # still stops the sweep before any result is returned (the rest is cancelled).
+        variants = (apply_cell(base, cell) for cell in cells)
+    else:  # every cell validated before any compute: bad input fails fast
+        variants = [apply_cell(base, cell) for cell in cells]
+        small = cells_at_once and all(v.simulation.paths <= BLOCK_PATHS for v in variants)
+    # cells share their random draws and, where equal, demand (within a chunk on a pool)
     rows = map_tasks(run_scenario_metrics, variants, client=client, progress=progress,
-                     chunks_per_worker=4, small=small)  # fmt: skip
+                     chunks_per_worker=4, small=small, total=len(cells))  # fmt: skip
     keys: list[str] = []
     for cell in cells:
         keys += [k for k in cell if k not in keys]

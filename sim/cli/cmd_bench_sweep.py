@@ -38,13 +38,14 @@ def bench_sweep(scenario, size: int, paths: int, client=None, progress=None) -> 
             "demand.growth": [float(x) for x in np.linspace(3.0, 10.0, size)],
         }
     )
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     run_sweep(scenario, cells, paths=paths, client=client, progress=progress, cells_at_once=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     months = total_months(scenario)  # horizon + run-off
     path_months = len(cells) * paths * months
     return {"cells": len(cells), "paths": paths, "months": months, "wall_s": wall,
-            "cells_per_s": len(cells) / wall, "path_months_per_s": path_months / wall}  # fmt: skip
+            "cells_per_s": len(cells) / wall, "path_months_per_s": path_months / wall,
+            "cpu_s": cpu, "cores_busy": cpu / wall}  # fmt: skip
 
 
 def warm_up(client) -> float:  # type: ignore[no-untyped-def]
@@ -89,6 +90,10 @@ def main(args: argparse.Namespace) -> int:
     if args.workers and args.workers > 1:
         print(f"  pool start-up   {r['startup_s']:.2f} s (included in the wall time)")
     print(f"  wall time       {r['wall_s']:.2f} s")
+    if client is None:  # worker processes' CPU is not this process's
+        # Both cores busy means a second worker has no idle core to use (see README).
+        print(f"  CPU time        {r['cpu_s']:.2f} s: {r['cores_busy']:.2f} of "
+              f"{os.cpu_count()} cores busy during the sweep")  # fmt: skip
     print(f"  cells/s         {r['cells_per_s']:.1f}")
     print(f"  path-months/s   {r['path_months_per_s']:.3g}")
     return 0

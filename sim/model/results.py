@@ -340,6 +340,9 @@ class Accumulator:
             stores.append((self.commitments, part.commitments))
         for store, src in stores:
             for k, v in src.items():
+                if k not in store and len(v) == self.paths:  # one block holds every path:
+                    store[k] = v  # keep its fresh array (a copy cost ~1 ms per sweep cell)
+                    continue
                 if k not in store:
                     store[k] = np.empty((self.paths, *v.shape[1:]), dtype=v.dtype)
                 store[k][first : first + len(v)] = v

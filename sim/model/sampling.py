@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from .distributions import Fixed, to_dist
 from .rng import stream
@@ -140,6 +139,34 @@ def sample_inputs(
         slip_u[:, k] = shared((*key, f"slip:{k}"),
                               lambda k=k: stream(seed, block, f"{namespace}slip:{k}").random(n))  # fmt: skip
     return SampledInputs(params=params, growth=growth, noise=noise, slip_u=slip_u, key=key)
+
+
+def _elementwise(kernel_name: str, x: np.ndarray) -> np.ndarray:
+    """``kernel(x)`` element by element, the result in ``x``'s memory layout (a kernel fed
+    it later compiles one variant per layout)."""
+    from .jit import prepare
+
+    prepare()
+    from .kernel import draws
+
+    x = np.asarray(x, dtype=float)
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        x = np.ascontiguousarray(x)
+    out = np.empty_like(x)  # same contiguity as x, so both ravel to views in one order
+    getattr(draws, kernel_name)(x.ravel(order="K"), out.ravel(order="K"))
+    return out
+
+
+def ndtr(x: np.ndarray) -> np.ndarray:
+    """Standard normal CDF, bit-identical to ``scipy.special.ndtr`` but by a numba kernel:
+    every run needs it, and importing scipy.special costs 0.25-0.45 s."""
+    return _elementwise("fill_ndtr", x)
+
+
+def ndtri(p: np.ndarray) -> np.ndarray:
+    """Inverse standard normal CDF, bit-identical to ``scipy.special.ndtri`` (numba kernel;
+    the correlations of every shipped scenario need it)."""
+    return _elementwise("fill_ndtri", p)
 
 
 def _growth_normals(seed: int, block: int, namespace: str, n: int, years: int) -> np.ndarray:
