@@ -30,7 +30,7 @@ from bokeh.palettes import YlOrRd9
 
 from sim.outputs import usd
 from sim.reports.charts import COLORS, LOG_FLOOR, TITLES, USD_JS
-from sim.reports.decision import policy_words
+from sim.reports.decision import pct, policy_words
 
 from .schema import friendly_name
 
@@ -186,13 +186,14 @@ def heatmap_chart() -> Chart:
 
 # ---------------------------------------------------------------------------- frontier
 def short_label(row: Any) -> str:
+    """Label of a frontier point in the one number format: 4x, q10%, h25%."""
     kind = row.get("policy.kind")
     if kind == "planned_growth":
         return f"{row['policy.planned_growth']:g}x"
     if kind == "demand_quantile":
-        return f"q{row['policy.q']:g}"
+        return f"q{pct(row['policy.q'], 0)}"
     if kind == "adaptive":
-        return f"h{row['policy.haircut']:g}"
+        return f"h{pct(row['policy.haircut'], 0)}"
     return str(kind)
 
 

@@ -331,8 +331,11 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     def scenario(self) -> Scenario:
         """The scenario the inputs describe; raises :class:`ScenarioError` if invalid."""
+        updates = self.updates()
+        if not updates:  # as loaded (already validated)
+            return self._base
         data = self._base.model_dump(by_alias=True, exclude_none=True)
-        for dotted, value in self.updates().items():
+        for dotted, value in updates.items():
             set_dotted(data, dotted, value)
         return scenario_from_dict(data, "dashboard settings")
 

@@ -685,3 +685,27 @@ def test_horizon_input_sets_only_simulation_years(x, base):
         or x.numbers["final_year"] < key_numbers(run_cached(base, x.paths))["final_year"]
     )
     assert tmp_yaml_roundtrip(x).simulation.years == 3
+
+
+def test_frontier_labels_read_in_percent():
+    from dashboard.charts import short_label
+
+    assert short_label({"policy.kind": "demand_quantile", "policy.q": 0.1}) == "q10%"
+    assert short_label({"policy.kind": "adaptive", "policy.haircut": 0.25}) == "h25%"
+    assert short_label({"policy.kind": "planned_growth", "policy.planned_growth": 4.0}) == "4x"
+
+
+def test_an_old_link_with_a_share_budget_opens_at_that_budget_in_percent(base):
+    from panel.io.location import Location
+
+    from dashboard.session import share_budget_links
+
+    x = Explorer(base, paths=300)
+    loc = Location(search="?budget=0.05&paths=300")  # a link from when the budget was a share
+    share_budget_links(loc)
+    loc.sync(x, {"budget": "budget", "paths": "paths"})
+    assert x.budget == 5.0  # 5%, not rejected, not read as 0.05%
+    assert x._specs["decision"].budget == 0.05
+    new = Location(search="?budget=7.5")
+    share_budget_links(new)
+    assert new.query_params == {"budget": 7.5}  # a percent budget is left alone
