@@ -28,7 +28,7 @@ import panel as pn
 
 from dashboard import charts, decision
 from dashboard.actuals import ActualsCard
-from dashboard.explorer import INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
+from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
 from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
 from dashboard.session import (
@@ -37,7 +37,7 @@ from dashboard.session import (
     frozen,
     session_doc,
     session_hooks,
-    share_budget_links,
+    share_links,
 )
 from dashboard.widgets import (
     CSS,
@@ -383,10 +383,10 @@ class Dashboard(OtherTabs):
         cell = data["points"].attrs["policies"][index[0]]
         kind = cell.get("policy.kind")
         updates: dict[str, Any] = {"policy_kind": kind}
-        for name, key in (("planned_growth", "policy.planned_growth"), ("quantile", "policy.q"),
-                          ("haircut", "policy.haircut")):  # fmt: skip
-            if key in cell:
-                updates[name] = float(cell[key])
+        for name, key, unit in (("planned_growth", "policy.planned_growth", 1),
+                                ("quantile", "policy.q", 100), ("haircut", "policy.haircut", 100)):  # fmt: skip
+            if key in cell:  # quantile and haircut in %
+                updates[name] = round(unit * float(cell[key]), 10)
         self.x.param.update(**updates)
 
     def _on_progress(self, *_: Any) -> None:
@@ -458,7 +458,7 @@ def create_app(
     )
     if doc is not None:
         if pn.state.location is not None:
-            share_budget_links(pn.state.location)
+            share_links(pn.state.location, PERCENT_INPUTS)
             pn.state.location.sync(x, {n: n for n in URL_PARAMS if n in x.param})
             pn.state.location.sync(dash.actuals, {"url": "actuals"})  # after the settings
         pn.state.onload(after_first_loads(doc, dash.show_rest))

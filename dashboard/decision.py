@@ -77,11 +77,11 @@ def apply_updates(opt: Any) -> dict[str, Any]:
     if kind == "planned_growth":
         out["planned_growth"] = float(pol["planned_growth"])
     elif kind == "adaptive":
-        out["haircut"] = float(pol["haircut"])
+        out["haircut"] = round(100 * float(pol["haircut"]), 10)  # share -> %
         if isinstance(pol.get("prior_growth"), int | float):  # the Explorer's adaptive prior
             out["planned_growth"] = float(pol["prior_growth"])
     elif kind == "demand_quantile":
-        out["quantile"] = float(pol["q"])
+        out["quantile"] = round(100 * float(pol["q"]), 10)
     if kind in ("planned_growth", "adaptive"):
         out["plan_to_ceiling"] = bool(pol.get("plan_to_ceiling", False))
     return out

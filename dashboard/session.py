@@ -95,9 +95,11 @@ def after_first_loads(doc: Any, draw: Any) -> Any:
     return go
 
 
-def share_budget_links(location: Any) -> None:
-    """Links made when the risk budget was a share (``?budget=0.05``) open at that budget in
-    percent (5%): in a link a budget below 1 is a share (the slider starts at 1%)."""
-    old = location.query_params.get("budget")
-    if isinstance(old, int | float) and 0 < old < 1:
-        location.update_query(budget=round(100 * old, 6))
+def share_links(location: Any, names: tuple[str, ...]) -> None:
+    """Links made when the risk budget, quantile, haircut and shares were given as shares
+    (``?budget=0.05``) open at those values in percent (5%): in a link, a value of ``names``
+    (inputs in percent) between 0 and 1 is a share (their sliders step by 1% or more)."""
+    query = location.query_params
+    old = {n: query[n] for n in names if isinstance(query.get(n), int | float) and 0 < query[n] < 1}
+    if old:
+        location.update_query(**{n: round(100 * v, 6) for n, v in old.items()})
