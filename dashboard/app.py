@@ -430,8 +430,7 @@ class Dashboard(OtherTabs):
 
     def show_rest(self) -> None:
         """A served page, once loaded: its inputs and tabs, then its charts."""
-        with frozen():
-            self.build_rest()
+        self.build_rest()
         self.draw_charts()
 
 
