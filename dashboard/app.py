@@ -15,9 +15,7 @@ first and draws the charts once it has loaded (``pn.state.onload``).
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +26,19 @@ import hvplot.pandas  # noqa: F401  (the charts are hvplot declarations)
 import pandas as pd
 import panel as pn
 
-from dashboard import charts, decision, jobs
+from dashboard import charts, decision
 from dashboard.actuals import ActualsCard
-from dashboard.explorer import INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
+from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
 from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
+from dashboard.session import (
+    LOADING,
+    after_first_loads,
+    frozen,
+    session_doc,
+    session_hooks,
+    share_links,
+)
 from dashboard.widgets import (
     CSS,
     MORE,
@@ -61,18 +67,12 @@ class Dashboard(OtherTabs):
     """Widgets and panes of one browser session, wired to an :class:`Explorer`."""
 
     def __init__(self, explorer: Explorer, defer_charts: bool = False, later: Any = None) -> None:
+        """The decision and key numbers at once; the inputs, tabs and charts now too, or
+        (``defer_charts``, a served page) in :meth:`build_rest` once the page has loaded."""
         self.x = x = explorer
         self.later = later or (lambda fn: fn())
         """Runs ``fn`` now, or (served) in the next event-loop tick, after the key numbers
         have been sent."""
-        self.rows: dict[str, Any] = {n: make_input(x, n) for n in (*SIDEBAR, *SAVE)}
-        self.inputs = pn.Column(*(self.rows[n] for n in SIDEBAR), sizing_mode="stretch_width")
-        self.more = pn.Column(sizing_mode="stretch_width")  # filled when the card opens
-        self.more_card = pn.Card(self.more, title="More assumptions (every tornado input)",
-                                 collapsed=True, sizing_mode="stretch_width",
-                                 css_classes=["more-assumptions"])  # fmt: skip
-        self.more_card.param.watch(lambda e: self.build_more() if not e.new else None, "collapsed")
-        self.save_inputs = pn.Column(*(self.rows[n] for n in SAVE), sizing_mode="stretch_width")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width", css_classes=["settings-alert"])  # fmt: skip
         self.decision = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS],
@@ -90,7 +90,40 @@ class Dashboard(OtherTabs):
                                                height=8, visible=False)  # fmt: skip
         self.status = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["sweep-status"],
                                        margin=(0, 10))  # fmt: skip
+        self.page = pn.Column(self.alert, self.decision, self.apply_button, self.kpis, self.progress,
+                              self.status, self.caption, sizing_mode="stretch_width")  # fmt: skip
+        self.side = pn.Column(
+            pn.pane.Markdown("Loading the settings…"), sizing_mode="stretch_width"
+        )
+        self.rows: dict[str, Any] = {}  # the inputs, built with the rest of the page
         self.ts: dict[str, charts.Chart] = {}  # built when the "Time series" tab is first opened
+        self.tabs: Any = None
+        self._drawn: dict[str, Any] = {}
+        self._deferred = defer_charts
+        self.actuals = ActualsCard(explorer)
+        x.param.watch(self._on_change, ["results", "numbers", "table_numbers", "tables"])
+        x.param.watch(lambda *_: self._draw_series(), ["view_data"])
+        x.param.watch(lambda *_: self._on_error(), ["error"])
+        x.param.watch(self._on_progress, ["analysis_progress", "analysis_status", "busy"])
+        x.param.watch(lambda *_: self._on_kind(), ["policy_kind"])
+        x.param.watch(lambda *_: self._deferred or self._draw_frontier(), ["budget"])
+        self._on_error()
+        self._on_results()
+        if not defer_charts:
+            self.build_rest()
+        self._on_tables()  # served: the decision is in the first document sent
+
+    def build_rest(self) -> None:
+        """The inputs, the tabs and their (empty) charts, into :attr:`side` and :attr:`page`."""
+        if self.rows:
+            return
+        x = self.x
+        self.rows = {n: make_input(x, n) for n in (*SIDEBAR, *SAVE)}
+        self.more = pn.Column(sizing_mode="stretch_width")  # filled when the card opens
+        self.more_card = pn.Card(self.more, title="More assumptions (every tornado input)",
+                                 collapsed=True, sizing_mode="stretch_width",
+                                 css_classes=["more-assumptions"])  # fmt: skip
+        self.more_card.param.watch(lambda e: self.build_more() if not e.new else None, "collapsed")
         self.series = pn.Column(pn.pane.Markdown("Loading the time series…"),
                                 sizing_mode="stretch_width")  # fmt: skip
         self.heat, self.torn = charts.heatmap_chart(), charts.tornado_chart()
@@ -103,22 +136,22 @@ class Dashboard(OtherTabs):
         self.stale_note = pn.pane.Markdown(STALE_NOTE, visible=False, css_classes=["stale-note"],
                                            sizing_mode="stretch_width")  # fmt: skip
         self.drivers = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["drivers"])
-        self._drawn: dict[str, Any] = {}
-        self._deferred = defer_charts
         self.init_other_tabs()
-        self.actuals = ActualsCard(explorer)
-        x.param.watch(self._on_change, ["results", "numbers", "table_numbers", "tables"])
-        x.param.watch(lambda *_: self._draw_series(), ["view_data"])
-        x.param.watch(lambda *_: self._on_error(), ["error"])
-        x.param.watch(self._on_progress, ["analysis_progress", "analysis_status", "busy"])
-        x.param.watch(lambda *_: self._on_kind(), ["policy_kind"])
-        x.param.watch(lambda *_: self._draw_frontier(), ["budget"])
         self._on_kind()
-        self._on_error()
-        self._on_change()
+        if x.results is not None:
+            self.save.filename = f"{x.results.scenario.name}.yaml"
+        self.side.objects = [
+            pn.pane.Markdown("### Settings"), *(self.rows[n] for n in SIDEBAR), self.more_card,
+            pn.pane.Markdown("### Load, save, compare"),
+            pn.pane.Markdown("Load a scenario file (YAML):", margin=(0, 10)), self.upload,
+            self.actuals.panel, *(self.rows[n] for n in SAVE), self.save, self.csv, self.pin_button,
+        ]  # fmt: skip
+        self.page.append(self._tabs())
 
     # -------------------------------------------------------------------- callbacks
     def _on_kind(self) -> None:
+        if not self.rows:
+            return
         kind = self.x.policy_kind
         self.rows["planned_growth"].visible = kind in POLICY_GROWTH_KEY
         self.rows["quantile"].visible = kind == "demand_quantile"
@@ -172,8 +205,9 @@ class Dashboard(OtherTabs):
             f"{num['runoff_months']}-month run-off after the horizon · updated in "
             f"{1000 * x.run_seconds:.0f} ms"
         )
-        self.save.filename = f"{res.scenario.name}.yaml"
-        self._mark_ruin_stale()
+        if self.rows:
+            self.save.filename = f"{res.scenario.name}.yaml"
+            self._mark_ruin_stale()
 
     def build_more(self, order: list[str] | None = None) -> None:
         """Create the "More assumptions" inputs (on first opening of their card), the
@@ -231,7 +265,7 @@ class Dashboard(OtherTabs):
 
     def _hidden(self, tab: int) -> bool:
         """Whether tab ``tab`` is not on screen (its charts are redrawn when it opens)."""
-        return getattr(self, "tabs", None) is not None and self.tabs.active != tab
+        return self.tabs is not None and self.tabs.active != tab
 
     def _on_tables(self, *_: Any) -> None:
         if self._deferred or self._hidden(0):
@@ -355,10 +389,10 @@ class Dashboard(OtherTabs):
         cell = data["points"].attrs["policies"][index[0]]
         kind = cell.get("policy.kind")
         updates: dict[str, Any] = {"policy_kind": kind}
-        for name, key in (("planned_growth", "policy.planned_growth"), ("quantile", "policy.q"),
-                          ("haircut", "policy.haircut")):  # fmt: skip
-            if key in cell:
-                updates[name] = float(cell[key])
+        for name, key, unit in (("planned_growth", "policy.planned_growth", 1),
+                                ("quantile", "policy.q", 100), ("haircut", "policy.haircut", 100)):  # fmt: skip
+            if key in cell:  # quantile and haircut in %
+                updates[name] = round(unit * float(cell[key]), 10)
         self.x.param.update(**updates)
 
     def _on_progress(self, *_: Any) -> None:
@@ -373,16 +407,12 @@ class Dashboard(OtherTabs):
     def sidebar(self) -> list[Any]:
         """One column (one document root: each root costs a pass over every model when
         the page is built)."""
-        return [pn.Column(
-            pn.pane.Markdown("### Settings"), self.inputs, self.more_card,
-            pn.pane.Markdown("### Load, save, compare"),
-            pn.pane.Markdown("Load a scenario file (YAML):", margin=(0, 10)),
-            self.upload, self.actuals.panel, self.save_inputs, self.save, self.csv, self.pin_button,
-            sizing_mode="stretch_width",
-        )]  # fmt: skip
+        return [self.side]
 
     def main(self) -> list[Any]:
-        flex = {"styles": {"flex": CHART_BASIS, "min-width": "0"}, "sizing_mode": "stretch_width"}
+        return [self.page]
+
+    def _tabs(self) -> pn.Tabs:
         flex = {"styles": {"flex": CHART_BASIS, "min-width": "0"}}
         self.heat.pane.param.update(**flex)
         self.front.pane.param.update(**flex)
@@ -394,75 +424,29 @@ class Dashboard(OtherTabs):
             self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state,
             sizing_mode="stretch_width",
         )  # fmt: skip
-        tabs = pn.Tabs(
+        self.tabs = pn.Tabs(
             ("Decision", decision_tab),
             ("Time series", self.series),
             ("Compare", pn.Column(self.compare_pane, sizing_mode="stretch_width")),
             ("What ruins us", self.ruin_tab()),
             dynamic=True, sizing_mode="stretch_width",
         )  # fmt: skip
-        tabs.param.watch(self._on_tab, "active")
-        self.tabs = tabs
-        return [pn.Column(self.alert, self.decision, self.apply_button, self.kpis, self.progress, self.status, self.caption,
-                          tabs, sizing_mode="stretch_width")]  # fmt: skip
+        self.tabs.param.watch(self._on_tab, "active")
+        return self.tabs
 
-
-def frozen() -> Any:
-    """One recompute of the page's model graph for several chart updates (each HoloViews
-    update otherwise walks every model of the document once)."""
-    doc = pn.state.curdoc
-    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
-
-
-def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Runner/dispatch of a served session: jobs on the shared pools, results back on this
-    session's event loop (``doc.add_next_tick_callback``)."""
-    doc = session_doc()
-    if doc is None:
-        return explorer_kwargs
-    loop_thread = threading.current_thread()
-
-    def dispatch(fn: Any) -> None:
-        if threading.current_thread() is loop_thread:
-            fn()
-            return
-
-        def cb() -> None:
-            doc.hold("combine")
-            try:
-                fn()
-            finally:
-                doc.unhold()
-
-        with contextlib.suppress(Exception):  # the session may have closed
-            doc.add_next_tick_callback(cb)
-
-    def runner(fn: Any, done: Any) -> None:
-        jobs.submit(jobs.INTERACTIVE, fn, done)
-
-    return {**explorer_kwargs, "runner": runner, "dispatch": dispatch, "auto_analysis": True}
-
-
-def session_doc() -> Any:
-    """The document of the server session building this app, or None (a script or test).
-
-    Panel sets it per context while a session's app is built. ``pn.state.curdoc`` also falls
-    back to Bokeh's process-wide current document, which points at *another* thread's
-    session while that session runs a callback (a threaded server, as in the browser tests):
-    an app built then in a script or test would wrongly think it is served."""
-    doc = pn.state._curdoc.get()
-    return doc if doc is not None and doc.session_context is not None else None
-
-
-def served() -> bool:
-    """Whether this code runs inside a server session (not a script or test)."""
-    return session_doc() is not None
+    def show_rest(self) -> None:
+        """A served page, once loaded: its inputs and tabs, then its charts."""
+        self.build_rest()
+        self.draw_charts()
 
 
 def create_app(
     scenario: Scenario | str | Path | None = None, scenarios_dir: str | Path = SCENARIOS_DIR
 ) -> pn.template.BaseTemplate:
-    """Build one session's dashboard (a Panel template) for a scenario or scenario file."""
+    """Build one session's dashboard (a Panel template) for a scenario or scenario file.
+
+    Served, the first document holds the decision and key numbers only; the sidebar and
+    the tabs follow once the page has loaded (:func:`session.after_first_loads`)."""
     pn.extension(notifications=False)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -477,12 +461,13 @@ def create_app(
         sidebar_width=320,
         header_background="#1f5fa8",
     )
-    if served():
+    if doc is not None:
         if pn.state.location is not None:
+            share_links(pn.state.location, PERCENT_INPUTS)
             pn.state.location.sync(x, {n: n for n in URL_PARAMS if n in x.param})
             pn.state.location.sync(dash.actuals, {"url": "actuals"})  # after the settings
-        pn.state.onload(dash.draw_charts)
-        pn.state.on_session_destroyed(lambda _ctx: x.close())
+        pn.state.onload(after_first_loads(doc, dash.show_rest))
+        pn.state.on_session_destroyed(lambda _ctx: (x.close(), LOADING.pop(id(doc), None)))
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)
     return template
 

@@ -33,6 +33,8 @@ DISK_BUDGET_BYTES = 256 * 2**20
 """Default size limit of the disk cache [bytes]."""
 MEMORY_BUDGET_BYTES = 1024 * 2**20
 """Default size limit of the in-memory run cache [bytes]."""
+RECENT_BYTES, RECENT_ITEMS = 64 * 2**20, 32
+"""Limits of the values a :class:`DiskCache` keeps in memory [bytes, count]."""
 
 
 def _env_bytes(name: str, default: int) -> int:
@@ -94,17 +96,19 @@ def nbytes(obj: Any, _depth: int = 0) -> int:
 
 
 class MemoryLRU:
-    """Thread-safe LRU of objects whose total :func:`nbytes` stays within ``budget``.
+    """Thread-safe LRU of at most ``max_items`` objects whose total :func:`nbytes` stays
+    within ``budget``.
 
     An object larger than the whole budget is not kept (the caller still gets it).
     """
 
-    def __init__(self, budget: int | None = None) -> None:
+    def __init__(self, budget: int | None = None, max_items: int = 1_000_000) -> None:
         self.budget = (
             _env_bytes("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES)
             if budget is None
             else budget
         )
+        self.max_items = max_items
         self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self.used = 0
@@ -127,7 +131,7 @@ class MemoryLRU:
                 return
             self._items[key] = (value, size)
             self.used += size
-            while self.used > self.budget and self._items:
+            while (self.used > self.budget or len(self._items) > self.max_items) and self._items:
                 _, (_, s) = self._items.popitem(last=False)
                 self.used -= s
 
@@ -145,7 +149,9 @@ class DiskCache:
 
     Files are written to a temporary name and renamed (a reader never sees half a file);
     a file that cannot be read is treated as a miss and removed. Reads refresh the file's
-    modification time, so eviction drops the least recently used first.
+    modification time, so eviction drops the least recently used first. The values last
+    read or written stay in memory (:data:`RECENT_ITEMS`): ten sessions opening the same
+    scenario unpickle each table once and share one object (read-only by convention).
     """
 
     def __init__(self, root: Path | None = None, budget: int | None = None) -> None:
@@ -154,12 +160,16 @@ class DiskCache:
             _env_bytes("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES) if budget is None else budget
         )
         self._lock = threading.Lock()
+        self.recent = MemoryLRU(RECENT_BYTES, max_items=RECENT_ITEMS)
 
     def _path(self, key: str) -> Path:
         return self.root / f"{key}.pkl"
 
     def get(self, key: str) -> Any:
         path = self._path(key)
+        hit = self.recent.get(key)
+        if hit is not None and path.exists():  # not evicted meanwhile
+            return hit
         try:
             data = path.read_bytes()
             value = pickle.loads(data)  # our own files, in the user's own cache dir
@@ -170,10 +180,12 @@ class DiskCache:
             return None
         with contextlib.suppress(OSError):
             os.utime(path)
+        self.recent.put(key, value)
         return value
 
     def put(self, key: str, value: Any) -> None:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.recent.put(key, value)
         if len(data) > self.budget:
             return
         try:

@@ -30,7 +30,7 @@ from bokeh.palettes import YlOrRd9
 
 from sim.outputs import usd
 from sim.reports.charts import COLORS, LOG_FLOOR, TITLES, USD_JS
-from sim.reports.decision import policy_words
+from sim.reports.decision import pct, policy_words
 
 from .schema import friendly_name
 
@@ -129,7 +129,7 @@ def heatmap_frame(df: pd.DataFrame, policy_key: str) -> pd.DataFrame:
         "label": [f"{r:.0%}\n{v}" for r, v in zip(risk, rev, strict=True)],
         "text_color": ["white" if r > 0.45 else "black" for r in risk],
         "world": [f"{v:g}x/yr" for v in df["demand.growth"]],
-        "plan": [f"{v:g}" if is_q else f"{v:g}x/yr" for v in df[policy_key]],
+        "plan": [pct(v, 0) if is_q else f"{v:g}x/yr" for v in df[policy_key]],
     })  # fmt: skip
     out = _plain(out)
     out.attrs.update(
@@ -158,16 +158,15 @@ def heatmap_chart() -> Chart:
     def cells(d: dict[str, Any]) -> Any:
         df = d["cells"]
         a = df.attrs
-        unit = "" if a["is_q"] else "x"
         return df.hvplot.heatmap(**FIT,
             x="xi", y="yi", C="risk", cmap=RISK_PALETTE, clim=(0.0, 1.0), colorbar=True,
             hover_cols=["world", "plan", "revenue"], xlabel="True growth of the world [x/yr]",
-            ylabel=("Demand quantile [0-1]" if a["is_q"] else "Planned growth [x/yr]")
+            ylabel=("Demand quantile [%]" if a["is_q"] else "Planned growth [x/yr]")
             + " · box: current plan", clabel="P(bankrupt)",
             title=f"P(bankrupt) and median revenue · {a['paths']:,} paths per cell",
         ).opts(
             xticks=[(i, f"{v:g}x") for i, v in enumerate(a["xs"])],
-            yticks=[(i, f"{v:g}{unit}") for i, v in enumerate(a["ys"])],
+            yticks=[(i, pct(v, 0) if a["is_q"] else f"{v:g}x") for i, v in enumerate(a["ys"])],
             xlim=(-0.5, len(a["xs"]) - 0.5), ylim=(-0.5, len(a["ys"]) - 0.5), framewise=True,
             alpha=STALE_ALPHA if d["stale"] else 1.0, line_color="white", tools=["hover"],
             colorbar_opts={"formatter": bar}, toolbar="above",
@@ -186,13 +185,14 @@ def heatmap_chart() -> Chart:
 
 # ---------------------------------------------------------------------------- frontier
 def short_label(row: Any) -> str:
+    """Label of a frontier point in the one number format: 4x, q10%, h25%."""
     kind = row.get("policy.kind")
     if kind == "planned_growth":
         return f"{row['policy.planned_growth']:g}x"
     if kind == "demand_quantile":
-        return f"q{row['policy.q']:g}"
+        return f"q{pct(row['policy.q'], 0)}"
     if kind == "adaptive":
-        return f"h{row['policy.haircut']:g}"
+        return f"h{pct(row['policy.haircut'], 0)}"
     return str(kind)
 
 

@@ -14,11 +14,14 @@ from typing import Any
 
 from sim.reports.decision import decision_text, pct, policy_words, to_html
 
+from .cache import MemoryLRU
+
 __all__ = ["apply_updates", "element", "policy_words", "recommendation", "sentence"]
 
-_LAST: list[tuple[Any, Any, Any]] = [(None, None, None)]
-"""(recommendation, run's per-path arrays, standing) of the last call: redraws are free.
-One tuple replaced whole, so sessions on other threads never see a torn entry."""
+_STANDINGS = MemoryLRU(256 * 2**20, max_items=4)
+"""(id of recommendation, id of run's per-path arrays) -> (both, standing): redraws and
+sessions showing the same run and recommendation (one object each: the caches share them)
+compute it once."""
 
 
 def recommendation(opt: Any) -> Any:
@@ -29,11 +32,12 @@ def recommendation(opt: Any) -> Any:
 def _standing(rec: Any, results: Any) -> Any:
     from sim.analysis.dominance import outcomes_of, standing
 
-    last_rec, last_path, last = _LAST[0]
-    if last_rec is rec and last_path is results.path:
-        return last
+    key = (id(rec), id(results.path))
+    hit = _STANDINGS.get(key)
+    if hit is not None and hit[0] is rec and hit[1] is results.path:
+        return hit[2]
     st = standing(rec, outcomes_of(results, rec.paths))
-    _LAST[0] = (rec, results.path, st)
+    _STANDINGS.put(key, (rec, results.path, st))
     return st
 
 
@@ -73,11 +77,11 @@ def apply_updates(opt: Any) -> dict[str, Any]:
     if kind == "planned_growth":
         out["planned_growth"] = float(pol["planned_growth"])
     elif kind == "adaptive":
-        out["haircut"] = float(pol["haircut"])
+        out["haircut"] = round(100 * float(pol["haircut"]), 10)  # share -> %
         if isinstance(pol.get("prior_growth"), int | float):  # the Explorer's adaptive prior
             out["planned_growth"] = float(pol["prior_growth"])
     elif kind == "demand_quantile":
-        out["quantile"] = float(pol["q"])
+        out["quantile"] = round(100 * float(pol["q"]), 10)
     if kind in ("planned_growth", "adaptive"):
         out["plan_to_ceiling"] = bool(pol.get("plan_to_ceiling", False))
     return out

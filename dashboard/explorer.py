@@ -61,6 +61,14 @@ INPUTS = (
 """Sidebar parameters that define the scenario (the path count only sets precision)."""
 URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")
 """Parameters kept in the page's URL (``pn.state.location.sync``)."""
+PERCENT_INPUTS = ("budget", "quantile", "haircut",
+                  *(n for n, spec in ALL_FIELDS.items() if spec.scale == 0.01))  # fmt: skip
+"""Inputs entered in percent (their model values are shares)."""
+
+
+def percent(share: Any) -> float:
+    """A share [0-1] (or the centre of its distribution) in percent, as the inputs show it."""
+    return round(100 * central(share), 10)
 
 
 def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:
@@ -135,9 +143,9 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     lead_time_months = _num("lead_time_months", 18.0)
     contract_years = _num("contract_years", 5.0)
     price_per_gw_year = _num("price_per_gw_year", 12.0)
-    training_share = _num("training_share", 0.5)
-    min_training_share = _num("min_training_share", 0.25)
-    gross_margin = _num("gross_margin", 0.6667)
+    training_share = _num("training_share", 50.0)
+    min_training_share = _num("min_training_share", 25.0)
+    gross_margin = _num("gross_margin", 66.67)
     initial_cash = _num("initial_cash", 30.0)
     for _name, _spec in MORE_FIELDS.items():  # the "More assumptions" inputs
         locals()[_name] = _num(_name, _spec.soft[0])
@@ -148,10 +156,10 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         "quantile of demand, adaptive learning of growth, or a fixed schedule)",
     )  # fmt: skip
     planned_growth = _num("planned", 4.0, "planned_growth")
-    quantile = _num("quantile", 0.5, "demand_quantile")
+    quantile = _num("quantile", 50.0, "demand_quantile")
     haircut = param.Number(
-        0.0, bounds=schema_bounds("policy.haircut", "adaptive")[:2], softbounds=(0.0, 0.6),
-        step=0.05, label="Haircut of estimated growth [0-1]",
+        0.0, bounds=tuple(100 * b for b in schema_bounds("policy.haircut", "adaptive")[:2]),
+        softbounds=(0.0, 60.0), step=5.0, label="Haircut of estimated growth [%]",
         doc="policy.haircut: " + schema_doc("policy.haircut", "adaptive"),
     )  # fmt: skip
     plan_to_ceiling = param.Boolean(
@@ -275,8 +283,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         values["policy_kind"] = pol.kind
         key = POLICY_GROWTH_KEY.get(pol.kind)
         values["planned_growth"] = central(getattr(pol, key)) if key else 4.0
-        values["quantile"] = central(pol.q) if pol.kind == "demand_quantile" else 0.5
-        values["haircut"] = central(pol.haircut) if pol.kind == "adaptive" else 0.0
+        values["quantile"] = percent(pol.q) if pol.kind == "demand_quantile" else 50.0
+        values["haircut"] = percent(pol.haircut) if pol.kind == "adaptive" else 0.0
         values["plan_to_ceiling"] = bool(getattr(pol, "plan_to_ceiling", False))
         values["years"] = int(s.simulation.years)
         return values
@@ -295,7 +303,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
             )
         for name, spec in ALL_FIELDS.items():
             if name in changed:
-                out[spec.dotted] = float(getattr(self, name)) * spec.scale
+                out[spec.dotted] = round(float(getattr(self, name)) * spec.scale, 12)
         if changed & {"policy_kind", "planned_growth", "quantile", "haircut"}:
             out["policy"] = self._policy_dict()
         elif "plan_to_ceiling" in changed and self.policy_kind in POLICY_GROWTH_KEY:
@@ -324,15 +332,18 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         else:
             pol.pop("plan_to_ceiling", None)
         if kind == "demand_quantile":
-            pol["q"] = self.quantile
+            pol["q"] = round(self.quantile / 100, 12)  # % -> share
         if kind == "adaptive":
-            pol["haircut"] = self.haircut
+            pol["haircut"] = round(self.haircut / 100, 12)
         return pol
 
     def scenario(self) -> Scenario:
         """The scenario the inputs describe; raises :class:`ScenarioError` if invalid."""
+        updates = self.updates()
+        if not updates:  # as loaded (already validated)
+            return self._base
         data = self._base.model_dump(by_alias=True, exclude_none=True)
-        for dotted, value in self.updates().items():
+        for dotted, value in updates.items():
             set_dotted(data, dotted, value)
         return scenario_from_dict(data, "dashboard settings")
 

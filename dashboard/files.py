@@ -76,9 +76,9 @@ class ScenarioFiles:
             out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
         for name, spec in ALL_FIELDS.items():
             if name in changed:
-                v = float(getattr(self, name)) * spec.scale
-                out.append(f"{friendly_name(spec.dotted)} "
-                           f"{usd(v) if spec.scale >= 1e9 else f'{v:g}'}")  # fmt: skip
+                v = float(getattr(self, name))  # in display units
+                shown = usd(v * spec.scale) if spec.scale >= 1e9 else f"{v:g}"
+                out.append(f"{friendly_name(spec.dotted)} {shown}{'%' * (spec.scale == 0.01)}")
         if changed & {"policy_kind", "planned_growth", "quantile", "haircut", "plan_to_ceiling"}:
             out.append(f"policy: {self.policy_words()}")
         if "years" in changed:

@@ -30,7 +30,7 @@ class FieldSpec:
     step: float
     """Slider step in display units."""
     scale: float = 1.0
-    """Model units per display unit (1e9 shows USD as USD billions)."""
+    """Model units per display unit (1e9 shows USD as USD billions, 0.01 shares in %)."""
 
 
 FIELDS: dict[str, FieldSpec] = {
@@ -44,11 +44,12 @@ FIELDS: dict[str, FieldSpec] = {
                 (1.0, 10.0), 0.5),
     "price_per_gw_year": FieldSpec("compute.price_per_gw_year", "Price [USD B per GW-year]",
                 (5.0, 25.0), 0.5, 1e9),
-    "training_share": FieldSpec("allocation.training_share", "Training share [0-1]",
-                (0.05, 0.95), 0.05),
-    "min_training_share": FieldSpec("allocation.min_training_share", "Min training share [0-1]",
-                (0.0, 0.9), 0.05),
-    "gross_margin": FieldSpec("economics.gross_margin", "Gross margin [0-1]", (0.2, 0.9), 0.05),
+    "training_share": FieldSpec("allocation.training_share", "Training share [%]",
+                (5, 95), 5, 0.01),
+    "min_training_share": FieldSpec("allocation.min_training_share", "Min training share [%]",
+                (0, 90), 5, 0.01),
+    "gross_margin": FieldSpec("economics.gross_margin", "Gross margin [%]",
+                (20, 90), 5, 0.01),
     "initial_cash": FieldSpec("finance.initial_cash", "Initial cash [USD B]",
                 (0.0, 200.0), 5.0, 1e9),
 }  # fmt: skip
@@ -60,8 +61,8 @@ MORE_FIELDS: dict[str, FieldSpec] = {
     "volatility": FieldSpec("demand.volatility", "Demand volatility [1/sqrt(yr)]",
                 (0.0, 0.5), 0.02),
     "ceiling": FieldSpec("demand.ceiling", "Demand ceiling [USD T/yr]", (1.0, 100.0), 1.0, 1e12),
-    "churn_of_unserved": FieldSpec("demand.churn_of_unserved", "Churn of unserved demand [share/month]",
-                (0.0, 0.2), 0.01),
+    "churn_of_unserved": FieldSpec("demand.churn_of_unserved", "Churn of unserved demand [%/month]",
+                (0, 20), 1, 0.01),
     "initial_gw": FieldSpec("compute.initial_gw", "GW online at start [GW]", (0.0, 20.0), 0.1),
     "initial_contract_years_left": FieldSpec("compute.initial_contract_years_left", "Contract years left at start [years]",
                 (0.0, 10.0), 0.5),
@@ -71,24 +72,24 @@ MORE_FIELDS: dict[str, FieldSpec] = {
                 (1.0, 6.0), 0.1),
     "industry_gw_max": FieldSpec("compute.industry_gw_max", "Industry capacity hard limit [GW]",
                 (20.0, 2000.0), 10.0),
-    "max_industry_share": FieldSpec("compute.max_industry_share", "Max share of industry supply [0-1]",
-                (0.05, 1.0), 0.05),
+    "max_industry_share": FieldSpec("compute.max_industry_share", "Max share of industry supply [%]",
+                (5, 100), 5, 0.01),
     "revenue_per_gw_growth": FieldSpec("compute.revenue_per_gw_growth", "Efficiency gain per GW [x/yr]",
                 (0.5, 6.0), 0.1),
-    "price_pass_through": FieldSpec("compute.price_pass_through", "Efficiency passed on as lower prices [0-1]",
-                (0.0, 1.0), 0.05),
-    "sublease_recovery": FieldSpec("compute.sublease_recovery", "Sublease recovery of idle GW [0-1]",
-                (0.0, 0.95), 0.05),
-    "max_training_share": FieldSpec("allocation.max_training_share", "Max training share [0-1]",
-                (0.05, 1.0), 0.05),
-    "other_costs_share": FieldSpec("economics.other_costs_share", "Other costs [share of revenue]",
-                (0.0, 0.5), 0.01),
+    "price_pass_through": FieldSpec("compute.price_pass_through", "Efficiency passed on as lower prices [%]",
+                (0, 100), 5, 0.01),
+    "sublease_recovery": FieldSpec("compute.sublease_recovery", "Sublease recovery of idle GW [%]",
+                (0, 95), 5, 0.01),
+    "max_training_share": FieldSpec("allocation.max_training_share", "Max training share [%]",
+                (5, 100), 5, 0.01),
+    "other_costs_share": FieldSpec("economics.other_costs_share", "Other costs [% of revenue]",
+                (0, 50), 1, 0.01),
     "fixed_costs_per_year": FieldSpec("economics.fixed_costs_per_year", "Fixed costs [USD B/yr]",
                 (0.0, 20.0), 0.5, 1e9),
     "valuation_multiple": FieldSpec("finance.valuation_multiple", "Valuation multiple [x revenue run-rate]",
                 (1.0, 60.0), 1.0),
-    "max_dilution_per_raise": FieldSpec("finance.max_dilution_per_raise", "Max dilution per raise [0-1]",
-                (0.0, 0.5), 0.01),
+    "max_dilution_per_raise": FieldSpec("finance.max_dilution_per_raise", "Max dilution per raise [%]",
+                (0, 50), 1, 0.01),
     "max_raise_per_year": FieldSpec("finance.max_raise_per_year", "Capital raisable per year [USD B]",
                 (0.0, 500.0), 5.0, 1e9),
     "raise_when_runway_months_below": FieldSpec("finance.raise_when_runway_months_below", "Raise when runway below [months]",
@@ -106,7 +107,7 @@ ALL_FIELDS: dict[str, FieldSpec] = {**FIELDS, **MORE_FIELDS}
 
 GROWTH = FieldSpec("demand.growth", "True growth range [x/yr]", (1.0, 20.0), 0.5)
 PLANNED = FieldSpec("policy.planned_growth", "Planned growth [x/yr]", (1.0, 20.0), 0.5)
-QUANTILE = FieldSpec("policy.q", "Demand quantile [0-1]", (0.05, 0.95), 0.05)
+QUANTILE = FieldSpec("policy.q", "Demand quantile [%]", (5, 95), 5, 0.01)
 
 
 def friendly_name(dotted: str) -> str:

@@ -6,6 +6,7 @@ importing the explorer (no import circle).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sim.model.engine import run
@@ -48,17 +49,26 @@ def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Res
     return hit
 
 
+_NUMBERS = MemoryLRU(max_items=16)
+"""id(results) -> (weak reference to results, key numbers): sessions showing the same run
+summarise it once (no run is kept alive for it)."""
+
+
 def key_numbers(results: Results) -> dict[str, Any]:
-    """The headline figures shown as big numbers.
+    """The headline figures shown as big numbers (computed once per run object; the
+    dict is shared: read-only).
 
     Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
     horizon only, the final calendar year and its median revenue [USD], the unserved share
     of potential demand [0-1] (with a market, split into what rivals served and what nobody
     served [0-1]) and the median cumulative revenue [USD].
     """
+    hit = _NUMBERS.get(id(results))
+    if hit is not None and hit[0]() is results:
+        return hit[1]
     s = summarize(results)
     last = s["by_year"][-1]
-    return {
+    numbers = {
         "p_bankrupt": s["p_bankrupt"],
         "p_bankrupt_ci95": tuple(s["p_bankrupt_ci95"]),
         "p_bankrupt_in_horizon": s["p_bankrupt_in_horizon"],
@@ -75,3 +85,5 @@ def key_numbers(results: Results) -> dict[str, Any]:
         "gw_by_delivery_year": s.get("gw_by_delivery_year", {}),
         "commitment_usd_by_year": s.get("commitment_usd_by_year", {}),
     }
+    _NUMBERS.put(id(results), (weakref.ref(results), numbers))
+    return numbers

@@ -77,7 +77,7 @@ def test_each_input_sets_exactly_its_field(x, base, name):
     lo, hi = spec.soft
     value = round(lo + 0.3 * (hi - lo), 6)
     if name == "min_training_share":
-        value = 0.1  # must stay below the training share (0.5)
+        value = 10.0  # [%] must stay below the training share (50%)
     setattr(x, name, value)
     assert x.error == ""
     s = x.scenario()
@@ -120,19 +120,19 @@ def test_policy_kind_and_growth_plan(x):
     pol = x.scenario().policy
     assert (pol.kind, pol.prior_growth, pol.review_months) == ("adaptive", 6.0, 12)
     x.policy_kind = "demand_quantile"
-    x.quantile = 0.8
+    x.quantile = 80.0  # [%]
     assert (x.scenario().policy.kind, x.scenario().policy.q) == ("demand_quantile", 0.8)
 
 
 # ------------------------------------------------------------------ bad input
 def test_min_training_above_training_share_shows_message_and_keeps_results(x):
     shown = x.results
-    x.training_share = 0.2  # below the 0.25 research floor
+    x.training_share = 20.0  # [%] below the 25% research floor
     assert "`allocation`: min_training_share must not exceed training_share" in x.error
-    assert "Min training share [0-1]" in x.error  # names the widget to move
+    assert "Min training share [%]" in x.error  # names the widget to move
     assert "Traceback" not in x.error
     assert x.results is shown  # charts keep the last valid run
-    x.min_training_share = 0.1
+    x.min_training_share = 10.0
     assert x.error == ""
     assert x.results is not shown
 
@@ -701,3 +701,30 @@ def test_horizon_input_sets_only_simulation_years(x, base):
         or x.numbers["final_year"] < key_numbers(run_cached(base, x.paths))["final_year"]
     )
     assert tmp_yaml_roundtrip(x).simulation.years == 3
+
+
+def test_frontier_labels_read_in_percent():
+    from dashboard.charts import short_label
+
+    assert short_label({"policy.kind": "demand_quantile", "policy.q": 0.1}) == "q10%"
+    assert short_label({"policy.kind": "adaptive", "policy.haircut": 0.25}) == "h25%"
+    assert short_label({"policy.kind": "planned_growth", "policy.planned_growth": 4.0}) == "4x"
+
+
+def test_an_old_link_with_shares_opens_at_those_values_in_percent(base):
+    from panel.io.location import Location
+
+    from dashboard.explorer import PERCENT_INPUTS
+    from dashboard.session import share_links
+
+    x = Explorer(base, paths=300)
+    # a link from when the budget and shares were given as shares
+    loc = Location(search="?budget=0.05&paths=300&training_share=0.45")
+    share_links(loc, PERCENT_INPUTS)
+    loc.sync(x, {"budget": "budget", "paths": "paths", "training_share": "training_share"})
+    assert x.budget == 5.0  # 5%, not rejected, not read as 0.05%
+    assert x._specs["decision"].budget == 0.05
+    assert x.scenario().allocation.training_share == 0.45
+    new = Location(search="?budget=7.5&quantile=20")
+    share_links(new, PERCENT_INPUTS)
+    assert new.query_params == {"budget": 7.5, "quantile": 20}  # percent values left alone

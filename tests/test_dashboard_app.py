@@ -445,7 +445,7 @@ def test_another_threads_session_does_not_make_a_test_app_served():
     from bokeh.document import Document
     from bokeh.io.doc import patch_curdoc
 
-    from dashboard.app import served
+    from dashboard.session import served
 
     other = Document()
     ctx = SimpleNamespace(request=SimpleNamespace(arguments={}))  # that session's context

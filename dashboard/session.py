@@ -1,0 +1,105 @@
+"""A served session of the dashboard: which document it is, where its work runs, and the
+order in which several pages opened at once are built (every page's decision first).
+
+No dashboard layout here (:mod:`dashboard.app`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Any
+
+import panel as pn
+
+from . import jobs
+
+
+def frozen() -> Any:
+    """One recompute of the page's model graph for several chart updates (each HoloViews
+    update otherwise walks every model of the document once)."""
+    doc = pn.state.curdoc
+    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
+
+
+def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Runner/dispatch of a served session: jobs on the shared pools, results back on this
+    session's event loop (``doc.add_next_tick_callback``)."""
+    doc = session_doc()
+    if doc is None:
+        return explorer_kwargs
+    loop_thread = threading.current_thread()
+
+    def dispatch(fn: Any) -> None:
+        if threading.current_thread() is loop_thread:
+            fn()
+            return
+
+        def cb() -> None:
+            doc.hold("combine")
+            try:
+                fn()
+            finally:
+                doc.unhold()
+
+        with contextlib.suppress(Exception):  # the session may have closed
+            doc.add_next_tick_callback(cb)
+
+    def runner(fn: Any, done: Any) -> None:
+        jobs.submit(jobs.INTERACTIVE, fn, done)
+
+    return {**explorer_kwargs, "runner": runner, "dispatch": dispatch, "auto_analysis": True}
+
+
+def session_doc() -> Any:
+    """The document of the server session building this app, or None (a script or test).
+
+    Panel sets it per context while a session's app is built. ``pn.state.curdoc`` also falls
+    back to Bokeh's process-wide current document, which points at *another* thread's
+    session while that session runs a callback (a threaded server, as in the browser tests):
+    an app built then in a script or test would wrongly think it is served."""
+    doc = pn.state._curdoc.get()
+    return doc if doc is not None and doc.session_context is not None else None
+
+
+def served() -> bool:
+    """Whether this code runs inside a server session (not a script or test)."""
+    return session_doc() is not None
+
+
+LOADING: dict[int, float] = {}
+"""Served pages not yet loaded in their browser: id of the session's document -> when its
+page was built [monotonic s]."""
+CHARTS_WAIT_S = 8.0
+"""Longest a loaded page defers the rest of itself while other pages load [s]."""
+
+
+def after_first_loads(doc: Any, draw: Any) -> Any:
+    """The onload callback of a served page: ``draw`` (the rest of the page: inputs, tabs,
+    charts) waits while other pages built less than :data:`CHARTS_WAIT_S` ago have not
+    loaded yet, at most that long. Ten people opening the link at once all see the decision
+    before anybody's inputs and charts are built (every Bokeh model of every session is
+    built on the one event loop)."""
+    LOADING[id(doc)] = start = time.monotonic()
+
+    def go() -> None:
+        LOADING.pop(id(doc), None)
+        now = time.monotonic()
+        others = any(t > now - CHARTS_WAIT_S for t in LOADING.values())
+        if others and now - start < CHARTS_WAIT_S:
+            doc.add_timeout_callback(go, 100)
+        else:
+            draw()
+
+    return go
+
+
+def share_links(location: Any, names: tuple[str, ...]) -> None:
+    """Links made when the risk budget, quantile, haircut and shares were given as shares
+    (``?budget=0.05``) open at those values in percent (5%): in a link, a value of ``names``
+    (inputs in percent) between 0 and 1 is a share (their sliders step by 1% or more)."""
+    query = location.query_params
+    old = {n: query[n] for n in names if isinstance(query.get(n), int | float) and 0 < query[n] < 1}
+    if old:
+        location.update_query(**{n: round(100 * v, 6) for n, v in old.items()})
