@@ -49,9 +49,15 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
             "accept_downloads": True}  # fmt: skip
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard_url() -> Iterator[str]:
-    """URL of the dashboard (base scenario, picker over scenarios/*.yaml)."""
+    """URL of the dashboard (base scenario, picker over scenarios/*.yaml).
+
+    Stopped after the last browser test (package scope), not at the end of the session: its
+    thread runs session callbacks (deferred page builds, progress polls) and Bokeh's
+    ``curdoc()`` is process-wide, so while a callback runs, an app built by a unit test in
+    the main thread can take that session's document for its own and defer its chart
+    updates (a CI run failed test_dashboard_actuals this way, after the browser tests)."""
     import panel as pn
 
     from dashboard.bench import free_port
