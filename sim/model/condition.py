@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.special import chdtrc, ndtr, ndtri
 
 from .distributions import to_dist
 from .engine import (
@@ -41,7 +40,7 @@ from .engine import (
 from .kernel.layout import MONTHLY
 from .results import Accumulator, Results, calendar_years
 from .rng import blocks, stream
-from .sampling import SampledInputs, max_orders, sample_inputs
+from .sampling import SampledInputs, max_orders, ndtr, ndtri, sample_inputs
 from .scenario import FixedSchedule, Scenario, month_index, numeric_fields
 from .store import SPILL_PATHS
 
@@ -222,6 +221,8 @@ def condition(scenario: Scenario, progress: ProgressFn | None = None) -> Update:
     n_values = sum(1 + (p.gw_online is not None) + (p.gross_margin is not None)
                    for p in actuals.up_to(as_of))  # fmt: skip
     best_chi2 = float(-2.0 * np.max(ll)) if np.isfinite(ll).any() else np.inf
+    from scipy.special import chdtrc  # only conditioned runs need the chi-square tail
+
     misfit = float(chdtrc(n_values, best_chi2))
     conflict = None
     if ess < actuals.min_ess or misfit < MISFIT_P:
