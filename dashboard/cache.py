@@ -168,8 +168,12 @@ class DiskCache:
     def get(self, key: str) -> Any:
         path = self._path(key)
         hit = self.recent.get(key)
-        if hit is not None and path.exists():  # not evicted meanwhile
-            return hit
+        if hit is not None:
+            try:  # still on disk (not evicted meanwhile): a read refreshes its age there too
+                os.utime(path)
+                return hit
+            except OSError:
+                pass
         try:
             data = path.read_bytes()
             value = pickle.loads(data)  # our own files, in the user's own cache dir

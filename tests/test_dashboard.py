@@ -316,6 +316,21 @@ def test_disk_cache_lives_in_the_user_cache_dir_and_is_bounded(tmp_path, monkeyp
     assert not (tmp_path / "broken.pkl").exists()
 
 
+def test_disk_cache_read_from_memory_still_refreshes_the_files_age(tmp_path):
+    """A value served from the in-memory copy still counts as a read for the disk LRU."""
+    import os
+
+    from dashboard.cache import DiskCache
+
+    disk = DiskCache(tmp_path, budget=10_000)
+    disk.put("k", b"x" * 100)
+    os.utime(tmp_path / "k.pkl", (1_000_000, 1_000_000))  # made long ago
+    assert disk.get("k") == b"x" * 100  # from memory
+    assert (tmp_path / "k.pkl").stat().st_mtime > 1_000_000
+    (tmp_path / "k.pkl").unlink()  # evicted by another process
+    assert disk.get("k") is None
+
+
 def test_run_cache_is_bounded_in_bytes():
     import numpy as np
 
