@@ -386,14 +386,7 @@ class Dashboard(OtherTabs):
         data = self.front.data
         if not index or not data:
             return
-        cell = data["points"].attrs["policies"][index[0]]
-        kind = cell.get("policy.kind")
-        updates: dict[str, Any] = {"policy_kind": kind}
-        for name, key, unit in (("planned_growth", "policy.planned_growth", 1),
-                                ("quantile", "policy.q", 100), ("haircut", "policy.haircut", 100)):  # fmt: skip
-            if key in cell:  # quantile and haircut in %
-                updates[name] = round(unit * float(cell[key]), 10)
-        self.x.param.update(**updates)
+        self.x.param.update(**decision.cell_updates(data["points"].attrs["policies"][index[0]]))
 
     def _on_progress(self, *_: Any) -> None:
         x = self.x

@@ -16,7 +16,7 @@ from sim.reports.decision import decision_text, pct, policy_words, to_html
 
 from .cache import MemoryLRU
 
-__all__ = ["apply_updates", "element", "policy_words", "recommendation", "sentence"]
+__all__ = ["apply_updates", "cell_updates", "element", "policy_words", "recommendation", "sentence"]
 
 _STANDINGS = MemoryLRU(256 * 2**20, max_items=4)
 """(id of recommendation, id of run's per-path arrays) -> (both, standing): redraws and
@@ -64,6 +64,23 @@ def sentence(
     return to_html(d, wide=True), attrs
 
 
+POLICY_INPUTS = (("planned_growth", "policy.planned_growth", 1), ("quantile", "policy.q", 100),
+                 ("haircut", "policy.haircut", 100))  # fmt: skip
+"""Explorer input, policy cell key, and the factor from the cell's share to the input's
+unit (quantile and haircut are entered in %)."""
+
+
+def cell_updates(cell: dict[str, Any]) -> dict[str, Any]:
+    """Explorer settings for a policy cell of the frontier (``policy.kind`` and its family's
+    parameter), in the Explorer's units."""
+    out: dict[str, Any] = {"policy_kind": cell.get("policy.kind")}
+    for name, key, unit in POLICY_INPUTS:
+        if key in cell:
+            v = float(cell[key])
+            out[name] = v if unit == 1 else round(unit * v, 10)  # share -> %
+    return out
+
+
 def apply_updates(opt: Any) -> dict[str, Any]:
     """Explorer settings that make the current plan exactly the recommended one (when no
     plan passes the budget, the least risky one; {} before the search is done): its policy
@@ -72,17 +89,10 @@ def apply_updates(opt: Any) -> dict[str, Any]:
     if rec is None:
         return {}
     pol = rec.policy
-    kind = pol["kind"]
-    out: dict[str, Any] = {"policy_kind": kind}
-    if kind == "planned_growth":
-        out["planned_growth"] = float(pol["planned_growth"])
-    elif kind == "adaptive":
-        out["haircut"] = round(100 * float(pol["haircut"]), 10)  # share -> %
-        if isinstance(pol.get("prior_growth"), int | float):  # the Explorer's adaptive prior
-            out["planned_growth"] = float(pol["prior_growth"])
-    elif kind == "demand_quantile":
-        out["quantile"] = round(100 * float(pol["q"]), 10)
-    if kind in ("planned_growth", "adaptive"):
+    out = cell_updates(rec.cell)
+    if pol["kind"] == "adaptive" and isinstance(pol.get("prior_growth"), int | float):
+        out["planned_growth"] = float(pol["prior_growth"])  # the Explorer's adaptive prior
+    if pol["kind"] in ("planned_growth", "adaptive"):
         out["plan_to_ceiling"] = bool(pol.get("plan_to_ceiling", False))
     return out
 

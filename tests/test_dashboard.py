@@ -316,6 +316,21 @@ def test_disk_cache_lives_in_the_user_cache_dir_and_is_bounded(tmp_path, monkeyp
     assert not (tmp_path / "broken.pkl").exists()
 
 
+def test_a_frontier_cell_sets_its_policy_in_the_explorers_units(base):
+    """Clicking a frontier point and "Apply" share one mapping: quantile and haircut in %."""
+    from dashboard.decision import cell_updates
+
+    q = cell_updates({"policy.kind": "demand_quantile", "policy.q": 0.13})
+    assert q == {"policy_kind": "demand_quantile", "quantile": 13.0}
+    h = cell_updates({"policy.kind": "adaptive", "policy.haircut": 0.33})
+    assert h == {"policy_kind": "adaptive", "haircut": 33.0}
+    g = cell_updates({"policy.kind": "planned_growth", "policy.planned_growth": 2.5})
+    assert g == {"policy_kind": "planned_growth", "planned_growth": 2.5}
+    x = Explorer(base, paths=300)
+    x.param.update(**q)
+    assert x.current_scenario().policy.q == pytest.approx(0.13, abs=1e-12)
+
+
 def test_disk_cache_read_from_memory_still_refreshes_the_files_age(tmp_path):
     """A value served from the in-memory copy still counts as a read for the disk LRU."""
     import os
