@@ -24,15 +24,16 @@ np = lazy("numpy")  # the schema loads without numpy (fast validate/--help)
 
 
 def ndtr(x: np.ndarray) -> np.ndarray:
-    """Standard normal CDF (scipy imported on first use: the schema loads without it)."""
-    from scipy.special import ndtr as f
+    """Standard normal CDF: :func:`sim.model.sampling.ndtr`, the kernel the draws use
+    (imported on first use: the schema loads without numpy or numba)."""
+    from .sampling import ndtr as f
 
     return f(x)
 
 
 def ndtri(p: np.ndarray) -> np.ndarray:
-    """Inverse standard normal CDF (scipy imported on first use)."""
-    from scipy.special import ndtri as f
+    """Inverse standard normal CDF: :func:`sim.model.sampling.ndtri` (imported on first use)."""
+    from .sampling import ndtri as f
 
     return f(p)
 
