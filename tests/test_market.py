@@ -18,11 +18,14 @@ from scipy.stats import spearmanr
 
 from sim import ScenarioError, load_scenario, run, scenario_from_dict, summarize
 from sim.cli import main
+from sim.model.kernel.competition import doublings
 from sim.model.kernel.market import (
     capability_premium,
     clear_price,
     lab_share,
     lab_shares,
+    power,
+    price_odds,
     ration,
 )
 from sim.model.market import terminal_multiple
@@ -200,13 +203,35 @@ def test_market_functions_by_hand() -> None:
     assert ration(3.0, 1.0, 2.0) == pytest.approx((1.5, 0.5))  # pro rata
     assert ration(3.0, 1.0, 5.0) == (3.0, 1.0)  # room for both
     assert ration(3.0, 1.0, 0.0) == (0.0, 0.0)
-    assert clear_price(12e9, 0.0, 1.5, 2.5e9, 20e9) == pytest.approx(12e9)  # tightness 1
-    assert clear_price(12e9, 2.0, 0.0, 2.5e9, 20e9) == 12e9
+    odds = price_odds(12e9, 2.5e9, 20e9)
+    assert odds == pytest.approx(8.0 / 9.5)
+    assert clear_price(12e9, odds, 1.0, 1.5, 2.5e9, 20e9) == pytest.approx(12e9)  # tightness 1
+    assert clear_price(12e9, odds, 2.0, 0.0, 2.5e9, 20e9) == 12e9  # no elasticity: fixed
+    assert clear_price(12e9, odds, 0.0, 1.5, 2.5e9, 20e9) == 2.5e9  # no demand: the floor
+    assert clear_price(12e9, odds, np.inf, 1.5, 2.5e9, 20e9) == 20e9  # no GW online: the cap
+    # the logistic in ln x by hand: floor + (cap - floor) / (1 + o x^-e), x = 4, e = 1.5
+    by_hand = 2.5e9 + 17.5e9 / (1.0 + odds * 4.0**-1.5)
+    assert clear_price(12e9, odds, 4.0, 1.5, 2.5e9, 20e9) == pytest.approx(by_hand, rel=1e-14)
+    assert clear_price(12e9, price_odds(2.5e9, 2.5e9, 20e9), 4.0, 1.5, 2.5e9, 20e9) == 2.5e9
     xs = np.geomspace(1e-3, 1e3, 61)
-    prices = np.array([clear_price(12e9, np.log(x), 1.5, 2.5e9, 20e9) for x in xs])
-    assert np.all(np.diff(prices) > 0)
-    assert prices[0] > 2.5e9
-    assert prices[-1] < 20e9
+    for e in (0.5, 0.7, 1.5):  # a half-integer (sqrt and products) and a general one (pow)
+        prices = np.array([clear_price(12e9, odds, x, e, 2.5e9, 20e9) for x in xs])
+        assert np.all(np.diff(prices) > 0)
+        assert prices[0] > 2.5e9
+        assert prices[-1] < 20e9
+
+
+def test_power_by_sqrt_and_products_matches_pow() -> None:
+    """The price's ``x^e`` takes sqrt and products for half-integer ``e`` up to 4: within a
+    few units in the last place of ``pow`` (the products add at most one rounding each)."""
+    rng = np.random.default_rng(7)
+    xs = np.exp(rng.uniform(-12.0, 12.0, 2000))
+    for e in (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 0.7, 3.3, 4.5):
+        got = np.array([power(x, e) for x in xs])
+        np.testing.assert_allclose(got, xs**e, rtol=1e-14, err_msg=f"e = {e}")
+    assert power(2.0, 1.0) == 2.0
+    assert power(4.0, 0.5) == 2.0
+    assert power(4.0, 1.5) == 8.0
 
 
 def test_valuation_multiple_falls_with_the_markets_remaining_growth() -> None:
@@ -367,15 +392,21 @@ def test_capability_premium_by_hand() -> None:
     """pi = ((E/R)/(E0/R0))^k: exactly 1 at k = 0 or at the start's ratio; a lab that has
     doubled its relative compute earns 2^0.6 = 1.516x per GW at k = 0.6; falls with the
     rivals' compute; 1 for a lab alone; the numerical guard keeps it finite without rivals."""
-    assert capability_premium(7.0, 3.0, 2.0, 5.0, 0.0, False) == 1.0
-    assert capability_premium(7.0, 3.0, 2.0, 5.0, 0.6, True) == 1.0  # alone: no rival
-    assert capability_premium(2.0, 5.0, 2.0, 5.0, 0.6, False) == pytest.approx(1.0, rel=1e-15)
-    assert capability_premium(7.0, 17.5, 3.5, 17.5, 0.6, False) == pytest.approx(2**0.6, rel=1e-12)
-    assert capability_premium(3.5, 40.0, 3.5, 20.0, 0.6, False) == pytest.approx(
-        0.5**0.6, rel=1e-12
-    )
-    assert capability_premium(1.0, 0.0, 3.5, 20.0, 3.0, False) == pytest.approx(1e6, rel=1e-12)
-    assert capability_premium(0.0, 1.0, 3.5, 20.0, 3.0, False) == pytest.approx(1e-6, rel=1e-12)
+
+    def premium(lab: float, rivals: float, lab0: float, rivals0: float, k: float,
+                alone: bool = False) -> float:  # fmt: skip
+        # NaN without compute: not read, the guard answers first
+        doubled = doublings(lab, rivals, lab0, rivals0) if lab > 0.0 and rivals > 0.0 else np.nan
+        return capability_premium(doubled, lab, rivals, k, alone)
+
+    assert premium(7.0, 3.0, 2.0, 5.0, 0.0) == 1.0
+    assert premium(7.0, 3.0, 2.0, 5.0, 0.6, alone=True) == 1.0  # alone: no rival
+    assert premium(2.0, 5.0, 2.0, 5.0, 0.6) == pytest.approx(1.0, rel=1e-15)
+    assert premium(7.0, 17.5, 3.5, 17.5, 0.6) == pytest.approx(2**0.6, rel=1e-12)
+    assert premium(3.5, 40.0, 3.5, 20.0, 0.6) == pytest.approx(0.5**0.6, rel=1e-12)
+    assert premium(1.0, 0.0, 3.5, 20.0, 3.0) == pytest.approx(1e6, rel=1e-12)
+    assert premium(0.0, 1.0, 3.5, 20.0, 3.0) == pytest.approx(1e-6, rel=1e-12)
+    assert premium(1e9, 1e-9, 1.0, 1.0, 3.0) == pytest.approx(1e6, rel=1e-12)  # clamped
 
 
 MARKET_HI = {

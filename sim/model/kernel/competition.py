@@ -36,13 +36,16 @@ def accumulate(stock: float, retention: float, gw: float) -> float:
 
 
 @njit(cache=True)
-def follow_capability(
-    log_m: float, lab: float, rivals: float, lab0: float, rivals0: float, elasticity: float,
-    a: float,
-) -> float:  # fmt: skip
-    """Next ``ln m``: a step ``a`` toward ``ln(elasticity) * log2((E/R)/(E0/R0))``."""
-    doublings = math.log2((lab / rivals) / (lab0 / rivals0))
-    return log_m + a * (math.log(elasticity) * doublings - log_m)
+def doublings(lab: float, rivals: float, lab0: float, rivals0: float) -> float:
+    """Doublings of relative training compute since the start: ``log2((E/R) / (E0/R0))``."""
+    return math.log2((lab / rivals) / (lab0 / rivals0))
+
+
+@njit(cache=True)
+def follow_capability(log_m: float, doubled: float, elasticity: float, a: float) -> float:
+    """Next ``ln m``: a step ``a`` toward ``ln(elasticity) * doubled``, ``doubled`` the
+    :func:`doublings` of relative training compute."""
+    return log_m + a * (math.log(elasticity) * doubled - log_m)
 
 
 @njit(cache=True)

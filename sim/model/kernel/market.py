@@ -60,45 +60,78 @@ def lab_shares(log_m: float, loss: float, initial_share: float) -> tuple[float, 
 # Numerical guard only: a premium beyond 1e6x either way (a rival with no training compute
 # left) would overflow revenue; base's premium stays within 0.1-10x.
 _MAX_LOG_PREMIUM = math.log(1.0e6)
+_LN2 = math.log(2.0)
 
 
 @njit(cache=True)
 def capability_premium(
-    lab: float, rivals: float, lab0: float, rivals0: float, exponent: float, alone: bool
+    doublings: float, lab: float, rivals: float, exponent: float, alone: bool
 ) -> float:
-    """Revenue per GW of the lab's inference relative to the market's [x]: its training
-    compute relative to the rivals', against that ratio at the start, to the power
-    ``exponent`` (pricing power of a better model; 0 or a lab alone: exactly 1)."""
+    """Revenue per GW of the lab's inference relative to the market's [x]: ``2^(exponent *
+    doublings)``, ``doublings = log2((E/R) / (E0/R0))`` the lab's training compute relative
+    to the rivals' against that ratio at the start (the number the competition loop
+    follows, computed once a month for both), ``E = lab``, ``R = rivals`` (pricing power
+    of a better model; exponent 0 or a lab alone: exactly 1)."""
     if exponent == 0.0 or alone:
         return 1.0
     if lab <= 0.0 or rivals <= 0.0:
         return math.exp(_MAX_LOG_PREMIUM if rivals <= 0.0 < lab else -_MAX_LOG_PREMIUM)
-    log_premium = exponent * math.log((lab / rivals) / (lab0 / rivals0))
+    log_premium = exponent * _LN2 * doublings
     return math.exp(max(-_MAX_LOG_PREMIUM, min(_MAX_LOG_PREMIUM, log_premium)))
 
 
 @njit(cache=True)
-def clear_price(reference: float, log_tightness: float, elasticity: float, floor: float,
-                cap: float) -> float:  # fmt: skip
-    """Price that clears at tightness ``x = exp(log_tightness)`` [USD/GW-yr]: logistic in
-    ``ln x`` between ``floor`` and ``cap``, ``reference`` at ``x = 1``: ``floor + (cap -
-    floor) / (1 + o x^-e)`` with ``o = (cap - reference) / (reference - floor)``; within
-    [floor, cap] and rising with tightness (elasticity 0: ``reference`` exactly)."""
-    if elasticity == 0.0:
-        return reference  # no response: exactly today's fixed price
-    odds = (cap - reference) / (reference - floor)
-    return floor + (cap - floor) / (1.0 + odds * math.exp(-elasticity * log_tightness))
+def power(x: float, e: float) -> float:
+    """``x^e`` for ``0 < x < inf``: by ``sqrt`` and products when ``2e`` is a whole number
+    up to 8 (the price elasticities people use: 0.5, 1, 1.5, 2), ``pow`` otherwise. Prices
+    are cleared twice every path-month, and ``exp(-e ln x)`` there was most of the market's
+    cost; the two agree within a few units in the last place."""
+    twice = 2.0 * e
+    if 0.0 < twice <= 8.0 and twice == math.floor(twice):
+        n = int(twice)
+        r = math.sqrt(x) if n & 1 else 1.0
+        for _ in range(n // 2):
+            r *= x
+        return r
+    return x**e
 
 
 @njit(cache=True)
-def log_tightness(market_demand: float, rpg: float, gw_online: float, start: float) -> float:
-    """ln of market demand per GW online [GW of inference needed per GW online] over its
-    value at the start ``start``; +inf without GW online, -inf without demand."""
+def price_odds(reference: float, floor: float, cap: float) -> float:
+    """``o = (cap - reference) / (reference - floor)`` of :func:`clear_price` (inf when the
+    reference sits on the floor: every price is then the floor)."""
+    return (cap - reference) / (reference - floor) if reference != floor else math.inf
+
+
+@njit(cache=True)
+def clear_price(reference: float, odds: float, tightness: float, elasticity: float,
+                floor: float, cap: float) -> float:  # fmt: skip
+    """Price that clears at tightness ``x`` [USD/GW-yr]: logistic in ``ln x`` between
+    ``floor`` and ``cap``, ``reference`` at ``x = 1``: ``floor + (cap - floor) / (1 + o
+    x^-e)`` with the :func:`price_odds` ``o``, computed as ``floor + (cap - floor) (x^e /
+    (x^e + o))`` (one division); within [floor, cap] and rising with tightness (elasticity 0:
+    ``reference`` exactly; ``x = 0``: the floor, ``x = inf``: the cap)."""
+    if elasticity == 0.0:
+        return reference  # no response: exactly today's fixed price
+    if tightness <= 0.0:
+        return floor
+    if tightness == math.inf:
+        return cap
+    r = power(tightness, elasticity)
+    if r == math.inf:  # x^e beyond float range: at the cap
+        return cap
+    return floor + (cap - floor) * (r / (r + odds))
+
+
+@njit(cache=True)
+def tightness(market_demand: float, rpg: float, gw_online: float, start: float) -> float:
+    """Market demand per GW online [GW of inference needed per GW online] over its value at
+    the start ``start`` [x]; inf without GW online, 0 without demand."""
     if gw_online <= 0.0:
         return math.inf
     if market_demand <= 0.0:
-        return -math.inf
-    return math.log(market_demand / rpg / gw_online / start)
+        return 0.0
+    return market_demand / (rpg * gw_online * start)
 
 
 @njit(cache=True)

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from .allocation import allocate, sublease
-from .competition import accumulate, churn, effective_multiplier, follow_capability
+from .competition import accumulate, churn, doublings, effective_multiplier, follow_capability
 from .economics import month_flows
 from .finance import annual_growth, debt_step, growing, raise_amount, valuation
 from .layout import FIXED_SCHEDULE, OUT, P, R
@@ -28,20 +28,14 @@ from .market import (
     clear_price,
     free_supply,
     lab_shares,
-    log_tightness,
     next_change,
     overflow,
+    price_odds,
     rivals_order,
     supply_table,
+    tightness,
 )
-from .procurement import (
-    last_end,
-    obligations_after,
-    online,
-    plan_demand,
-    sign,
-    signpost_trips,
-)
+from .procurement import last_end, obligations_after, online, plan_demand, sign, signpost_trips
 from .records import (
     MATERIAL_GW,
     N_ACC,
@@ -177,6 +171,8 @@ def simulate_path(
     seen = np.empty(months)  # the demand the lab observes (what its policies see)
     lab = p[_LAB0] if competing else 0.0
     rivals = p[_RIVALS0]
+    premium = market and p[_PREMIUM_K] != 0.0  # pricing power (kernel/market.py)
+    doubled = 0.0  # doublings of relative training compute since the start
     log_m = 0.0
     loss = 1.0
     cap_mult = 1.0 / p[_SHARE0] if competing else math.inf
@@ -187,6 +183,7 @@ def simulate_path(
     r_until = 0
     contract_price = price  # what orders signed this month pay [USD/GW-yr]
     spot = price
+    odds = price_odds(price, p[_FLOOR], p[_CAP]) if market else 1.0  # of clear_price
     x0 = 1.0  # market demand per GW online at the start: tightness is relative to it
     if market:
         gw0 = p[_GW0] + p[_RIVALS_GW0]
@@ -195,7 +192,7 @@ def simulate_path(
     # the run-off reads prices only in a record or a sublease (deals and orders are signed
     # inside the horizon, yearly aggregates cover the horizon)
     priced_always = record or p[_SUBLEASE] > 0.0
-    tight = 0.0  # ln of tightness
+    tight = 1.0  # tightness: market demand per GW online over its value at the start
     # GW online re-summed only when it can change (next_change): the lab's, the rivals'
     booked = booked_cost = r_gw = 0.0
     lab_change = r_change = 0
@@ -305,8 +302,8 @@ def simulate_path(
 
         # --- allocation and economics
         rpg_lab = rpg  # revenue per GW of the lab's inference: the market's, times its premium
-        if market and p[_PREMIUM_K] != 0.0:
-            rpg_lab = rpg * capability_premium(lab, rivals, p[_LAB0], p[_RIVALS0], p[_PREMIUM_K],
+        if premium:
+            rpg_lab = rpg * capability_premium(doubled, lab, rivals, p[_PREMIUM_K],
                                                p[_SHARE0] >= 1.0)  # fmt: skip
         served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
                                                p[_MAX_TRAIN])  # fmt: skip
@@ -323,8 +320,8 @@ def simulate_path(
                                                        p[_MAX_TRAIN])  # fmt: skip
             if t < horizon or priced_always:
                 supply = industry[t]
-                tight = log_tightness(d_market, rpg, booked + r_gw, x0)
-                spot = clear_price(price, tight, p[_SPOT_E], p[_FLOOR], p[_CAP])
+                tight = tightness(d_market, rpg, booked + r_gw, x0)
+                spot = clear_price(price, odds, tight, p[_SPOT_E], p[_FLOOR], p[_CAP])
         subleased = 0.0
         if p[_SUBLEASE] > 0.0:  # surplus GW resold at a discount instead of extra training
             training, subleased = sublease(capacity, inference, training, p[_TRAIN],
@@ -388,8 +385,10 @@ def simulate_path(
                     rivals = accumulate(rivals, p[_RETENTION], r_gw - (r_served / rpg))
                 else:
                     rivals = accumulate(rivals, p[_RETENTION], p[_RIVALS_SHARE] * industry[t])
-                log_m = follow_capability(log_m, lab, rivals, p[_LAB0], p[_RIVALS0],
-                                          p[_ELASTICITY], p[_DIFFUSION])  # fmt: skip
+            if competing or premium:  # relative training compute: demand and pricing power
+                doubled = doublings(lab, rivals, p[_LAB0], p[_RIVALS0])
+            if competing:
+                log_m = follow_capability(log_m, doubled, p[_ELASTICITY], p[_DIFFUSION])
             if churn_share > 0.0:
                 loss = churn(loss, d - served, d, churn_share)
         year_end = t < horizon and (t == horizon - 1 or year_index[t + 1] != year_index[t])
@@ -448,7 +447,7 @@ def simulate_path(
             runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
             min_cash = min(min_cash, cash)
         if market and (t + 1 < horizon or priced_always):  # next month's orders: this month's
-            contract_price = clear_price(price, tight, p[_CONTRACT_E], p[_FLOOR], p[_CAP])
+            contract_price = clear_price(price, odds, tight, p[_CONTRACT_E], p[_FLOOR], p[_CAP])
 
     bankrupt_month[i] = bankrupt
     path_out[_O_OWED, i] = obligations_after(book, n_signed, horizon)
