@@ -22,10 +22,11 @@ from sim.model.kernel.competition import doublings
 from sim.model.kernel.market import (
     capability_premium,
     clear_price,
+    half_steps,
     lab_share,
     lab_shares,
     power,
-    price_odds,
+    price_terms,
     ration,
 )
 from sim.model.market import terminal_multiple
@@ -203,19 +204,23 @@ def test_market_functions_by_hand() -> None:
     assert ration(3.0, 1.0, 2.0) == pytest.approx((1.5, 0.5))  # pro rata
     assert ration(3.0, 1.0, 5.0) == (3.0, 1.0)  # room for both
     assert ration(3.0, 1.0, 0.0) == (0.0, 0.0)
-    odds = price_odds(12e9, 2.5e9, 20e9)
+    odds, spot_n, _ = price_terms(12e9, 2.5e9, 20e9, 1.5, 0.7)
+    assert (spot_n, half_steps(0.5), half_steps(0.7), half_steps(5.0)) == (3, 1, 0, 0)
     assert odds == pytest.approx(8.0 / 9.5)
-    assert clear_price(12e9, odds, 1.0, 1.5, 2.5e9, 20e9) == pytest.approx(12e9)  # tightness 1
-    assert clear_price(12e9, odds, 2.0, 0.0, 2.5e9, 20e9) == 12e9  # no elasticity: fixed
-    assert clear_price(12e9, odds, 0.0, 1.5, 2.5e9, 20e9) == 2.5e9  # no demand: the floor
-    assert clear_price(12e9, odds, np.inf, 1.5, 2.5e9, 20e9) == 20e9  # no GW online: the cap
+    assert clear_price(12e9, odds, 1.0, 1.5, 3, 2.5e9, 20e9) == pytest.approx(12e9)  # tightness 1
+    assert clear_price(12e9, odds, 2.0, 0.0, 0, 2.5e9, 20e9) == 12e9  # no elasticity: fixed
+    assert clear_price(12e9, odds, 0.0, 1.5, 3, 2.5e9, 20e9) == 2.5e9  # no demand: the floor
+    assert clear_price(12e9, odds, np.inf, 1.5, 3, 2.5e9, 20e9) == 20e9  # no GW online: the cap
     # the logistic in ln x by hand: floor + (cap - floor) / (1 + o x^-e), x = 4, e = 1.5
     by_hand = 2.5e9 + 17.5e9 / (1.0 + odds * 4.0**-1.5)
-    assert clear_price(12e9, odds, 4.0, 1.5, 2.5e9, 20e9) == pytest.approx(by_hand, rel=1e-14)
-    assert clear_price(12e9, price_odds(2.5e9, 2.5e9, 20e9), 4.0, 1.5, 2.5e9, 20e9) == 2.5e9
+    assert clear_price(12e9, odds, 4.0, 1.5, 3, 2.5e9, 20e9) == pytest.approx(by_hand, rel=1e-14)
+    assert (
+        clear_price(12e9, price_terms(2.5e9, 2.5e9, 20e9, 1.5, 1.5)[0], 4.0, 1.5, 3, 2.5e9, 20e9)
+        == 2.5e9
+    )
     xs = np.geomspace(1e-3, 1e3, 61)
     for e in (0.5, 0.7, 1.5):  # a half-integer (sqrt and products) and a general one (pow)
-        prices = np.array([clear_price(12e9, odds, x, e, 2.5e9, 20e9) for x in xs])
+        prices = np.array([clear_price(12e9, odds, x, e, half_steps(e), 2.5e9, 20e9) for x in xs])
         assert np.all(np.diff(prices) > 0)
         assert prices[0] > 2.5e9
         assert prices[-1] < 20e9
@@ -227,11 +232,11 @@ def test_power_by_sqrt_and_products_matches_pow() -> None:
     rng = np.random.default_rng(7)
     xs = np.exp(rng.uniform(-12.0, 12.0, 2000))
     for e in (0.5, 1.0, 1.5, 2.0, 2.5, 4.0, 0.7, 3.3, 4.5):
-        got = np.array([power(x, e) for x in xs])
+        got = np.array([power(x, e, half_steps(e)) for x in xs])
         np.testing.assert_allclose(got, xs**e, rtol=1e-14, err_msg=f"e = {e}")
-    assert power(2.0, 1.0) == 2.0
-    assert power(4.0, 0.5) == 2.0
-    assert power(4.0, 1.5) == 8.0
+    assert power(2.0, 1.0, 2) == 2.0
+    assert power(4.0, 0.5, 1) == 2.0
+    assert power(4.0, 1.5, 3) == 8.0
 
 
 def test_valuation_multiple_falls_with_the_markets_remaining_growth() -> None:

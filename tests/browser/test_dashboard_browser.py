@@ -18,7 +18,7 @@ from dashboard.explorer import Explorer
 from sim.model.io import load_scenario
 
 pytestmark = pytest.mark.browser
-TIMEOUT_S = 20.0
+TIMEOUT_S = 60.0
 """Longest wait for the server to answer a change (a run takes ~0.2 s; CI may be slow)."""
 
 

@@ -81,34 +81,44 @@ def capability_premium(
 
 
 @njit(cache=True)
-def power(x: float, e: float) -> float:
-    """``x^e`` for ``0 < x < inf``: by ``sqrt`` and products when ``2e`` is a whole number
-    up to 8 (the price elasticities people use: 0.5, 1, 1.5, 2), ``pow`` otherwise. Prices
-    are cleared twice every path-month, and ``exp(-e ln x)`` there was most of the market's
-    cost; the two agree within a few units in the last place."""
+def half_steps(e: float) -> int:
+    """``2e`` when it is a whole number from 1 to 8 (the price elasticities people use:
+    0.5, 1, 1.5, 2, ...), else 0: how :func:`power` raises to ``e``."""
     twice = 2.0 * e
-    if 0.0 < twice <= 8.0 and twice == math.floor(twice):
-        n = int(twice)
-        r = math.sqrt(x) if n & 1 else 1.0
-        for _ in range(n // 2):
-            r *= x
-        return r
-    return x**e
+    return int(twice) if 0.0 < twice <= 8.0 and twice == math.floor(twice) else 0
 
 
 @njit(cache=True)
-def price_odds(reference: float, floor: float, cap: float) -> float:
-    """``o = (cap - reference) / (reference - floor)`` of :func:`clear_price` (inf when the
-    reference sits on the floor: every price is then the floor)."""
-    return (cap - reference) / (reference - floor) if reference != floor else math.inf
+def power(x: float, e: float, steps: int) -> float:
+    """``x^e`` for ``0 < x < inf``, ``steps`` the :func:`half_steps` of ``e``: by ``sqrt``
+    and products when it is not 0, ``pow`` otherwise. Prices are cleared twice every
+    path-month, and ``exp(-e ln x)`` there was most of the market's cost; the two agree
+    within a few units in the last place."""
+    if steps == 0:
+        return x**e
+    r = math.sqrt(x) if steps & 1 else 1.0
+    for _ in range(steps // 2):
+        r *= x
+    return r
+
+
+@njit(cache=True)
+def price_terms(
+    reference: float, floor: float, cap: float, spot_e: float, contract_e: float
+) -> tuple[float, int, int]:
+    """A path's constants of :func:`clear_price`: the odds ``o = (cap - reference) /
+    (reference - floor)`` (inf when the reference sits on the floor: every price is then
+    the floor), and the :func:`half_steps` of the spot and contract elasticities."""
+    odds = (cap - reference) / (reference - floor) if reference != floor else math.inf
+    return odds, half_steps(spot_e), half_steps(contract_e)
 
 
 @njit(cache=True)
 def clear_price(reference: float, odds: float, tightness: float, elasticity: float,
-                floor: float, cap: float) -> float:  # fmt: skip
+                steps: int, floor: float, cap: float) -> float:  # fmt: skip
     """Price that clears at tightness ``x`` [USD/GW-yr]: logistic in ``ln x`` between
     ``floor`` and ``cap``, ``reference`` at ``x = 1``: ``floor + (cap - floor) / (1 + o
-    x^-e)`` with the :func:`price_odds` ``o``, computed as ``floor + (cap - floor) (x^e /
+    x^-e)`` with the :func:`price_terms` ``o`` (``steps``: :func:`half_steps` of ``e``), computed as ``floor + (cap - floor) (x^e /
     (x^e + o))`` (one division); within [floor, cap] and rising with tightness (elasticity 0:
     ``reference`` exactly; ``x = 0``: the floor, ``x = inf``: the cap)."""
     if elasticity == 0.0:
@@ -117,7 +127,7 @@ def clear_price(reference: float, odds: float, tightness: float, elasticity: flo
         return floor
     if tightness == math.inf:
         return cap
-    r = power(tightness, elasticity)
+    r = power(tightness, elasticity, steps)
     if r == math.inf:  # x^e beyond float range: at the cap
         return cap
     return floor + (cap - floor) * (r / (r + odds))

@@ -30,7 +30,7 @@ from .market import (
     lab_shares,
     next_change,
     overflow,
-    price_odds,
+    price_terms,
     rivals_order,
     supply_table,
     tightness,
@@ -183,7 +183,7 @@ def simulate_path(
     r_until = 0
     contract_price = price  # what orders signed this month pay [USD/GW-yr]
     spot = price
-    odds = price_odds(price, p[_FLOOR], p[_CAP]) if market else 1.0  # of clear_price
+    odds, spot_n, contract_n = price_terms(price, p[_FLOOR], p[_CAP], p[_SPOT_E], p[_CONTRACT_E])
     x0 = 1.0  # market demand per GW online at the start: tightness is relative to it
     if market:
         gw0 = p[_GW0] + p[_RIVALS_GW0]
@@ -217,7 +217,7 @@ def simulate_path(
         if market:  # the lab's share of market demand; churn lowers its attraction
             d_market = d = min(d, p[_CEILING])  # noise may not lift the market above it
             sigma, whole = lab_shares(log_m, loss, p[_SHARE0])
-            lost = d * (whole - sigma) / 12.0
+            lost = d * (whole - sigma) / 12.0 if whole != sigma else 0.0
             d = d_market * sigma
             seen_r[t] = d_market - d
         elif feedback:
@@ -321,7 +321,7 @@ def simulate_path(
             if t < horizon or priced_always:
                 supply = industry[t]
                 tight = tightness(d_market, rpg, booked + r_gw, x0)
-                spot = clear_price(price, odds, tight, p[_SPOT_E], p[_FLOOR], p[_CAP])
+                spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR], p[_CAP])
         subleased = 0.0
         if p[_SUBLEASE] > 0.0:  # surplus GW resold at a discount instead of extra training
             training, subleased = sublease(capacity, inference, training, p[_TRAIN],
@@ -447,7 +447,8 @@ def simulate_path(
             runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
             min_cash = min(min_cash, cash)
         if market and (t + 1 < horizon or priced_always):  # next month's orders: this month's
-            contract_price = clear_price(price, odds, tight, p[_CONTRACT_E], p[_FLOOR], p[_CAP])
+            contract_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
+                                         p[_FLOOR], p[_CAP])  # fmt: skip
 
     bankrupt_month[i] = bankrupt
     path_out[_O_OWED, i] = obligations_after(book, n_signed, horizon)
