@@ -220,16 +220,18 @@ def rivals_serve(
 
 @njit(cache=True)
 def overflow(
-    market_demand: float, demand: float, served: float, capacity: float, rpg: float,
-    rpg_lab: float, rivals_gw: float, min_training: float, rivals_training: float,
+    market_demand: float, demand: float, capacity: float, rpg: float, rpg_lab: float,
+    rivals_gw: float, min_training: float, rivals_training: float,
 ) -> tuple[float, float, float]:  # fmt: skip
     """Availability in one month: (the rivals' customers the lab serves from its idle
     inference, the lab's customers the rivals serve from theirs, all the rivals serve)
-    [USD/yr], given the lab's ``demand`` and ``served`` before it takes any of theirs."""
+    [USD/yr], given the lab's own ``demand``; what the lab serves of it before it takes
+    any of theirs is :func:`.allocation.allocate`'s (the loop allocates once, after)."""
+    limit = (1.0 - min_training) * capacity * rpg_lab  # the lab's inference limit [USD/yr]
+    served = min(demand, limit)
     r_served, r_room = rivals_serve(market_demand - demand, rivals_gw, rpg, rivals_training)
     to_rivals = spill(demand - served, r_room)
-    room = (1.0 - min_training) * capacity * rpg_lab - served
-    won = spill(market_demand - demand - r_served, room)
+    won = spill(market_demand - demand - r_served, limit - served)
     return won, to_rivals, r_served + to_rivals
 
 

@@ -305,23 +305,21 @@ def simulate_path(
         if premium:
             rpg_lab = rpg * capability_premium(doubled, lab, rivals, p[_PREMIUM_K],
                                                p[_SHARE0] >= 1.0)  # fmt: skip
-        served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
-                                               p[_MAX_TRAIN])  # fmt: skip
         to_rivals = r_served = supply = 0.0
         if market:  # availability: each firm's overflow goes to the other's idle inference
             if t >= r_change or n_r != r_n:
                 r_gw, _cost = online(rbook, n_r, t)
                 r_change, r_n = next_change(rbook, n_r, t), n_r
-            won, to_rivals, r_served = overflow(d_market, d, served, capacity, rpg, rpg_lab,
-                                                r_gw, p[_MIN_TRAIN], p[_RIVALS_TRAIN])  # fmt: skip
+            won, to_rivals, r_served = overflow(d_market, d, capacity, rpg, rpg_lab, r_gw,
+                                                p[_MIN_TRAIN], p[_RIVALS_TRAIN])  # fmt: skip
             if won > 0.0:  # rivals' customers the lab serves join the demand it faces
                 d += won
-                served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
-                                                       p[_MAX_TRAIN])  # fmt: skip
             if t < horizon or priced_always:
                 supply = industry[t]
                 tight = tightness(d_market, rpg, booked + r_gw, x0)
                 spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR], p[_CAP])
+        served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
+                                               p[_MAX_TRAIN])  # fmt: skip
         subleased = 0.0
         if p[_SUBLEASE] > 0.0:  # surplus GW resold at a discount instead of extra training
             training, subleased = sublease(capacity, inference, training, p[_TRAIN],
