@@ -107,9 +107,14 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
     ax.xaxis.set_major_locator(YearLocator())
     ax.xaxis.set_major_formatter(DateFormatter("%Y"))
     title = {**TITLES, **COMPETITION_TITLES}[key]
-    ax.set_title(title + (" (log scale)" if log else ""), fontsize=10)
+    # y given: matplotlib then skips placing the title above top tick labels and offset
+    # text, which measured every tick label again (about a third of each chart's drawing);
+    # these charts have neither, so the title sits at y = 1 either way (same pixels).
+    ax.set_title(title + (" (log scale)" if log else ""), fontsize=10, y=1.0)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=7)
+    for axis in (ax.xaxis, ax.yaxis):  # no axis labels here: placing the empty ones
+        axis.set_label_coords(0.5, 0.5)  # measured every tick label (same pixels without)
     fig.savefig(path, pil_kwargs={"compress_level": 1})  # fast PNG encoding, larger files
 
 
