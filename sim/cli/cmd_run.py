@@ -154,7 +154,7 @@ def main(args: argparse.Namespace) -> int:
     files = ("csv" in formats) * 2 + ("parquet" in formats)  # text takes ~2x the bytes
     out = Path(args.out)
     with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:
-        worker = None
+        worker = decision = None
         if "md" in formats and "html" in formats:
             from sim.reports import MarkdownWorker
 
@@ -163,22 +163,30 @@ def main(args: argparse.Namespace) -> int:
         try:
             with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
                 results = run(scenario, progress=bar, monthly_paths=monthly_paths(formats))
+            if "html" in formats or "md" in formats:
+                from sim.reports import start_decision
+
+                decision = start_decision(results)  # the plan search, on the other core
             summary = summarize(results)
             for line in (results.conditioning or {}).get("warnings", []):
                 print(f"warning: {line}", file=sys.stderr)
             for line in truncation_warnings(summary):
                 print(line, file=sys.stderr)
-            write_outputs(results, summary, tmp, formats, worker)
+            write_outputs(results, summary, tmp, formats, worker, decision)
         finally:
             if worker is not None:
                 worker.cancel()
+            if decision is not None:
+                decision.cancel()
     if not args.quiet:
         print_summary(summary, out)
     return 0
 
 
-def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=None) -> None:  # type: ignore[no-untyped-def]
-    """Write the chosen formats into ``out`` (a scratch directory).
+def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=None,  # type: ignore[no-untyped-def]
+                  decision=None) -> None:  # fmt: skip
+    """Write the chosen formats into ``out`` (a scratch directory); ``worker`` and
+    ``decision``: see :class:`sim.reports.ReportJob`.
 
     ``paths.*`` carry every path's outcomes and sampled parameters (dotted names); runs
     spilled to disk (more than 100,000 paths) are written chunk by chunk.
@@ -187,7 +195,7 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=
     if "html" in formats or "md" in formats:
         from sim.reports import ReportJob
 
-        job = ReportJob(results, summary, out, formats, worker)  # PNGs on the other core
+        job = ReportJob(results, summary, out, formats, worker, decision)  # PNGs elsewhere
     if "json" in formats:
         write_json(out / "summary.json", summary)
     if "csv" in formats or "parquet" in formats:  # pandas only for these tables

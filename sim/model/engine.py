@@ -338,8 +338,9 @@ def run(
         :data:`sim.model.store.SPILL_PATHS` paths (memory then stays O(block)).
 
     Blocks run on a pool of :func:`threads` threads, one block each (sampling and the
-    jitted kernel release the GIL); a run of one block splits its paths over the threads.
-    Results are identical whatever the number of threads.
+    jitted kernel release the GIL), and each block's kernels split its paths over the
+    threads of :func:`sim.model.workers.over_paths`, so the last, shorter block does not
+    leave a core idle. Results are identical whatever the number of threads.
 
     A scenario with ``actuals:`` runs its posterior given them
     (:func:`sim.model.condition.run_conditioned`: blocks in turn, each on the kernel's
@@ -371,8 +372,12 @@ def run(
     pilot = pilot_demand(scenario, months)
     parts = blocks(scenario.simulation.paths)
     pool = min(threads(), len(parts)) if map_blocks is None else 1
+    # Every block's kernels split its paths over the threads (pieces taken in turn), also
+    # when several blocks run at once: a short last block (10,000 paths = 4096 + 4096 +
+    # 1808) then keeps both cores busy instead of one. The block threads only overlap the
+    # next block's draws with the current kernels. Blocks keep their draws (rng.blocks).
     tasks = [
-        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips, months, pool == 1)
+        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips, months, True)
         for b, first, n in parts
     ]
     if spill is None:

@@ -18,8 +18,14 @@ REPORT_FORMATS = ("html", "md")
 
 class ReportJob:
     """Reports written in two steps, so the caller can do other work in between: creating
-    the job computes the chart frames once and starts the Markdown report (PNGs) in a
-    forked process; :meth:`finish` writes the HTML report here and waits for the other."""
+    the job computes the chart frames once, starts the decision (the plan search) and the
+    Markdown report's PNGs; :meth:`finish` writes the HTML report here and collects the
+    rest. The decision is the last thing each report needs: the HTML charts and the PNGs
+    are drawn while it is searched.
+
+    ``decision``: the decision as computed elsewhere, e.g. :func:`start_decision` right
+    after the simulation; by default it is computed here when first needed.
+    """
 
     def __init__(
         self,
@@ -28,30 +34,39 @@ class ReportJob:
         out_dir: Path,
         formats: list[str],
         worker: MarkdownWorker | None = None,
+        decision: Any = None,
     ) -> None:
         if not results.monthly:
             raise ValueError("reports need monthly records: run(..., monthly_paths=N) with N > 0")
+        from .decision import executive_summary, report_decision
         from .frames import chart_frames
+        from .pending import Later, pending
 
         self.results, self.summary, self.out_dir = results, summary, out_dir
         self.html = "html" in formats
         self.frames = chart_frames(results)  # computed once, drawn by both reports
-        from .decision import executive_summary, report_decision
-
         self.frames["executive_summary"] = pd.DataFrame(
             {"line": executive_summary(results, summary)}
         )
-        self.frames["decision"] = report_decision(results)  # the verdict both reports open with
+        # the verdict both reports open with
+        self.decision = (
+            Later(lambda: report_decision(results)) if decision is None else pending(decision)
+        )
+        self.frames["decision"] = self.decision
         self.side = None
         self.written: list[Path] = []
         if "md" in formats:
-            args = (markdown_view(results), summary, out_dir, self.frames)
             if worker is not None:  # forked earlier, matplotlib already imported
-                worker.submit(*args)
+                frames = _without_decision(self.frames)
+                worker.submit(markdown_view(results), summary, out_dir, frames)
+                self.decision.then(worker.send_decision)
                 self.side = worker
             elif self.html:  # two reports: draw the PNGs on the other core meanwhile
+                self.frames["decision"] = self.decision.get()
+                args = (markdown_view(results), summary, out_dir, self.frames)
                 self.side = _in_child(_markdown_task, *args)
             else:
+                args = (markdown_view(results), summary, out_dir, self.frames)
                 self.written += _markdown_task(*args)
 
     def finish(self) -> list[Path]:
@@ -62,11 +77,30 @@ class ReportJob:
             write_html(self.results, self.summary, self.out_dir / "report.html", self.frames)
             self.written.append(self.out_dir / "report.html")
         if isinstance(self.side, MarkdownWorker):
+            self.decision.get()  # sends it to the worker, if no page asked for it yet
             self.written += self.side.result()
         elif self.side is not None:
             self.written += _join(self.side)
         self.side = None
         return self.written
+
+    def cancel(self) -> None:
+        """Stop the decision's process, if any (after a failure)."""
+        self.decision.cancel()
+
+
+def start_decision(results: Results) -> Any:
+    """The report decision (:func:`sim.reports.decision.report_decision`) searched in a
+    forked process from now on (it needs only the run); a :class:`sim.reports.pending.Pending`
+    to pass to :class:`ReportJob`."""
+    from .decision import report_decision
+    from .pending import Forked
+
+    return Forked(report_decision, results)
+
+
+def _without_decision(frames: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in frames.items() if k != "decision"}
 
 
 MARKDOWN_MONTHLY = ("revenue", "capacity_gw")
@@ -153,7 +187,11 @@ class MarkdownWorker:
         return hasattr(os, "fork")
 
     def submit(self, *args: Any) -> None:
+        """The report's data; the decision follows with :meth:`send_decision`."""
         self.inbox.put(args)
+
+    def send_decision(self, decision: Any) -> None:
+        self.inbox.put(decision)
 
     def result(self) -> list[Path]:
         return _join((self.proc, self.outbox))
@@ -174,9 +212,11 @@ def _worker_main(inbox: Any, outbox: Any) -> None:
         import matplotlib.figure  # noqa: F401  (the slow import, while the parent simulates)
 
         from . import markdown  # noqa: F401
+        from .pending import Inbox
 
-        args = inbox.get()
-        outbox.put(("ok", [str(p) for p in _markdown_task(*args)]))
+        results, summary, out_dir, frames = inbox.get()
+        frames["decision"] = Inbox(inbox)  # the PNGs are drawn first, while it is searched
+        outbox.put(("ok", [str(p) for p in _markdown_task(results, summary, out_dir, frames)]))
     except KeyboardInterrupt:
         outbox.put(("interrupted", ""))
     except BaseException as exc:  # report any failure to the parent

@@ -20,7 +20,8 @@ def standalone_components(figures: Mapping[str, Model]) -> tuple[str, dict[str, 
     models = list(figures.values())
     if all(m.document is None for m in models):
         doc = Document()
-        for m in models:
-            doc.add_root(m)
+        with doc.models.freeze():  # one walk of the model graph for all roots, not one per root
+            for m in models:
+                doc.add_root(m)
     script, divs = components(dict(figures), theme=None)
     return script, divs

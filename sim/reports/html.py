@@ -30,6 +30,7 @@ from .charts import (
 from .decision import to_html as decision_to_html
 from .embed import standalone_components
 from .frames import backtest_display, backtest_note, chart_frames
+from .pending import resolve
 from .summary_tables import (
     COMMITMENTS_NOTE,
     COMPETITION_NOTE,
@@ -165,8 +166,8 @@ def render_html(
 def decision_of(results: Results, frames: dict[str, Any] | None) -> Any:
     """The decision both reports open with (computed once per report job, see
     :class:`sim.reports.ReportJob`)."""
-    if frames is not None and "decision" in frames:
-        return frames["decision"]
+    if frames is not None and "decision" in frames:  # may still be searched: wait for it
+        return resolve(frames["decision"])
     from .decision import report_decision
 
     return report_decision(results)
