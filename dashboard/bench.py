@@ -44,7 +44,7 @@ WAIT_REDRAW_JS = """async ([t0, names, limit]) => {
   const at = () => names.map(n => (window.__csim_redraw || {})[n] || 0);
   while (!at().every(t => t > t0)) {
     await new Promise(r => setTimeout(r, 2));
-    if (performance.now() - t0 > limit) return null;
+    if (performance.now() - t0 > limit) return {missing: names.filter((n, i) => !(at()[i] > t0))};
   }
   const out = {};
   at().forEach((t, i) => { out[names[i]] = t - t0; });
@@ -141,8 +141,8 @@ def stamp_latency(
         t0 = page.evaluate("performance.now()")
         handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         ms = page.evaluate(WAIT_REDRAW_JS, [t0, ["kpis", *charts], 20_000])
-        if ms is None:
-            raise AssertionError(f"charts {charts} did not redraw within 20 s")
+        if "missing" in ms:
+            raise AssertionError(f"charts {ms['missing']} did not redraw within 20 s")
         for key, value in ms.items():
             out.setdefault(key, []).append(value / 1000.0)
         page.wait_for_timeout(300)

@@ -469,21 +469,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
             self.update_compare()
 
 
-def numbers_text(numbers: dict[str, Any]) -> str:
-    """One-line text version of the key numbers (for logs and the CLI)."""
-    from sim.outputs import usd
-
-    if not numbers:
-        return ""
-    lo, hi = numbers["p_bankrupt_ci95"]
-    return (
-        f"P(bankrupt) {numbers['p_bankrupt']:.1%} (95% CI {lo:.1%}-{hi:.1%}); "
-        f"median revenue {numbers['final_year']} {usd(numbers['revenue_final_year_p50'])}; "
-        f"unserved {numbers['unserved_share']:.1%}"
-    )
-
-
 __all__ = [
     "DEBOUNCE_S", "EMBEDDED", "PROGRESS_EVERY_S", "UPLOAD_MAX_BYTES", "Explorer", "key_numbers",
-    "numbers_text", "round_floats", "run_cached", "scenario_files",
+    "round_floats", "run_cached", "scenario_files",
 ]  # fmt: skip

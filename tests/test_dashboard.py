@@ -465,22 +465,20 @@ def test_heatmap_explains_why_fixed_schedules_have_none(x):
     assert "fixed purchase schedule" in msg
 
 
-def test_missing_sweep_module_gives_a_message(monkeypatch, base):
-    import importlib
-
+def test_failing_table_gives_a_message_and_is_not_cached(monkeypatch, base, tmp_path):
     from dashboard import sweeps
+    from dashboard.cache import DiskCache
+    from sim.analysis import sensitivity
 
-    real = importlib.import_module
+    def broken(*_a, **_k):
+        raise ImportError("sim.analysis.sensitivity")
 
-    def fake(name, *a, **k):
-        if name == "sim.analysis.sensitivity":
-            raise ImportError(name)
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(importlib, "import_module", fake)
+    monkeypatch.setattr(sensitivity, "tornado", broken)
+    monkeypatch.setattr(sweeps, "DISK", DiskCache(tmp_path))
     spec = sweeps.specs(base, 100, 0.05)["tornado"]
-    out = sweeps.tornado_data(spec, lambda d, t: None)
-    assert out == "Not available: sim.analysis.sensitivity not installed in this version."
+    out = sweeps.compute(spec, lambda d, t: None)
+    assert out == "tornado failed: ImportError: sim.analysis.sensitivity"
+    assert sweeps.cached(spec) is None  # a message is never served from the cache
 
 
 # ----------------------------------------------------------- async runs, caps, uploads
