@@ -115,6 +115,34 @@ class Chart:
             self.fig.tags = [next(_counter)]
 
 
+def _refill(element: Any, df: pd.DataFrame) -> Any:
+    """``element`` (an hvplot declaration, one element or one per ``by`` group) holding the
+    rows of ``df`` instead; None when the groups differ."""
+    if not isinstance(element, hv.NdOverlay):
+        return element.clone(data=df)
+    groups = dict(tuple(df.groupby(element.kdims[0].name, sort=False)))
+    if set(groups) != set(element.keys()):
+        return None
+    return element.clone({k: el.clone(data=groups[k]) for k, el in element.items()})
+
+
+def declared(frame: Any, declare: Any, static: Any = lambda _d: None) -> Any:
+    """Layer function: ``declare(frame(data))`` (hvplot) on first use and when
+    ``static(data)`` (titles, labels) changes; else the same declaration refilled with the
+    new rows, so hvplot's option processing runs once per chart, not once per redraw."""
+    memo: dict[str, Any] = {}
+
+    def layer(d: dict[str, Any]) -> Any:
+        df, key = frame(d), static(d)
+        out = _refill(memo["element"], df) if memo.get("key", ()) == key else None
+        if out is None:
+            out = memo["element"] = declare(df)
+            memo["key"] = key
+        return out
+
+    return layer
+
+
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
     """Text columns as Python objects (HoloViews reshapes columns; Arrow strings refuse)."""
     text = [c for c in df.columns if pd.api.types.is_string_dtype(df[c])]
@@ -265,9 +293,11 @@ def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
             **FIT, x="risk", y="revenue", text="label",
         ).opts(text_font_size="7.5pt", text_align="left", xoffset=0.004, text_color="#333")  # fmt: skip
 
-    def current(d: dict[str, Any]) -> Any:
-        return d["current"].hvplot.scatter(**FIT, x="risk", y="revenue", hover_cols=["label"]).opts(
+    def star(df: pd.DataFrame) -> Any:
+        return df.hvplot.scatter(**FIT, x="risk", y="revenue", hover_cols=["label"]).opts(
             marker="star", size=22, color="#d62728")  # fmt: skip
+
+    current = declared(lambda d: d["current"], star)  # moves with every change of plan
 
     def budget(d: dict[str, Any]) -> Any:
         return hv.VLine(d["budget"]).opts(color="#d62728", line_dash="dashed", line_width=1)
@@ -339,34 +369,6 @@ FAN_LEGEND = {"title": BAND_KEY, "title_text_font_size": "8pt", "label_text_font
               "background_fill_alpha": 0.6}  # fmt: skip
 YLABELS = {"demand": "Run-rate [USD/yr, log scale]", "capacity": "Capacity [GW, log scale]",
            "money": "Run-rate [USD/yr, log scale]", "cash": "Cash [USD]"}  # fmt: skip
-
-
-def _refill(element: Any, df: pd.DataFrame) -> Any:
-    """``element`` (an hvplot declaration, one element or one per ``by`` group) holding the
-    rows of ``df`` instead; None when the groups differ."""
-    if not isinstance(element, hv.NdOverlay):
-        return element.clone(data=df)
-    groups = dict(tuple(df.groupby(element.kdims[0].name, sort=False)))
-    if set(groups) != set(element.keys()):
-        return None
-    return element.clone({k: el.clone(data=groups[k]) for k, el in element.items()})
-
-
-def declared(frame: Any, declare: Any, static: Any = lambda _d: None) -> Any:
-    """Layer function: ``declare(frame(data))`` (hvplot) on first use and when
-    ``static(data)`` (titles, labels) changes; else the same declaration refilled with the
-    new rows, so hvplot's option processing runs once per chart, not once per redraw."""
-    memo: dict[str, Any] = {}
-
-    def layer(d: dict[str, Any]) -> Any:
-        df, key = frame(d), static(d)
-        out = _refill(memo["element"], df) if memo.get("key", ()) == key else None
-        if out is None:
-            out = memo["element"] = declare(df)
-            memo["key"] = key
-        return out
-
-    return layer
 
 
 def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
