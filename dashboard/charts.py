@@ -365,8 +365,11 @@ BANDS = (("p5", "p95", 0.15), ("p25", "p75", 0.35))
 """Bands of a fan chart: (low, high, opacity), outer first."""
 BAND_KEY = "line: median · dark band: P25-P75 · light band: P5-P95"
 """Legend title of a fan chart: what the line and the two bands are."""
-FAN_LEGEND = {"title": BAND_KEY, "title_text_font_size": "8pt", "label_text_font_size": "8pt",
-              "background_fill_alpha": 0.6}  # fmt: skip
+FONTS = {"title": "10pt", "legend": "8pt", "legend_title": "8pt"}
+FAN_LEGEND = {"legend_position": "top_left", "fontsize": FONTS,
+              "legend_opts": {"background_fill_alpha": 0.6, "title": BAND_KEY}}  # fmt: skip
+"""Legend of a fan chart, set once on the overlay: a layer that placed it elsewhere or
+styled it otherwise would move it back and forth on every redraw (a re-layout each time)."""
 YLABELS = {"demand": "Run-rate [USD/yr, log scale]", "capacity": "Capacity [GW, log scale]",
            "money": "Run-rate [USD/yr, log scale]", "cash": "Cash [USD]"}  # fmt: skip
 
@@ -392,10 +395,11 @@ def fan_chart(chart: str) -> Chart:
 
     key, series = SERIES[chart]
     log = key in LOG_FLOOR
-    style = {**FIT, "x": "month", "by": "series", "logy": log, "color": [c for *_, c in series]}
+    style = {**FIT, "x": "month", "by": "series", "logy": log, "color": [c for *_, c in series],
+             "legend": "top_left", "fontsize": FONTS}  # fmt: skip
     axes = {"xlabel": "Month", "ylabel": YLABELS[chart], "title": TITLES[key],
             "ylim": (LOG_FLOOR[key], None) if log else None}  # fmt: skip
-    opts = {"framewise": True, "toolbar": "above", "fontsize": {"title": "10pt"}}
+    opts = {"framewise": True, "toolbar": "above"}
     if chart != "capacity":
         opts["yformatter"] = _ticks(USD_JS)
 
@@ -405,17 +409,18 @@ def fan_chart(chart: str) -> Chart:
     def band(lo: str, hi: str, alpha: float) -> Any:
         def declare(df: pd.DataFrame) -> Any:
             area = df.hvplot.area(**style, **axes, y=lo, y2=hi, stacked=False, alpha=alpha,
-                                  line_alpha=0, legend="top_left")  # fmt: skip
-            return area.opts(**opts)
+                                  line_alpha=0)  # fmt: skip
+            return area.redim.label(series=BAND_KEY).opts(**opts)  # the legend's title
 
         return declared(fans, declare)
 
     def median(df: pd.DataFrame) -> Any:
-        return df.hvplot.line(**style, y="p50", hover_cols=QS[:2] + QS[3:], line_width=2)
+        line = df.hvplot.line(**style, y="p50", hover_cols=QS[:2] + QS[3:], line_width=2)
+        return line.redim.label(series=BAND_KEY)
 
     layers = [(band(*b), ("fans",)) for b in BANDS]
     layers += [(declared(fans, median), ("fans",)), (_horizon, ("horizon_end",))]
-    return Chart(chart, [*layers, *actuals_layers(chart, log)], legend_opts=FAN_LEGEND)
+    return Chart(chart, [*layers, *actuals_layers(chart, log)], **FAN_LEGEND)
 
 
 def _horizon(d: dict[str, Any]) -> Any:

@@ -429,6 +429,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
         def done(out: Any) -> None:
             self.dispatch(lambda: self._publish(gen, specs, out, t0))
+            if not isinstance(out, BaseException):  # the charts' frames on this worker while
+                self._prepare(gen, out["results"])  # the event loop sends the key numbers
 
         self.runner(job, done)
 
@@ -444,20 +446,23 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
                           table_numbers=out["table_numbers"], run_seconds=time.perf_counter() - t0,
                           busy=False, tables=tables)  # fmt: skip
         self._after_lookup(missing)
-        self.prepare_view()
 
     def prepare_view(self) -> None:
-        """Chart data of the shown results (``prepare``, when set) in a second job, so the
-        key numbers are on screen before the charts' frames are computed."""
-        results, prepare, gen = self.results, self.prepare, self._gen
-        if prepare is None or results is None:
+        """Chart data of the shown results (``prepare``, when set) in a job."""
+        results, gen = self.results, self._gen
+        if results is not None:
+            self.runner(lambda: self._prepare(gen, results), lambda _out: None)
+
+    def _prepare(self, gen: int, results: Any) -> None:
+        """``prepare(results)`` as ``view_data``, unless newer settings have come in."""
+        if self.prepare is None or gen != self._gen:
             return
-
-        def done(view: Any) -> None:
-            if gen == self._gen and not isinstance(view, BaseException):
-                self.dispatch(lambda: setattr(self, "view_data", view))
-
-        self.runner(lambda: prepare(results), done)
+        try:
+            view = self.prepare(results)
+        except Exception:  # the charts keep the last frames; the key numbers say the rest
+            return
+        if gen == self._gen:
+            self.dispatch(lambda: setattr(self, "view_data", view))
 
     def current_scenario(self) -> Scenario:
         """The scenario of the shown results (the last valid settings)."""

@@ -498,6 +498,32 @@ def test_results_of_settings_already_left_are_dropped(base):
     assert x.results.scenario.policy.planned_growth == 2.0
 
 
+def test_chart_frames_follow_the_key_numbers_in_the_same_job(base):
+    """The run's job publishes the key numbers first (one dispatch), then computes the
+    charts' frames on its own worker (no second job queued behind other runs); frames of
+    settings already left are never published."""
+    pending, dispatched = [], []
+    x = Explorer(base.replace(**{"simulation.seed": 7302}), paths=300, prepare=lambda r: r,
+                 runner=lambda fn, done: pending.append((fn, done)),
+                 dispatch=dispatched.append)  # fmt: skip
+    fn, done = pending.pop()
+    done(fn())
+    assert not pending  # one job: no second one for the frames
+    publish, view = dispatched
+    publish()
+    assert x.numbers  # the key numbers are on screen before the frames
+    assert x.view_data is None
+    view()
+    assert x.view_data is x.results
+    x.planned_growth = 6.0
+    fn, done = pending.pop()
+    out = fn()
+    x.planned_growth = 2.0  # the user moves on before the 6x run's frames are ready
+    dispatched.clear()
+    done(out)
+    assert len(dispatched) == 1  # its key numbers (dropped when run), never its frames
+
+
 def test_a_first_page_of_a_run_in_memory_has_its_numbers_at_once(base):
     """A new session whose run is cached publishes while it is built (the page carries the
     numbers, no second round trip), even with a deferred runner; later changes use it."""
