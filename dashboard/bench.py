@@ -63,10 +63,9 @@ def bench_dashboard(scenario: Scenario, repeat: int = 10, paths: int = 2000) -> 
     from bokeh.document import Document
 
     from .app import Dashboard
-    from .charts import series_data
     from .explorer import Explorer
 
-    dash = Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
+    dash = Dashboard(Explorer(scenario, paths=paths))
     x = dash.x
     x.run_analysis(background=False)  # the tables (from the disk cache when warm)
     name = "planned_growth" if x.policy_kind in ("planned_growth", "adaptive") else "initial_cash"

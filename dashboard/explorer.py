@@ -221,6 +221,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self.runner = runner or _immediately
         self.dispatch = dispatch or (lambda fn: fn())
         self.prepare = prepare
+        self.view_of: Any = None
+        """The results ``view_data`` was prepared from."""
         self.auto_analysis = auto_analysis
         self._files = scenario_files(scenarios_dir)
         self.param.scenario_file.objects = list(self._files)
@@ -462,7 +464,11 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         except Exception:  # the charts keep the last frames; the key numbers say the rest
             return
         if gen == self._gen:
-            self.dispatch(lambda: setattr(self, "view_data", view))
+            self.dispatch(lambda: self._show_view(results, view))
+
+    def _show_view(self, results: Any, view: Any) -> None:
+        self.view_of = results
+        self.view_data = view
 
     def current_scenario(self) -> Scenario:
         """The scenario of the shown results (the last valid settings)."""

@@ -101,6 +101,20 @@ def test_time_series_update_in_place(dash):
     assert dash.heat.data["box"]["y0"].iloc[0] == 2.5
 
 
+def test_series_frames_are_computed_only_while_their_tab_is_shown(dash):
+    dash.tabs.active = 1
+    dash.tabs.active = 0
+    shown = dash.x.view_data
+    dash.x.planned_growth = 4.5  # on the Decision tab: no frames for the hidden charts
+    assert dash.x.view_data is shown
+    assert dash.x.view_of is not dash.x.results
+    dash.tabs.active = 1  # opening the tab brings them up to date
+    assert dash.x.view_of is dash.x.results
+    assert dash.ts["cash"].data is dash.x.view_data
+    dash.tabs.active = 0
+    dash.x.planned_growth = 4.0
+
+
 def test_fan_charts_draw_both_bands_of_each_series_unstacked(dash):
     """Each series of a fan chart has its P5-P95 and P25-P75 band drawn at its own values
     (hvplot stacks areas by default: a second band drawn on top of the first would be
