@@ -162,14 +162,6 @@ def stamp_latency(
     return out
 
 
-def redraw_latency(
-    page: Any, name: str = "planned_growth", changes: int = 8, charts: tuple[str, ...] = VISIBLE
-) -> list[float]:
-    """Seconds from a key press on slider ``name`` until every chart in ``charts`` has
-    redrawn and painted, for ``changes`` alternating right/left steps."""
-    return stamp_latency(page, name, changes, charts)["all"]
-
-
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]

@@ -52,13 +52,7 @@ LABEL_SPACING = 0.09
 """Least distance between two labelled frontier points [share of the axis ranges]."""
 FIT = {"responsive": True, "height": HEIGHT}
 """Size of every layer (the chart's own height is set on its overlay)."""
-CELLS = ("cells", "stale")
-"""What the heatmap's cells and labels depend on."""
 _counter = itertools.count(1)
-
-
-def _ticks(code: str) -> CustomJSTickFormatter:
-    return CustomJSTickFormatter(code=code)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -187,7 +181,7 @@ def plan_marker(ys: list[float], n_cols: int, current: float | None, log: bool) 
 
 def heatmap_chart() -> Chart:
     """Plan (rows) x world growth (columns): colour P(bankrupt), label risk and revenue."""
-    bar = _ticks(PCT_JS)
+    bar = CustomJSTickFormatter(code=PCT_JS)
 
     def cells(d: dict[str, Any]) -> Any:
         df = d["cells"]
@@ -214,7 +208,8 @@ def heatmap_chart() -> Chart:
     def box(d: dict[str, Any]) -> Any:
         return hv.Rectangles(d["box"], ["x0", "y0", "x1", "y1"]).opts(fill_alpha=0, line_width=3)
 
-    return Chart("heatmap", [(cells, CELLS), (labels, CELLS), (box, ("box",))])
+    keys = ("cells", "stale")  # what the cells and their labels depend on
+    return Chart("heatmap", [(cells, keys), (labels, keys), (box, ("box",))])
 
 
 # ---------------------------------------------------------------------------- frontier
@@ -269,7 +264,7 @@ def frontier_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
     """Risk/upside of the policy families; efficient points labelled; click one to apply."""
-    usd_axis, pct_axis = _ticks(USD_JS), _ticks(PCT_JS)
+    usd_axis, pct_axis = CustomJSTickFormatter(code=USD_JS), CustomJSTickFormatter(code=PCT_JS)
     colors = {FAMILY_NAMES[k]: c for k, c in FAMILY_COLORS.items()}
 
     def points(d: dict[str, Any]) -> Any:
@@ -332,7 +327,7 @@ def tornado_frame(df: pd.DataFrame, top: int = 10) -> pd.DataFrame:
 
 def tornado_chart() -> Chart:
     """What drives P(bankrupt): each assumption at its low and high value."""
-    pp_axis = _ticks(PP_JS)
+    pp_axis = CustomJSTickFormatter(code=PP_JS)
 
     def bars(d: dict[str, Any]) -> Any:
         df = d["bars"]
@@ -401,7 +396,7 @@ def fan_chart(chart: str) -> Chart:
             "ylim": (LOG_FLOOR[key], None) if log else None}  # fmt: skip
     opts = {"framewise": True, "toolbar": "above"}
     if chart != "capacity":
-        opts["yformatter"] = _ticks(USD_JS)
+        opts["yformatter"] = CustomJSTickFormatter(code=USD_JS)
 
     def fans(d: dict[str, Any]) -> pd.DataFrame:
         return d["fans"][chart]
@@ -429,7 +424,7 @@ def _horizon(d: dict[str, Any]) -> Any:
 
 def risk_chart() -> Chart:
     """Cumulative P(bankrupt) by month, horizon then run-off."""
-    axis = _ticks(PCT_JS)
+    axis = CustomJSTickFormatter(code=PCT_JS)
 
     def declare(df: pd.DataFrame) -> Any:
         title = f"{TITLES['p_bankrupt']} · {df.attrs['paths']:,} paths; dotted: end of the horizon"
