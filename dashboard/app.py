@@ -222,23 +222,20 @@ class Dashboard(OtherTabs):
         self.more.objects = [self.rows[n] for n in names]
 
     def _on_tab(self, event: Any) -> None:
-        if event.new == 0:
+        self.x.prepare = charts.series_data if event.new == 1 else None  # the series' frames
+        if event.new == 0:  # only while their tab is shown
             self._on_tables()  # catch up with what changed while it was hidden
         elif event.new == 1:
             self.build_series()
+            if self.x.view_of is not self.x.results:
+                self.x.prepare_view()
             self._draw_series()
 
     def build_series(self) -> None:
-        """Build the time-series charts on first view of their tab; from then on every run
-        also prepares their frames (:func:`charts.series_data`)."""
-        if self.ts:
-            return
-        self.ts = charts.time_series_charts()
-        self.series.objects = [c.pane for c in self.ts.values()]
-        if self.x.prepare is None:
-            self.x.prepare = charts.series_data
-            self.x.prepare_view()
-        self._draw_series()
+        """Build the time-series charts on first view of their tab."""
+        if not self.ts:
+            self.ts = charts.time_series_charts()
+            self.series.objects = [c.pane for c in self.ts.values()]
 
     def _draw_series(self) -> None:
         if self.x.view_data is not None and not self._hidden(1):

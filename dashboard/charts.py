@@ -31,6 +31,7 @@ from bokeh.palettes import YlOrRd9
 from sim.outputs import usd
 from sim.reports.charts import COLORS, LOG_FLOOR, TITLES, USD_JS
 from sim.reports.decision import pct, policy_words
+from sim.reports.frames import FAN_QUANTILES, chart_frames
 
 from .schema import friendly_name
 
@@ -51,17 +52,16 @@ LABEL_SPACING = 0.09
 """Least distance between two labelled frontier points [share of the axis ranges]."""
 FIT = {"responsive": True, "height": HEIGHT}
 """Size of every layer (the chart's own height is set on its overlay)."""
-CELLS = ("cells", "stale")
-"""What the heatmap's cells and labels depend on."""
 _counter = itertools.count(1)
 
 
-def _ticks(code: str) -> CustomJSTickFormatter:
-    return CustomJSTickFormatter(code=code)
-
-
 def _same(a: Any, b: Any) -> bool:
-    return a is b or (isinstance(a, bool | int | float | str) and a == b)
+    """Whether a pipe's input is unchanged (the same object, or an equal scalar such as
+    the horizon's month; frames are never compared)."""
+    try:
+        return a is b or bool(a == b)
+    except (TypeError, ValueError):  # frames: "truth value is ambiguous"
+        return False
 
 
 class Chart:
@@ -74,7 +74,7 @@ class Chart:
     """
 
     def __init__(self, name: str, layers: list[tuple[Any, tuple[str, ...]]], height: int = HEIGHT,
-                 min_width: int = 300) -> None:  # fmt: skip
+                 **opts: Any) -> None:  # fmt: skip
         self.name = name
         self.data: dict[str, Any] = {}
         self.fig: Any = None
@@ -82,9 +82,9 @@ class Chart:
         self.maps = [hv.DynamicMap(lambda data, fn=fn: fn(data), streams=[self.pipes[keys]])
                      for fn, keys in layers]  # fmt: skip
         self.overlay = functools.reduce(operator.mul, self.maps).opts(
-            responsive=True, height=height, hooks=[self._hook]
+            responsive=True, height=height, hooks=[self._hook], **opts
         )
-        self.pane = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_width=min_width,
+        self.pane = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_width=300,
                                       height=height, css_classes=[f"chart-{name}"])  # fmt: skip
 
     def _hook(self, plot: Any, _element: Any) -> None:
@@ -107,6 +107,34 @@ class Chart:
                 pipe.send(data)
         if self.fig is not None:  # the browser stamps when this arrives
             self.fig.tags = [next(_counter)]
+
+
+def _refill(element: Any, df: pd.DataFrame) -> Any:
+    """``element`` (an hvplot declaration, one element or one per ``by`` group) holding the
+    rows of ``df`` instead; None when the groups differ."""
+    if not isinstance(element, hv.NdOverlay):
+        return element.clone(data=df)
+    groups = dict(tuple(df.groupby(element.kdims[0].name, sort=False)))
+    if set(groups) != set(element.keys()):
+        return None
+    return element.clone({k: el.clone(data=groups[k]) for k, el in element.items()})
+
+
+def declared(frame: Any, declare: Any, static: Any = lambda _d: None) -> Any:
+    """Layer function: ``declare(frame(data))`` (hvplot) on first use and when
+    ``static(data)`` (titles, labels) changes; else the same declaration refilled with the
+    new rows, so hvplot's option processing runs once per chart, not once per redraw."""
+    memo: dict[str, Any] = {}
+
+    def layer(d: dict[str, Any]) -> Any:
+        df, key = frame(d), static(d)
+        out = _refill(memo["element"], df) if memo.get("key", ()) == key else None
+        if out is None:
+            out = memo["element"] = declare(df)
+            memo["key"] = key
+        return out
+
+    return layer
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +181,7 @@ def plan_marker(ys: list[float], n_cols: int, current: float | None, log: bool) 
 
 def heatmap_chart() -> Chart:
     """Plan (rows) x world growth (columns): colour P(bankrupt), label risk and revenue."""
-    bar = _ticks(PCT_JS)
+    bar = CustomJSTickFormatter(code=PCT_JS)
 
     def cells(d: dict[str, Any]) -> Any:
         df = d["cells"]
@@ -180,7 +208,8 @@ def heatmap_chart() -> Chart:
     def box(d: dict[str, Any]) -> Any:
         return hv.Rectangles(d["box"], ["x0", "y0", "x1", "y1"]).opts(fill_alpha=0, line_width=3)
 
-    return Chart("heatmap", [(cells, CELLS), (labels, CELLS), (box, ("box",))])
+    keys = ("cells", "stale")  # what the cells and their labels depend on
+    return Chart("heatmap", [(cells, keys), (labels, keys), (box, ("box",))])
 
 
 # ---------------------------------------------------------------------------- frontier
@@ -235,7 +264,7 @@ def frontier_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
     """Risk/upside of the policy families; efficient points labelled; click one to apply."""
-    usd_axis, pct_axis = _ticks(USD_JS), _ticks(PCT_JS)
+    usd_axis, pct_axis = CustomJSTickFormatter(code=USD_JS), CustomJSTickFormatter(code=PCT_JS)
     colors = {FAMILY_NAMES[k]: c for k, c in FAMILY_COLORS.items()}
 
     def points(d: dict[str, Any]) -> Any:
@@ -259,9 +288,11 @@ def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
             **FIT, x="risk", y="revenue", text="label",
         ).opts(text_font_size="7.5pt", text_align="left", xoffset=0.004, text_color="#333")  # fmt: skip
 
-    def current(d: dict[str, Any]) -> Any:
-        return d["current"].hvplot.scatter(**FIT, x="risk", y="revenue", hover_cols=["label"]).opts(
+    def star(df: pd.DataFrame) -> Any:
+        return df.hvplot.scatter(**FIT, x="risk", y="revenue", hover_cols=["label"]).opts(
             marker="star", size=22, color="#d62728")  # fmt: skip
+
+    current = declared(lambda d: d["current"], star)  # moves with every change of plan
 
     def budget(d: dict[str, Any]) -> Any:
         return hv.VLine(d["budget"]).opts(color="#d62728", line_dash="dashed", line_width=1)
@@ -296,7 +327,7 @@ def tornado_frame(df: pd.DataFrame, top: int = 10) -> pd.DataFrame:
 
 def tornado_chart() -> Chart:
     """What drives P(bankrupt): each assumption at its low and high value."""
-    pp_axis = _ticks(PP_JS)
+    pp_axis = CustomJSTickFormatter(code=PP_JS)
 
     def bars(d: dict[str, Any]) -> Any:
         df = d["bars"]
@@ -324,47 +355,67 @@ SERIES = {
     "cash": ("cash", [("cash", "Cash", COLORS["cash"])]),
 }  # fmt: skip
 """Fan chart name -> (report chart key for title and floor, [(frame, label, colour)])."""
-QS = ["p5", "p50", "p95"]
+QS = list(FAN_QUANTILES)
+BANDS = (("p5", "p95", 0.15), ("p25", "p75", 0.35))
+"""Bands of a fan chart: (low, high, opacity), outer first."""
+BAND_KEY = "line: median · dark band: P25-P75 · light band: P5-P95"
+"""Legend title of a fan chart: what the line and the two bands are."""
+FONTS = {"title": "10pt", "legend": "8pt", "legend_title": "8pt"}
+FAN_LEGEND = {"legend_position": "top_left", "fontsize": FONTS,
+              "legend_opts": {"background_fill_alpha": 0.6, "title": BAND_KEY}}  # fmt: skip
+"""Legend of a fan chart, set once on the overlay: a layer that placed it elsewhere or
+styled it otherwise would move it back and forth on every redraw (a re-layout each time)."""
 YLABELS = {"demand": "Run-rate [USD/yr, log scale]", "capacity": "Capacity [GW, log scale]",
            "money": "Run-rate [USD/yr, log scale]", "cash": "Cash [USD]"}  # fmt: skip
 
 
 def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
-    """Long frame (month, series, p5, p50, p95) of one fan chart, floored on log axes."""
+    """Long frame (month, p5, p25, p50, p75, p95, series) of one fan chart; on log axes a
+    bankrupt path's 0 (or a month without values) is drawn at the axis floor."""
     key, series = SERIES[chart]
-    parts = []
-    for name, label, _color in series:
-        f = frames[name].reset_index()
-        if key in LOG_FLOOR:  # a bankrupt path serves 0: drawn at the floor of the log axis
-            f[QS] = f[QS].clip(lower=LOG_FLOOR[key]).fillna(LOG_FLOOR[key])
-        parts.append(f.assign(series=label))
-    return _plain(pd.concat(parts, ignore_index=True))
+    fans = [frames[name] for name, *_ in series]
+    q = np.concatenate([f[QS].to_numpy() for f in fans])
+    if key in LOG_FLOOR:
+        q = np.fmax(q, LOG_FLOOR[key])  # fmax: NaN -> the floor too
+    labels = np.repeat(np.array([label for _, label, _ in series], dtype=object), len(fans[0]))
+    months = np.concatenate([f.index for f in fans])
+    return pd.DataFrame({"month": months, **dict(zip(QS, q.T, strict=True)), "series": labels})
 
 
 def fan_chart(chart: str) -> Chart:
-    """P5-P95 band and median of each series (the report's fan frames), horizon dotted; with
-    actuals also the prior and the actuals as dots (:func:`dashboard.actuals.actuals_layers`)."""
+    """P5-P95 and P25-P75 bands and the median of each series (the report's fan frames),
+    horizon dotted; with actuals also the prior and the actuals as dots
+    (:func:`dashboard.actuals.actuals_layers`)."""
     from .actuals import actuals_layers
 
     key, series = SERIES[chart]
-    log, money = key in LOG_FLOOR, chart != "capacity"
-    colors = [c for _, _, c in series]
-    axis = _ticks(USD_JS) if money else None
+    log = key in LOG_FLOOR
+    style = {**FIT, "x": "month", "by": "series", "logy": log, "color": [c for *_, c in series],
+             "legend": "top_left", "fontsize": FONTS}  # fmt: skip
+    axes = {"xlabel": "Month", "ylabel": YLABELS[chart], "title": TITLES[key],
+            "ylim": (LOG_FLOOR[key], None) if log else None}  # fmt: skip
+    opts = {"framewise": True, "toolbar": "above"}
+    if chart != "capacity":
+        opts["yformatter"] = CustomJSTickFormatter(code=USD_JS)
 
-    def band(d: dict[str, Any]) -> Any:
-        return d["fans"][chart].hvplot.area(**FIT,
-            x="month", y="p5", y2="p95", by="series", logy=log, color=colors, alpha=0.25,
-            legend="top_left", ylim=(LOG_FLOOR[key], None) if log else None, xlabel="Month",
-            ylabel=YLABELS[chart], title=TITLES[key],
-        ).opts(framewise=True, toolbar="above", fontsize={"title": "10pt"},
-               **({"yformatter": axis} if axis else {}))  # fmt: skip
+    def fans(d: dict[str, Any]) -> pd.DataFrame:
+        return d["fans"][chart]
 
-    def median(d: dict[str, Any]) -> Any:
-        return d["fans"][chart].hvplot.line(**FIT, x="month", y="p50", by="series", logy=log,
-                                            color=colors, hover_cols=["p5", "p95"], line_width=2)  # fmt: skip
+    def band(lo: str, hi: str, alpha: float) -> Any:
+        def declare(df: pd.DataFrame) -> Any:
+            area = df.hvplot.area(**style, **axes, y=lo, y2=hi, stacked=False, alpha=alpha,
+                                  line_alpha=0)  # fmt: skip
+            return area.redim.label(series=BAND_KEY).opts(**opts)  # the legend's title
 
-    return Chart(chart, [(band, ("fans",)), (median, ("fans",)), (_horizon, ("horizon_end",)),
-                         *actuals_layers(chart, log)])  # fmt: skip
+        return declared(fans, declare)
+
+    def median(df: pd.DataFrame) -> Any:
+        line = df.hvplot.line(**style, y="p50", hover_cols=QS[:2] + QS[3:], line_width=2)
+        return line.redim.label(series=BAND_KEY)
+
+    layers = [(band(*b), ("fans",)) for b in BANDS]
+    layers += [(declared(fans, median), ("fans",)), (_horizon, ("horizon_end",))]
+    return Chart(chart, [*layers, *actuals_layers(chart, log)], **FAN_LEGEND)
 
 
 def _horizon(d: dict[str, Any]) -> Any:
@@ -373,28 +424,28 @@ def _horizon(d: dict[str, Any]) -> Any:
 
 def risk_chart() -> Chart:
     """Cumulative P(bankrupt) by month, horizon then run-off."""
-    axis = _ticks(PCT_JS)
+    axis = CustomJSTickFormatter(code=PCT_JS)
 
-    def curve(d: dict[str, Any]) -> Any:
-        return d["risk"].hvplot.step(**FIT,
-            x="month", y="p_bankrupt", where="post", color=COLORS["risk"], xlabel="Month",
-            ylabel="P(bankrupt) [cumulative]",
-            title=f"{TITLES['p_bankrupt']} · {d['paths']:,} paths; dotted: end of the horizon",
-        ).opts(yformatter=axis, framewise=True, toolbar="above", fontsize={"title": "10pt"},
-               line_width=2)  # fmt: skip
+    def declare(df: pd.DataFrame) -> Any:
+        title = f"{TITLES['p_bankrupt']} · {df.attrs['paths']:,} paths; dotted: end of the horizon"
+        step = df.hvplot.step(**FIT, x="month", y="p_bankrupt", where="post", color=COLORS["risk"],
+                              xlabel="Month", ylabel="P(bankrupt) [cumulative]", title=title)  # fmt: skip
+        return step.opts(yformatter=axis, framewise=True, toolbar="above",
+                         fontsize={"title": "10pt"}, line_width=2)  # fmt: skip
 
+    curve = declared(lambda d: d["risk"], declare, static=lambda d: d["paths"])
     return Chart("risk", [(curve, ("risk",)), (_horizon, ("horizon_end",))])
 
 
 def series_data(results: Any) -> dict[str, Any]:
     """Everything the time-series charts draw (the report's frames), off the event loop."""
-    from sim.reports.frames import chart_frames
-
     from .actuals import actuals_data
 
     frames = chart_frames(results)
+    risk = frames["p_bankrupt"].reset_index()
+    risk.attrs["paths"] = int(results.paths)
     return {**actuals_data(results), "fans": {name: fan_frame(frames, name) for name in SERIES},
-            "risk": frames["p_bankrupt"].reset_index(), "paths": int(results.paths),
+            "risk": risk, "paths": int(results.paths),
             "horizon_end": frames["horizon_end"]["month"].iloc[0]}  # fmt: skip
 
 

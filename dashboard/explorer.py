@@ -221,6 +221,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self.runner = runner or _immediately
         self.dispatch = dispatch or (lambda fn: fn())
         self.prepare = prepare
+        self.view_of: Any = None
+        """The results ``view_data`` was prepared from."""
         self.auto_analysis = auto_analysis
         self._files = scenario_files(scenarios_dir)
         self.param.scenario_file.objects = list(self._files)
@@ -429,6 +431,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
         def done(out: Any) -> None:
             self.dispatch(lambda: self._publish(gen, specs, out, t0))
+            if not isinstance(out, BaseException):  # the charts' frames on this worker while
+                self._prepare(gen, out["results"])  # the event loop sends the key numbers
 
         self.runner(job, done)
 
@@ -444,20 +448,27 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
                           table_numbers=out["table_numbers"], run_seconds=time.perf_counter() - t0,
                           busy=False, tables=tables)  # fmt: skip
         self._after_lookup(missing)
-        self.prepare_view()
 
     def prepare_view(self) -> None:
-        """Chart data of the shown results (``prepare``, when set) in a second job, so the
-        key numbers are on screen before the charts' frames are computed."""
-        results, prepare, gen = self.results, self.prepare, self._gen
-        if prepare is None or results is None:
+        """Chart data of the shown results (``prepare``, when set) in a job."""
+        results, gen = self.results, self._gen
+        if results is not None:
+            self.runner(lambda: self._prepare(gen, results), lambda _out: None)
+
+    def _prepare(self, gen: int, results: Any) -> None:
+        """``prepare(results)`` as ``view_data``, unless newer settings have come in."""
+        if self.prepare is None or gen != self._gen:
             return
+        try:
+            view = self.prepare(results)
+        except Exception:  # the charts keep the last frames; the key numbers say the rest
+            return
+        if gen == self._gen:
+            self.dispatch(lambda: self._show_view(results, view))
 
-        def done(view: Any) -> None:
-            if gen == self._gen and not isinstance(view, BaseException):
-                self.dispatch(lambda: setattr(self, "view_data", view))
-
-        self.runner(lambda: prepare(results), done)
+    def _show_view(self, results: Any, view: Any) -> None:
+        self.view_of = results
+        self.view_data = view
 
     def current_scenario(self) -> Scenario:
         """The scenario of the shown results (the last valid settings)."""
@@ -469,21 +480,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
             self.update_compare()
 
 
-def numbers_text(numbers: dict[str, Any]) -> str:
-    """One-line text version of the key numbers (for logs and the CLI)."""
-    from sim.outputs import usd
-
-    if not numbers:
-        return ""
-    lo, hi = numbers["p_bankrupt_ci95"]
-    return (
-        f"P(bankrupt) {numbers['p_bankrupt']:.1%} (95% CI {lo:.1%}-{hi:.1%}); "
-        f"median revenue {numbers['final_year']} {usd(numbers['revenue_final_year_p50'])}; "
-        f"unserved {numbers['unserved_share']:.1%}"
-    )
-
-
 __all__ = [
     "DEBOUNCE_S", "EMBEDDED", "PROGRESS_EVERY_S", "UPLOAD_MAX_BYTES", "Explorer", "key_numbers",
-    "numbers_text", "round_floats", "run_cached", "scenario_files",
+    "round_floats", "run_cached", "scenario_files",
 ]  # fmt: skip

@@ -4,12 +4,11 @@ Thin calls into :mod:`sim.analysis`; each table is keyed by what it depends on (
 scenario with the swept policy value set to a canonical one, so moving that slider does not
 recompute it, plus seed and paths), cached on disk across sessions
 (:class:`dashboard.cache.DiskCache`) and computed on :data:`dashboard.jobs.BACKGROUND`.
-When a module is missing or fails, the table is a plain message for the UI.
+When a table fails, it is a plain message for the UI (never cached).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,18 +46,6 @@ Check = Callable[[int, int], None]
 
 DISK = DiskCache()
 """The cross-session cache of every table."""
-
-
-def api() -> tuple[dict[str, Any], str]:
-    """The analysis modules, or a message saying which ones are not available."""
-    mods, missing = {}, []
-    for name in ("sweep", "frontier", "sensitivity", "optimize"):
-        try:
-            mods[name] = importlib.import_module(f"sim.analysis.{name}")
-        except ImportError:
-            missing.append(f"sim.analysis.{name}")
-    msg = f"Not available: {', '.join(missing)} not installed in this version." if missing else ""
-    return mods, msg
 
 
 def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
@@ -133,28 +120,19 @@ def scenario_key(scenario: Scenario) -> str:
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
-def _progress(check: Check) -> Callable[..., None]:
-    def cb(done: int, total: int) -> None:
-        check(done, total)
-
-    return cb
-
-
 def heatmap_data(spec: Spec, check: Check) -> Any:
     """Sweep (policy axis x true growth); a DataFrame, or a message."""
-    mods, msg = api()
-    if "sweep" not in mods:
-        return msg
+    from sim.analysis.sweep import grid, run_sweep
+
     if spec.scenario is None:
         return (
             "The heatmap varies the growth a plan assumes; this scenario uses a fixed "
             "purchase schedule. Pick another purchase policy to see it."
         )
-    axis = policy_axis(spec.scenario)
-    assert axis is not None
-    cells = mods["sweep"].grid({axis[0]: axis[1], "demand.growth": TRUE_AXIS})
-    df = mods["sweep"].run_sweep(spec.scenario, cells, paths=spec.paths, progress=_progress(check))
-    df.attrs["policy_key"] = axis[0]
+    key, values = policy_axis(spec.scenario)
+    cells = grid({key: values, "demand.growth": TRUE_AXIS})
+    df = run_sweep(spec.scenario, cells, paths=spec.paths, progress=check)
+    df.attrs["policy_key"] = key
     return df
 
 
@@ -167,16 +145,13 @@ def plans_data(spec: Spec, check: Check) -> Any:
     key = cache_key("plans", scenario_key(spec.scenario), spec.paths)
     plans = DISK.get(key)
     if plans is None:
-        plans = plan_set(spec.scenario, paths=spec.paths, progress=_progress(check))
+        plans = plan_set(spec.scenario, paths=spec.paths, progress=check)
         DISK.put(key, plans)
     return plans
 
 
 def frontier_data(spec: Spec, check: Check) -> Any:
     """Risk/upside of the policy family with ``policy``, ``family`` and ``efficient``."""
-    mods, msg = api()
-    if not {"sweep", "frontier"} <= mods.keys():
-        return msg
     df = plans_data(spec, check).table.copy()
     df["family"] = df["policy.kind"]
     return df
@@ -185,11 +160,7 @@ def frontier_data(spec: Spec, check: Check) -> Any:
 def decision_data(spec: Spec, check: Check) -> Any:
     """The recommended plan (:func:`sim.analysis.recommend.recommend`): the highest median
     revenue whose P(bankrupt) passes the one-sided test, across the frontier's families and
-    on its worlds; a dict holding the :class:`~sim.analysis.recommend.Recommendation`, or a
-    message."""
-    mods, msg = api()
-    if "optimize" not in mods:
-        return msg
+    on its worlds; a dict holding the :class:`~sim.analysis.recommend.Recommendation`."""
     from sim.analysis.recommend import recommend
 
     plans = plans_data(spec, check)  # computed by the frontier table just before
@@ -199,13 +170,10 @@ def decision_data(spec: Spec, check: Check) -> Any:
 
 
 def tornado_data(spec: Spec, check: Check) -> Any:
-    """One-at-a-time sensitivity of P(bankrupt); a DataFrame, or a message."""
-    mods, msg = api()
-    if "sensitivity" not in mods:
-        return msg
-    return mods["sensitivity"].tornado(
-        spec.scenario, paths=spec.paths, metric="p_bankrupt", progress=_progress(check)
-    )
+    """One-at-a-time sensitivity of P(bankrupt) (a DataFrame)."""
+    from sim.analysis.sensitivity import tornado
+
+    return tornado(spec.scenario, paths=spec.paths, metric="p_bankrupt", progress=check)
 
 
 FUNCS: dict[str, Callable[[Spec, Check], Any]] = {
@@ -223,7 +191,7 @@ def cached(spec: Spec) -> Any:
 
 def compute(spec: Spec, check: Check) -> Any:
     """Compute one table (on the calling thread, one numba thread) and cache it on disk
-    when it is a result (messages are not cached)."""
+    when it is a result (messages, such as the error of a failing table, are not cached)."""
     jobs.set_threads(heavy=True)
     try:
         value = FUNCS[spec.name](spec, check)

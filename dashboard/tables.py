@@ -9,7 +9,6 @@ settings is kept but flagged ``stale``. No panel import here.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from typing import Any
@@ -38,10 +37,6 @@ class BackgroundWork:
         """The shown value of a table (DataFrame, dict or message), or None."""
         entry = self.tables.get(name)
         return None if entry is None else entry["value"]
-
-    def _set_table(self, spec: sweeps.Spec, value: Any) -> None:
-        self.tables = {**self.tables, spec.name: {"key": spec.key, "value": value,
-                                                  "paths": spec.paths}}  # fmt: skip
 
     def _lookup(self, specs: dict[str, sweeps.Spec]) -> tuple[dict[str, Any], list[str]]:
         """Tables for ``specs``: the shown ones still current, disk-cache hits, and the
@@ -104,21 +99,6 @@ class BackgroundWork:
         else:
             start()
 
-    def wait_analysis(self, timeout: float | None = None) -> None:
-        """Block until the background tables are done (for tests and scripts)."""
-        deadline = time.monotonic() + (timeout or 1e9)
-        while time.monotonic() < deadline:
-            timer = self._timer
-            if timer is not None and timer.is_alive():
-                timer.join(max(0.0, deadline - time.monotonic()))
-                continue
-            fut = self._analysis_future
-            if fut is not None and not fut.done():
-                with contextlib.suppress(Exception):
-                    fut.result(max(0.0, deadline - time.monotonic()))
-                continue
-            return
-
     def _analysis_job(self, agen: int, specs: dict[str, sweeps.Spec]) -> None:
         weights = {"frontier": 0.25, "decision": 0.2, "heatmap": 0.3, "tornado": 0.25}
         done_w = 0.0
@@ -136,7 +116,8 @@ class BackgroundWork:
             spec = specs.get(name)
             if agen != self._agen or spec is None:
                 return
-            if not self._needs(spec):
+            entry = self.tables.get(name)
+            if entry is not None and entry["key"] == spec.key:
                 done_w += weights[name]
                 continue
 
@@ -159,10 +140,6 @@ class BackgroundWork:
         elapsed = time.perf_counter() - t0
         self.dispatch(lambda: self._progress(agen, 100, f"Tables done in {elapsed:.1f} s."))
 
-    def _needs(self, spec: sweeps.Spec) -> bool:
-        entry = self.tables.get(spec.name)
-        return entry is None or entry["key"] != spec.key
-
     def _progress(self, agen: int, pct: int, status: str) -> None:
         if agen == self._agen:
             self.param.update(analysis_progress=pct, analysis_status=status)
@@ -170,7 +147,8 @@ class BackgroundWork:
     def _table_done(self, agen: int, spec: sweeps.Spec, value: Any) -> None:
         cur = self._specs.get(spec.name)
         if cur is not None and cur.key == spec.key:  # else: settings already left (the
-            self._set_table(spec, value)  # table stays in the disk cache)
+            entry = {"key": spec.key, "value": value, "paths": spec.paths}  # table stays in
+            self.tables = {**self.tables, spec.name: entry}  # the disk cache)
 
     def pin(self) -> None:
         """Pin the shown run as the reference of the side-by-side compare."""
@@ -214,12 +192,6 @@ class BackgroundWork:
                 self._ruin_thread.start()
                 return
         self._ruin_job(key, results)
-
-    def wait_discovery(self, timeout: float | None = None) -> None:
-        """Block until a background discovery finishes (for tests and scripts)."""
-        thread = self._ruin_thread
-        if thread is not None:
-            thread.join(timeout)
 
     def _ruin_job(self, key: tuple[str, int], results: Any) -> None:
         t0 = time.perf_counter()

@@ -465,22 +465,20 @@ def test_heatmap_explains_why_fixed_schedules_have_none(x):
     assert "fixed purchase schedule" in msg
 
 
-def test_missing_sweep_module_gives_a_message(monkeypatch, base):
-    import importlib
-
+def test_failing_table_gives_a_message_and_is_not_cached(monkeypatch, base, tmp_path):
     from dashboard import sweeps
+    from dashboard.cache import DiskCache
+    from sim.analysis import sensitivity
 
-    real = importlib.import_module
+    def broken(*_a, **_k):
+        raise ImportError("sim.analysis.sensitivity")
 
-    def fake(name, *a, **k):
-        if name == "sim.analysis.sensitivity":
-            raise ImportError(name)
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(importlib, "import_module", fake)
+    monkeypatch.setattr(sensitivity, "tornado", broken)
+    monkeypatch.setattr(sweeps, "DISK", DiskCache(tmp_path))
     spec = sweeps.specs(base, 100, 0.05)["tornado"]
-    out = sweeps.tornado_data(spec, lambda d, t: None)
-    assert out == "Not available: sim.analysis.sensitivity not installed in this version."
+    out = sweeps.compute(spec, lambda d, t: None)
+    assert out == "tornado failed: ImportError: sim.analysis.sensitivity"
+    assert sweeps.cached(spec) is None  # a message is never served from the cache
 
 
 # ----------------------------------------------------------- async runs, caps, uploads
@@ -498,6 +496,32 @@ def test_results_of_settings_already_left_are_dropped(base):
     newer[1](newer[0]())
     older[1](older[0]())  # arrives late
     assert x.results.scenario.policy.planned_growth == 2.0
+
+
+def test_chart_frames_follow_the_key_numbers_in_the_same_job(base):
+    """The run's job publishes the key numbers first (one dispatch), then computes the
+    charts' frames on its own worker (no second job queued behind other runs); frames of
+    settings already left are never published."""
+    pending, dispatched = [], []
+    x = Explorer(base.replace(**{"simulation.seed": 7302}), paths=300, prepare=lambda r: r,
+                 runner=lambda fn, done: pending.append((fn, done)),
+                 dispatch=dispatched.append)  # fmt: skip
+    fn, done = pending.pop()
+    done(fn())
+    assert not pending  # one job: no second one for the frames
+    publish, view = dispatched
+    publish()
+    assert x.numbers  # the key numbers are on screen before the frames
+    assert x.view_data is None
+    view()
+    assert x.view_data is x.results
+    x.planned_growth = 6.0
+    fn, done = pending.pop()
+    out = fn()
+    x.planned_growth = 2.0  # the user moves on before the 6x run's frames are ready
+    dispatched.clear()
+    done(out)
+    assert len(dispatched) == 1  # its key numbers (dropped when run), never its frames
 
 
 def test_a_first_page_of_a_run_in_memory_has_its_numbers_at_once(base):

@@ -101,6 +101,44 @@ def test_time_series_update_in_place(dash):
     assert dash.heat.data["box"]["y0"].iloc[0] == 2.5
 
 
+def test_series_frames_are_computed_only_while_their_tab_is_shown(dash):
+    dash.tabs.active = 1
+    dash.tabs.active = 0
+    shown = dash.x.view_data
+    dash.x.planned_growth = 4.5  # on the Decision tab: no frames for the hidden charts
+    assert dash.x.view_data is shown
+    assert dash.x.view_of is not dash.x.results
+    dash.tabs.active = 1  # opening the tab brings them up to date
+    assert dash.x.view_of is dash.x.results
+    assert dash.ts["cash"].data is dash.x.view_data
+    dash.tabs.active = 0
+    dash.x.planned_growth = 4.0
+
+
+def test_fan_charts_draw_both_bands_of_each_series_unstacked(dash):
+    """Each series of a fan chart has its P5-P95 and P25-P75 band drawn at its own values
+    (hvplot stacks areas by default: a second band drawn on top of the first would be
+    wrong), and the legend says what the line and the bands are."""
+    dash.tabs.active = 1
+    for name in ("money", "cash"):
+        fig = _figure(dash.ts[name])
+        fan = dash.ts[name].data["fans"][name]
+        patches = [np.asarray(r.data_source.data["y"]) for r in fig.renderers
+                   if type(getattr(r, "glyph", None)).__name__ == "Patch" and len(r.data_source.data["y"])]  # fmt: skip
+        want = [np.concatenate([g[hi].to_numpy(), g[lo].to_numpy()[::-1]])
+                for _, g in fan.groupby("series", sort=False) for lo, hi, _a in charts.BANDS]  # fmt: skip
+        assert len(patches) == len(want) == 2 * fan["series"].nunique()
+        for y in want:
+            assert any(len(p) == len(y) and np.allclose(p, y) for p in patches), name
+        assert (fan["p5"] <= fan["p25"]).all()
+        assert (fan["p75"] <= fan["p95"]).all()
+        legend = fig.legend[0]
+        assert legend.title == charts.BAND_KEY  # "line: median · dark band: P25-P75 · ..."
+        labels = {str(item.label.value) for item in legend.items}
+        assert labels == set(fan["series"])  # bands and median share one entry per series
+    dash.tabs.active = 0
+
+
 def test_yolo_fans_stay_positive_where_paths_go_bankrupt():
     x = Explorer(load_scenario(REPO / "scenarios" / "yolo.yaml"), paths=1000,
                  prepare=charts.series_data)  # fmt: skip
@@ -312,7 +350,8 @@ def test_cli_rejects_bad_file_and_port(capsys):
 def test_bench_dashboard_command(capsys):
     assert main(["bench-dashboard", "--repeat", "2", "--paths", "500", "--no-browser"]) == 0
     out = capsys.readouterr().out
-    assert "server-side update after a widget change [s]: median" in out
+    for tab in ("Decision", "Time series"):  # each tab's charts redrawn on every change
+        assert f"{tab} tab, server-side update after a widget change [s]: median" in out
 
 
 def test_dashboard_command_serves_http(tmp_path):

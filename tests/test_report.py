@@ -121,6 +121,23 @@ def test_bankruptcy_histogram_matches_results(base_run) -> None:
     )
 
 
+def test_fan_frames_carry_ordered_quartiles(base_run) -> None:
+    """Every fan frame has P25 and P75 (the dashboard's inner band) between P5 and P95, the
+    median between them, and they are the quantiles of the monthly paths (NaNs ignored)."""
+    res, _ = base_run
+    f = chart_frames(res)
+    fans = [k for k, df in f.items() if "p50" in df.columns]
+    assert {"revenue", "cash", "demand_gw", "capacity_gw", "demand_usd"} <= set(fans)
+    for key in fans:
+        df = f[key].dropna()  # a month where every path is bankrupt has no training share
+        assert list(df.columns) == ["p5", "p25", "p50", "p75", "p95"], key
+        q = df.to_numpy()
+        assert (np.diff(q, axis=1) >= 0).all(), key  # p5 <= p25 <= p50 <= p75 <= p95
+    cash = res.monthly_all("cash")
+    np.testing.assert_allclose(f["cash"]["p25"], np.quantile(cash, 0.25, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(f["cash"]["p75"], np.quantile(cash, 0.75, axis=0), rtol=1e-12)
+
+
 def test_markdown_report_with_pngs(base_run, tmp_path: Path) -> None:
     res, summary = base_run
     written = write_reports(res, summary, tmp_path, ["md"])

@@ -90,6 +90,7 @@ def cold_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         server.stop()
+        server.join(30)  # else the package's server teardown finds it "already stopping"
         sweeps.DISK = saved
 
 
