@@ -30,6 +30,7 @@ from dashboard import charts, decision
 from dashboard.actuals import ActualsCard
 from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
 from dashboard.other_tabs import OtherTabs
+from dashboard.page import serve_decision
 from dashboard.schema import MORE_FIELDS
 from dashboard.session import (
     LOADING,
@@ -85,6 +86,7 @@ class Dashboard(OtherTabs):
         self.kpis.jscallback(text=charts.STAMP_JS.replace("[name]", "['kpis']"))
         self.kpi: dict[str, tuple[str, str]] = {}
         """KPI css class -> (label, shown value)."""
+        self.decision_parts: tuple[str, dict[str, str]] | None = None
         self.caption = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["caption"])
         self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width",
                                                height=8, visible=False)  # fmt: skip
@@ -363,6 +365,7 @@ class Dashboard(OtherTabs):
         opt = None if x.stale("decision") else x.table("decision")
         body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
         self.decision.object = decision.element(body, attrs)
+        self.decision_parts = body, attrs  # the served page's static copy (dashboard.page)
         # the button applies the recommendation (no plan within the budget: the least risky
         # one); hidden once it is the current plan
         self.apply_button.visible = (
@@ -455,6 +458,8 @@ def create_app(
         header_background="#1f5fa8",
     )
     if doc is not None:
+        if dash.decision_parts:
+            serve_decision(template, doc, *dash.decision_parts)
         if pn.state.location is not None:
             share_links(pn.state.location, PERCENT_INPUTS)
             pn.state.location.sync(x, {n: n for n in URL_PARAMS if n in x.param})
