@@ -9,8 +9,9 @@ tooltip), YAML upload and downloads.
 Every session gets its own :class:`Explorer`; runs and background tables are cached across
 sessions (:mod:`dashboard.cache`). Work runs on :mod:`dashboard.jobs`'s thread pools and
 results come back onto the session's event loop. Charts are hvplot declarations
-(:mod:`dashboard.charts`) updated in place; a served page shows the decision and key numbers
-first and draws the charts once it has loaded (``pn.state.onload``).
+(:mod:`dashboard.charts`) updated in place; a served page carries the decision as plain HTML
+(:mod:`dashboard.page`), shows the live decision and key numbers first and draws the charts
+once it has loaded (``pn.state.onload``).
 """
 
 from __future__ import annotations
@@ -458,12 +459,13 @@ def create_app(
         header_background="#1f5fa8",
     )
     if doc is not None:
-        if dash.decision_parts:
+        loc = pn.state.location
+        if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings
             serve_decision(template, doc, *dash.decision_parts)
-        if pn.state.location is not None:
-            share_links(pn.state.location, PERCENT_INPUTS)
-            pn.state.location.sync(x, {n: n for n in URL_PARAMS if n in x.param})
-            pn.state.location.sync(dash.actuals, {"url": "actuals"})  # after the settings
+        if loc is not None:
+            share_links(loc, PERCENT_INPUTS)
+            loc.sync(x, {n: n for n in URL_PARAMS if n in x.param})
+            loc.sync(dash.actuals, {"url": "actuals"})  # after the settings
         pn.state.onload(after_first_loads(doc, dash.show_rest))
         pn.state.on_session_destroyed(lambda _ctx: (x.close(), LOADING.pop(id(doc), None)))
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)

@@ -3,9 +3,9 @@ decision already in it as plain HTML, read before BokehJS has run.
 
 The copy is :func:`dashboard.decision.element` of the first document's decision (the
 function of the live pane, marked ``data-testid="decision-static"``); a ``document_ready``
-callback removes it once the live decision has rendered. The scripts load after the body,
-so the browser paints the decision before it parses BokehJS, and without the bundles the
-dashboard never uses (:data:`UNUSED_BUNDLES`).
+callback removes it once the live decision has rendered. The scripts are deferred, so the
+browser can paint the decision before it has run BokehJS, and the bundles the dashboard
+never uses are left out (:data:`UNUSED_BUNDLES`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ PAGE = """{% extends layout %}
 {% block contents %}{{ super() | replace('id="main">', 'id="main">' ~ decision_static, 1) }}
 {% endblock %}
 {% block inner_body %}{{ self.contents() }}
-{% for tag in bokeh_js.split('\n') if used(tag) %}{{ tag }}
+{% for tag in bokeh_js.split('\n') if used(tag) %}{{ tag
+  | replace('<script type="text/javascript" src=', '<script defer src=')
+  | replace('<script type="text/javascript">', '<script type="module">') }}
 {% endfor %}{{ plot_script }}{% endblock %}
 """
-"""Panel's page (``layout``) with the static decision first in ``#main``, the scripts at
-the end of the body."""
+"""Panel's page (``layout``) with the static decision first in ``#main`` and the scripts
+deferred (run in order once the page is parsed, before the page's embed script, which waits
+for ``DOMContentLoaded``)."""
 UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")
 """BokehJS bundles every page would parse for nothing: MathJax (1.8 MB; Panel loads it for
 any HTML pane, and no text of the dashboard is TeX) and WebGL (the charts draw on canvas)."""

@@ -1,6 +1,7 @@
 """The served page carries the decision as plain HTML (issue 26 item 7): a plain GET of the
-page holds the same verdict and order table the live pane shows, and once the live pane
-has rendered the static copy is gone (the decision is on the page once)."""
+page holds the same verdict and order table the live pane shows (a link with settings gets
+none), and once the live pane has rendered the static copy is gone (the decision is on the
+page once)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ def test_page_html_holds_the_decision_until_the_live_pane_renders(page: Page, da
     assert "bokeh-mathjax" not in body
     # the live pane's words, from the same function (the page above showed the same run)
     assert _text(static) == live
+    # a link with settings gets no copy of the defaults' decision (its own comes later)
+    with urllib.request.urlopen(dashboard_url + "?budget=10", timeout=120) as resp:
+        assert "decision-static" not in resp.read().decode()
 
     page.goto(dashboard_url)
     page.locator(LIVE).wait_for(timeout=TIMEOUT_MS)
