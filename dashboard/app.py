@@ -9,8 +9,9 @@ tooltip), YAML upload and downloads.
 Every session gets its own :class:`Explorer`; runs and background tables are cached across
 sessions (:mod:`dashboard.cache`). Work runs on :mod:`dashboard.jobs`'s thread pools and
 results come back onto the session's event loop. Charts are hvplot declarations
-(:mod:`dashboard.charts`) updated in place; a served page shows the decision and key numbers
-first and draws the charts once it has loaded (``pn.state.onload``).
+(:mod:`dashboard.charts`) updated in place; a served page carries the decision as plain HTML
+(:mod:`dashboard.page`), shows the live decision and key numbers first and draws the charts
+once it has loaded (``pn.state.onload``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dashboard import charts, decision
 from dashboard.actuals import ActualsCard
 from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
 from dashboard.other_tabs import OtherTabs
+from dashboard.page import serve_decision
 from dashboard.schema import MORE_FIELDS
 from dashboard.session import (
     LOADING,
@@ -85,6 +87,7 @@ class Dashboard(OtherTabs):
         self.kpis.jscallback(text=charts.STAMP_JS.replace("[name]", "['kpis']"))
         self.kpi: dict[str, tuple[str, str]] = {}
         """KPI css class -> (label, shown value)."""
+        self.decision_parts: tuple[str, dict[str, str]] | None = None
         self.caption = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["caption"])
         self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width",
                                                height=8, visible=False)  # fmt: skip
@@ -360,6 +363,7 @@ class Dashboard(OtherTabs):
         opt = None if x.stale("decision") else x.table("decision")
         body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
         self.decision.object = decision.element(body, attrs)
+        self.decision_parts = body, attrs  # the served page's static copy (dashboard.page)
         # the button applies the recommendation (no plan within the budget: the least risky
         # one); hidden once it is the current plan
         self.apply_button.visible = (
@@ -452,10 +456,13 @@ def create_app(
         header_background="#1f5fa8",
     )
     if doc is not None:
-        if pn.state.location is not None:
-            share_links(pn.state.location, PERCENT_INPUTS)
-            pn.state.location.sync(x, {n: n for n in URL_PARAMS if n in x.param})
-            pn.state.location.sync(dash.actuals, {"url": "actuals"})  # after the settings
+        loc = pn.state.location
+        if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings
+            serve_decision(template, doc, *dash.decision_parts)
+        if loc is not None:
+            share_links(loc, PERCENT_INPUTS)
+            loc.sync(x, {n: n for n in URL_PARAMS if n in x.param})
+            loc.sync(dash.actuals, {"url": "actuals"})  # after the settings
         pn.state.onload(after_first_loads(doc, dash.show_rest))
         pn.state.on_session_destroyed(lambda _ctx: (x.close(), LOADING.pop(id(doc), None)))
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)

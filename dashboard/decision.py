@@ -97,7 +97,8 @@ def apply_updates(opt: Any) -> dict[str, Any]:
     return out
 
 
-def element(body: str, attrs: dict[str, str]) -> str:
-    """The decision as one HTML element with ``data-testid="decision"``."""
+def element(body: str, attrs: dict[str, str], testid: str = "decision") -> str:
+    """The decision as one HTML element with ``data-testid="decision"`` (the live pane;
+    the page's static copy says ``decision-static``)."""
     data = " ".join(f'data-{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
-    return f'<div class="decision-text" data-testid="decision" {data}>{body}</div>'
+    return f'<div class="decision-text" data-testid="{testid}" {data}>{body}</div>'
