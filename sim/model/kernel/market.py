@@ -118,9 +118,10 @@ def clear_price(reference: float, odds: float, tightness: float, elasticity: flo
                 steps: int, floor: float, cap: float) -> float:  # fmt: skip
     """Price that clears at tightness ``x`` [USD/GW-yr]: logistic in ``ln x`` between
     ``floor`` and ``cap``, ``reference`` at ``x = 1``: ``floor + (cap - floor) / (1 + o
-    x^-e)`` with the :func:`price_terms` ``o`` (``steps``: :func:`half_steps` of ``e``), computed as ``floor + (cap - floor) (x^e /
-    (x^e + o))`` (one division); within [floor, cap] and rising with tightness (elasticity 0:
-    ``reference`` exactly; ``x = 0``: the floor, ``x = inf``: the cap)."""
+    x^-e)`` with the :func:`price_terms` ``o`` (``steps``: :func:`half_steps` of ``e``),
+    computed as ``floor + (cap - floor) (x^e / (x^e + o))`` (one division); within [floor,
+    cap] and rising with tightness (elasticity 0: ``reference`` exactly; ``x = 0``: the
+    floor, ``x = inf``: the cap)."""
     if elasticity == 0.0:
         return reference  # no response: exactly today's fixed price
     if tightness <= 0.0:

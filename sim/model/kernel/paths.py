@@ -182,7 +182,7 @@ def simulate_path(
     seen_r = np.empty(months if market else 1)
     r_until = 0
     contract_price = price  # what orders signed this month pay [USD/GW-yr]
-    spot = price
+    spot = next_price = price
     odds, spot_n, contract_n = price_terms(price, p[_FLOOR], p[_CAP], p[_SPOT_E], p[_CONTRACT_E])
     x0 = 1.0  # market demand per GW online at the start: tightness is relative to it
     if market:
@@ -318,6 +318,9 @@ def simulate_path(
                 supply = industry[t]
                 tight = tightness(d_market, rpg, booked + r_gw, x0)
                 spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR], p[_CAP])
+                # next month's orders pay this month's market (here: one sqrt for both)
+                next_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
+                                         p[_FLOOR], p[_CAP])  # fmt: skip
         served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
                                                p[_MAX_TRAIN])  # fmt: skip
         subleased = 0.0
@@ -444,9 +447,8 @@ def simulate_path(
             runoff_yearly[_R_CASH, i, y] = cash
             runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
             min_cash = min(min_cash, cash)
-        if market and (t + 1 < horizon or priced_always):  # next month's orders: this month's
-            contract_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
-                                         p[_FLOOR], p[_CAP])  # fmt: skip
+        if market and (t + 1 < horizon or priced_always):
+            contract_price = next_price
 
     bankrupt_month[i] = bankrupt
     path_out[_O_OWED, i] = obligations_after(book, n_signed, horizon)
