@@ -230,8 +230,7 @@ class Dashboard(OtherTabs):
             self._on_tables()  # catch up with what changed while it was hidden
         elif event.new == 1:
             self.build_series()
-            if self.x.view_of is not self.x.results:
-                self.x.prepare_view()
+            self.x.ensure_view()
             self._draw_series()
 
     def build_series(self) -> None:

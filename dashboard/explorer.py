@@ -223,6 +223,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self.prepare = prepare
         self.view_of: Any = None
         """The results ``view_data`` was prepared from."""
+        self._preparing: Any = None  # the results whose chart data is being prepared
         self.auto_analysis = auto_analysis
         self._files = scenario_files(scenarios_dir)
         self.param.scenario_file.objects = list(self._files)
@@ -448,17 +449,23 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
                           table_numbers=out["table_numbers"], run_seconds=time.perf_counter() - t0,
                           busy=False, tables=tables)  # fmt: skip
         self._after_lookup(missing)
+        self.ensure_view()  # the worker skipped them if their tab opened after it finished
 
-    def prepare_view(self) -> None:
-        """Chart data of the shown results (``prepare``, when set) in a job."""
+    def ensure_view(self) -> None:
+        """Chart data of the shown results (``prepare``, when set) in a job, unless it is
+        there or on its way."""
         results, gen = self.results, self._gen
-        if results is not None:
+        if self.prepare is None or results is None or results is self.view_of:
+            return
+        if results is not self._preparing:
+            self._preparing = results
             self.runner(lambda: self._prepare(gen, results), lambda _out: None)
 
     def _prepare(self, gen: int, results: Any) -> None:
         """``prepare(results)`` as ``view_data``, unless newer settings have come in."""
         if self.prepare is None or gen != self._gen:
             return
+        self._preparing = results
         try:
             view = self.prepare(results)
         except Exception:  # the charts keep the last frames; the key numbers say the rest

@@ -524,6 +524,38 @@ def test_chart_frames_follow_the_key_numbers_in_the_same_job(base):
     assert len(dispatched) == 1  # its key numbers (dropped when run), never its frames
 
 
+def test_chart_frames_come_when_their_tab_opens_between_a_run_and_its_publication(base):
+    """A run's worker skips the frames while their tab is hidden; if the tab opens after the
+    worker finished but before the event loop published the run, the publication prepares
+    them (CI once saw a page opened on an actuals link keep the frames of the run before)."""
+    pending, dispatched = [], []
+    x = Explorer(base.replace(**{"simulation.seed": 7303}), paths=300,
+                 runner=lambda fn, done: pending.append((fn, done)),
+                 dispatch=dispatched.append)  # fmt: skip
+    fn, done = pending.pop()
+    done(fn())  # the tab is hidden: no frames
+    dispatched.pop()()
+    x.planned_growth = 6.0
+    fn, done = pending.pop()
+    done(fn())  # the worker finished while the tab was still hidden
+    x.prepare = lambda r: r  # the tab opens now ...
+    x.ensure_view()  # ... on the results still shown (the earlier run's)
+    job, _ = pending.pop()
+    job()
+    dispatched.pop()()  # the earlier run's frames arrive
+    assert x.view_of is x.results
+    dispatched.pop()()  # ... then the 6x run is published
+    assert x.results.scenario.policy.planned_growth == 6.0
+    assert x.view_of is not x.results
+    job, _ = pending.pop()  # the publication asked for the 6x run's frames
+    job()
+    dispatched.pop()()
+    assert x.view_of is x.results
+    assert not pending
+    x.ensure_view()  # nothing more to prepare
+    assert not pending
+
+
 def test_a_first_page_of_a_run_in_memory_has_its_numbers_at_once(base):
     """A new session whose run is cached publishes while it is built (the page carries the
     numbers, no second round trip), even with a deferred runner; later changes use it."""
