@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
@@ -16,11 +17,26 @@ import panel as pn
 from . import jobs
 
 
-def frozen() -> Any:
+@contextlib.contextmanager
+def frozen() -> Iterator[None]:
     """One recompute of the page's model graph for several chart updates (each HoloViews
-    update otherwise walks every model of the document once)."""
+    update otherwise walks every model of the document once). The changes are held until
+    the graph has been recomputed: a chart update may add models (a layer that was empty),
+    and a change sent while the graph is frozen names models the browser does not know
+    ("reference ... isn't known", seen in CI with actuals in a link)."""
     doc = pn.state.curdoc
-    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
+    if doc is None:
+        yield
+        return
+    hold = doc.callbacks.hold_value is None  # an outer hold (dispatch) is released later
+    if hold:
+        doc.hold("combine")
+    try:
+        with doc.models.freeze():
+            yield
+    finally:
+        if hold:
+            doc.unhold()
 
 
 def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,32 @@
+"""The dashboard's frozen model graph (dashboard.session.frozen) never sends a change naming
+a model the browser does not know."""
+
+from __future__ import annotations
+
+from bokeh.document import Document
+from bokeh.models import ColumnDataSource, GlyphRenderer, Plot, Scatter
+from panel.io.state import set_curdoc
+
+from dashboard.session import frozen
+
+
+def test_changes_made_while_frozen_reach_the_browser_after_the_graph_knows_their_models():
+    """A chart update may add models; a change sent while the model graph is frozen would
+    name models the document (and so the browser) does not know yet."""
+    doc = Document()
+    plot = Plot()
+    doc.add_root(plot)
+    unknown = []
+
+    def on_change(event):  # what a server session sends as a patch
+        for model in getattr(event, "new", None) or []:
+            if doc.models.get_by_id(model.id) is None:
+                unknown.append(model)
+
+    doc.on_change(on_change)
+    with set_curdoc(doc), frozen():
+        layer = GlyphRenderer(data_source=ColumnDataSource({"x": [1]}), glyph=Scatter())
+        plot.renderers = [*plot.renderers, layer]
+    assert plot.renderers[-1] is layer
+    assert doc.models.get_by_id(layer.id) is layer
+    assert unknown == []
