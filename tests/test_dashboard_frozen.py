@@ -19,9 +19,8 @@ def test_changes_made_while_frozen_reach_the_browser_after_the_graph_knows_their
     unknown = []
 
     def on_change(event):  # what a server session sends as a patch
-        for model in getattr(event, "new", None) or []:
-            if doc.models.get_by_id(model.id) is None:
-                unknown.append(model)
+        new = getattr(event, "new", None) or []
+        unknown.extend(m for m in new if doc.models.get_by_id(m.id) is None)
 
     doc.on_change(on_change)
     with set_curdoc(doc), frozen():
