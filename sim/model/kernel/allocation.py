@@ -11,11 +11,18 @@ from numba import njit
 
 
 @njit(cache=True)
+def inference_limit(capacity: float, rpg: float, min_training: float) -> float:
+    """The most run-rate ``capacity`` GW can serve while training keeps ``min_training`` of
+    it: ``(1 - min_training) C r`` [USD/yr]."""
+    return (1.0 - min_training) * capacity * rpg
+
+
+@njit(cache=True)
 def allocate(
     capacity: float, demand: float, rpg: float, min_training: float, max_training: float
 ) -> tuple[float, float, float]:
     """(served run-rate [USD/yr], inference GW, training GW) of one month."""
-    served = min(demand, (1.0 - min_training) * capacity * rpg)
+    served = min(demand, inference_limit(capacity, rpg, min_training))
     inference = served / rpg
     training = min(capacity - inference, max_training * capacity)
     return served, inference, training

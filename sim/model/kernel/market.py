@@ -27,6 +27,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .allocation import inference_limit
 from .layout import P
 from .procurement import industry_gw, online, plan_demand
 
@@ -228,7 +229,7 @@ def overflow(
     inference, the lab's customers the rivals serve from theirs, all the rivals serve)
     [USD/yr], given the lab's own ``demand``; what the lab serves of it before it takes
     any of theirs is :func:`.allocation.allocate`'s (the loop allocates once, after)."""
-    limit = (1.0 - min_training) * capacity * rpg_lab  # the lab's inference limit [USD/yr]
+    limit = inference_limit(capacity, rpg_lab, min_training)
     served = min(demand, limit)
     r_served, r_room = rivals_serve(market_demand - demand, rivals_gw, rpg, rivals_training)
     to_rivals = spill(demand - served, r_room)
