@@ -56,12 +56,9 @@ _counter = itertools.count(1)
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Whether a pipe's input is unchanged (the same object, or an equal scalar such as
-    the horizon's month; frames are never compared)."""
-    try:
-        return a is b or bool(a == b)
-    except (TypeError, ValueError):  # frames: "truth value is ambiguous"
-        return False
+    """Whether a pipe's input is unchanged: the same object, or an equal scalar such as the
+    horizon's month (frames are not compared element by element: a new one is new)."""
+    return a is b or (pd.api.types.is_scalar(a) and pd.api.types.is_scalar(b) and bool(a == b))
 
 
 class Chart:

@@ -21,6 +21,16 @@ PROGRESS_EVERY_S = 0.3
 """Least time between two progress updates sent to the page [s]."""
 
 
+def _entry(spec: sweeps.Spec, value: Any) -> dict[str, Any]:
+    """A shown table: its value and the key and path count it was computed for."""
+    return {"key": spec.key, "value": value, "paths": spec.paths}
+
+
+def _current(entry: dict[str, Any] | None, spec: sweeps.Spec) -> bool:
+    """Whether a shown table was computed for ``spec``'s settings."""
+    return entry is not None and entry["key"] == spec.key
+
+
 class BackgroundWork:
     """Tables, compare and scenario discovery of one session (mixed into the Explorer)."""
 
@@ -30,8 +40,7 @@ class BackgroundWork:
     def stale(self, name: str) -> bool:
         """Whether the shown table was computed for other settings (or not yet at all)."""
         spec = self._specs.get(name)
-        entry = self.tables.get(name)
-        return spec is None or entry is None or entry["key"] != spec.key
+        return spec is None or not _current(self.tables.get(name), spec)
 
     def table(self, name: str) -> Any:
         """The shown value of a table (DataFrame, dict or message), or None."""
@@ -44,12 +53,11 @@ class BackgroundWork:
         tables, missing = dict(self.tables), []
         for name in sweeps.TABLES:
             spec = specs.get(name)
-            entry = tables.get(name)
-            if spec is None or (entry is not None and entry["key"] == spec.key):
+            if spec is None or _current(tables.get(name), spec):
                 continue
             hit = sweeps.cached(spec)
             if hit is not None:
-                tables[name] = {"key": spec.key, "value": hit, "paths": spec.paths}
+                tables[name] = _entry(spec, hit)
             else:
                 missing.append(name)
         return tables, missing
@@ -116,8 +124,7 @@ class BackgroundWork:
             spec = specs.get(name)
             if agen != self._agen or spec is None:
                 return
-            entry = self.tables.get(name)
-            if entry is not None and entry["key"] == spec.key:
+            if _current(self.tables.get(name), spec):
                 done_w += weights[name]
                 continue
 
@@ -147,8 +154,7 @@ class BackgroundWork:
     def _table_done(self, agen: int, spec: sweeps.Spec, value: Any) -> None:
         cur = self._specs.get(spec.name)
         if cur is not None and cur.key == spec.key:  # else: settings already left (the
-            entry = {"key": spec.key, "value": value, "paths": spec.paths}  # table stays in
-            self.tables = {**self.tables, spec.name: entry}  # the disk cache)
+            self.tables = {**self.tables, spec.name: _entry(spec, value)}  # disk cache has it)
 
     def pin(self) -> None:
         """Pin the shown run as the reference of the side-by-side compare."""
