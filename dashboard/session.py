@@ -39,6 +39,19 @@ def frozen() -> Iterator[None]:
             doc.unhold()
 
 
+def forget_sessions() -> None:
+    """Make Bokeh's process-wide ``curdoc()`` a plain document again once every server of
+    this process has stopped. Panel's callbacks push a session's document onto Bokeh's
+    patched-curdoc stack without ``try/finally``; one left there after its server stopped
+    becomes the document of every app built later in the process (a test's charts then
+    waited for that session's event loop to update them and never did)."""
+    from bokeh.document import Document
+    from bokeh.io import doc as bokeh_doc
+
+    bokeh_doc._PATCHED_CURDOCS.clear()
+    bokeh_doc.set_curdoc(Document())
+
+
 def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
     """Runner/dispatch of a served session: jobs on the shared pools, results back on this
     session's event loop (``doc.add_next_tick_callback``)."""

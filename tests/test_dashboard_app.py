@@ -17,6 +17,7 @@ import pytest
 from dashboard import charts
 from dashboard.app import create_app, usd_number
 from dashboard.explorer import Explorer
+from dashboard.session import forget_sessions
 from sim import load_scenario
 from sim.cli import main
 from sim.reports.decision import policy_words
@@ -429,6 +430,7 @@ def test_components_route_imports_nothing(tmp_path, monkeypatch):
         assert "csim_probe_module" not in sys.modules
     finally:
         pn.state.kill_all_servers()
+        forget_sessions()
 
 
 @pytest.mark.benchmark

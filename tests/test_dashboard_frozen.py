@@ -29,3 +29,21 @@ def test_changes_made_while_frozen_reach_the_browser_after_the_graph_knows_their
     assert plot.renderers[-1] is layer
     assert doc.models.get_by_id(layer.id) is layer
     assert unknown == []
+
+
+def test_forget_sessions_leaves_no_stopped_session_as_curdoc():
+    """A session's document left on Bokeh's patched-curdoc stack (Panel pushes it without
+    try/finally) is not the document of apps built after the servers stopped."""
+    import weakref
+
+    from bokeh.io import curdoc
+    from bokeh.io import doc as bokeh_doc
+
+    from dashboard.session import forget_sessions
+
+    leftover = Document()
+    bokeh_doc._PATCHED_CURDOCS.append(weakref.ref(leftover))
+    assert curdoc() is leftover
+    forget_sessions()
+    assert not bokeh_doc._PATCHED_CURDOCS
+    assert curdoc() is not leftover

@@ -62,6 +62,7 @@ def dashboard_url() -> Iterator[str]:
 
     from dashboard.bench import free_port
     from dashboard.server import serve
+    from dashboard.session import forget_sessions
 
     port = free_port()  # COMPUTE_SIM_TEST_PORT, else any free one
     serve(None, port=port, show=False, threaded=True)
@@ -79,6 +80,7 @@ def dashboard_url() -> Iterator[str]:
             time.sleep(0.2)
     yield url
     pn.state.kill_all_servers()
+    forget_sessions()  # no stopped session's document is curdoc() for the unit tests after
 
 
 @pytest.fixture(scope="session")
