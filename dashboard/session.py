@@ -21,22 +21,34 @@ from . import jobs
 def frozen() -> Iterator[None]:
     """One recompute of the page's model graph for several chart updates (each HoloViews
     update otherwise walks every model of the document once). The changes are held until
-    the graph has been recomputed: a chart update may add models (a layer that was empty),
-    and a change sent while the graph is frozen names models the browser does not know
-    ("reference ... isn't known", seen in CI with actuals in a link)."""
+    the graph has been recomputed (a chart update may add models, and a change sent while
+    the graph is frozen names models the browser does not know) and then sent in order
+    (:func:`in_order`)."""
     doc = pn.state.curdoc
     if doc is None:
         yield
         return
-    hold = doc.callbacks.hold_value is None  # an outer hold (dispatch) is released later
-    if hold:
-        doc.hold("combine")
-    try:
-        with doc.models.freeze():
-            yield
-    finally:
-        if hold:
-            doc.unhold()
+    with in_order(doc), doc.models.freeze():
+        yield
+
+
+@contextlib.contextmanager
+def in_order(doc: Any) -> Iterator[None]:
+    """Hold ``doc``'s changes, then send them after any of Panel's messages still waiting.
+
+    Panel serialises some changes at once but writes them later, while the socket is
+    busy; changes released by Bokeh's own ``doc.unhold()`` were written before those,
+    so a page could receive a change naming a model whose definition was still queued
+    ("reference p2643 isn't known", CI with actuals in a link). Panel's ``hold`` releases
+    through the same queue."""
+    from panel.io.document import hold
+    from panel.io.state import set_curdoc
+
+    if doc.callbacks.hold_value is not None:  # an outer hold releases them later
+        yield
+        return
+    with set_curdoc(doc), hold(doc, policy="combine"):
+        yield
 
 
 def forget_sessions() -> None:
@@ -66,11 +78,8 @@ def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
             return
 
         def cb() -> None:
-            doc.hold("combine")
-            try:
+            with in_order(doc):
                 fn()
-            finally:
-                doc.unhold()
 
         with contextlib.suppress(Exception):  # the session may have closed
             doc.add_next_tick_callback(cb)
