@@ -17,6 +17,8 @@ from sim.model.actuals import MAX_CSV_BYTES, parse_actuals_csv, replace_points
 from sim.model.io import scenario_from_dict
 from sim.model.scenario import Scenario
 
+from .cache import MemoryLRU
+
 PLACEHOLDER = "month,revenue_run_rate,gw_online\n2026-01,10.0e9,1.9\n2026-02,11.1e9,\n"
 
 
@@ -183,10 +185,9 @@ DOT_CHARTS = {"money": ("revenue", "revenue_run_rate"), "capacity": ("capacity_g
 NO_ACTUALS: dict[str, Any] = {}
 """Chart data without actuals: one shared object, so the pipes of the empty layers never
 resend and a scenario without actuals draws exactly what it drew before."""
-PRIOR_RUNS: dict[tuple[str, int], Any] = {}
-"""Prior runs by (scenario JSON, paths): revisiting the same actuals is instant."""
-MAX_PRIOR_RUNS = 4
-"""Prior runs kept (each holds its monthly paths: a few MB)."""
+PRIOR_RUNS = MemoryLRU(max_items=4)
+"""The last prior runs (each holds its monthly paths: a few MB) by (scenario JSON, paths):
+revisiting the same actuals is instant."""
 _EMPTY_DOTS = pd.DataFrame({"month": pd.to_datetime([]), "value": [], "field": []})
 _EMPTY_FAN = pd.DataFrame({"month": pd.to_datetime([]), "p5": [], "p50": [], "p95": []})
 
@@ -199,11 +200,9 @@ def prior_results(results: Any) -> Any:
     s = results.scenario
     key = (s.model_dump_json(exclude={"name", "description"}), int(results.paths))
     prior = PRIOR_RUNS.get(key)
-    if prior is None:  # sessions share the dict: never read back what another may clear
+    if prior is None:
         prior = run_prior(s, monthly_paths=2000)[0]
-        if len(PRIOR_RUNS) >= MAX_PRIOR_RUNS:
-            PRIOR_RUNS.clear()
-        PRIOR_RUNS[key] = prior
+        PRIOR_RUNS.put(key, prior)
     return prior
 
 

@@ -141,8 +141,9 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- heatmap
-def heatmap_frame(df: pd.DataFrame, policy_key: str) -> pd.DataFrame:
+def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Tidy cells of the risk-upside heatmap: index positions, risk, revenue and labels."""
+    policy_key = df.attrs.get("policy_key", "policy.planned_growth")  # the swept policy value
     xs, ys = sorted(df["demand.growth"].unique()), sorted(df[policy_key].unique())
     is_q = policy_key == "policy.q"
     risk = df["p_bankrupt"].to_numpy(dtype=float)

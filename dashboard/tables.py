@@ -55,7 +55,7 @@ class BackgroundWork:
             spec = specs.get(name)
             if spec is None or _current(tables.get(name), spec):
                 continue
-            hit = sweeps.cached(spec)
+            hit = sweeps.DISK.get(spec.key)
             if hit is not None:
                 tables[name] = _entry(spec, hit)
             else:
@@ -136,7 +136,7 @@ class BackgroundWork:
                     raise jobs.StaleJobError
                 progress(_name, done / total if total else 1.0)
 
-            value = sweeps.cached(spec)
+            value = sweeps.DISK.get(spec.key)
             if value is None:
                 try:
                     value = sweeps.compute(spec, check)
