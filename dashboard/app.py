@@ -10,8 +10,8 @@ Every session gets its own :class:`Explorer`; runs and background tables are cac
 sessions (:mod:`dashboard.cache`). Work runs on :mod:`dashboard.jobs`'s thread pools and
 results come back onto the session's event loop. Charts are hvplot declarations
 (:mod:`dashboard.charts`) updated in place; a served page carries the decision as plain HTML
-(:func:`dashboard.decision.serve_decision`), shows the live decision and key numbers first and draws the charts
-once it has loaded (``pn.state.onload``).
+(:func:`dashboard.decision.serve_decision`), shows the live decision and key numbers first
+and draws the charts once it has loaded (``pn.state.onload``).
 """
 
 from __future__ import annotations

@@ -242,8 +242,14 @@ RUNS = MemoryLRU()
 """Runs of every session, bounded in bytes (``COMPUTE_SIM_MEMORY_CACHE_MB``)."""
 
 
+def scenario_key(scenario: Scenario) -> str:
+    """What a result depends on: the scenario without its name and description (renaming
+    a setting recomputes nothing); the seed is part of it."""
+    return scenario.model_dump_json(exclude={"name", "description"})
+
+
 def _key(scenario: Scenario, paths: int, monthly_paths: int) -> tuple[str, int, int]:
-    return scenario.model_dump_json(exclude={"name", "description"}), int(paths), int(monthly_paths)
+    return scenario_key(scenario), int(paths), int(monthly_paths)
 
 
 def is_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> bool:

@@ -231,12 +231,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     def close(self) -> None:
         """Stop this session's pending work (the browser tab has closed)."""
-        with self._lock:
-            self._gen += 1
-            self._agen += 1
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+        self._gen += 1
+        self.stop_analysis()
 
     # ----------------------------------------------------------------- scenario <-> inputs
     def load(self, scenario: Scenario) -> None:

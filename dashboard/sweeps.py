@@ -18,7 +18,7 @@ import pandas as pd
 from sim.model.scenario import Scenario
 
 from . import jobs
-from .cache import DiskCache, cache_key
+from .cache import DiskCache, cache_key, scenario_key
 
 PLANNED_AXIS = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0]
 """Planned growth values of the heatmap [x/yr]."""
@@ -109,12 +109,6 @@ def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
         key = cache_key(name, scenario_key(s) if s is not None else "none", n, *extra)
         out[name] = Spec(name, s, n, budget, key)
     return out
-
-
-def scenario_key(scenario: Scenario) -> str:
-    """What a result depends on: the scenario without its name and description (renaming
-    a setting recomputes nothing); the seed is part of it."""
-    return scenario.model_dump_json(exclude={"name", "description"})
 
 
 def heatmap_data(spec: Spec, check: Check) -> Any:
