@@ -387,7 +387,7 @@ class Dashboard(OtherTabs):
             ("Decision", decision_tab),
             ("Time series", self.series),
             ("Compare", pn.Column(self.compare_pane, sizing_mode="stretch_width")),
-            ("What ruins us", self.ruin_tab()),
+            ("What ruins us", self.ruin_tab),
             dynamic=True, sizing_mode="stretch_width",
         )  # fmt: skip
         self.tabs.param.watch(self._on_tab, "active")

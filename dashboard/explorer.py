@@ -16,6 +16,7 @@ is unit-tested without a browser.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -258,9 +259,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         values: dict[str, Any] = {"growth_low": lo, "growth_high": hi, "scenario_name": s.name,
                                   "scenario_description": s.description}  # fmt: skip
         for name, spec in ALL_FIELDS.items():
-            node: Any = s
-            for key in spec.dotted.split("."):
-                node = getattr(node, key)
+            node = functools.reduce(getattr, spec.dotted.split("."), s)
             values[name] = spec.soft[1] if node is None else round(central(node) / spec.scale, 10)
         pol = s.policy
         values["policy_kind"] = pol.kind
