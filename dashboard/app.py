@@ -266,13 +266,6 @@ class Dashboard(OtherTabs):
             return None
         return value
 
-    def _current_axis_value(self) -> float | None:
-        pol = self.x.current_scenario().policy
-        if pol.kind == "demand_quantile":
-            return float(central(pol.q))
-        key = POLICY_GROWTH_KEY.get(pol.kind)
-        return float(central(getattr(pol, key))) if key else None
-
     def _draw(self, name: str, data_changed: bool = False) -> None:
         """Send chart ``name`` its data: its table's frame when the table has changed (or
         the chart has none yet), the marks of the current plan, and whether it is stale."""
@@ -306,10 +299,11 @@ class Dashboard(OtherTabs):
     def _marks(self, name: str, d: dict[str, Any]) -> dict[str, Any]:
         """The current plan on chart ``name``: its box on the heatmap; its star and the
         risk budget on the frontier."""
-        if name == "heatmap":
-            a = d["cells"].attrs
-            return {"box": charts.plan_marker(a["ys"], len(a["xs"]), self._current_axis_value(),
-                                              not a["is_q"])}  # fmt: skip
+        if name == "heatmap":  # the current plan's value on the heatmap's policy axis
+            a, pol = d["cells"].attrs, self.x.current_scenario().policy
+            key = "q" if pol.kind == "demand_quantile" else POLICY_GROWTH_KEY.get(pol.kind)
+            value = float(central(getattr(pol, key))) if key else None
+            return {"box": charts.plan_marker(a["ys"], len(a["xs"]), value, not a["is_q"])}
         if name == "frontier":
             cur = self.x.table_numbers or {}
             current = pd.DataFrame({"risk": [cur.get("p_bankrupt")], "label": ["current plan"],
@@ -343,12 +337,8 @@ class Dashboard(OtherTabs):
             attrs.get("feasible") in ("yes", "no") and attrs.get("current") != "recommended"
         )
         if self.apply_button.visible:
-            feasible = attrs["feasible"] == "yes"
-            self.apply_button.label = (
-                f"Apply {attrs['plan']}"
-                if feasible
-                else f"Apply the least risky: {attrs['least-risky']}"
-            )
+            self.apply_button.label = (f"Apply {attrs['plan']}" if attrs["feasible"] == "yes"
+                                       else f"Apply the least risky: {attrs['least-risky']}")  # fmt: skip
 
     def apply_recommended(self) -> None:
         """Make the recommended plan the current one (exactly the evaluated plan)."""

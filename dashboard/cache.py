@@ -139,14 +139,6 @@ class MemoryLRU:
                 _, (_, s) = self._items.popitem(last=False)
                 self.used -= s
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.used = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
-
 
 class DiskCache:
     """Pickled values in files named by key; total size kept under ``budget`` [bytes].
@@ -230,11 +222,9 @@ class DiskCache:
                 total -= size
             now = time.time()
             for tmp in self.root.glob(".*.tmp") if self.root.exists() else []:
-                try:  # temp files of writers killed mid-write
+                with contextlib.suppress(OSError):  # temp files of writers killed mid-write
                     if now - tmp.stat().st_mtime > 3600:
                         tmp.unlink(missing_ok=True)
-                except OSError:
-                    pass
 
 
 # ------------------------------------------------------------- runs and key numbers
@@ -248,25 +238,22 @@ def scenario_key(scenario: Scenario) -> str:
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
-def _key(scenario: Scenario, paths: int, monthly_paths: int) -> tuple[str, int, int]:
-    return scenario_key(scenario), int(paths), int(monthly_paths)
-
-
-def is_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> bool:
+def is_cached(scenario: Scenario, paths: int) -> bool:
     """Whether :func:`run_cached` would answer from memory (no simulation)."""
-    return RUNS.get(_key(scenario, paths, monthly_paths)) is not None
+    return RUNS.get((scenario_key(scenario), int(paths))) is not None
 
 
-def run_cached(scenario: Scenario, paths: int, monthly_paths: int = 2000) -> Results:
-    """:func:`sim.run` cached by (scenario JSON, paths): revisiting a setting is instant.
+def run_cached(scenario: Scenario, paths: int) -> Results:
+    """:func:`sim.run` (2,000 monthly paths) cached by (scenario JSON, paths): revisiting a
+    setting is instant.
 
     The scenario holds the seed, so the key is scenario hash + seed + paths; name and
     description are left out (a renamed setting is the same run, relabelled).
     """
-    key = _key(scenario, paths, monthly_paths)
+    key = (scenario_key(scenario), int(paths))
     hit = RUNS.get(key)
     if hit is None:
-        hit = run(scenario, paths=int(paths), monthly_paths=int(monthly_paths))
+        hit = run(scenario, paths=int(paths), monthly_paths=2000)
         RUNS.put(key, hit)
     elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
         # same numbers, the caller's name and description
