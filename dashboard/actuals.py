@@ -17,6 +17,8 @@ from sim.model.actuals import MAX_CSV_BYTES, parse_actuals_csv, replace_points
 from sim.model.io import scenario_from_dict
 from sim.model.scenario import Scenario
 
+from .cache import MemoryLRU, scenario_key
+
 PLACEHOLDER = "month,revenue_run_rate,gw_online\n2026-01,10.0e9,1.9\n2026-02,11.1e9,\n"
 
 
@@ -115,15 +117,12 @@ class ActualsCard(param.Parameterized):
             return self.x.current_scenario()
 
     def _on_file(self, event: Any) -> None:
-        if event.new is None:
-            return
-        name = self.file.filename or "uploaded CSV"
-        self.set_text(event.new, name)
+        if event.new is not None:
+            self.set_text(event.new, self.file.filename or "uploaded CSV")
 
     def _on_results(self, *_: Any) -> None:
         self.status.object = conditioning_words(self.x.results)
-        csv_text = actuals_csv(self.x.current_scenario())
-        encoded = url_text(csv_text)
+        encoded = url_text(actuals_csv(self.x.current_scenario()))
         if len(encoded) > MAX_URL_CHARS:
             encoded = ""
             self.status.object += ("\n\nThese actuals are too long for the page's URL "
@@ -183,10 +182,9 @@ DOT_CHARTS = {"money": ("revenue", "revenue_run_rate"), "capacity": ("capacity_g
 NO_ACTUALS: dict[str, Any] = {}
 """Chart data without actuals: one shared object, so the pipes of the empty layers never
 resend and a scenario without actuals draws exactly what it drew before."""
-PRIOR_RUNS: dict[tuple[str, int], Any] = {}
-"""Prior runs by (scenario JSON, paths): revisiting the same actuals is instant."""
-MAX_PRIOR_RUNS = 4
-"""Prior runs kept (each holds its monthly paths: a few MB)."""
+PRIOR_RUNS = MemoryLRU(max_items=4)
+"""The last prior runs (each holds its monthly paths: a few MB) by (scenario JSON, paths):
+revisiting the same actuals is instant."""
 _EMPTY_DOTS = pd.DataFrame({"month": pd.to_datetime([]), "value": [], "field": []})
 _EMPTY_FAN = pd.DataFrame({"month": pd.to_datetime([]), "p5": [], "p50": [], "p95": []})
 
@@ -197,13 +195,11 @@ def prior_results(results: Any) -> Any:
     from sim.model.condition import run_prior
 
     s = results.scenario
-    key = (s.model_dump_json(exclude={"name", "description"}), int(results.paths))
+    key = (scenario_key(s), int(results.paths))
     prior = PRIOR_RUNS.get(key)
-    if prior is None:  # sessions share the dict: never read back what another may clear
+    if prior is None:
         prior = run_prior(s, monthly_paths=2000)[0]
-        if len(PRIOR_RUNS) >= MAX_PRIOR_RUNS:
-            PRIOR_RUNS.clear()
-        PRIOR_RUNS[key] = prior
+        PRIOR_RUNS.put(key, prior)
     return prior
 
 

@@ -10,8 +10,8 @@ Every session gets its own :class:`Explorer`; runs and background tables are cac
 sessions (:mod:`dashboard.cache`). Work runs on :mod:`dashboard.jobs`'s thread pools and
 results come back onto the session's event loop. Charts are hvplot declarations
 (:mod:`dashboard.charts`) updated in place; a served page carries the decision as plain HTML
-(:mod:`dashboard.page`), shows the live decision and key numbers first and draws the charts
-once it has loaded (``pn.state.onload``).
+(:func:`dashboard.decision.serve_decision`), shows the live decision and key numbers first
+and draws the charts once it has loaded (``pn.state.onload``).
 """
 
 from __future__ import annotations
@@ -27,38 +27,21 @@ import hvplot.pandas  # noqa: F401  (the charts are hvplot declarations)
 import pandas as pd
 import panel as pn
 
-from dashboard import charts, decision
+from dashboard import charts, decision, session, widgets
 from dashboard.actuals import ActualsCard
 from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
 from dashboard.other_tabs import OtherTabs
-from dashboard.page import serve_decision
 from dashboard.schema import MORE_FIELDS
-from dashboard.session import (
-    LOADING,
-    after_first_loads,
-    frozen,
-    session_doc,
-    session_hooks,
-    share_links,
-)
-from dashboard.widgets import (
-    CSS,
-    MORE,
-    SAVE,
-    SIDEBAR,
-    kpis_html,
-    make_input,
-    message_text,
-    unserved_label,
-    usd_number,
-)  # fmt: skip
+from dashboard.session import frozen
+from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, make_input, usd_number
 from sim.model.distributions import central
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO / "scenarios"
-TABLE_CHARTS = ("heatmap", "frontier", "tornado")
+TABLE_CHARTS = {"heatmap": "cells", "frontier": "points", "tornado": "bars"}
+"""The decision tab's charts, each with the key of its table's frame in the chart's data."""
 CHART_BASIS = "1 1 460px"
 """CSS flex of the heatmap and frontier: side by side from ~940 px of main area, else stacked.
 (A ``pn.Row`` that wraps: a ``FlexBox`` inside ``Tabs`` lays Bokeh figures out at 0 px.)"""
@@ -109,7 +92,7 @@ class Dashboard(OtherTabs):
         x.param.watch(lambda *_: self._on_error(), ["error"])
         x.param.watch(self._on_progress, ["analysis_progress", "analysis_status", "busy"])
         x.param.watch(lambda *_: self._on_kind(), ["policy_kind"])
-        x.param.watch(lambda *_: self._deferred or self._draw_frontier(), ["budget"])
+        x.param.watch(lambda *_: self._deferred or self._draw("frontier"), ["budget"])
         self._on_error()
         self._on_results()
         if not defer_charts:
@@ -131,6 +114,7 @@ class Dashboard(OtherTabs):
                                 sizing_mode="stretch_width")  # fmt: skip
         self.heat, self.torn = charts.heatmap_chart(), charts.tornado_chart()
         self.front, self.tap = charts.frontier_chart()
+        self.charts = {"heatmap": self.heat, "frontier": self.front, "tornado": self.torn}
         self.tap.add_subscriber(self._on_tap)
         self.msgs = {n: pn.pane.Alert(f"Computing the {n}…", alert_type="info",
                                       sizing_mode="stretch_width", css_classes=[f"msg-{n}"])
@@ -177,8 +161,8 @@ class Dashboard(OtherTabs):
         """Same tables, another plan: move the plan's marks, restate the decision."""
         if not (self._deferred or self._hidden(0)):
             with frozen():
-                self._draw_heatmap(data_changed=False)
-                self._draw_frontier()
+                self._draw("heatmap")
+                self._draw("frontier")
         self._draw_decision()
 
     def _on_results(self) -> None:
@@ -194,12 +178,12 @@ class Dashboard(OtherTabs):
             "kpi-bankrupt-horizon": (f"P(bankrupt) within the horizon (to {last})",
                                      f"{100 * num['p_bankrupt_in_horizon']:.1f}%"),
             "kpi-revenue": (f"Median revenue in {last}", rev_fmt.format(value=rev)),
-            "kpi-unserved": (unserved_label(num), f"{100 * num['unserved_share']:.1f}%"),
+            "kpi-unserved": (widgets.unserved_label(num), f"{100 * num['unserved_share']:.1f}%"),
             "kpi-cumulative": (f"Median cumulative revenue {int(res.years[0])}-{last}",
                                cum_fmt.format(value=cum)),
         }  # fmt: skip
         color = "#2ca02c" if p < 5 else "#e6a100" if p < 20 else "#d62728"
-        self.kpis.object = kpis_html(self.kpi, color)
+        self.kpis.object = widgets.kpis_html(self.kpi, color)
         lo, hi = num["p_bankrupt_ci95"]
         self.caption.object = (
             f"Scenario **{res.scenario.name}** · {num['paths']:,} paths, seed "
@@ -229,15 +213,11 @@ class Dashboard(OtherTabs):
         if event.new == 0:  # only while their tab is shown
             self._on_tables()  # catch up with what changed while it was hidden
         elif event.new == 1:
-            self.build_series()
+            if not self.ts:  # built on first view of their tab
+                self.ts = charts.time_series_charts()
+                self.series.objects = [c.pane for c in self.ts.values()]
             self.x.ensure_view()
             self._draw_series()
-
-    def build_series(self) -> None:
-        """Build the time-series charts on first view of their tab."""
-        if not self.ts:
-            self.ts = charts.time_series_charts()
-            self.series.objects = [c.pane for c in self.ts.values()]
 
     def _draw_series(self) -> None:
         if self.x.view_data is not None and not self._hidden(1):
@@ -251,14 +231,12 @@ class Dashboard(OtherTabs):
         one chart per event-loop tick: other sessions' pages are served in between."""
         self._deferred = False
         self._drawn.clear()
-        draw = {"heatmap": self._draw_heatmap, "frontier": self._draw_frontier,
-                "tornado": self._draw_tornado}  # fmt: skip
         for name in TABLE_CHARTS:
 
             def one(name: str = name) -> None:
                 if not self._hidden(0) and name not in self._drawn:
                     self._drawn[name] = self.x.table(name)
-                    draw[name](data_changed=True)
+                    self._draw(name, data_changed=True)
 
             self.later(one)
 
@@ -274,80 +252,70 @@ class Dashboard(OtherTabs):
         for name in changed:
             self._drawn[name] = self.x.table(name)
         with frozen():
-            self._draw_heatmap(data_changed="heatmap" in changed)
-            self._draw_frontier(data_changed="frontier" in changed)
-            self._draw_tornado(data_changed="tornado" in changed)
+            for name in TABLE_CHARTS:
+                self._draw(name, data_changed=name in changed)
         self._draw_decision()
 
     def _message(self, name: str) -> Any:
         """The table if it can be drawn, else None (its message pane says why)."""
         value = self.x.table(name)
-        msg = message_text(value)
+        msg = widgets.message_text(value)
         self.msgs[name].visible = msg is not None or value is None
         if value is None or msg is not None:
             self.msgs[name].object = msg or f"Computing the {name}…"
             return None
         return value
 
-    def _current_axis_value(self) -> float | None:
-        pol = self.x.current_scenario().policy
-        if pol.kind == "demand_quantile":
-            return float(central(pol.q))
-        key = POLICY_GROWTH_KEY.get(pol.kind)
-        return float(central(getattr(pol, key))) if key else None
-
-    def _draw_heatmap(self, data_changed: bool = True) -> None:
-        value = self._message("heatmap")
-        if not self._deferred and (value is not None or self.heat.data):
-            d = dict(self.heat.data or {})
-            if value is not None and (data_changed or "cells" not in d):
-                d["cells"] = charts.heatmap_frame(
-                    value, value.attrs.get("policy_key", "policy.planned_growth")
-                )
-            a = d["cells"].attrs
-            d["box"] = charts.plan_marker(
-                a["ys"], len(a["xs"]), self._current_axis_value(), not a["is_q"]
-            )
-            d["stale"] = self.x.stale("heatmap")
-            self.heat.send(d)
+    def _draw(self, name: str, data_changed: bool = False) -> None:
+        """Send chart ``name`` its data: its table's frame when the table has changed (or
+        the chart has none yet), the marks of the current plan, and whether it is stale."""
+        chart, frame = self.charts[name], TABLE_CHARTS[name]
+        value = self._message(name)
+        if not self._deferred and (value is not None or chart.data):
+            d = dict(chart.data or {})
+            if value is not None and (data_changed or frame not in d):
+                d[frame] = self._frame(name, value)
+            chart.send({**d, **self._marks(name, d), "stale": self.x.stale(name)})
         self._chart_state()
 
-    def _draw_frontier(self, data_changed: bool = False) -> None:
-        value = self._message("frontier")
-        if not self._deferred and (value is not None or self.front.data):
-            d = dict(self.front.data or {})
-            if value is not None and (data_changed or "points" not in d):
-                d["points"] = charts.frontier_frame(value)
+    def _frame(self, name: str, value: Any) -> pd.DataFrame:
+        """The tidy frame chart ``name`` draws of its table (the tornado also reorders the
+        "More assumptions" inputs and names the top drivers)."""
+        if name == "heatmap":
+            return charts.heatmap_frame(value)
+        if name == "frontier":
+            return charts.frontier_frame(value)
+        value.attrs["paths"] = self.x.tables["tornado"]["paths"]
+        bars = charts.tornado_frame(value)
+        if self.more.objects:
+            self.build_more(list(value["parameter"]))
+        self.drivers.object = (
+            "**Top drivers of P(bankrupt):** " + ", ".join(bars.attrs["top5"])
+            + ". Each has a slider: the main ones above, the others under **More "
+            "assumptions** in the sidebar."
+        )  # fmt: skip
+        return bars
+
+    def _marks(self, name: str, d: dict[str, Any]) -> dict[str, Any]:
+        """The current plan on chart ``name``: its box on the heatmap; its star and the
+        risk budget on the frontier."""
+        if name == "heatmap":  # the current plan's value on the heatmap's policy axis
+            a, pol = d["cells"].attrs, self.x.current_scenario().policy
+            key = "q" if pol.kind == "demand_quantile" else POLICY_GROWTH_KEY.get(pol.kind)
+            value = float(central(getattr(pol, key))) if key else None
+            return {"box": charts.plan_marker(a["ys"], len(a["xs"]), value, not a["is_q"])}
+        if name == "frontier":
             cur = self.x.table_numbers or {}
-            d["current"] = pd.DataFrame({"risk": [cur.get("p_bankrupt")], "label": ["current plan"],
-                                         "revenue": [cur.get("cum_revenue_p50")]}).dropna()  # fmt: skip
-            d["budget"] = float(self.x.budget) / 100  # % -> share
-            d["stale"] = self.x.stale("frontier")
-            self.front.send(d)
-        self._chart_state()
-
-    def _draw_tornado(self, data_changed: bool = True) -> None:
-        value = self._message("tornado")
-        if not self._deferred and (value is not None or self.torn.data):
-            d = dict(self.torn.data or {})
-            if value is not None and (data_changed or "bars" not in d):
-                value.attrs["paths"] = self.x.tables["tornado"]["paths"]
-                d["bars"] = charts.tornado_frame(value)
-                if self.more.objects:
-                    self.build_more(list(value["parameter"]))
-                self.drivers.object = (
-                    "**Top drivers of P(bankrupt):** " + ", ".join(d["bars"].attrs["top5"])
-                    + ". Each has a slider: the main ones above, the others under **More "
-                    "assumptions** in the sidebar."
-                )  # fmt: skip
-            d["stale"] = self.x.stale("tornado")
-            self.torn.send(d)
-        self._chart_state()
+            current = pd.DataFrame({"risk": [cur.get("p_bankrupt")], "label": ["current plan"],
+                                    "revenue": [cur.get("cum_revenue_p50")]}).dropna()  # fmt: skip
+            return {"current": current, "budget": float(self.x.budget) / 100}  # % -> share
+        return {}
 
     def _chart_state(self) -> None:
         """Machine-readable state of the decision tab's charts (for tests and tools)."""
         parts = []
-        for chart, frame in ((self.heat, "cells"), (self.front, "points"), (self.torn, "bars")):
+        for name, frame in TABLE_CHARTS.items():
+            chart = self.charts[name]
             n = len(chart.data[frame]) if chart.data else 0
             ready = bool(chart.data) and not self.x.stale(chart.name)
             parts.append(f'<span data-testid="{chart.name}-state" data-count="{n}" '
@@ -362,19 +330,15 @@ class Dashboard(OtherTabs):
         opt = None if x.stale("decision") else x.table("decision")
         body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
         self.decision.object = decision.element(body, attrs)
-        self.decision_parts = body, attrs  # the served page's static copy (dashboard.page)
+        self.decision_parts = body, attrs  # the served page's static copy (serve_decision)
         # the button applies the recommendation (no plan within the budget: the least risky
         # one); hidden once it is the current plan
         self.apply_button.visible = (
             attrs.get("feasible") in ("yes", "no") and attrs.get("current") != "recommended"
         )
         if self.apply_button.visible:
-            feasible = attrs["feasible"] == "yes"
-            self.apply_button.label = (
-                f"Apply {attrs['plan']}"
-                if feasible
-                else f"Apply the least risky: {attrs['least-risky']}"
-            )
+            self.apply_button.label = (f"Apply {attrs['plan']}" if attrs["feasible"] == "yes"
+                                       else f"Apply the least risky: {attrs['least-risky']}")  # fmt: skip
 
     def apply_recommended(self) -> None:
         """Make the recommended plan the current one (exactly the evaluated plan)."""
@@ -397,14 +361,6 @@ class Dashboard(OtherTabs):
         )
 
     # ------------------------------------------------------------------------ layout
-    def sidebar(self) -> list[Any]:
-        """One column (one document root: each root costs a pass over every model when
-        the page is built)."""
-        return [self.side]
-
-    def main(self) -> list[Any]:
-        return [self.page]
-
     def _tabs(self) -> pn.Tabs:
         flex = {"styles": {"flex": CHART_BASIS, "min-width": "0"}}
         self.heat.pane.param.update(**flex)
@@ -421,7 +377,7 @@ class Dashboard(OtherTabs):
             ("Decision", decision_tab),
             ("Time series", self.series),
             ("Compare", pn.Column(self.compare_pane, sizing_mode="stretch_width")),
-            ("What ruins us", self.ruin_tab()),
+            ("What ruins us", self.ruin_tab),
             dynamic=True, sizing_mode="stretch_width",
         )  # fmt: skip
         self.tabs.param.watch(self._on_tab, "active")
@@ -443,27 +399,27 @@ def create_app(
     pn.extension(notifications=False)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    x = Explorer(scenario, **session_hooks({"scenarios_dir": scenarios_dir}))
-    doc = session_doc()
+    x = Explorer(scenario, **session.session_hooks({"scenarios_dir": scenarios_dir}))
+    doc = session.session_doc()
     later = doc.add_next_tick_callback if doc is not None else None
     dash = Dashboard(x, defer_charts=doc is not None, later=later)
     template = pn.template.BootstrapTemplate(  # no external fonts/CDN: works offline
         title="compute-sim: how much compute to buy",
-        sidebar=dash.sidebar(),
-        main=dash.main(),
+        sidebar=[dash.side],  # one root each: a root costs a pass over every model
+        main=[dash.page],
         sidebar_width=320,
         header_background="#1f5fa8",
     )
     if doc is not None:
         loc = pn.state.location
         if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings
-            serve_decision(template, doc, *dash.decision_parts)
+            decision.serve_decision(template, doc, *dash.decision_parts)
         if loc is not None:
-            share_links(loc, PERCENT_INPUTS)
+            session.share_links(loc, PERCENT_INPUTS)
             loc.sync(x, {n: n for n in URL_PARAMS if n in x.param})
             loc.sync(dash.actuals, {"url": "actuals"})  # after the settings
-        pn.state.onload(after_first_loads(doc, dash.show_rest))
-        pn.state.on_session_destroyed(lambda _ctx: (x.close(), LOADING.pop(id(doc), None)))
+        pn.state.onload(session.after_first_loads(doc, dash.show_rest))
+        pn.state.on_session_destroyed(lambda _ctx: (x.close(), session.LOADING.pop(id(doc), None)))
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)
     return template
 

@@ -1,21 +1,15 @@
 """Speed of the dashboard (``python -m sim bench-dashboard``).
 
-Two measurements:
-
-- :func:`bench_dashboard`, server side: one slider change = validate the settings, the
-  (uncached) simulation, key numbers, chart data, and the in-place update of every chart of
-  the open tab (Decision, then Time series), wall time and CPU time of the calling thread
-  (the latter barely moves when other processes load the machine).
+- :func:`bench_dashboard`, server side: wall and CPU time (of the calling thread, which
+  barely moves when other processes load the machine) of one slider change, from validating
+  the settings to the in-place update of every chart of the open tab.
 - :func:`bench_browser`, in headless Chromium at 1440x900 (Debian's ``/usr/bin/chromium``
-  through Playwright): first useful paint (navigation to the decision sentence and the
-  key numbers on screen), time until the heatmap and frontier are filled, and the latency
-  of a widget change: key press on the planned-growth slider until the key numbers and
-  each chart of the open tab (Decision, then Time series) have their new data (each
-  stamps ``window.__csim_redraw`` when it does) and the browser has painted twice more.
-  The browser tests use the same code.
+  through Playwright): first useful paint, time until the heatmap and frontier are filled,
+  and the latency of a key press on the planned-growth slider until the key numbers and each
+  chart of the open tab have their new data (each stamps ``window.__csim_redraw``) and the
+  browser has painted twice more. The browser tests use the same code.
 
-Several first loads at once (a meeting opening the link) are timed by
-``tests/browser/test_load_benchmark.py`` (``pytest -m benchmark``).
+Several first loads at once are timed by ``tests/browser/test_load_benchmark.py``.
 """
 
 from __future__ import annotations
@@ -40,8 +34,6 @@ VISIBLE = ("heatmap", "frontier", "tornado")
 """Charts of the landing tab ("Decision")."""
 SERIES = ("demand", "capacity", "money", "cash", "risk")
 """Charts of the "Time series" tab."""
-PORT_ENV = "COMPUTE_SIM_TEST_PORT"
-"""Environment variable: the port benchmarks and browser tests serve on (else a free one)."""
 WAIT_REDRAW_JS = """async ([t0, names, limit]) => {
   const at = () => names.map(n => (window.__csim_redraw || {})[n] || 0);
   while (!at().every(t => t > t0)) {
@@ -75,7 +67,7 @@ def bench_dashboard(scenario: Scenario, repeat: int = 10, paths: int = 2000) -> 
              f"{repeat} changes of {name!r} per tab"]  # fmt: skip
     for tab, label in enumerate(("Decision", "Time series")):
         dash.tabs.active = tab  # the Time series tab builds its charts when first opened
-        for chart in (dash.heat, dash.front, dash.torn) if tab == 0 else dash.ts.values():
+        for chart in dash.charts.values() if tab == 0 else dash.ts.values():
             if chart.fig is None and chart.pane.object is not None:
                 doc.add_root(chart.pane.get_root(doc))
         wall, cpu, sim = [], [], []
@@ -105,9 +97,10 @@ def browser_available() -> bool:
 
 
 def free_port() -> int:
-    """:data:`PORT_ENV` when set, else a free port on 127.0.0.1."""
-    if os.environ.get(PORT_ENV):
-        return int(os.environ[PORT_ENV])
+    """``COMPUTE_SIM_TEST_PORT`` (the port of benchmarks and browser tests) when set, else a
+    free port on 127.0.0.1."""
+    if os.environ.get("COMPUTE_SIM_TEST_PORT"):
+        return int(os.environ["COMPUTE_SIM_TEST_PORT"])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -128,16 +121,15 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 def open_dashboard(page: Any, url: str, timeout_s: float = 30.0) -> dict[str, float]:
     """Load the page; seconds from navigation to the first useful paint (the decision
     sentence and P(bankrupt) on screen) and to the filled heatmap and frontier."""
-    t0 = time.perf_counter()
+    t0, ms = time.perf_counter(), timeout_s * 1000
     page.goto(url)
-    page.locator('[data-testid="decision"]').wait_for(timeout=timeout_s * 1000)
-    page.locator(".kpi-bankrupt div", has_text="%").first.wait_for(timeout=timeout_s * 1000)
+    page.locator('[data-testid="decision"]').wait_for(timeout=ms)
+    page.locator(".kpi-bankrupt div", has_text="%").first.wait_for(timeout=ms)
     first = time.perf_counter() - t0
     for name in ("heatmap", "frontier"):
-        page.locator(f'[data-testid="{name}-state"][data-state="ready"]').wait_for(
-            state="attached", timeout=timeout_s * 1000
-        )
-    page.locator('[data-testid="decision"][data-state="ready"]').wait_for(timeout=timeout_s * 1000)
+        ready = page.locator(f'[data-testid="{name}-state"][data-state="ready"]')
+        ready.wait_for(state="attached", timeout=ms)
+    page.locator('[data-testid="decision"][data-state="ready"]').wait_for(timeout=ms)
     return {"first_paint_s": first, "filled_s": time.perf_counter() - t0}
 
 
@@ -165,10 +157,6 @@ def stamp_latency(
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def _medians(times: dict[str, list[float]]) -> str:
-    return ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in times.items())
 
 
 def bench_browser(scenario: Scenario | None = None, repeat: int = 10) -> tuple[list[str], dict]:
@@ -202,13 +190,17 @@ def bench_browser(scenario: Scenario | None = None, repeat: int = 10) -> tuple[l
     fig = {**paint, "decision_tab_s": decision, "series_tab_s": series,
            "redraw_median_s": statistics.median(decision["all"]),
            "redraw_p95_s": p95(decision["all"]), "redraw_s": decision["all"]}  # fmt: skip
+
+    def medians(times: dict[str, list[float]]) -> str:
+        return ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in times.items())
+
     lines = [
         f"browser (Chromium {VIEWPORT['width']}x{VIEWPORT['height']}): first useful paint "
         f"{paint['first_paint_s']:.2f} s; heatmap, frontier and decision filled "
         f"{paint['filled_s']:.2f} s after navigation",
         f"after a planned-growth key press, median of {repeat} [s] (kpis = key numbers; "
-        f"all = every chart of the tab painted): Decision tab: {_medians(decision)}",
-        f"  Time series tab: {_medians(series)}",
+        f"all = every chart of the tab painted): Decision tab: {medians(decision)}",
+        f"  Time series tab: {medians(series)}",
         f"browser redraw of every visible chart after a widget change [s]: median "
         f"{fig['redraw_median_s']:.3f}, p95 {fig['redraw_p95_s']:.3f} ({repeat} changes)",
     ]

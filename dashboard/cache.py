@@ -1,7 +1,7 @@
-"""Caches of the dashboard, both bounded in bytes.
+"""Caches of the dashboard, bounded in bytes, and the runs and key numbers they hold.
 
-- :class:`MemoryLRU`: runs (:class:`sim.model.results.Results`) in this process, shared by
-  every browser session, evicted least recently used once their arrays exceed a byte budget.
+- :class:`MemoryLRU`: runs (:func:`run_cached`) in this process, shared by every browser
+  session, evicted least recently used once their arrays exceed a byte budget.
 - :class:`DiskCache`: sweep, frontier, tornado and decision tables in the user's cache
   directory (``platformdirs.user_cache_dir("compute-sim")/dashboard``, never the
   repository), shared across sessions and server restarts, evicted oldest-used first once
@@ -16,18 +16,25 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import os
 import pickle
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sim.model.engine import run
+from sim.model.results import Results
+from sim.model.scenario import Scenario
+from sim.model.summary import summarize
 
 DISK_BUDGET_BYTES = 256 * 2**20
 """Default size limit of the disk cache [bytes]."""
@@ -103,11 +110,8 @@ class MemoryLRU:
     """
 
     def __init__(self, budget: int | None = None, max_items: int = 1_000_000) -> None:
-        self.budget = (
-            _env_bytes("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES)
-            if budget is None
-            else budget
-        )
+        env = _env_bytes("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES)
+        self.budget = env if budget is None else budget
         self.max_items = max_items
         self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
@@ -135,14 +139,6 @@ class MemoryLRU:
                 _, (_, s) = self._items.popitem(last=False)
                 self.used -= s
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.used = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
-
 
 class DiskCache:
     """Pickled values in files named by key; total size kept under ``budget`` [bytes].
@@ -156,17 +152,13 @@ class DiskCache:
 
     def __init__(self, root: Path | None = None, budget: int | None = None) -> None:
         self.root = cache_dir() if root is None else Path(root)
-        self.budget = (
-            _env_bytes("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES) if budget is None else budget
-        )
+        env = _env_bytes("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES)
+        self.budget = env if budget is None else budget
         self._lock = threading.Lock()
         self.recent = MemoryLRU(RECENT_BYTES, max_items=RECENT_ITEMS)
 
-    def _path(self, key: str) -> Path:
-        return self.root / f"{key}.pkl"
-
     def get(self, key: str) -> Any:
-        path = self._path(key)
+        path = self.root / f"{key}.pkl"
         hit = self.recent.get(key)
         if hit is not None:
             try:  # still on disk (not evicted meanwhile): a read refreshes its age there too
@@ -175,8 +167,7 @@ class DiskCache:
             except OSError:
                 pass
         try:
-            data = path.read_bytes()
-            value = pickle.loads(data)  # our own files, in the user's own cache dir
+            value = pickle.loads(path.read_bytes())  # our own files, in the user's cache dir
         except FileNotFoundError:
             return None
         except Exception:  # truncated or from an incompatible version: drop it
@@ -193,11 +184,10 @@ class DiskCache:
         if len(data) > self.budget:
             return
         try:
-            root = self.root
-            root.mkdir(parents=True, exist_ok=True)
-            tmp = root / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp = self.root / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
             tmp.write_bytes(data)
-            os.replace(tmp, root / f"{key}.pkl")
+            os.replace(tmp, self.root / f"{key}.pkl")
         except OSError:  # a read-only or full disk must not break the dashboard
             return
         self.evict()
@@ -232,8 +222,81 @@ class DiskCache:
                 total -= size
             now = time.time()
             for tmp in self.root.glob(".*.tmp") if self.root.exists() else []:
-                try:  # temp files of writers killed mid-write
+                with contextlib.suppress(OSError):  # temp files of writers killed mid-write
                     if now - tmp.stat().st_mtime > 3600:
                         tmp.unlink(missing_ok=True)
-                except OSError:
-                    pass
+
+
+# ------------------------------------------------------------- runs and key numbers
+RUNS = MemoryLRU()
+"""Runs of every session, bounded in bytes (``COMPUTE_SIM_MEMORY_CACHE_MB``)."""
+
+
+def scenario_key(scenario: Scenario) -> str:
+    """What a result depends on: the scenario without its name and description (renaming
+    a setting recomputes nothing); the seed is part of it."""
+    return scenario.model_dump_json(exclude={"name", "description"})
+
+
+def is_cached(scenario: Scenario, paths: int) -> bool:
+    """Whether :func:`run_cached` would answer from memory (no simulation)."""
+    return RUNS.get((scenario_key(scenario), int(paths))) is not None
+
+
+def run_cached(scenario: Scenario, paths: int) -> Results:
+    """:func:`sim.run` (2,000 monthly paths) cached by (scenario JSON, paths): revisiting a
+    setting is instant.
+
+    The scenario holds the seed, so the key is scenario hash + seed + paths; name and
+    description are left out (a renamed setting is the same run, relabelled).
+    """
+    key = (scenario_key(scenario), int(paths))
+    hit = RUNS.get(key)
+    if hit is None:
+        hit = run(scenario, paths=int(paths), monthly_paths=2000)
+        RUNS.put(key, hit)
+    elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
+        # same numbers, the caller's name and description
+        hit = dataclasses.replace(hit, scenario=hit.scenario.model_copy(
+            update={"name": scenario.name, "description": scenario.description}))  # fmt: skip
+    return hit
+
+
+_NUMBERS = MemoryLRU(max_items=16)
+"""id(results) -> (weak reference to results, key numbers): sessions showing the same run
+summarise it once (no run is kept alive for it)."""
+
+
+def key_numbers(results: Results) -> dict[str, Any]:
+    """The headline figures shown as big numbers (computed once per run object; the
+    dict is shared: read-only).
+
+    Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
+    horizon only, the final calendar year and its median revenue [USD], the unserved share
+    of potential demand [0-1] (with a market, split into what rivals served and what nobody
+    served [0-1]) and the median cumulative revenue [USD].
+    """
+    hit = _NUMBERS.get(id(results))
+    if hit is not None and hit[0]() is results:
+        return hit[1]
+    s = summarize(results)
+    last = s["by_year"][-1]
+    numbers = {
+        "p_bankrupt": s["p_bankrupt"],
+        "p_bankrupt_ci95": tuple(s["p_bankrupt_ci95"]),
+        "p_bankrupt_in_horizon": s["p_bankrupt_in_horizon"],
+        "runoff_months": s["runoff_months"],
+        "final_year": last["year"],
+        "revenue_final_year_p50": last["revenue_p50"],
+        "unserved_share": s["unserved_share_of_demand"],
+        # with a market: the unserved share split (None without one)
+        "lost_to_rivals_share": s.get("lost_to_rivals_share"),
+        "unserved_by_market_share": s.get("unserved_by_market_share"),
+        "cum_revenue_p50": s["cum_revenue_p50"],
+        "paths": s["paths"],
+        "seed": results.scenario.simulation.seed,
+        "gw_by_delivery_year": s.get("gw_by_delivery_year", {}),
+        "commitment_usd_by_year": s.get("commitment_usd_by_year", {}),
+    }
+    _NUMBERS.put(id(results), (weakref.ref(results), numbers))
+    return numbers

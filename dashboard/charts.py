@@ -52,6 +52,8 @@ LABEL_SPACING = 0.09
 """Least distance between two labelled frontier points [share of the axis ranges]."""
 FIT = {"responsive": True, "height": HEIGHT}
 """Size of every layer (the chart's own height is set on its overlay)."""
+FRAMED = {"framewise": True, "toolbar": "above", "fontsize": {"title": "10pt"}}
+"""Options of a chart's main layer: axes follow each redraw's data, tools above, small title."""
 _counter = itertools.count(1)
 
 
@@ -141,8 +143,9 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- heatmap
-def heatmap_frame(df: pd.DataFrame, policy_key: str) -> pd.DataFrame:
+def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Tidy cells of the risk-upside heatmap: index positions, risk, revenue and labels."""
+    policy_key = df.attrs.get("policy_key", "policy.planned_growth")  # the swept policy value
     xs, ys = sorted(df["demand.growth"].unique()), sorted(df[policy_key].unique())
     is_q = policy_key == "policy.q"
     risk = df["p_bankrupt"].to_numpy(dtype=float)
@@ -192,10 +195,9 @@ def heatmap_chart() -> Chart:
         ).opts(
             xticks=[(i, f"{v:g}x") for i, v in enumerate(a["xs"])],
             yticks=[(i, pct(v, 0) if a["is_q"] else f"{v:g}x") for i, v in enumerate(a["ys"])],
-            xlim=(-0.5, len(a["xs"]) - 0.5), ylim=(-0.5, len(a["ys"]) - 0.5), framewise=True,
+            xlim=(-0.5, len(a["xs"]) - 0.5), ylim=(-0.5, len(a["ys"]) - 0.5), **FRAMED,
             alpha=STALE_ALPHA if d["stale"] else 1.0, line_color="white", tools=["hover"],
-            colorbar_opts={"formatter": bar}, toolbar="above",
-            fontsize={"title": "10pt"},
+            colorbar_opts={"formatter": bar},
         )  # fmt: skip
 
     def labels(d: dict[str, Any]) -> Any:
@@ -273,7 +275,7 @@ def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
             ylabel="Median cumulative revenue [USD]",
             title=f"Frontier · {df.attrs['paths']:,} paths each · click a point to apply",
         ).opts(alpha=STALE_ALPHA if d["stale"] else 0.9, xformatter=pct_axis,
-               yformatter=usd_axis, framewise=True, toolbar="above", fontsize={"title": "10pt"},
+               yformatter=usd_axis, **FRAMED,
                legend_opts={"label_text_font_size": "8pt", "background_fill_alpha": 0.6})  # fmt: skip
 
     def line(d: dict[str, Any]) -> Any:
@@ -334,8 +336,8 @@ def tornado_chart() -> Chart:
             ylabel="Change in P(bankrupt) vs the current settings [percentage points]",
             title=f"What drives P(bankrupt) (base {df.attrs['base']:.1%}, "
             f"{df.attrs['paths']:,} paths per run)",
-        ).opts(xformatter=pp_axis, alpha=STALE_ALPHA if d["stale"] else 1.0, framewise=True,
-               toolbar="above", fontsize={"title": "10pt"}, show_grid=False, multi_level=False,
+        ).opts(xformatter=pp_axis, alpha=STALE_ALPHA if d["stale"] else 1.0, **FRAMED,
+               show_grid=False, multi_level=False,
                legend_opts={"label_text_font_size": "8pt"})  # fmt: skip
 
     return Chart("tornado", [(bars, ("bars", "stale"))], height=440)
@@ -427,8 +429,7 @@ def risk_chart() -> Chart:
         title = f"{TITLES['p_bankrupt']} · {df.attrs['paths']:,} paths; dotted: end of the horizon"
         step = df.hvplot.step(**FIT, x="month", y="p_bankrupt", where="post", color=COLORS["risk"],
                               xlabel="Month", ylabel="P(bankrupt) [cumulative]", title=title)  # fmt: skip
-        return step.opts(yformatter=axis, framewise=True, toolbar="above",
-                         fontsize={"title": "10pt"}, line_width=2)  # fmt: skip
+        return step.opts(yformatter=axis, line_width=2, **FRAMED)
 
     curve = declared(lambda d: d["risk"], declare, static=lambda d: d["paths"])
     return Chart("risk", [(curve, ("risk",)), (_horizon, ("horizon_end",))])

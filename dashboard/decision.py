@@ -5,18 +5,29 @@ Inputs are the decision table (:func:`dashboard.sweeps.decision_data`, holding a
 current run itself (its first paths are the recommendation's worlds, so the current plan is
 judged on them without a new run). Output is HTML plus the figures it states, so the page
 can carry them as ``data-*`` attributes.
+
+A served page (:func:`serve_decision`) carries the decision as plain HTML, readable before
+BokehJS has run, with its scripts deferred and the unused bundles left out.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 from typing import Any
 
-from sim.reports.decision import decision_text, pct, policy_words, to_html
+from sim.reports.decision import decision_text, pct, to_html
 
 from .cache import MemoryLRU
 
-__all__ = ["apply_updates", "cell_updates", "element", "policy_words", "recommendation", "sentence"]
+__all__ = [
+    "apply_updates",
+    "cell_updates",
+    "element",
+    "recommendation",
+    "sentence",
+    "serve_decision",
+]
 
 _STANDINGS = MemoryLRU(256 * 2**20, max_items=4)
 """(id of recommendation, id of run's per-path arrays) -> (both, standing): redraws and
@@ -102,3 +113,47 @@ def element(body: str, attrs: dict[str, str], testid: str = "decision") -> str:
     the page's static copy says ``decision-static``)."""
     data = " ".join(f'data-{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
     return f'<div class="decision-text" data-testid="{testid}" {data}>{body}</div>'
+
+
+# ------------------------------------------------------------------ the served page
+PAGE = """{% extends layout %}
+{% block js_resources %}{% endblock %}
+{% block contents %}{{ super() | replace('id="main">', 'id="main">' ~ decision_static, 1) }}
+{% endblock %}
+{% block inner_body %}{{ self.contents() }}
+{% for tag in bokeh_js.split('\n') if used(tag) %}{{ tag
+  | replace('<script type="text/javascript" src=', '<script defer src=')
+  | replace('<script type="text/javascript">', '<script type="module">') }}
+{% endfor %}{{ plot_script }}{% endblock %}
+"""
+"""Panel's page (``layout``) with the static decision first in ``#main`` and the scripts
+deferred (run in order once the page is parsed, before the page's embed script, which waits
+for ``DOMContentLoaded``)."""
+UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")
+"""BokehJS bundles every page would parse for nothing: MathJax (1.8 MB; Panel loads it for
+any HTML pane, and no text of the dashboard is TeX) and WebGL (the charts draw on canvas)."""
+REMOVE = "document.querySelectorAll('.decision-static').forEach((e) => e.remove())"
+
+
+@functools.cache
+def _page(layout: Any) -> Any:
+    def used(tag: str) -> bool:
+        return not any(f"/{name}." in tag for name in UNUSED_BUNDLES)
+
+    return layout.environment.from_string(PAGE, globals={"layout": layout, "used": used})
+
+
+def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
+    """Make ``doc``'s page (Panel ``template``) carry the decision ``body``/``attrs`` (of
+    :func:`sentence`) as static HTML (:func:`element`, ``data-testid="decision-static"``)
+    until the live pane has rendered (then a ``document_ready`` callback removes it)."""
+    from bokeh.models import CustomJS
+
+    from .widgets import CSS  # panel: imported by a served page only
+
+    template.template = _page(template.template)
+    doc.template_variables["decision_static"] = (
+        f'<style>{CSS}</style><div class="decision-static" style="margin: 5px 10px">'
+        f"{element(body, attrs, testid='decision-static')}</div>"
+    )
+    doc.js_on_event("document_ready", CustomJS(code=REMOVE))

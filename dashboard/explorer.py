@@ -16,6 +16,7 @@ is unit-tested without a browser.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -29,21 +30,13 @@ from sim.errors import ScenarioError
 from sim.model.distributions import central, support
 from sim.model.io import load_scenario, scenario_from_dict
 from sim.model.scenario import Scenario, set_dotted
+from sim.reports.decision import policy_words
 
-from . import jobs, sweeps
-from .files import EMBEDDED, UPLOAD_MAX_BYTES, ScenarioFiles, round_floats, scenario_files
-from .schema import (
-    ALL_FIELDS,
-    GROWTH,
-    MORE_FIELDS,
-    PLANNED,
-    QUANTILE,
-    param_kwargs,
-    schema_bounds,
-    schema_doc,
-)
-from .state import is_cached, key_numbers, run_cached
-from .tables import DEBOUNCE_S, PROGRESS_EVERY_S, BackgroundWork
+from . import jobs, schema, sweeps
+from .cache import is_cached, key_numbers, run_cached
+from .files import EMBEDDED, ScenarioFiles, scenario_files
+from .schema import ALL_FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs
+from .tables import BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
 """Policy kind -> name of its growth-plan field."""
@@ -138,16 +131,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     )
     growth_low = _num("growth", 3.0, label="True growth, low [x/yr]")
     growth_high = _num("growth", 10.0, label="True growth, high [x/yr]")
-    growth_persistence = _num("growth_persistence", 0.8)
-    diffusion_lag_years = _num("diffusion_lag_years", 1.25)
-    lead_time_months = _num("lead_time_months", 18.0)
-    contract_years = _num("contract_years", 5.0)
-    price_per_gw_year = _num("price_per_gw_year", 12.0)
-    training_share = _num("training_share", 50.0)
-    min_training_share = _num("min_training_share", 25.0)
-    gross_margin = _num("gross_margin", 66.67)
-    initial_cash = _num("initial_cash", 30.0)
-    for _name, _spec in MORE_FIELDS.items():  # the "More assumptions" inputs
+    for _name, _spec in ALL_FIELDS.items():  # set from the scenario when it is loaded
         locals()[_name] = _num(_name, _spec.soft[0])
     del _name, _spec
     policy_kind = param.Selector(
@@ -158,18 +142,19 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     planned_growth = _num("planned", 4.0, "planned_growth")
     quantile = _num("quantile", 50.0, "demand_quantile")
     haircut = param.Number(
-        0.0, bounds=tuple(100 * b for b in schema_bounds("policy.haircut", "adaptive")[:2]),
+        0.0, bounds=tuple(100 * b for b in schema.schema_bounds("policy.haircut", "adaptive")[:2]),
         softbounds=(0.0, 60.0), step=5.0, label="Haircut of estimated growth [%]",
-        doc="policy.haircut: " + schema_doc("policy.haircut", "adaptive"),
+        doc="policy.haircut: " + schema.schema_doc("policy.haircut", "adaptive"),
     )  # fmt: skip
     plan_to_ceiling = param.Boolean(
         False, label="Plan bends toward the demand ceiling",
-        doc="policy.plan_to_ceiling: " + schema_doc("policy.plan_to_ceiling", "planned_growth"),
+        doc="policy.plan_to_ceiling: "
+        + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"),
     )  # fmt: skip
     years = param.Integer(
-        6, bounds=tuple(int(b) for b in schema_bounds("simulation.years")[:2]),
+        6, bounds=tuple(int(b) for b in schema.schema_bounds("simulation.years")[:2]),
         softbounds=(1, 15), step=1, label="Horizon [years]",
-        doc="simulation.years: " + schema_doc("simulation.years"),
+        doc="simulation.years: " + schema.schema_doc("simulation.years"),
     )  # fmt: skip
     paths = param.Integer(
         2000, bounds=(200, 50_000), softbounds=(500, 10_000), step=500,
@@ -247,12 +232,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     def close(self) -> None:
         """Stop this session's pending work (the browser tab has closed)."""
-        with self._lock:
-            self._gen += 1
-            self._agen += 1
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+        self._gen += 1
+        self.stop_analysis()
 
     # ----------------------------------------------------------------- scenario <-> inputs
     def load(self, scenario: Scenario) -> None:
@@ -278,9 +259,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         values: dict[str, Any] = {"growth_low": lo, "growth_high": hi, "scenario_name": s.name,
                                   "scenario_description": s.description}  # fmt: skip
         for name, spec in ALL_FIELDS.items():
-            node: Any = s
-            for key in spec.dotted.split("."):
-                node = getattr(node, key)
+            node = functools.reduce(getattr, spec.dotted.split("."), s)
             values[name] = spec.soft[1] if node is None else round(central(node) / spec.scale, 10)
         pol = s.policy
         values["policy_kind"] = pol.kind
@@ -367,8 +346,6 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     def policy_words(self) -> str:
         """The current policy in words (as in the decision sentence)."""
-        from .decision import policy_words
-
         pol = self.current_scenario().policy
         row = {f"policy.{k}": v for k, v in pol.model_dump().items()}
         return policy_words(row)
@@ -487,7 +464,4 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
             self.update_compare()
 
 
-__all__ = [
-    "DEBOUNCE_S", "EMBEDDED", "PROGRESS_EVERY_S", "UPLOAD_MAX_BYTES", "Explorer", "key_numbers",
-    "round_floats", "run_cached", "scenario_files",
-]  # fmt: skip
+__all__ = ["EMBEDDED", "Explorer", "key_numbers", "run_cached"]

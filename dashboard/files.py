@@ -91,10 +91,7 @@ class ScenarioFiles:
 
     def by_year_csv(self) -> io.StringIO:
         """Per-year table of the current results as CSV."""
-        buf = io.StringIO()
-        by_year(self.results).to_csv(buf, index=False)
-        buf.seek(0)
-        return buf
+        return io.StringIO(by_year(self.results).to_csv(index=False))
 
     def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
         """Load an uploaded scenario file (the project's YAML loader and validation);

@@ -42,6 +42,9 @@ class OtherTabs:
             "", sizing_mode="stretch_width", css_classes=["ruin-text"]
         )
         self.ruin_charts = pn.Column(sizing_mode="stretch_width")
+        self.ruin_tab = pn.Column(pn.pane.Markdown(RUIN_INTRO, sizing_mode="stretch_width"),
+                                  self.ruin_button, self.ruin_status, self.ruin_text,
+                                  self.ruin_charts, sizing_mode="stretch_width")  # fmt: skip
         self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False,
                                            sizing_mode="stretch_width", css_classes=["upload-yaml"])  # fmt: skip
         self.upload.param.watch(self._on_upload, "value")
@@ -56,11 +59,6 @@ class OtherTabs:
             lambda *_: setattr(self.ruin_status, "object", x.ruin_status), ["ruin_status"]
         )
         x.param.watch(self._on_compare, ["compare"])
-
-    def ruin_tab(self) -> pn.Column:
-        return pn.Column(pn.pane.Markdown(RUIN_INTRO, sizing_mode="stretch_width"),
-                         self.ruin_button, self.ruin_status, self.ruin_text, self.ruin_charts,
-                         sizing_mode="stretch_width")  # fmt: skip
 
     def _on_compare(self, *_: Any) -> None:
         table = self.x.compare

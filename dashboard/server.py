@@ -85,23 +85,19 @@ def serve(
     host: str = "127.0.0.1",
     show: bool = True,
     threaded: bool = False,
-    start: bool = True,
-    warm: bool = True,
 ) -> Any:
-    """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session);
-    ``warm`` runs :func:`warm_up` first."""
+    """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session),
+    after :func:`warm_up`."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     check_port(host, port)
-    if warm:
-        warm_up(scenario)
+    warm_up(scenario)
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     return pn.serve(
         {"/": lambda: create_app(scenario)},
         port=port,
         address=host,
         show=show,
-        start=start,
         threaded=threaded,
         title="compute-sim dashboard",
         websocket_origin=origins,

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.model.scenario import Scenario
 
 from . import jobs
-from .cache import DiskCache, cache_key
+from .cache import DiskCache, cache_key, scenario_key
 
 PLANNED_AXIS = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0]
 """Planned growth values of the heatmap [x/yr]."""
@@ -56,29 +56,26 @@ def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
     return key, QUANTILE_AXIS if key == "policy.q" else PLANNED_AXIS
 
 
-def _apply(scenario: Scenario, cell: dict[str, Any]) -> Scenario:
-    from sim.analysis.sweep import apply_cell
-
-    return apply_cell(scenario, cell, "dashboard")
-
-
 def table_scenario(name: str, scenario: Scenario) -> Scenario | None:
     """What a table depends on: the scenario with the values it sweeps made canonical.
 
     None when the table does not apply (the heatmap of a fixed schedule).
     """
-    kind = scenario.policy.kind
+    from sim.analysis.sweep import apply_cell
+
     if name == "heatmap":
         axis = policy_axis(scenario)
         if axis is None:
             return None
-        return _apply(scenario, {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]})
+        return apply_cell(
+            scenario, {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]}, "dashboard"
+        )
     if name == "frontier":
-        key = FAMILY_KEY.get(kind)
-        return (
-            _apply(scenario, {key: 0.5 if key != "policy.planned_growth" else 1.0})
-            if key
-            else scenario
+        key = FAMILY_KEY.get(scenario.policy.kind)
+        if key is None:
+            return scenario
+        return apply_cell(
+            scenario, {key: 1.0 if key == "policy.planned_growth" else 0.5}, "dashboard"
         )
     if name == "decision":  # searches the frontier's plans, on the frontier's worlds
         return table_scenario("frontier", scenario)
@@ -114,12 +111,6 @@ def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
     return out
 
 
-def scenario_key(scenario: Scenario) -> str:
-    """What a result depends on: the scenario without its name and description (renaming
-    a setting recomputes nothing); the seed is part of it."""
-    return scenario.model_dump_json(exclude={"name", "description"})
-
-
 def heatmap_data(spec: Spec, check: Check) -> Any:
     """Sweep (policy axis x true growth); a DataFrame, or a message."""
     from sim.analysis.sweep import grid, run_sweep
@@ -151,10 +142,8 @@ def plans_data(spec: Spec, check: Check) -> Any:
 
 
 def frontier_data(spec: Spec, check: Check) -> Any:
-    """Risk/upside of the policy family with ``policy``, ``family`` and ``efficient``."""
-    df = plans_data(spec, check).table.copy()
-    df["family"] = df["policy.kind"]
-    return df
+    """Risk/upside of the policy families with ``policy``, ``family`` and ``efficient``."""
+    return plans_data(spec, check).table.copy()
 
 
 def decision_data(spec: Spec, check: Check) -> Any:
@@ -182,11 +171,6 @@ FUNCS: dict[str, Callable[[Spec, Check], Any]] = {
     "decision": decision_data,
     "tornado": tornado_data,
 }
-
-
-def cached(spec: Spec) -> Any:
-    """The table from the disk cache, or None."""
-    return DISK.get(spec.key)
 
 
 def compute(spec: Spec, check: Check) -> Any:

@@ -55,7 +55,7 @@ class BackgroundWork:
             spec = specs.get(name)
             if spec is None or _current(tables.get(name), spec):
                 continue
-            hit = sweeps.cached(spec)
+            hit = sweeps.DISK.get(spec.key)
             if hit is not None:
                 tables[name] = _entry(spec, hit)
             else:
@@ -85,12 +85,7 @@ class BackgroundWork:
     def run_analysis(self, background: bool = True, delay: float = 0.0) -> None:
         """Compute the tables the current settings lack (frontier, decision, heatmap,
         tornado), on :data:`jobs.BACKGROUND` or here; an older job is cancelled."""
-        with self._lock:
-            self._agen += 1
-            agen = self._agen
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+        agen = self.stop_analysis()
         specs = dict(self._specs)
         if not background:
             self._analysis_job(agen, specs)
@@ -106,6 +101,15 @@ class BackgroundWork:
                 self._timer.start()
         else:
             start()
+
+    def stop_analysis(self) -> int:
+        """Stop the running or pending (debounced) tables job; the new job generation."""
+        with self._lock:
+            self._agen += 1
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            return self._agen
 
     def _analysis_job(self, agen: int, specs: dict[str, sweeps.Spec]) -> None:
         weights = {"frontier": 0.25, "decision": 0.2, "heatmap": 0.3, "tornado": 0.25}
@@ -136,7 +140,7 @@ class BackgroundWork:
                     raise jobs.StaleJobError
                 progress(_name, done / total if total else 1.0)
 
-            value = sweeps.cached(spec)
+            value = sweeps.DISK.get(spec.key)
             if value is None:
                 try:
                     value = sweeps.compute(spec, check)

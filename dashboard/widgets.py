@@ -29,7 +29,6 @@ MORE = tuple(MORE_FIELDS)
 SAVE = ("scenario_name", "scenario_description")
 SLIDERS = {*FIELDS, *MORE_FIELDS, "growth_low", "growth_high", "planned_growth", "quantile",
            "haircut", "paths", "years", "budget"}  # fmt: skip
-USD_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6))
 CSS = """
 .kpis-row { display: flex; flex-wrap: wrap; }
 .kpi { display: inline-block; margin: 4px 24px 4px 0; vertical-align: top; min-width: 0; }
@@ -61,7 +60,7 @@ class FastIntSlider(pn.widgets.IntSlider):
 
 def usd_number(x: float) -> tuple[float, str]:
     """Value and format for a Number indicator showing USD as $12.3B."""
-    for unit, scale in USD_UNITS:
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
         if abs(x) >= scale:
             digits = "${value:,.3g}" if abs(x) / scale < 1000 else "${value:,.0f}"
             return x / scale, digits + unit

@@ -478,7 +478,7 @@ def test_failing_table_gives_a_message_and_is_not_cached(monkeypatch, base, tmp_
     spec = sweeps.specs(base, 100, 0.05)["tornado"]
     out = sweeps.compute(spec, lambda d, t: None)
     assert out == "tornado failed: ImportError: sim.analysis.sensitivity"
-    assert sweeps.cached(spec) is None  # a message is never served from the cache
+    assert sweeps.DISK.get(spec.key) is None  # a message is never served from the cache
 
 
 # ----------------------------------------------------------- async runs, caps, uploads
