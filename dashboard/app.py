@@ -409,7 +409,8 @@ def create_app(
         main=[dash.page],
         sidebar_width=320,
         header_background="#1f5fa8",
-    )
+        busy_indicator=None,  # Panel sets every page's indicator on any page's event,
+    )  # outside the other pages' document locks (a slider change was lost in a test)
     if doc is not None:
         loc = pn.state.location
         if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings

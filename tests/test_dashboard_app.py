@@ -497,3 +497,16 @@ def test_another_threads_session_does_not_make_a_test_app_served():
         d = create_app(load_scenario()).dashboard
         d.x.paths = 1000
         assert d.x.results.paths == 1000  # computed in place, not on a shared pool
+
+
+def test_pages_share_no_busy_indicator():
+    """Panel keeps every template's busy indicator in one process-wide list and sets all of
+    them when any session handles an event, outside the other sessions' document locks
+    (a browser test lost a slider change to "_pending_writes should be non-None")."""
+    from bokeh.document import Document
+
+    before = list(pn.state._indicators)
+    template = create_app()
+    template.server_doc(Document())
+    assert template.busy_indicator is None
+    assert pn.state._indicators == before
