@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.dates import DateFormatter, YearLocator
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
+from matplotlib.lines import TICKLEFT, TICKRIGHT, Line2D
+from matplotlib.ticker import FuncFormatter, NullLocator, PercentFormatter
 
 from sim.model.results import Results
 from sim.outputs import usd
@@ -58,6 +61,45 @@ FANS: dict[str, list[tuple[str, str, str]]] = {
 """Fan chart key -> (frame, label, colour) of each band drawn on it."""
 
 
+class LogMinorTicks(Line2D):
+    """The minor tick marks of a log y-axis drawn as one artist: the marks, places and style
+    of matplotlib's own minor ticks (same pixels), without building a ``Tick`` (tick marks,
+    grid line, two labels) for each of the ~50 per chart, which took about a quarter of the
+    PNGs' drawing time. Takes over the axis' minor locator; drawn right after the axes'
+    ticks, where matplotlib draws its minor ticks (unlabelled here, no minor grid)."""
+
+    def __init__(self, ax: Any) -> None:
+        axis = ax.yaxis
+        self._axis, self._locator = axis, axis.get_minor_locator()
+        rc = matplotlib.rcParams
+        color = rc["ytick.color"]
+        marker = {"out": TICKLEFT, "in": TICKRIGHT, "inout": "_"}[rc["ytick.direction"]]
+        super().__init__(
+            [], [], color=color, linestyle="none", marker=marker, markeredgecolor=color,
+            markersize=rc["ytick.minor.size"], markeredgewidth=rc["ytick.minor.width"],
+            transform=ax.get_yaxis_transform("tick1"), zorder=axis.get_zorder() + 1e-6,
+        )  # fmt: skip
+        axis.set_minor_locator(NullLocator())
+        ax.add_artist(self)
+        self.set_clip_on(False)  # a tick mark lies outside the axes
+
+    def draw(self, renderer: Any) -> None:
+        axis = self._axis
+        locs = np.asarray(self._locator(), dtype=float)
+        transform = axis.get_transform()
+        view = np.sort(transform.transform(np.asarray(axis.get_view_interval(), dtype=float)))
+        t_locs = transform.transform(locs)
+        t_major = transform.transform(np.asarray(axis.get_majorticklocs(), dtype=float))
+        # as matplotlib: none where a major tick is, none outside the view (with its margin)
+        major = np.isclose(t_locs[:, None], t_major[None, :], atol=(view[1] - view[0]) * 1e-5,
+                           rtol=0).any(axis=1)  # fmt: skip
+        margin = (view[1] - view[0]) * 1e-10
+        inside = (t_locs >= view[0] - margin) & (t_locs <= view[1] + margin)
+        shown = locs[~major & inside]
+        self.set_data(np.zeros(len(shown)), shown)
+        super().draw(renderer)
+
+
 def md_table(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table (cells already formatted)."""
     cells = [[str(c).replace("|", "\\|") for c in row] for row in df.itertuples(index=False)]
@@ -76,7 +118,7 @@ def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
     if log:  # before the formatters: setting the scale resets them
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(PLAIN_AXIS)
-        ax.yaxis.set_minor_formatter(NullFormatter())  # unlabelled minor ticks: cheap
+        LogMinorTicks(ax)  # unlabelled minor ticks, one artist
     if key in FANS:
         for name, label, color in FANS[key]:
             df = frames[name]
