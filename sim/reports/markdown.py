@@ -108,15 +108,48 @@ def md_table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _figure(key: str, frames: dict[str, pd.DataFrame], path: Path) -> None:
+class Canvas:
+    """One figure and axes that draw every chart of a report in turn (``axes`` is emptied
+    before each): building matplotlib's axes and their ticks once instead of once per
+    chart saves about a fifth of the PNGs' drawing time. Each chart sets everything it
+    shows (scale, limits, formatters, title, legend), so a PNG is the same bytes as from a
+    fresh figure (the shipped scenarios' PNGs are compared)."""
+
+    def __init__(self) -> None:
+        self.figure = Figure(figsize=(9, 3.6), dpi=90)
+        self.figure.subplots_adjust(
+            left=0.09, right=0.98, top=0.9, bottom=0.12
+        )  # no tight_layout: slow
+        self.axes = self.figure.subplots()
+        self._used = False
+
+    def clean(self) -> Any:
+        """The axes, emptied of the last chart: no artists, containers or legend, limits
+        from the data drawn next."""
+        ax = self.axes
+        if self._used:
+            for container in [*ax.containers]:  # the bars (legend entries too)
+                container.remove()
+            for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.artists]:
+                artist.remove()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+            ax.relim()
+            ax.set_autoscale_on(True)  # a chart may have fixed a limit (P(bankrupt): 0)
+        self._used = True
+        return ax
+
+
+def _figure(
+    key: str, frames: dict[str, pd.DataFrame], path: Path, canvas: Canvas | None = None
+) -> None:
     """One PNG with the HTML chart's axes: log scale (zeros floored) where it has one,
-    money as $B/$T, shares as %."""
-    fig = Figure(figsize=(9, 3.6), dpi=90)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)  # no tight_layout: slow
-    ax = fig.subplots()
+    money as $B/$T, shares as %; drawn on ``canvas`` (default: a new one)."""
+    canvas = Canvas() if canvas is None else canvas
+    fig, ax = canvas.figure, canvas.clean()
     log = key in LOG_Y
+    ax.set_yscale("log" if log else "linear")  # also resets the formatters and locators
     if log:  # before the formatters: setting the scale resets them
-        ax.set_yscale("log")
         ax.yaxis.set_major_formatter(PLAIN_AXIS)
         LogMinorTicks(ax)  # unlabelled minor ticks, one artist
     if key in FANS:
@@ -238,9 +271,10 @@ def write_markdown(
     fig_dir.mkdir(parents=True, exist_ok=True)
     written = []
     competing = "demand_share" in frames
+    canvas = Canvas()
     for key in [*TITLES, *(COMPETITION_TITLES if competing else ())]:
         path = fig_dir / f"{key}.png"
-        _figure(key, frames, path)  # every figure before the text: the decision comes last
+        _figure(key, frames, path, canvas)  # every figure before the text: the decision comes last
         written.append(path)
     s = results.scenario
     slip = slip_frames(s)
