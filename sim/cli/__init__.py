@@ -10,6 +10,7 @@ import importlib
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 from sim.errors import BadInputError, ScenarioError
 
@@ -82,6 +83,33 @@ def _command(argv: list[str]) -> str | None:
         if not arg.startswith("-"):
             return None
     return None
+
+
+QUICK_EXIT = frozenset({"run"})
+"""Commands whose process skips the interpreter's teardown (:func:`exit_process`): each
+closes everything it writes before it returns."""
+
+
+def exit_process(code: int, argv: list[str] | None = None) -> NoReturn:
+    """End the ``python -m sim`` process with ``code``.
+
+    After a :data:`QUICK_EXIT` command the interpreter's teardown, which frees one by one
+    every object the imports (Bokeh, pandas, numba) and the run made, is skipped: it took
+    ~0.7 s of CPU after a run with every format, a quarter of the wait. The exit handlers
+    still run (``atexit``: child processes, logging, temporary files, coverage), stdout and
+    stderr are flushed, then the process ends (``os._exit``). Other commands exit as usual.
+    """
+    if _command(sys.argv[1:] if argv is None else argv) not in QUICK_EXIT:
+        raise SystemExit(code)
+    import atexit
+    import contextlib
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe
+            stream.flush()
+    os._exit(code)
 
 
 _signalled = False
