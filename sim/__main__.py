@@ -21,7 +21,9 @@ def _on_signal(signum, frame):  # type: ignore[no-untyped-def]
 signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
 try:
-    from .cli import exit_process, main
+    from .cli import exit_process, main, start_process
+
+    start_process()
 except Exception:
     if not _signalled:
         raise

@@ -123,6 +123,21 @@ def test_quick_exit_runs_exit_handlers_and_flushes(tmp_path, command):
     assert flag.read_text() == "ran"
 
 
+def test_short_lived_commands_collect_garbage_less_often():
+    import gc
+
+    from sim.cli import GC_THRESHOLD, start_process
+
+    before = gc.get_threshold()
+    try:
+        start_process(["validate", "x.yaml"])
+        assert gc.get_threshold() == before
+        start_process(["run", "x.yaml"])
+        assert gc.get_threshold() == GC_THRESHOLD
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_every_command_is_listed_and_registers_its_parser():
     """`--help` lists commands from a table without importing them; the table and the
     modules must agree, and each command's module registers a parser of that name."""

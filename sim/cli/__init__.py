@@ -86,8 +86,24 @@ def _command(argv: list[str]) -> str | None:
 
 
 QUICK_EXIT = frozenset({"run"})
-"""Commands whose process skips the interpreter's teardown (:func:`exit_process`): each
-closes everything it writes before it returns."""
+"""Short-lived commands: their process collects garbage less often (:func:`start_process`)
+and skips the interpreter's teardown (:func:`exit_process`); each closes everything it
+writes before it returns."""
+GC_THRESHOLD = (100_000, 50, 100)
+"""Garbage-collection thresholds of a :data:`QUICK_EXIT` process (CPython's: 700, 10, 10)."""
+
+
+def start_process(argv: list[str] | None = None) -> None:
+    """Set up the ``python -m sim`` process before the command's heavy imports: a
+    :data:`QUICK_EXIT` command collects cyclic garbage after 100,000 new objects instead of
+    700. The imports (numba, pandas, Bokeh, matplotlib) and the reports make millions of
+    objects, and CPython's default thresholds walked them ~540 times in a run with every
+    format (~0.35 s of CPU in the main process, ~0.4 s with the forked ones, which inherit
+    the setting); peak memory is unchanged (it is the runs' arrays)."""
+    if _command(sys.argv[1:] if argv is None else argv) in QUICK_EXIT:
+        import gc
+
+        gc.set_threshold(*GC_THRESHOLD)
 
 
 def exit_process(code: int, argv: list[str] | None = None) -> NoReturn:
