@@ -21,7 +21,9 @@ def _on_signal(signum, frame):  # type: ignore[no-untyped-def]
 signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
 try:
-    from .cli import main
+    from .cli import exit_process, main, start_process
+
+    start_process()
 except Exception:
     if not _signalled:
         raise
@@ -31,4 +33,4 @@ except KeyboardInterrupt:
     print("interrupted; no partial output was written", file=sys.stderr)
     raise SystemExit(130) from None
 
-raise SystemExit(main())
+exit_process(main())

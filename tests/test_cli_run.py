@@ -104,6 +104,40 @@ def test_module_entry_point_prints_summary(tmp_path):
     assert "2031" in proc.stdout
 
 
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_quick_exit_runs_exit_handlers_and_flushes(tmp_path, command):
+    """A ``run`` process skips only the interpreter's teardown: its exit handlers run,
+    buffered output is written and the exit code kept; other commands exit as usual."""
+    flag = tmp_path / "atexit"
+    code = (
+        "import atexit, pathlib, sys\n"
+        "from sim.cli import exit_process\n"
+        f"atexit.register(pathlib.Path({str(flag)!r}).write_text, 'ran')\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        f"exit_process(3, [{command!r}, 'x.yaml'])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "buffered, no newline"
+    assert flag.read_text() == "ran"
+
+
+def test_short_lived_commands_collect_garbage_less_often():
+    import gc
+
+    from sim.cli import GC_THRESHOLD, start_process
+
+    before = gc.get_threshold()
+    try:
+        start_process(["validate", "x.yaml"])
+        assert gc.get_threshold() == before
+        start_process(["run", "x.yaml"])
+        assert gc.get_threshold() == GC_THRESHOLD
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_every_command_is_listed_and_registers_its_parser():
     """`--help` lists commands from a table without importing them; the table and the
     modules must agree, and each command's module registers a parser of that name."""

@@ -220,6 +220,46 @@ def test_paired_median_ci_is_compares_bootstrap():
     assert fast == pytest.approx(slow, rel=1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 400, 1999, 2000])
+def test_resample_median_has_numpys_bits(n):
+    """The ranks' median is numpy's ``np.median(x[idx], axis=1)`` bit for bit: ties, zeros,
+    -0.0 (numpy's mean turns it into 0.0) and NaN (numpy's own median) included."""
+    from sim.analysis.dominance import _resample_median
+
+    rng = np.random.default_rng(n)
+    cases = [
+        rng.lognormal(25, 1, n),
+        np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(25, 1, n)),  # bankrupt paths: 0
+        np.round(rng.normal(0, 1, n), 1),  # many ties
+        np.where(rng.random(n) < 0.5, -0.0, -rng.lognormal(0, 1, n)),
+        np.where(rng.random(n) < 0.1, np.nan, rng.normal(0, 1, n)),
+    ]
+    for x in cases:
+        idx = rng.integers(0, n, (30, n))
+        want, got = np.median(x[idx], axis=1), _resample_median(x)(idx)
+        assert want.tobytes() == got.tobytes()
+
+
+def test_quantile_plans_share_one_pilot_without_changing_results():
+    """Inside shared draws, quantile plans of one demand model reuse one pilot (and its
+    fits); each plan's results are those of its own run outside shared draws."""
+    from sim.model.engine import pilot_demand
+    from sim.model.sampling import shared_draws
+
+    s = with_overrides(load_scenario(ROOT / "scenarios" / "lone_lab.yaml"), 600, None)
+    plans = [apply_cell(s, {"policy.kind": "demand_quantile", "policy.q": q}) for q in (0.3, 0.7)]
+    alone = [run(p, monthly_paths=0) for p in plans]
+    with shared_draws():
+        assert pilot_demand(plans[0]) is pilot_demand(plans[1])
+        together = [run(p, monthly_paths=0) for p in plans]
+    other_seed = with_overrides(plans[0], None, 99)
+    with shared_draws():
+        assert pilot_demand(plans[0]) is not pilot_demand(other_seed)
+    for a, b in zip(alone, together, strict=True):
+        for key in a.path:
+            assert np.array_equal(a.path[key], b.path[key], equal_nan=True), key
+
+
 def test_bad_budget_is_refused():
     with pytest.raises(ValueError, match="budget"):
         recommend(load_scenario(), budget=0.0, paths=100)

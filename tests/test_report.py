@@ -156,6 +156,27 @@ def test_markdown_report_with_pngs(base_run, tmp_path: Path) -> None:
     assert len(written) == 1 + len(TITLES) + len(COMPETITION_TITLES)
 
 
+def test_one_canvas_draws_the_pngs_of_fresh_figures(base_run, tmp_path: Path) -> None:
+    """The Markdown charts share one figure (emptied between charts): every PNG is the same
+    bytes as from a fresh figure, whichever chart came before (log after linear, a fixed
+    limit, bars, competition fans)."""
+    from sim.reports.frames import chart_frames
+    from sim.reports.markdown import Canvas, _figure
+
+    frames = chart_frames(base_run[0])
+    keys = [*TITLES, *COMPETITION_TITLES]
+    for key in keys:
+        _figure(key, frames, tmp_path / f"fresh-{key}.png")
+    for order, name in ((keys, "forward"), (keys[::-1], "backward")):
+        canvas = Canvas()
+        for key in order:
+            _figure(key, frames, tmp_path / f"{name}-{key}.png", canvas)
+    for key in keys:
+        fresh = (tmp_path / f"fresh-{key}.png").read_bytes()
+        assert (tmp_path / f"forward-{key}.png").read_bytes() == fresh, key
+        assert (tmp_path / f"backward-{key}.png").read_bytes() == fresh, key
+
+
 def test_cli_run_writes_reports(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["run", "--paths", "300", "--out", str(out), "--format", "html,md", "--quiet"]) == 0

@@ -8,6 +8,7 @@ estimates beats it beyond Monte Carlo error (:func:`beats`); otherwise "indistin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,12 +58,37 @@ def paired_median_ci(
     of :func:`sim.analysis.compare.bootstrap_diff` with ``paired=True``, vectorised (one
     set of path indices per resample for both plans)."""
     n = a.size
+    median_a, median_b = _resample_median(a), _resample_median(b)
     diffs = []
     for start in range(0, resamples, 250):  # bounded memory: 250 x paths indices at a time
         idx = rng.integers(0, n, (min(250, resamples - start), n))
-        diffs.append(np.median(b[idx], axis=1) - np.median(a[idx], axis=1))
+        diffs.append(median_b(idx) - median_a(idx))
     lo_hi = np.quantile(np.concatenate(diffs), [0.025, 0.975])
     return (float(lo_hi[0]), float(lo_hi[1]))
+
+
+def _resample_median(x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``idx -> np.median(x[idx], axis=1)``, the same bits, ~2.5x faster: the median's
+    order statistics are picked among the values' ranks (small integers) and averaged as
+    numpy's mean does, a sum from 0.0 then a division (so -0.0 becomes 0.0 and an
+    overflow is inf alike). NaN: numpy's own median."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    if n == 0 or np.isnan(x).any():
+        return lambda idx: np.median(x[idx], axis=1)
+    order = np.argsort(x, kind="stable")
+    ordered = x[order]
+    rank = np.empty(n, dtype=np.int16 if n <= np.iinfo(np.int16).max else np.int64)
+    rank[order] = np.arange(n)
+    lo, hi = (n - 1) // 2, n // 2
+
+    def median(idx: np.ndarray) -> np.ndarray:
+        picked = np.partition(rank[idx], [lo, hi], axis=1)
+        if lo == hi:
+            return 0.0 + ordered[picked[:, lo]]
+        return (0.0 + ordered[picked[:, lo]] + ordered[picked[:, hi]]) / 2
+
+    return median
 
 
 @dataclass(frozen=True)

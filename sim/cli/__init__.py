@@ -10,6 +10,7 @@ import importlib
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 from sim.errors import BadInputError, ScenarioError
 
@@ -82,6 +83,49 @@ def _command(argv: list[str]) -> str | None:
         if not arg.startswith("-"):
             return None
     return None
+
+
+QUICK_EXIT = frozenset({"run"})
+"""Short-lived commands: their process collects garbage less often (:func:`start_process`)
+and skips the interpreter's teardown (:func:`exit_process`); each closes everything it
+writes before it returns."""
+GC_THRESHOLD = (100_000, 50, 100)
+"""Garbage-collection thresholds of a :data:`QUICK_EXIT` process (CPython's: 700, 10, 10)."""
+
+
+def start_process(argv: list[str] | None = None) -> None:
+    """Set up the ``python -m sim`` process before the command's heavy imports: a
+    :data:`QUICK_EXIT` command collects cyclic garbage after 100,000 new objects instead of
+    700. The imports (numba, pandas, Bokeh, matplotlib) and the reports make millions of
+    objects, and CPython's default thresholds walked them ~540 times in a run with every
+    format (~0.35 s of CPU in the main process, ~0.4 s with the forked ones, which inherit
+    the setting); peak memory is unchanged (it is the runs' arrays)."""
+    if _command(sys.argv[1:] if argv is None else argv) in QUICK_EXIT:
+        import gc
+
+        gc.set_threshold(*GC_THRESHOLD)
+
+
+def exit_process(code: int, argv: list[str] | None = None) -> NoReturn:
+    """End the ``python -m sim`` process with ``code``.
+
+    After a :data:`QUICK_EXIT` command the interpreter's teardown, which frees one by one
+    every object the imports (Bokeh, pandas, numba) and the run made, is skipped: it took
+    ~0.7 s of CPU after a run with every format, a quarter of the wait. The exit handlers
+    still run (``atexit``: child processes, logging, temporary files, coverage), stdout and
+    stderr are flushed, then the process ends (``os._exit``). Other commands exit as usual.
+    """
+    if _command(sys.argv[1:] if argv is None else argv) not in QUICK_EXIT:
+        raise SystemExit(code)
+    import atexit
+    import contextlib
+    import os
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe
+            stream.flush()
+    os._exit(code)
 
 
 _signalled = False

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .demand import potential_demand
+from .demand import demand_signature, potential_demand
 from .kernel.layout import MONTHLY, PATH, RUNOFF_YEARLY, YEARLY, P
 from .kernel_inputs import (  # pack_params etc. re-exported: analyses import them from here
     POLICY_CODES,
@@ -32,7 +32,7 @@ from .memory import tune_allocator
 from .pilot import Pilot
 from .results import Accumulator, BlockResult, Results, calendar_years
 from .rng import blocks
-from .sampling import SampledInputs, sample_inputs
+from .sampling import SampledInputs, sample_inputs, shared
 from .scenario import MAX_TOTAL_MONTHS, DemandQuantile, FixedSchedule, Scenario, month_index
 from .store import SPILL_PATHS
 from .timeline import review_months, total_months
@@ -151,9 +151,20 @@ def simulate_block(
 
 
 def pilot_demand(scenario: Scenario, months: int | None = None) -> Pilot | None:
-    """Pilot demand paths and conditional fits for quantile policies, or None."""
+    """Pilot demand paths and conditional fits for quantile policies, or None.
+
+    Inside :func:`sim.model.sampling.shared_draws`, plans with the same seed, pilot size,
+    months and demand model share one pilot and its fits (a search's quantile plans)."""
     if not isinstance(scenario.policy, DemandQuantile):
         return None
+    months = total_months(scenario) if months is None else months
+    key = ("pilot", scenario.simulation.seed, scenario.policy.pilot_paths, months,
+           demand_signature(scenario))  # fmt: skip
+    return shared(key, lambda: _pilot(scenario, months))
+
+
+def _pilot(scenario: Scenario, months: int) -> Pilot:
+    assert isinstance(scenario.policy, DemandQuantile)
     parts, ceilings = [], []
     for b, _, n in blocks(scenario.policy.pilot_paths):
         inputs = sample_inputs(scenario, n, b, namespace="pilot/", months=months)

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from .timeline import total_months, total_years
 __all__ = [
     "SampledInputs", "max_orders", "numeric_fields", "sample_inputs", "shared", "shared_draws",
 ]  # fmt: skip
+
+T = TypeVar("T")
 
 _U_EPS = 1e-16
 """Uniforms are kept inside [eps, 1 - eps] before the copula's normal transform [-]."""
@@ -206,35 +209,43 @@ class _Shared:
     """Arrays keyed by what they were drawn for, least recently used dropped first."""
 
     def __init__(self) -> None:
-        self.items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.items: OrderedDict[tuple, Any] = OrderedDict()
         self.bytes = 0
         self.lock = threading.Lock()
 
-    def get(self, key: tuple) -> np.ndarray | None:
+    def get(self, key: tuple) -> Any:
         with self.lock:
             hit = self.items.get(key)
             if hit is not None:
                 self.items.move_to_end(key)
             return hit
 
-    def put(self, key: tuple, value: np.ndarray) -> None:
-        value.flags.writeable = False  # shared: no variant may modify it
+    def put(self, key: tuple, value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # shared: no variant may modify it
         with self.lock:
             if key in self.items:
                 return
             self.items[key] = value
-            self.bytes += value.nbytes
+            self.bytes += _nbytes(value)
             while self.bytes > SHARED_BYTES and len(self.items) > 1:
                 _, old = self.items.popitem(last=False)
-                self.bytes -= old.nbytes
+                self.bytes -= _nbytes(old)
+
+
+def _nbytes(value: Any) -> int:
+    """Memory of a shared value [bytes]: an array's, or the ``nbytes`` an object states."""
+    return int(getattr(value, "nbytes", 0))
 
 
 _shared: _Shared | None = None
 
 
-def shared(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+def shared(key: tuple, make: Callable[[], T]) -> T:
     """``make()``, or the array an earlier call with the same key made while
-    :func:`shared_draws` is active (read-only then: variants may not modify it)."""
+    :func:`shared_draws` is active (read-only then: variants may not modify it). Other
+    values (e.g. a policy's :class:`sim.model.pilot.Pilot`) are shared as they are: their
+    ``make`` must depend on nothing but the key."""
     cache = _shared
     if cache is None:
         return make()
