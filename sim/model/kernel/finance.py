@@ -33,11 +33,18 @@ def annual_growth(served: float, served_back: float, months_back: int) -> float:
 
 
 @njit(cache=True)
+def at_least(growth: float, min_growth: float) -> bool:
+    """Whether an annualized growth [x/yr] counts as at least ``min_growth`` (up to
+    :data:`GROWTH_TIE`)."""
+    return growth >= min_growth * (1.0 - GROWTH_TIE)
+
+
+@njit(cache=True)
 def growing(served: float, served_back: float, months_back: int, min_growth: float) -> bool:
     """Whether annualized growth of served revenue over ``months_back`` months >= min."""
     if months_back == 0:
         return True
-    return annual_growth(served, served_back, months_back) >= min_growth * (1.0 - GROWTH_TIE)
+    return at_least(annual_growth(served, served_back, months_back), min_growth)
 
 
 @njit(cache=True)

@@ -32,6 +32,7 @@ from .layout import P
 from .procurement import industry_gw, online, plan_demand
 
 _IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
+_MAX_SHARE = P["max_share"]
 
 
 @njit(cache=True)
@@ -181,6 +182,13 @@ def supply_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
     if 0 <= month < industry.shape[0]:
         return industry[month]
     return industry_gw(p, month)
+
+
+@njit(cache=True)
+def supply_cap_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
+    """:func:`.procurement.supply_cap` (the most GW one firm can hold in ``month``) from
+    the loop's table ``industry``: the same number without a ``pow`` per order [GW]."""
+    return p[_MAX_SHARE] * supply_at(p, industry, month)
 
 
 @njit(cache=True)

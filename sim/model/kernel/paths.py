@@ -21,7 +21,7 @@ from numba import njit
 from .allocation import allocate, sublease
 from .competition import accumulate, churn, doublings, effective_multiplier, follow_capability
 from .economics import month_flows
-from .finance import annual_growth, debt_step, growing, raise_amount, valuation
+from .finance import annual_growth, at_least, debt_step, raise_amount, valuation
 from .layout import FIXED_SCHEDULE, OUT, P, R
 from .market import (
     capability_premium,
@@ -176,6 +176,7 @@ def simulate_path(
     log_m = 0.0
     loss = 1.0
     cap_mult = 1.0 / p[_SHARE0] if competing else math.inf
+    log_elasticity = math.log(p[_ELASTICITY]) if competing else 0.0
     cum_lost = 0.0
 
     # market (kernel/market.py): rivals' observed demand, prices, the split of unserved
@@ -339,18 +340,19 @@ def simulate_path(
 
         # --- finance
         back = max(0, t - 12)
-        grows = growing(served, served_hist[back & 15], t - back, p[_MIN_GROWTH])
+        # one annualized growth a month serves the raise test and the valuation (a pow
+        # for t < 12); month 0 has no history: growing, valued at the reference growth
+        growth = (
+            annual_growth(served, served_hist[back & 15], t - back) if t > 0
+            else p[_VAL_REFERENCE]
+        )  # fmt: skip
+        grows = t == 0 or at_least(growth, p[_MIN_GROWTH])
         served_hist[t & 15] = served
         if t > 0 and month_of_year == 0:
             raised_year = 0.0
         month_of_year = month_of_year + 1 if month_of_year < 11 else 0
         raised = 0.0
         if live:
-            growth = (
-                annual_growth(served, served_hist[back & 15], t - back)
-                if t > 0
-                else p[_VAL_REFERENCE]
-            )
             multiple = valuation(p[_VALUATION], growth, p[_VAL_REFERENCE], p[_VAL_ELASTICITY])
             raised = raise_amount(
                 pre_cash, net, served, p[_RUNWAY], grows, t - last_raise >= raise_gap,
@@ -389,7 +391,7 @@ def simulate_path(
             if competing or premium:  # relative training compute: demand and pricing power
                 doubled = doublings(lab, rivals, p[_LAB0], p[_RIVALS0])
             if competing:
-                log_m = follow_capability(log_m, doubled, p[_ELASTICITY], p[_DIFFUSION])
+                log_m = follow_capability(log_m, doubled, log_elasticity, p[_DIFFUSION])
             if churn_share > 0.0:
                 loss = churn(loss, d - served, d, churn_share)
         year_end = t < horizon and (t == horizon - 1 or year_index[t + 1] != year_index[t])
