@@ -197,8 +197,13 @@ def _commitment_totals(results: Results) -> dict[str, float]:
 
 
 def run_scenario_metrics(scenario: Scenario) -> dict[str, float]:
-    """Run one (already validated) cell and return its :func:`metrics`; picklable task."""
-    return metrics(run(scenario, monthly_paths=0))
+    """Run one (already validated) cell and return its :func:`metrics`; picklable task.
+
+    The run computes only the outcomes :func:`metrics` reads (``outcomes_only``): the same
+    numbers as a full run, without yearly aggregates or the run-off of paths that can no
+    longer go bankrupt.
+    """
+    return metrics(run(scenario, monthly_paths=0, outcomes_only=True))
 
 
 def with_overrides(scenario: Scenario, paths: int | None, seed: int | None) -> Scenario:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
+
+from .procurement import obligations_after
 
 GROWTH_TIE = 1e-9
 """Relative tolerance of the growth test: growth equal to ``min_growth_to_raise`` up to float
@@ -103,3 +106,25 @@ def raise_amount(
         return 0.0
     size = min(max_dilution * valuation_multiple * served, room_this_year)
     return size if size > 0 else 0.0
+
+
+SOLVENCY_MARGIN = 1e-9
+"""Relative margin of :func:`solvent_to_end` over what is owed: covers float rounding in
+the months' sums (~1e-13 relative over a run-off), so the test never misjudges a path."""
+
+
+@njit(cache=True)
+def solvent_to_end(
+    cash: float, book: np.ndarray, n_signed: int, month: int, fixed_monthly: float, end: int
+) -> bool:
+    """Whether ``cash`` [USD] pays everything a lab without debt still owes from ``month`` on,
+    whatever its revenue: the take-or-pay of its ``book`` and fixed costs [USD/month] until
+    its last contract ``end`` s.
+
+    With no new contracts (the run-off), no debt and no fee due, a month's cash flow is at
+    least minus its compute and fixed costs (revenue less other costs, a share < 1 of it,
+    sublease revenue and raises are >= 0), so cash then never falls below 0: the lab cannot
+    go bankrupt any more.
+    """
+    need = obligations_after(book, n_signed, month) + fixed_monthly * max(end - month, 0)
+    return cash - need > SOLVENCY_MARGIN * (abs(cash) + need)

@@ -21,8 +21,8 @@ from numba import njit
 from .allocation import allocate, sublease
 from .competition import accumulate, churn, doublings, effective_multiplier, follow_capability
 from .economics import month_flows
-from .finance import annual_growth, at_least, debt_step, raise_amount, valuation
-from .layout import FIXED_SCHEDULE, OUT, P, R
+from .finance import annual_growth, at_least, debt_step, raise_amount, solvent_to_end, valuation
+from .layout import FIXED_SCHEDULE, OUT, P
 from .market import (
     capability_premium,
     clear_price,
@@ -35,17 +35,28 @@ from .market import (
     supply_table,
     tightness,
 )
-from .procurement import last_end, obligations_after, online, plan_demand, sign, signpost_trips
+from .procurement import (
+    last_end,
+    lead_slot,
+    obligations_after,
+    online,
+    plan_demand,
+    sign,
+    signpost_trips,
+)
 from .records import (
     MATERIAL_GW,
     N_ACC,
     add_market_month,
     add_month,
+    add_runoff_month,
     bankrupt_runoff,
     flush_year,
+    forget_runoff,
     record_lab,
     record_market,
     record_path,
+    total_cut,
 )
 from .signing import sign_deals, sign_opening, sign_order
 
@@ -67,9 +78,6 @@ from .signing import sign_deals, sign_opening, sign_order
     P["sublease_recovery"], P["debt_limit"], P["debt_rate"], P["debt_covenant"],
     P["valuation_elasticity"], P["valuation_reference_growth"], P["discount_monthly"],
 )  # fmt: skip
-_R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
-    R["revenue"], R["compute_cost"], R["capacity_gw_end"], R["cash"], R["alive"],
-)  # fmt: skip
 _O_OWED, _O_TRUNC, _O_LOST, _O_DEBT, _O_BREAK, _O_FINAL_MARKET = (
     OUT["obligations_at_end"], OUT["truncated_gw"], OUT["cum_lost"], OUT["debt_at_end"],
     OUT["breaking_commitment_month"], OUT["final_market_demand"],
@@ -84,14 +92,6 @@ _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["s
 
 
 @njit(cache=True)
-def _lead_slot(leads: np.ndarray, lead: int) -> int:
-    for k in range(leads.shape[0]):
-        if leads[k] == lead:
-            return k
-    return 0
-
-
-@njit(cache=True)
 def simulate_path(
     i: int, demand: np.ndarray, p: np.ndarray, slips: np.ndarray, tranches: tuple,
     deals: tuple, settings: tuple, fits: tuple, calendar: tuple, keep: int, outputs: tuple,
@@ -102,7 +102,9 @@ def simulate_path(
     ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
     gw, length, price; NaN price: the path's) on top of the policy; ``settings`` (policy code, review
     months, horizon, plan_to_ceiling, months between raises, index of the first January,
-    whether the competition loop is on, whether the market is on); ``rivals_in`` (the
+    whether the competition loop is on, whether the market is on, whether only outcomes are
+    asked: then no yearly aggregates, no run-off records or sums, and a path's run-off stops
+    once it cannot go bankrupt (:func:`.finance.solvent_to_end`)); ``rivals_in`` (the
     rivals' packed parameters, their contract book, and their policy code, review months,
     first review month, plan_to_ceiling);
     ``fits`` (leads, coefficients, sorted residuals) of a quantile policy; ``calendar``
@@ -112,7 +114,8 @@ def simulate_path(
     industry's supply by month [GW] (:func:`industry_gw` of the path's parameters).
     """
     (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing,
-     market) = settings  # fmt: skip
+     market, outcomes_only) = settings  # fmt: skip
+    aggregate = not outcomes_only  # calendar-year aggregates and the run-off's records
     p_r, rbook, (r_kind, r_review, r_first, r_to_ceiling) = rivals_in
     fit_leads, fit_beta, fit_resid = fits
     year_index, months_in_year = calendar
@@ -206,9 +209,14 @@ def simulate_path(
     order_keep = 1.0  # share of each order placed; 1 - cut once a signpost has tripped
     for t in range(months):
         if t >= horizon and not alive and not record:  # nothing moves any more: write the
-            bankrupt_runoff(runoff_yearly, i, year_index[t:], cash)  # rest of the run-off
-            min_cash = min(min_cash, cash)
+            if aggregate:  # rest of the run-off
+                bankrupt_runoff(runoff_yearly, i, year_index[t:], cash)
+                min_cash = min(min_cash, cash)
             break
+        if (outcomes_only and not record and t >= horizon and alive and debt == 0.0
+                and fees_due == 0.0 and solvent_to_end(cash, book, n_signed, t, p[_FIXED],
+                                                       end_last)):  # fmt: skip
+            break  # no bankruptcy can follow, and nothing else of the run-off is read
         ordered = 0.0
         # --- the demand the lab faces this month (rivals and churn, from history to t - 1)
         d = demand[t]
@@ -257,7 +265,7 @@ def simulate_path(
             index = 0 if t == first_review else t // review_months - first_review // review_months
             plan = plan_demand(
                 kind, p, seen, t, due, plan_to_ceiling, index,
-                _lead_slot(fit_leads, lead), fit_beta, fit_resid,
+                lead_slot(fit_leads, lead), fit_beta, fit_resid,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
             run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
@@ -416,17 +424,20 @@ def simulate_path(
                           lost_to_rivals, nobody, served + r_served)  # fmt: skip
         y = year_index[t]
         if t < horizon:
-            if y != year:
+            if aggregate and y != year:
                 if year >= 0:
                     flush_year(yearly, i, year, acc, months_in_year[year])
                 acc[:] = 0.0
                 year = y
-            add_month(acc, revenue, d, unserved, compute_cost, other, fixed, raised, capacity,
-                      cash, alive, training, inference, idle, lost, lab, relative, share,
-                      sublease_rev, interest, debt, refused, fees, borrowed, repaid)  # fmt: skip
+            if aggregate:
+                add_month(acc, revenue, d, unserved, compute_cost, other, fixed, raised,
+                          capacity, cash, alive, training, inference, idle, lost, lab, relative,
+                          share, sublease_rev, interest, debt, refused, fees, borrowed,
+                          repaid)  # fmt: skip
             if market:
-                add_market_month(acc, d_market, served + r_served, r_gw, supply, contract_price,
-                                 spot, lost_to_rivals, nobody)  # fmt: skip
+                if aggregate:
+                    add_market_month(acc, d_market, served + r_served, r_gw, supply,
+                                     contract_price, spot, lost_to_rivals, nobody)  # fmt: skip
                 cum_to_rivals += lost_to_rivals
                 cum_nobody += nobody
             cum_rev += revenue
@@ -441,48 +452,31 @@ def simulate_path(
                 final_cash = cash
                 path_out[_O_FINAL_MARKET, i] = d_market
                 path_out[_O_DEBT, i] = debt
-                flush_year(yearly, i, year, acc, months_in_year[year])
-        else:
-            runoff_yearly[_R_REV, i, y] += revenue
-            runoff_yearly[_R_COST, i, y] += compute_cost
-            runoff_yearly[_R_CAP_END, i, y] = capacity
-            runoff_yearly[_R_CASH, i, y] = cash
-            runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
+                if aggregate:
+                    flush_year(yearly, i, year, acc, months_in_year[year])
+        elif aggregate:
+            add_runoff_month(runoff_yearly, i, y, revenue, compute_cost, capacity, cash, alive)
             min_cash = min(min_cash, cash)
         if market and (t + 1 < horizon or priced_always):
             contract_price = next_price
 
     bankrupt_month[i] = bankrupt
     path_out[_O_OWED, i] = obligations_after(book, n_signed, horizon)
-    total_cut = 0.0
-    for k in range(truncated.shape[1]):
-        total_cut += truncated[i, k]
-    for k in range(truncated_deals.shape[1]):
-        total_cut += truncated_deals[i, k]
-    path_out[_O_TRUNC, i] = total_cut
+    path_out[_O_TRUNC, i] = total_cut(truncated, truncated_deals, i)
     sums = (cum_rev, cum_dem, cum_uns, cum_cost, cum_raised, cum_refused, cum_sublease,
             cum_interest, cum_fees, cum_to_rivals, cum_nobody, cum_rationed)  # fmt: skip
     record_path(path_out, i, sums, final_rate, final_cash, peak,
                 min_cash if months > horizon else final_cash, dcf)  # fmt: skip
+    if outcomes_only:  # sums over the run-off were not (all) taken: not numbers
+        forget_runoff(path_out, i)
 
 
 @njit(cache=True, nogil=True)
 def simulate_paths(
-    first: int,
-    last: int,
-    demand: np.ndarray,
-    params: np.ndarray,
-    slips: np.ndarray,
-    tranches: tuple,
-    deals: tuple,
-    settings: tuple,
-    fits: tuple,
-    calendar: tuple,
-    keep: int,
-    outputs: tuple,
-    books: np.ndarray,
-    rivals: tuple,
-) -> None:
+    first: int, last: int, demand: np.ndarray, params: np.ndarray, slips: np.ndarray,
+    tranches: tuple, deals: tuple, settings: tuple, fits: tuple, calendar: tuple, keep: int,
+    outputs: tuple, books: np.ndarray, rivals: tuple,
+) -> None:  # fmt: skip
     """Simulate paths ``first .. last - 1`` of a block (outputs written in place), on the
     calling thread without the GIL: threads run disjoint ranges of one block at once.
 

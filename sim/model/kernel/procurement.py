@@ -72,6 +72,15 @@ def last_end(book: np.ndarray, n_signed: int) -> int:
 
 
 @njit(cache=True)
+def lead_slot(leads: np.ndarray, lead: int) -> int:
+    """Index of ``lead`` [months] among a quantile policy's fitted ``leads`` (0 if absent)."""
+    for k in range(leads.shape[0]):
+        if leads[k] == lead:
+            return k
+    return 0
+
+
+@njit(cache=True)
 def industry_gw(p: np.ndarray, month: int) -> float:
     """Industry AI capacity in ``month``: grows ``industry_growth``-fold a year up to the hard
     limit [GW]."""
@@ -204,6 +213,6 @@ def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> floa
 
 __all__ = [
     "DEMAND_QUANTILE", "bend_to_ceiling", "cancel_pending", "credit_room", "industry_gw",
-    "last_end", "obligations_after", "online", "order_gw", "plan_demand", "residual_quantile",
+    "last_end", "lead_slot", "obligations_after", "online", "order_gw", "plan_demand", "residual_quantile",
     "sign", "signpost_trips", "supply_cap",
 ]  # fmt: skip
