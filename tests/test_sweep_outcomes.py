@@ -130,3 +130,28 @@ def test_forgotten_outcomes_are_the_run_off_sums():
 
     assert {PATH[i] for i in records.RUNOFF_SUMS} == RUNOFF_SUMS
     assert all(OUT[name] in records.RUNOFF_SUMS for name in RUNOFF_SUMS)
+
+
+def test_shared_draws_give_every_variant_its_own_inputs():
+    """Inside ``shared_draws`` (a sweep), variants that differ only in constants share what
+    is drawn, and every variant still gets exactly the inputs it gets alone: other
+    constants, other distributions, a correlation dropped by fixing one of its parameters."""
+    from sim.model.sampling import sample_inputs, shared_draws
+
+    base = load_scenario(ROOT / "scenarios" / "lone_lab.yaml")
+    cells = [{}, {"policy.planned_growth": 7.0}, {"demand.growth": 5.0},
+             {"finance.max_raise_per_year": 50.0e9},
+             {"economics.gross_margin": {"dist": "uniform", "low": 0.4, "high": 0.7}}]  # fmt: skip
+    variants = [apply_cell(base, cell) for cell in cells]
+    alone = [sample_inputs(v, 700, 1) for v in variants]
+    with shared_draws():
+        together = [sample_inputs(v, 700, 1) for v in variants]
+    for a, b in zip(alone, together, strict=True):
+        assert a.params.keys() == b.params.keys()
+        for name in a.params:
+            assert np.array_equal(a.params[name], b.params[name]), name
+        for field in ("growth", "noise", "slip_u"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    assert together[1].growth is together[0].growth  # a policy lever: the same draws
+    assert together[2].growth is not together[0].growth
+    assert not together[0].growth.flags.writeable  # shared: read-only

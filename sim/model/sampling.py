@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -92,10 +93,57 @@ def sample_inputs(
     """
     seed = scenario.simulation.seed
     months = total_months(scenario) if months is None else months
-    years = total_years(months)
-
     key = (seed, block, namespace, n, months)
-    fields = {name: to_dist(value) for name, value in numeric_fields(scenario).items()}
+    values = numeric_fields(scenario)
+    fields = {name: to_dist(value) for name, value in values.items()}
+    cache = _shared
+    if cache is None:
+        drawn = _draw(scenario, key, fields)
+    else:  # variants that differ only in constants (policy levers...) share what is drawn
+        signature = _draw_signature(scenario, values, fields)
+        drawn = cache.value((*key, "drawn", signature), lambda: _draw(scenario, key, fields))
+    params = {
+        name: np.full(n, dist.value, dtype=float) if isinstance(dist, Fixed) else drawn.params[name]
+        for name, dist in fields.items()
+    }  # fmt: skip
+    return SampledInputs(params=params, growth=drawn.growth, noise=drawn.noise,
+                         slip_u=drawn.slip_u, key=key)  # fmt: skip
+
+
+class _Drawn(NamedTuple):
+    """What :func:`sample_inputs` draws: the random parameters (constants left out), growth,
+    noise and slip uniforms (see :class:`SampledInputs`)."""
+
+    params: dict[str, np.ndarray]
+    growth: np.ndarray
+    noise: np.ndarray
+    slip_u: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [*self.params.values(), self.growth, self.noise, self.slip_u]
+        return sum(a.nbytes for a in arrays)
+
+    def freeze(self) -> None:
+        for a in [*self.params.values(), self.growth, self.noise, self.slip_u]:
+            a.flags.writeable = False
+
+
+def _draw_signature(scenario: Scenario, values: dict[str, object], fields: dict) -> tuple:
+    """Everything :func:`_draw` reads from a scenario besides the key: the random
+    parameters' distributions, growth and its persistence, correlations, orders per path."""
+    return (
+        tuple((name, repr(values[name])) for name, dist in fields.items()
+              if not isinstance(dist, Fixed)),
+        repr(scenario.demand.growth), repr(values["demand.growth_persistence"]),
+        repr(scenario.correlations), max_orders(scenario),
+    )  # fmt: skip
+
+
+def _draw(scenario: Scenario, key: tuple, fields: dict) -> _Drawn:
+    """Draw the random inputs of the block ``key`` = (seed, block, namespace, n, months)."""
+    seed, block, namespace, n, months = key
+    years = total_years(months)
     # A constant ignores its uniforms, and each parameter has its own stream: drawing none
     # for it moves no other draw (correlations leave constants out), and saves ~0.1 ms each.
     uniforms = {
@@ -119,11 +167,10 @@ def sample_inputs(
             else:
                 uniforms[name] = ndtr(z)
 
-    params = {
-        name: np.full(n, dist.value, dtype=float) if isinstance(dist, Fixed)
-        else dist.ppf(uniforms[name])
-        for name, dist in fields.items()
-    }  # fmt: skip
+    params = {name: fields[name].ppf(u) for name, u in uniforms.items()}
+    persistence = fields["demand.growth_persistence"]
+    if isinstance(persistence, Fixed):
+        params["demand.growth_persistence"] = np.full(n, persistence.value, dtype=float)
 
     # Gaussian copula AR(1): persistent log-growth with the exact marginal the user asked for.
     rho = params["demand.growth_persistence"]
@@ -138,7 +185,8 @@ def sample_inputs(
     for k in range(slip_u.shape[1]):
         slip_u[:, k] = shared((*key, f"slip:{k}"),
                               lambda k=k: stream(seed, block, f"{namespace}slip:{k}").random(n))  # fmt: skip
-    return SampledInputs(params=params, growth=growth, noise=noise, slip_u=slip_u, key=key)
+    random = {name: params[name] for name in uniforms}
+    return _Drawn(random, growth, noise, slip_u)
 
 
 def _elementwise(kernel_name: str, x: np.ndarray) -> np.ndarray:
@@ -206,19 +254,23 @@ class _Shared:
     """Arrays keyed by what they were drawn for, least recently used dropped first."""
 
     def __init__(self) -> None:
-        self.items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.items: OrderedDict[tuple, Any] = OrderedDict()
         self.bytes = 0
         self.lock = threading.Lock()
 
-    def get(self, key: tuple) -> np.ndarray | None:
+    def get(self, key: tuple) -> Any:
         with self.lock:
             hit = self.items.get(key)
             if hit is not None:
                 self.items.move_to_end(key)
             return hit
 
-    def put(self, key: tuple, value: np.ndarray) -> None:
-        value.flags.writeable = False  # shared: no variant may modify it
+    def put(self, key: tuple, value: Any) -> None:
+        """Keep ``value`` (an array, or anything with ``nbytes`` and ``freeze``), read-only."""
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # shared: no variant may modify it
+        else:
+            value.freeze()
         with self.lock:
             if key in self.items:
                 return
@@ -228,6 +280,14 @@ class _Shared:
                 _, old = self.items.popitem(last=False)
                 self.bytes -= old.nbytes
 
+    def value(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, made and kept first if there is none."""
+        hit = self.get(key)
+        if hit is None:
+            hit = make()
+            self.put(key, hit)
+        return hit
+
 
 _shared: _Shared | None = None
 
@@ -236,13 +296,7 @@ def shared(key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
     """``make()``, or the array an earlier call with the same key made while
     :func:`shared_draws` is active (read-only then: variants may not modify it)."""
     cache = _shared
-    if cache is None:
-        return make()
-    hit = cache.get(key)
-    if hit is None:
-        hit = make()
-        cache.put(key, hit)
-    return hit
+    return make() if cache is None else cache.value(key, make)
 
 
 @contextmanager
