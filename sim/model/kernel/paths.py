@@ -41,6 +41,7 @@ from .procurement import (
     obligations_after,
     online,
     plan_demand,
+    planned_factor,
     sign,
     signpost_trips,
 )
@@ -132,6 +133,7 @@ def simulate_path(
     rpg_step = eff ** (keep_eff / 12.0) if grows_eff else 1.0
     rpg = rpg0
     lead = int(p[_LEAD])
+    plan_factor = planned_factor(p, lead)  # orders are due `lead` months ahead
     contract_len = int(p[_LEN])
     plan_inference = 1.0 - p[_TRAIN]
     record = i < keep
@@ -265,7 +267,7 @@ def simulate_path(
             index = 0 if t == first_review else t // review_months - first_review // review_months
             plan = plan_demand(
                 kind, p, seen, t, due, plan_to_ceiling, index,
-                lead_slot(fit_leads, lead), fit_beta, fit_resid,
+                lead_slot(fit_leads, lead), fit_beta, fit_resid, plan_factor,
             )  # fmt: skip
             r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
             run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
