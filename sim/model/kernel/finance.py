@@ -89,6 +89,13 @@ def debt_step(
 
 
 @njit(cache=True)
+def short_of_runway(pre_cash: float, net: float, runway_months: float) -> bool:
+    """Whether cash [USD] lasts less than ``runway_months`` at this month's burn (the net
+    cash outflow [USD/month]); a lab with a positive cash flow never is."""
+    return pre_cash < runway_months * max(-net, 0.0)
+
+
+@njit(cache=True)
 def raise_amount(
     pre_cash: float,
     net: float,
@@ -101,8 +108,7 @@ def raise_amount(
     room_this_year: float,
 ) -> float:
     """Money raised this month [USD] (0 when any condition fails)."""
-    burn = max(-net, 0.0)
-    if not (pre_cash < runway_months * burn and grows and spaced):
+    if not (short_of_runway(pre_cash, net, runway_months) and grows and spaced):
         return 0.0
     size = min(max_dilution * valuation_multiple * served, room_this_year)
     return size if size > 0 else 0.0

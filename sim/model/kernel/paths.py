@@ -21,7 +21,15 @@ from numba import njit
 from .allocation import allocate, sublease
 from .competition import accumulate, churn, doublings, effective_multiplier, follow_capability
 from .economics import month_flows
-from .finance import annual_growth, at_least, debt_step, raise_amount, solvent_to_end, valuation
+from .finance import (
+    annual_growth,
+    at_least,
+    debt_step,
+    raise_amount,
+    short_of_runway,
+    solvent_to_end,
+    valuation,
+)
 from .layout import FIXED_SCHEDULE, OUT, P
 from .market import (
     capability_premium,
@@ -101,18 +109,16 @@ def simulate_path(
     """Simulate path ``i`` over horizon and run-off, writing its rows of every output.
 
     ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
-    gw, length, price; NaN price: the path's) on top of the policy; ``settings`` (policy code, review
-    months, horizon, plan_to_ceiling, months between raises, index of the first January,
-    whether the competition loop is on, whether the market is on, whether only outcomes are
-    asked: then no yearly aggregates, no run-off records or sums, and a path's run-off stops
-    once it cannot go bankrupt (:func:`.finance.solvent_to_end`)); ``rivals_in`` (the
-    rivals' packed parameters, their contract book, and their policy code, review months,
-    first review month, plan_to_ceiling);
-    ``fits`` (leads, coefficients, sorted residuals) of a quantile policy; ``calendar``
-    (year index per month, months per horizon year); ``outputs`` (monthly, yearly, run-off
-    yearly, per-path floats, bankruptcy month, truncated GW of tranches and of deals, new
-    commitments by calendar year of delivery), written in place; ``industry`` the
-    industry's supply by month [GW] (:func:`industry_gw` of the path's parameters).
+    gw, length, price; NaN price: the path's) on top of the policy; ``settings`` (policy
+    code, review months, horizon, plan_to_ceiling, months between raises, index of the first
+    January, whether the competition loop and the market are on, whether only outcomes are
+    asked: no yearly or run-off records, no run-off after :func:`.solvent_to_end`);
+    ``rivals_in`` (the rivals' packed parameters, their contract book, and their policy
+    code, review months, first review month, plan_to_ceiling); ``fits`` (leads,
+    coefficients, sorted residuals) of a quantile policy; ``calendar`` (year index per
+    month, months per horizon year); ``outputs`` (monthly, yearly, run-off yearly, per-path
+    floats, bankruptcy month, truncated GW of tranches and of deals, new commitments by
+    calendar year of delivery), written in place; ``industry`` the supply by month [GW].
     """
     (kind, review_months, horizon, plan_to_ceiling, raise_gap, first_month_of_year, competing,
      market, outcomes_only) = settings  # fmt: skip
@@ -350,23 +356,20 @@ def simulate_path(
 
         # --- finance
         back = max(0, t - 12)
-        # one annualized growth a month serves the raise test and the valuation (a pow
-        # for t < 12); month 0 has no history: growing, valued at the reference growth
-        growth = (
-            annual_growth(served, served_hist[back & 15], t - back) if t > 0
-            else p[_VAL_REFERENCE]
-        )  # fmt: skip
-        grows = t == 0 or at_least(growth, p[_MIN_GROWTH])
+        served_back = served_hist[back & 15]
         served_hist[t & 15] = served
         if t > 0 and month_of_year == 0:
             raised_year = 0.0
         month_of_year = month_of_year + 1 if month_of_year < 11 else 0
         raised = 0.0
-        if live:
+        if live and t - last_raise >= raise_gap and short_of_runway(pre_cash, net, p[_RUNWAY]):
+            # only a lab that may raise reads growth (a pow before month 12); month 0: none
+            growth = annual_growth(served, served_back, t - back) if t > 0 else p[_VAL_REFERENCE]
+            grows = t == 0 or at_least(growth, p[_MIN_GROWTH])
             multiple = valuation(p[_VALUATION], growth, p[_VAL_REFERENCE], p[_VAL_ELASTICITY])
             raised = raise_amount(
-                pre_cash, net, served, p[_RUNWAY], grows, t - last_raise >= raise_gap,
-                p[_DILUTION], multiple, p[_MAX_RAISE] - raised_year,
+                pre_cash, net, served, p[_RUNWAY], grows, True, p[_DILUTION], multiple,
+                p[_MAX_RAISE] - raised_year,
             )  # fmt: skip
             if raised > 0:
                 raised_year += raised
