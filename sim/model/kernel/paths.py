@@ -137,6 +137,11 @@ def simulate_paths(
     months = demand_all.shape[1]
     industry = np.empty(months)  # supply by month, shared by paths that agree on it
     table_of = np.full(3, np.nan)  # the parameters it was computed for (NaN: none yet)
+    # per-path state, allocated once per range: each month writes before it reads
+    acc = np.zeros(N_ACC)  # the current calendar year's aggregates (zeroed as a year starts)
+    served_hist = np.zeros(16)  # ring of served run-rates; 16 slots, masks instead of modulo
+    seen = np.empty(months)  # the demand the lab observes (what its policies see)
+    seen_r = np.empty(months if market else 1)  # the rivals' (market)
     for i in range(first, last):
         p, demand, book = params[i], demand_all[i], books[i]
         p_r, rbook = rival_params[i], rival_books[i]
@@ -174,9 +179,8 @@ def simulate_paths(
         cum_refused = cum_sublease = cum_interest = cum_fees = 0.0
         fees_due = 0.0  # termination fees of this month's review, paid in its accounting
 
-        acc = np.zeros(N_ACC)  # the current calendar year's aggregates
-        year = -1
-        served_hist = np.zeros(16)  # ring of served run-rates; 16 slots, masks instead of modulo
+        year = -1  # no calendar year accumulated yet
+        served_hist[:] = 0.0
         cash = p[_CASH0]
         alive = True
         bankrupt = -1
@@ -190,7 +194,6 @@ def simulate_paths(
         # competition: training compute buys demand; churn loses it (kernel/competition.py)
         churn_share = p[_CHURN]
         feedback = competing or churn_share > 0.0
-        seen = np.empty(months)  # the demand the lab observes (what its policies see)
         lab = p[_LAB0] if competing else 0.0
         rivals = p[_RIVALS0]
         premium = market and p[_PREMIUM_K] != 0.0  # pricing power (kernel/market.py)
@@ -202,7 +205,6 @@ def simulate_paths(
         cum_lost = 0.0
 
         # market (kernel/market.py): rivals' observed demand, prices, the split of unserved
-        seen_r = np.empty(months if market else 1)
         r_until = 0
         contract_price = price  # what orders signed this month pay [USD/GW-yr]
         spot = next_price = price
