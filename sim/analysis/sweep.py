@@ -134,29 +134,46 @@ def metrics(results: Results) -> dict[str, float]:
     k = int(results.bankrupt.sum())
     lo, hi = wilson_interval(k, n)
     demand = float(p["cum_demand"].sum())
-    # One quantile call per pair: one partition, the same bits as two calls (~60 us saved).
-    revenue_p50, revenue_p90 = np.quantile(p["cum_revenue"], [0.5, 0.9])
+    # One quantile call for every column (one partition per row): the same bits as a call
+    # per column, ~0.3 ms less a cell.
+    columns = [np.asarray(p[name], dtype=float) for name in _QUANTILE_COLUMNS]
+    c = results.commitments
+    columns.extend(  # new GW and take-or-pay [USD] signed over the horizon, per path
+        np.asarray(c[key]).sum(axis=1) if c else np.zeros(results.paths)
+        for key in ("new_gw", "new_commitment_usd")
+    )
+    names = (*_QUANTILE_COLUMNS, "new_gw", "commitment_usd")
+    q50, q90 = np.quantile(np.stack(columns), [0.5, 0.9], axis=1)
+    p50 = dict(zip(names, q50.tolist(), strict=True))
+    p90 = dict(zip(names, q90.tolist(), strict=True))
     return {
         "p_bankrupt": k / n,
         "p_bankrupt_lo": lo,
         "p_bankrupt_hi": hi,
-        "cum_revenue_p50": float(revenue_p50),
-        "cum_revenue_p90": float(revenue_p90),
+        "cum_revenue_p50": p50["cum_revenue"],
+        "cum_revenue_p90": p90["cum_revenue"],
         "cum_revenue_mean": float(p["cum_revenue"].mean()),
         "unserved_share": float(p["cum_unserved"].sum()) / demand if demand > 0 else 0.0,
         "equity_value_mean": float(p["equity_value"].mean()),
-        "equity_value_p50": float(np.quantile(p["equity_value"], 0.5)),
-        "final_run_rate_p50": float(np.quantile(p["final_run_rate"], 0.5)),
-        "peak_capacity_gw_p50": float(np.quantile(p["peak_capacity_gw"], 0.5)),
-        **_commitment_totals(results),
-        "obligations_at_end_p50": float(np.quantile(p["obligations_at_end"], 0.5)),
-        "cum_unserved_p50": float(np.quantile(p["cum_unserved"], 0.5)),
+        "equity_value_p50": p50["equity_value"],
+        "final_run_rate_p50": p50["final_run_rate"],
+        "peak_capacity_gw_p50": p50["peak_capacity_gw"],
+        "new_gw_p50": p50["new_gw"],
+        "new_gw_p90": p90["new_gw"],
+        "commitment_usd_p50": p50["commitment_usd"],
+        "commitment_usd_p90": p90["commitment_usd"],
+        "obligations_at_end_p50": p50["obligations_at_end"],
+        "cum_unserved_p50": p50["cum_unserved"],
         "cum_unserved_mean": float(p["cum_unserved"].mean()),
         "cum_lost_mean": float(p["cum_lost"].mean()),
         "paths": float(n),
         **_market_split(results, demand),
         **_bankrupt_by_year(results),
     }
+
+
+_QUANTILE_COLUMNS = ("cum_revenue", "equity_value", "final_run_rate", "peak_capacity_gw",
+                     "obligations_at_end", "cum_unserved")  # fmt: skip
 
 
 def _market_split(results: Results, demand: float) -> dict[str, float]:
@@ -176,29 +193,25 @@ def _bankrupt_by_year(results: Results) -> dict[str, float]:
     """Share of paths bankrupt by the end of each calendar year of the horizon."""
     from sim.model.results import calendar_years
 
-    bm = results.path["bankrupt_month"]
+    bm = np.sort(results.path["bankrupt_month"])
     cal = calendar_years(results.scenario)
+    never = np.searchsorted(bm, 0)  # paths that never go bankrupt (month -1)
     out = {}
     for year in results.years:
         last = int(np.flatnonzero(cal == year)[-1])
-        out[f"{BY_YEAR_PREFIX}{int(year)}"] = float(((bm >= 0) & (bm <= last)).mean())
-    return out
-
-
-def _commitment_totals(results: Results) -> dict[str, float]:
-    """New GW and nominal take-or-pay [USD] signed over the horizon, P50 and P90."""
-    c = results.commitments
-    out = {}
-    for key, name in (("new_gw", "new_gw"), ("new_commitment_usd", "commitment_usd")):
-        total = np.asarray(c[key]).sum(axis=1) if c else np.zeros(results.paths)
-        p50, p90 = np.quantile(total, [0.5, 0.9])
-        out[f"{name}_p50"], out[f"{name}_p90"] = float(p50), float(p90)
+        count = np.searchsorted(bm, last, side="right") - never
+        out[f"{BY_YEAR_PREFIX}{int(year)}"] = float(count / len(bm))  # as a bool array's mean
     return out
 
 
 def run_scenario_metrics(scenario: Scenario) -> dict[str, float]:
-    """Run one (already validated) cell and return its :func:`metrics`; picklable task."""
-    return metrics(run(scenario, monthly_paths=0))
+    """Run one (already validated) cell and return its :func:`metrics`; picklable task.
+
+    The run computes only the outcomes :func:`metrics` reads (``outcomes_only``): the same
+    numbers as a full run, without yearly aggregates or the run-off of paths that can no
+    longer go bankrupt.
+    """
+    return metrics(run(scenario, monthly_paths=0, outcomes_only=True))
 
 
 def with_overrides(scenario: Scenario, paths: int | None, seed: int | None) -> Scenario:

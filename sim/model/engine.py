@@ -65,12 +65,13 @@ def simulate_kernel(
     slip_table: np.ndarray | None = None,
     keep: int | None = None,
     parallel: bool = True,
+    outcomes_only: bool = False,
 ) -> dict[str, np.ndarray]:
     """Run the fused kernel on one block; raw outputs keyed by name (see layout).
 
     ``parallel`` splits the block's paths over :func:`threads` threads; without it the block
     runs on the calling thread (without the GIL), for a pool of threads running one block
-    each.
+    each. ``outcomes_only``: see :func:`run`.
     """
     from .jit import prepare
 
@@ -91,10 +92,12 @@ def simulate_kernel(
     leads, beta, resid = pilot_fits(scenario, pilot, params[:, P["lead"]])
     year_index, months_in_year, runoff_years = year_layout(scenario, months)
     n_reviews = len(review_months(scenario))
+    # outcomes only: the aggregates are not computed (NaN)
+    aggregates = (lambda shape: np.full(shape, np.nan)) if outcomes_only else np.zeros
     out = {
         "monthly": np.empty((len(MONTHLY), keep, months)),  # every cell is written
-        "yearly": np.zeros((len(YEARLY), n, len(months_in_year))),
-        "runoff_yearly": np.zeros((len(RUNOFF_YEARLY), n, runoff_years)),
+        "yearly": aggregates((len(YEARLY), n, len(months_in_year))),
+        "runoff_yearly": aggregates((len(RUNOFF_YEARLY), n, runoff_years)),
         "path": np.zeros((len(PATH), n)),
         "bankrupt_month": np.empty(n, dtype=np.int64),
         "truncated_by_tranche": np.zeros((n, len(tranches))),
@@ -110,7 +113,7 @@ def simulate_kernel(
         bool(getattr(policy, "plan_to_ceiling", False)),
         scenario.finance.min_months_between_raises,
         (1 - int(scenario.simulation.start.split("-")[1])) % 12,
-        scenario.competition is not None, scenario.market is not None,
+        scenario.competition is not None, scenario.market is not None, outcomes_only,
     )  # fmt: skip
     outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
                out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
@@ -292,11 +295,13 @@ def run_block(
     slips: np.ndarray | None,
     months: int | None = None,
     parallel: bool = True,
+    outcomes_only: bool = False,
 ) -> BlockResult:
     """Sample and simulate one block; keep monthly records for its first ``keep_monthly``."""
     months = total_months(scenario, max_slip(slips)) if months is None else months
     inputs = sample_inputs(scenario, n, block, months=months)
-    raw = simulate_kernel(scenario, inputs, pilot, slips, keep=keep_monthly, parallel=parallel)
+    raw = simulate_kernel(scenario, inputs, pilot, slips, keep=keep_monthly, parallel=parallel,
+                          outcomes_only=outcomes_only)  # fmt: skip
     return block_result(scenario, block, inputs, raw, keep_monthly)
 
 
@@ -334,6 +339,7 @@ def run(
     progress: ProgressFn | None = None,
     map_blocks: MapFn | None = None,
     spill: bool | None = None,
+    outcomes_only: bool = False,
 ) -> Results:
     """Run the Monte Carlo simulation of a scenario (horizon, then run-off).
 
@@ -347,6 +353,10 @@ def run(
         dask client); results are identical to the serial run.
     spill : stream per-path outputs to Parquet instead of memory; default: above
         :data:`sim.model.store.SPILL_PATHS` paths (memory then stays O(block)).
+    outcomes_only : compute only the per-path outcomes of the horizon and each path's
+        bankruptcy (the numbers :func:`sim.analysis.sweep.metrics` reads; the same bits):
+        yearly aggregates, run-off records and the per-path sums over the run-off are NaN,
+        and a path's run-off stops once it can no longer go bankrupt. For sweeps.
 
     Blocks run on a pool of :func:`threads` threads, one block each (sampling and the
     jitted kernel release the GIL), and each block's kernels split its paths over the
@@ -388,9 +398,10 @@ def run(
     # 1808) then keeps both cores busy instead of one. The block threads only overlap the
     # next block's draws with the current kernels. Blocks keep their draws (rng.blocks).
     tasks = [
-        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips, months, True)
+        (scenario, b, n, max(0, min(n, monthly_paths - first)), pilot, slips, months, True,
+         outcomes_only)
         for b, first, n in parts
-    ]
+    ]  # fmt: skip
     if spill is None:
         spill = scenario.simulation.paths > SPILL_PATHS
     year, month = map(int, scenario.simulation.start.split("-"))

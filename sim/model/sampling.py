@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -95,10 +95,57 @@ def sample_inputs(
     """
     seed = scenario.simulation.seed
     months = total_months(scenario) if months is None else months
-    years = total_years(months)
-
     key = (seed, block, namespace, n, months)
-    fields = {name: to_dist(value) for name, value in numeric_fields(scenario).items()}
+    values = numeric_fields(scenario)
+    fields = {name: to_dist(value) for name, value in values.items()}
+    cache = _shared
+    if cache is None:
+        drawn = _draw(scenario, key, fields)
+    else:  # variants that differ only in constants (policy levers...) share what is drawn
+        signature = _draw_signature(scenario, values, fields)
+        drawn = cache.value((*key, "drawn", signature), lambda: _draw(scenario, key, fields))
+    params = {
+        name: np.full(n, dist.value, dtype=float) if isinstance(dist, Fixed) else drawn.params[name]
+        for name, dist in fields.items()
+    }  # fmt: skip
+    return SampledInputs(params=params, growth=drawn.growth, noise=drawn.noise,
+                         slip_u=drawn.slip_u, key=key)  # fmt: skip
+
+
+class _Drawn(NamedTuple):
+    """What :func:`sample_inputs` draws: the random parameters (constants left out), growth,
+    noise and slip uniforms (see :class:`SampledInputs`)."""
+
+    params: dict[str, np.ndarray]
+    growth: np.ndarray
+    noise: np.ndarray
+    slip_u: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [*self.params.values(), self.growth, self.noise, self.slip_u]
+        return sum(a.nbytes for a in arrays)
+
+    def freeze(self) -> None:
+        for a in [*self.params.values(), self.growth, self.noise, self.slip_u]:
+            a.flags.writeable = False
+
+
+def _draw_signature(scenario: Scenario, values: dict[str, object], fields: dict) -> tuple:
+    """Everything :func:`_draw` reads from a scenario besides the key: the random
+    parameters' distributions, growth and its persistence, correlations, orders per path."""
+    return (
+        tuple((name, repr(values[name])) for name, dist in fields.items()
+              if not isinstance(dist, Fixed)),
+        repr(scenario.demand.growth), repr(values["demand.growth_persistence"]),
+        repr(scenario.correlations), max_orders(scenario),
+    )  # fmt: skip
+
+
+def _draw(scenario: Scenario, key: tuple, fields: dict) -> _Drawn:
+    """Draw the random inputs of the block ``key`` = (seed, block, namespace, n, months)."""
+    seed, block, namespace, n, months = key
+    years = total_years(months)
     # A constant ignores its uniforms, and each parameter has its own stream: drawing none
     # for it moves no other draw (correlations leave constants out), and saves ~0.1 ms each.
     uniforms = {
@@ -122,11 +169,10 @@ def sample_inputs(
             else:
                 uniforms[name] = ndtr(z)
 
-    params = {
-        name: np.full(n, dist.value, dtype=float) if isinstance(dist, Fixed)
-        else dist.ppf(uniforms[name])
-        for name, dist in fields.items()
-    }  # fmt: skip
+    params = {name: fields[name].ppf(u) for name, u in uniforms.items()}
+    persistence = fields["demand.growth_persistence"]
+    if isinstance(persistence, Fixed):
+        params["demand.growth_persistence"] = np.full(n, persistence.value, dtype=float)
 
     # Gaussian copula AR(1): persistent log-growth with the exact marginal the user asked for.
     rho = params["demand.growth_persistence"]
@@ -141,7 +187,8 @@ def sample_inputs(
     for k in range(slip_u.shape[1]):
         slip_u[:, k] = shared((*key, f"slip:{k}"),
                               lambda k=k: stream(seed, block, f"{namespace}slip:{k}").random(n))  # fmt: skip
-    return SampledInputs(params=params, growth=growth, noise=noise, slip_u=slip_u, key=key)
+    random = {name: params[name] for name in uniforms}
+    return _Drawn(random, growth, noise, slip_u)
 
 
 def _elementwise(kernel_name: str, x: np.ndarray) -> np.ndarray:
@@ -221,8 +268,12 @@ class _Shared:
             return hit
 
     def put(self, key: tuple, value: Any) -> None:
+        """Keep ``value``: an array or an object with ``freeze`` read-only, anything else
+        (e.g. a :class:`sim.model.pilot.Pilot`) as it is."""
         if isinstance(value, np.ndarray):
             value.flags.writeable = False  # shared: no variant may modify it
+        elif hasattr(value, "freeze"):
+            value.freeze()
         with self.lock:
             if key in self.items:
                 return
@@ -231,6 +282,14 @@ class _Shared:
             while self.bytes > SHARED_BYTES and len(self.items) > 1:
                 _, old = self.items.popitem(last=False)
                 self.bytes -= _nbytes(old)
+
+    def value(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, made and kept first if there is none."""
+        hit = self.get(key)
+        if hit is None:
+            hit = make()
+            self.put(key, hit)
+        return hit
 
 
 def _nbytes(value: Any) -> int:
@@ -247,13 +306,7 @@ def shared(key: tuple, make: Callable[[], T]) -> T:
     values (e.g. a policy's :class:`sim.model.pilot.Pilot`) are shared as they are: their
     ``make`` must depend on nothing but the key."""
     cache = _shared
-    if cache is None:
-        return make()
-    hit = cache.get(key)
-    if hit is None:
-        hit = make()
-        cache.put(key, hit)
-    return hit
+    return make() if cache is None else cache.value(key, make)
 
 
 @contextmanager

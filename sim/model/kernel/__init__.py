@@ -33,7 +33,7 @@ def drop_stale_cache(directory: Path) -> bool:
     changed since it was written; return whether it did.
 
     Numba keys a cached function by its own file only: after an edit to ``finance.py``, the
-    cached ``paths.simulate_path`` would still run the old inlined ``growing``. A digest of
+    cached ``paths.simulate_paths`` would still run the old inlined ``growing``. A digest of
     every source in the package, kept beside the cache, catches that. Unwritable installs
     are left alone (numba then caches elsewhere or not at all).
     """
@@ -62,7 +62,7 @@ def cache_is_cold(directory: Path | None = None) -> bool:
     """Whether the month loop has no machine code cached yet while the cache is writable:
     the next run compiles it (~7 s on 2 cores, once per install or kernel edit)."""
     cache = (Path(__file__).parent if directory is None else directory) / "__pycache__"
-    if any(cache.glob("paths.simulate_path-*.nbi")):
+    if any(cache.glob("paths.simulate_path*-*.nbi")):  # the month loop (path or paths)
         return False
     return os.access(cache if cache.exists() else cache.parent, os.W_OK)
 

@@ -42,10 +42,11 @@ def doublings(lab: float, rivals: float, lab0: float, rivals0: float) -> float:
 
 
 @njit(cache=True)
-def follow_capability(log_m: float, doubled: float, elasticity: float, a: float) -> float:
+def follow_capability(log_m: float, doubled: float, log_elasticity: float, a: float) -> float:
     """Next ``ln m``: a step ``a`` toward ``ln(elasticity) * doubled``, ``doubled`` the
-    :func:`doublings` of relative training compute."""
-    return log_m + a * (math.log(elasticity) * doubled - log_m)
+    :func:`doublings` of relative training compute (``log_elasticity`` is taken once per
+    path, not each month)."""
+    return log_m + a * (log_elasticity * doubled - log_m)
 
 
 @njit(cache=True)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
+
+from .procurement import obligations_after
 
 GROWTH_TIE = 1e-9
 """Relative tolerance of the growth test: growth equal to ``min_growth_to_raise`` up to float
@@ -33,11 +36,18 @@ def annual_growth(served: float, served_back: float, months_back: int) -> float:
 
 
 @njit(cache=True)
+def at_least(growth: float, min_growth: float) -> bool:
+    """Whether an annualized growth [x/yr] counts as at least ``min_growth`` (up to
+    :data:`GROWTH_TIE`)."""
+    return growth >= min_growth * (1.0 - GROWTH_TIE)
+
+
+@njit(cache=True)
 def growing(served: float, served_back: float, months_back: int, min_growth: float) -> bool:
     """Whether annualized growth of served revenue over ``months_back`` months >= min."""
     if months_back == 0:
         return True
-    return annual_growth(served, served_back, months_back) >= min_growth * (1.0 - GROWTH_TIE)
+    return at_least(annual_growth(served, served_back, months_back), min_growth)
 
 
 @njit(cache=True)
@@ -79,6 +89,13 @@ def debt_step(
 
 
 @njit(cache=True)
+def short_of_runway(pre_cash: float, net: float, runway_months: float) -> bool:
+    """Whether cash [USD] lasts less than ``runway_months`` at this month's burn (the net
+    cash outflow [USD/month]); a lab with a positive cash flow never is."""
+    return pre_cash < runway_months * max(-net, 0.0)
+
+
+@njit(cache=True)
 def raise_amount(
     pre_cash: float,
     net: float,
@@ -91,8 +108,29 @@ def raise_amount(
     room_this_year: float,
 ) -> float:
     """Money raised this month [USD] (0 when any condition fails)."""
-    burn = max(-net, 0.0)
-    if not (pre_cash < runway_months * burn and grows and spaced):
+    if not (short_of_runway(pre_cash, net, runway_months) and grows and spaced):
         return 0.0
     size = min(max_dilution * valuation_multiple * served, room_this_year)
     return size if size > 0 else 0.0
+
+
+SOLVENCY_MARGIN = 1e-9
+"""Relative margin of :func:`solvent_to_end` over what is owed: covers float rounding in
+the months' sums (~1e-13 relative over a run-off), so the test never misjudges a path."""
+
+
+@njit(cache=True)
+def solvent_to_end(
+    cash: float, book: np.ndarray, n_signed: int, month: int, fixed_monthly: float, end: int
+) -> bool:
+    """Whether ``cash`` [USD] pays everything a lab without debt still owes from ``month`` on,
+    whatever its revenue: the take-or-pay of its ``book`` and fixed costs [USD/month] until
+    its last contract ``end`` s.
+
+    With no new contracts (the run-off), no debt and no fee due, a month's cash flow is at
+    least minus its compute and fixed costs (revenue less other costs, a share < 1 of it,
+    sublease revenue and raises are >= 0), so cash then never falls below 0: the lab cannot
+    go bankrupt any more.
+    """
+    need = obligations_after(book, n_signed, month) + fixed_monthly * max(end - month, 0)
+    return cash - need > SOLVENCY_MARGIN * (abs(cash) + need)

@@ -29,9 +29,10 @@ from numba import njit
 
 from .allocation import inference_limit
 from .layout import P
-from .procurement import industry_gw, online, plan_demand
+from .procurement import industry_gw, online, plan_demand, planned_factor
 
 _IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
+_MAX_SHARE = P["max_share"]
 
 
 @njit(cache=True)
@@ -184,6 +185,13 @@ def supply_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
 
 
 @njit(cache=True)
+def supply_cap_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
+    """:func:`.procurement.supply_cap` (the most GW one firm can hold in ``month``) from
+    the loop's table ``industry``: the same number without a ``pow`` per order [GW]."""
+    return p[_MAX_SHARE] * supply_at(p, industry, month)
+
+
+@njit(cache=True)
 def free_supply(
     p: np.ndarray, industry: np.ndarray, book: np.ndarray, n_signed: int,
     rivals_book: np.ndarray, n_rivals: int, start: int, end: int,
@@ -246,7 +254,8 @@ def rivals_order(
     """GW the rivals order at a review in month ``t`` for ``due``: what their policy plans
     to serve of the demand they ``seen``, at ``rpg_due`` per GW of inference, less what
     they hold then [GW] (before rationing)."""
-    plan = plan_demand(kind, p_rivals, seen, t, due, to_ceiling, 0, 0, fit_beta, fit_resid)
+    plan = plan_demand(kind, p_rivals, seen, t, due, to_ceiling, 0, 0, fit_beta, fit_resid,
+                       planned_factor(p_rivals, due - t))  # fmt: skip
     have, _cost = online(book, n, due)
     return max(plan / (rpg_due * (1.0 - training_share)) - have, 0.0)
 

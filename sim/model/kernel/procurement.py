@@ -72,6 +72,15 @@ def last_end(book: np.ndarray, n_signed: int) -> int:
 
 
 @njit(cache=True)
+def lead_slot(leads: np.ndarray, lead: int) -> int:
+    """Index of ``lead`` [months] among a quantile policy's fitted ``leads`` (0 if absent)."""
+    for k in range(leads.shape[0]):
+        if leads[k] == lead:
+            return k
+    return 0
+
+
+@njit(cache=True)
 def industry_gw(p: np.ndarray, month: int) -> float:
     """Industry AI capacity in ``month``: grows ``industry_growth``-fold a year up to the hard
     limit [GW]."""
@@ -114,14 +123,17 @@ def plan_demand(
     lead_slot: int,
     fit_beta: np.ndarray,
     fit_resid: np.ndarray,
+    planned_factor: float,
 ) -> float:
-    """Potential demand [USD/yr] the policy plans to serve at ``due`` (section 3 table)."""
+    """Potential demand [USD/yr] the policy plans to serve at ``due`` (section 3 table);
+    ``planned_factor`` is :func:`planned_factor` of the same months ahead (a path's lead is
+    fixed, so its loop takes that ``pow`` once)."""
     now = demand[t]
     if now <= 0.0:  # demand underflowed to 0 (schema bounds make this all but impossible)
         return 0.0
     years_ahead = (due - t) / 12.0
     if kind == PLANNED_GROWTH:
-        planned = now * p[_PLANNED] ** years_ahead
+        planned = now * planned_factor
     elif kind == ADAPTIVE:
         prior = math.log(p[_PRIOR])
         if t == 0:
@@ -143,6 +155,12 @@ def plan_demand(
     if plan_to_ceiling:
         return bend_to_ceiling(now, planned, p[_CEILING])
     return planned
+
+
+@njit(cache=True)
+def planned_factor(p: np.ndarray, months_ahead: int) -> float:
+    """Growth a planned-growth policy plans for over ``months_ahead`` months [x]."""
+    return p[_PLANNED] ** (months_ahead / 12.0)
 
 
 @njit(cache=True)
@@ -204,6 +222,6 @@ def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> floa
 
 __all__ = [
     "DEMAND_QUANTILE", "bend_to_ceiling", "cancel_pending", "credit_room", "industry_gw",
-    "last_end", "obligations_after", "online", "order_gw", "plan_demand", "residual_quantile",
+    "last_end", "lead_slot", "obligations_after", "online", "order_gw", "plan_demand", "planned_factor", "residual_quantile",
     "sign", "signpost_trips", "supply_cap",
 ]  # fmt: skip

@@ -56,7 +56,9 @@ from .layout import OUT, M, R, Y
     OUT["cum_lost_to_rivals"], OUT["cum_unserved_by_market"], OUT["cum_rationed_gw"],
 )  # fmt: skip
 
-_R_CAP_END, _R_CASH, _R_ALIVE = R["capacity_gw_end"], R["cash"], R["alive"]
+_R_REV, _R_COST, _R_CAP_END, _R_CASH, _R_ALIVE = (
+    R["revenue"], R["compute_cost"], R["capacity_gw_end"], R["cash"], R["alive"],
+)  # fmt: skip
 
 A_SHARE_MONTHS, A_INF_COST = len(Y), len(Y) + 1
 N_ACC = len(Y) + 2
@@ -235,6 +237,43 @@ def record_path(
     path_out[_O_TO_RIVALS, i] = to_rivals
     path_out[_O_NOBODY, i] = nobody
     path_out[_O_RATIONED, i] = rationed
+
+
+@njit(cache=True)
+def total_cut(truncated: np.ndarray, truncated_deals: np.ndarray, i: int) -> float:
+    """GW the supply cap cut from path ``i``'s tranches and deals [GW]."""
+    total = 0.0
+    for k in range(truncated.shape[1]):
+        total += truncated[i, k]
+    for k in range(truncated_deals.shape[1]):
+        total += truncated_deals[i, k]
+    return total
+
+
+RUNOFF_SUMS = (_O_MIN_CASH, _O_DCF, _O_REFUSED, _O_SUBLEASE, _O_INTEREST, _O_FEES)
+"""Per-path outcomes that sum or scan the run-off too (NaN when only outcomes are asked)."""
+
+
+@njit(cache=True)
+def forget_runoff(path_out: np.ndarray, i: int) -> None:
+    """NaN in path ``i``'s outcomes that need the whole run-off (:data:`RUNOFF_SUMS`): a run
+    of outcomes only stops a path's run-off once it can no longer go bankrupt."""
+    for s in RUNOFF_SUMS:
+        path_out[s, i] = np.nan
+
+
+@njit(cache=True)
+def add_runoff_month(
+    runoff_yearly: np.ndarray, i: int, y: int, revenue: float, compute_cost: float,
+    capacity: float, cash: float, alive: bool,
+) -> None:  # fmt: skip
+    """Add one run-off month of path ``i`` to its run-off year ``y``: flows summed [USD],
+    stocks at the month's end."""
+    runoff_yearly[_R_REV, i, y] += revenue
+    runoff_yearly[_R_COST, i, y] += compute_cost
+    runoff_yearly[_R_CAP_END, i, y] = capacity
+    runoff_yearly[_R_CASH, i, y] = cash
+    runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
 
 
 @njit(cache=True)

@@ -13,14 +13,13 @@ import numpy as np
 from numba import njit
 
 from .layout import P
-from .market import free_supply, ration
+from .market import free_supply, ration, supply_cap_at
 from .procurement import (
     cancel_pending,
     credit_room,
     online,
     order_gw,
     sign,
-    supply_cap,
 )
 from .records import MATERIAL_GW, commit
 
@@ -59,7 +58,7 @@ def sign_opening(
     for k in range(tranche_start.shape[0]):
         planned = tranche_start[k]
         have, _cost = online(book, n_signed, planned)
-        room = max(supply_cap(p, planned) - have, 0.0)
+        room = max(supply_cap_at(p, industry, planned) - have, 0.0)
         gw = min(tranche_gw[k], room)
         if market:  # what the lab and the rivals hold already leaves less
             begin = planned + slips[i, k]
@@ -101,7 +100,7 @@ def sign_deals(
         d_price = contract_price if math.isnan(deal_price[k]) else deal_price[k]
         start = deal_start[k]
         have, _cost = online(book, n_signed, start)
-        gw = min(deal_gw[k], max(supply_cap(p, start) - have, 0.0))
+        gw = min(deal_gw[k], max(supply_cap_at(p, industry, start) - have, 0.0))
         if market:
             gw = min(gw, free_supply(p, industry, book, n_signed, rivals_book, n_r, start,
                                      start + deal_len[k]))  # fmt: skip
@@ -146,7 +145,7 @@ def sign_order(
         cut, fee = cancel_pending(book, n_signed, t, due, have - want, p[_TERM_FEE])
         cancelled = True
         have -= cut
-    q = order_gw(want, have, supply_cap(p, due), alive) * keep
+    q = order_gw(want, have, supply_cap_at(p, industry, due), alive) * keep
     if p[_CREDIT_REV] >= 0.0 and q > 0:  # counterparties sign only within the lab's credit
         room = credit_room(book, n_signed, t, run_rate, cash, p[_CREDIT_REV], p[_CREDIT_CASH])
         allowed = room / (contract_price * contract_len / 12.0)
