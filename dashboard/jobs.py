@@ -41,6 +41,14 @@ MIN_TABLE_PATHS = 200
 """Fewest paths per cell of a background table."""
 
 
+def drop_queued() -> None:
+    """Cancel the jobs not started yet, in both pools (the server is stopping). Without it
+    the interpreter's exit waits for every queued run and table of every session: a
+    dashboard that had just served ten pages took over 30 s to stop on SIGTERM."""
+    for pool in (INTERACTIVE, BACKGROUND):
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 class StaleJobError(Exception):
     """Raised inside a background job whose settings the user has already left."""
 

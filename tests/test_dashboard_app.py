@@ -348,6 +348,23 @@ def test_cli_rejects_bad_file_and_port(capsys):
     assert "--port" in capsys.readouterr().err
 
 
+def test_stopping_the_dashboard_drops_its_queued_jobs(monkeypatch):
+    """Ctrl-C or SIGTERM while serving: the jobs not started yet are cancelled, so the
+    process does not wait for every session's queued runs and tables before it exits."""
+    import dashboard.server
+    from dashboard import jobs
+
+    dropped = []
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dashboard.server, "serve", interrupted)
+    monkeypatch.setattr(jobs, "drop_queued", lambda: dropped.append(True))
+    assert main(["dashboard", "--no-show", "--port", "0"]) == 130  # interrupted
+    assert dropped == [True]
+
+
 def test_bench_dashboard_command(capsys):
     assert main(["bench-dashboard", "--repeat", "2", "--paths", "500", "--no-browser"]) == 0
     out = capsys.readouterr().out
