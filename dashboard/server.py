@@ -21,6 +21,7 @@ from tornado.web import HTTPError
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
 
+from . import jobs
 from .app import Dashboard, create_app
 from .charts import series_data
 from .explorer import Explorer
@@ -93,13 +94,17 @@ def serve(
     check_port(host, port)
     warm_up(scenario)
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
-    return pn.serve(
-        {"/": lambda: create_app(scenario)},
-        port=port,
-        address=host,
-        show=show,
-        threaded=threaded,
-        title="compute-sim dashboard",
-        websocket_origin=origins,
-        extra_patterns=[(r"/components/(.*)", _component_handler(), {})],
-    )
+    try:
+        return pn.serve(
+            {"/": lambda: create_app(scenario)},
+            port=port,
+            address=host,
+            show=show,
+            threaded=threaded,
+            title="compute-sim dashboard",
+            websocket_origin=origins,
+            extra_patterns=[(r"/components/(.*)", _component_handler(), {})],
+        )
+    finally:
+        if not threaded:  # the server has stopped (Ctrl-C, SIGTERM): exit without running
+            jobs.drop_queued()  # every session's queued jobs first

@@ -359,7 +359,8 @@ def test_stopping_the_dashboard_drops_its_queued_jobs(monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(dashboard.server, "serve", interrupted)
+    monkeypatch.setattr(dashboard.server, "warm_up", lambda scenario: None)
+    monkeypatch.setattr(dashboard.server.pn, "serve", interrupted)  # stopped while serving
     monkeypatch.setattr(jobs, "drop_queued", lambda: dropped.append(True))
     assert main(["dashboard", "--no-show", "--port", "0"]) == 130  # interrupted
     assert dropped == [True]

@@ -51,7 +51,6 @@ def main(args: argparse.Namespace) -> int:
     from sim.model.io import load_scenario
 
     scenario = load_scenario(args.scenario)  # ScenarioError -> exit 2 before serving
-    from dashboard import jobs
     from dashboard.server import PortInUseError, check_port, serve
 
     try:
@@ -71,8 +70,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)  # fmt: skip
         return 2
-    finally:  # Ctrl-C or SIGTERM: stop without running every session's queued jobs
-        jobs.drop_queued()
     return 0
 
 
