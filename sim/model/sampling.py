@@ -121,13 +121,15 @@ class _Drawn(NamedTuple):
     noise: np.ndarray
     slip_u: np.ndarray
 
+    def arrays(self) -> list[np.ndarray]:
+        return [*self.params.values(), self.growth, self.noise, self.slip_u]
+
     @property
     def nbytes(self) -> int:
-        arrays = [*self.params.values(), self.growth, self.noise, self.slip_u]
-        return sum(a.nbytes for a in arrays)
+        return sum(a.nbytes for a in self.arrays())
 
     def freeze(self) -> None:
-        for a in [*self.params.values(), self.growth, self.noise, self.slip_u]:
+        for a in self.arrays():
             a.flags.writeable = False
 
 
