@@ -93,6 +93,11 @@ GC_THRESHOLD = (100_000, 50, 100)
 """Garbage-collection thresholds of a :data:`QUICK_EXIT` process (CPython's: 700, 10, 10)."""
 
 
+def _quick(argv: list[str] | None) -> bool:
+    """Whether the command of ``argv`` (default: this process's) is a :data:`QUICK_EXIT` one."""
+    return _command(sys.argv[1:] if argv is None else argv) in QUICK_EXIT
+
+
 def start_process(argv: list[str] | None = None) -> None:
     """Set up the ``python -m sim`` process before the command's heavy imports: a
     :data:`QUICK_EXIT` command collects cyclic garbage after 100,000 new objects instead of
@@ -100,7 +105,7 @@ def start_process(argv: list[str] | None = None) -> None:
     objects, and CPython's default thresholds walked them ~540 times in a run with every
     format (~0.35 s of CPU in the main process, ~0.4 s with the forked ones, which inherit
     the setting); peak memory is unchanged (it is the runs' arrays)."""
-    if _command(sys.argv[1:] if argv is None else argv) in QUICK_EXIT:
+    if _quick(argv):
         import gc
 
         gc.set_threshold(*GC_THRESHOLD)
@@ -115,7 +120,7 @@ def exit_process(code: int, argv: list[str] | None = None) -> NoReturn:
     still run (``atexit``: child processes, logging, temporary files, coverage), stdout and
     stderr are flushed, then the process ends (``os._exit``). Other commands exit as usual.
     """
-    if _command(sys.argv[1:] if argv is None else argv) not in QUICK_EXIT:
+    if not _quick(argv):
         raise SystemExit(code)
     import atexit
     import contextlib
