@@ -27,7 +27,7 @@ import hvplot.pandas  # noqa: F401  (the charts are hvplot declarations)
 import pandas as pd
 import panel as pn
 
-from dashboard import charts, decision, session, widgets
+from dashboard import charts, decision, pages, session, widgets
 from dashboard.actuals import ActualsCard
 from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
 from dashboard.other_tabs import OtherTabs
@@ -401,6 +401,8 @@ def create_app(
         scenario = load_scenario(scenario)
     x = Explorer(scenario, **session.session_hooks({"scenarios_dir": scenarios_dir}))
     doc = session.session_doc()
+    if doc is not None:
+        pages.local_styles(doc)  # before any model is built
     later = doc.add_next_tick_callback if doc is not None else None
     dash = Dashboard(x, defer_charts=doc is not None, later=later)
     template = pn.template.BootstrapTemplate(  # no external fonts/CDN: works offline
@@ -415,6 +417,7 @@ def create_app(
         loc = pn.state.location
         if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings
             decision.serve_decision(template, doc, *dash.decision_parts)
+            pages.mark_static(doc, dash.decision_parts[1].get("state") == "ready")
         if loc is not None:
             session.share_links(loc, PERCENT_INPUTS)
             loc.sync(x, {n: n for n in URL_PARAMS if n in x.param})

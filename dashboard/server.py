@@ -21,7 +21,7 @@ from tornado.web import HTTPError
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
 
-from . import jobs
+from . import jobs, pages
 from .app import Dashboard, create_app
 from .charts import series_data
 from .explorer import Explorer
@@ -93,6 +93,8 @@ def serve(
         scenario = load_scenario(scenario)
     check_port(host, port)
     warm_up(scenario)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    pages.reuse_pages(f"http://{local}:{port}/" if port else None)
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     try:
         return pn.serve(

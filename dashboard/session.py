@@ -60,6 +60,9 @@ def forget_sessions() -> None:
     from bokeh.document import Document
     from bokeh.io import doc as bokeh_doc
 
+    from .pages import forget_pages
+
+    forget_pages()
     bokeh_doc._PATCHED_CURDOCS.clear()
     bokeh_doc.set_curdoc(Document())
 
@@ -113,6 +116,12 @@ CHARTS_WAIT_S = 8.0
 """Longest a loaded page defers the rest of itself while other pages load [s]."""
 
 
+def connected(doc: Any) -> bool:
+    """Whether a browser is connected to ``doc``'s session (True outside a server)."""
+    live = getattr(doc.session_context, "_session", None)
+    return live is None or live.connection_count > 0
+
+
 def after_first_loads(doc: Any, draw: Any) -> Any:
     """The onload callback of a served page: ``draw`` (the rest of the page: inputs, tabs,
     charts) waits while other pages built less than :data:`CHARTS_WAIT_S` ago have not
@@ -123,6 +132,8 @@ def after_first_loads(doc: Any, draw: Any) -> Any:
 
     def go() -> None:
         LOADING.pop(id(doc), None)
+        if not connected(doc):  # the page was closed: nobody to build the rest for
+            return
         now = time.monotonic()
         others = any(t > now - CHARTS_WAIT_S for t in LOADING.values())
         if others and now - start < CHARTS_WAIT_S:

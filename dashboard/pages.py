@@ -1,0 +1,148 @@
+"""Pages kept for reuse: a link opened again is answered with the page built for it before.
+
+Panel builds a whole session for every ``GET``; ten people opening the meeting's link at
+once waited for each other's builds (~0.3 s each on the one event loop) before their
+browsers got any HTML. Here (Panel's ``reuse_sessions``) a link's page is built once (for
+the plain link, before its first visitor: :func:`prerender`), rendered once
+(:func:`cache_reused_pages`), and later visitors get that HTML with their own token; each
+visitor's session is built when their browser connects. The page carries the decision as
+static HTML (:func:`dashboard.decision.serve_decision`), so it is readable at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+import weakref
+from typing import Any
+
+import panel as pn
+
+__all__ = ["forget_pages", "local_styles", "mark_static", "page_key", "reuse_pages"]
+
+
+def local_styles(doc: Any) -> None:
+    """Point ``doc``'s component style sheets at this server, as Panel does for a page
+    it renders for a ``GET``. A session built when a browser connects (a reused page,
+    :func:`page_key`) is not rendered, and its style sheets would otherwise name Panel's
+    CDN, which an offline meeting room cannot reach."""
+    from panel.io.resources import LOCAL_DIST, use_cdn
+    from panel.io.state import set_curdoc, state
+
+    if use_cdn():
+        return
+    with set_curdoc(doc):
+        rel = state.rel_path
+    doc.template_variables.setdefault("dist_url", f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST)
+
+
+REUSED_PAGES = 4
+"""Most pages kept for reuse (:func:`page_key`); older ones expire as usual once their
+visitors have gone."""
+_STATIC: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+"""Document of a served link with no settings -> whether its page carries the ready
+decision as static HTML."""
+
+
+def mark_static(doc: Any, ready: bool) -> None:
+    """Record whether ``doc``'s page carries the ready decision; once one does, a kept page
+    of the same link still showing "finding the plan" is dropped (the next request builds
+    and keeps a new one)."""
+    from panel.io.state import state
+
+    _STATIC[doc] = ready
+    if ready:
+        for key, kept in list(state._sessions.items()):
+            if _STATIC.get(kept.document) is False:
+                state._sessions.pop(key, None)
+                kept.unblock_expiration()
+
+
+def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
+    """Request ``url`` once its server answers, so that its page is built and kept for
+    reuse before the first visitor (ten people opening the link at once then all get it
+    at once, instead of each building one)."""
+
+    def run() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as resp:
+                    resp.read()
+                return
+            except OSError:  # not listening yet
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=run, name="dashboard-prerender", daemon=True)
+    thread.start()
+    return thread
+
+
+def reuse_pages(url: str | None) -> None:
+    """Serve pages as :func:`page_key` says, each rendered once (:func:`cache_reused_pages`),
+    the one of ``url`` built before its first visitor (:func:`prerender`)."""
+    forget_pages()
+    cache_reused_pages()
+    pn.config.reuse_sessions = True
+    pn.config.session_key_func = page_key
+    if url:
+        prerender(url)
+
+
+def forget_pages() -> None:
+    """Drop the pages kept for reuse (a new server must not answer with a page built by
+    one stopped before, perhaps for another scenario)."""
+    from panel.io.state import state
+
+    while state._sessions:
+        state._sessions.popitem()[1].unblock_expiration()
+
+
+def cache_reused_pages() -> None:
+    """Render a reused page (:func:`page_key`) once and answer later requests for it with that
+    HTML and the new visitor's token.
+
+    Panel renders a reused page again for every ``GET``, walking every model of the
+    session's document to point its style sheets at this server; once its first visitor has
+    the whole dashboard, that took ~0.4 s of the event loop per ``GET`` (ten people at once
+    waited for each other). The page is the same but for the token: its roots are fixed
+    when the session is built, their contents come through the websocket."""
+    import panel.io.server as pio
+
+    render = pio.server_html_page_for_session
+    if getattr(render, "reused_pages", None) is not None:
+        return
+    pages: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+    def page(session: Any, *args: Any, token: str | None = None, **kwargs: Any) -> str:
+        from panel.io.state import state
+
+        token = token or session.token
+        if not any(s is session for s in state._sessions.values()):  # not reused
+            return render(session, *args, token=token, **kwargs)
+        first, html = pages.get(session.document, (None, None))
+        if first is None or html is None:
+            html = render(session, *args, token=token, **kwargs)
+            pages[session.document] = token, html
+            return html
+        return html.replace(first, token)
+
+    page.reused_pages = pages  # type: ignore[attr-defined]
+    pio.server_html_page_for_session = page
+
+
+def page_key(request: Any) -> tuple[str, str]:
+    """Panel's key for reusing a page (``config.session_key_func``): a ``GET`` of a link
+    whose page was built before is answered with that page's HTML (ms instead of a whole
+    session's build), and the visitor's own session is built when the browser connects.
+    Ten people opening the meeting's link at once get the page, and the decision in it,
+    without waiting for nine sessions to be built first. At most :data:`REUSED_PAGES`
+    pages are kept."""
+    from panel.io.state import state
+
+    key = (request.path, request.query)
+    others = [k for k in state._sessions if k != key]  # oldest first
+    for old in others[: max(0, len(others) - REUSED_PAGES + 1)]:
+        state._sessions.pop(old).unblock_expiration()  # expires once its visitors leave
+    return key
