@@ -71,6 +71,8 @@ class Dashboard(OtherTabs):
         self.kpi: dict[str, tuple[str, str]] = {}
         """KPI css class -> (label, shown value)."""
         self.decision_parts: tuple[str, dict[str, str]] | None = None
+        self.on_decision: Any = None
+        """Called with the decision's data attributes each time it is drawn (or None)."""
         self.caption = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["caption"])
         self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width",
                                                height=8, visible=False)  # fmt: skip
@@ -331,6 +333,8 @@ class Dashboard(OtherTabs):
         body, attrs = decision.sentence(opt, x.numbers, x.policy_words(), x.results)
         self.decision.object = decision.element(body, attrs)
         self.decision_parts = body, attrs  # the served page's static copy (serve_decision)
+        if self.on_decision is not None:
+            self.on_decision(attrs)
         # the button applies the recommendation (no plan within the budget: the least risky
         # one); hidden once it is the current plan
         self.apply_button.visible = (
@@ -417,13 +421,17 @@ def create_app(
         loc = pn.state.location
         if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings
             decision.serve_decision(template, doc, *dash.decision_parts)
-            pages.mark_static(doc, dash.decision_parts[1].get("state") == "ready")
+            dash.on_decision = lambda attrs: pages.mark_static(doc, attrs.get("state") == "ready")
+            dash.on_decision(dash.decision_parts[1])
         if loc is not None:
             session.share_links(loc, PERCENT_INPUTS)
             loc.sync(x, {n: n for n in URL_PARAMS if n in x.param})
             loc.sync(dash.actuals, {"url": "actuals"})  # after the settings
-        pn.state.onload(session.after_first_loads(doc, dash.show_rest))
-        pn.state.on_session_destroyed(lambda _ctx: (x.close(), session.LOADING.pop(id(doc), None)))
+        if not pages.prerendering():  # no browser loads that one: others need not wait
+            pn.state.onload(session.after_first_loads(doc, dash.show_rest))
+        pn.state.on_session_destroyed(
+            lambda _ctx: (x.close(), session.LOADING.pop(doc.session_context.id, None))
+        )
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)
     return template
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import panel as pn
 
+from . import session
+
 __all__ = ["forget_pages", "local_styles", "mark_static", "page_key", "reuse_pages"]
 
 
@@ -45,18 +47,34 @@ _STATIC: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 decision as static HTML."""
 
 
+_LINK: list[str] = []
+"""The plain link of the running server (built before its visitors: :func:`prerender`)."""
+
+
 def mark_static(doc: Any, ready: bool) -> None:
-    """Record whether ``doc``'s page carries the ready decision; once one does, a kept page
-    of the same link still showing "finding the plan" is dropped (the next request builds
-    and keeps a new one)."""
+    """Record whether ``doc``'s page carries the ready decision (its first call: the page is
+    built then). Once any session of the plain link has the decision, a kept page still
+    showing "finding the plan" is dropped and built again."""
     from panel.io.state import state
 
-    _STATIC[doc] = ready
-    if ready:
-        for key, kept in list(state._sessions.items()):
-            if _STATIC.get(kept.document) is False:
-                state._sessions.pop(key, None)
-                kept.unblock_expiration()
+    _STATIC.setdefault(doc, ready)  # what its page's HTML carries: fixed when built
+    if not ready:
+        return
+    for key, kept in list(state._sessions.items()):
+        if _STATIC.get(kept.document) is False:
+            state._sessions.pop(key, None)
+            kept.unblock_expiration()
+            if _LINK:
+                prerender(_LINK[0])  # the next visitors get the decision at once
+
+
+PRERENDER_HEADER = "X-Compute-Sim-Prerender"
+"""Marks the request of :func:`prerender` (no browser will load its page)."""
+
+
+def prerendering() -> bool:
+    """Whether the session being built is :func:`prerender`'s."""
+    return any(k.lower() == PRERENDER_HEADER.lower() for k in pn.state.headers)
 
 
 def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
@@ -68,7 +86,8 @@ def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(url, timeout=timeout) as resp:
+                req = urllib.request.Request(url, headers={PRERENDER_HEADER: "1"})
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
                     resp.read()
                 return
             except OSError:  # not listening yet
@@ -86,6 +105,7 @@ def reuse_pages(url: str | None) -> None:
     cache_reused_pages()
     pn.config.reuse_sessions = True
     pn.config.session_key_func = page_key
+    _LINK[:] = [url] if url else []
     if url:
         prerender(url)
 
@@ -109,23 +129,25 @@ def cache_reused_pages() -> None:
     waited for each other). The page is the same but for the token: its roots are fixed
     when the session is built, their contents come through the websocket."""
     import panel.io.server as pio
+    from bokeh.util.token import get_session_id
 
     render = pio.server_html_page_for_session
     if getattr(render, "reused_pages", None) is not None:
         return
     pages: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
 
-    def page(session: Any, *args: Any, token: str | None = None, **kwargs: Any) -> str:
+    def page(kept: Any, *args: Any, token: str | None = None, **kwargs: Any) -> str:
         from panel.io.state import state
 
-        token = token or session.token
-        if not any(s is session for s in state._sessions.values()):  # not reused
-            return render(session, *args, token=token, **kwargs)
-        first, html = pages.get(session.document, (None, None))
+        token = token or kept.token
+        if not any(s is kept for s in state._sessions.values()):  # not reused
+            return render(kept, *args, token=token, **kwargs)
+        first, html = pages.get(kept.document, (None, None))
         if first is None or html is None:
-            html = render(session, *args, token=token, **kwargs)
-            pages[session.document] = token, html
+            html = render(kept, *args, token=token, **kwargs)
+            pages[kept.document] = token, html
             return html
+        session.expect(get_session_id(token))  # its session: built when it connects
         return html.replace(first, token)
 
     page.reused_pages = pages  # type: ignore[attr-defined]

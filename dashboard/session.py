@@ -60,9 +60,6 @@ def forget_sessions() -> None:
     from bokeh.document import Document
     from bokeh.io import doc as bokeh_doc
 
-    from .pages import forget_pages
-
-    forget_pages()
     bokeh_doc._PATCHED_CURDOCS.clear()
     bokeh_doc.set_curdoc(Document())
 
@@ -109,11 +106,17 @@ def served() -> bool:
     return session_doc() is not None
 
 
-LOADING: dict[int, float] = {}
-"""Served pages not yet loaded in their browser: id of the session's document -> when its
-page was built [monotonic s]."""
+LOADING: dict[str, float] = {}
+"""Served pages not yet loaded in their browser: session id -> when its page was served or
+built [monotonic s]."""
 CHARTS_WAIT_S = 8.0
 """Longest a loaded page defers the rest of itself while other pages load [s]."""
+
+
+def expect(session_id: str) -> None:
+    """A page was served whose session will be built when its browser connects (a reused
+    page): the pages loaded meanwhile wait for it as for one already built."""
+    LOADING.setdefault(session_id, time.monotonic())
 
 
 def connected(doc: Any) -> bool:
@@ -124,14 +127,15 @@ def connected(doc: Any) -> bool:
 
 def after_first_loads(doc: Any, draw: Any) -> Any:
     """The onload callback of a served page: ``draw`` (the rest of the page: inputs, tabs,
-    charts) waits while other pages built less than :data:`CHARTS_WAIT_S` ago have not
+    charts) waits while other pages served less than :data:`CHARTS_WAIT_S` ago have not
     loaded yet, at most that long. Ten people opening the link at once all see the decision
     before anybody's inputs and charts are built (every Bokeh model of every session is
     built on the one event loop)."""
-    LOADING[id(doc)] = start = time.monotonic()
+    sid = doc.session_context.id
+    start = LOADING.setdefault(sid, time.monotonic())
 
     def go() -> None:
-        LOADING.pop(id(doc), None)
+        LOADING.pop(sid, None)
         if not connected(doc):  # the page was closed: nobody to build the rest for
             return
         now = time.monotonic()

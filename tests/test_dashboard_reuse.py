@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import panel as pn
 import panel.io.server as pio
 import pytest
+from bokeh.util.token import generate_jwt_token, generate_session_id, get_session_id
 from panel.io.state import state
 
 from dashboard import pages, session
@@ -64,26 +65,38 @@ def test_a_kept_page_is_rendered_once_and_served_with_each_visitors_token(kept, 
     pages.cache_reused_pages()
     page = pio.server_html_page_for_session
     assert page is not render
-    reused, fresh = Kept(token="AAA"), Kept(token="ZZZ")
+    a, b, z, y = (generate_jwt_token(generate_session_id()) for _ in range(4))
+    reused, fresh = Kept(token=a), Kept(token=z)
     kept[("/", "")] = reused
     first = page(reused, resources=None, title="t", token=None)
-    second = page(reused, resources=None, title="t", token="BBB")
-    assert calls == ["AAA"]  # the second visitor's page was not rendered again
-    assert second == first.replace("AAA", "BBB")
-    assert "AAA" not in second
-    page(fresh, resources=None, title="t", token="ZZZ")
-    page(fresh, resources=None, title="t", token="YYY")
-    assert calls == ["AAA", "ZZZ", "YYY"]  # a page not kept is rendered every time
+    assert get_session_id(b) not in session.LOADING
+    second = page(reused, resources=None, title="t", token=b)
+    assert calls == [a]  # the second visitor's page was not rendered again
+    assert second == first.replace(a, b)
+    assert a not in second
+    assert get_session_id(b) in session.LOADING  # others wait for its browser to connect
+    page(fresh, resources=None, title="t", token=z)
+    page(fresh, resources=None, title="t", token=y)
+    assert calls == [a, z, y]  # a page not kept is rendered every time
     pages.cache_reused_pages()
     assert pio.server_html_page_for_session is page  # installed once
 
 
-def test_a_page_still_finding_the_plan_is_dropped_once_one_with_the_decision_is_built(kept):
+def test_a_page_still_finding_the_plan_is_built_again_once_the_decision_is_known(kept, monkeypatch):
+    built = []
+    monkeypatch.setattr(pages, "prerender", built.append)
+    monkeypatch.setattr(pages, "_LINK", ["http://127.0.0.1:1/"])
     pending, ready_doc, other = Kept(), Doc(), Kept()
     kept[("/", "")] = pending
     kept[("/", "budget=4")] = other  # a link with settings carries no static decision
     pages.mark_static(pending.document, False)
+    assert built == []
+    pages.mark_static(pending.document, True)  # the decision came later: its HTML has not
+    assert built == ["http://127.0.0.1:1/"]
+    kept[("/", "")] = pending = Kept()
+    pages.mark_static(pending.document, False)
     pages.mark_static(ready_doc, True)
+    assert built == ["http://127.0.0.1:1/"] * 2  # built again before the next visitor
     assert list(kept) == [("/", "budget=4")]
     assert pending.unblocked
     assert not other.unblocked
@@ -92,12 +105,13 @@ def test_a_page_still_finding_the_plan_is_dropped_once_one_with_the_decision_is_
     pages.mark_static(Doc(), True)
     assert ("/", "") in kept
     assert not ready.unblocked
+    assert len(built) == 2
 
 
 def test_a_closed_page_builds_nothing_more():
     drawn = []
     live = SimpleNamespace(connection_count=1)
-    doc = SimpleNamespace(session_context=SimpleNamespace(_session=live))
+    doc = SimpleNamespace(session_context=SimpleNamespace(_session=live, id="s1"))
     go = session.after_first_loads(doc, lambda: drawn.append(1))
     live.connection_count = 0  # the visitor closed the tab before the rest was built
     session.LOADING.clear()
@@ -129,3 +143,22 @@ def test_a_session_built_when_a_browser_connects_uses_this_servers_style_sheets(
     local = _stylesheet_urls(doc)
     assert len(local) == len(plain)
     assert all(u.startswith(LOCAL_DIST) for u in local)
+
+
+def test_a_loaded_page_waits_for_pages_served_whose_browsers_have_not_connected():
+    session.LOADING.clear()
+    later, drawn = [], []
+    live = SimpleNamespace(connection_count=1)
+    doc = SimpleNamespace(
+        session_context=SimpleNamespace(_session=live, id="s1"),
+        add_timeout_callback=lambda fn, _ms: later.append(fn),
+    )
+    go = session.after_first_loads(doc, lambda: drawn.append(1))
+    session.expect("s2")  # a kept page was served; its session is not built yet
+    go()
+    assert drawn == []
+    assert len(later) == 1  # asks again in 100 ms
+    session.LOADING.pop("s2")  # its browser connected and loaded the page
+    later[0]()
+    assert drawn == [1]
+    assert session.LOADING == {}
