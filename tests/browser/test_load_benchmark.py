@@ -76,7 +76,8 @@ def first_loads(url: str, clients: int) -> list[tuple[float, float, float, float
 
 
 def page_requests(url: str, clients: int) -> list[float]:
-    """Seconds to serve ``clients`` plain ``GET /`` sent at once (each builds a session)."""
+    """Seconds to serve ``clients`` plain ``GET /`` sent at once (the kept page of
+    :mod:`dashboard.pages`, with a new token each: no session is built for them)."""
 
     def get(_: int) -> float:
         t0 = time.perf_counter()
