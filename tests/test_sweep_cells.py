@@ -140,3 +140,20 @@ def test_sweep_rows_are_separate_full_runs(extra, monkeypatch):
         for name, value in alone.items():
             assert is_metric(name)
             assert np.array_equal(row[name], value, equal_nan=True), (cell, name)
+
+
+def test_memory_budget_counts_every_cell_in_flight(monkeypatch):
+    """``sweep``'s memory budget counts as many cells held at once as run at once."""
+    import argparse
+
+    from sim.analysis import parallel
+    from sim.cli.cmd_sweep import parallel_spread
+    from sim.model import workers
+
+    args = argparse.Namespace(workers=None, scheduler=None, cells_at_once=True)
+    monkeypatch.setattr(parallel, "EXTRA_SMALL_TASKS", 1)
+    monkeypatch.setattr(workers, "threads", lambda: 2)
+    assert parallel.small_tasks_in_flight() == 3
+    assert parallel_spread(args, None) == {"parallel_memory": 3}
+    monkeypatch.setattr(workers, "threads", lambda: 1)  # one thread: one cell at a time
+    assert parallel_spread(args, None) == {"parallel_memory": 1}

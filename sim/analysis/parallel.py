@@ -193,6 +193,16 @@ One more task in flight keeps a kernel ready for that core (each costs its worki
 ~10-50 MB). Results are the same whatever the number (each task depends on its item only)."""
 
 
+def small_tasks_in_flight() -> int:
+    """How many small tasks :func:`map_tasks` runs at once in this process (each holding
+    its working set): :func:`sim.model.workers.threads`, plus :data:`EXTRA_SMALL_TASKS`
+    when that is above 1."""
+    from sim.model.workers import threads
+
+    cores = threads()
+    return cores + EXTRA_SMALL_TASKS if cores > 1 else cores
+
+
 def map_tasks(
     fn: Callable[[Any], Any],
     items: Iterable[Any],
@@ -227,10 +237,9 @@ def map_tasks(
     if client is None:
         out = []
         from sim.model.sampling import shared_draws
-        from sim.model.workers import one_thread, threads
+        from sim.model.workers import one_thread
 
-        cores = threads()
-        width = cores + EXTRA_SMALL_TASKS if small and total > 1 and cores > 1 else 1
+        width = small_tasks_in_flight() if small and total > 1 else 1
         with shared_draws():
             if width <= 1:
                 for i, item in enumerate(items):
