@@ -157,3 +157,15 @@ def test_memory_budget_counts_every_cell_in_flight(monkeypatch):
     assert parallel_spread(args, None) == {"parallel_memory": 3}
     monkeypatch.setattr(workers, "threads", lambda: 1)  # one thread: one cell at a time
     assert parallel_spread(args, None) == {"parallel_memory": 1}
+
+
+def test_bench_sweep_prints_its_lines(capsys):
+    """``bench-sweep`` keeps its lines and splits out the kernel load (included in both
+    times); a small grid, so only the lines are checked, not the speed."""
+    from sim.cli import main as cli_main
+
+    assert cli_main(["bench-sweep", "--size", "2", "--paths", "200"]) == 0
+    out = capsys.readouterr().out
+    for line in ("4 cells x 200 paths", "kernel load", "wall time", "CPU time", "cores busy",
+                 "sweep alone", "cells/s", "path-months/s"):  # fmt: skip
+        assert line in out, line
