@@ -184,6 +184,25 @@ def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         return [fn(x) for x in items]
 
 
+EXTRA_SMALL_TASKS = 1
+"""Small tasks in flight beyond :func:`sim.model.workers.threads` (when it is above 1).
+
+Each task's Python part (validation, sampling, packing, metrics) holds the GIL; with one
+task per core, a core sits idle while its task waits for the GIL held by the other's.
+One more task in flight keeps a kernel ready for that core (each costs its working set,
+~10-50 MB). Results are the same whatever the number (each task depends on its item only)."""
+
+
+def small_tasks_in_flight() -> int:
+    """How many small tasks :func:`map_tasks` runs at once in this process (each holding
+    its working set): :func:`sim.model.workers.threads`, plus :data:`EXTRA_SMALL_TASKS`
+    when that is above 1."""
+    from sim.model.workers import threads
+
+    cores = threads()
+    return cores + EXTRA_SMALL_TASKS if cores > 1 else cores
+
+
 def map_tasks(
     fn: Callable[[Any], Any],
     items: Iterable[Any],
@@ -200,7 +219,9 @@ def map_tasks(
 
     ``small`` items (runs of one block, whose own threads would wait on Python work between
     kernels) run in this process several at a time, one per thread, each on one thread: the
-    Python parts of one overlap the kernels of another.
+    Python parts of one overlap the kernels of another. With :func:`threads` above 1,
+    :data:`EXTRA_SMALL_TASKS` more run than there are threads, so a core whose task is
+    waiting for the GIL has another task's kernel to run.
 
     ``items`` may be a generator (with ``total`` its length) for ``small`` items in this
     process: each is handed to a thread as soon as it is made, so making the rest (e.g.
@@ -216,9 +237,9 @@ def map_tasks(
     if client is None:
         out = []
         from sim.model.sampling import shared_draws
-        from sim.model.workers import one_thread, threads
+        from sim.model.workers import one_thread
 
-        width = threads() if small and total > 1 else 1
+        width = small_tasks_in_flight() if small and total > 1 else 1
         with shared_draws():
             if width <= 1:
                 for i, item in enumerate(items):

@@ -95,11 +95,19 @@ def apply_cell(scenario: Scenario, cell: dict[str, Any], source: str = "<sweep c
 
     Raises :class:`sim.errors.ScenarioError` naming the dotted key when a key does not
     exist or a value is out of range.
+
+    Only the top-level sections a cell touches are dumped and validated again; the others
+    are handed to the validator as the already-validated models they are (pydantic keeps
+    a model instance as is), and every scenario-level check runs as before. The scenario
+    and any error are the same as re-validating the whole dump (tested), in ~1/3 the time
+    (most of a sweep cell's Python work was this validation).
     """
-    data = scenario.model_dump(by_alias=True, exclude_none=True)
     updates = {k: v for k, v in cell.items() if not _missing(v)}
     kind = updates.pop("policy.kind", None)
-    if kind is not None and kind != data["policy"].get("kind"):
+    switch = kind is not None and kind != scenario.policy.kind
+    touched = {key.split(".", 1)[0] for key in updates} | ({"policy"} if switch else set())
+    data = _top_level(scenario, touched)
+    if switch:
         review = data["policy"].get("review_months", 12)
         data["policy"] = {"kind": kind}
         if kind != "fixed_schedule":
@@ -110,6 +118,23 @@ def apply_cell(scenario: Scenario, cell: dict[str, Any], source: str = "<sweep c
         except KeyError as exc:
             raise ScenarioError(source, [(key, str(exc).strip("\"'"))]) from None
     return scenario_from_dict(data, source)
+
+
+def _top_level(scenario: Scenario, touched: set[str]) -> dict[str, Any]:
+    """``scenario.model_dump(by_alias=True, exclude_none=True)`` for the ``touched``
+    top-level keys; the other keys keep their validated values (None values left out, as
+    the dump leaves them out)."""
+    fields = type(scenario).model_fields
+    names = {name for name, f in fields.items() if (f.alias or name) in touched or name in touched}
+    dumped = scenario.model_dump(by_alias=True, exclude_none=True, include=names) if names else {}
+    data: dict[str, Any] = {}
+    for name, f in fields.items():  # in the dump's order
+        key = f.alias or name
+        if key in dumped:
+            data[key] = dumped[key]
+        elif name not in names and getattr(scenario, name) is not None:
+            data[key] = getattr(scenario, name)
+    return data
 
 
 def metrics(results: Results) -> dict[str, float]:

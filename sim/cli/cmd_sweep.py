@@ -45,9 +45,9 @@ def parallel_spread(args: argparse.Namespace, client: Any) -> dict[str, int]:
     if getattr(args, "scheduler", None) and client is not None:
         return {"spread": max(1, sum(client.nthreads().values()))}
     if not args.workers and getattr(args, "cells_at_once", False):
-        from sim.model.workers import threads
+        from sim.analysis.parallel import small_tasks_in_flight
 
-        return {"parallel_memory": threads()}  # small cells run one per core at once
+        return {"parallel_memory": small_tasks_in_flight()}  # small cells run several at once
     return {"parallel_memory": max(1, args.workers or 1)}
 
 
