@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.error
 import urllib.request
 import weakref
 from typing import Any
@@ -45,8 +46,6 @@ visitors have gone."""
 _STATIC: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 """Document of a served link with no settings -> whether its page carries the ready
 decision as static HTML."""
-
-
 _LINK: list[str] = []
 """The plain link of the running server (built before its visitors: :func:`prerender`)."""
 
@@ -89,6 +88,8 @@ def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
                 req = urllib.request.Request(url, headers={PRERENDER_HEADER: "1"})
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
                     resp.read()
+                return
+            except urllib.error.HTTPError:  # it answered: the page is built (or failed)
                 return
             except OSError:  # not listening yet
                 time.sleep(0.1)

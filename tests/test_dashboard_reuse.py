@@ -3,6 +3,8 @@ built before them, rendered once; closed pages build nothing more."""
 
 from __future__ import annotations
 
+import threading
+import time
 from types import SimpleNamespace
 
 import panel as pn
@@ -162,3 +164,30 @@ def test_a_loaded_page_waits_for_pages_served_whose_browsers_have_not_connected(
     later[0]()
     assert drawn == [1]
     assert session.LOADING == {}
+
+
+def test_prerender_waits_for_the_server_and_stops_at_its_first_answer():
+    import http.server
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    asked = []
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.headers.get(pages.PRERENDER_HEADER))
+            self.send_error(500)
+
+        def log_message(self, *_):
+            pass
+
+    thread = pages.prerender(f"http://127.0.0.1:{port}/", timeout=20)
+    time.sleep(0.3)  # refused meanwhile: it keeps trying
+    server = http.server.HTTPServer(("127.0.0.1", port), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    thread.join(10)
+    server.shutdown()
+    assert not thread.is_alive()
+    assert asked == ["1"]  # asked once, marked as the prerender; an error is not retried
