@@ -115,8 +115,12 @@ CHARTS_WAIT_S = 8.0
 
 def expect(session_id: str) -> None:
     """A page was served whose session will be built when its browser connects (a reused
-    page): the pages loaded meanwhile wait for it as for one already built."""
-    LOADING.setdefault(session_id, time.monotonic())
+    page): the pages loaded meanwhile wait for it as for one already built (at most
+    :data:`CHARTS_WAIT_S`: older entries, of pages whose browser never connected, go)."""
+    now = time.monotonic()
+    for sid in [sid for sid, t in LOADING.items() if t < now - CHARTS_WAIT_S]:
+        del LOADING[sid]
+    LOADING.setdefault(session_id, now)
 
 
 def connected(doc: Any) -> bool:

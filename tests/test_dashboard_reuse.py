@@ -164,6 +164,9 @@ def test_a_loaded_page_waits_for_pages_served_whose_browsers_have_not_connected(
     later[0]()
     assert drawn == [1]
     assert session.LOADING == {}
+    session.LOADING["gone"] = time.monotonic() - session.CHARTS_WAIT_S - 1  # never connected
+    session.expect("s3")
+    assert list(session.LOADING) == ["s3"]  # no entry outlives the wait
 
 
 def test_prerender_waits_for_the_server_and_stops_at_its_first_answer():
