@@ -41,10 +41,15 @@ MIN_TABLE_PATHS = 200
 """Fewest paths per cell of a background table."""
 
 
+STOPPING = threading.Event()
+"""Set when the server stops: background tables end instead of finishing."""
+
+
 def drop_queued() -> None:
     """Cancel the jobs not started yet, in both pools (the server is stopping). Without it
     the interpreter's exit waits for every queued run and table of every session: a
     dashboard that had just served ten pages took over 30 s to stop on SIGTERM."""
+    STOPPING.set()  # and a running table ends at its next cell (yield_to_interactive)
     for pool in (INTERACTIVE, BACKGROUND):
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -104,7 +109,10 @@ YIELD_MAX_S = 5.0
 def yield_to_interactive() -> None:
     """Called by background tables between cells: wait while any session's interactive
     run is queued or running (at most :data:`YIELD_MAX_S`), so a widget change never
-    competes with sweeps for the cores."""
+    competes with sweeps for the cores. Raises :class:`StaleJobError` once the server is
+    stopping (the interpreter's exit would otherwise wait for the whole table)."""
+    if STOPPING.is_set():
+        raise StaleJobError
     deadline = time.monotonic() + YIELD_MAX_S
     while _active[0] > 0 and time.monotonic() < deadline:
         time.sleep(0.005)

@@ -528,3 +528,18 @@ def test_pages_share_no_busy_indicator():
     template.server_doc(Document())
     assert template.busy_indicator is None
     assert pn.state._indicators == before
+
+
+def test_a_stopping_server_ends_its_running_tables_at_the_next_cell(monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dashboard import jobs
+
+    monkeypatch.setattr(jobs, "STOPPING", threading.Event())
+    for name in ("INTERACTIVE", "BACKGROUND"):
+        monkeypatch.setattr(jobs, name, ThreadPoolExecutor(1))
+    jobs.yield_to_interactive()  # running: goes on
+    jobs.drop_queued()
+    with pytest.raises(jobs.StaleJobError):
+        jobs.yield_to_interactive()
