@@ -3,17 +3,15 @@ and every error are those of re-validating the whole dump (the way it was done b
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
 import pytest
 
 from sim import load_scenario
-from sim.analysis.sweep import apply_cell
+from sim.analysis.sweep import apply_cell, apply_to_dump
 from sim.errors import ScenarioError
-from sim.model.io import scenario_from_dict
-from sim.model.scenario import Scenario, set_dotted
+from sim.model.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -24,17 +22,8 @@ def whole_dump(scenario: Scenario, cell: dict, source: str = "<sweep cell>") -> 
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     updates = {k: v for k, v in cell.items() if not (v is None or v != v)}
     kind = updates.pop("policy.kind", None)
-    if kind is not None and kind != data["policy"].get("kind"):
-        review = data["policy"].get("review_months", 12)
-        data["policy"] = {"kind": kind}
-        if kind != "fixed_schedule":
-            data["policy"]["review_months"] = review
-    for key, value in updates.items():
-        try:
-            set_dotted(data, key, copy.deepcopy(value))
-        except KeyError as exc:
-            raise ScenarioError(source, [(key, str(exc).strip("\"'"))]) from None
-    return scenario_from_dict(data, source)
+    switch = kind is not None and kind != data["policy"].get("kind")
+    return apply_to_dump(data, updates, kind if switch else None, source)
 
 
 def outcome(fn, scenario: Scenario, cell: dict):  # type: ignore[no-untyped-def]

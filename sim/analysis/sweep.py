@@ -106,8 +106,15 @@ def apply_cell(scenario: Scenario, cell: dict[str, Any], source: str = "<sweep c
     kind = updates.pop("policy.kind", None)
     switch = kind is not None and kind != scenario.policy.kind
     touched = {key.split(".", 1)[0] for key in updates} | ({"policy"} if switch else set())
-    data = _top_level(scenario, touched)
-    if switch:
+    return apply_to_dump(_top_level(scenario, touched), updates, kind if switch else None, source)
+
+
+def apply_to_dump(
+    data: dict[str, Any], updates: dict[str, Any], kind: str | None, source: str
+) -> Scenario:
+    """Validate a scenario dump ``data`` with dotted ``updates`` applied, after switching
+    its policy to ``kind`` (None: keep it; the review period carries over)."""
+    if kind is not None:
         review = data["policy"].get("review_months", 12)
         data["policy"] = {"kind": kind}
         if kind != "fixed_schedule":
