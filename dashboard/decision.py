@@ -120,15 +120,13 @@ PAGE = """{% extends layout %}
 {% block js_resources %}{% endblock %}
 {% block contents %}{{ super() | replace('id="main">', 'id="main">' ~ decision_static, 1) }}
 {% endblock %}
+{% block css_resources %}{{ inline_css(super()) }}{% endblock %}
+{% block postamble %}{{ inline_css(super()) }}{% endblock %}
 {% block inner_body %}{{ self.contents() }}
-{% for tag in bokeh_js.split('\n') if used(tag) %}{{ tag
-  | replace('<script type="text/javascript" src=', '<script defer src=')
-  | replace('<script type="text/javascript">', '<script type="module">') }}
-{% endfor %}{{ plot_script }}{% endblock %}
+{{ scripts_after_paint(bokeh_js, plot_script, skip) }}{% endblock %}
 """
-"""Panel's page (``layout``) with the static decision first in ``#main`` and the scripts
-deferred (run in order once the page is parsed, before the page's embed script, which waits
-for ``DOMContentLoaded``)."""
+"""Panel's page (``layout``) with the static decision first in ``#main``, the style sheets in
+the page and the scripts loaded once it is painted (:mod:`dashboard.pages`)."""
 UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")
 """BokehJS bundles every page would parse for nothing: MathJax (1.8 MB; Panel loads it for
 any HTML pane, and no text of the dashboard is TeX) and WebGL (the charts draw on canvas)."""
@@ -137,10 +135,17 @@ REMOVE = "document.querySelectorAll('.decision-static').forEach((e) => e.remove(
 
 @functools.cache
 def _page(layout: Any) -> Any:
-    def used(tag: str) -> bool:
-        return not any(f"/{name}." in tag for name in UNUSED_BUNDLES)
+    from .pages import inline_css, scripts_after_paint
 
-    return layout.environment.from_string(PAGE, globals={"layout": layout, "used": used})
+    names = {"layout": layout, "skip": UNUSED_BUNDLES}
+    names |= {"inline_css": inline_css, "scripts_after_paint": scripts_after_paint}
+    return layout.environment.from_string(PAGE, globals=names)
+
+
+def timed(body: str) -> str:
+    """``body`` with its verdict marked for the browser's Element Timing (when the decision
+    was painted: ``PerformanceObserver`` type ``element``, identifier ``decision``)."""
+    return body.replace('<p class="verdict">', '<p class="verdict" elementtiming="decision">', 1)
 
 
 def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
@@ -154,6 +159,6 @@ def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) ->
     template.template = _page(template.template)
     doc.template_variables["decision_static"] = (
         f'<style>{CSS}</style><div class="decision-static" style="margin: 5px 10px">'
-        f"{element(body, attrs, testid='decision-static')}</div>"
+        f"{element(timed(body), attrs, testid='decision-static')}</div>"
     )
     doc.js_on_event("document_ready", CustomJS(code=REMOVE))

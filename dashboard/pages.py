@@ -6,23 +6,39 @@ browsers got any HTML. Here (Panel's ``reuse_sessions``) a link's page is built 
 the plain link, before its first visitor: :func:`prerender`), rendered once
 (:func:`cache_reused_pages`), and later visitors get that HTML with their own token; each
 visitor's session is built when their browser connects. The page carries the decision as
-static HTML (:func:`dashboard.decision.serve_decision`), so it is readable at once.
+static HTML (:func:`dashboard.decision.serve_decision`) and its style sheets
+(:func:`inline_css`), and loads its scripts once that is painted
+(:func:`scripts_after_paint`), so the decision is on screen before ~3 MB of JavaScript runs.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import posixpath
+import re
 import threading
 import time
 import urllib.error
 import urllib.request
 import weakref
+from pathlib import Path
 from typing import Any
 
 import panel as pn
+from markupsafe import Markup
 
 from . import session
 
-__all__ = ["forget_pages", "local_styles", "mark_static", "page_key", "reuse_pages"]
+__all__ = [
+    "forget_pages",
+    "inline_css",
+    "local_styles",
+    "mark_static",
+    "page_key",
+    "reuse_pages",
+    "scripts_after_paint",
+]
 
 
 def local_styles(doc: Any) -> None:
@@ -169,3 +185,81 @@ def page_key(request: Any) -> tuple[str, str]:
     for old in others[: max(0, len(others) - REUSED_PAGES + 1)]:
         state._sessions.pop(old).unblock_expiration()  # expires once its visitors leave
     return key
+
+
+# ------------------------------------------------------------------ the page's resources
+_STYLESHEET = re.compile(
+    r'<link rel="stylesheet" href="(?P<pre>[^"]*?)static/extensions/panel/(?P<rel>[^"?]+)[^"]*">'
+)
+_CSS_URL = re.compile(r"""url\((?P<q>['"]?)(?P<u>(?!data:|[a-z]+://|/|#)[^'")]+)(?P=q)\)""")
+_SRC = re.compile(r'<script(?: type="text/javascript")? src="([^"]+)"></script>\n?')
+_INLINE_JS = re.compile(r'<script(?: type="text/javascript")?>(.*?)</script>\n?', re.S)
+_ON_READY = re.compile(  # Bokeh's start-up of the embed script (Panel's, or Bokeh's own)
+    r'if \(document\.readyState != "loading"\) fn\(\);\s*'
+    r'else document\.addEventListener\("DOMContentLoaded", fn(?:, \{once: true\})?\);'
+)
+_LOADER = """(function(fn) {
+  const load = function() {
+    const srcs = %(srcs)s;
+    srcs.forEach(function(src, i) {
+      const s = document.createElement("script");
+      s.src = src;
+      s.async = false;  // run in this order
+      if (i === srcs.length - 1) s.onload = function() { %(code)s; fn(); };
+      document.head.appendChild(s);
+    });
+  };
+  if (document.hidden) load();  // a background tab paints nothing to wait for
+  else requestAnimationFrame(function() { setTimeout(load, 0); });
+})(fn);"""
+
+
+@functools.cache
+def _panel_css(pre: str, rel: str) -> str | None:
+    """The text of Panel's style sheet ``rel`` (under its ``dist`` folder) with relative
+    ``url()`` made relative to the page, as it is served at ``{pre}static/extensions/panel/``;
+    None if there is no such file or it cannot sit in a ``<style>`` element."""
+    from panel.io.resources import DIST_DIR
+
+    dist = Path(DIST_DIR).resolve()
+    path = (dist / rel).resolve()
+    if not path.is_relative_to(dist) or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    if "</style" in text.lower():
+        return None
+    base = posixpath.dirname(f"{pre}static/extensions/panel/{rel}")
+    return _CSS_URL.sub(
+        lambda m: f"url({m['q']}{posixpath.normpath(posixpath.join(base, m['u']))}{m['q']})", text
+    )
+
+
+def inline_css(html: str) -> Markup:
+    """``html`` (the page's head) with Panel's style sheets written into it: each page
+    opened at once asked the server for ten files (~250 kB, one Bootstrap) before it could
+    paint anything, behind the other pages' requests on the server's one event loop."""
+
+    def one(m: re.Match[str]) -> str:
+        text = _panel_css(m["pre"], m["rel"])
+        return m[0] if text is None else f"<style>{text}</style>"
+
+    return Markup(_STYLESHEET.sub(one, str(html)))
+
+
+def scripts_after_paint(bokeh_js: str, plot_script: str, skip: tuple[str, ...] = ()) -> Markup:
+    """The page's scripts (``bokeh_js`` but the bundles named in ``skip``, then Panel's embed
+    script ``plot_script``) loaded once the page's static HTML, the decision, is painted.
+
+    Ten pages opened at once on a laptop's two cores each compile ~3 MB of JavaScript; run
+    before the first paint (``defer``), that kept the decision, which needs none of it, off
+    the screen for seconds. The scripts then run in their order and the page connects as
+    before. If Panel's embed script is not the one expected, the scripts are deferred."""
+    srcs = [u for u in _SRC.findall(bokeh_js) if not any(f"/{n}." in u for n in skip)]
+    code = "; ".join(c.strip().rstrip(";") for c in _INLINE_JS.findall(bokeh_js))
+    rest = _INLINE_JS.sub("", _SRC.sub("", str(bokeh_js)))
+    if srcs and len(_ON_READY.findall(plot_script)) == 1:
+        loader = _LOADER % {"srcs": json.dumps(srcs), "code": code}
+        return Markup(rest + _ON_READY.sub(lambda _: loader, str(plot_script)))
+    tags = "".join(f'<script defer src="{u}"></script>\n' for u in srcs)
+    module = f'<script type="module">{code}</script>\n' if code else ""
+    return Markup(rest + tags + module + str(plot_script))

@@ -3,8 +3,11 @@ built before them, rendered once; closed pages build nothing more."""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import panel as pn
@@ -194,3 +197,72 @@ def test_prerender_waits_for_the_server_and_stops_at_its_first_answer():
     server.shutdown()
     assert not thread.is_alive()
     assert asked == ["1"]  # asked once, marked as the prerender; an error is not retried
+
+
+# ------------------------------------------------------------------ the page's resources
+def _panel_page_parts() -> tuple[str, str]:
+    """Panel's ``bokeh_js`` and embed script for a served page, as the locked Panel and
+    Bokeh write them (a change of their format must show here)."""
+    from bokeh.embed.elements import script_for_render_items
+    from bokeh.embed.util import RenderItem
+    from bokeh.embed.wrappers import wrap_in_script_tag
+    from panel.io.resources import Resources
+
+    bokeh_js = Resources(mode="server", root_url="/").render_js
+    plot_script = wrap_in_script_tag(script_for_render_items("p1", [RenderItem(token="T")]))
+    return bokeh_js, plot_script
+
+
+def test_scripts_are_loaded_in_order_once_the_page_is_painted():
+    bokeh_js, plot_script = _panel_page_parts()
+    out = str(pages.scripts_after_paint(bokeh_js, plot_script, ("bokeh-mathjax", "bokeh-gl")))
+    assert '<script type="text/javascript" src=' not in out
+    assert "<script defer" not in out
+    assert '<script type="esms-options">' in out  # not a script to run: kept as it is
+    srcs = re.search(r"const srcs = (\[.*?\]);", out)
+    assert srcs, "the loader is missing: Panel's embed script is not the one expected"
+    names = [u.rsplit("/", 1)[1] for u in json.loads(srcs.group(1))]
+    assert names == [  # Bokeh's order, the unused bundles left out
+        "es-module-shims.min.js",
+        "bokeh.min.js",
+        "bokeh-widgets.min.js",
+        "bokeh-tables.min.js",
+    ]
+    assert 'Bokeh.set_log_level("info"); fn();' in out  # Bokeh's inline code, then the embed
+    assert "requestAnimationFrame" in out
+    assert "DOMContentLoaded" not in out
+    assert out.count("embed_document(root)") == plot_script.count("embed_document(root)")
+
+
+def test_scripts_are_deferred_as_before_if_the_embed_script_is_not_the_one_expected():
+    bokeh_js, _ = _panel_page_parts()
+    other = "<script>start();</script>"
+    out = str(pages.scripts_after_paint(bokeh_js, other, ("bokeh-mathjax",)))
+    assert out.endswith(other)
+    assert '<script defer src="static/js/bokeh.min.js"></script>' in out
+    assert "bokeh-mathjax" not in out
+    assert "const srcs" not in out
+    assert '<script type="module">Bokeh.set_log_level("info")</script>' in out
+
+
+def test_panels_style_sheets_are_written_into_the_page_with_their_urls_resolved():
+    from panel.io.resources import DIST_DIR
+
+    head = (
+        '<link rel="stylesheet" href="static/extensions/panel/css/loading.css?v=1">\n'
+        '<link rel="stylesheet" href="static/extensions/panel/css/no_such_file.css">\n'
+        '<link rel="stylesheet" href="static/extensions/panel/../../../etc/passwd">\n'
+        '<link rel="stylesheet" href="https://cdn.example.org/x.css">'
+    )
+    out = str(pages.inline_css(head))
+    style = re.search(r"<style>(.*?)</style>", out, re.S).group(1)
+    assert ".pn-loading" in style  # loading.css's own text
+    urls = re.findall(r"url\('([^']+)'\)", style)
+    assert urls
+    assert all(u.startswith("static/extensions/panel/assets/") for u in urls)
+    for u in urls:  # each names a file this server has
+        assert (Path(DIST_DIR) / u.removeprefix("static/extensions/panel/")).is_file()
+    # what is not one of Panel's files stays a link
+    assert 'no_such_file.css">' in out
+    assert 'etc/passwd">' in out
+    assert "cdn.example.org" in out

@@ -18,6 +18,17 @@ LIVE = '[data-testid="decision"][data-state="ready"]'
 STATIC = re.compile(
     r'<div class="decision-text" data-testid="decision-static"([^>]*)>(.*?)</div>', re.S
 )
+PAINTED_AND_SCRIPTS = """() => new Promise((done) => {
+  const scripts = performance.getEntriesByType('resource')
+    .filter((e) => e.initiatorType === 'script').map((e) => e.startTime);
+  new PerformanceObserver((list) => {
+    const e = list.getEntries().find((e) => e.identifier === 'decision');
+    if (e) done([e.paintTime ?? e.renderTime, scripts]);
+  }).observe({type: 'element', buffered: true});
+  setTimeout(() => done([null, scripts]), 5000);
+})"""
+"""When the static decision's verdict was painted (Element Timing: the rendering update's
+paint step) and when each script was requested [ms after navigation]."""
 
 
 def _text(fragment: str) -> str:
@@ -36,9 +47,13 @@ def test_page_html_holds_the_decision_until_the_live_pane_renders(page: Page, da
     assert found, "the page sent for GET / has no static decision"
     attrs, static = found.groups()
     assert 'data-state="ready"' in attrs
-    assert '<p class="verdict"><b>' in static
+    assert '<p class="verdict" elementtiming="decision"><b>' in static  # its paint is timed
     assert '<table class="order"' in static
     assert body.index("decision-static") < body.index("bokeh.min.js")  # before the scripts
+    # painted before the scripts run: none is in the HTML as a tag, the loader adds them
+    assert "<script defer" not in body
+    assert 'src="static/js/bokeh.min.js' not in body
+    assert '<link rel="stylesheet" href="static/extensions/panel/' not in body  # inlined
     assert "bokeh-mathjax" not in body
     # the live pane's words, from the same function (the page above showed the same run)
     assert _text(static) == live
@@ -48,6 +63,11 @@ def test_page_html_holds_the_decision_until_the_live_pane_renders(page: Page, da
 
     page.goto(dashboard_url)
     page.locator(LIVE).wait_for(timeout=TIMEOUT_MS)
+    # the static decision was painted before the page asked for any of its scripts
+    painted, scripts = page.evaluate(PAINTED_AND_SCRIPTS)
+    assert painted is not None, "the static decision was never painted"
+    assert len(scripts) >= 4  # BokehJS, its widgets and tables, Panel
+    assert min(scripts) >= painted
     page.wait_for_function("!document.querySelector('.decision-static')", timeout=60_000)
     verdict = _text(re.search(r"<b>(.*?)</b>", static).group(1))
     assert page.locator('[data-testid="decision-static"]').count() == 0
