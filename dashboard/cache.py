@@ -1,14 +1,6 @@
-"""Caches of the dashboard, bounded in bytes, and the runs and key numbers they hold.
-
-- :class:`MemoryLRU`: runs (:func:`run_cached`) in this process, shared by every browser
-  session, evicted least recently used once their arrays exceed a byte budget.
-- :class:`DiskCache`: sweep, frontier, tornado and decision tables in the user's cache
-  directory (``platformdirs.user_cache_dir("compute-sim")/dashboard``, never the
-  repository), shared across sessions and server restarts, evicted oldest-used first once
-  the files exceed a byte budget. Keys hash the scenario (which holds the seed), the path
-  count, the kind of table and the package version, so a model change never serves stale
-  numbers.
-
+"""Caches of the dashboard, bounded in bytes: runs in memory (:class:`MemoryLRU`, shared by
+every session) and background tables on disk (:class:`DiskCache`, shared across sessions and
+restarts). Keys hash the scenario (seed included), paths, table kind and model code.
 ``COMPUTE_SIM_CACHE_DIR`` moves the disk cache; ``COMPUTE_SIM_CACHE_MB`` and
 ``COMPUTE_SIM_MEMORY_CACHE_MB`` set the budgets [MiB].
 """
@@ -36,12 +28,9 @@ from sim.model.results import Results
 from sim.model.scenario import Scenario
 from sim.model.summary import summarize
 
-DISK_BUDGET_BYTES = 256 * 2**20
-"""Default size limit of the disk cache [bytes]."""
-MEMORY_BUDGET_BYTES = 1024 * 2**20
-"""Default size limit of the in-memory run cache [bytes]."""
-RECENT_BYTES, RECENT_ITEMS = 64 * 2**20, 32
-"""Limits of the values a :class:`DiskCache` keeps in memory [bytes, count]."""
+DISK_BUDGET_BYTES = 256 * 2**20  # default size limit of the disk cache [bytes]
+MEMORY_BUDGET_BYTES = 1024 * 2**20  # default size limit of the in-memory run cache [bytes]
+RECENT_BYTES, RECENT_ITEMS = 64 * 2**20, 32  # values a DiskCache keeps in memory [bytes, count]
 
 
 def _env_bytes(name: str, default: int) -> int:
@@ -55,7 +44,7 @@ def _env_bytes(name: str, default: int) -> int:
 
 
 def cache_dir() -> Path:
-    """Root of the on-disk cache (created on first write)."""
+    """Root of the on-disk cache (in the user's cache directory, never the repository)."""
     env = os.environ.get("COMPUTE_SIM_CACHE_DIR")
     if env:
         return Path(env)
@@ -66,8 +55,8 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Hash of the package version and the model and analysis source files: a changed
-    model never reads tables computed by the old one."""
+    """Hash of the package version and model/analysis sources: a changed model never reads
+    tables computed by the old one."""
     import sim
 
     root = Path(sim.__file__).resolve().parent
@@ -94,20 +83,17 @@ def nbytes(obj: Any, _depth: int = 0) -> int:
     if hasattr(obj, "memory_usage") and hasattr(obj, "columns"):  # DataFrame
         return int(obj.memory_usage(deep=False).sum())
     if isinstance(obj, Mapping):
-        return sum(nbytes(v, _depth + 1) for v in obj.values())
+        obj = list(obj.values())
+    elif hasattr(obj, "__dataclass_fields__"):
+        obj = [getattr(obj, f) for f in obj.__dataclass_fields__]
     if isinstance(obj, list | tuple):
         return sum(nbytes(v, _depth + 1) for v in obj)
-    if hasattr(obj, "__dataclass_fields__"):
-        return sum(nbytes(getattr(obj, f), _depth + 1) for f in obj.__dataclass_fields__)
     return 0
 
 
 class MemoryLRU:
     """Thread-safe LRU of at most ``max_items`` objects whose total :func:`nbytes` stays
-    within ``budget``.
-
-    An object larger than the whole budget is not kept (the caller still gets it).
-    """
+    within ``budget`` [bytes] (an object larger than the budget is not kept)."""
 
     def __init__(self, budget: int | None = None, max_items: int = 1_000_000) -> None:
         env = _env_bytes("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES)
@@ -141,14 +127,10 @@ class MemoryLRU:
 
 
 class DiskCache:
-    """Pickled values in files named by key; total size kept under ``budget`` [bytes].
-
-    Files are written to a temporary name and renamed (a reader never sees half a file);
-    a file that cannot be read is treated as a miss and removed. Reads refresh the file's
-    modification time, so eviction drops the least recently used first. The values last
-    read or written stay in memory (:data:`RECENT_ITEMS`): ten sessions opening the same
-    scenario unpickle each table once and share one object (read-only by convention).
-    """
+    """Pickled values in files named by key, total size under ``budget`` [bytes], least
+    recently used evicted first (reads refresh a file's mtime). Writes go through a
+    temporary file and a rename; an unreadable file is a miss and removed. Recent values
+    stay in memory, so sessions opening the same scenario share one object (read-only)."""
 
     def __init__(self, root: Path | None = None, budget: int | None = None) -> None:
         self.root = cache_dir() if root is None else Path(root)
@@ -198,16 +180,11 @@ class DiskCache:
 
     def _files(self) -> list[tuple[Path, int, float]]:
         out = []
-        try:
-            entries = list(self.root.glob("*.pkl"))
-        except OSError:
-            return []
-        for p in entries:
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            out.append((p, st.st_size, st.st_mtime))
+        with contextlib.suppress(OSError):
+            for p in list(self.root.glob("*.pkl")):
+                with contextlib.suppress(OSError):
+                    st = p.stat()
+                    out.append((p, st.st_size, st.st_mtime))
         return out
 
     def evict(self) -> None:
@@ -228,13 +205,13 @@ class DiskCache:
 
 
 # ------------------------------------------------------------- runs and key numbers
-RUNS = MemoryLRU()
-"""Runs of every session, bounded in bytes (``COMPUTE_SIM_MEMORY_CACHE_MB``)."""
+RUNS = MemoryLRU()  # runs of every session (COMPUTE_SIM_MEMORY_CACHE_MB)
+_NUMBERS = MemoryLRU(max_items=16)  # id(results) -> (weak ref to results, key numbers)
 
 
 def scenario_key(scenario: Scenario) -> str:
-    """What a result depends on: the scenario without its name and description (renaming
-    a setting recomputes nothing); the seed is part of it."""
+    """What a result depends on: the scenario (seed included) without its name and
+    description, so renaming a setting recomputes nothing."""
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
@@ -244,59 +221,40 @@ def is_cached(scenario: Scenario, paths: int) -> bool:
 
 
 def run_cached(scenario: Scenario, paths: int) -> Results:
-    """:func:`sim.run` (2,000 monthly paths) cached by (scenario JSON, paths): revisiting a
-    setting is instant.
-
-    The scenario holds the seed, so the key is scenario hash + seed + paths; name and
-    description are left out (a renamed setting is the same run, relabelled).
-    """
+    """:func:`sim.run` (2,000 monthly paths) cached by :func:`scenario_key` and paths; a hit
+    carries the caller's name and description."""
     key = (scenario_key(scenario), int(paths))
     hit = RUNS.get(key)
     if hit is None:
         hit = run(scenario, paths=int(paths), monthly_paths=2000)
         RUNS.put(key, hit)
     elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
-        # same numbers, the caller's name and description
         hit = dataclasses.replace(hit, scenario=hit.scenario.model_copy(
             update={"name": scenario.name, "description": scenario.description}))  # fmt: skip
     return hit
 
 
-_NUMBERS = MemoryLRU(max_items=16)
-"""id(results) -> (weak reference to results, key numbers): sessions showing the same run
-summarise it once (no run is kept alive for it)."""
-
-
 def key_numbers(results: Results) -> dict[str, Any]:
-    """The headline figures shown as big numbers (computed once per run object; the
-    dict is shared: read-only).
-
-    Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
-    horizon only, the final calendar year and its median revenue [USD], the unserved share
-    of potential demand [0-1] (with a market, split into what rivals served and what nobody
-    served [0-1]) and the median cumulative revenue [USD].
-    """
+    """The headline figures of a run, computed once per run object (shared: read-only):
+    P(bankrupt) [0-1] with its 95% CI and within the horizon, the final year's median
+    revenue [USD], the unserved share of demand [0-1] (with a market, split into rivals'
+    and nobody's), the median cumulative revenue [USD] and the order by delivery year."""
     hit = _NUMBERS.get(id(results))
     if hit is not None and hit[0]() is results:
         return hit[1]
     s = summarize(results)
     last = s["by_year"][-1]
     numbers = {
-        "p_bankrupt": s["p_bankrupt"],
+        **{k: s[k] for k in ("p_bankrupt", "p_bankrupt_in_horizon", "runoff_months",
+                             "cum_revenue_p50", "paths")},
+        **{k: s.get(k) for k in ("lost_to_rivals_share", "unserved_by_market_share")},
         "p_bankrupt_ci95": tuple(s["p_bankrupt_ci95"]),
-        "p_bankrupt_in_horizon": s["p_bankrupt_in_horizon"],
-        "runoff_months": s["runoff_months"],
         "final_year": last["year"],
         "revenue_final_year_p50": last["revenue_p50"],
         "unserved_share": s["unserved_share_of_demand"],
-        # with a market: the unserved share split (None without one)
-        "lost_to_rivals_share": s.get("lost_to_rivals_share"),
-        "unserved_by_market_share": s.get("unserved_by_market_share"),
-        "cum_revenue_p50": s["cum_revenue_p50"],
-        "paths": s["paths"],
         "seed": results.scenario.simulation.seed,
         "gw_by_delivery_year": s.get("gw_by_delivery_year", {}),
         "commitment_usd_by_year": s.get("commitment_usd_by_year", {}),
-    }
+    }  # fmt: skip
     _NUMBERS.put(id(results), (weakref.ref(results), numbers))
     return numbers

@@ -1,13 +1,6 @@
-"""The decision at the top of the dashboard: the words of :mod:`sim.reports.decision` in HTML.
-
-Inputs are the decision table (:func:`dashboard.sweeps.decision_data`, holding a
-:class:`sim.analysis.recommend.Recommendation`), the current run's key numbers and the
-current run itself (its first paths are the recommendation's worlds, so the current plan is
-judged on them without a new run). Output is HTML plus the figures it states, so the page
-can carry them as ``data-*`` attributes.
-
-A served page (:func:`serve_decision`) carries the decision as plain HTML, readable before
-BokehJS has run, with its scripts deferred and the unused bundles left out.
+"""The decision at the top of the dashboard: the words of :mod:`sim.reports.decision` as HTML
+with the figures it states as ``data-*`` attributes; a served page also carries it as static
+HTML, readable before BokehJS has run (:func:`serve_decision`).
 """
 
 from __future__ import annotations
@@ -20,19 +13,7 @@ from sim.reports.decision import decision_text, pct, to_html
 
 from .cache import MemoryLRU
 
-__all__ = [
-    "apply_updates",
-    "cell_updates",
-    "element",
-    "recommendation",
-    "sentence",
-    "serve_decision",
-]
-
-_STANDINGS = MemoryLRU(256 * 2**20, max_items=4)
-"""(id of recommendation, id of run's per-path arrays) -> (both, standing): redraws and
-sessions showing the same run and recommendation (one object each: the caches share them)
-compute it once."""
+_STANDINGS = MemoryLRU(256 * 2**20, max_items=4)  # (id(rec), id(run's paths)) -> standing
 
 
 def recommendation(opt: Any) -> Any:
@@ -55,12 +36,9 @@ def _standing(rec: Any, results: Any) -> Any:
 def sentence(
     opt: Any, numbers: dict[str, Any], current: str, results: Any
 ) -> tuple[str, dict[str, str]]:
-    """(HTML, data attributes) of the decision.
-
-    ``opt`` is the decision table (dict) or None/a message while it computes; ``numbers``
-    the key numbers of the shown run; ``current`` the current policy in words; ``results``
-    the shown run (at least as many paths as the recommendation's worlds).
-    """
+    """(HTML, data attributes) of the decision: ``opt`` is the decision table (or None/a
+    message while it computes); the current plan is judged on the first paths of the shown
+    run ``results``, which are the recommendation's worlds."""
     esc = html.escape
     p, (lo, hi), n = numbers["p_bankrupt"], numbers["p_bankrupt_ci95"], numbers["paths"]
     rec = recommendation(opt)
@@ -75,15 +53,13 @@ def sentence(
     return to_html(d, wide=True), attrs
 
 
+# Explorer input, policy cell key, factor from the cell's value to the input's (% for shares)
 POLICY_INPUTS = (("planned_growth", "policy.planned_growth", 1), ("quantile", "policy.q", 100),
                  ("haircut", "policy.haircut", 100))  # fmt: skip
-"""Explorer input, policy cell key, and the factor from the cell's share to the input's
-unit (quantile and haircut are entered in %)."""
 
 
 def cell_updates(cell: dict[str, Any]) -> dict[str, Any]:
-    """Explorer settings for a policy cell of the frontier (``policy.kind`` and its family's
-    parameter), in the Explorer's units."""
+    """Explorer settings (its units) for a policy cell of the frontier."""
     out: dict[str, Any] = {"policy_kind": cell.get("policy.kind")}
     for name, key, unit in POLICY_INPUTS:
         if key in cell:
@@ -93,9 +69,8 @@ def cell_updates(cell: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_updates(opt: Any) -> dict[str, Any]:
-    """Explorer settings that make the current plan exactly the recommended one (when no
-    plan passes the budget, the least risky one; {} before the search is done): its policy
-    kind, its family's parameter and the fields the Explorer writes for that kind."""
+    """Explorer settings that make the current plan exactly the recommended one (no plan
+    within the budget: the least risky; {} before the search is done)."""
     rec = recommendation(opt)
     if rec is None:
         return {}
@@ -109,8 +84,7 @@ def apply_updates(opt: Any) -> dict[str, Any]:
 
 
 def element(body: str, attrs: dict[str, str], testid: str = "decision") -> str:
-    """The decision as one HTML element with ``data-testid="decision"`` (the live pane;
-    the page's static copy says ``decision-static``)."""
+    """The decision as one HTML element with its ``data-testid`` and ``data-*`` figures."""
     data = " ".join(f'data-{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
     return f'<div class="decision-text" data-testid="{testid}" {data}>{body}</div>'
 
@@ -126,12 +100,9 @@ PAGE = """{% extends layout %}
   | replace('<script type="text/javascript">', '<script type="module">') }}
 {% endfor %}{{ plot_script }}{% endblock %}
 """
-"""Panel's page (``layout``) with the static decision first in ``#main`` and the scripts
-deferred (run in order once the page is parsed, before the page's embed script, which waits
-for ``DOMContentLoaded``)."""
-UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")
-"""BokehJS bundles every page would parse for nothing: MathJax (1.8 MB; Panel loads it for
-any HTML pane, and no text of the dashboard is TeX) and WebGL (the charts draw on canvas)."""
+"""Panel's page with the static decision first in ``#main`` and the scripts deferred (run
+in order before the embed script, which waits for ``DOMContentLoaded``)."""
+UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")  # no text is TeX (1.8 MB); charts use canvas
 REMOVE = "document.querySelectorAll('.decision-static').forEach((e) => e.remove())"
 
 
@@ -144,9 +115,8 @@ def _page(layout: Any) -> Any:
 
 
 def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
-    """Make ``doc``'s page (Panel ``template``) carry the decision ``body``/``attrs`` (of
-    :func:`sentence`) as static HTML (:func:`element`, ``data-testid="decision-static"``)
-    until the live pane has rendered (then a ``document_ready`` callback removes it)."""
+    """Make ``doc``'s page carry the decision (of :func:`sentence`) as static HTML
+    (``data-testid="decision-static"``) until the live pane has rendered."""
     from bokeh.models import CustomJS
 
     from .widgets import CSS  # panel: imported by a served page only

@@ -1,17 +1,8 @@
-"""The dashboard's model layer: a ``param.Parameterized`` over the public ``sim`` API.
-
-:class:`Explorer` holds one loaded scenario plus the sidebar inputs. Inputs the user has
-not touched leave the scenario as loaded (so a distribution such as a uniform diffusion lag
-stays a distribution); touched inputs become dotted-path updates validated by
-:func:`sim.model.io.scenario_from_dict`. Runs are cached by scenario hash and path count.
-
-Where work runs is injected: ``runner(fn, done)`` runs an interactive job and
-``dispatch(fn)`` brings results back to the thread that owns the UI. The defaults run
-everything at once on the caller's thread (tests, scripts); the Panel app runs jobs on
-:mod:`dashboard.jobs`'s thread pools and dispatches onto the session's event loop. The
-background tables, compare and discovery live in :mod:`dashboard.tables`, saving and
-loading files in :mod:`dashboard.files` (both mixed in). No panel import here: this layer
-is unit-tested without a browser.
+"""The dashboard's model layer (no panel: unit-tested without a browser): :class:`Explorer`,
+one loaded scenario plus the sidebar inputs. Untouched inputs leave the scenario as loaded (a
+distribution stays a distribution); touched ones become validated dotted-path updates.
+``runner(fn, done)`` runs a job and ``dispatch(fn)`` brings its result back to the UI's
+thread; the defaults run everything at once on the caller's thread (tests, scripts).
 """
 
 from __future__ import annotations
@@ -39,24 +30,16 @@ from .schema import ALL_FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs
 from .tables import BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
-"""Policy kind -> name of its growth-plan field."""
-POLICY_LABELS = {
-    "Plan for a growth rate": "planned_growth",
-    "Adaptive (learns growth)": "adaptive",
-    "Demand quantile": "demand_quantile",
-    "Fixed schedule": "fixed_schedule",
-}
-"""Display name -> policy kind."""
+POLICY_LABELS = {"Plan for a growth rate": "planned_growth", "Adaptive (learns growth)": "adaptive",
+                 "Demand quantile": "demand_quantile", "Fixed schedule": "fixed_schedule"}  # fmt: skip
+# the inputs that define the scenario (the path count only sets precision)
 INPUTS = (
     "growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_growth", "quantile",
     "haircut", "plan_to_ceiling", "years", "scenario_name", "scenario_description",
 )  # fmt: skip
-"""Sidebar parameters that define the scenario (the path count only sets precision)."""
-URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")
-"""Parameters kept in the page's URL (``pn.state.location.sync``)."""
-PERCENT_INPUTS = ("budget", "quantile", "haircut",
+URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")  # kept in the page's URL
+PERCENT_INPUTS = ("budget", "quantile", "haircut",  # shares entered in percent
                   *(n for n, spec in ALL_FIELDS.items() if spec.scale == 0.01))  # fmt: skip
-"""Inputs entered in percent (their model values are shares)."""
 
 
 def percent(share: Any) -> float:
@@ -77,15 +60,13 @@ def _immediately(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(out)
 
 
-_LOG_MAPPED = ("low", "high", "mode", "value", "median")
-"""Fields of a growth distribution moved by the log-linear map of :func:`rescaled_growth`."""
+_LOG_MAPPED = ("low", "high", "mode", "value", "median")  # moved by rescaled_growth's map
 
 
 def rescaled_growth(growth: Any, lo: float, hi: float) -> Any:
-    """The loaded growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its
-    support, so its shape survives a change of range (base's 15% weight on slow worlds
-    stays 15%); a loguniform when it cannot be mapped (no spread, a normal, lo > hi), a
-    number when lo == hi."""
+    """The growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its support,
+    so its shape survives (base's 15% weight on slow worlds stays 15%); a loguniform when
+    it cannot be mapped (no spread, a normal, lo > hi), a number when lo == hi."""
     if lo == hi:
         return lo
     plain = {"dist": "loguniform", "low": lo, "high": hi}
@@ -117,7 +98,8 @@ def _dists(node: dict[str, Any]) -> set[str]:
 
 
 class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
-    """Sidebar inputs mapped onto Scenario fields, with cached results and background tables."""
+    """Sidebar inputs mapped onto Scenario fields, with cached results and background tables
+    (:mod:`dashboard.tables`) and files (:mod:`dashboard.files`) mixed in."""
 
     scenario_file = param.Selector(
         objects=[EMBEDDED], default=EMBEDDED, label="Scenario",
@@ -191,23 +173,16 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         {}, precedence=-1, doc="scenario, discovery and signposts of the shown run, or message"
     )
 
-    def __init__(
-        self,
-        scenario: Scenario | None = None,
-        scenarios_dir: str | Path = "scenarios",
-        *,
-        runner: Callable[[Callable[[], Any], Callable[[Any], None]], None] | None = None,
-        dispatch: Callable[[Callable[[], None]], None] | None = None,
-        prepare: Callable[[Any], Any] | None = None,
-        auto_analysis: bool = False,
-        **params: Any,
-    ) -> None:
+    def __init__(self, scenario: Scenario | None = None, scenarios_dir: str | Path = "scenarios", *,
+                 runner: Callable[[Callable[[], Any], Callable[[Any], None]], None] | None = None,
+                 dispatch: Callable[[Callable[[], None]], None] | None = None,
+                 prepare: Callable[[Any], Any] | None = None, auto_analysis: bool = False,
+                 **params: Any) -> None:  # fmt: skip
         super().__init__(**params)
         self.runner = runner or _immediately
         self.dispatch = dispatch or (lambda fn: fn())
-        self.prepare = prepare
-        self.view_of: Any = None
-        """The results ``view_data`` was prepared from."""
+        self.prepare = prepare  # results -> chart data (view_data), or None
+        self.view_of: Any = None  # the results view_data was prepared from
         self._preparing: Any = None  # the results whose chart data is being prepared
         self.auto_analysis = auto_analysis
         self._files = scenario_files(scenarios_dir)
@@ -374,11 +349,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self.load(scenario)
 
     def recompute(self) -> None:
-        """Validate the inputs, then run (cached) and publish results and key numbers.
-
-        Invalid or too heavy settings set ``error`` and keep the last results. The run goes
-        through ``runner``; results of settings the user has already left are dropped.
-        """
+        """Validate the inputs, run (cached, through ``runner``) and publish; invalid or too
+        heavy settings set ``error`` and keep the last results."""
         t0 = time.perf_counter()
         try:
             scenario = self.scenario()
@@ -429,8 +401,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self.ensure_view()  # the worker skipped them if their tab opened after it finished
 
     def ensure_view(self) -> None:
-        """Chart data of the shown results (``prepare``, when set) in a job, unless it is
-        there or on its way."""
+        """Prepare the shown results' chart data in a job, unless it is there or on its way."""
         results, gen = self.results, self._gen
         if self.prepare is None or results is None or results is self.view_of:
             return
