@@ -55,8 +55,7 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Hash of the package version and model/analysis sources: a changed model never reads
-    tables computed by the old one."""
+    """Hash of the version and model/analysis sources: a new model never reads old tables."""
     import sim
 
     root = Path(sim.__file__).resolve().parent
@@ -210,8 +209,7 @@ _NUMBERS = MemoryLRU(max_items=16)  # id(results) -> (weak ref to results, key n
 
 
 def scenario_key(scenario: Scenario) -> str:
-    """What a result depends on: the scenario (seed included) without its name and
-    description, so renaming a setting recomputes nothing."""
+    """What a result depends on: the scenario (seed included) without name and description."""
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
@@ -221,8 +219,7 @@ def is_cached(scenario: Scenario, paths: int) -> bool:
 
 
 def run_cached(scenario: Scenario, paths: int) -> Results:
-    """:func:`sim.run` (2,000 monthly paths) cached by :func:`scenario_key` and paths; a hit
-    carries the caller's name and description."""
+    """:func:`sim.run` cached by :func:`scenario_key` and paths (a hit gets the caller's name)."""
     key = (scenario_key(scenario), int(paths))
     hit = RUNS.get(key)
     if hit is None:

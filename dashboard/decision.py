@@ -69,8 +69,7 @@ def cell_updates(cell: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_updates(opt: Any) -> dict[str, Any]:
-    """Explorer settings that make the current plan exactly the recommended one (no plan
-    within the budget: the least risky; {} before the search is done)."""
+    """Explorer settings making the current plan exactly the recommended one ({}: none yet)."""
     rec = recommendation(opt)
     if rec is None:
         return {}
@@ -115,8 +114,7 @@ def _page(layout: Any) -> Any:
 
 
 def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
-    """Make ``doc``'s page carry the decision (of :func:`sentence`) as static HTML
-    (``data-testid="decision-static"``) until the live pane has rendered."""
+    """Make ``doc``'s page carry the decision as static HTML until the live pane renders."""
     from bokeh.models import CustomJS
 
     from .widgets import CSS  # panel: imported by a served page only

@@ -98,8 +98,7 @@ def _dists(node: dict[str, Any]) -> set[str]:
 
 
 class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
-    """Sidebar inputs mapped onto Scenario fields, with cached results and background tables
-    (:mod:`dashboard.tables`) and files (:mod:`dashboard.files`) mixed in."""
+    """Sidebar inputs mapped onto Scenario fields, with cached results, tables and files."""
 
     scenario_file = param.Selector(
         objects=[EMBEDDED], default=EMBEDDED, label="Scenario",
@@ -349,8 +348,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self.load(scenario)
 
     def recompute(self) -> None:
-        """Validate the inputs, run (cached, through ``runner``) and publish; invalid or too
-        heavy settings set ``error`` and keep the last results."""
+        """Validate the inputs, run and publish; bad or too heavy settings set ``error``."""
         t0 = time.perf_counter()
         try:
             scenario = self.scenario()

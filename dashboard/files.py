@@ -1,7 +1,4 @@
-"""Scenario files of the dashboard: the picker's list, saving the settings as YAML (and
-the results as CSV), loading an uploaded YAML file. A mixin of
-:class:`dashboard.explorer.Explorer`; no panel import here.
-"""
+"""Scenario files of the dashboard: the picker's list, YAML save/upload and CSV download."""
 
 from __future__ import annotations
 
@@ -18,8 +15,7 @@ from sim.model.summary import by_year
 from .schema import ALL_FIELDS
 
 EMBEDDED = "base (embedded default)"
-UPLOAD_MAX_BYTES = 1_000_000
-"""Largest YAML file accepted by the upload button [bytes]."""
+UPLOAD_MAX_BYTES = 1_000_000  # largest YAML file accepted by the upload button [bytes]
 
 
 def scenario_files(directory: str | Path) -> dict[str, str]:
@@ -45,13 +41,9 @@ class ScenarioFiles:
     """Save, download and upload of the session's scenario (mixed into the Explorer)."""
 
     def scenario_yaml(self) -> str:
-        """YAML of the current settings, loadable by :func:`sim.load_scenario`.
-
-        Keeps the loaded scenario's path count (the interactive count is for speed only);
-        name and description come from their inputs; when the settings differ from the
-        loaded scenario and the name was not edited, the name says so and the description
-        lists the changes. Numbers are rounded to 10 significant digits.
-        """
+        """YAML of the current settings with the loaded scenario's path count; edited
+        settings say so in the name and list the changes in the description (unless those
+        were edited too)."""
         s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
         data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
         changed = self.changed() - {"scenario_name", "scenario_description"}
@@ -94,8 +86,7 @@ class ScenarioFiles:
         return io.StringIO(by_year(self.results).to_csv(index=False))
 
     def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
-        """Load an uploaded scenario file (the project's YAML loader and validation);
-        False with ``error`` set when it is not a valid scenario."""
+        """Load an uploaded scenario file; False with ``error`` set when it is not valid."""
         if isinstance(data, bytes):
             if len(data) > UPLOAD_MAX_BYTES:
                 self.error = (f"**{filename}** is {len(data):,} bytes; the dashboard accepts "

@@ -71,8 +71,7 @@ def cost_error(scenario: Scenario, paths: int) -> str:
 
 
 def table_paths(scenario: Scenario, paths: int, cells: int) -> int:
-    """Paths per cell of a table of ``cells`` runs: the interactive count within
-    [MIN_TABLE_PATHS, SWEEP_PATHS_MAX], lowered to fit :data:`TABLE_BUDGET`."""
+    """Paths per cell of a table of ``cells`` runs, within its limits and work budget."""
     fit = TABLE_BUDGET // max(1, cells * total_months(scenario))
     return int(max(MIN_TABLE_PATHS, min(int(paths), SWEEP_PATHS_MAX, fit)))
 

@@ -1,9 +1,5 @@
-"""Sidebar widgets of the dashboard and the small text formats its panes share.
-
-Each :class:`dashboard.explorer.Explorer` parameter becomes a Panel widget with its
-schema description as a tooltip; sliders send their released value without Panel's
-debounce. No layout here (:mod:`dashboard.app`).
-"""
+"""Sidebar widgets of the dashboard (an Explorer parameter each, its schema description as a
+tooltip) and the small text formats its panes share."""
 
 from __future__ import annotations
 
@@ -23,9 +19,7 @@ SIDEBAR = (
     "lead_time_months", "contract_years", "price_per_gw_year", "training_share",
     "min_training_share", "gross_margin", "initial_cash", "years", "paths",
 )  # fmt: skip
-"""Explorer parameters shown as widgets in the sidebar, in order."""
-MORE = tuple(MORE_FIELDS)
-"""Inputs of the "More assumptions" card (every other input the tornado varies)."""
+MORE = tuple(MORE_FIELDS)  # the "More assumptions" card
 SAVE = ("scenario_name", "scenario_description")
 SLIDERS = {*FIELDS, *MORE_FIELDS, "growth_low", "growth_high", "planned_growth", "quantile",
            "haircut", "paths", "years", "budget"}  # fmt: skip
@@ -58,6 +52,11 @@ class FastIntSlider(pn.widgets.IntSlider):
     _priority_changes: ClassVar[list[str]] = ["value_throttled"]
 
 
+def wide(cls: Any, *args: Any, css: str = "", **kw: Any) -> Any:
+    """Panel component ``cls(*args, **kw)`` spanning the width, with CSS class ``css``."""
+    return cls(*args, sizing_mode="stretch_width", css_classes=[css] if css else [], **kw)
+
+
 def usd_number(x: float) -> tuple[float, str]:
     """Value and format for a Number indicator showing USD as $12.3B."""
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
@@ -68,8 +67,8 @@ def usd_number(x: float) -> tuple[float, str]:
 
 
 def make_input(explorer: param.Parameterized, name: str) -> Any:
-    """The widget of one Explorer input, with its schema description as a tooltip
-    (an info icon beside widgets that have no tooltip of their own, like sliders)."""
+    """The widget of one Explorer input, its description as a tooltip (an info icon beside
+    widgets without one of their own, like sliders)."""
     p = explorer.param[name]
     kw: dict[str, Any] = {"css_classes": [f"w-{name}"], "sizing_mode": "stretch_width"}
     if name in SLIDERS:
@@ -110,8 +109,7 @@ def kpis_html(kpi: dict[str, tuple[str, str]], color: str) -> str:
 
 
 def compare_markdown(table: pd.DataFrame) -> str:
-    """The compare table as Markdown: each metric for the pinned and current runs and the
-    difference with its 95% CI (paired when both share seed and paths)."""
+    """The compare table as Markdown, differences with their 95% CI."""
     rows = ["| Metric | Pinned | Current | Difference (95% CI) |", "|---|---|---|---|"]
     paired = True
     for _metric, grp in table.groupby("metric", sort=False):
@@ -136,8 +134,8 @@ def compare_markdown(table: pd.DataFrame) -> str:
 
 
 def ruin_markdown(out: dict[str, Any]) -> str:
-    """The "What ruins us" text: the first box as a sentence, the CART cross-check, the
-    worlds that escape when ruin is common, and the recommended signpost as YAML."""
+    """The "What ruins us" text: first box, CART cross-check, the escaping worlds when ruin
+    is common, and the recommended signpost as YAML."""
     from sim.analysis.discover import describe
 
     if "message" in out:
