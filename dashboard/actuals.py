@@ -14,8 +14,11 @@ import param
 
 from sim.errors import ScenarioError
 from sim.model.actuals import MAX_CSV_BYTES, parse_actuals_csv, replace_points
+from sim.model.condition import run_prior
 from sim.model.io import scenario_from_dict
 from sim.model.scenario import Scenario
+from sim.reports.charts import LOG_FLOOR
+from sim.reports.frames import chart_frames
 
 from .cache import MemoryLRU, scenario_key
 from .widgets import wide
@@ -169,7 +172,6 @@ def text_from_url(encoded: str) -> str:
         raise ValueError("not UTF-8 text") from None
 
 
-# ------------------------------------------------------------------ charts: dots and prior
 PRIOR_COLOR = "#7f7f7f"
 DOT_COLOR = "#111111"
 # fan chart -> (its frame of the prior, the actuals' field drawn as dots)
@@ -182,8 +184,6 @@ _EMPTY_FAN = pd.DataFrame({"month": pd.to_datetime([]), "p5": [], "p50": [], "p9
 
 def prior_results(results: Any) -> Any:
     """The prior of conditioned ``results``: the same run without the actuals' weights."""
-    from sim.model.condition import run_prior
-
     s = results.scenario
     key = (scenario_key(s), int(results.paths))
     prior = PRIOR_RUNS.get(key)
@@ -198,9 +198,6 @@ def actuals_data(results: Any) -> dict[str, Any]:
     s = results.scenario
     if getattr(results, "conditioning", None) is None or s.actuals is None:
         return {"actuals": NO_ACTUALS}
-    from sim.reports.charts import LOG_FLOOR
-    from sim.reports.frames import chart_frames
-
     frames = chart_frames(prior_results(results))
     out: dict[str, Any] = {}
     for chart, (frame, field) in DOT_CHARTS.items():

@@ -116,7 +116,6 @@ class Dashboard(OtherTabs):
         ]  # fmt: skip
         self.page.append(self._tabs())
 
-    # -------------------------------------------------------------------- callbacks
     def _on_kind(self) -> None:
         if not self.rows:
             return
@@ -204,7 +203,6 @@ class Dashboard(OtherTabs):
                 for chart in self.ts.values():
                     chart.send(self.x.view_data)
 
-    # ------------------------------------------------------------------ background tables
     def draw_charts(self) -> None:
         """Draw the decision tab's charts one per event-loop tick (other pages get served)."""
         self._deferred = False
@@ -332,7 +330,6 @@ class Dashboard(OtherTabs):
         busy = " · running the new settings…" if x.busy else ""
         self.status.object = (x.analysis_status or "") + busy
 
-    # ------------------------------------------------------------------------ layout
     def _tabs(self) -> pn.Tabs:
         flex = {"styles": {"flex": CHART_BASIS, "min-width": "0"}}
         self.heat.pane.param.update(**flex)

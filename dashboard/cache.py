@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import platformdirs
 
+import sim
 from sim.model.engine import run
 from sim.model.results import Results
 from sim.model.scenario import Scenario
@@ -48,16 +50,12 @@ def cache_dir() -> Path:
     env = os.environ.get("COMPUTE_SIM_CACHE_DIR")
     if env:
         return Path(env)
-    import platformdirs
-
     return Path(platformdirs.user_cache_dir("compute-sim")) / "dashboard"
 
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Hash of the version and model/analysis sources: a new model never reads old tables."""
-    import sim
-
     root = Path(sim.__file__).resolve().parent
     h = hashlib.sha256(sim.__version__.encode())
     for sub in ("model", "analysis"):
@@ -105,10 +103,9 @@ class MemoryLRU:
     def get(self, key: Any) -> Any:
         with self._lock:
             item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
+            if item is not None:
+                self._items.move_to_end(key)
+            return None if item is None else item[0]
 
     def put(self, key: Any, value: Any) -> None:
         size = nbytes(value)
@@ -203,7 +200,6 @@ class DiskCache:
                         tmp.unlink(missing_ok=True)
 
 
-# ------------------------------------------------------------- runs and key numbers
 RUNS = MemoryLRU()  # runs of every session (COMPUTE_SIM_MEMORY_CACHE_MB)
 _NUMBERS = MemoryLRU(max_items=16)  # id(results) -> (weak ref to results, key numbers)
 

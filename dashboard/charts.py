@@ -25,6 +25,7 @@ from sim.reports.charts import COLORS, LOG_FLOOR, TITLES, USD_JS
 from sim.reports.decision import pct, policy_words
 from sim.reports.frames import FAN_QUANTILES, chart_frames
 
+from .actuals import actuals_data, actuals_layers
 from .schema import friendly_name
 
 hv.extension("bokeh", logo=False)
@@ -124,7 +125,6 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(dict.fromkeys(text, object)) if text else df
 
 
-# ----------------------------------------------------------------------------- heatmap
 def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Tidy cells of the risk-upside heatmap: index positions, risk, revenue and labels."""
     policy_key = df.attrs.get("policy_key", "policy.planned_growth")  # the swept policy value
@@ -132,7 +132,7 @@ def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
     is_q = policy_key == "policy.q"
     risk = df["p_bankrupt"].to_numpy(dtype=float)
     rev = [usd(v) for v in df["cum_revenue_p50"]]
-    out = pd.DataFrame({
+    out = _plain(pd.DataFrame({
         "xi": df["demand.growth"].map({v: i for i, v in enumerate(xs)}).to_numpy(dtype=float),
         "yi": df[policy_key].map({v: i for i, v in enumerate(ys)}).to_numpy(dtype=float),
         "risk": risk, "revenue": rev,
@@ -140,11 +140,9 @@ def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
         "text_color": ["white" if r > 0.45 else "black" for r in risk],
         "world": [f"{v:g}x/yr" for v in df["demand.growth"]],
         "plan": [pct(v, 0) if is_q else f"{v:g}x/yr" for v in df[policy_key]],
-    })  # fmt: skip
-    out = _plain(out)
-    out.attrs.update(
-        xs=xs, ys=ys, is_q=is_q, paths=int(df["paths"].iloc[0]) if "paths" in df else 0
-    )
+    }))  # fmt: skip
+    paths = int(df["paths"].iloc[0]) if "paths" in df else 0
+    out.attrs.update(xs=xs, ys=ys, is_q=is_q, paths=paths)
     return out
 
 
@@ -192,7 +190,6 @@ def heatmap_chart() -> Chart:
     return Chart("heatmap", [(cells, keys), (labels, keys), (box, ("box",))])
 
 
-# ---------------------------------------------------------------------------- frontier
 def short_label(row: Any) -> str:
     """Label of a frontier point in the one number format: 4x, q10%, h25%."""
     kind = row.get("policy.kind")
@@ -282,7 +279,6 @@ def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
     return chart, hv.streams.Selection1D(source=chart.maps[0])
 
 
-# ----------------------------------------------------------------------------- tornado
 def tornado_frame(df: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     """Tidy bars of the tornado: change in P(bankrupt) [0-1] per driver at low/high value."""
     d = df.sort_values("swing", ascending=True).tail(top)
@@ -322,7 +318,6 @@ def tornado_chart() -> Chart:
     return Chart("tornado", [(bars, ("bars", "stale"))], height=440)
 
 
-# ------------------------------------------------------------------------- time series
 # fan chart -> (report chart key for title and floor, [(frame, label, colour)])
 SERIES = {
     "demand": ("demand_usd", [("demand_usd", "Potential demand", COLORS["demand"]),
@@ -359,8 +354,6 @@ def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
 
 def fan_chart(chart: str) -> Chart:
     """Bands and median of each series, horizon dotted, actuals and their prior if any."""
-    from .actuals import actuals_layers
-
     key, series = SERIES[chart]
     log = key in LOG_FLOOR
     style = {**FIT, "x": "month", "by": "series", "logy": log, "color": [c for *_, c in series],
@@ -411,8 +404,6 @@ def risk_chart() -> Chart:
 
 def series_data(results: Any) -> dict[str, Any]:
     """Everything the time-series charts draw (the report's frames), off the event loop."""
-    from .actuals import actuals_data
-
     frames = chart_frames(results)
     risk = frames["p_bankrupt"].reset_index()
     risk.attrs["paths"] = int(results.paths)

@@ -9,6 +9,7 @@ import functools
 import html
 from typing import Any
 
+from sim.analysis.dominance import outcomes_of, standing
 from sim.reports.decision import decision_text, pct, to_html
 
 from .cache import MemoryLRU
@@ -22,8 +23,6 @@ def recommendation(opt: Any) -> Any:
 
 
 def _standing(rec: Any, results: Any) -> Any:
-    from sim.analysis.dominance import outcomes_of, standing
-
     key = (id(rec), id(results.path))
     hit = _STANDINGS.get(key)
     if hit is not None and hit[0] is rec and hit[1] is results.path:
@@ -88,7 +87,6 @@ def element(body: str, attrs: dict[str, str], testid: str = "decision") -> str:
     return f'<div class="decision-text" data-testid="{testid}" {data}>{body}</div>'
 
 
-# ------------------------------------------------------------------ the served page
 PAGE = """{% extends layout %}
 {% block js_resources %}{% endblock %}
 {% block contents %}{{ super() | replace('id="main">', 'id="main">' ~ decision_static, 1) }}

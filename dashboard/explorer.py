@@ -21,7 +21,7 @@ from sim.errors import ScenarioError
 from sim.model.distributions import central, support
 from sim.model.io import load_scenario, scenario_from_dict
 from sim.model.scenario import Scenario, set_dotted
-from sim.reports.decision import policy_words
+from sim.reports.decision import scenario_policy_words
 
 from . import jobs, schema, sweeps
 from .cache import is_cached, key_numbers, run_cached
@@ -104,12 +104,10 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         objects=[EMBEDDED], default=EMBEDDED, label="Scenario",
         doc="A shipped scenario (scenarios/*.yaml); every input below starts from its values.",
     )  # fmt: skip
-    scenario_name = param.String(
-        "base", label="Name (for saving)", doc="name: the scenario's name in the saved YAML"
-    )
-    scenario_description = param.String(
-        "", label="Description (for saving)", doc="description: one line saved with the YAML"
-    )
+    scenario_name = param.String("base", label="Name (for saving)",
+                                 doc="name: the scenario's name in the saved YAML")  # fmt: skip
+    scenario_description = param.String("", label="Description (for saving)",
+                                        doc="description: one line saved with the YAML")  # fmt: skip
     growth_low = _num("growth", 3.0, label="True growth, low [x/yr]")
     growth_high = _num("growth", 10.0, label="True growth, high [x/yr]")
     for _name, _spec in ALL_FIELDS.items():  # set from the scenario when it is loaded
@@ -129,8 +127,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     )  # fmt: skip
     plan_to_ceiling = param.Boolean(
         False, label="Plan bends toward the demand ceiling",
-        doc="policy.plan_to_ceiling: "
-        + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"),
+        doc="policy.plan_to_ceiling: " + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"),
     )  # fmt: skip
     years = param.Integer(
         6, bounds=tuple(int(b) for b in schema.schema_bounds("simulation.years")[:2]),
@@ -156,9 +153,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     error = param.String("", precedence=-1, doc="message when the inputs are invalid")
     results = param.Parameter(None, precedence=-1, doc="Results of the current scenario")
     numbers = param.Dict({}, precedence=-1, doc="key_numbers of the current results")
-    table_numbers = param.Dict(
-        {}, precedence=-1, doc="key_numbers of the current policy at the tables' path count"
-    )
+    table_numbers = param.Dict({}, precedence=-1, doc="key_numbers at the tables' path count")
     view_data = param.Parameter(None, precedence=-1, doc="chart data of the current results")
     run_seconds = param.Number(0.0, precedence=-1, doc="time of the last update [s]")
     busy = param.Boolean(False, precedence=-1, doc="a run for newer settings is under way")
@@ -168,9 +163,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     pinned = param.Parameter(None, precedence=-1, doc="(label, Results) pinned for compare")
     compare = param.Parameter(None, precedence=-1, doc="compare_results table, or a message")
     ruin_status = param.String("Press 'Find what ruins us' to compute.", precedence=-1)
-    ruin_results = param.Dict(
-        {}, precedence=-1, doc="scenario, discovery and signposts of the shown run, or message"
-    )
+    ruin_results = param.Dict({}, precedence=-1, doc="discovery of the shown run, or message")
 
     def __init__(self, scenario: Scenario | None = None, scenarios_dir: str | Path = "scenarios", *,
                  runner: Callable[[Callable[[], Any], Callable[[Any], None]], None] | None = None,
@@ -209,7 +202,6 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self._gen += 1
         self.stop_analysis()
 
-    # ----------------------------------------------------------------- scenario <-> inputs
     def load(self, scenario: Scenario) -> None:
         """Make ``scenario`` the base and set every input from it."""
         self._base = scenario
@@ -320,11 +312,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     def policy_words(self) -> str:
         """The current policy in words (as in the decision sentence)."""
-        pol = self.current_scenario().policy
-        row = {f"policy.{k}": v for k, v in pol.model_dump().items()}
-        return policy_words(row)
+        return scenario_policy_words(self.current_scenario())
 
-    # ----------------------------------------------------------------------- computation
     @param.depends(*INPUTS, "paths", watch=True)
     def _on_input(self) -> None:
         if not self._loading:
@@ -372,9 +361,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
                 jobs.set_threads(heavy)
             results = run_cached(scenario, paths)
             numbers = key_numbers(results)
-            at_table = numbers
-            if table_paths != paths:
-                at_table = key_numbers(run_cached(scenario, table_paths))
+            same = table_paths == paths
+            at_table = numbers if same else key_numbers(run_cached(scenario, table_paths))
             return {"results": results, "numbers": numbers, "table_numbers": at_table}
 
         def done(out: Any) -> None:

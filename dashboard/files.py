@@ -11,8 +11,9 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.model.io import parse_yaml, scenario_from_dict, scenario_to_yaml
 from sim.model.summary import by_year
+from sim.outputs import usd
 
-from .schema import ALL_FIELDS
+from .schema import ALL_FIELDS, friendly_name
 
 EMBEDDED = "base (embedded default)"
 UPLOAD_MAX_BYTES = 1_000_000  # largest YAML file accepted by the upload button [bytes]
@@ -20,10 +21,8 @@ UPLOAD_MAX_BYTES = 1_000_000  # largest YAML file accepted by the upload button 
 
 def scenario_files(directory: str | Path) -> dict[str, str]:
     """Scenario picker options: display name -> path (``""`` is the embedded default)."""
-    files = {EMBEDDED: ""}
-    for path in sorted(glob.glob(str(Path(directory) / "*.yaml"))):
-        files[Path(path).stem] = path
-    return files
+    paths = sorted(glob.glob(str(Path(directory) / "*.yaml")))
+    return {EMBEDDED: "", **{Path(path).stem: path for path in paths}}
 
 
 def round_floats(data: Any, digits: int = 10) -> Any:
@@ -59,10 +58,6 @@ class ScenarioFiles:
 
     def change_words(self) -> list[str]:
         """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
-        from sim.outputs import usd
-
-        from .schema import friendly_name
-
         changed, out = self.changed(), []
         if changed & {"growth_low", "growth_high"}:
             out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
@@ -100,9 +95,8 @@ class ScenarioFiles:
         try:
             scenario = scenario_from_dict(parse_yaml(data, filename), filename)
         except ScenarioError as exc:
-            lines = [f"**{filename} is not a valid scenario:**"]
-            lines += [f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10]]
-            self.error = "\n".join(lines)
+            self.error = f"**{filename} is not a valid scenario:**\n" + "\n".join(
+                f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10])  # fmt: skip
             return False
         self.error = ""
         self.load(scenario)

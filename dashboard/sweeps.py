@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.recommend import plan_set, recommend
+from sim.analysis.sweep import apply_cell, grid, run_sweep
 from sim.model.scenario import Scenario
 
 from . import jobs
@@ -41,25 +43,15 @@ def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
 def table_scenario(name: str, scenario: Scenario) -> Scenario | None:
     """What a table depends on: the scenario with the values it sweeps made canonical; None
     when it does not apply (the heatmap of a fixed schedule)."""
-    from sim.analysis.sweep import apply_cell
-
     if name == "heatmap":
         axis = policy_axis(scenario)
-        if axis is None:
-            return None
-        return apply_cell(
-            scenario, {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]}, "dashboard"
-        )
-    if name == "frontier":
-        key = FAMILY_KEY.get(scenario.policy.kind)
-        if key is None:
-            return scenario
-        return apply_cell(
-            scenario, {key: 1.0 if key == "policy.planned_growth" else 0.5}, "dashboard"
-        )
-    if name == "decision":  # searches the frontier's plans, on the frontier's worlds
-        return table_scenario("frontier", scenario)
-    return scenario
+        cell = None if axis is None else {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]}
+        return None if cell is None else apply_cell(scenario, cell, "dashboard")
+    # the decision searches the frontier's plans, on the frontier's worlds
+    key = FAMILY_KEY.get(scenario.policy.kind) if name in ("frontier", "decision") else None
+    if key is None:
+        return scenario
+    return apply_cell(scenario, {key: 1.0 if key == "policy.planned_growth" else 0.5}, "dashboard")
 
 
 @dataclass(frozen=True)
@@ -89,8 +81,6 @@ def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
 
 def heatmap_data(spec: Spec, check: Check) -> Any:
     """Sweep (policy axis x true growth); a DataFrame, or a message."""
-    from sim.analysis.sweep import grid, run_sweep
-
     if spec.scenario is None:
         return (
             "The heatmap varies the growth a plan assumes; this scenario uses a fixed "
@@ -105,8 +95,6 @@ def heatmap_data(spec: Spec, check: Check) -> Any:
 
 def plans_data(spec: Spec, check: Check) -> Any:
     """The frontier's plans with their per-path outcomes (disk-cached: the decision reuses it)."""
-    from sim.analysis.recommend import plan_set
-
     key = cache_key("plans", scenario_key(spec.scenario), spec.paths)
     plans = DISK.get(key)
     if plans is None:
@@ -122,8 +110,6 @@ def frontier_data(spec: Spec, check: Check) -> Any:
 
 def decision_data(spec: Spec, check: Check) -> Any:
     """The recommended plan among the frontier's plans, on its worlds (a dict)."""
-    from sim.analysis.recommend import recommend
-
     plans = plans_data(spec, check)  # computed by the frontier table just before
     rec = recommend(spec.scenario, budget=spec.budget, plans=plans)
     return {"recommendation": rec, "feasible": rec.feasible, "budget": spec.budget,
@@ -132,7 +118,7 @@ def decision_data(spec: Spec, check: Check) -> Any:
 
 def tornado_data(spec: Spec, check: Check) -> Any:
     """One-at-a-time sensitivity of P(bankrupt) (a DataFrame)."""
-    from sim.analysis.sensitivity import tornado
+    from sim.analysis.sensitivity import tornado  # late: tests replace it
 
     return tornado(spec.scenario, paths=spec.paths, metric="p_bankrupt", progress=check)
 

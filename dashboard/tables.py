@@ -9,6 +9,8 @@ import threading
 import time
 from typing import Any
 
+from sim.analysis.compare import compare_results
+
 from . import jobs, sweeps
 
 DEBOUNCE_S = 0.4  # quiet time after the last change before the tables restart [s]
@@ -162,13 +164,8 @@ class BackgroundWork:
         if self.pinned is None or self.results is None:
             return
         (label, ref), cur = self.pinned, self.results
-
-        def job() -> Any:
-            from sim.analysis.compare import compare_results
-
-            return compare_results([ref, cur], [label, "current"], resamples=400)
-
-        self.runner(job, lambda out: self.dispatch(lambda: setattr(self, "compare", out)))
+        self.runner(lambda: compare_results([ref, cur], [label, "current"], resamples=400),
+                    lambda out: self.dispatch(lambda: setattr(self, "compare", out)))  # fmt: skip
 
     def run_discovery(self, background: bool = True) -> None:
         """Scenario discovery of ruin on the shown run's worlds (cached; in a daemon thread
