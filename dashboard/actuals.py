@@ -91,10 +91,9 @@ class ActualsCard(param.Parameterized):
                      "runs become the posterior given them (the last month is today). Time "
                      "series: black dots are the actuals, grey dashed line and band the "
                      "prior's median and P5-P95.")  # fmt: skip
-        self.panel = pn.Card(
-            pn.pane.Markdown(help_text), self.text, self.file, pn.Row(self.apply, self.remove),
-            self.status, title="Actuals", collapsed=True, sizing_mode="stretch_width",
-        )  # fmt: skip
+        self.panel = wide(pn.Card, pn.pane.Markdown(help_text), self.text, self.file,
+                          pn.Row(self.apply, self.remove), self.status, title="Actuals",
+                          collapsed=True)  # fmt: skip
 
     def set_text(self, text: str | bytes, src: str = "pasted actuals") -> bool:
         """Condition the current settings on ``text``; False (problems shown) when invalid."""
@@ -205,12 +204,11 @@ def actuals_data(results: Any) -> dict[str, Any]:
         pts = [(m, v) for m, v in pts if v is not None]
         dots = pd.DataFrame({"month": pd.to_datetime([m + "-01" for m, _ in pts]),
                              "value": [float(v) for _, v in pts], "field": field})  # fmt: skip
-        prior = frames[frame].reset_index()[["month", "p5", "p50", "p95"]]
+        q = ["p5", "p50", "p95"]
+        prior = frames[frame].reset_index()[["month", *q]]
         floor = LOG_FLOOR.get("revenue" if chart == "money" else "demand_gw")
         if floor is not None:  # drawn on a log axis: a bankrupt path at the axis floor
-            prior[["p5", "p50", "p95"]] = (
-                prior[["p5", "p50", "p95"]].clip(lower=floor).fillna(floor)
-            )
+            prior[q] = prior[q].clip(lower=floor).fillna(floor)
         out[chart] = {"dots": dots.astype({"field": object}), "prior": prior}
     return {"actuals": out}
 

@@ -48,9 +48,8 @@ class Dashboard(OtherTabs):
         ``fn`` after the key numbers have been sent (the next event-loop tick)."""
         self.x = x = explorer
         self.later = later or (lambda fn: fn())
-        self.alert = wide(
-            pn.pane.Alert, "", css="settings-alert", alert_type="danger", visible=False
-        )
+        self.alert = wide(pn.pane.Alert, "", css="settings-alert", alert_type="danger",
+                          visible=False)  # fmt: skip
         self.decision = wide(pn.pane.HTML, "", css="decision", stylesheets=[CSS])
         self.apply_button = pn.widgets.Button(label="Apply the recommended plan", color="primary",
                                               css_classes=["apply-plan"], visible=False)  # fmt: skip
@@ -99,8 +98,8 @@ class Dashboard(OtherTabs):
         self.front, self.tap = charts.frontier_chart()
         self.charts = {"heatmap": self.heat, "frontier": self.front, "tornado": self.torn}
         self.tap.add_subscriber(self._on_tap)
-        self.msgs = {n: wide(pn.pane.Alert, f"Computing the {n}…", alert_type="info", css=f"msg-{n}")
-                     for n in TABLE_CHARTS}  # fmt: skip
+        self.msgs = {n: wide(pn.pane.Alert, f"Computing the {n}…", alert_type="info",
+                             css=f"msg-{n}") for n in TABLE_CHARTS}  # fmt: skip
         self.chart_state = pn.pane.HTML("", css_classes=["chart-state"], margin=0)
         self.stale_note = wide(pn.pane.Markdown, STALE_NOTE, visible=False, css="stale-note")
         self.drivers = wide(pn.pane.Markdown, "", css="drivers")
@@ -164,13 +163,11 @@ class Dashboard(OtherTabs):
         color = "#2ca02c" if p < 5 else "#e6a100" if p < 20 else "#d62728"
         self.kpis.object = widgets.kpis_html(self.kpi, color)
         lo, hi = num["p_bankrupt_ci95"]
-        self.caption.object = (
-            f"Scenario **{res.scenario.name}** · {num['paths']:,} paths, seed "
+        self.caption.object = (f"Scenario **{res.scenario.name}** · {num['paths']:,} paths, seed "
             f"{res.scenario.simulation.seed} (every view uses this seed; tables state their "
             f"path count) · P(bankrupt) 95% CI {lo:.1%}-{hi:.1%}, counting bankruptcies in the "
             f"{num['runoff_months']}-month run-off after the horizon · updated in "
-            f"{1000 * x.run_seconds:.0f} ms"
-        )
+            f"{1000 * x.run_seconds:.0f} ms")  # fmt: skip
         if self.rows:
             self.save.filename = f"{res.scenario.name}.yaml"
             self._mark_ruin_stale()
@@ -261,11 +258,9 @@ class Dashboard(OtherTabs):
         bars = charts.tornado_frame(value)
         if self.more.objects:
             self.build_more(list(value["parameter"]))
-        self.drivers.object = (
-            "**Top drivers of P(bankrupt):** " + ", ".join(bars.attrs["top5"])
-            + ". Each has a slider: the main ones above, the others under **More "
-            "assumptions** in the sidebar."
-        )  # fmt: skip
+        self.drivers.object = ("**Top drivers of P(bankrupt):** " + ", ".join(bars.attrs["top5"])
+                               + ". Each has a slider: the main ones above, the others under "
+                               "**More assumptions** in the sidebar.")  # fmt: skip
         return bars
 
     def _marks(self, name: str, d: dict[str, Any]) -> dict[str, Any]:
@@ -304,10 +299,9 @@ class Dashboard(OtherTabs):
         self.decision_parts = body, attrs  # the served page's static copy (serve_decision)
         if self.on_decision is not None:
             self.on_decision(attrs)
-        self.apply_button.visible = (
-            attrs.get("feasible") in ("yes", "no") and attrs.get("current") != "recommended"
-        )
-        if self.apply_button.visible:
+        show = attrs.get("feasible") in ("yes", "no") and attrs.get("current") != "recommended"
+        self.apply_button.visible = show
+        if show:
             self.apply_button.label = (f"Apply {attrs['plan']}" if attrs["feasible"] == "yes"
                                        else f"Apply the least risky: {attrs['least-risky']}")  # fmt: skip
 
@@ -384,9 +378,8 @@ def create_app(scenario: Scenario | str | Path | None = None,
             loc.sync(dash.actuals, {"url": "actuals"})  # after the settings
         if not pages.prerendering():  # no browser loads that one: others need not wait
             pn.state.onload(session.after_first_loads(doc, dash.show_rest))
-        pn.state.on_session_destroyed(
-            lambda _ctx: (x.close(), session.LOADING.pop(doc.session_context.id, None))
-        )
+        pn.state.on_session_destroyed(lambda _ctx: (
+            x.close(), session.LOADING.pop(doc.session_context.id, None)))  # fmt: skip
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)
     return template
 

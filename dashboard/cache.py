@@ -35,12 +35,11 @@ MEMORY_BUDGET_BYTES = 1024 * 2**20  # default size limit of the in-memory run ca
 RECENT_BYTES, RECENT_ITEMS = 64 * 2**20, 32  # values a DiskCache keeps in memory [bytes, count]
 
 
-def _env_bytes(name: str, default: int) -> int:
+def env_number(name: str, default: int, unit: int = 1) -> int:
+    """``$name`` x ``unit`` as a count (at least 0); ``default`` when unset or not a number."""
     raw = os.environ.get(name)
-    if not raw:
-        return default
     try:
-        return max(0, int(float(raw) * 2**20))
+        return max(0, int(float(raw) * unit)) if raw else default
     except ValueError:
         return default
 
@@ -93,7 +92,7 @@ class MemoryLRU:
     within ``budget`` [bytes] (an object larger than the budget is not kept)."""
 
     def __init__(self, budget: int | None = None, max_items: int = 1_000_000) -> None:
-        env = _env_bytes("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES)
+        env = env_number("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES, 2**20)
         self.budget = env if budget is None else budget
         self.max_items = max_items
         self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
@@ -130,7 +129,7 @@ class DiskCache:
 
     def __init__(self, root: Path | None = None, budget: int | None = None) -> None:
         self.root = cache_dir() if root is None else Path(root)
-        env = _env_bytes("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES)
+        env = env_number("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES, 2**20)
         self.budget = env if budget is None else budget
         self._lock = threading.Lock()
         self.recent = MemoryLRU(RECENT_BYTES, max_items=RECENT_ITEMS)
@@ -138,12 +137,10 @@ class DiskCache:
     def get(self, key: str) -> Any:
         path = self.root / f"{key}.pkl"
         hit = self.recent.get(key)
-        if hit is not None:
-            try:  # still on disk (not evicted meanwhile): a read refreshes its age there too
+        with contextlib.suppress(OSError):  # if still on disk: a read refreshes its age there
+            if hit is not None:
                 os.utime(path)
                 return hit
-            except OSError:
-                pass
         try:
             value = pickle.loads(path.read_bytes())  # our own files, in the user's cache dir
         except FileNotFoundError:
@@ -193,10 +190,9 @@ class DiskCache:
                     break
                 path.unlink(missing_ok=True)
                 total -= size
-            now = time.time()
             for tmp in self.root.glob(".*.tmp") if self.root.exists() else []:
                 with contextlib.suppress(OSError):  # temp files of writers killed mid-write
-                    if now - tmp.stat().st_mtime > 3600:
+                    if time.time() - tmp.stat().st_mtime > 3600:
                         tmp.unlink(missing_ok=True)
 
 

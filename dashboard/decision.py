@@ -32,9 +32,8 @@ def _standing(rec: Any, results: Any) -> Any:
     return st
 
 
-def sentence(
-    opt: Any, numbers: dict[str, Any], current: str, results: Any
-) -> tuple[str, dict[str, str]]:
+def sentence(opt: Any, numbers: dict[str, Any], current: str,
+             results: Any) -> tuple[str, dict[str, str]]:  # fmt: skip
     """(HTML, data attributes) of the decision: ``opt`` is the decision table (or None/a
     message while it computes); the current plan is judged on the first paths of the shown
     run ``results``, which are the recommendation's worlds."""
@@ -118,8 +117,7 @@ def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) ->
     from .widgets import CSS  # panel: imported by a served page only
 
     template.template = _page(template.template)
-    doc.template_variables["decision_static"] = (
-        f'<style>{CSS}</style><div class="decision-static" style="margin: 5px 10px">'
-        f"{element(body, attrs, testid='decision-static')}</div>"
-    )
+    static = element(body, attrs, testid="decision-static")
+    box = '<div class="decision-static" style="margin: 5px 10px">'
+    doc.template_variables["decision_static"] = f"<style>{CSS}</style>{box}{static}</div>"
     doc.js_on_event("document_ready", CustomJS(code=REMOVE))

@@ -33,10 +33,8 @@ POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_grow
 POLICY_LABELS = {"Plan for a growth rate": "planned_growth", "Adaptive (learns growth)": "adaptive",
                  "Demand quantile": "demand_quantile", "Fixed schedule": "fixed_schedule"}  # fmt: skip
 # the inputs that define the scenario (the path count only sets precision)
-INPUTS = (
-    "growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_growth", "quantile",
-    "haircut", "plan_to_ceiling", "years", "scenario_name", "scenario_description",
-)  # fmt: skip
+INPUTS = ("growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_growth", "quantile",
+          "haircut", "plan_to_ceiling", "years", "scenario_name", "scenario_description")  # fmt: skip
 URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")  # kept in the page's URL
 PERCENT_INPUTS = ("budget", "quantile", "haircut",  # shares entered in percent
                   *(n for n, spec in ALL_FIELDS.items() if spec.scale == 0.01))  # fmt: skip
@@ -102,8 +100,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     scenario_file = param.Selector(
         objects=[EMBEDDED], default=EMBEDDED, label="Scenario",
-        doc="A shipped scenario (scenarios/*.yaml); every input below starts from its values.",
-    )  # fmt: skip
+        doc="A shipped scenario (scenarios/*.yaml); every input below starts from its values.")  # fmt: skip
     scenario_name = param.String("base", label="Name (for saving)",
                                  doc="name: the scenario's name in the saved YAML")  # fmt: skip
     scenario_description = param.String("", label="Description (for saving)",
@@ -116,38 +113,30 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     policy_kind = param.Selector(
         objects=POLICY_LABELS, default="planned_growth", label="Purchase policy",
         doc="policy.kind: how orders are sized at each review (plan for a growth rate, a "
-        "quantile of demand, adaptive learning of growth, or a fixed schedule)",
-    )  # fmt: skip
+        "quantile of demand, adaptive learning of growth, or a fixed schedule)")  # fmt: skip
     planned_growth = _num("planned", 4.0, "planned_growth")
     quantile = _num("quantile", 50.0, "demand_quantile")
     haircut = param.Number(
         0.0, bounds=tuple(100 * b for b in schema.schema_bounds("policy.haircut", "adaptive")[:2]),
         softbounds=(0.0, 60.0), step=5.0, label="Haircut of estimated growth [%]",
-        doc="policy.haircut: " + schema.schema_doc("policy.haircut", "adaptive"),
-    )  # fmt: skip
-    plan_to_ceiling = param.Boolean(
-        False, label="Plan bends toward the demand ceiling",
-        doc="policy.plan_to_ceiling: " + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"),
-    )  # fmt: skip
+        doc="policy.haircut: " + schema.schema_doc("policy.haircut", "adaptive"))  # fmt: skip
+    plan_to_ceiling = param.Boolean(False, label="Plan bends toward the demand ceiling",
+        doc="policy.plan_to_ceiling: "
+        + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"))  # fmt: skip
     years = param.Integer(
         6, bounds=tuple(int(b) for b in schema.schema_bounds("simulation.years")[:2]),
         softbounds=(1, 15), step=1, label="Horizon [years]",
-        doc="simulation.years: " + schema.schema_doc("simulation.years"),
-    )  # fmt: skip
-    paths = param.Integer(
-        2000, bounds=(200, 50_000), softbounds=(500, 10_000), step=500,
+        doc="simulation.years: " + schema.schema_doc("simulation.years"))  # fmt: skip
+    paths = param.Integer(2000, bounds=(200, 50_000), softbounds=(500, 10_000), step=500,
         label="Paths (interactive)",
         doc="Monte Carlo paths of the shown run; more paths, narrower confidence intervals. "
         "The background tables use the same count up to 4,000 (and fewer for very long "
-        "horizons); each states its own.",
-    )  # fmt: skip
-    budget = param.Number(
-        5.0, bounds=(0.1, 50.0), softbounds=(1.0, 20.0), step=0.5,
+        "horizons); each states its own.")  # fmt: skip
+    budget = param.Number(5.0, bounds=(0.1, 50.0), softbounds=(1.0, 20.0), step=0.5,
         label="Risk budget: P(bankrupt) at most [%]",
         doc="The decision recommends the plan with the highest median revenue whose "
         "P(bankrupt) is within this budget with 95% confidence (its one-sided 95% bound, the "
-        "highest risk the simulated worlds are still consistent with, is at most the budget).",
-    )  # fmt: skip
+        "highest risk the simulated worlds are still consistent with, is at most the budget).")  # fmt: skip
 
     # outputs (not widgets)
     error = param.String("", precedence=-1, doc="message when the inputs are invalid")
@@ -246,9 +235,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         changed = self.changed()
         out: dict[str, Any] = {}
         if changed & {"growth_low", "growth_high"}:
-            out[GROWTH.dotted] = rescaled_growth(
-                self._base.demand.growth, self.growth_low, self.growth_high
-            )
+            out[GROWTH.dotted] = rescaled_growth(self._base.demand.growth, self.growth_low,
+                                                 self.growth_high)  # fmt: skip
         for name, spec in ALL_FIELDS.items():
             if name in changed:
                 out[spec.dotted] = round(float(getattr(self, name)) * spec.scale, 12)

@@ -8,7 +8,6 @@ path-months (paths x months, run-off included).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from typing import Any
 
 from sim.model.scenario import Scenario
 from sim.model.timeline import total_months
+
+from .cache import env_number
 
 INTERACTIVE = ThreadPoolExecutor(2, thread_name_prefix="dash-run")  # a heavy run leaves one
 BACKGROUND = ThreadPoolExecutor(1, thread_name_prefix="dash-tables")  # every session's tables
@@ -43,15 +44,6 @@ class StaleJobError(Exception):
     """Raised inside a background job whose settings the user has already left."""
 
 
-def max_path_months() -> int:
-    """Per-run cost cap [path-months]; ``COMPUTE_SIM_DASHBOARD_MAX_PATH_MONTHS`` sets it."""
-    raw = os.environ.get("COMPUTE_SIM_DASHBOARD_MAX_PATH_MONTHS")
-    try:
-        return int(float(raw)) if raw else MAX_PATH_MONTHS
-    except ValueError:
-        return MAX_PATH_MONTHS
-
-
 def path_months(scenario: Scenario, paths: int) -> int:
     """Work of one run [path-months]."""
     return int(paths) * total_months(scenario)
@@ -59,15 +51,14 @@ def path_months(scenario: Scenario, paths: int) -> int:
 
 def cost_error(scenario: Scenario, paths: int) -> str:
     """A message when a run of ``paths`` paths is above the cap, else ''."""
-    cost, cap = path_months(scenario, paths), max_path_months()
+    cap = env_number("COMPUTE_SIM_DASHBOARD_MAX_PATH_MONTHS", MAX_PATH_MONTHS)  # per run
+    cost = path_months(scenario, paths)
     if cost <= cap:
         return ""
-    return (
-        f"**This setting is too heavy for the dashboard:** {paths:,} paths x "
-        f"{total_months(scenario):,} months = {cost / 1e6:,.0f}M path-months, above the "
-        f"{cap / 1e6:,.0f}M cap per run. Lower the paths or the horizon, or run it with "
-        "`python -m sim run`. The charts still show the last run."
-    )
+    return (f"**This setting is too heavy for the dashboard:** {paths:,} paths x "
+            f"{total_months(scenario):,} months = {cost / 1e6:,.0f}M path-months, above the "
+            f"{cap / 1e6:,.0f}M cap per run. Lower the paths or the horizon, or run it with "
+            "`python -m sim run`. The charts still show the last run.")  # fmt: skip
 
 
 def table_paths(scenario: Scenario, paths: int, cells: int) -> int:
@@ -93,9 +84,8 @@ def yield_to_interactive() -> None:
         time.sleep(0.005)
 
 
-def submit(
-    pool: ThreadPoolExecutor, fn: Callable[[], Any], done: Callable[[Any], None]
-) -> Future[Any]:
+def submit(pool: ThreadPoolExecutor, fn: Callable[[], Any],
+           done: Callable[[Any], None]) -> Future[Any]:  # fmt: skip
     """Run ``fn`` on ``pool``; call ``done(result or exception)`` in that thread."""
     counted = pool is INTERACTIVE
     if counted:

@@ -9,12 +9,10 @@ import panel as pn
 
 from .widgets import compare_markdown, ruin_markdown, wide
 
-RUIN_INTRO = (
-    "Every path is a world with its own draws of each uncertain input. PRIM looks for the box "
-    "of inputs where ruin concentrates (the first box: the largest share of all ruin among "
-    "boxes where at least 80% of worlds are ruined), and for signposts a lab could watch by "
-    "2027-2028."
-)
+RUIN_INTRO = ("Every path is a world with its own draws of each uncertain input. PRIM looks for "
+              "the box of inputs where ruin concentrates (the first box: the largest share of all "
+              "ruin among boxes where at least 80% of worlds are ruined), and for signposts a lab "
+              "could watch by 2027-2028.")  # fmt: skip
 
 
 class OtherTabs:
@@ -26,8 +24,9 @@ class OtherTabs:
         x = self.x
         self.pin_button = wide(pn.widgets.Button, label="Pin these settings for compare", css="pin")
         self.pin_button.on_click(lambda _e: x.pin())
-        self.compare_pane = wide(pn.pane.Markdown, "Pin a setting (sidebar), then change the inputs: "
-                                 "the two runs are compared here with paired 95% CIs.", css="compare")  # fmt: skip
+        self.compare_pane = wide(pn.pane.Markdown, "Pin a setting (sidebar), then change the "
+                                 "inputs: the two runs are compared here with paired 95% CIs.",
+                                 css="compare")  # fmt: skip
         self.ruin_button = pn.widgets.Button(label="Find what ruins us", color="primary",
                                              css_classes=["run-discovery"])  # fmt: skip
         self.ruin_button.on_click(lambda _e: x.run_discovery())
@@ -36,9 +35,8 @@ class OtherTabs:
         self.ruin_charts = wide(pn.Column)
         self.ruin_tab = wide(pn.Column, wide(pn.pane.Markdown, RUIN_INTRO), self.ruin_button,
                              self.ruin_status, self.ruin_text, self.ruin_charts)  # fmt: skip
-        self.upload = wide(
-            pn.widgets.FileInput, accept=".yaml,.yml", multiple=False, css="upload-yaml"
-        )
+        self.upload = wide(pn.widgets.FileInput, accept=".yaml,.yml", multiple=False,
+                           css="upload-yaml")  # fmt: skip
         self.upload.param.watch(self._on_upload, "value")
         self.save = wide(pn.widgets.FileDownload, callback=x.yaml_file, filename="scenario.yaml",
                          label="Save as scenario (YAML)", color="success", css="save-yaml")  # fmt: skip
@@ -80,6 +78,5 @@ class OtherTabs:
     def _mark_ruin_stale(self) -> None:
         found = self.x.ruin_results.get("scenario")
         if found is not None and found != self.x.current_scenario():
-            self.ruin_status.object = (
-                "The boxes below are for earlier settings; press **Find what ruins us** to update."
-            )
+            self.ruin_status.object = ("The boxes below are for earlier settings; press **Find "
+                                       "what ruins us** to update.")  # fmt: skip

@@ -127,14 +127,10 @@ def schema_bounds(dotted: str, kind: str | None = None) -> tuple[float, float, b
         func = getattr(meta, "func", None)
         if func is None or func.__name__ != "check":
             continue
-        nonlocals = inspect.getclosurevars(func).nonlocals
-        if {"lo", "hi"} <= nonlocals.keys():
-            return (
-                float(nonlocals["lo"]),
-                float(nonlocals["hi"]),
-                not nonlocals.get("lo_open", False),
-                not nonlocals.get("hi_open", False),
-            )
+        nl = inspect.getclosurevars(func).nonlocals  # Param's lo, hi, lo_open, hi_open
+        if {"lo", "hi"} <= nl.keys():
+            return (float(nl["lo"]), float(nl["hi"]),
+                    not nl.get("lo_open", False), not nl.get("hi_open", False))  # fmt: skip
     lo, hi, lo_inc, hi_inc = -math.inf, math.inf, True, True
     for meta in info.metadata:
         for name, inclusive in (("ge", True), ("gt", False), ("le", True), ("lt", False)):
@@ -154,16 +150,8 @@ def schema_doc(dotted: str, kind: str | None = None) -> str:
 def param_kwargs(spec: FieldSpec, kind: str | None = None) -> dict[str, Any]:
     """Keyword arguments of a ``param.Number`` for a spec: hard bounds, soft range, doc."""
     lo, hi, lo_inc, hi_inc = schema_bounds(spec.dotted, kind)
-    bounds = (
-        None if math.isinf(lo) else lo / spec.scale,
-        None if math.isinf(hi) else hi / spec.scale,
-    )
+    bounds = tuple(None if math.isinf(b) else b / spec.scale for b in (lo, hi))
     doc = schema_doc(spec.dotted, kind)
-    return {
-        "bounds": bounds,
-        "inclusive_bounds": (lo_inc, hi_inc),
-        "softbounds": spec.soft,
-        "step": spec.step,
-        "label": spec.label,
-        "doc": f"{spec.dotted}: {doc}" if doc else spec.dotted,
-    }
+    return {"bounds": bounds, "inclusive_bounds": (lo_inc, hi_inc), "softbounds": spec.soft,
+            "step": spec.step, "label": spec.label,
+            "doc": f"{spec.dotted}: {doc}" if doc else spec.dotted}  # fmt: skip

@@ -82,10 +82,8 @@ def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
 def heatmap_data(spec: Spec, check: Check) -> Any:
     """Sweep (policy axis x true growth); a DataFrame, or a message."""
     if spec.scenario is None:
-        return (
-            "The heatmap varies the growth a plan assumes; this scenario uses a fixed "
-            "purchase schedule. Pick another purchase policy to see it."
-        )
+        return ("The heatmap varies the growth a plan assumes; this scenario uses a fixed "
+                "purchase schedule. Pick another purchase policy to see it.")  # fmt: skip
     key, values = policy_axis(spec.scenario)
     cells = grid({key: values, "demand.growth": TRUE_AXIS})
     df = run_sweep(spec.scenario, cells, paths=spec.paths, progress=check)
@@ -123,8 +121,8 @@ def tornado_data(spec: Spec, check: Check) -> Any:
     return tornado(spec.scenario, paths=spec.paths, metric="p_bankrupt", progress=check)
 
 
-FUNCS: dict[str, Callable[[Spec, Check], Any]] = {"heatmap": heatmap_data, "frontier": frontier_data,
-                                                   "decision": decision_data, "tornado": tornado_data}  # fmt: skip
+FUNCS = {"heatmap": heatmap_data, "frontier": frontier_data, "decision": decision_data,
+         "tornado": tornado_data}  # fmt: skip
 
 
 def compute(spec: Spec, check: Check) -> Any:

@@ -106,17 +106,7 @@ class BackgroundWork:
 
     def _analysis_job(self, agen: int, specs: dict[str, sweeps.Spec]) -> None:
         weights = {"frontier": 0.25, "decision": 0.2, "heatmap": 0.3, "tornado": 0.25}
-        done_w = 0.0
-        last, last_t = [-1], [0.0]
-        t0 = time.perf_counter()
-
-        def progress(name: str, frac: float) -> None:
-            pct = int(100 * (done_w + weights[name] * min(1.0, frac)))
-            now = time.perf_counter()
-            if pct != last[0] and now - last_t[0] > PROGRESS_EVERY_S:
-                last[0], last_t[0] = pct, now
-                self.dispatch(lambda: self._progress(agen, pct, f"Computing {name}…"))
-
+        done_w, last, t0 = 0.0, [-1, 0.0], time.perf_counter()  # last: sent percent and time
         for name in sweeps.TABLES:
             spec = specs.get(name)
             if agen != self._agen or spec is None:
@@ -125,13 +115,16 @@ class BackgroundWork:
                 done_w += weights[name]
                 continue
 
-            def check(done: int, total: int, _name: str = name) -> None:
+            def check(done: int, total: int, name: str = name, base: float = done_w) -> None:
                 if agen != self._agen:
                     raise jobs.StaleJobError
                 jobs.yield_to_interactive()
                 if agen != self._agen:
                     raise jobs.StaleJobError
-                progress(_name, done / total if total else 1.0)
+                pct = int(100 * (base + weights[name] * (min(1.0, done / total) if total else 1)))
+                if pct != last[0] and time.perf_counter() - last[1] > PROGRESS_EVERY_S:
+                    last[:] = pct, time.perf_counter()
+                    self.dispatch(lambda: self._progress(agen, pct, f"Computing {name}…"))
 
             value = sweeps.DISK.get(spec.key)
             if value is None:
@@ -182,9 +175,8 @@ class BackgroundWork:
                 return
             self.ruin_status = f"Searching {results.paths:,} worlds for what ruins them..."
             if background:
-                self._ruin_thread = threading.Thread(
-                    target=self._ruin_job, args=(key, results), daemon=True
-                )
+                self._ruin_thread = threading.Thread(target=self._ruin_job, args=(key, results),
+                                                     daemon=True)  # fmt: skip
                 self._ruin_thread.start()
                 return
         self._ruin_job(key, results)

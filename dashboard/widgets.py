@@ -13,12 +13,11 @@ from sim.outputs import usd
 
 from .schema import FIELDS, MORE_FIELDS
 
-SIDEBAR = (
-    "scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
-    "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence", "diffusion_lag_years",
-    "lead_time_months", "contract_years", "price_per_gw_year", "training_share",
-    "min_training_share", "gross_margin", "initial_cash", "years", "paths",
-)  # fmt: skip
+SIDEBAR = ("scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
+           "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence",
+           "diffusion_lag_years", "lead_time_months", "contract_years", "price_per_gw_year",
+           "training_share", "min_training_share", "gross_margin", "initial_cash", "years",
+           "paths")  # fmt: skip
 MORE = tuple(MORE_FIELDS)  # the "More assumptions" card
 SAVE = ("scenario_name", "scenario_description")
 SLIDERS = {*FIELDS, *MORE_FIELDS, "growth_low", "growth_high", "planned_growth", "quantile",
@@ -110,23 +109,21 @@ def kpis_html(kpi: dict[str, tuple[str, str]], color: str) -> str:
 
 def compare_markdown(table: pd.DataFrame) -> str:
     """The compare table as Markdown, differences with their 95% CI."""
+
+    def fmt(v: float, unit: str, signed: bool = False) -> str:
+        if unit == "share":
+            return f"{100 * v:+.1f} pp" if signed else f"{v:.1%}"
+        sign, v = ("+" if v >= 0 else "-", abs(v)) if signed else ("", v)
+        return sign + (usd(v) if unit.startswith("USD") else f"{v:,.3g}")
+
     rows = ["| Metric | Pinned | Current | Difference (95% CI) |", "|---|---|---|---|"]
     paired = True
     for _metric, grp in table.groupby("metric", sort=False):
-        a, b = grp.iloc[0], grp.iloc[1]
-        unit = a["unit"]
-
-        def fmt(v: float, u: str = unit) -> str:
-            if u == "share":
-                return f"{v:.1%}"
-            return usd(v) if u.startswith("USD") else f"{v:,.3g}"
-
-        def dfmt(v: float, u: str = unit) -> str:
-            return f"{100 * v:+.1f} pp" if u == "share" else ("+" if v >= 0 else "-") + fmt(abs(v))
-
+        (a, b), u = (grp.iloc[0], grp.iloc[1]), grp.iloc[0]["unit"]
         paired = paired and bool(b["paired"])
-        rows.append(f"| {a['label']} | {fmt(a['value'])} | {fmt(b['value'])} | "
-                    f"{dfmt(b['diff'])} ({dfmt(b['diff_lo'])} to {dfmt(b['diff_hi'])}) |")  # fmt: skip
+        rows.append(f"| {a['label']} | {fmt(a['value'], u)} | {fmt(b['value'], u)} | "
+                    f"{fmt(b['diff'], u, True)} ({fmt(b['diff_lo'], u, True)} to "
+                    f"{fmt(b['diff_hi'], u, True)}) |")  # fmt: skip
     note = ("Same seed and paths: paired intervals (Newcombe for P(bankrupt), paired bootstrap "
             "otherwise), the same engine as `python -m sim compare`." if paired else
             "Different seed or paths: unpaired intervals.")  # fmt: skip
