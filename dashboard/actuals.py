@@ -151,8 +151,7 @@ def url_text(csv_text: str) -> str:
 
 
 def text_from_url(encoded: str) -> str:
-    """CSV text of :func:`url_text` (``ValueError`` naming what is wrong); at most
-    ``MAX_CSV_BYTES`` are inflated, so a hostile URL cannot fill the memory."""
+    """CSV text of :func:`url_text`; ``ValueError`` if invalid or over ``MAX_CSV_BYTES``."""
     if not encoded:
         return ""
     if len(encoded) > MAX_URL_CHARS:

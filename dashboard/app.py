@@ -1,10 +1,6 @@
-"""Panel app: ``panel serve dashboard/app.py`` or ``python -m sim dashboard [SCENARIO]``.
-
-The decision in words and the key numbers on top, then the tabs "Decision" (heatmap and
-frontier side by side when wide, tornado below), "Time series", "Compare" and "What ruins
-us"; the sidebar holds the inputs, files and downloads. Each session has its own
-:class:`Explorer`; a served page shows the decision first and draws the charts once loaded.
-"""
+"""Panel app: ``panel serve dashboard/app.py`` or ``python -m sim dashboard [SCENARIO]``: the
+decision and key numbers on top, then the tabs; the inputs in the sidebar. A served page
+shows the decision first and builds the rest once it has loaded."""
 
 from __future__ import annotations
 
@@ -43,9 +39,8 @@ class Dashboard(OtherTabs):
     """Widgets and panes of one browser session, wired to an :class:`Explorer`."""
 
     def __init__(self, explorer: Explorer, defer_charts: bool = False, later: Any = None) -> None:
-        """The decision and key numbers at once; the rest now too, or (``defer_charts``, a
-        served page) in :meth:`build_rest` once the page has loaded. ``later(fn)`` runs
-        ``fn`` after the key numbers have been sent (the next event-loop tick)."""
+        """The decision and key numbers at once, the rest now or (``defer_charts``) once the
+        page has loaded; ``later(fn)`` runs ``fn`` after the key numbers have been sent."""
         self.x = x = explorer
         self.later = later or (lambda fn: fn())
         self.alert = wide(pn.pane.Alert, "", css="settings-alert", alert_type="danger",
@@ -347,8 +342,7 @@ class Dashboard(OtherTabs):
 
 def create_app(scenario: Scenario | str | Path | None = None,
                scenarios_dir: str | Path = SCENARIOS_DIR) -> pn.template.BaseTemplate:  # fmt: skip
-    """One session's dashboard (a Panel template) for a scenario or scenario file; served,
-    the sidebar and tabs follow once the page has loaded."""
+    """One session's dashboard (a Panel template) for a scenario or scenario file."""
     pn.extension(notifications=False)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)

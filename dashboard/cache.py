@@ -1,9 +1,6 @@
-"""Caches of the dashboard, bounded in bytes: runs in memory (:class:`MemoryLRU`, shared by
-every session) and background tables on disk (:class:`DiskCache`, shared across sessions and
-restarts). Keys hash the scenario (seed included), paths, table kind and model code.
-``COMPUTE_SIM_CACHE_DIR`` moves the disk cache; ``COMPUTE_SIM_CACHE_MB`` and
-``COMPUTE_SIM_MEMORY_CACHE_MB`` set the budgets [MiB].
-"""
+"""Caches of the dashboard, bounded in bytes: runs in memory, tables on disk (shared across
+sessions and restarts). ``COMPUTE_SIM_CACHE_DIR`` moves the disk cache;
+``COMPUTE_SIM_CACHE_MB`` and ``COMPUTE_SIM_MEMORY_CACHE_MB`` set the budgets [MiB]."""
 
 from __future__ import annotations
 
@@ -88,8 +85,7 @@ def nbytes(obj: Any, _depth: int = 0) -> int:
 
 
 class MemoryLRU:
-    """Thread-safe LRU of at most ``max_items`` objects whose total :func:`nbytes` stays
-    within ``budget`` [bytes] (an object larger than the budget is not kept)."""
+    """Thread-safe LRU of at most ``max_items`` objects and ``budget`` [bytes] of :func:`nbytes`."""
 
     def __init__(self, budget: int | None = None, max_items: int = 1_000_000) -> None:
         env = env_number("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES, 2**20)
@@ -122,10 +118,8 @@ class MemoryLRU:
 
 
 class DiskCache:
-    """Pickled values in files named by key, total size under ``budget`` [bytes], least
-    recently used evicted first (reads refresh a file's mtime). Writes go through a
-    temporary file and a rename; an unreadable file is a miss and removed. Recent values
-    stay in memory, so sessions opening the same scenario share one object (read-only)."""
+    """Pickled values in files named by key, least recently used evicted beyond ``budget``
+    [bytes]; atomic writes, unreadable files dropped, recent values shared in memory."""
 
     def __init__(self, root: Path | None = None, budget: int | None = None) -> None:
         self.root = cache_dir() if root is None else Path(root)
@@ -224,10 +218,8 @@ def run_cached(scenario: Scenario, paths: int) -> Results:
 
 
 def key_numbers(results: Results) -> dict[str, Any]:
-    """The headline figures of a run, computed once per run object (shared: read-only):
-    P(bankrupt) [0-1] with its 95% CI and within the horizon, the final year's median
-    revenue [USD], the unserved share of demand [0-1] (with a market, split into rivals'
-    and nobody's), the median cumulative revenue [USD] and the order by delivery year."""
+    """The headline figures of a run, once per run object (shared: read-only): P(bankrupt)
+    [0-1], final-year and cumulative median revenue [USD], unserved share [0-1], the order."""
     hit = _NUMBERS.get(id(results))
     if hit is not None and hit[0]() is results:
         return hit[1]

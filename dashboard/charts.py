@@ -53,9 +53,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class Chart:
-    """Layers ``(fn(data) -> element, keys of data it reads)`` overlaid in a pane, one
-    ``Pipe`` per set of keys: :meth:`send` feeds only the layers whose keys changed. The pane
-    stays empty until the first data (no empty axes on first load)."""
+    """Layers ``(fn(data) -> element, keys of data it reads)`` overlaid in a pane (empty until
+    the first data), one ``Pipe`` per set of keys: :meth:`send` feeds only changed ones."""
 
     def __init__(self, name: str, layers: list[tuple[Any, tuple[str, ...]]], height: int = HEIGHT,
                  **opts: Any) -> None:  # fmt: skip
@@ -66,8 +65,7 @@ class Chart:
         self.maps = [hv.DynamicMap(lambda data, fn=fn: fn(data), streams=[self.pipes[keys]])
                      for fn, keys in layers]  # fmt: skip
         self.overlay = functools.reduce(operator.mul, self.maps).opts(
-            responsive=True, height=height, hooks=[self._hook], **opts
-        )
+            responsive=True, height=height, hooks=[self._hook], **opts)  # fmt: skip
         self.pane = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_width=300,
                                       height=height, css_classes=[f"chart-{name}"])  # fmt: skip
 
@@ -203,8 +201,7 @@ def short_label(row: Any) -> str:
 
 
 def spaced(x: np.ndarray, y: np.ndarray, order: np.ndarray, gap: float = LABEL_SPACING) -> np.ndarray:  # fmt: skip
-    """Mask of points to label: in ``order``, each at least ``gap`` [share of each axis
-    range] from every point labelled before it."""
+    """Mask of points to label, in ``order``, each ``gap`` [share of axis range] from the rest."""
     span = [max(float(np.ptp(v)), 1e-12) if len(v) else 1.0 for v in (x, y)]
     keep = np.zeros(len(x), dtype=bool)
     for i in order:
@@ -219,18 +216,15 @@ def frontier_frame(df: pd.DataFrame) -> pd.DataFrame:
     risk = df["p_bankrupt"].to_numpy(dtype=float)
     rev = df["cum_revenue_p50"].to_numpy(dtype=float)
     rows = df.to_dict("records")
-    order = np.lexsort((risk, ~eff))  # efficient points get labels first
-    show = spaced(risk, rev, order)
-    fam = df["policy.kind"].astype(str)
-    out = pd.DataFrame({
+    show = spaced(risk, rev, np.lexsort((risk, ~eff)))  # efficient points get labels first
+    out = _plain(pd.DataFrame({
         "risk": risk, "revenue": rev, "revenue_text": [usd(v) for v in rev],
-        "family": [FAMILY_NAMES.get(f, f) for f in fam],
+        "family": [FAMILY_NAMES.get(f, f) for f in df["policy.kind"].astype(str)],
         "efficient": np.where(eff, "efficient", "dominated"),
         "policy": [policy_words(r) for r in rows],
         "label": [short_label(r) if s else "" for r, s in zip(rows, show, strict=True)],
         "size": np.where(eff, 110, 45),
-    })  # fmt: skip
-    out = _plain(out)
+    }))  # fmt: skip
     out.attrs["policies"] = [{k: r[k] for k in ("policy.kind", "policy.planned_growth", "policy.q",
                                                  "policy.haircut") if k in r and r[k] == r[k]}
                              for r in rows]  # fmt: skip
@@ -284,16 +278,12 @@ def tornado_frame(df: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     d = df.sort_values("swing", ascending=True).tail(top)
     base = float(d["base"].iloc[0]) if len(d) else 0.0
     names = [friendly_name(p) for p in d["parameter"]]
-
-    def fmt(v: float) -> str:
-        return usd(v) if abs(v) >= 1e6 else f"{v:.3g}"
-
-    out = pd.concat([pd.DataFrame({
-        "assumption": names, "value": [fmt(v) for v in d[f"{side}_value"]],
+    out = _plain(pd.concat([pd.DataFrame({
+        "assumption": names,
+        "value": [usd(v) if abs(v) >= 1e6 else f"{v:.3g}" for v in d[f"{side}_value"]],
         "side": f"assumption at its {side} value", "change": (d[f"metric_{side}"] - base).to_numpy(),
         "p_bankrupt": d[f"metric_{side}"].to_numpy(),
-    }) for side in ("low", "high")], ignore_index=True)  # fmt: skip
-    out = _plain(out)
+    }) for side in ("low", "high")], ignore_index=True))  # fmt: skip
     out.attrs.update(base=base, paths=int(df.attrs.get("paths", 0)),
                      top5=[friendly_name(p) for p in d["parameter"].iloc[::-1].head(5)])  # fmt: skip
     return out
@@ -340,8 +330,7 @@ YLABELS = {"demand": "Run-rate [USD/yr, log scale]", "capacity": "Capacity [GW, 
 
 
 def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
-    """Long frame (month, p5...p95, series) of one fan chart; on log axes a bankrupt path's 0
-    (or a month without values) is drawn at the axis floor."""
+    """Long frame (month, p5...p95, series) of a fan chart; on log axes 0 and NaN at the floor."""
     key, series = SERIES[chart]
     fans = [frames[name] for name, *_ in series]
     q = np.concatenate([f[QS].to_numpy() for f in fans])
@@ -367,13 +356,10 @@ def fan_chart(chart: str) -> Chart:
     def fans(d: dict[str, Any]) -> pd.DataFrame:
         return d["fans"][chart]
 
-    def band(lo: str, hi: str, alpha: float) -> Any:
-        def declare(df: pd.DataFrame) -> Any:
-            area = df.hvplot.area(**style, **axes, y=lo, y2=hi, stacked=False, alpha=alpha,
-                                  line_alpha=0)  # fmt: skip
-            return area.redim.label(series=BAND_KEY).opts(**opts)  # the legend's title
-
-        return declared(fans, declare)
+    def band(lo: str, hi: str, alpha: float) -> Any:  # BAND_KEY: the legend's title
+        return declared(fans, lambda df: df.hvplot.area(
+            **style, **axes, y=lo, y2=hi, stacked=False, alpha=alpha, line_alpha=0,
+        ).redim.label(series=BAND_KEY).opts(**opts))  # fmt: skip
 
     def median(df: pd.DataFrame) -> Any:
         line = df.hvplot.line(**style, y="p50", hover_cols=QS[:2] + QS[3:], line_width=2)

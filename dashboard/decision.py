@@ -34,9 +34,8 @@ def _standing(rec: Any, results: Any) -> Any:
 
 def sentence(opt: Any, numbers: dict[str, Any], current: str,
              results: Any) -> tuple[str, dict[str, str]]:  # fmt: skip
-    """(HTML, data attributes) of the decision: ``opt`` is the decision table (or None/a
-    message while it computes); the current plan is judged on the first paths of the shown
-    run ``results``, which are the recommendation's worlds."""
+    """(HTML, data attributes) of the decision table ``opt`` (None or a message: pending); the
+    current plan is judged on the shown run's first paths, the recommendation's worlds."""
     esc = html.escape
     p, (lo, hi), n = numbers["p_bankrupt"], numbers["p_bankrupt_ci95"], numbers["paths"]
     rec = recommendation(opt)

@@ -1,9 +1,6 @@
-"""The dashboard's model layer (no panel: unit-tested without a browser): :class:`Explorer`,
-one loaded scenario plus the sidebar inputs. Untouched inputs leave the scenario as loaded (a
-distribution stays a distribution); touched ones become validated dotted-path updates.
-``runner(fn, done)`` runs a job and ``dispatch(fn)`` brings its result back to the UI's
-thread; the defaults run everything at once on the caller's thread (tests, scripts).
-"""
+"""The dashboard's model layer (no panel): :class:`Explorer`, one loaded scenario plus the
+inputs; only touched inputs change it (a distribution stays a distribution). ``runner(fn,
+done)`` runs a job, ``dispatch(fn)`` brings the result to the UI's thread (default: at once)."""
 
 from __future__ import annotations
 
@@ -172,8 +169,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self._snapshot: dict[str, Any] = {}
         self._loading = False
         self._lock = threading.Lock()
-        self._gen = 0
-        self._agen = 0
+        self._gen = self._agen = 0  # generations: a job of an older one is dropped
         self._timer: threading.Timer | None = None
         self._analysis_future: Any = None
         self._specs: dict[str, sweeps.Spec] = {}

@@ -40,9 +40,8 @@ class ScenarioFiles:
     """Save, download and upload of the session's scenario (mixed into the Explorer)."""
 
     def scenario_yaml(self) -> str:
-        """YAML of the current settings with the loaded scenario's path count; edited
-        settings say so in the name and list the changes in the description (unless those
-        were edited too)."""
+        """YAML of the current settings with the loaded path count; edits are named in the name
+        and description (unless those were edited too)."""
         s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
         data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
         changed = self.changed() - {"scenario_name", "scenario_description"}

@@ -83,8 +83,7 @@ QUANTILE = FieldSpec("policy.q", "Demand quantile [%]", (5, 95), 5, 0.01)
 
 
 def friendly_name(dotted: str) -> str:
-    """A reader's name of a dotted scenario field: its widget label without the unit
-    (``compute.revenue_per_gw_growth`` -> "Efficiency gain per GW")."""
+    """A reader's name of a dotted scenario field: its widget label without the unit."""
     if dotted == GROWTH.dotted:
         return "True demand growth"
     for spec in (*ALL_FIELDS.values(), PLANNED, QUANTILE):

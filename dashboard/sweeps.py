@@ -41,8 +41,7 @@ def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
 
 
 def table_scenario(name: str, scenario: Scenario) -> Scenario | None:
-    """What a table depends on: the scenario with the values it sweeps made canonical; None
-    when it does not apply (the heatmap of a fixed schedule)."""
+    """The scenario a table depends on (swept values made canonical); None if not applicable."""
     if name == "heatmap":
         axis = policy_axis(scenario)
         cell = None if axis is None else {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]}

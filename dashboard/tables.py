@@ -161,8 +161,7 @@ class BackgroundWork:
                     lambda out: self.dispatch(lambda: setattr(self, "compare", out)))  # fmt: skip
 
     def run_discovery(self, background: bool = True) -> None:
-        """Scenario discovery of ruin on the shown run's worlds (cached; in a daemon thread
-        with ``background``; ignored while one runs)."""
+        """Scenario discovery of ruin on the shown run (cached; a thread with ``background``)."""
         results = self.results
         if results is None:
             return

@@ -1,5 +1,4 @@
-"""Sidebar widgets of the dashboard (an Explorer parameter each, its schema description as a
-tooltip) and the small text formats its panes share."""
+"""Sidebar widgets of the dashboard and the small text formats its panes share."""
 
 from __future__ import annotations
 
@@ -66,8 +65,7 @@ def usd_number(x: float) -> tuple[float, str]:
 
 
 def make_input(explorer: param.Parameterized, name: str) -> Any:
-    """The widget of one Explorer input, its description as a tooltip (an info icon beside
-    widgets without one of their own, like sliders)."""
+    """The widget of one Explorer input, its description as tooltip (an icon beside sliders)."""
     p = explorer.param[name]
     kw: dict[str, Any] = {"css_classes": [f"w-{name}"], "sizing_mode": "stretch_width"}
     if name in SLIDERS:
@@ -131,8 +129,7 @@ def compare_markdown(table: pd.DataFrame) -> str:
 
 
 def ruin_markdown(out: dict[str, Any]) -> str:
-    """The "What ruins us" text: first box, CART cross-check, the escaping worlds when ruin
-    is common, and the recommended signpost as YAML."""
+    """The "What ruins us" text: first box, cross-checks, and the signpost as YAML."""
     from sim.analysis.discover import describe
 
     if "message" in out:
