@@ -199,8 +199,7 @@ def actuals_data(results: Any) -> dict[str, Any]:
     frames = chart_frames(prior_results(results))
     out: dict[str, Any] = {}
     for chart, (frame, field) in DOT_CHARTS.items():
-        pts = [(p.month, getattr(p, field)) for p in s.actuals.points]
-        pts = [(m, v) for m, v in pts if v is not None]
+        pts = [(p.month, v) for p in s.actuals.points if (v := getattr(p, field)) is not None]
         dots = pd.DataFrame({"month": pd.to_datetime([m + "-01" for m, _ in pts]),
                              "value": [float(v) for _, v in pts], "field": field})  # fmt: skip
         q = ["p5", "p50", "p95"]

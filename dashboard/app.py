@@ -120,8 +120,7 @@ class Dashboard(OtherTabs):
         self.rows["plan_to_ceiling"].visible = kind in POLICY_GROWTH_KEY
 
     def _on_error(self) -> None:
-        self.alert.object = self.x.error
-        self.alert.visible = bool(self.x.error)
+        self.alert.param.update(object=self.x.error, visible=bool(self.x.error))
 
     def _on_change(self, *events: Any) -> None:
         """One redraw per publish: the key numbers at once, the rest in the next message."""
@@ -314,20 +313,17 @@ class Dashboard(OtherTabs):
 
     def _on_progress(self, *_: Any) -> None:
         x = self.x
-        self.progress.param.update(value=x.analysis_progress,
-                                   visible=0 < x.analysis_progress < 100)  # fmt: skip
+        self.progress.param.update(value=x.analysis_progress, visible=0 < x.analysis_progress < 100)
         busy = " · running the new settings…" if x.busy else ""
         self.status.object = (x.analysis_status or "") + busy
 
     def _tabs(self) -> pn.Tabs:
-        flex = {"styles": {"flex": CHART_BASIS, "min-width": "0"}}
-        self.heat.pane.param.update(**flex)
-        self.front.pane.param.update(**flex)
+        for pane in (self.heat.pane, self.front.pane):
+            pane.styles = {"flex": CHART_BASIS, "min-width": "0"}
         decision_tab = wide(
             pn.Column, self.msgs["heatmap"], self.msgs["frontier"], self.stale_note,
             wide(pn.Row, self.heat.pane, self.front.pane, styles={"flex-wrap": "wrap"}),
-            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state,
-        )  # fmt: skip
+            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state)  # fmt: skip
         self.tabs = wide(pn.Tabs, ("Decision", decision_tab), ("Time series", self.series),
                          ("Compare", wide(pn.Column, self.compare_pane)),
                          ("What ruins us", self.ruin_tab), dynamic=True)  # fmt: skip

@@ -23,7 +23,7 @@ from sim.reports.decision import scenario_policy_words
 from . import jobs, schema, sweeps
 from .cache import is_cached, key_numbers, run_cached
 from .files import EMBEDDED, ScenarioFiles, scenario_files
-from .schema import ALL_FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs
+from .schema import ALL_FIELDS, GROWTH, HAIRCUT, PLANNED, QUANTILE, param_kwargs
 from .tables import BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
@@ -43,7 +43,8 @@ def percent(share: Any) -> float:
 
 
 def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:
-    spec = {**ALL_FIELDS, "growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE}[name]
+    specs = {"growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE, "haircut": HAIRCUT}
+    spec = {**ALL_FIELDS, **specs}[name]
     return param.Number(value, **{**param_kwargs(spec, kind), **extra})
 
 
@@ -113,10 +114,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         "quantile of demand, adaptive learning of growth, or a fixed schedule)")  # fmt: skip
     planned_growth = _num("planned", 4.0, "planned_growth")
     quantile = _num("quantile", 50.0, "demand_quantile")
-    haircut = param.Number(
-        0.0, bounds=tuple(100 * b for b in schema.schema_bounds("policy.haircut", "adaptive")[:2]),
-        softbounds=(0.0, 60.0), step=5.0, label="Haircut of estimated growth [%]",
-        doc="policy.haircut: " + schema.schema_doc("policy.haircut", "adaptive"))  # fmt: skip
+    haircut = _num("haircut", 0.0, "adaptive")
     plan_to_ceiling = param.Boolean(False, label="Plan bends toward the demand ceiling",
         doc="policy.plan_to_ceiling: "
         + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"))  # fmt: skip

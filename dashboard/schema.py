@@ -80,6 +80,7 @@ ALL_FIELDS: dict[str, FieldSpec] = {**FIELDS, **MORE_FIELDS}
 GROWTH = FieldSpec("demand.growth", "True growth range [x/yr]", (1.0, 20.0), 0.5)
 PLANNED = FieldSpec("policy.planned_growth", "Planned growth [x/yr]", (1.0, 20.0), 0.5)
 QUANTILE = FieldSpec("policy.q", "Demand quantile [%]", (5, 95), 5, 0.01)
+HAIRCUT = FieldSpec("policy.haircut", "Haircut of estimated growth [%]", (0.0, 60.0), 5.0, 0.01)
 
 
 def friendly_name(dotted: str) -> str:
