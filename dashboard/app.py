@@ -168,9 +168,7 @@ class Dashboard(OtherTabs):
 
     def build_more(self, order: list[str] | None = None) -> None:
         """The "More assumptions" inputs (built when opened), strongest tornado drivers first."""
-        for n in MORE:
-            if n not in self.rows:
-                self.rows[n] = make_input(self.x, n)
+        self.rows.update({n: make_input(self.x, n) for n in MORE if n not in self.rows})
         names = list(MORE)
         if order:
             rank = {n: i for i, n in enumerate(order)}

@@ -249,13 +249,12 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     def _policy_dict(self) -> dict[str, Any]:
         kind = self.policy_kind
         base = self._base.policy.model_dump(by_alias=True, exclude_none=True)
-        review = base.get("review_months", 12)
         if kind == base["kind"]:
             pol = dict(base)
         elif kind == "fixed_schedule":
             pol = {"kind": kind, "tranches": []}
         else:
-            pol = {"kind": kind, "review_months": review}
+            pol = {"kind": kind, "review_months": base.get("review_months", 12)}
         if kind in POLICY_GROWTH_KEY:
             pol[POLICY_GROWTH_KEY[kind]] = self.planned_growth
             pol["plan_to_ceiling"] = bool(self.plan_to_ceiling)
@@ -310,9 +309,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     def _on_file(self) -> None:
         if self._loading:
             return
-        path = self._files.get(self.scenario_file, "")
         try:
-            scenario = load_scenario(path or None)
+            scenario = load_scenario(self._files.get(self.scenario_file) or None)
         except ScenarioError as exc:
             self.error = self.describe_error(exc)
             return
