@@ -58,11 +58,9 @@ def conditioning_words(results: Any) -> str:
     c = getattr(results, "conditioning", None)
     if not c:
         return "No actuals: the charts show the prior."
-    text = (f"Posterior given the actuals up to **{c['as_of']}**: effective sample size "
-            f"**{c['ess']:,.0f}** of {c['candidates']:,} weighted prior paths.")  # fmt: skip
-    for w in c.get("warnings", []):
-        text += f"\n\n⚠ {w}"
-    return text
+    return (f"Posterior given the actuals up to **{c['as_of']}**: effective sample size "
+            f"**{c['ess']:,.0f}** of {c['candidates']:,} weighted prior paths."
+            + "".join(f"\n\n⚠ {w}" for w in c.get("warnings", [])))  # fmt: skip
 
 
 class ActualsCard(param.Parameterized):

@@ -299,9 +299,7 @@ class Dashboard(OtherTabs):
 
     def apply_recommended(self) -> None:
         """Make the recommended plan the current one (exactly the evaluated plan)."""
-        updates = decision.apply_updates(self.x.table("decision"))
-        if updates:
-            self.x.param.update(**updates)
+        self.x.param.update(**decision.apply_updates(self.x.table("decision")))  # {}: none yet
 
     def _on_tap(self, index: list[int]) -> None:
         data = self.front.data

@@ -159,6 +159,4 @@ def message_text(value: Any) -> str | None:
     """The message to show instead of a chart, or None when ``value`` is a result."""
     if isinstance(value, pd.DataFrame):
         return None if len(value) else "The sweep returned no rows."
-    if isinstance(value, dict):
-        return None
-    return str(value) if value else None
+    return None if isinstance(value, dict) or not value else str(value)
