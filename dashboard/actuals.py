@@ -14,10 +14,14 @@ import param
 
 from sim.errors import ScenarioError
 from sim.model.actuals import MAX_CSV_BYTES, parse_actuals_csv, replace_points
+from sim.model.condition import run_prior
 from sim.model.io import scenario_from_dict
 from sim.model.scenario import Scenario
+from sim.reports.charts import LOG_FLOOR
+from sim.reports.frames import chart_frames
 
 from .cache import MemoryLRU, scenario_key
+from .widgets import wide
 
 PLACEHOLDER = "month,revenue_run_rate,gw_online\n2026-01,10.0e9,1.9\n2026-02,11.1e9,\n"
 
@@ -39,8 +43,7 @@ def actuals_csv(scenario: Scenario) -> str:
 
 
 def with_actuals(scenario: Scenario, text: str | bytes, src: str = "pasted actuals") -> Scenario:
-    """``scenario`` conditioned on the pasted CSV (``ScenarioError`` naming line and
-    field); empty text removes the actuals."""
+    """``scenario`` conditioned on the CSV ``text`` (empty: no actuals)."""
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     data.pop("actuals", None)
     data["simulation"].pop("as_of", None)
@@ -55,16 +58,13 @@ def conditioning_words(results: Any) -> str:
     c = getattr(results, "conditioning", None)
     if not c:
         return "No actuals: the charts show the prior."
-    text = (f"Posterior given the actuals up to **{c['as_of']}**: effective sample size "
-            f"**{c['ess']:,.0f}** of {c['candidates']:,} weighted prior paths.")  # fmt: skip
-    for w in c.get("warnings", []):
-        text += f"\n\n⚠ {w}"
-    return text
+    return (f"Posterior given the actuals up to **{c['as_of']}**: effective sample size "
+            f"**{c['ess']:,.0f}** of {c['candidates']:,} weighted prior paths."
+            + "".join(f"\n\n⚠ {w}" for w in c.get("warnings", [])))  # fmt: skip
 
 
 class ActualsCard(param.Parameterized):
-    """Paste box, CSV upload, apply/remove buttons and the conditioning status of the shown
-    run; ``url`` is the actuals' compact form kept in the page's URL."""
+    """Paste box, CSV upload, apply/remove buttons and the shown run's conditioning status."""
 
     url = param.String("", doc="The shown run's actuals, encoded (url_text); '' without")
 
@@ -73,11 +73,9 @@ class ActualsCard(param.Parameterized):
         self.x = explorer
         base = explorer.current_scenario()
         self.url = url_text(actuals_csv(base))
-        self.text = pn.widgets.TextAreaInput(value=actuals_csv(base), placeholder=PLACEHOLDER,
-                                             height=110, sizing_mode="stretch_width",
-                                             css_classes=["actuals-text"])  # fmt: skip
-        self.file = pn.widgets.FileInput(accept=".csv,text/csv", multiple=False,
-                                         sizing_mode="stretch_width")  # fmt: skip
+        self.text = wide(pn.widgets.TextAreaInput, value=actuals_csv(base), placeholder=PLACEHOLDER,
+                         height=110, css="actuals-text")  # fmt: skip
+        self.file = wide(pn.widgets.FileInput, accept=".csv,text/csv", multiple=False)
         self.apply = pn.widgets.Button(label="Apply actuals", color="primary",
                                        css_classes=["actuals-apply"])  # fmt: skip
         self.remove = pn.widgets.Button(label="Remove actuals")
@@ -91,14 +89,12 @@ class ActualsCard(param.Parameterized):
                      "runs become the posterior given them (the last month is today). Time "
                      "series: black dots are the actuals, grey dashed line and band the "
                      "prior's median and P5-P95.")  # fmt: skip
-        self.panel = pn.Card(
-            pn.pane.Markdown(help_text), self.text, self.file, pn.Row(self.apply, self.remove),
-            self.status, title="Actuals", collapsed=True, sizing_mode="stretch_width",
-        )  # fmt: skip
+        self.panel = wide(pn.Card, pn.pane.Markdown(help_text), self.text, self.file,
+                          pn.Row(self.apply, self.remove), self.status, title="Actuals",
+                          collapsed=True)  # fmt: skip
 
     def set_text(self, text: str | bytes, src: str = "pasted actuals") -> bool:
-        """Condition the current settings on ``text`` (CSV; empty: none); False with the
-        problems shown when it is not valid."""
+        """Condition the current settings on ``text``; False (problems shown) when invalid."""
         try:
             scenario = with_actuals(self._settings(), text, src)
         except ScenarioError as exc:
@@ -141,8 +137,7 @@ class ActualsCard(param.Parameterized):
             self.set_text(text, "actuals in the URL")
 
 
-MAX_URL_CHARS = 4000
-"""Longest encoded actuals kept in the URL [characters] (~ a few hundred monthly rows)."""
+MAX_URL_CHARS = 4000  # longest encoded actuals kept in the URL [characters]
 
 
 def url_text(csv_text: str) -> str:
@@ -154,8 +149,7 @@ def url_text(csv_text: str) -> str:
 
 
 def text_from_url(encoded: str) -> str:
-    """CSV text of :func:`url_text` (``ValueError`` naming what is wrong; at most
-    ``MAX_CSV_BYTES`` are inflated, so a hostile URL cannot fill the memory)."""
+    """CSV text of :func:`url_text`; ``ValueError`` if invalid or over ``MAX_CSV_BYTES``."""
     if not encoded:
         return ""
     if len(encoded) > MAX_URL_CHARS:
@@ -174,26 +168,18 @@ def text_from_url(encoded: str) -> str:
         raise ValueError("not UTF-8 text") from None
 
 
-# ------------------------------------------------------------------ charts: dots and prior
 PRIOR_COLOR = "#7f7f7f"
 DOT_COLOR = "#111111"
+# fan chart -> (its frame of the prior, the actuals' field drawn as dots)
 DOT_CHARTS = {"money": ("revenue", "revenue_run_rate"), "capacity": ("capacity_gw", "gw_online")}
-"""Fan chart -> (its frame of the prior, the actuals' field drawn as dots)."""
-NO_ACTUALS: dict[str, Any] = {}
-"""Chart data without actuals: one shared object, so the pipes of the empty layers never
-resend and a scenario without actuals draws exactly what it drew before."""
-PRIOR_RUNS = MemoryLRU(max_items=4)
-"""The last prior runs (each holds its monthly paths: a few MB) by (scenario JSON, paths):
-revisiting the same actuals is instant."""
+NO_ACTUALS: dict[str, Any] = {}  # one shared object: the empty layers' pipes never resend
+PRIOR_RUNS = MemoryLRU(max_items=4)  # (scenario JSON, paths) -> prior run (a few MB each)
 _EMPTY_DOTS = pd.DataFrame({"month": pd.to_datetime([]), "value": [], "field": []})
 _EMPTY_FAN = pd.DataFrame({"month": pd.to_datetime([]), "p5": [], "p50": [], "p95": []})
 
 
 def prior_results(results: Any) -> Any:
-    """The prior of conditioned ``results``: the same scenario (same paths and seed) without
-    the actuals' weights (:func:`sim.model.condition.run_prior`, as ``sim update`` does)."""
-    from sim.model.condition import run_prior
-
+    """The prior of conditioned ``results``: the same run without the actuals' weights."""
     s = results.scenario
     key = (scenario_key(s), int(results.paths))
     prior = PRIOR_RUNS.get(key)
@@ -204,34 +190,27 @@ def prior_results(results: Any) -> Any:
 
 
 def actuals_data(results: Any) -> dict[str, Any]:
-    """``{"actuals": {chart: {"dots": month/value frame, "prior": P5/P50/P95 frame}}}`` for
-    the revenue and capacity fan charts; ``NO_ACTUALS`` without actuals."""
+    """``{"actuals": {chart: {"dots": frame, "prior": P5/P50/P95 frame}}}`` of the fan charts."""
     s = results.scenario
     if getattr(results, "conditioning", None) is None or s.actuals is None:
         return {"actuals": NO_ACTUALS}
-    from sim.reports.charts import LOG_FLOOR
-    from sim.reports.frames import chart_frames
-
     frames = chart_frames(prior_results(results))
     out: dict[str, Any] = {}
     for chart, (frame, field) in DOT_CHARTS.items():
-        pts = [(p.month, getattr(p, field)) for p in s.actuals.points]
-        pts = [(m, v) for m, v in pts if v is not None]
+        pts = [(p.month, v) for p in s.actuals.points if (v := getattr(p, field)) is not None]
         dots = pd.DataFrame({"month": pd.to_datetime([m + "-01" for m, _ in pts]),
                              "value": [float(v) for _, v in pts], "field": field})  # fmt: skip
-        prior = frames[frame].reset_index()[["month", "p5", "p50", "p95"]]
+        q = ["p5", "p50", "p95"]
+        prior = frames[frame].reset_index()[["month", *q]]
         floor = LOG_FLOOR.get("revenue" if chart == "money" else "demand_gw")
         if floor is not None:  # drawn on a log axis: a bankrupt path at the axis floor
-            prior[["p5", "p50", "p95"]] = (
-                prior[["p5", "p50", "p95"]].clip(lower=floor).fillna(floor)
-            )
+            prior[q] = prior[q].clip(lower=floor).fillna(floor)
         out[chart] = {"dots": dots.astype({"field": object}), "prior": prior}
     return {"actuals": out}
 
 
 def actuals_layers(chart: str, log: bool) -> list[tuple[Any, tuple[str, ...]]]:
-    """Layers of the fan chart ``chart``: the prior's P5-P95 band and median (grey, dashed)
-    and the actuals as dots; empty (nothing drawn) without actuals or on other charts."""
+    """Layers of fan chart ``chart``: the prior's band and median, and the actuals as dots."""
     if chart not in DOT_CHARTS:
         return []
 

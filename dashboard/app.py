@@ -1,18 +1,6 @@
-"""Panel app: ``panel serve dashboard/app.py`` or ``python -m sim dashboard [SCENARIO]``.
-
-Layout: the decision in words at the top (``data-testid="decision"``), key numbers, then a
-"Decision" tab with the risk-upside heatmap and the policy frontier (side by side on wide
-screens, stacked on a laptop) and the tornado below, a "Time series" tab, a "Compare" tab
-and "What ruins us". The sidebar holds the inputs (each with its schema description as a
-tooltip), YAML upload and downloads.
-
-Every session gets its own :class:`Explorer`; runs and background tables are cached across
-sessions (:mod:`dashboard.cache`). Work runs on :mod:`dashboard.jobs`'s thread pools and
-results come back onto the session's event loop. Charts are hvplot declarations
-(:mod:`dashboard.charts`) updated in place; a served page carries the decision as plain HTML
-(:func:`dashboard.decision.serve_decision`), shows the live decision and key numbers first
-and draws the charts once it has loaded (``pn.state.onload``).
-"""
+"""Panel app: ``panel serve dashboard/app.py`` or ``python -m sim dashboard [SCENARIO]``: the
+decision and key numbers on top, then the tabs; the inputs in the sidebar. A served page
+shows the decision first and builds the rest once it has loaded."""
 
 from __future__ import annotations
 
@@ -33,18 +21,17 @@ from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PA
 from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
 from dashboard.session import frozen
-from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, make_input, usd_number
+from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, make_input, usd_number, wide
 from sim.model.distributions import central
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO / "scenarios"
-TABLE_CHARTS = {"heatmap": "cells", "frontier": "points", "tornado": "bars"}
-"""The decision tab's charts, each with the key of its table's frame in the chart's data."""
+TABLE_CHARTS = {"heatmap": "cells", "frontier": "points", "tornado": "bars"}  # chart -> frame
+# CSS flex of heatmap and frontier: side by side from ~940 px of main area, else stacked (in a
+# wrapping pn.Row: a FlexBox inside Tabs lays Bokeh figures out at 0 px)
 CHART_BASIS = "1 1 460px"
-"""CSS flex of the heatmap and frontier: side by side from ~940 px of main area, else stacked.
-(A ``pn.Row`` that wraps: a ``FlexBox`` inside ``Tabs`` lays Bokeh figures out at 0 px.)"""
 STALE_NOTE = "Updating: the charts below still show the previous settings (faded)."
 
 
@@ -52,37 +39,27 @@ class Dashboard(OtherTabs):
     """Widgets and panes of one browser session, wired to an :class:`Explorer`."""
 
     def __init__(self, explorer: Explorer, defer_charts: bool = False, later: Any = None) -> None:
-        """The decision and key numbers at once; the inputs, tabs and charts now too, or
-        (``defer_charts``, a served page) in :meth:`build_rest` once the page has loaded."""
+        """The decision and key numbers at once, the rest now or (``defer_charts``) once the
+        page has loaded; ``later(fn)`` runs ``fn`` after the key numbers have been sent."""
         self.x = x = explorer
         self.later = later or (lambda fn: fn())
-        """Runs ``fn`` now, or (served) in the next event-loop tick, after the key numbers
-        have been sent."""
-        self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
-                                   sizing_mode="stretch_width", css_classes=["settings-alert"])  # fmt: skip
-        self.decision = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS],
-                                     css_classes=["decision"])  # fmt: skip
+        self.alert = wide(pn.pane.Alert, "", css="settings-alert", alert_type="danger",
+                          visible=False)  # fmt: skip
+        self.decision = wide(pn.pane.HTML, "", css="decision", stylesheets=[CSS])
         self.apply_button = pn.widgets.Button(label="Apply the recommended plan", color="primary",
                                               css_classes=["apply-plan"], visible=False)  # fmt: skip
         self.apply_button.on_click(lambda _e: self.apply_recommended())
-        self.kpis = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[CSS],
-                                 css_classes=["kpis"])  # fmt: skip
+        self.kpis = wide(pn.pane.HTML, "", css="kpis", stylesheets=[CSS])
         self.kpis.jscallback(text=charts.STAMP_JS.replace("[name]", "['kpis']"))
-        self.kpi: dict[str, tuple[str, str]] = {}
-        """KPI css class -> (label, shown value)."""
+        self.kpi: dict[str, tuple[str, str]] = {}  # css class -> (label, shown value)
         self.decision_parts: tuple[str, dict[str, str]] | None = None
-        self.on_decision: Any = None
-        """Called with the decision's data attributes each time it is drawn (or None)."""
-        self.caption = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["caption"])
-        self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width",
-                                               height=8, visible=False)  # fmt: skip
-        self.status = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["sweep-status"],
-                                       margin=(0, 10))  # fmt: skip
-        self.page = pn.Column(self.alert, self.decision, self.apply_button, self.kpis, self.progress,
-                              self.status, self.caption, sizing_mode="stretch_width")  # fmt: skip
-        self.side = pn.Column(
-            pn.pane.Markdown("Loading the settings…"), sizing_mode="stretch_width"
-        )
+        self.on_decision: Any = None  # called with the decision's attributes on each draw
+        self.caption = wide(pn.pane.Markdown, "", css="caption")
+        self.progress = wide(pn.indicators.Progress, value=0, max=100, height=8, visible=False)
+        self.status = wide(pn.pane.Markdown, "", css="sweep-status", margin=(0, 10))
+        self.page = wide(pn.Column, self.alert, self.decision, self.apply_button, self.kpis,
+                         self.progress, self.status, self.caption)  # fmt: skip
+        self.side = wide(pn.Column, pn.pane.Markdown("Loading the settings…"))
         self.rows: dict[str, Any] = {}  # the inputs, built with the rest of the page
         self.ts: dict[str, charts.Chart] = {}  # built when the "Time series" tab is first opened
         self.tabs: Any = None
@@ -107,24 +84,20 @@ class Dashboard(OtherTabs):
             return
         x = self.x
         self.rows = {n: make_input(x, n) for n in (*SIDEBAR, *SAVE)}
-        self.more = pn.Column(sizing_mode="stretch_width")  # filled when the card opens
-        self.more_card = pn.Card(self.more, title="More assumptions (every tornado input)",
-                                 collapsed=True, sizing_mode="stretch_width",
-                                 css_classes=["more-assumptions"])  # fmt: skip
+        self.more = wide(pn.Column)  # filled when the card opens
+        self.more_card = wide(pn.Card, self.more, title="More assumptions (every tornado input)",
+                              collapsed=True, css="more-assumptions")  # fmt: skip
         self.more_card.param.watch(lambda e: self.build_more() if not e.new else None, "collapsed")
-        self.series = pn.Column(pn.pane.Markdown("Loading the time series…"),
-                                sizing_mode="stretch_width")  # fmt: skip
+        self.series = wide(pn.Column, pn.pane.Markdown("Loading the time series…"))
         self.heat, self.torn = charts.heatmap_chart(), charts.tornado_chart()
         self.front, self.tap = charts.frontier_chart()
         self.charts = {"heatmap": self.heat, "frontier": self.front, "tornado": self.torn}
         self.tap.add_subscriber(self._on_tap)
-        self.msgs = {n: pn.pane.Alert(f"Computing the {n}…", alert_type="info",
-                                      sizing_mode="stretch_width", css_classes=[f"msg-{n}"])
-                     for n in TABLE_CHARTS}  # fmt: skip
+        self.msgs = {n: wide(pn.pane.Alert, f"Computing the {n}…", alert_type="info",
+                             css=f"msg-{n}") for n in TABLE_CHARTS}  # fmt: skip
         self.chart_state = pn.pane.HTML("", css_classes=["chart-state"], margin=0)
-        self.stale_note = pn.pane.Markdown(STALE_NOTE, visible=False, css_classes=["stale-note"],
-                                           sizing_mode="stretch_width")  # fmt: skip
-        self.drivers = pn.pane.Markdown("", sizing_mode="stretch_width", css_classes=["drivers"])
+        self.stale_note = wide(pn.pane.Markdown, STALE_NOTE, visible=False, css="stale-note")
+        self.drivers = wide(pn.pane.Markdown, "", css="drivers")
         self.init_other_tabs()
         self._on_kind()
         if x.results is not None:
@@ -137,7 +110,6 @@ class Dashboard(OtherTabs):
         ]  # fmt: skip
         self.page.append(self._tabs())
 
-    # -------------------------------------------------------------------- callbacks
     def _on_kind(self) -> None:
         if not self.rows:
             return
@@ -148,12 +120,10 @@ class Dashboard(OtherTabs):
         self.rows["plan_to_ceiling"].visible = kind in POLICY_GROWTH_KEY
 
     def _on_error(self) -> None:
-        self.alert.object = self.x.error
-        self.alert.visible = bool(self.x.error)
+        self.alert.param.update(object=self.x.error, visible=bool(self.x.error))
 
     def _on_change(self, *events: Any) -> None:
-        """One redraw per publish (a run and its tables arrive in one batch): the key
-        numbers at once, the decision and charts in the next message (``later``)."""
+        """One redraw per publish: the key numbers at once, the rest in the next message."""
         names = {e.name for e in events} if events else {"results", "tables"}
         if names & {"results", "numbers"}:
             self._on_results()
@@ -187,23 +157,18 @@ class Dashboard(OtherTabs):
         color = "#2ca02c" if p < 5 else "#e6a100" if p < 20 else "#d62728"
         self.kpis.object = widgets.kpis_html(self.kpi, color)
         lo, hi = num["p_bankrupt_ci95"]
-        self.caption.object = (
-            f"Scenario **{res.scenario.name}** · {num['paths']:,} paths, seed "
+        self.caption.object = (f"Scenario **{res.scenario.name}** · {num['paths']:,} paths, seed "
             f"{res.scenario.simulation.seed} (every view uses this seed; tables state their "
             f"path count) · P(bankrupt) 95% CI {lo:.1%}-{hi:.1%}, counting bankruptcies in the "
             f"{num['runoff_months']}-month run-off after the horizon · updated in "
-            f"{1000 * x.run_seconds:.0f} ms"
-        )
+            f"{1000 * x.run_seconds:.0f} ms")  # fmt: skip
         if self.rows:
             self.save.filename = f"{res.scenario.name}.yaml"
             self._mark_ruin_stale()
 
     def build_more(self, order: list[str] | None = None) -> None:
-        """Create the "More assumptions" inputs (on first opening of their card), the
-        strongest tornado drivers first when the tornado is known."""
-        for n in MORE:
-            if n not in self.rows:
-                self.rows[n] = make_input(self.x, n)
+        """The "More assumptions" inputs (built when opened), strongest tornado drivers first."""
+        self.rows.update({n: make_input(self.x, n) for n in MORE if n not in self.rows})
         names = list(MORE)
         if order:
             rank = {n: i for i, n in enumerate(order)}
@@ -227,10 +192,8 @@ class Dashboard(OtherTabs):
                 for chart in self.ts.values():
                     chart.send(self.x.view_data)
 
-    # ------------------------------------------------------------------ background tables
     def draw_charts(self) -> None:
-        """Draw the decision tab's charts (a served page calls this once it has loaded),
-        one chart per event-loop tick: other sessions' pages are served in between."""
+        """Draw the decision tab's charts one per event-loop tick (other pages get served)."""
         self._deferred = False
         self._drawn.clear()
         for name in TABLE_CHARTS:
@@ -269,8 +232,7 @@ class Dashboard(OtherTabs):
         return value
 
     def _draw(self, name: str, data_changed: bool = False) -> None:
-        """Send chart ``name`` its data: its table's frame when the table has changed (or
-        the chart has none yet), the marks of the current plan, and whether it is stale."""
+        """Send chart ``name`` its table's frame (when new), the plan's marks, its staleness."""
         chart, frame = self.charts[name], TABLE_CHARTS[name]
         value = self._message(name)
         if not self._deferred and (value is not None or chart.data):
@@ -281,27 +243,21 @@ class Dashboard(OtherTabs):
         self._chart_state()
 
     def _frame(self, name: str, value: Any) -> pd.DataFrame:
-        """The tidy frame chart ``name`` draws of its table (the tornado also reorders the
-        "More assumptions" inputs and names the top drivers)."""
-        if name == "heatmap":
-            return charts.heatmap_frame(value)
-        if name == "frontier":
-            return charts.frontier_frame(value)
+        """The tidy frame of chart ``name`` (the tornado also names the top drivers)."""
+        if name != "tornado":
+            return {"heatmap": charts.heatmap_frame, "frontier": charts.frontier_frame}[name](value)
         value.attrs["paths"] = self.x.tables["tornado"]["paths"]
         bars = charts.tornado_frame(value)
         if self.more.objects:
             self.build_more(list(value["parameter"]))
-        self.drivers.object = (
-            "**Top drivers of P(bankrupt):** " + ", ".join(bars.attrs["top5"])
-            + ". Each has a slider: the main ones above, the others under **More "
-            "assumptions** in the sidebar."
-        )  # fmt: skip
+        self.drivers.object = ("**Top drivers of P(bankrupt):** " + ", ".join(bars.attrs["top5"])
+                               + ". Each has a slider: the main ones above, the others under "
+                               "**More assumptions** in the sidebar.")  # fmt: skip
         return bars
 
     def _marks(self, name: str, d: dict[str, Any]) -> dict[str, Any]:
-        """The current plan on chart ``name``: its box on the heatmap; its star and the
-        risk budget on the frontier."""
-        if name == "heatmap":  # the current plan's value on the heatmap's policy axis
+        """The current plan on chart ``name``: box on the heatmap, star and budget on the frontier."""
+        if name == "heatmap":
             a, pol = d["cells"].attrs, self.x.current_scenario().policy
             key = "q" if pol.kind == "demand_quantile" else POLICY_GROWTH_KEY.get(pol.kind)
             value = float(central(getattr(pol, key))) if key else None
@@ -335,20 +291,15 @@ class Dashboard(OtherTabs):
         self.decision_parts = body, attrs  # the served page's static copy (serve_decision)
         if self.on_decision is not None:
             self.on_decision(attrs)
-        # the button applies the recommendation (no plan within the budget: the least risky
-        # one); hidden once it is the current plan
-        self.apply_button.visible = (
-            attrs.get("feasible") in ("yes", "no") and attrs.get("current") != "recommended"
-        )
-        if self.apply_button.visible:
+        show = attrs.get("feasible") in ("yes", "no") and attrs.get("current") != "recommended"
+        self.apply_button.visible = show
+        if show:
             self.apply_button.label = (f"Apply {attrs['plan']}" if attrs["feasible"] == "yes"
                                        else f"Apply the least risky: {attrs['least-risky']}")  # fmt: skip
 
     def apply_recommended(self) -> None:
         """Make the recommended plan the current one (exactly the evaluated plan)."""
-        updates = decision.apply_updates(self.x.table("decision"))
-        if updates:
-            self.x.param.update(**updates)
+        self.x.param.update(**decision.apply_updates(self.x.table("decision")))  # {}: none yet
 
     def _on_tap(self, index: list[int]) -> None:
         data = self.front.data
@@ -358,32 +309,20 @@ class Dashboard(OtherTabs):
 
     def _on_progress(self, *_: Any) -> None:
         x = self.x
-        self.progress.param.update(value=x.analysis_progress,
-                                   visible=0 < x.analysis_progress < 100)  # fmt: skip
-        self.status.object = (x.analysis_status or "") + (
-            " · running the new settings…" if x.busy else ""
-        )
+        self.progress.param.update(value=x.analysis_progress, visible=0 < x.analysis_progress < 100)
+        busy = " · running the new settings…" if x.busy else ""
+        self.status.object = (x.analysis_status or "") + busy
 
-    # ------------------------------------------------------------------------ layout
     def _tabs(self) -> pn.Tabs:
-        flex = {"styles": {"flex": CHART_BASIS, "min-width": "0"}}
-        self.heat.pane.param.update(**flex)
-        self.front.pane.param.update(**flex)
-        decision_tab = pn.Column(
-            self.msgs["heatmap"], self.msgs["frontier"],
-            self.stale_note,
-            pn.Row(self.heat.pane, self.front.pane, styles={"flex-wrap": "wrap"},
-                   sizing_mode="stretch_width"),  # side by side when wide, else stacked
-            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state,
-            sizing_mode="stretch_width",
-        )  # fmt: skip
-        self.tabs = pn.Tabs(
-            ("Decision", decision_tab),
-            ("Time series", self.series),
-            ("Compare", pn.Column(self.compare_pane, sizing_mode="stretch_width")),
-            ("What ruins us", self.ruin_tab),
-            dynamic=True, sizing_mode="stretch_width",
-        )  # fmt: skip
+        for pane in (self.heat.pane, self.front.pane):
+            pane.styles = {"flex": CHART_BASIS, "min-width": "0"}
+        decision_tab = wide(
+            pn.Column, self.msgs["heatmap"], self.msgs["frontier"], self.stale_note,
+            wide(pn.Row, self.heat.pane, self.front.pane, styles={"flex-wrap": "wrap"}),
+            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state)  # fmt: skip
+        self.tabs = wide(pn.Tabs, ("Decision", decision_tab), ("Time series", self.series),
+                         ("Compare", wide(pn.Column, self.compare_pane)),
+                         ("What ruins us", self.ruin_tab), dynamic=True)  # fmt: skip
         self.tabs.param.watch(self._on_tab, "active")
         return self.tabs
 
@@ -393,13 +332,9 @@ class Dashboard(OtherTabs):
         self.draw_charts()
 
 
-def create_app(
-    scenario: Scenario | str | Path | None = None, scenarios_dir: str | Path = SCENARIOS_DIR
-) -> pn.template.BaseTemplate:
-    """Build one session's dashboard (a Panel template) for a scenario or scenario file.
-
-    Served, the first document holds the decision and key numbers only; the sidebar and
-    the tabs follow once the page has loaded (:func:`session.after_first_loads`)."""
+def create_app(scenario: Scenario | str | Path | None = None,
+               scenarios_dir: str | Path = SCENARIOS_DIR) -> pn.template.BaseTemplate:  # fmt: skip
+    """One session's dashboard (a Panel template) for a scenario or scenario file."""
     pn.extension(notifications=False)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -429,9 +364,8 @@ def create_app(
             loc.sync(dash.actuals, {"url": "actuals"})  # after the settings
         if not pages.prerendering():  # no browser loads that one: others need not wait
             pn.state.onload(session.after_first_loads(doc, dash.show_rest))
-        pn.state.on_session_destroyed(
-            lambda _ctx: (x.close(), session.LOADING.pop(doc.session_context.id, None))
-        )
+        pn.state.on_session_destroyed(lambda _ctx: (
+            x.close(), session.LOADING.pop(doc.session_context.id, None)))  # fmt: skip
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)
     return template
 

@@ -1,17 +1,6 @@
-"""Caches of the dashboard, bounded in bytes, and the runs and key numbers they hold.
-
-- :class:`MemoryLRU`: runs (:func:`run_cached`) in this process, shared by every browser
-  session, evicted least recently used once their arrays exceed a byte budget.
-- :class:`DiskCache`: sweep, frontier, tornado and decision tables in the user's cache
-  directory (``platformdirs.user_cache_dir("compute-sim")/dashboard``, never the
-  repository), shared across sessions and server restarts, evicted oldest-used first once
-  the files exceed a byte budget. Keys hash the scenario (which holds the seed), the path
-  count, the kind of table and the package version, so a model change never serves stale
-  numbers.
-
-``COMPUTE_SIM_CACHE_DIR`` moves the disk cache; ``COMPUTE_SIM_CACHE_MB`` and
-``COMPUTE_SIM_MEMORY_CACHE_MB`` set the budgets [MiB].
-"""
+"""Caches of the dashboard, bounded in bytes: runs in memory, tables on disk (shared across
+sessions and restarts). ``COMPUTE_SIM_CACHE_DIR`` moves the disk cache;
+``COMPUTE_SIM_CACHE_MB`` and ``COMPUTE_SIM_MEMORY_CACHE_MB`` set the budgets [MiB]."""
 
 from __future__ import annotations
 
@@ -30,46 +19,39 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import platformdirs
 
+import sim
 from sim.model.engine import run
 from sim.model.results import Results
 from sim.model.scenario import Scenario
 from sim.model.summary import summarize
 
-DISK_BUDGET_BYTES = 256 * 2**20
-"""Default size limit of the disk cache [bytes]."""
-MEMORY_BUDGET_BYTES = 1024 * 2**20
-"""Default size limit of the in-memory run cache [bytes]."""
-RECENT_BYTES, RECENT_ITEMS = 64 * 2**20, 32
-"""Limits of the values a :class:`DiskCache` keeps in memory [bytes, count]."""
+DISK_BUDGET_BYTES = 256 * 2**20  # default size limit of the disk cache [bytes]
+MEMORY_BUDGET_BYTES = 1024 * 2**20  # default size limit of the in-memory run cache [bytes]
+RECENT_BYTES, RECENT_ITEMS = 64 * 2**20, 32  # values a DiskCache keeps in memory [bytes, count]
 
 
-def _env_bytes(name: str, default: int) -> int:
+def env_number(name: str, default: int, unit: int = 1) -> int:
+    """``$name`` x ``unit`` as a count (at least 0); ``default`` when unset or not a number."""
     raw = os.environ.get(name)
-    if not raw:
-        return default
     try:
-        return max(0, int(float(raw) * 2**20))
+        return max(0, int(float(raw) * unit)) if raw else default
     except ValueError:
         return default
 
 
 def cache_dir() -> Path:
-    """Root of the on-disk cache (created on first write)."""
+    """Root of the on-disk cache (in the user's cache directory, never the repository)."""
     env = os.environ.get("COMPUTE_SIM_CACHE_DIR")
     if env:
         return Path(env)
-    import platformdirs
-
     return Path(platformdirs.user_cache_dir("compute-sim")) / "dashboard"
 
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Hash of the package version and the model and analysis source files: a changed
-    model never reads tables computed by the old one."""
-    import sim
-
+    """Hash of the version and model/analysis sources: a new model never reads old tables."""
     root = Path(sim.__file__).resolve().parent
     h = hashlib.sha256(sim.__version__.encode())
     for sub in ("model", "analysis"):
@@ -94,23 +76,19 @@ def nbytes(obj: Any, _depth: int = 0) -> int:
     if hasattr(obj, "memory_usage") and hasattr(obj, "columns"):  # DataFrame
         return int(obj.memory_usage(deep=False).sum())
     if isinstance(obj, Mapping):
-        return sum(nbytes(v, _depth + 1) for v in obj.values())
+        obj = list(obj.values())
+    elif hasattr(obj, "__dataclass_fields__"):
+        obj = [getattr(obj, f) for f in obj.__dataclass_fields__]
     if isinstance(obj, list | tuple):
         return sum(nbytes(v, _depth + 1) for v in obj)
-    if hasattr(obj, "__dataclass_fields__"):
-        return sum(nbytes(getattr(obj, f), _depth + 1) for f in obj.__dataclass_fields__)
     return 0
 
 
 class MemoryLRU:
-    """Thread-safe LRU of at most ``max_items`` objects whose total :func:`nbytes` stays
-    within ``budget``.
-
-    An object larger than the whole budget is not kept (the caller still gets it).
-    """
+    """Thread-safe LRU of at most ``max_items`` objects and ``budget`` [bytes] of :func:`nbytes`."""
 
     def __init__(self, budget: int | None = None, max_items: int = 1_000_000) -> None:
-        env = _env_bytes("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES)
+        env = env_number("COMPUTE_SIM_MEMORY_CACHE_MB", MEMORY_BUDGET_BYTES, 2**20)
         self.budget = env if budget is None else budget
         self.max_items = max_items
         self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
@@ -120,10 +98,9 @@ class MemoryLRU:
     def get(self, key: Any) -> Any:
         with self._lock:
             item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
+            if item is not None:
+                self._items.move_to_end(key)
+            return None if item is None else item[0]
 
     def put(self, key: Any, value: Any) -> None:
         size = nbytes(value)
@@ -141,18 +118,12 @@ class MemoryLRU:
 
 
 class DiskCache:
-    """Pickled values in files named by key; total size kept under ``budget`` [bytes].
-
-    Files are written to a temporary name and renamed (a reader never sees half a file);
-    a file that cannot be read is treated as a miss and removed. Reads refresh the file's
-    modification time, so eviction drops the least recently used first. The values last
-    read or written stay in memory (:data:`RECENT_ITEMS`): ten sessions opening the same
-    scenario unpickle each table once and share one object (read-only by convention).
-    """
+    """Pickled values in files named by key, least recently used evicted beyond ``budget``
+    [bytes]; atomic writes, unreadable files dropped, recent values shared in memory."""
 
     def __init__(self, root: Path | None = None, budget: int | None = None) -> None:
         self.root = cache_dir() if root is None else Path(root)
-        env = _env_bytes("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES)
+        env = env_number("COMPUTE_SIM_CACHE_MB", DISK_BUDGET_BYTES, 2**20)
         self.budget = env if budget is None else budget
         self._lock = threading.Lock()
         self.recent = MemoryLRU(RECENT_BYTES, max_items=RECENT_ITEMS)
@@ -160,12 +131,10 @@ class DiskCache:
     def get(self, key: str) -> Any:
         path = self.root / f"{key}.pkl"
         hit = self.recent.get(key)
-        if hit is not None:
-            try:  # still on disk (not evicted meanwhile): a read refreshes its age there too
+        with contextlib.suppress(OSError):  # if still on disk: a read refreshes its age there
+            if hit is not None:
                 os.utime(path)
                 return hit
-            except OSError:
-                pass
         try:
             value = pickle.loads(path.read_bytes())  # our own files, in the user's cache dir
         except FileNotFoundError:
@@ -198,16 +167,11 @@ class DiskCache:
 
     def _files(self) -> list[tuple[Path, int, float]]:
         out = []
-        try:
-            entries = list(self.root.glob("*.pkl"))
-        except OSError:
-            return []
-        for p in entries:
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            out.append((p, st.st_size, st.st_mtime))
+        with contextlib.suppress(OSError):
+            for p in list(self.root.glob("*.pkl")):
+                with contextlib.suppress(OSError):
+                    st = p.stat()
+                    out.append((p, st.st_size, st.st_mtime))
         return out
 
     def evict(self) -> None:
@@ -220,21 +184,18 @@ class DiskCache:
                     break
                 path.unlink(missing_ok=True)
                 total -= size
-            now = time.time()
             for tmp in self.root.glob(".*.tmp") if self.root.exists() else []:
                 with contextlib.suppress(OSError):  # temp files of writers killed mid-write
-                    if now - tmp.stat().st_mtime > 3600:
+                    if time.time() - tmp.stat().st_mtime > 3600:
                         tmp.unlink(missing_ok=True)
 
 
-# ------------------------------------------------------------- runs and key numbers
-RUNS = MemoryLRU()
-"""Runs of every session, bounded in bytes (``COMPUTE_SIM_MEMORY_CACHE_MB``)."""
+RUNS = MemoryLRU()  # runs of every session (COMPUTE_SIM_MEMORY_CACHE_MB)
+_NUMBERS = MemoryLRU(max_items=16)  # id(results) -> (weak ref to results, key numbers)
 
 
 def scenario_key(scenario: Scenario) -> str:
-    """What a result depends on: the scenario without its name and description (renaming
-    a setting recomputes nothing); the seed is part of it."""
+    """What a result depends on: the scenario (seed included) without name and description."""
     return scenario.model_dump_json(exclude={"name", "description"})
 
 
@@ -244,59 +205,37 @@ def is_cached(scenario: Scenario, paths: int) -> bool:
 
 
 def run_cached(scenario: Scenario, paths: int) -> Results:
-    """:func:`sim.run` (2,000 monthly paths) cached by (scenario JSON, paths): revisiting a
-    setting is instant.
-
-    The scenario holds the seed, so the key is scenario hash + seed + paths; name and
-    description are left out (a renamed setting is the same run, relabelled).
-    """
+    """:func:`sim.run` cached by :func:`scenario_key` and paths (a hit gets the caller's name)."""
     key = (scenario_key(scenario), int(paths))
     hit = RUNS.get(key)
     if hit is None:
         hit = run(scenario, paths=int(paths), monthly_paths=2000)
         RUNS.put(key, hit)
     elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
-        # same numbers, the caller's name and description
         hit = dataclasses.replace(hit, scenario=hit.scenario.model_copy(
             update={"name": scenario.name, "description": scenario.description}))  # fmt: skip
     return hit
 
 
-_NUMBERS = MemoryLRU(max_items=16)
-"""id(results) -> (weak reference to results, key numbers): sessions showing the same run
-summarise it once (no run is kept alive for it)."""
-
-
 def key_numbers(results: Results) -> dict[str, Any]:
-    """The headline figures shown as big numbers (computed once per run object; the
-    dict is shared: read-only).
-
-    Returns p_bankrupt [0-1] (horizon and run-off) with its 95% CI, the same within the
-    horizon only, the final calendar year and its median revenue [USD], the unserved share
-    of potential demand [0-1] (with a market, split into what rivals served and what nobody
-    served [0-1]) and the median cumulative revenue [USD].
-    """
+    """The headline figures of a run, once per run object (shared: read-only): P(bankrupt)
+    [0-1], final-year and cumulative median revenue [USD], unserved share [0-1], the order."""
     hit = _NUMBERS.get(id(results))
     if hit is not None and hit[0]() is results:
         return hit[1]
     s = summarize(results)
     last = s["by_year"][-1]
     numbers = {
-        "p_bankrupt": s["p_bankrupt"],
+        **{k: s[k] for k in ("p_bankrupt", "p_bankrupt_in_horizon", "runoff_months",
+                             "cum_revenue_p50", "paths")},
+        **{k: s.get(k) for k in ("lost_to_rivals_share", "unserved_by_market_share")},
         "p_bankrupt_ci95": tuple(s["p_bankrupt_ci95"]),
-        "p_bankrupt_in_horizon": s["p_bankrupt_in_horizon"],
-        "runoff_months": s["runoff_months"],
         "final_year": last["year"],
         "revenue_final_year_p50": last["revenue_p50"],
         "unserved_share": s["unserved_share_of_demand"],
-        # with a market: the unserved share split (None without one)
-        "lost_to_rivals_share": s.get("lost_to_rivals_share"),
-        "unserved_by_market_share": s.get("unserved_by_market_share"),
-        "cum_revenue_p50": s["cum_revenue_p50"],
-        "paths": s["paths"],
         "seed": results.scenario.simulation.seed,
         "gw_by_delivery_year": s.get("gw_by_delivery_year", {}),
         "commitment_usd_by_year": s.get("commitment_usd_by_year", {}),
-    }
+    }  # fmt: skip
     _NUMBERS.put(id(results), (weakref.ref(results), numbers))
     return numbers

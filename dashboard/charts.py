@@ -1,15 +1,7 @@
-"""Charts of the dashboard, declared with hvplot over tidy frames and updated in place.
-
-Each chart is an overlay of ``hv.DynamicMap`` layers driven by one ``hv.streams.Pipe``
-(one element type per layer); :meth:`Chart.send` pushes new frames and HoloViews patches
-the existing Bokeh figure's data (zoom survives, nothing is rebuilt). The frames are pure
-functions of the tables: the time series use the report's own
-:func:`sim.reports.frames.chart_frames` (titles, floors and colours from
-:mod:`sim.reports.charts`), the decision charts the sweep, frontier and tornado tables.
-
-Every redraw sets the figure's ``tags`` to a new counter; the browser records when that
-arrives (``window.__csim_redraw[name]``), which is how ``bench-dashboard --browser`` and
-the browser tests time redraws.
+"""Charts of the dashboard: hvplot declarations over tidy frames (the report's
+:func:`sim.reports.frames.chart_frames` and the background tables), overlaid as
+``hv.DynamicMap`` layers fed by ``Pipe`` streams, so a redraw patches the Bokeh figure in
+place. Each redraw stamps ``window.__csim_redraw[name]`` in the browser (benchmarks, tests).
 """
 
 from __future__ import annotations
@@ -33,6 +25,7 @@ from sim.reports.charts import COLORS, LOG_FLOOR, TITLES, USD_JS
 from sim.reports.decision import pct, policy_words
 from sim.reports.frames import FAN_QUANTILES, chart_frames
 
+from .actuals import actuals_data, actuals_layers
 from .schema import friendly_name
 
 hv.extension("bokeh", logo=False)
@@ -48,29 +41,20 @@ FAMILY_NAMES = {"planned_growth": "plan for a growth rate", "demand_quantile": "
 HEIGHT = 340
 RISK_PALETTE = list(reversed(YlOrRd9))
 STALE_ALPHA = 0.3
-LABEL_SPACING = 0.09
-"""Least distance between two labelled frontier points [share of the axis ranges]."""
-FIT = {"responsive": True, "height": HEIGHT}
-"""Size of every layer (the chart's own height is set on its overlay)."""
-FRAMED = {"framewise": True, "toolbar": "above", "fontsize": {"title": "10pt"}}
-"""Options of a chart's main layer: axes follow each redraw's data, tools above, small title."""
+LABEL_SPACING = 0.09  # least distance between labelled frontier points [share of axis range]
+FIT = {"responsive": True, "height": HEIGHT}  # every layer (the overlay sets the chart's height)
+FRAMED = {"framewise": True, "toolbar": "above", "fontsize": {"title": "10pt"}}  # main layer
 _counter = itertools.count(1)
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Whether a pipe's input is unchanged: the same object, or an equal scalar such as the
-    horizon's month (frames are not compared element by element: a new one is new)."""
+    """Whether a pipe's input is unchanged: the same object or an equal scalar."""
     return a is b or (pd.api.types.is_scalar(a) and pd.api.types.is_scalar(b) and bool(a == b))
 
 
 class Chart:
-    """Layers ``(fn(data) -> hvplot element, keys of data it reads)`` overlaid in a pane.
-
-    Layers reading the same keys share one ``Pipe``; :meth:`send` pushes a new ``data``
-    dict only into the pipes whose keys changed (moving the current-plan mark does not
-    re-declare the heatmap's cells). The pane is empty until the first data arrives (no
-    empty axes on first load).
-    """
+    """Layers ``(fn(data) -> element, keys of data it reads)`` overlaid in a pane (empty until
+    the first data), one ``Pipe`` per set of keys: :meth:`send` feeds only changed ones."""
 
     def __init__(self, name: str, layers: list[tuple[Any, tuple[str, ...]]], height: int = HEIGHT,
                  **opts: Any) -> None:  # fmt: skip
@@ -81,8 +65,7 @@ class Chart:
         self.maps = [hv.DynamicMap(lambda data, fn=fn: fn(data), streams=[self.pipes[keys]])
                      for fn, keys in layers]  # fmt: skip
         self.overlay = functools.reduce(operator.mul, self.maps).opts(
-            responsive=True, height=height, hooks=[self._hook], **opts
-        )
+            responsive=True, height=height, hooks=[self._hook], **opts)  # fmt: skip
         self.pane = pn.pane.HoloViews(None, sizing_mode="stretch_width", min_width=300,
                                       height=height, css_classes=[f"chart-{name}"])  # fmt: skip
 
@@ -109,8 +92,7 @@ class Chart:
 
 
 def _refill(element: Any, df: pd.DataFrame) -> Any:
-    """``element`` (an hvplot declaration, one element or one per ``by`` group) holding the
-    rows of ``df`` instead; None when the groups differ."""
+    """``element`` (or its ``by`` groups) holding the rows of ``df``; None if groups differ."""
     if not isinstance(element, hv.NdOverlay):
         return element.clone(data=df)
     groups = dict(tuple(df.groupby(element.kdims[0].name, sort=False)))
@@ -120,9 +102,8 @@ def _refill(element: Any, df: pd.DataFrame) -> Any:
 
 
 def declared(frame: Any, declare: Any, static: Any = lambda _d: None) -> Any:
-    """Layer function: ``declare(frame(data))`` (hvplot) on first use and when
-    ``static(data)`` (titles, labels) changes; else the same declaration refilled with the
-    new rows, so hvplot's option processing runs once per chart, not once per redraw."""
+    """Layer ``declare(frame(data))``, declared anew only when ``static(data)`` (titles)
+    changes, else refilled with the new rows: hvplot's option processing runs once."""
     memo: dict[str, Any] = {}
 
     def layer(d: dict[str, Any]) -> Any:
@@ -142,7 +123,6 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(dict.fromkeys(text, object)) if text else df
 
 
-# ----------------------------------------------------------------------------- heatmap
 def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Tidy cells of the risk-upside heatmap: index positions, risk, revenue and labels."""
     policy_key = df.attrs.get("policy_key", "policy.planned_growth")  # the swept policy value
@@ -150,7 +130,7 @@ def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
     is_q = policy_key == "policy.q"
     risk = df["p_bankrupt"].to_numpy(dtype=float)
     rev = [usd(v) for v in df["cum_revenue_p50"]]
-    out = pd.DataFrame({
+    out = _plain(pd.DataFrame({
         "xi": df["demand.growth"].map({v: i for i, v in enumerate(xs)}).to_numpy(dtype=float),
         "yi": df[policy_key].map({v: i for i, v in enumerate(ys)}).to_numpy(dtype=float),
         "risk": risk, "revenue": rev,
@@ -158,17 +138,14 @@ def heatmap_frame(df: pd.DataFrame) -> pd.DataFrame:
         "text_color": ["white" if r > 0.45 else "black" for r in risk],
         "world": [f"{v:g}x/yr" for v in df["demand.growth"]],
         "plan": [pct(v, 0) if is_q else f"{v:g}x/yr" for v in df[policy_key]],
-    })  # fmt: skip
-    out = _plain(out)
-    out.attrs.update(
-        xs=xs, ys=ys, is_q=is_q, paths=int(df["paths"].iloc[0]) if "paths" in df else 0
-    )
+    }))  # fmt: skip
+    paths = int(df["paths"].iloc[0]) if "paths" in df else 0
+    out.attrs.update(xs=xs, ys=ys, is_q=is_q, paths=paths)
     return out
 
 
 def plan_marker(ys: list[float], n_cols: int, current: float | None, log: bool) -> pd.DataFrame:
-    """Rectangle marking the current plan: the whole row when it is one of the rows, a thin
-    bar at its interpolated position when it lies between rows (never straddling two)."""
+    """Box of the current plan: its row, or a thin bar where it lies between two rows."""
     if current is None or not ys or not ys[0] <= current <= ys[-1]:
         return pd.DataFrame({"x0": [], "y0": [], "x1": [], "y1": []})
     f = np.log if log else np.asarray
@@ -211,7 +188,6 @@ def heatmap_chart() -> Chart:
     return Chart("heatmap", [(cells, keys), (labels, keys), (box, ("box",))])
 
 
-# ---------------------------------------------------------------------------- frontier
 def short_label(row: Any) -> str:
     """Label of a frontier point in the one number format: 4x, q10%, h25%."""
     kind = row.get("policy.kind")
@@ -225,8 +201,7 @@ def short_label(row: Any) -> str:
 
 
 def spaced(x: np.ndarray, y: np.ndarray, order: np.ndarray, gap: float = LABEL_SPACING) -> np.ndarray:  # fmt: skip
-    """Mask of points to label: in ``order``, a point is labelled when it is at least ``gap``
-    (share of each axis range) from every point labelled before it, so labels never pile up."""
+    """Mask of points to label, in ``order``, each ``gap`` [share of axis range] from the rest."""
     span = [max(float(np.ptp(v)), 1e-12) if len(v) else 1.0 for v in (x, y)]
     keep = np.zeros(len(x), dtype=bool)
     for i in order:
@@ -236,24 +211,20 @@ def spaced(x: np.ndarray, y: np.ndarray, order: np.ndarray, gap: float = LABEL_S
 
 
 def frontier_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Tidy points of the frontier: risk, revenue, family, efficiency, labels (efficient
-    points first, thinned so that no two labels overlap), and the policy of each point."""
+    """Tidy points of the frontier, labels thinned (efficient points first), with policies."""
     eff = df["efficient"].to_numpy(dtype=bool)
     risk = df["p_bankrupt"].to_numpy(dtype=float)
     rev = df["cum_revenue_p50"].to_numpy(dtype=float)
     rows = df.to_dict("records")
-    order = np.lexsort((risk, ~eff))  # efficient points get labels first
-    show = spaced(risk, rev, order)
-    fam = df["policy.kind"].astype(str)
-    out = pd.DataFrame({
+    show = spaced(risk, rev, np.lexsort((risk, ~eff)))  # efficient points get labels first
+    out = _plain(pd.DataFrame({
         "risk": risk, "revenue": rev, "revenue_text": [usd(v) for v in rev],
-        "family": [FAMILY_NAMES.get(f, f) for f in fam],
+        "family": [FAMILY_NAMES.get(f, f) for f in df["policy.kind"].astype(str)],
         "efficient": np.where(eff, "efficient", "dominated"),
         "policy": [policy_words(r) for r in rows],
         "label": [short_label(r) if s else "" for r, s in zip(rows, show, strict=True)],
         "size": np.where(eff, 110, 45),
-    })  # fmt: skip
-    out = _plain(out)
+    }))  # fmt: skip
     out.attrs["policies"] = [{k: r[k] for k in ("policy.kind", "policy.planned_growth", "policy.q",
                                                  "policy.haircut") if k in r and r[k] == r[k]}
                              for r in rows]  # fmt: skip
@@ -302,23 +273,17 @@ def frontier_chart() -> tuple[Chart, hv.streams.Selection1D]:
     return chart, hv.streams.Selection1D(source=chart.maps[0])
 
 
-# ----------------------------------------------------------------------------- tornado
 def tornado_frame(df: pd.DataFrame, top: int = 10) -> pd.DataFrame:
-    """Tidy bars of the tornado: each driver at its low and high value, change in
-    P(bankrupt) against the current settings [0-1], strongest driver on top."""
+    """Tidy bars of the tornado: change in P(bankrupt) [0-1] per driver at low/high value."""
     d = df.sort_values("swing", ascending=True).tail(top)
     base = float(d["base"].iloc[0]) if len(d) else 0.0
     names = [friendly_name(p) for p in d["parameter"]]
-
-    def fmt(v: float) -> str:
-        return usd(v) if abs(v) >= 1e6 else f"{v:.3g}"
-
-    out = pd.concat([pd.DataFrame({
-        "assumption": names, "value": [fmt(v) for v in d[f"{side}_value"]],
+    out = _plain(pd.concat([pd.DataFrame({
+        "assumption": names,
+        "value": [usd(v) if abs(v) >= 1e6 else f"{v:.3g}" for v in d[f"{side}_value"]],
         "side": f"assumption at its {side} value", "change": (d[f"metric_{side}"] - base).to_numpy(),
         "p_bankrupt": d[f"metric_{side}"].to_numpy(),
-    }) for side in ("low", "high")], ignore_index=True)  # fmt: skip
-    out = _plain(out)
+    }) for side in ("low", "high")], ignore_index=True))  # fmt: skip
     out.attrs.update(base=base, paths=int(df.attrs.get("paths", 0)),
                      top5=[friendly_name(p) for p in d["parameter"].iloc[::-1].head(5)])  # fmt: skip
     return out
@@ -343,7 +308,7 @@ def tornado_chart() -> Chart:
     return Chart("tornado", [(bars, ("bars", "stale"))], height=440)
 
 
-# ------------------------------------------------------------------------- time series
+# fan chart -> (report chart key for title and floor, [(frame, label, colour)])
 SERIES = {
     "demand": ("demand_usd", [("demand_usd", "Potential demand", COLORS["demand"]),
                               ("servable_usd", "What capacity can serve", COLORS["capacity"])]),
@@ -353,24 +318,19 @@ SERIES = {
                           ("compute_cost", "Compute cost", COLORS["cost"])]),
     "cash": ("cash", [("cash", "Cash", COLORS["cash"])]),
 }  # fmt: skip
-"""Fan chart name -> (report chart key for title and floor, [(frame, label, colour)])."""
 QS = list(FAN_QUANTILES)
-BANDS = (("p5", "p95", 0.15), ("p25", "p75", 0.35))
-"""Bands of a fan chart: (low, high, opacity), outer first."""
-BAND_KEY = "line: median · dark band: P25-P75 · light band: P5-P95"
-"""Legend title of a fan chart: what the line and the two bands are."""
+BANDS = (("p5", "p95", 0.15), ("p25", "p75", 0.35))  # (low, high, opacity), outer first
+BAND_KEY = "line: median · dark band: P25-P75 · light band: P5-P95"  # the legend's title
 FONTS = {"title": "10pt", "legend": "8pt", "legend_title": "8pt"}
+# set once on the overlay: a layer styling it otherwise would re-layout it on every redraw
 FAN_LEGEND = {"legend_position": "top_left", "fontsize": FONTS,
               "legend_opts": {"background_fill_alpha": 0.6, "title": BAND_KEY}}  # fmt: skip
-"""Legend of a fan chart, set once on the overlay: a layer that placed it elsewhere or
-styled it otherwise would move it back and forth on every redraw (a re-layout each time)."""
 YLABELS = {"demand": "Run-rate [USD/yr, log scale]", "capacity": "Capacity [GW, log scale]",
            "money": "Run-rate [USD/yr, log scale]", "cash": "Cash [USD]"}  # fmt: skip
 
 
 def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
-    """Long frame (month, p5, p25, p50, p75, p95, series) of one fan chart; on log axes a
-    bankrupt path's 0 (or a month without values) is drawn at the axis floor."""
+    """Long frame (month, p5...p95, series) of a fan chart; on log axes 0 and NaN at the floor."""
     key, series = SERIES[chart]
     fans = [frames[name] for name, *_ in series]
     q = np.concatenate([f[QS].to_numpy() for f in fans])
@@ -382,11 +342,7 @@ def fan_frame(frames: dict[str, pd.DataFrame], chart: str) -> pd.DataFrame:
 
 
 def fan_chart(chart: str) -> Chart:
-    """P5-P95 and P25-P75 bands and the median of each series (the report's fan frames),
-    horizon dotted; with actuals also the prior and the actuals as dots
-    (:func:`dashboard.actuals.actuals_layers`)."""
-    from .actuals import actuals_layers
-
+    """Bands and median of each series, horizon dotted, actuals and their prior if any."""
     key, series = SERIES[chart]
     log = key in LOG_FLOOR
     style = {**FIT, "x": "month", "by": "series", "logy": log, "color": [c for *_, c in series],
@@ -400,13 +356,10 @@ def fan_chart(chart: str) -> Chart:
     def fans(d: dict[str, Any]) -> pd.DataFrame:
         return d["fans"][chart]
 
-    def band(lo: str, hi: str, alpha: float) -> Any:
-        def declare(df: pd.DataFrame) -> Any:
-            area = df.hvplot.area(**style, **axes, y=lo, y2=hi, stacked=False, alpha=alpha,
-                                  line_alpha=0)  # fmt: skip
-            return area.redim.label(series=BAND_KEY).opts(**opts)  # the legend's title
-
-        return declared(fans, declare)
+    def band(lo: str, hi: str, alpha: float) -> Any:  # BAND_KEY: the legend's title
+        return declared(fans, lambda df: df.hvplot.area(
+            **style, **axes, y=lo, y2=hi, stacked=False, alpha=alpha, line_alpha=0,
+        ).redim.label(series=BAND_KEY).opts(**opts))  # fmt: skip
 
     def median(df: pd.DataFrame) -> Any:
         line = df.hvplot.line(**style, y="p50", hover_cols=QS[:2] + QS[3:], line_width=2)
@@ -437,8 +390,6 @@ def risk_chart() -> Chart:
 
 def series_data(results: Any) -> dict[str, Any]:
     """Everything the time-series charts draw (the report's frames), off the event loop."""
-    from .actuals import actuals_data
-
     frames = chart_frames(results)
     risk = frames["p_bankrupt"].reset_index()
     risk.attrs["paths"] = int(results.paths)

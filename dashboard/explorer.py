@@ -1,18 +1,6 @@
-"""The dashboard's model layer: a ``param.Parameterized`` over the public ``sim`` API.
-
-:class:`Explorer` holds one loaded scenario plus the sidebar inputs. Inputs the user has
-not touched leave the scenario as loaded (so a distribution such as a uniform diffusion lag
-stays a distribution); touched inputs become dotted-path updates validated by
-:func:`sim.model.io.scenario_from_dict`. Runs are cached by scenario hash and path count.
-
-Where work runs is injected: ``runner(fn, done)`` runs an interactive job and
-``dispatch(fn)`` brings results back to the thread that owns the UI. The defaults run
-everything at once on the caller's thread (tests, scripts); the Panel app runs jobs on
-:mod:`dashboard.jobs`'s thread pools and dispatches onto the session's event loop. The
-background tables, compare and discovery live in :mod:`dashboard.tables`, saving and
-loading files in :mod:`dashboard.files` (both mixed in). No panel import here: this layer
-is unit-tested without a browser.
-"""
+"""The dashboard's model layer (no panel): :class:`Explorer`, one loaded scenario plus the
+inputs; only touched inputs change it (a distribution stays a distribution). ``runner(fn,
+done)`` runs a job, ``dispatch(fn)`` brings the result to the UI's thread (default: at once)."""
 
 from __future__ import annotations
 
@@ -30,33 +18,23 @@ from sim.errors import ScenarioError
 from sim.model.distributions import central, support
 from sim.model.io import load_scenario, scenario_from_dict
 from sim.model.scenario import Scenario, set_dotted
-from sim.reports.decision import policy_words
+from sim.reports.decision import scenario_policy_words
 
 from . import jobs, schema, sweeps
 from .cache import is_cached, key_numbers, run_cached
 from .files import EMBEDDED, ScenarioFiles, scenario_files
-from .schema import ALL_FIELDS, GROWTH, PLANNED, QUANTILE, param_kwargs
+from .schema import ALL_FIELDS, GROWTH, HAIRCUT, PLANNED, QUANTILE, param_kwargs
 from .tables import BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
-"""Policy kind -> name of its growth-plan field."""
-POLICY_LABELS = {
-    "Plan for a growth rate": "planned_growth",
-    "Adaptive (learns growth)": "adaptive",
-    "Demand quantile": "demand_quantile",
-    "Fixed schedule": "fixed_schedule",
-}
-"""Display name -> policy kind."""
-INPUTS = (
-    "growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_growth", "quantile",
-    "haircut", "plan_to_ceiling", "years", "scenario_name", "scenario_description",
-)  # fmt: skip
-"""Sidebar parameters that define the scenario (the path count only sets precision)."""
-URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")
-"""Parameters kept in the page's URL (``pn.state.location.sync``)."""
-PERCENT_INPUTS = ("budget", "quantile", "haircut",
+POLICY_LABELS = {"Plan for a growth rate": "planned_growth", "Adaptive (learns growth)": "adaptive",
+                 "Demand quantile": "demand_quantile", "Fixed schedule": "fixed_schedule"}  # fmt: skip
+# the inputs that define the scenario (the path count only sets precision)
+INPUTS = ("growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_growth", "quantile",
+          "haircut", "plan_to_ceiling", "years", "scenario_name", "scenario_description")  # fmt: skip
+URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")  # kept in the page's URL
+PERCENT_INPUTS = ("budget", "quantile", "haircut",  # shares entered in percent
                   *(n for n, spec in ALL_FIELDS.items() if spec.scale == 0.01))  # fmt: skip
-"""Inputs entered in percent (their model values are shares)."""
 
 
 def percent(share: Any) -> float:
@@ -65,7 +43,8 @@ def percent(share: Any) -> float:
 
 
 def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:
-    spec = {**ALL_FIELDS, "growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE}[name]
+    specs = {"growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE, "haircut": HAIRCUT}
+    spec = {**ALL_FIELDS, **specs}[name]
     return param.Number(value, **{**param_kwargs(spec, kind), **extra})
 
 
@@ -77,15 +56,13 @@ def _immediately(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(out)
 
 
-_LOG_MAPPED = ("low", "high", "mode", "value", "median")
-"""Fields of a growth distribution moved by the log-linear map of :func:`rescaled_growth`."""
+_LOG_MAPPED = ("low", "high", "mode", "value", "median")  # moved by rescaled_growth's map
 
 
 def rescaled_growth(growth: Any, lo: float, hi: float) -> Any:
-    """The loaded growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its
-    support, so its shape survives a change of range (base's 15% weight on slow worlds
-    stays 15%); a loguniform when it cannot be mapped (no spread, a normal, lo > hi), a
-    number when lo == hi."""
+    """The growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its support,
+    so its shape survives (base's 15% weight on slow worlds stays 15%); a loguniform when
+    it cannot be mapped (no spread, a normal, lo > hi), a number when lo == hi."""
     if lo == hi:
         return lo
     plain = {"dist": "loguniform", "low": lo, "high": hi}
@@ -117,18 +94,15 @@ def _dists(node: dict[str, Any]) -> set[str]:
 
 
 class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
-    """Sidebar inputs mapped onto Scenario fields, with cached results and background tables."""
+    """Sidebar inputs mapped onto Scenario fields, with cached results, tables and files."""
 
     scenario_file = param.Selector(
         objects=[EMBEDDED], default=EMBEDDED, label="Scenario",
-        doc="A shipped scenario (scenarios/*.yaml); every input below starts from its values.",
-    )  # fmt: skip
-    scenario_name = param.String(
-        "base", label="Name (for saving)", doc="name: the scenario's name in the saved YAML"
-    )
-    scenario_description = param.String(
-        "", label="Description (for saving)", doc="description: one line saved with the YAML"
-    )
+        doc="A shipped scenario (scenarios/*.yaml); every input below starts from its values.")  # fmt: skip
+    scenario_name = param.String("base", label="Name (for saving)",
+                                 doc="name: the scenario's name in the saved YAML")  # fmt: skip
+    scenario_description = param.String("", label="Description (for saving)",
+                                        doc="description: one line saved with the YAML")  # fmt: skip
     growth_low = _num("growth", 3.0, label="True growth, low [x/yr]")
     growth_high = _num("growth", 10.0, label="True growth, high [x/yr]")
     for _name, _spec in ALL_FIELDS.items():  # set from the scenario when it is loaded
@@ -137,47 +111,33 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     policy_kind = param.Selector(
         objects=POLICY_LABELS, default="planned_growth", label="Purchase policy",
         doc="policy.kind: how orders are sized at each review (plan for a growth rate, a "
-        "quantile of demand, adaptive learning of growth, or a fixed schedule)",
-    )  # fmt: skip
+        "quantile of demand, adaptive learning of growth, or a fixed schedule)")  # fmt: skip
     planned_growth = _num("planned", 4.0, "planned_growth")
     quantile = _num("quantile", 50.0, "demand_quantile")
-    haircut = param.Number(
-        0.0, bounds=tuple(100 * b for b in schema.schema_bounds("policy.haircut", "adaptive")[:2]),
-        softbounds=(0.0, 60.0), step=5.0, label="Haircut of estimated growth [%]",
-        doc="policy.haircut: " + schema.schema_doc("policy.haircut", "adaptive"),
-    )  # fmt: skip
-    plan_to_ceiling = param.Boolean(
-        False, label="Plan bends toward the demand ceiling",
+    haircut = _num("haircut", 0.0, "adaptive")
+    plan_to_ceiling = param.Boolean(False, label="Plan bends toward the demand ceiling",
         doc="policy.plan_to_ceiling: "
-        + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"),
-    )  # fmt: skip
+        + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"))  # fmt: skip
     years = param.Integer(
         6, bounds=tuple(int(b) for b in schema.schema_bounds("simulation.years")[:2]),
         softbounds=(1, 15), step=1, label="Horizon [years]",
-        doc="simulation.years: " + schema.schema_doc("simulation.years"),
-    )  # fmt: skip
-    paths = param.Integer(
-        2000, bounds=(200, 50_000), softbounds=(500, 10_000), step=500,
+        doc="simulation.years: " + schema.schema_doc("simulation.years"))  # fmt: skip
+    paths = param.Integer(2000, bounds=(200, 50_000), softbounds=(500, 10_000), step=500,
         label="Paths (interactive)",
         doc="Monte Carlo paths of the shown run; more paths, narrower confidence intervals. "
         "The background tables use the same count up to 4,000 (and fewer for very long "
-        "horizons); each states its own.",
-    )  # fmt: skip
-    budget = param.Number(
-        5.0, bounds=(0.1, 50.0), softbounds=(1.0, 20.0), step=0.5,
+        "horizons); each states its own.")  # fmt: skip
+    budget = param.Number(5.0, bounds=(0.1, 50.0), softbounds=(1.0, 20.0), step=0.5,
         label="Risk budget: P(bankrupt) at most [%]",
         doc="The decision recommends the plan with the highest median revenue whose "
         "P(bankrupt) is within this budget with 95% confidence (its one-sided 95% bound, the "
-        "highest risk the simulated worlds are still consistent with, is at most the budget).",
-    )  # fmt: skip
+        "highest risk the simulated worlds are still consistent with, is at most the budget).")  # fmt: skip
 
     # outputs (not widgets)
     error = param.String("", precedence=-1, doc="message when the inputs are invalid")
     results = param.Parameter(None, precedence=-1, doc="Results of the current scenario")
     numbers = param.Dict({}, precedence=-1, doc="key_numbers of the current results")
-    table_numbers = param.Dict(
-        {}, precedence=-1, doc="key_numbers of the current policy at the tables' path count"
-    )
+    table_numbers = param.Dict({}, precedence=-1, doc="key_numbers at the tables' path count")
     view_data = param.Parameter(None, precedence=-1, doc="chart data of the current results")
     run_seconds = param.Number(0.0, precedence=-1, doc="time of the last update [s]")
     busy = param.Boolean(False, precedence=-1, doc="a run for newer settings is under way")
@@ -187,27 +147,18 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     pinned = param.Parameter(None, precedence=-1, doc="(label, Results) pinned for compare")
     compare = param.Parameter(None, precedence=-1, doc="compare_results table, or a message")
     ruin_status = param.String("Press 'Find what ruins us' to compute.", precedence=-1)
-    ruin_results = param.Dict(
-        {}, precedence=-1, doc="scenario, discovery and signposts of the shown run, or message"
-    )
+    ruin_results = param.Dict({}, precedence=-1, doc="discovery of the shown run, or message")
 
-    def __init__(
-        self,
-        scenario: Scenario | None = None,
-        scenarios_dir: str | Path = "scenarios",
-        *,
-        runner: Callable[[Callable[[], Any], Callable[[Any], None]], None] | None = None,
-        dispatch: Callable[[Callable[[], None]], None] | None = None,
-        prepare: Callable[[Any], Any] | None = None,
-        auto_analysis: bool = False,
-        **params: Any,
-    ) -> None:
+    def __init__(self, scenario: Scenario | None = None, scenarios_dir: str | Path = "scenarios", *,
+                 runner: Callable[[Callable[[], Any], Callable[[Any], None]], None] | None = None,
+                 dispatch: Callable[[Callable[[], None]], None] | None = None,
+                 prepare: Callable[[Any], Any] | None = None, auto_analysis: bool = False,
+                 **params: Any) -> None:  # fmt: skip
         super().__init__(**params)
         self.runner = runner or _immediately
         self.dispatch = dispatch or (lambda fn: fn())
-        self.prepare = prepare
-        self.view_of: Any = None
-        """The results ``view_data`` was prepared from."""
+        self.prepare = prepare  # results -> chart data (view_data), or None
+        self.view_of: Any = None  # the results view_data was prepared from
         self._preparing: Any = None  # the results whose chart data is being prepared
         self.auto_analysis = auto_analysis
         self._files = scenario_files(scenarios_dir)
@@ -216,8 +167,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self._snapshot: dict[str, Any] = {}
         self._loading = False
         self._lock = threading.Lock()
-        self._gen = 0
-        self._agen = 0
+        self._gen = self._agen = 0  # generations: a job of an older one is dropped
         self._timer: threading.Timer | None = None
         self._analysis_future: Any = None
         self._specs: dict[str, sweeps.Spec] = {}
@@ -235,7 +185,6 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self._gen += 1
         self.stop_analysis()
 
-    # ----------------------------------------------------------------- scenario <-> inputs
     def load(self, scenario: Scenario) -> None:
         """Make ``scenario`` the base and set every input from it."""
         self._base = scenario
@@ -280,9 +229,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         changed = self.changed()
         out: dict[str, Any] = {}
         if changed & {"growth_low", "growth_high"}:
-            out[GROWTH.dotted] = rescaled_growth(
-                self._base.demand.growth, self.growth_low, self.growth_high
-            )
+            out[GROWTH.dotted] = rescaled_growth(self._base.demand.growth, self.growth_low,
+                                                 self.growth_high)  # fmt: skip
         for name, spec in ALL_FIELDS.items():
             if name in changed:
                 out[spec.dotted] = round(float(getattr(self, name)) * spec.scale, 12)
@@ -301,13 +249,12 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     def _policy_dict(self) -> dict[str, Any]:
         kind = self.policy_kind
         base = self._base.policy.model_dump(by_alias=True, exclude_none=True)
-        review = base.get("review_months", 12)
         if kind == base["kind"]:
             pol = dict(base)
         elif kind == "fixed_schedule":
             pol = {"kind": kind, "tranches": []}
         else:
-            pol = {"kind": kind, "review_months": review}
+            pol = {"kind": kind, "review_months": base.get("review_months", 12)}
         if kind in POLICY_GROWTH_KEY:
             pol[POLICY_GROWTH_KEY[kind]] = self.planned_growth
             pol["plan_to_ceiling"] = bool(self.plan_to_ceiling)
@@ -346,11 +293,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     def policy_words(self) -> str:
         """The current policy in words (as in the decision sentence)."""
-        pol = self.current_scenario().policy
-        row = {f"policy.{k}": v for k, v in pol.model_dump().items()}
-        return policy_words(row)
+        return scenario_policy_words(self.current_scenario())
 
-    # ----------------------------------------------------------------------- computation
     @param.depends(*INPUTS, "paths", watch=True)
     def _on_input(self) -> None:
         if not self._loading:
@@ -365,20 +309,15 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     def _on_file(self) -> None:
         if self._loading:
             return
-        path = self._files.get(self.scenario_file, "")
         try:
-            scenario = load_scenario(path or None)
+            scenario = load_scenario(self._files.get(self.scenario_file) or None)
         except ScenarioError as exc:
             self.error = self.describe_error(exc)
             return
         self.load(scenario)
 
     def recompute(self) -> None:
-        """Validate the inputs, then run (cached) and publish results and key numbers.
-
-        Invalid or too heavy settings set ``error`` and keep the last results. The run goes
-        through ``runner``; results of settings the user has already left are dropped.
-        """
+        """Validate the inputs, run and publish; bad or too heavy settings set ``error``."""
         t0 = time.perf_counter()
         try:
             scenario = self.scenario()
@@ -402,9 +341,8 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
                 jobs.set_threads(heavy)
             results = run_cached(scenario, paths)
             numbers = key_numbers(results)
-            at_table = numbers
-            if table_paths != paths:
-                at_table = key_numbers(run_cached(scenario, table_paths))
+            same = table_paths == paths
+            at_table = numbers if same else key_numbers(run_cached(scenario, table_paths))
             return {"results": results, "numbers": numbers, "table_numbers": at_table}
 
         def done(out: Any) -> None:
@@ -429,8 +367,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self.ensure_view()  # the worker skipped them if their tab opened after it finished
 
     def ensure_view(self) -> None:
-        """Chart data of the shown results (``prepare``, when set) in a job, unless it is
-        there or on its way."""
+        """Prepare the shown results' chart data in a job, unless it is there or on its way."""
         results, gen = self.results, self._gen
         if self.prepare is None or results is None or results is self.view_of:
             return

@@ -1,7 +1,4 @@
-"""Scenario files of the dashboard: the picker's list, saving the settings as YAML (and
-the results as CSV), loading an uploaded YAML file. A mixin of
-:class:`dashboard.explorer.Explorer`; no panel import here.
-"""
+"""Scenario files of the dashboard: the picker's list, YAML save/upload and CSV download."""
 
 from __future__ import annotations
 
@@ -14,20 +11,18 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.model.io import parse_yaml, scenario_from_dict, scenario_to_yaml
 from sim.model.summary import by_year
+from sim.outputs import usd
 
-from .schema import ALL_FIELDS
+from .schema import ALL_FIELDS, friendly_name
 
 EMBEDDED = "base (embedded default)"
-UPLOAD_MAX_BYTES = 1_000_000
-"""Largest YAML file accepted by the upload button [bytes]."""
+UPLOAD_MAX_BYTES = 1_000_000  # largest YAML file accepted by the upload button [bytes]
 
 
 def scenario_files(directory: str | Path) -> dict[str, str]:
     """Scenario picker options: display name -> path (``""`` is the embedded default)."""
-    files = {EMBEDDED: ""}
-    for path in sorted(glob.glob(str(Path(directory) / "*.yaml"))):
-        files[Path(path).stem] = path
-    return files
+    paths = sorted(glob.glob(str(Path(directory) / "*.yaml")))
+    return {EMBEDDED: "", **{Path(path).stem: path for path in paths}}
 
 
 def round_floats(data: Any, digits: int = 10) -> Any:
@@ -45,13 +40,8 @@ class ScenarioFiles:
     """Save, download and upload of the session's scenario (mixed into the Explorer)."""
 
     def scenario_yaml(self) -> str:
-        """YAML of the current settings, loadable by :func:`sim.load_scenario`.
-
-        Keeps the loaded scenario's path count (the interactive count is for speed only);
-        name and description come from their inputs; when the settings differ from the
-        loaded scenario and the name was not edited, the name says so and the description
-        lists the changes. Numbers are rounded to 10 significant digits.
-        """
+        """YAML of the current settings with the loaded path count; edits are named in the name
+        and description (unless those were edited too)."""
         s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
         data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
         changed = self.changed() - {"scenario_name", "scenario_description"}
@@ -67,10 +57,6 @@ class ScenarioFiles:
 
     def change_words(self) -> list[str]:
         """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
-        from sim.outputs import usd
-
-        from .schema import friendly_name
-
         changed, out = self.changed(), []
         if changed & {"growth_low", "growth_high"}:
             out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
@@ -94,8 +80,7 @@ class ScenarioFiles:
         return io.StringIO(by_year(self.results).to_csv(index=False))
 
     def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
-        """Load an uploaded scenario file (the project's YAML loader and validation);
-        False with ``error`` set when it is not a valid scenario."""
+        """Load an uploaded scenario file; False with ``error`` set when it is not valid."""
         if isinstance(data, bytes):
             if len(data) > UPLOAD_MAX_BYTES:
                 self.error = (f"**{filename}** is {len(data):,} bytes; the dashboard accepts "
@@ -109,9 +94,8 @@ class ScenarioFiles:
         try:
             scenario = scenario_from_dict(parse_yaml(data, filename), filename)
         except ScenarioError as exc:
-            lines = [f"**{filename} is not a valid scenario:**"]
-            lines += [f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10]]
-            self.error = "\n".join(lines)
+            self.error = f"**{filename} is not a valid scenario:**\n" + "\n".join(
+                f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10])  # fmt: skip
             return False
         self.error = ""
         self.load(scenario)

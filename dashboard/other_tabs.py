@@ -1,7 +1,4 @@
-"""The dashboard's side tabs and file buttons: pinned compare, "What ruins us" (scenario
-discovery), YAML upload/save and CSV download. A mixin of :class:`dashboard.app.Dashboard`
-(it uses ``self.x``, the session's :class:`dashboard.explorer.Explorer`).
-"""
+"""The dashboard's compare and "What ruins us" tabs and file buttons (a Dashboard mixin)."""
 
 from __future__ import annotations
 
@@ -10,14 +7,12 @@ from typing import Any
 import pandas as pd
 import panel as pn
 
-from .widgets import compare_markdown, ruin_markdown
+from .widgets import compare_markdown, ruin_markdown, wide
 
-RUIN_INTRO = (
-    "Every path is a world with its own draws of each uncertain input. PRIM looks for the box "
-    "of inputs where ruin concentrates (the first box: the largest share of all ruin among "
-    "boxes where at least 80% of worlds are ruined), and for signposts a lab could watch by "
-    "2027-2028."
-)
+RUIN_INTRO = ("Every path is a world with its own draws of each uncertain input. PRIM looks for "
+              "the box of inputs where ruin concentrates (the first box: the largest share of all "
+              "ruin among boxes where at least 80% of worlds are ruined), and for signposts a lab "
+              "could watch by 2027-2028.")  # fmt: skip
 
 
 class OtherTabs:
@@ -27,37 +22,28 @@ class OtherTabs:
 
     def init_other_tabs(self) -> None:
         x = self.x
-        self.pin_button = pn.widgets.Button(label="Pin these settings for compare",
-                                            css_classes=["pin"], sizing_mode="stretch_width")  # fmt: skip
+        self.pin_button = wide(pn.widgets.Button, label="Pin these settings for compare", css="pin")
         self.pin_button.on_click(lambda _e: x.pin())
-        self.compare_pane = pn.pane.Markdown("Pin a setting (sidebar), then change the inputs: "
-                                             "the two runs are compared here with paired 95% CIs.",
-                                             sizing_mode="stretch_width", css_classes=["compare"])  # fmt: skip
+        self.compare_pane = wide(pn.pane.Markdown, "Pin a setting (sidebar), then change the "
+                                 "inputs: the two runs are compared here with paired 95% CIs.",
+                                 css="compare")  # fmt: skip
         self.ruin_button = pn.widgets.Button(label="Find what ruins us", color="primary",
                                              css_classes=["run-discovery"])  # fmt: skip
         self.ruin_button.on_click(lambda _e: x.run_discovery())
-        self.ruin_status = pn.pane.Markdown(x.ruin_status, sizing_mode="stretch_width",
-                                            css_classes=["ruin-status"])  # fmt: skip
-        self.ruin_text = pn.pane.Markdown(
-            "", sizing_mode="stretch_width", css_classes=["ruin-text"]
-        )
-        self.ruin_charts = pn.Column(sizing_mode="stretch_width")
-        self.ruin_tab = pn.Column(pn.pane.Markdown(RUIN_INTRO, sizing_mode="stretch_width"),
-                                  self.ruin_button, self.ruin_status, self.ruin_text,
-                                  self.ruin_charts, sizing_mode="stretch_width")  # fmt: skip
-        self.upload = pn.widgets.FileInput(accept=".yaml,.yml", multiple=False,
-                                           sizing_mode="stretch_width", css_classes=["upload-yaml"])  # fmt: skip
+        self.ruin_status = wide(pn.pane.Markdown, x.ruin_status, css="ruin-status")
+        self.ruin_text = wide(pn.pane.Markdown, "", css="ruin-text")
+        self.ruin_charts = wide(pn.Column)
+        self.ruin_tab = wide(pn.Column, wide(pn.pane.Markdown, RUIN_INTRO), self.ruin_button,
+                             self.ruin_status, self.ruin_text, self.ruin_charts)  # fmt: skip
+        self.upload = wide(pn.widgets.FileInput, accept=".yaml,.yml", multiple=False,
+                           css="upload-yaml")  # fmt: skip
         self.upload.param.watch(self._on_upload, "value")
-        self.save = pn.widgets.FileDownload(callback=x.yaml_file, filename="scenario.yaml",
-                                            label="Save as scenario (YAML)", color="success",
-                                            sizing_mode="stretch_width", css_classes=["save-yaml"])  # fmt: skip
-        self.csv = pn.widgets.FileDownload(callback=x.by_year_csv, filename="by_year.csv",
-                                           label="Download results (CSV)", color="light",
-                                           sizing_mode="stretch_width", css_classes=["download-csv"])  # fmt: skip
+        self.save = wide(pn.widgets.FileDownload, callback=x.yaml_file, filename="scenario.yaml",
+                         label="Save as scenario (YAML)", color="success", css="save-yaml")  # fmt: skip
+        self.csv = wide(pn.widgets.FileDownload, callback=x.by_year_csv, filename="by_year.csv",
+                        label="Download results (CSV)", color="light", css="download-csv")  # fmt: skip
         x.param.watch(self._on_ruin, ["ruin_results"])
-        x.param.watch(
-            lambda *_: setattr(self.ruin_status, "object", x.ruin_status), ["ruin_status"]
-        )
+        x.param.watch(lambda *_: setattr(self.ruin_status, "object", x.ruin_status), "ruin_status")
         x.param.watch(self._on_compare, ["compare"])
 
     def _on_compare(self, *_: Any) -> None:
@@ -92,6 +78,5 @@ class OtherTabs:
     def _mark_ruin_stale(self) -> None:
         found = self.x.ruin_results.get("scenario")
         if found is not None and found != self.x.current_scenario():
-            self.ruin_status.object = (
-                "The boxes below are for earlier settings; press **Find what ruins us** to update."
-            )
+            self.ruin_status.object = ("The boxes below are for earlier settings; press **Find "
+                                       "what ruins us** to update.")  # fmt: skip

@@ -1,8 +1,5 @@
-"""Widget specs derived from the pydantic schema in :mod:`sim.model.scenario`.
-
-Each dashboard input maps onto one dotted Scenario field. Hard bounds and help text come
-from the field's metadata (the ``Param(lo, hi)`` range check and ``Field(description=...)``);
-only the display label, the display unit scale and the slider's soft range are set here.
+"""Dashboard inputs, each bound to one dotted Scenario field: hard bounds and help text come
+from the pydantic schema (:mod:`sim.model.scenario`); label, display unit and soft range here.
 """
 
 from __future__ import annotations
@@ -21,23 +18,19 @@ from sim.model.scenario import Scenario
 class FieldSpec:
     """One scalar dashboard input bound to a dotted Scenario field."""
 
-    dotted: str
-    """Dotted path in the scenario, e.g. ``"compute.lead_time_months"``."""
-    label: str
-    """Widget label, with the display unit in brackets."""
-    soft: tuple[float, float]
-    """Slider range in display units (the schema bounds stay the hard limits)."""
-    step: float
-    """Slider step in display units."""
-    scale: float = 1.0
-    """Model units per display unit (1e9 shows USD as USD billions, 0.01 shares in %)."""
+    dotted: str  # path in the scenario, e.g. "compute.lead_time_months"
+    label: str  # widget label, display unit in brackets
+    soft: tuple[float, float]  # slider range [display units]; the schema's bounds are hard
+    step: float  # slider step [display units]
+    scale: float = 1.0  # model units per display unit (1e9: USD billions, 0.01: shares in %)
 
     @property
     def name(self) -> str:
-        """The input's name: the field's own name (``"lead_time_months"``)."""
+        """The input's name: the field's own (``"lead_time_months"``)."""
         return self.dotted.rsplit(".", 1)[-1]
 
 
+# main scalar inputs (growth range and policy are handled separately)
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in (
     FieldSpec("demand.growth_persistence", "Growth persistence [0-1]", (0.0, 1.0), 0.05),
     FieldSpec("demand.diffusion_lag_years", "Diffusion lag [years]", (0.0, 5.0), 0.25),
@@ -49,8 +42,8 @@ FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in (
     FieldSpec("economics.gross_margin", "Gross margin [%]", (20, 90), 5, 0.01),
     FieldSpec("finance.initial_cash", "Initial cash [USD B]", (0.0, 200.0), 5.0, 1e9),
 )}  # fmt: skip
-"""Main scalar inputs: parameter name -> spec. Growth range and policy are handled separately."""
 
+# every other assumption the tornado varies ("More assumptions"): each driver has a slider
 MORE_FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in (
     FieldSpec("demand.initial_revenue",
               "Revenue run-rate at start [USD B/yr]", (1.0, 100.0), 1.0, 1e9),
@@ -82,20 +75,16 @@ MORE_FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in (
     FieldSpec("finance.valuation_growth_elasticity",
               "Valuation growth elasticity", (0.0, 2.0), 0.1),
 )}  # fmt: skip
-"""Every other numeric assumption the tornado varies, in the "More assumptions" card, so
-that each driver it ranks has a slider."""
-
 ALL_FIELDS: dict[str, FieldSpec] = {**FIELDS, **MORE_FIELDS}
-"""Main and further scalar inputs."""
 
 GROWTH = FieldSpec("demand.growth", "True growth range [x/yr]", (1.0, 20.0), 0.5)
 PLANNED = FieldSpec("policy.planned_growth", "Planned growth [x/yr]", (1.0, 20.0), 0.5)
 QUANTILE = FieldSpec("policy.q", "Demand quantile [%]", (5, 95), 5, 0.01)
+HAIRCUT = FieldSpec("policy.haircut", "Haircut of estimated growth [%]", (0.0, 60.0), 5.0, 0.01)
 
 
 def friendly_name(dotted: str) -> str:
-    """A reader's name of a dotted scenario field: its widget label without the unit
-    (``compute.revenue_per_gw_growth`` -> "Efficiency gain per GW")."""
+    """A reader's name of a dotted scenario field: its widget label without the unit."""
     if dotted == GROWTH.dotted:
         return "True demand growth"
     for spec in (*ALL_FIELDS.values(), PLANNED, QUANTILE):
@@ -106,10 +95,7 @@ def friendly_name(dotted: str) -> str:
 
 
 def model_field(dotted: str, kind: str | None = None) -> Any:
-    """The pydantic ``FieldInfo`` of a dotted Scenario field.
-
-    ``kind`` picks the member of a discriminated union (the policy kinds).
-    """
+    """The ``FieldInfo`` of a dotted Scenario field (``kind``: the policy kind's model)."""
     model: type[BaseModel] = Scenario
     keys = dotted.split(".")
     for i, key in enumerate(keys):
@@ -134,33 +120,24 @@ def _submodel(annotation: Any, kind: str | None) -> type[BaseModel]:
 
 
 def schema_bounds(dotted: str, kind: str | None = None) -> tuple[float, float, bool, bool]:
-    """Hard range ``(lo, hi, lo_inclusive, hi_inclusive)`` of a numeric Scenario field.
-
-    Read from the ``Param(lo, hi)`` range validator or from ``Field(ge=..., le=...)``;
-    unbounded sides are ``-inf``/``inf``.
-    """
+    """Hard range ``(lo, hi, lo_inclusive, hi_inclusive)`` of a numeric Scenario field, from
+    its ``Param(lo, hi)`` validator or ``Field(ge=..., le=...)`` (unbounded: ``-inf``/``inf``)."""
     info = model_field(dotted, kind)
     for meta in info.metadata:
         func = getattr(meta, "func", None)
         if func is None or func.__name__ != "check":
             continue
-        nonlocals = inspect.getclosurevars(func).nonlocals
-        if {"lo", "hi"} <= nonlocals.keys():
-            return (
-                float(nonlocals["lo"]),
-                float(nonlocals["hi"]),
-                not nonlocals.get("lo_open", False),
-                not nonlocals.get("hi_open", False),
-            )
+        nl = inspect.getclosurevars(func).nonlocals  # Param's lo, hi, lo_open, hi_open
+        if {"lo", "hi"} <= nl.keys():
+            return (float(nl["lo"]), float(nl["hi"]),
+                    not nl.get("lo_open", False), not nl.get("hi_open", False))  # fmt: skip
     lo, hi, lo_inc, hi_inc = -math.inf, math.inf, True, True
     for meta in info.metadata:
         for name, inclusive in (("ge", True), ("gt", False), ("le", True), ("lt", False)):
             value = getattr(meta, name, None)
-            if value is None:
-                continue
-            if name in ("ge", "gt"):
+            if value is not None and name[0] == "g":
                 lo, lo_inc = float(value), inclusive
-            else:
+            elif value is not None:
                 hi, hi_inc = float(value), inclusive
     return lo, hi, lo_inc, hi_inc
 
@@ -173,16 +150,8 @@ def schema_doc(dotted: str, kind: str | None = None) -> str:
 def param_kwargs(spec: FieldSpec, kind: str | None = None) -> dict[str, Any]:
     """Keyword arguments of a ``param.Number`` for a spec: hard bounds, soft range, doc."""
     lo, hi, lo_inc, hi_inc = schema_bounds(spec.dotted, kind)
-    bounds = (
-        None if math.isinf(lo) else lo / spec.scale,
-        None if math.isinf(hi) else hi / spec.scale,
-    )
+    bounds = tuple(None if math.isinf(b) else b / spec.scale for b in (lo, hi))
     doc = schema_doc(spec.dotted, kind)
-    return {
-        "bounds": bounds,
-        "inclusive_bounds": (lo_inc, hi_inc),
-        "softbounds": spec.soft,
-        "step": spec.step,
-        "label": spec.label,
-        "doc": f"{spec.dotted}: {doc}" if doc else spec.dotted,
-    }
+    return {"bounds": bounds, "inclusive_bounds": (lo_inc, hi_inc), "softbounds": spec.soft,
+            "step": spec.step, "label": spec.label,
+            "doc": f"{spec.dotted}: {doc}" if doc else spec.dotted}  # fmt: skip

@@ -1,10 +1,6 @@
-"""Background tables of the dashboard: heatmap, frontier, decision (optimizer) and tornado.
-
-Thin calls into :mod:`sim.analysis`; each table is keyed by what it depends on (the
-scenario with the swept policy value set to a canonical one, so moving that slider does not
-recompute it, plus seed and paths), cached on disk across sessions
-(:class:`dashboard.cache.DiskCache`) and computed on :data:`dashboard.jobs.BACKGROUND`.
-When a table fails, it is a plain message for the UI (never cached).
+"""Background tables of the dashboard (heatmap, frontier, decision, tornado): thin calls into
+:mod:`sim.analysis`, keyed by what they depend on (the swept values made canonical, so moving
+that slider recomputes nothing) and cached on disk; a failing table is a message (not cached).
 """
 
 from __future__ import annotations
@@ -15,37 +11,25 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.recommend import plan_set, recommend
+from sim.analysis.sweep import apply_cell, grid, run_sweep
 from sim.model.scenario import Scenario
 
 from . import jobs
 from .cache import DiskCache, cache_key, scenario_key
 
-PLANNED_AXIS = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0]
-"""Planned growth values of the heatmap [x/yr]."""
-TRUE_AXIS = [1.5, 2.0, 3.0, 5.0, 7.0, 10.0]
-"""True (world) growth values of the heatmap [x/yr]."""
-QUANTILE_AXIS = [0.1, 0.25, 0.5, 0.75, 0.9]
-"""Demand quantiles of the heatmap when the policy is ``demand_quantile``."""
-POLICY_AXIS_KEY = {
-    "planned_growth": "policy.planned_growth",
-    "adaptive": "policy.prior_growth",
-    "demand_quantile": "policy.q",
-}
-"""Policy kind -> dotted key swept on the heatmap's policy axis."""
-FAMILY_KEY = {
-    "planned_growth": "policy.planned_growth",
-    "adaptive": "policy.haircut",
-    "demand_quantile": "policy.q",
-}
-"""Policy kind -> the parameter the frontier family sweeps for that kind."""
-TABLES = ("frontier", "decision", "heatmap", "tornado")
-"""Background tables in the order they are computed (the decision needs the frontier)."""
-
-Check = Callable[[int, int], None]
-"""Progress callback ``check(done, total)``; raises :class:`jobs.StaleJobError` to stop."""
-
-DISK = DiskCache()
-"""The cross-session cache of every table."""
+PLANNED_AXIS = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0]  # heatmap's planned growth values [x/yr]
+TRUE_AXIS = [1.5, 2.0, 3.0, 5.0, 7.0, 10.0]  # heatmap's true growth values [x/yr]
+QUANTILE_AXIS = [0.1, 0.25, 0.5, 0.75, 0.9]  # heatmap's demand quantiles [0-1]
+# policy kind -> the key swept on the heatmap's policy axis, and by the frontier's family
+POLICY_AXIS_KEY = {"planned_growth": "policy.planned_growth", "adaptive": "policy.prior_growth",
+                   "demand_quantile": "policy.q"}  # fmt: skip
+FAMILY_KEY = {"planned_growth": "policy.planned_growth", "adaptive": "policy.haircut",
+              "demand_quantile": "policy.q"}  # fmt: skip
+TABLES = ("frontier", "decision", "heatmap", "tornado")  # in order (decision needs the frontier)
+CELLS = {"heatmap": 36, "frontier": 25, "decision": 8, "tornado": 70}  # ~runs per table
+Check = Callable[[int, int], None]  # progress(done, total); raises jobs.StaleJobError to stop
+DISK = DiskCache()  # the cross-session cache of every table
 
 
 def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
@@ -57,33 +41,16 @@ def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
 
 
 def table_scenario(name: str, scenario: Scenario) -> Scenario | None:
-    """What a table depends on: the scenario with the values it sweeps made canonical.
-
-    None when the table does not apply (the heatmap of a fixed schedule).
-    """
-    from sim.analysis.sweep import apply_cell
-
+    """The scenario a table depends on (swept values made canonical); None if not applicable."""
     if name == "heatmap":
         axis = policy_axis(scenario)
-        if axis is None:
-            return None
-        return apply_cell(
-            scenario, {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]}, "dashboard"
-        )
-    if name == "frontier":
-        key = FAMILY_KEY.get(scenario.policy.kind)
-        if key is None:
-            return scenario
-        return apply_cell(
-            scenario, {key: 1.0 if key == "policy.planned_growth" else 0.5}, "dashboard"
-        )
-    if name == "decision":  # searches the frontier's plans, on the frontier's worlds
-        return table_scenario("frontier", scenario)
-    return scenario
-
-
-CELLS = {"heatmap": 36, "frontier": 25, "decision": 8, "tornado": 70}
-"""Approximate runs per table (for the path budget)."""
+        cell = None if axis is None else {axis[0]: axis[1][0], "demand.growth": TRUE_AXIS[0]}
+        return None if cell is None else apply_cell(scenario, cell, "dashboard")
+    # the decision searches the frontier's plans, on the frontier's worlds
+    key = FAMILY_KEY.get(scenario.policy.kind) if name in ("frontier", "decision") else None
+    if key is None:
+        return scenario
+    return apply_cell(scenario, {key: 1.0 if key == "policy.planned_growth" else 0.5}, "dashboard")
 
 
 @dataclass(frozen=True)
@@ -98,8 +65,8 @@ class Spec:
 
 
 def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
-    """The four tables for the current settings (paths lowered to fit the work budget;
-    the heatmap, frontier and decision share one count so their numbers compare)."""
+    """The four tables for the current settings (paths lowered to fit the work budget; heatmap,
+    frontier and decision share one count so their numbers compare)."""
     shared = min(jobs.table_paths(scenario, paths, CELLS[n]) for n in ("heatmap", "frontier"))
     out = {}
     for name in TABLES:
@@ -113,13 +80,9 @@ def specs(scenario: Scenario, paths: int, budget: float) -> dict[str, Spec]:
 
 def heatmap_data(spec: Spec, check: Check) -> Any:
     """Sweep (policy axis x true growth); a DataFrame, or a message."""
-    from sim.analysis.sweep import grid, run_sweep
-
     if spec.scenario is None:
-        return (
-            "The heatmap varies the growth a plan assumes; this scenario uses a fixed "
-            "purchase schedule. Pick another purchase policy to see it."
-        )
+        return ("The heatmap varies the growth a plan assumes; this scenario uses a fixed "
+                "purchase schedule. Pick another purchase policy to see it.")  # fmt: skip
     key, values = policy_axis(spec.scenario)
     cells = grid({key: values, "demand.growth": TRUE_AXIS})
     df = run_sweep(spec.scenario, cells, paths=spec.paths, progress=check)
@@ -128,11 +91,7 @@ def heatmap_data(spec: Spec, check: Check) -> Any:
 
 
 def plans_data(spec: Spec, check: Check) -> Any:
-    """The frontier's plans with their per-path outcomes
-    (:func:`sim.analysis.recommend.plan_set`), cached on disk: the frontier chart shows
-    them and the decision searches from them without running them again."""
-    from sim.analysis.recommend import plan_set
-
+    """The frontier's plans with their per-path outcomes (disk-cached: the decision reuses it)."""
     key = cache_key("plans", scenario_key(spec.scenario), spec.paths)
     plans = DISK.get(key)
     if plans is None:
@@ -147,11 +106,7 @@ def frontier_data(spec: Spec, check: Check) -> Any:
 
 
 def decision_data(spec: Spec, check: Check) -> Any:
-    """The recommended plan (:func:`sim.analysis.recommend.recommend`): the highest median
-    revenue whose P(bankrupt) passes the one-sided test, across the frontier's families and
-    on its worlds; a dict holding the :class:`~sim.analysis.recommend.Recommendation`."""
-    from sim.analysis.recommend import recommend
-
+    """The recommended plan among the frontier's plans, on its worlds (a dict)."""
     plans = plans_data(spec, check)  # computed by the frontier table just before
     rec = recommend(spec.scenario, budget=spec.budget, plans=plans)
     return {"recommendation": rec, "feasible": rec.feasible, "budget": spec.budget,
@@ -160,22 +115,17 @@ def decision_data(spec: Spec, check: Check) -> Any:
 
 def tornado_data(spec: Spec, check: Check) -> Any:
     """One-at-a-time sensitivity of P(bankrupt) (a DataFrame)."""
-    from sim.analysis.sensitivity import tornado
+    from sim.analysis.sensitivity import tornado  # late: tests replace it
 
     return tornado(spec.scenario, paths=spec.paths, metric="p_bankrupt", progress=check)
 
 
-FUNCS: dict[str, Callable[[Spec, Check], Any]] = {
-    "heatmap": heatmap_data,
-    "frontier": frontier_data,
-    "decision": decision_data,
-    "tornado": tornado_data,
-}
+FUNCS = {"heatmap": heatmap_data, "frontier": frontier_data, "decision": decision_data,
+         "tornado": tornado_data}  # fmt: skip
 
 
 def compute(spec: Spec, check: Check) -> Any:
-    """Compute one table (on the calling thread, one numba thread) and cache it on disk
-    when it is a result (messages, such as the error of a failing table, are not cached)."""
+    """Compute one table (here, on one numba thread); cache it on disk unless a message."""
     jobs.set_threads(heavy=True)
     try:
         value = FUNCS[spec.name](spec, check)
@@ -189,8 +139,7 @@ def compute(spec: Spec, check: Check) -> Any:
 
 
 def ruin_data(results: Any) -> dict[str, Any] | str:
-    """Scenario discovery of ruin on a run: the PRIM boxes, the CART cross-check and the
-    signposts (:mod:`sim.analysis.discover`); a message when it is not available."""
+    """Scenario discovery of ruin on a run (:mod:`sim.analysis.discover`), or a message."""
     try:
         from sim.analysis.discover import discover, find_signposts, recommended
     except ImportError as exc:

@@ -1,10 +1,6 @@
-"""Background work of an :class:`dashboard.explorer.Explorer` session: the tables
-(frontier, decision, heatmap, tornado), the pinned compare and "What ruins us".
-
-A mixin of the Explorer (it uses the Explorer's parameters ``tables``, ``results``,
-``analysis_progress``/``analysis_status``, ``compare``, ``ruin_*`` and its ``runner`` and
-``dispatch``). Tables restart, debounced, after every change; a table computed for other
-settings is kept but flagged ``stale``. No panel import here.
+"""Background work of an Explorer session (a mixin using its parameters): the tables, which
+restart debounced after every change (one for other settings is kept, flagged ``stale``),
+the pinned compare and "What ruins us".
 """
 
 from __future__ import annotations
@@ -13,12 +9,12 @@ import threading
 import time
 from typing import Any
 
+from sim.analysis.compare import compare_results
+
 from . import jobs, sweeps
 
-DEBOUNCE_S = 0.4
-"""Quiet time after the last change before the background tables restart [s]."""
-PROGRESS_EVERY_S = 0.3
-"""Least time between two progress updates sent to the page [s]."""
+DEBOUNCE_S = 0.4  # quiet time after the last change before the tables restart [s]
+PROGRESS_EVERY_S = 0.3  # least time between two progress updates sent to the page [s]
 
 
 def _entry(spec: sweeps.Spec, value: Any) -> dict[str, Any]:
@@ -48,8 +44,7 @@ class BackgroundWork:
         return None if entry is None else entry["value"]
 
     def _lookup(self, specs: dict[str, sweeps.Spec]) -> tuple[dict[str, Any], list[str]]:
-        """Tables for ``specs``: the shown ones still current, disk-cache hits, and the
-        names of those to compute."""
+        """Tables for ``specs`` (current or disk-cached) and the names of those to compute."""
         tables, missing = dict(self.tables), []
         for name in sweeps.TABLES:
             spec = specs.get(name)
@@ -72,8 +67,7 @@ class BackgroundWork:
             self.run_analysis(background=True, delay=DEBOUNCE_S)
 
     def schedule_analysis(self) -> None:
-        """Serve what the disk cache has for the current settings; (re)start the rest,
-        debounced, in the background (when ``auto_analysis``)."""
+        """Serve the disk cache's tables; (re)start the rest, debounced (``auto_analysis``)."""
         if self.results is not None:
             self._specs = sweeps.specs(
                 self.current_scenario(), int(self.results.paths), float(self.budget) / 100
@@ -83,8 +77,7 @@ class BackgroundWork:
         self._after_lookup(missing)
 
     def run_analysis(self, background: bool = True, delay: float = 0.0) -> None:
-        """Compute the tables the current settings lack (frontier, decision, heatmap,
-        tornado), on :data:`jobs.BACKGROUND` or here; an older job is cancelled."""
+        """Compute the missing tables (in the background or here), cancelling an older job."""
         agen = self.stop_analysis()
         specs = dict(self._specs)
         if not background:
@@ -113,17 +106,7 @@ class BackgroundWork:
 
     def _analysis_job(self, agen: int, specs: dict[str, sweeps.Spec]) -> None:
         weights = {"frontier": 0.25, "decision": 0.2, "heatmap": 0.3, "tornado": 0.25}
-        done_w = 0.0
-        last, last_t = [-1], [0.0]
-        t0 = time.perf_counter()
-
-        def progress(name: str, frac: float) -> None:
-            pct = int(100 * (done_w + weights[name] * min(1.0, frac)))
-            now = time.perf_counter()
-            if pct != last[0] and now - last_t[0] > PROGRESS_EVERY_S:
-                last[0], last_t[0] = pct, now
-                self.dispatch(lambda: self._progress(agen, pct, f"Computing {name}…"))
-
+        done_w, last, t0 = 0.0, [-1, 0.0], time.perf_counter()  # last: sent percent and time
         for name in sweeps.TABLES:
             spec = specs.get(name)
             if agen != self._agen or spec is None:
@@ -132,13 +115,16 @@ class BackgroundWork:
                 done_w += weights[name]
                 continue
 
-            def check(done: int, total: int, _name: str = name) -> None:
+            def check(done: int, total: int, name: str = name, base: float = done_w) -> None:
                 if agen != self._agen:
                     raise jobs.StaleJobError
                 jobs.yield_to_interactive()
                 if agen != self._agen:
                     raise jobs.StaleJobError
-                progress(_name, done / total if total else 1.0)
+                pct = int(100 * (base + weights[name] * (min(1.0, done / total) if total else 1)))
+                if pct != last[0] and time.perf_counter() - last[1] > PROGRESS_EVERY_S:
+                    last[:] = pct, time.perf_counter()
+                    self.dispatch(lambda: self._progress(agen, pct, f"Computing {name}…"))
 
             value = sweeps.DISK.get(spec.key)
             if value is None:
@@ -167,23 +153,15 @@ class BackgroundWork:
             self.update_compare()
 
     def update_compare(self) -> None:
-        """Compare the pinned run with the shown one (paired CIs on the same seed and
-        paths: :func:`sim.analysis.compare.compare_results`), through ``runner``."""
+        """Compare the pinned run with the shown one (paired CIs on the same seed and paths)."""
         if self.pinned is None or self.results is None:
             return
         (label, ref), cur = self.pinned, self.results
-
-        def job() -> Any:
-            from sim.analysis.compare import compare_results
-
-            return compare_results([ref, cur], [label, "current"], resamples=400)
-
-        self.runner(job, lambda out: self.dispatch(lambda: setattr(self, "compare", out)))
+        self.runner(lambda: compare_results([ref, cur], [label, "current"], resamples=400),
+                    lambda out: self.dispatch(lambda: setattr(self, "compare", out)))  # fmt: skip
 
     def run_discovery(self, background: bool = True) -> None:
-        """Scenario discovery on the shown run (its paths are the worlds): PRIM boxes of
-        ruin and signposts (cached per scenario and path count; in a daemon thread with
-        ``background``; a second call while running is ignored)."""
+        """Scenario discovery of ruin on the shown run (cached; a thread with ``background``)."""
         results = self.results
         if results is None:
             return
@@ -196,9 +174,8 @@ class BackgroundWork:
                 return
             self.ruin_status = f"Searching {results.paths:,} worlds for what ruins them..."
             if background:
-                self._ruin_thread = threading.Thread(
-                    target=self._ruin_job, args=(key, results), daemon=True
-                )
+                self._ruin_thread = threading.Thread(target=self._ruin_job, args=(key, results),
+                                                     daemon=True)  # fmt: skip
                 self._ruin_thread.start()
                 return
         self._ruin_job(key, results)

@@ -1,9 +1,4 @@
-"""Sidebar widgets of the dashboard and the small text formats its panes share.
-
-Each :class:`dashboard.explorer.Explorer` parameter becomes a Panel widget with its
-schema description as a tooltip; sliders send their released value without Panel's
-debounce. No layout here (:mod:`dashboard.app`).
-"""
+"""Sidebar widgets of the dashboard and the small text formats its panes share."""
 
 from __future__ import annotations
 
@@ -17,15 +12,12 @@ from sim.outputs import usd
 
 from .schema import FIELDS, MORE_FIELDS
 
-SIDEBAR = (
-    "scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
-    "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence", "diffusion_lag_years",
-    "lead_time_months", "contract_years", "price_per_gw_year", "training_share",
-    "min_training_share", "gross_margin", "initial_cash", "years", "paths",
-)  # fmt: skip
-"""Explorer parameters shown as widgets in the sidebar, in order."""
-MORE = tuple(MORE_FIELDS)
-"""Inputs of the "More assumptions" card (every other input the tornado varies)."""
+SIDEBAR = ("scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
+           "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence",
+           "diffusion_lag_years", "lead_time_months", "contract_years", "price_per_gw_year",
+           "training_share", "min_training_share", "gross_margin", "initial_cash", "years",
+           "paths")  # fmt: skip
+MORE = tuple(MORE_FIELDS)  # the "More assumptions" card
 SAVE = ("scenario_name", "scenario_description")
 SLIDERS = {*FIELDS, *MORE_FIELDS, "growth_low", "growth_high", "planned_growth", "quantile",
            "haircut", "paths", "years", "budget"}  # fmt: skip
@@ -58,6 +50,11 @@ class FastIntSlider(pn.widgets.IntSlider):
     _priority_changes: ClassVar[list[str]] = ["value_throttled"]
 
 
+def wide(cls: Any, *args: Any, css: str = "", **kw: Any) -> Any:
+    """Panel component ``cls(*args, **kw)`` spanning the width, with CSS class ``css``."""
+    return cls(*args, sizing_mode="stretch_width", css_classes=[css] if css else [], **kw)
+
+
 def usd_number(x: float) -> tuple[float, str]:
     """Value and format for a Number indicator showing USD as $12.3B."""
     for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
@@ -68,8 +65,7 @@ def usd_number(x: float) -> tuple[float, str]:
 
 
 def make_input(explorer: param.Parameterized, name: str) -> Any:
-    """The widget of one Explorer input, with its schema description as a tooltip
-    (an info icon beside widgets that have no tooltip of their own, like sliders)."""
+    """The widget of one Explorer input, its description as tooltip (an icon beside sliders)."""
     p = explorer.param[name]
     kw: dict[str, Any] = {"css_classes": [f"w-{name}"], "sizing_mode": "stretch_width"}
     if name in SLIDERS:
@@ -110,25 +106,22 @@ def kpis_html(kpi: dict[str, tuple[str, str]], color: str) -> str:
 
 
 def compare_markdown(table: pd.DataFrame) -> str:
-    """The compare table as Markdown: each metric for the pinned and current runs and the
-    difference with its 95% CI (paired when both share seed and paths)."""
+    """The compare table as Markdown, differences with their 95% CI."""
+
+    def fmt(v: float, unit: str, signed: bool = False) -> str:
+        if unit == "share":
+            return f"{100 * v:+.1f} pp" if signed else f"{v:.1%}"
+        sign, v = ("+" if v >= 0 else "-", abs(v)) if signed else ("", v)
+        return sign + (usd(v) if unit.startswith("USD") else f"{v:,.3g}")
+
     rows = ["| Metric | Pinned | Current | Difference (95% CI) |", "|---|---|---|---|"]
     paired = True
     for _metric, grp in table.groupby("metric", sort=False):
-        a, b = grp.iloc[0], grp.iloc[1]
-        unit = a["unit"]
-
-        def fmt(v: float, u: str = unit) -> str:
-            if u == "share":
-                return f"{v:.1%}"
-            return usd(v) if u.startswith("USD") else f"{v:,.3g}"
-
-        def dfmt(v: float, u: str = unit) -> str:
-            return f"{100 * v:+.1f} pp" if u == "share" else ("+" if v >= 0 else "-") + fmt(abs(v))
-
+        (a, b), u = (grp.iloc[0], grp.iloc[1]), grp.iloc[0]["unit"]
         paired = paired and bool(b["paired"])
-        rows.append(f"| {a['label']} | {fmt(a['value'])} | {fmt(b['value'])} | "
-                    f"{dfmt(b['diff'])} ({dfmt(b['diff_lo'])} to {dfmt(b['diff_hi'])}) |")  # fmt: skip
+        rows.append(f"| {a['label']} | {fmt(a['value'], u)} | {fmt(b['value'], u)} | "
+                    f"{fmt(b['diff'], u, True)} ({fmt(b['diff_lo'], u, True)} to "
+                    f"{fmt(b['diff_hi'], u, True)}) |")  # fmt: skip
     note = ("Same seed and paths: paired intervals (Newcombe for P(bankrupt), paired bootstrap "
             "otherwise), the same engine as `python -m sim compare`." if paired else
             "Different seed or paths: unpaired intervals.")  # fmt: skip
@@ -136,8 +129,7 @@ def compare_markdown(table: pd.DataFrame) -> str:
 
 
 def ruin_markdown(out: dict[str, Any]) -> str:
-    """The "What ruins us" text: the first box as a sentence, the CART cross-check, the
-    worlds that escape when ruin is common, and the recommended signpost as YAML."""
+    """The "What ruins us" text: first box, cross-checks, and the signpost as YAML."""
     from sim.analysis.discover import describe
 
     if "message" in out:
@@ -167,6 +159,4 @@ def message_text(value: Any) -> str | None:
     """The message to show instead of a chart, or None when ``value`` is a result."""
     if isinstance(value, pd.DataFrame):
         return None if len(value) else "The sweep returned no rows."
-    if isinstance(value, dict):
-        return None
-    return str(value) if value else None
+    return None if isinstance(value, dict) or not value else str(value)
