@@ -1,16 +1,9 @@
-"""Speed of the dashboard (``python -m sim bench-dashboard``).
-
-- :func:`bench_dashboard`, server side: wall and CPU time (of the calling thread, which
-  barely moves when other processes load the machine) of one slider change, from validating
-  the settings to the in-place update of every chart of the open tab.
-- :func:`bench_browser`, in headless Chromium at 1440x900 (Debian's ``/usr/bin/chromium``
-  through Playwright): first useful paint, time until the heatmap and frontier are filled,
-  and the latency of a key press on the planned-growth slider until the key numbers and each
-  chart of the open tab have their new data (each stamps ``window.__csim_redraw``) and the
-  browser has painted twice more. The browser tests use the same code.
-
-Several first loads at once are timed by ``tests/browser/test_load_benchmark.py``.
-"""
+"""Speed of the dashboard (``python -m sim bench-dashboard``): server side, wall and CPU time
+(of the updating thread, which other processes barely move) of one slider change until every
+chart of the open tab is updated in place; in headless Chromium at 1440x900, first useful
+paint, tables filled, and a key press until the key numbers and each chart have their new
+data (stamped in ``window.__csim_redraw``) and two more frames are painted. Ten first loads
+at once: ``tests/browser/test_load_benchmark.py``."""
 
 from __future__ import annotations
 
@@ -30,10 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 VIEWPORT = {"width": 1440, "height": 900}
-VISIBLE = ("heatmap", "frontier", "tornado")
-"""Charts of the landing tab ("Decision")."""
-SERIES = ("demand", "capacity", "money", "cash", "risk")
-"""Charts of the "Time series" tab."""
+VISIBLE = ("heatmap", "frontier", "tornado")  # the "Decision" tab's charts
+SERIES = ("demand", "capacity", "money", "cash", "risk")  # the "Time series" tab's
 WAIT_REDRAW_JS = """async ([t0, names, limit]) => {
   const at = () => names.map(n => (window.__csim_redraw || {})[n] || 0);
   while (!at().every(t => t > t0)) {

@@ -1,15 +1,7 @@
-"""Pages kept for reuse: a link opened again is answered with the page built for it before.
-
-Panel builds a whole session for every ``GET``; ten people opening the meeting's link at
-once waited for each other's builds (~0.3 s each on the one event loop) before their
-browsers got any HTML. Here (Panel's ``reuse_sessions``) a link's page is built once (for
-the plain link, before its first visitor: :func:`prerender`), rendered once
-(:func:`cache_reused_pages`), and later visitors get that HTML with their own token; each
-visitor's session is built when their browser connects. The page carries the decision as
-static HTML (:func:`dashboard.decision.serve_decision`) and its style sheets
-(:func:`inline_css`), and loads its scripts once that is painted
-(:func:`scripts_after_paint`), so the decision is on screen before ~3 MB of JavaScript runs.
-"""
+"""Served pages: a link's page built and rendered once, kept for later visitors (each gets
+it with their own token; their session is built when the browser connects), holding its
+style sheets and loading its scripts once painted, so ten people opening the link at once
+see the decision (static HTML) in about a second."""
 
 from __future__ import annotations
 
@@ -30,22 +22,10 @@ from markupsafe import Markup
 
 from . import session
 
-__all__ = [
-    "forget_pages",
-    "inline_css",
-    "local_styles",
-    "mark_static",
-    "page_key",
-    "reuse_pages",
-    "scripts_after_paint",
-]
-
 
 def local_styles(doc: Any) -> None:
-    """Point ``doc``'s component style sheets at this server, as Panel does for a page
-    it renders for a ``GET``. A session built when a browser connects (a reused page,
-    :func:`page_key`) is not rendered, and its style sheets would otherwise name Panel's
-    CDN, which an offline meeting room cannot reach."""
+    """Point ``doc``'s component style sheets at this server as Panel does when it renders a
+    page (a session built when a browser connects is not rendered: Panel's CDN otherwise)."""
     from panel.io.resources import LOCAL_DIST, use_cdn
     from panel.io.state import set_curdoc, state
 
@@ -56,20 +36,14 @@ def local_styles(doc: Any) -> None:
     doc.template_variables.setdefault("dist_url", f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST)
 
 
-REUSED_PAGES = 4
-"""Most pages kept for reuse (:func:`page_key`); older ones expire as usual once their
-visitors have gone."""
-_STATIC: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-"""Document of a served link with no settings -> whether its page carries the ready
-decision as static HTML."""
-_LINK: list[str] = []
-"""The plain link of the running server (built before its visitors: :func:`prerender`)."""
+REUSED_PAGES = 4  # older pages expire as usual once their visitors have gone
+_STATIC: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()  # doc -> ready
+_LINK: list[str] = []  # the running server's plain link (:func:`prerender`)
 
 
 def mark_static(doc: Any, ready: bool) -> None:
-    """Record whether ``doc``'s page carries the ready decision (its first call: the page is
-    built then). Once any session of the plain link has the decision, a kept page still
-    showing "finding the plan" is dropped and built again."""
+    """Record whether ``doc``'s page carries the ready decision (first call); once one does,
+    a kept page still "finding the plan" is dropped and built again."""
     from panel.io.state import state
 
     _STATIC.setdefault(doc, ready)  # what its page's HTML carries: fixed when built
@@ -83,8 +57,7 @@ def mark_static(doc: Any, ready: bool) -> None:
                 prerender(_LINK[0])  # the next visitors get the decision at once
 
 
-PRERENDER_HEADER = "X-Compute-Sim-Prerender"
-"""Marks the request of :func:`prerender` (no browser will load its page)."""
+PRERENDER_HEADER = "X-Compute-Sim-Prerender"  # no browser will load this page
 
 
 def prerendering() -> bool:
@@ -93,9 +66,8 @@ def prerendering() -> bool:
 
 
 def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
-    """Request ``url`` once its server answers, so that its page is built and kept for
-    reuse before the first visitor (ten people opening the link at once then all get it
-    at once, instead of each building one)."""
+    """Request ``url`` once its server answers: its page is built and kept before the first
+    visitor."""
 
     def run() -> None:
         deadline = time.monotonic() + timeout
@@ -116,8 +88,7 @@ def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
 
 
 def reuse_pages(url: str | None) -> None:
-    """Serve pages as :func:`page_key` says, each rendered once (:func:`cache_reused_pages`),
-    the one of ``url`` built before its first visitor (:func:`prerender`)."""
+    """Keep pages by :func:`page_key`, rendered once, ``url``'s built before its visitors."""
     forget_pages()
     cache_reused_pages()
     pn.config.reuse_sessions = True
@@ -128,8 +99,8 @@ def reuse_pages(url: str | None) -> None:
 
 
 def forget_pages() -> None:
-    """Drop the pages kept for reuse (a new server must not answer with a page built by
-    one stopped before, perhaps for another scenario)."""
+    """Drop the kept pages (a new server must not serve an old server's, perhaps of another
+    scenario)."""
     from panel.io.state import state
 
     while state._sessions:
@@ -137,14 +108,9 @@ def forget_pages() -> None:
 
 
 def cache_reused_pages() -> None:
-    """Render a reused page (:func:`page_key`) once and answer later requests for it with that
-    HTML and the new visitor's token.
-
-    Panel renders a reused page again for every ``GET``, walking every model of the
-    session's document to point its style sheets at this server; once its first visitor has
-    the whole dashboard, that took ~0.4 s of the event loop per ``GET`` (ten people at once
-    waited for each other). The page is the same but for the token: its roots are fixed
-    when the session is built, their contents come through the websocket."""
+    """Render a kept page once and serve it with each visitor's token. Panel renders it again
+    for every ``GET`` (~0.4 s of the event loop once the first visitor has the whole
+    dashboard), though only the token differs: its contents come through the websocket."""
     import panel.io.server as pio
     from bokeh.util.token import get_session_id
 
@@ -172,12 +138,8 @@ def cache_reused_pages() -> None:
 
 
 def page_key(request: Any) -> tuple[str, str]:
-    """Panel's key for reusing a page (``config.session_key_func``): a ``GET`` of a link
-    whose page was built before is answered with that page's HTML (ms instead of a whole
-    session's build), and the visitor's own session is built when the browser connects.
-    Ten people opening the meeting's link at once get the page, and the decision in it,
-    without waiting for nine sessions to be built first. At most :data:`REUSED_PAGES`
-    pages are kept."""
+    """Panel's ``session_key_func``: a link's page is kept and served again (ms instead of a
+    session's build); at most :data:`REUSED_PAGES` are kept."""
     from panel.io.state import state
 
     key = (request.path, request.query)
@@ -187,7 +149,6 @@ def page_key(request: Any) -> tuple[str, str]:
     return key
 
 
-# ------------------------------------------------------------------ the page's resources
 _STYLESHEET = re.compile(
     r'<link rel="stylesheet" href="(?P<pre>[^"]*?)static/extensions/panel/(?P<rel>[^"?]+)[^"]*">'
 )
@@ -216,9 +177,8 @@ _LOADER = """(function(fn) {
 
 @functools.cache
 def _panel_css(pre: str, rel: str) -> str | None:
-    """The text of Panel's style sheet ``rel`` (under its ``dist`` folder) with relative
-    ``url()`` made relative to the page, as it is served at ``{pre}static/extensions/panel/``;
-    None if there is no such file or it cannot sit in a ``<style>`` element."""
+    """Panel's style sheet ``rel`` with its relative ``url()`` resolved as served at
+    ``{pre}static/extensions/panel/``; None if no such file or not fit for ``<style>``."""
     from panel.io.resources import DIST_DIR
 
     dist = Path(DIST_DIR).resolve()
@@ -235,9 +195,8 @@ def _panel_css(pre: str, rel: str) -> str | None:
 
 
 def inline_css(html: str) -> Markup:
-    """``html`` (the page's head) with Panel's style sheets written into it: each page
-    opened at once asked the server for ten files (~250 kB, one Bootstrap) before it could
-    paint anything, behind the other pages' requests on the server's one event loop."""
+    """``html`` with Panel's style sheets written in: ten pages at once asked the one event
+    loop for ten files each (~250 kB) before they could paint."""
 
     def one(m: re.Match[str]) -> str:
         text = _panel_css(m["pre"], m["rel"])
@@ -247,13 +206,9 @@ def inline_css(html: str) -> Markup:
 
 
 def scripts_after_paint(bokeh_js: str, plot_script: str, skip: tuple[str, ...] = ()) -> Markup:
-    """The page's scripts (``bokeh_js`` but the bundles named in ``skip``, then Panel's embed
-    script ``plot_script``) loaded once the page's static HTML, the decision, is painted.
-
-    Ten pages opened at once on a laptop's two cores each compile ~3 MB of JavaScript; run
-    before the first paint (``defer``), that kept the decision, which needs none of it, off
-    the screen for seconds. The scripts then run in their order and the page connects as
-    before. If Panel's embed script is not the one expected, the scripts are deferred."""
+    """``bokeh_js`` (but the bundles in ``skip``) and the embed ``plot_script``, loaded in
+    order once the static decision is painted: compiling ~3 MB of JavaScript first kept it
+    off ten pages' screens for seconds. Deferred instead if the embed script is unexpected."""
     srcs = [u for u in _SRC.findall(bokeh_js) if not any(f"/{n}." in u for n in skip)]
     code = "; ".join(c.strip().rstrip(";") for c in _INLINE_JS.findall(bokeh_js))
     rest = _INLINE_JS.sub("", _SRC.sub("", str(bokeh_js)))

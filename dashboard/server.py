@@ -1,11 +1,6 @@
-"""Serving the dashboard: one fresh app per browser session, a closed ``/components`` route
-and a clear error when the port is taken.
-
-Panel serves ``/components/<module>/<class>/<attribute>/<path>`` by importing ``<module>``,
-whatever it names (any web page could trigger that with a GET to the local server). The
-handler here answers only for modules already imported from an allowed package (Panel,
-Bokeh and this dashboard need nothing else) and imports nothing.
-"""
+"""Serving the dashboard: one app per browser session, a clear error when the port is taken,
+and a ``/components/<module>/...`` route that imports nothing (Panel's imports whatever
+module a GET names): it answers for already-imported modules of allowed packages only."""
 
 from __future__ import annotations
 
@@ -27,7 +22,6 @@ from .charts import series_data
 from .explorer import Explorer
 
 ALLOWED_COMPONENT_PACKAGES = ("panel", "bokeh", "dashboard", "param", "holoviews")
-"""Top-level packages whose (already imported) modules may serve component resources."""
 
 
 class PortInUseError(OSError):
@@ -70,9 +64,8 @@ def check_port(host: str, port: int) -> None:
 
 
 def warm_up(scenario: Scenario, paths: int = 2000) -> None:
-    """Before the first visitor: load the JIT kernels and run the scenario at the default
-    path count (cached), and build one app's charts once (imports), so the first page
-    paints as fast as later ones."""
+    """Before the first visitor: load the kernels, run the scenario (cached) and build one
+    app's charts once (imports), so the first page is as fast as later ones."""
     dash = Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
     for chart in (dash.heat, dash.front, dash.torn):  # HoloViews' first plot of each kind
         if chart.pane.object is not None:  # imports and sets up a lot: do it now

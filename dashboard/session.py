@@ -1,8 +1,5 @@
-"""A served session of the dashboard: which document it is, where its work runs, and the
-order in which several pages opened at once are built (every page's decision first).
-
-No dashboard layout here (:mod:`dashboard.app`).
-"""
+"""A served session: its document, where its work runs, and the order in which pages opened
+at once are built (every page's decision first). No layout here (:mod:`dashboard.app`)."""
 
 from __future__ import annotations
 
@@ -19,11 +16,9 @@ from . import jobs
 
 @contextlib.contextmanager
 def frozen() -> Iterator[None]:
-    """One recompute of the page's model graph for several chart updates (each HoloViews
-    update otherwise walks every model of the document once). The changes are held until
-    the graph has been recomputed (a chart update may add models, and a change sent while
-    the graph is frozen names models the browser does not know) and then sent in order
-    (:func:`in_order`)."""
+    """One recompute of the page's model graph for several chart updates (each would walk
+    every model); changes are held until then (they may name models added meanwhile) and
+    sent in order (:func:`in_order`)."""
     doc = pn.state.curdoc
     if doc is None:
         yield
@@ -34,13 +29,9 @@ def frozen() -> Iterator[None]:
 
 @contextlib.contextmanager
 def in_order(doc: Any) -> Iterator[None]:
-    """Hold ``doc``'s changes, then send them after any of Panel's messages still waiting.
-
-    Panel serialises some changes at once but writes them later, while the socket is
-    busy; changes released by Bokeh's own ``doc.unhold()`` were written before those,
-    so a page could receive a change naming a model whose definition was still queued
-    ("reference p2643 isn't known", CI with actuals in a link). Panel's ``hold`` releases
-    through the same queue."""
+    """Hold ``doc``'s changes, then send them after Panel's queued messages (Bokeh's own
+    ``unhold`` could send a change naming a model whose definition was still queued:
+    "reference p2643 isn't known"); Panel's ``hold`` releases through the same queue."""
     from panel.io.document import hold
     from panel.io.state import set_curdoc
 
@@ -52,11 +43,8 @@ def in_order(doc: Any) -> Iterator[None]:
 
 
 def forget_sessions() -> None:
-    """Make Bokeh's process-wide ``curdoc()`` a plain document again once every server of
-    this process has stopped. Panel's callbacks push a session's document onto Bokeh's
-    patched-curdoc stack without ``try/finally``; one left there after its server stopped
-    becomes the document of every app built later in the process (a test's charts then
-    waited for that session's event loop to update them and never did)."""
+    """Make Bokeh's ``curdoc()`` a plain document again once every server has stopped: Panel
+    can leave a session's document on Bokeh's stack, and apps built later would use it."""
     from bokeh.document import Document
     from bokeh.io import doc as bokeh_doc
 
@@ -91,12 +79,8 @@ def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def session_doc() -> Any:
-    """The document of the server session building this app, or None (a script or test).
-
-    Panel sets it per context while a session's app is built. ``pn.state.curdoc`` also falls
-    back to Bokeh's process-wide current document, which points at *another* thread's
-    session while that session runs a callback (a threaded server, as in the browser tests):
-    an app built then in a script or test would wrongly think it is served."""
+    """The document of the server session building this app, or None (a script or test;
+    ``pn.state.curdoc`` may fall back to *another* thread's session)."""
     doc = pn.state._curdoc.get()
     return doc if doc is not None and doc.session_context is not None else None
 
@@ -106,17 +90,13 @@ def served() -> bool:
     return session_doc() is not None
 
 
-LOADING: dict[str, float] = {}
-"""Served pages not yet loaded in their browser: session id -> when its page was served or
-built [monotonic s]."""
-CHARTS_WAIT_S = 8.0
-"""Longest a loaded page defers the rest of itself while other pages load [s]."""
+LOADING: dict[str, float] = {}  # pages served, not yet loaded: session id -> when [monotonic s]
+CHARTS_WAIT_S = 8.0  # longest a loaded page defers its rest while others load [s]
 
 
 def expect(session_id: str) -> None:
-    """A page was served whose session will be built when its browser connects (a reused
-    page): the pages loaded meanwhile wait for it as for one already built (at most
-    :data:`CHARTS_WAIT_S`: older entries, of pages whose browser never connected, go)."""
+    """A kept page was served (its session is built when its browser connects): pages loaded
+    meanwhile wait for it too (entries older than :data:`CHARTS_WAIT_S` go)."""
     now = time.monotonic()
     for sid in [sid for sid, t in LOADING.items() if t < now - CHARTS_WAIT_S]:
         del LOADING[sid]
@@ -130,11 +110,9 @@ def connected(doc: Any) -> bool:
 
 
 def after_first_loads(doc: Any, draw: Any) -> Any:
-    """The onload callback of a served page: ``draw`` (the rest of the page: inputs, tabs,
-    charts) waits while other pages served less than :data:`CHARTS_WAIT_S` ago have not
-    loaded yet, at most that long. Ten people opening the link at once all see the decision
-    before anybody's inputs and charts are built (every Bokeh model of every session is
-    built on the one event loop)."""
+    """A served page's onload: ``draw`` (inputs, tabs, charts) waits, at most
+    :data:`CHARTS_WAIT_S`, while pages served since have not loaded: ten people opening the
+    link at once all see the decision before anybody's charts take the event loop."""
     sid = doc.session_context.id
     start = LOADING.setdefault(sid, time.monotonic())
 
@@ -153,9 +131,8 @@ def after_first_loads(doc: Any, draw: Any) -> Any:
 
 
 def share_links(location: Any, names: tuple[str, ...]) -> None:
-    """Links made when the risk budget, quantile, haircut and shares were given as shares
-    (``?budget=0.05``) open at those values in percent (5%): in a link, a value of ``names``
-    (inputs in percent) between 0 and 1 is a share (their sliders step by 1% or more)."""
+    """Old links with shares (``?budget=0.05``) open in percent (5%): a value of ``names``
+    between 0 and 1 is a share (those sliders step by 1% or more)."""
     query = location.query_params
     old = {n: query[n] for n in names if isinstance(query.get(n), int | float) and 0 < query[n] < 1}
     if old:
