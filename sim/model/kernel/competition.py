@@ -38,7 +38,14 @@ def accumulate(stock: float, retention: float, gw: float) -> float:
 @njit(cache=True)
 def doublings(lab: float, rivals: float, lab0: float, rivals0: float) -> float:
     """Doublings of relative training compute since the start: ``log2((E/R) / (E0/R0))``."""
-    return math.log2((lab / rivals) / (lab0 / rivals0))
+    return doublings_from(lab, rivals, lab0 / rivals0)
+
+
+@njit(cache=True)
+def doublings_from(lab: float, rivals: float, ratio0: float) -> float:
+    """:func:`doublings` given ``ratio0 = lab0 / rivals0`` (a path's loop divides once, not
+    every month): ``log2((E/R) / ratio0)``."""
+    return math.log2((lab / rivals) / ratio0)
 
 
 @njit(cache=True)

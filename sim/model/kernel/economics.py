@@ -17,3 +17,12 @@ def month_flows(
     other = other_share * revenue
     net = revenue - compute_cost - other - fixed_monthly
     return revenue, other, net
+
+
+@njit(cache=True)
+def twelfth(annual: float) -> float:
+    """``annual / 12`` (a yearly figure per month), without the division when ``annual`` is
+    zero: then it is the quotient already, the same signed zero. Most such terms (interest
+    without debt, sublease revenue without a sublease, demand lost to rivals with room to
+    serve it) are 0 in most path-months, and divisions are much of the month loop's time."""
+    return annual / 12.0 if annual != 0.0 else annual

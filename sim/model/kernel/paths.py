@@ -19,8 +19,8 @@ import numpy as np
 from numba import njit
 
 from .allocation import allocate, sublease
-from .competition import accumulate, churn, doublings, effective_multiplier, follow_capability
-from .economics import month_flows
+from .competition import accumulate, churn, doublings_from, effective_multiplier, follow_capability
+from .economics import month_flows, twelfth
 from .finance import (
     annual_growth,
     at_least,
@@ -202,6 +202,7 @@ def simulate_paths(
         loss = 1.0
         cap_mult = 1.0 / p[_SHARE0] if competing else math.inf
         log_elasticity = math.log(p[_ELASTICITY]) if competing else 0.0
+        ratio0 = p[_LAB0] / p[_RIVALS0] if competing or premium else 1.0  # E0 / R0
         cum_lost = 0.0
 
         # market (kernel/market.py): rivals' observed demand, prices, the split of unserved
@@ -219,6 +220,9 @@ def simulate_paths(
         # the run-off reads prices only in a record or a sublease (deals and orders are signed
         # inside the horizon, yearly aggregates cover the horizon)
         priced_always = record or p[_SUBLEASE] > 0.0
+        # the spot price is read by a record, a year's aggregates or a sublease only (a
+        # sweep's cell reads none of them: one division and a sqrt less a month)
+        spot_read = priced_always or aggregate
         tight = 1.0  # tightness: market demand per GW online over its value at the start
         # GW online re-summed only when it can change (next_change): the lab's, the rivals'
         booked = booked_cost = r_gw = 0.0
@@ -351,7 +355,9 @@ def simulate_paths(
                 if t < horizon or priced_always:
                     supply = industry[t]
                     tight = tightness(d_market, rpg, booked + r_gw, x0)
-                    spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR], p[_CAP])
+                    if spot_read:
+                        spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR],
+                                           p[_CAP])  # fmt: skip
                     # next month's orders pay this month's market (here: one sqrt for both)
                     next_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
                                              p[_FLOOR], p[_CAP])  # fmt: skip
@@ -362,10 +368,10 @@ def simulate_paths(
                 training, subleased = sublease(capacity, inference, training, p[_TRAIN],
                                                p[_MIN_TRAIN], p[_MAX_TRAIN])  # fmt: skip
             idle = capacity - inference - training - subleased
-            sublease_rev = subleased * (spot if market else price) * p[_SUBLEASE] / 12.0
+            sublease_rev = twelfth(subleased * (spot if market else price) * p[_SUBLEASE])
             fixed = p[_FIXED] if live else 0.0
             revenue, other, net = month_flows(served, compute_cost, p[_OTHER], fixed)
-            interest = debt * p[_DEBT_RATE] / 12.0 if alive else 0.0
+            interest = twelfth(debt * p[_DEBT_RATE]) if alive else 0.0
             fees = fees_due if alive else 0.0
             fees_due = 0.0
             net += sublease_rev - interest - fees
@@ -421,14 +427,17 @@ def simulate_paths(
                     else:
                         rivals = accumulate(rivals, p[_RETENTION], p[_RIVALS_SHARE] * industry[t])
                 if competing or premium:  # relative training compute: demand and pricing power
-                    doubled = doublings(lab, rivals, p[_LAB0], p[_RIVALS0])
+                    doubled = doublings_from(lab, rivals, ratio0)
                 if competing:
                     log_m = follow_capability(log_m, doubled, log_elasticity, p[_DIFFUSION])
                 if churn_share > 0.0:
                     loss = churn(loss, d - served, d, churn_share)
             year_end = t < horizon and (t == horizon - 1 or year_index[t + 1] != year_index[t])
-            # a year-end stock: only a record or a calendar year's last month reads it
-            relative = math.log2(lab / rivals) if competing and (record or year_end) else np.nan
+            # a year-end stock: only a record or a year's last month (with yearly aggregates) reads it
+            relative = (
+                math.log2(lab / rivals) if competing and (record or (aggregate and year_end))
+                else np.nan
+            )  # fmt: skip
             if market:
                 share = sigma
             else:
@@ -437,7 +446,7 @@ def simulate_paths(
 
             # --- outputs
             unserved = d / 12.0 - revenue
-            lost_to_rivals = to_rivals / 12.0
+            lost_to_rivals = twelfth(to_rivals)
             nobody = unserved - lost_to_rivals  # what no firm served
             if record:
                 record_lab(monthly, i, t, d, capacity, inference, training, idle, revenue, unserved,
