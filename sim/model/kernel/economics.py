@@ -5,7 +5,7 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def month_flows(
     served_rate: float,
     compute_cost: float,
@@ -19,7 +19,7 @@ def month_flows(
     return revenue, other, net
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def twelfth(annual: float) -> float:
     """``annual / 12`` (a yearly figure per month), without the division when ``annual`` is
     zero: then it is the quotient already, the same signed zero. Most such terms (interest
