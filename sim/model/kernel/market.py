@@ -33,6 +33,7 @@ from .procurement import industry_gw, online, plan_demand, planned_factor
 
 _IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
 _MAX_SHARE = P["max_share"]
+_CONTRACT_E, _FLOOR, _CAP = P["contract_elasticity"], P["price_floor"], P["price_cap"]
 
 
 @njit(cache=True, _nrt=False)
@@ -134,6 +135,18 @@ def clear_price(reference: float, odds: float, tightness: float, elasticity: flo
     if r == math.inf:  # x^e beyond float range: at the cap
         return cap
     return floor + (cap - floor) * (r / (r + odds))
+
+
+@njit(cache=True, _nrt=False)
+def contract_price_of(
+    market_demand: float, rpg: float, gw_online: float, start: float, reference: float,
+    odds: float, p: np.ndarray, steps: int,
+) -> float:  # fmt: skip
+    """The contract price that clears at a month's market demand [USD/yr], revenue per GW
+    ``rpg`` and GW online (:func:`tightness` relative to ``start``) [USD/GW-yr]: what
+    orders signed the month after pay (``odds``, ``steps`` from :func:`price_terms`)."""
+    tight = tightness(market_demand, rpg, gw_online, start)
+    return clear_price(reference, odds, tight, p[_CONTRACT_E], steps, p[_FLOOR], p[_CAP])
 
 
 @njit(cache=True, _nrt=False)

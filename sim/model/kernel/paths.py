@@ -34,6 +34,7 @@ from .layout import FIXED_SCHEDULE, OUT, P
 from .market import (
     capability_premium,
     clear_price,
+    contract_price_of,
     free_supply,
     lab_shares,
     next_change,
@@ -223,6 +224,12 @@ def simulate_paths(
         # the spot price is read by a record, a year's aggregates or a sublease only (a
         # sweep's cell reads none of them: one division and a sqrt less a month)
         spot_read = priced_always or aggregate
+        # next month's contract price: with records or aggregates cleared every month; else
+        # only when an order or a deal signs at it (a review a year: 11 of 12 months without
+        # its division and sqrt), from the month's market state kept until then (same bits)
+        eager = record or aggregate
+        priced = True  # contract_price is up to date (False: price_terms of q_* pending)
+        q_market = q_rpg = q_gw = 0.0
         tight = 1.0  # tightness: market demand per GW online over its value at the start
         # GW online re-summed only when it can change (next_change): the lab's, the rivals'
         booked = booked_cost = r_gw = 0.0
@@ -266,6 +273,10 @@ def simulate_paths(
                 order_keep = 1.0 - p[_SP_CUT]
             # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
             if alive and deal_signed.shape[0] > 0:
+                if not priced:
+                    contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
+                                                       contract_n)  # fmt: skip
+                    priced = True
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 n_signed, refused, end_last, last_signed = sign_deals(
                     i, t, p, industry, deals, market, book, n_signed, rbook, n_r, contract_price,
@@ -299,6 +310,10 @@ def simulate_paths(
                 r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 start = due + slips[i, order_k]
+                if not priced:
+                    contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
+                                                       contract_n)  # fmt: skip
+                    priced = True
                 n_before = n_signed
                 n_signed, q, q_r, cancelled, fee, cut_by_credit, rationed = sign_order(
                     i, t, due, start, plan / (r_due * plan_inference), p, industry, market, book,
@@ -324,6 +339,10 @@ def simulate_paths(
                 if not rivals_rationed:  # first come, first served
                     q_r = min(q_r, free_supply(p, industry, book, n_signed, rbook, n_r, due,
                                                due + contract_len))  # fmt: skip
+                if not priced:
+                    contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
+                                                       contract_n)  # fmt: skip
+                    priced = True
                 n_r = sign(rbook, n_r, q_r, due, contract_len, contract_price)
 
             # in run-off, a path is done once its last contract has expired
@@ -354,13 +373,14 @@ def simulate_paths(
                     d += won
                 if t < horizon or priced_always:
                     supply = industry[t]
-                    tight = tightness(d_market, rpg, booked + r_gw, x0)
+                    if spot_read or eager:
+                        tight = tightness(d_market, rpg, booked + r_gw, x0)
                     if spot_read:
                         spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR],
                                            p[_CAP])  # fmt: skip
-                    # next month's orders pay this month's market (here: one sqrt for both)
-                    next_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
-                                             p[_FLOOR], p[_CAP])  # fmt: skip
+                    if eager:  # next month's orders pay this month's market
+                        next_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
+                                                 p[_FLOOR], p[_CAP])  # fmt: skip
             served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
                                                    p[_MAX_TRAIN])  # fmt: skip
             subleased = 0.0
@@ -491,7 +511,11 @@ def simulate_paths(
                 add_runoff_month(runoff_yearly, i, y, revenue, compute_cost, capacity, cash, alive)
                 min_cash = min(min_cash, cash)
             if market and (t + 1 < horizon or priced_always):
-                contract_price = next_price
+                if eager:
+                    contract_price = next_price
+                else:  # cleared if next month signs at it (this month's market state)
+                    priced = False
+                    q_market, q_rpg, q_gw = d_market, rpg, booked + r_gw
 
         bankrupt_month[i] = bankrupt
         path_out[_O_OWED, i] = obligations_after(book, n_signed, horizon)
