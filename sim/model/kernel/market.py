@@ -29,7 +29,7 @@ from numba import njit
 
 from .allocation import inference_limit
 from .layout import P
-from .procurement import industry_gw, online, plan_demand, planned_factor
+from .procurement import industry_gw, online, plan_demand
 
 _IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
 _MAX_SHARE = P["max_share"]
@@ -262,13 +262,14 @@ def overflow(
 def rivals_order(
     kind: int, p_rivals: np.ndarray, seen: np.ndarray, t: int, due: int, to_ceiling: bool,
     fit_beta: np.ndarray, fit_resid: np.ndarray, rpg_due: float, book: np.ndarray, n: int,
-    training_share: float,
+    training_share: float, factor: float,
 ) -> float:  # fmt: skip
     """GW the rivals order at a review in month ``t`` for ``due``: what their policy plans
     to serve of the demand they ``seen``, at ``rpg_due`` per GW of inference, less what
-    they hold then [GW] (before rationing)."""
+    they hold then [GW] (before rationing); ``factor`` is :func:`.procurement.planned_factor`
+    of their parameters over ``due - t`` months (a path's lead is fixed: one pow a path)."""
     plan = plan_demand(kind, p_rivals, seen, t, due, to_ceiling, 0, 0, fit_beta, fit_resid,
-                       planned_factor(p_rivals, due - t))  # fmt: skip
+                       factor)  # fmt: skip
     have, _cost = online(book, n, due)
     return max(plan / (rpg_due * (1.0 - training_share)) - have, 0.0)
 

@@ -157,6 +157,9 @@ def simulate_paths(
         rpg = rpg0
         lead = int(p[_LEAD])
         plan_factor = planned_factor(p, lead)  # orders are due `lead` months ahead
+        r_plan_factor = planned_factor(p_r, lead) if market else 1.0  # the rivals' too
+        due_month = -1  # revenue per GW in the month an order is due: rpg_due (-1: none yet)
+        rpg_due = rpg0
         contract_len = int(p[_LEN])
         plan_inference = 1.0 - p[_TRAIN]
         record = i < keep
@@ -290,9 +293,13 @@ def simulate_paths(
                 r_until = r_review - 1 if r_on_calendar else r_until - 1
                 if t < horizon and (t == r_first or (r_on_calendar and t > r_first)):
                     due = t + lead
-                    r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+                    if due != due_month:  # the lab reviews in the same months: one pow
+                        rpg_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+                        due_month = due
+                    r_due = rpg_due
                     q_r = rivals_order(r_kind, p_r, seen_r, t, due, r_to_ceiling, fit_beta,
-                                       fit_resid, r_due, rbook, n_r, p[_RIVALS_TRAIN])  # fmt: skip
+                                       fit_resid, r_due, rbook, n_r, p[_RIVALS_TRAIN],
+                                       r_plan_factor)  # fmt: skip
             rivals_rationed = False
             # --- procurement: a review inside the horizon orders for delivery after the lead
             on_calendar = until_review == 0
@@ -307,7 +314,10 @@ def simulate_paths(
                     kind, p, seen, t, due, plan_to_ceiling, index,
                     lead_slot(fit_leads, lead), fit_beta, fit_resid, plan_factor,
                 )  # fmt: skip
-                r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+                if due != due_month:
+                    rpg_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+                    due_month = due
+                r_due = rpg_due
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 start = due + slips[i, order_k]
                 if not priced:
