@@ -34,6 +34,7 @@ from .procurement import industry_gw, online, plan_demand
 _IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
 _MAX_SHARE = P["max_share"]
 _CONTRACT_E, _FLOOR, _CAP = P["contract_elasticity"], P["price_floor"], P["price_cap"]
+_GW0, _RIVALS_GW0 = P["initial_gw"], P["rivals_gw0"]
 
 
 @njit(cache=True, _nrt=False)
@@ -135,6 +136,14 @@ def clear_price(reference: float, odds: float, tightness: float, elasticity: flo
     if r == math.inf:  # x^e beyond float range: at the cap
         return cap
     return floor + (cap - floor) * (r / (r + odds))
+
+
+@njit(cache=True, _nrt=False)
+def start_tightness(p: np.ndarray, market_demand: float, rpg: float) -> float:
+    """Market demand per GW online at the start [GW of inference needed per GW]: what
+    :func:`tightness` is relative to (no GW online: as if there were 1 GW)."""
+    gw0 = p[_GW0] + p[_RIVALS_GW0]
+    return market_demand / rpg / (gw0 if gw0 > 0.0 else 1.0)
 
 
 @njit(cache=True, _nrt=False)

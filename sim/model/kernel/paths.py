@@ -41,6 +41,7 @@ from .market import (
     overflow,
     price_terms,
     rivals_order,
+    start_tightness,
     supply_table,
     tightness,
 )
@@ -51,6 +52,7 @@ from .procurement import (
     online,
     plan_demand,
     planned_factor,
+    review_step,
     sign,
     signpost_trips,
 )
@@ -95,8 +97,8 @@ _O_OWED, _O_TRUNC, _O_LOST, _O_DEBT, _O_BREAK, _O_FINAL_MARKET = (
 
 
 _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["signpost_cut"]
-(_RIVALS_GW0, _RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING, _PREMIUM_K) = (
-    P["rivals_gw0"], P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
+(_RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING, _PREMIUM_K) = (
+    P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
     P["price_floor"], P["price_cap"], P["ceiling"], P["capability_price"],
 )  # fmt: skip
 
@@ -112,7 +114,6 @@ def simulate_paths(
     ranges of one block at once). One compiled variant only (no ``parallel=True`` twin).
     The loop over paths is inside: the tuples are unpacked once per range, not per path
     (each array taken from a tuple costs an atomic reference count).
-
 
     ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
     gw, length, price; NaN price: the path's) on top of the policy; ``settings`` (policy
@@ -158,8 +159,7 @@ def simulate_paths(
         lead = int(p[_LEAD])
         plan_factor = planned_factor(p, lead)  # orders are due `lead` months ahead
         r_plan_factor = planned_factor(p_r, lead) if market else 1.0  # the rivals' too
-        due_month = -1  # revenue per GW in the month an order is due: rpg_due (-1: none yet)
-        rpg_due = rpg0
+        r_due = rpg0  # revenue per GW in the month this month's orders are due
         contract_len = int(p[_LEN])
         plan_inference = 1.0 - p[_TRAIN]
         record = i < keep
@@ -177,8 +177,7 @@ def simulate_paths(
             opening_rate, month0, truncated, commitments,
         )  # fmt: skip
         end_last = last_end(book, n_signed)
-        debt = 0.0
-        dcf = 0.0
+        debt = dcf = raised_year = 0.0
         discount = 1.0
         cum_refused = cum_sublease = cum_interest = cum_fees = 0.0
         fees_due = 0.0  # termination fees of this month's review, paid in its accounting
@@ -186,13 +185,9 @@ def simulate_paths(
         year = -1  # no calendar year accumulated yet
         served_hist[:] = 0.0
         cash = p[_CASH0]
-        alive = True
-        bankrupt = -1
-        raised_year = 0.0
-        last_raise = -(10**9)
-        order_k = 0
-        cum_rev = cum_dem = cum_uns = cum_cost = cum_raised = peak = 0.0
-        final_rate = final_cash = 0.0
+        alive, bankrupt = True, -1
+        order_k, last_raise = 0, -(10**9)
+        cum_rev = cum_dem = cum_uns = cum_cost = cum_raised = peak = final_rate = final_cash = 0.0
         min_cash = math.inf
 
         # competition: training compute buys demand; churn loses it (kernel/competition.py)
@@ -202,36 +197,26 @@ def simulate_paths(
         rivals = p[_RIVALS0]
         premium = market and p[_PREMIUM_K] != 0.0  # pricing power (kernel/market.py)
         doubled = 0.0  # doublings of relative training compute since the start
-        log_m = 0.0
-        loss = 1.0
+        log_m, loss = 0.0, 1.0
         cap_mult = 1.0 / p[_SHARE0] if competing else math.inf
         log_elasticity = math.log(p[_ELASTICITY]) if competing else 0.0
         ratio0 = p[_LAB0] / p[_RIVALS0] if competing or premium else 1.0  # E0 / R0
-        cum_lost = 0.0
 
         # market (kernel/market.py): rivals' observed demand, prices, the split of unserved
-        r_until = 0
+        r_until = until_review = 0  # months to the next calendar review (rivals', lab's)
         contract_price = price  # what orders signed this month pay [USD/GW-yr]
         spot = next_price = price
-        odds, spot_n, contract_n = price_terms(
-            price, p[_FLOOR], p[_CAP], p[_SPOT_E], p[_CONTRACT_E]
-        )
-        x0 = 1.0  # market demand per GW online at the start: tightness is relative to it
-        if market:
-            gw0 = p[_GW0] + p[_RIVALS_GW0]
-            x0 = demand[0] / rpg0 / (gw0 if gw0 > 0.0 else 1.0)  # no GW: as if there were 1 GW
-        cum_to_rivals = cum_nobody = cum_rationed = 0.0
+        odds, spot_n, contract_n = price_terms(price, p[_FLOOR], p[_CAP], p[_SPOT_E],
+                                               p[_CONTRACT_E])  # fmt: skip
+        x0 = start_tightness(p, demand[0], rpg0) if market else 1.0  # tightness relative to it
+        cum_to_rivals = cum_nobody = cum_rationed = cum_lost = 0.0
         # the run-off reads prices only in a record or a sublease (deals and orders are signed
         # inside the horizon, yearly aggregates cover the horizon)
         priced_always = record or p[_SUBLEASE] > 0.0
-        # the spot price is read by a record, a year's aggregates or a sublease only (a
-        # sweep's cell reads none of them: one division and a sqrt less a month)
-        spot_read = priced_always or aggregate
-        # next month's contract price: with records or aggregates cleared every month; else
-        # only when an order or a deal signs at it (a review a year: 11 of 12 months without
-        # its division and sqrt), from the month's market state kept until then (same bits)
-        eager = record or aggregate
-        priced = True  # contract_price is up to date (False: price_terms of q_* pending)
+        spot_read = priced_always or aggregate  # a record, aggregates or a sublease read it
+        # next month's contract price is cleared every month for records or aggregates, else
+        # only if an order or a deal signs at it (priced False: at the q_* kept; same bits)
+        eager, priced = record or aggregate, True
         q_market = q_rpg = q_gw = 0.0
         tight = 1.0  # tightness: market demand per GW online over its value at the start
         # GW online re-summed only when it can change (next_change): the lab's, the rivals'
@@ -241,7 +226,6 @@ def simulate_paths(
 
         month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
         first_review = int(p[_FIRST_REVIEW])  # no order before it; then the usual calendar
-        until_review = 0
         signpost_month = int(p[_SP_MONTH])  # -1: no signpost
         order_keep = 1.0  # share of each order placed; 1 - cut once a signpost has tripped
         for t in range(months):
@@ -274,12 +258,21 @@ def simulate_paths(
             refused = refused_at_start if t == 0 else 0.0
             if t == signpost_month and signpost_trips(p, seen, t):
                 order_keep = 1.0 - p[_SP_CUT]
+            # --- procurement: this month's reviews (the rivals' with a market, the lab's) order
+            # inside the horizon for delivery after the lead, at revenue per GW r_due then
+            r_review_now, r_until = review_step(t, r_until, r_review, r_first)
+            r_reviews = market and t < horizon and r_review_now
+            review, until_review = review_step(t, until_review, review_months, first_review)
+            reviews = t < horizon and kind != FIXED_SCHEDULE and review
+            due = t + lead
+            if reviews or r_reviews:
+                r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+            if not priced and (reviews or r_reviews or (alive and deal_signed.shape[0] > 0)):
+                contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
+                                                   contract_n)  # fmt: skip
+                priced = True
             # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
             if alive and deal_signed.shape[0] > 0:
-                if not priced:
-                    contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
-                                                       contract_n)  # fmt: skip
-                    priced = True
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 n_signed, refused, end_last, last_signed = sign_deals(
                     i, t, p, industry, deals, market, book, n_signed, rbook, n_r, contract_price,
@@ -288,25 +281,12 @@ def simulate_paths(
                 )  # fmt: skip
             # --- procurement: the rivals' review (rationed with the lab's order below)
             q_r = 0.0
-            if market:
-                r_on_calendar = r_until == 0
-                r_until = r_review - 1 if r_on_calendar else r_until - 1
-                if t < horizon and (t == r_first or (r_on_calendar and t > r_first)):
-                    due = t + lead
-                    if due != due_month:  # the lab reviews in the same months: one pow
-                        rpg_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
-                        due_month = due
-                    r_due = rpg_due
-                    q_r = rivals_order(r_kind, p_r, seen_r, t, due, r_to_ceiling, fit_beta,
-                                       fit_resid, r_due, rbook, n_r, p[_RIVALS_TRAIN],
-                                       r_plan_factor)  # fmt: skip
+            if r_reviews:
+                q_r = rivals_order(r_kind, p_r, seen_r, t, due, r_to_ceiling, fit_beta, fit_resid,
+                                   r_due, rbook, n_r, p[_RIVALS_TRAIN], r_plan_factor)  # fmt: skip
             rivals_rationed = False
-            # --- procurement: a review inside the horizon orders for delivery after the lead
-            on_calendar = until_review == 0
-            until_review = review_months - 1 if on_calendar else until_review - 1
-            review = t == first_review or (on_calendar and t > first_review)
-            if t < horizon and kind != FIXED_SCHEDULE and review:
-                due = t + lead
+            # --- procurement: the lab's review
+            if reviews:
                 index = (
                     0 if t == first_review else t // review_months - first_review // review_months
                 )
@@ -314,16 +294,8 @@ def simulate_paths(
                     kind, p, seen, t, due, plan_to_ceiling, index,
                     lead_slot(fit_leads, lead), fit_beta, fit_resid, plan_factor,
                 )  # fmt: skip
-                if due != due_month:
-                    rpg_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
-                    due_month = due
-                r_due = rpg_due
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 start = due + slips[i, order_k]
-                if not priced:
-                    contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
-                                                       contract_n)  # fmt: skip
-                    priced = True
                 n_before = n_signed
                 n_signed, q, q_r, cancelled, fee, cut_by_credit, rationed = sign_order(
                     i, t, due, start, plan / (r_due * plan_inference), p, industry, market, book,
@@ -345,14 +317,9 @@ def simulate_paths(
                 ordered = q
                 order_k += 1
             if q_r > 0.0:
-                due = t + lead
                 if not rivals_rationed:  # first come, first served
                     q_r = min(q_r, free_supply(p, industry, book, n_signed, rbook, n_r, due,
                                                due + contract_len))  # fmt: skip
-                if not priced:
-                    contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
-                                                       contract_n)  # fmt: skip
-                    priced = True
                 n_r = sign(rbook, n_r, q_r, due, contract_len, contract_price)
 
             # in run-off, a path is done once its last contract has expired
@@ -383,9 +350,8 @@ def simulate_paths(
                     d += won
                 if t < horizon or priced_always:
                     supply = industry[t]
-                    if spot_read or eager:
+                    if spot_read:  # (eager implies spot_read)
                         tight = tightness(d_market, rpg, booked + r_gw, x0)
-                    if spot_read:
                         spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR],
                                            p[_CAP])  # fmt: skip
                     if eager:  # next month's orders pay this month's market
@@ -463,15 +429,10 @@ def simulate_paths(
                 if churn_share > 0.0:
                     loss = churn(loss, d - served, d, churn_share)
             year_end = t < horizon and (t == horizon - 1 or year_index[t + 1] != year_index[t])
-            # a year-end stock: only a record or a year's last month (with yearly aggregates) reads it
-            relative = (
-                math.log2(lab / rivals) if competing and (record or (aggregate and year_end))
-                else np.nan
-            )  # fmt: skip
-            if market:
-                share = sigma
-            else:
-                share = p[_SHARE0] * d / demand[t] if competing and demand[t] > 0 else np.nan
+            year_stock = record or (aggregate and year_end)  # a year's last month reads stocks
+            relative = math.log2(lab / rivals) if competing and year_stock else np.nan
+            share = (sigma if market else p[_SHARE0] * d / demand[t]
+                     if competing and demand[t] > 0 else np.nan)  # fmt: skip
             cum_lost += lost
 
             # --- outputs
@@ -509,8 +470,8 @@ def simulate_paths(
                 cum_cost += compute_cost
                 cum_raised += raised
                 peak = max(peak, capacity)
-                path_out[_O_LOST, i] = cum_lost
                 if t == horizon - 1:
+                    path_out[_O_LOST, i] = cum_lost
                     final_rate = revenue * 12.0
                     final_cash = cash
                     path_out[_O_FINAL_MARKET, i] = d_market

@@ -112,6 +112,15 @@ def residual_quantile(resid: np.ndarray, q: float) -> float:
 
 
 @njit(cache=True, _nrt=False)
+def review_step(t: int, until: int, period: int, first: int) -> tuple[bool, int]:
+    """(whether month ``t`` has a review, months to the next calendar slot after it) given
+    ``until`` before it: the first review in month ``first``, then those of a calendar of
+    one every ``period`` months (starting at month 0) after it."""
+    on_calendar = until == 0
+    return t == first or (on_calendar and t > first), period - 1 if on_calendar else until - 1
+
+
+@njit(cache=True, _nrt=False)
 def plan_demand(
     kind: int,
     p: np.ndarray,
