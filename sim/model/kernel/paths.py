@@ -7,8 +7,9 @@ and each path writes only its own rows, so results do not depend on the number o
 (docs/model.md sections 3-5d).
 
 Work that cannot change a result is skipped, never approximated: a book is re-summed only
-when a contract starts, ends, is signed or cut; prices run in the run-off only for a record
-or a sublease; industry supply by month is computed once per range of paths sharing it.
+when a contract starts, ends, is signed or cut; without records or aggregates, spot prices
+are cleared for a sublease only, contract prices for an order or a deal only; industry
+supply by month is computed once per range of paths sharing it.
 """
 
 from __future__ import annotations
@@ -94,7 +95,6 @@ _O_OWED, _O_TRUNC, _O_LOST, _O_DEBT, _O_BREAK, _O_FINAL_MARKET = (
     OUT["obligations_at_end"], OUT["truncated_gw"], OUT["cum_lost"], OUT["debt_at_end"],
     OUT["breaking_commitment_month"], OUT["final_market_demand"],
 )  # fmt: skip
-
 
 _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["signpost_cut"]
 (_RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING, _PREMIUM_K) = (
