@@ -19,6 +19,11 @@ do not depend on the number of threads (:mod:`sim.model.workers` runs disjoint r
 paths on threads; each kernel has one compiled variant). :mod:`.layout` names the columns
 of the packed arrays. Compiled code is cached on disk (``cache=True``);
 ``python -m sim warmup`` compiles it ahead (:mod:`sim.model.warmup`).
+
+The helpers are compiled without numba's reference counting (``_nrt=False``): each array
+they were passed cost two atomic updates per call (~7% of the month loop's time); they
+never allocate an array (numba refuses to compile that) nor return one (tested). Only the
+kernels that allocate (the month loop, the demand block) keep it.
 """
 
 from __future__ import annotations

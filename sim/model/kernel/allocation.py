@@ -10,14 +10,14 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def inference_limit(capacity: float, rpg: float, min_training: float) -> float:
     """The most run-rate ``capacity`` GW can serve while training keeps ``min_training`` of
     it: ``(1 - min_training) C r`` [USD/yr]."""
     return (1.0 - min_training) * capacity * rpg
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def allocate(
     capacity: float, demand: float, rpg: float, min_training: float, max_training: float
 ) -> tuple[float, float, float]:
@@ -28,7 +28,7 @@ def allocate(
     return served, inference, training
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sublease(
     capacity: float,
     inference: float,

@@ -23,25 +23,32 @@ import math
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def effective_multiplier(log_m: float, loss: float, cap: float) -> float:
     """Potential demand relative to the exogenous path, with churn, within the cap [x]."""
     return min(math.exp(log_m) * loss, cap)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def accumulate(stock: float, retention: float, gw: float) -> float:
     """Effective training compute after one month at ``gw`` GW [GW-years]."""
     return retention * stock + gw / 12.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def doublings(lab: float, rivals: float, lab0: float, rivals0: float) -> float:
     """Doublings of relative training compute since the start: ``log2((E/R) / (E0/R0))``."""
-    return math.log2((lab / rivals) / (lab0 / rivals0))
+    return doublings_from(lab, rivals, lab0 / rivals0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
+def doublings_from(lab: float, rivals: float, ratio0: float) -> float:
+    """:func:`doublings` given ``ratio0 = lab0 / rivals0`` (a path's loop divides once, not
+    every month): ``log2((E/R) / ratio0)``."""
+    return math.log2((lab / rivals) / ratio0)
+
+
+@njit(cache=True, _nrt=False)
 def follow_capability(log_m: float, doubled: float, log_elasticity: float, a: float) -> float:
     """Next ``ln m``: a step ``a`` toward ``ln(elasticity) * doubled``, ``doubled`` the
     :func:`doublings` of relative training compute (``log_elasticity`` is taken once per
@@ -49,7 +56,7 @@ def follow_capability(log_m: float, doubled: float, log_elasticity: float, a: fl
     return log_m + a * (log_elasticity * doubled - log_m)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def churn(loss: float, unserved_rate: float, demand_rate: float, share: float) -> float:
     """Share of demand not yet lost after ``share`` of this month's unserved demand left."""
     if demand_rate <= 0.0:

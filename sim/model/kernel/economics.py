@@ -5,7 +5,7 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def month_flows(
     served_rate: float,
     compute_cost: float,
@@ -17,3 +17,12 @@ def month_flows(
     other = other_share * revenue
     net = revenue - compute_cost - other - fixed_monthly
     return revenue, other, net
+
+
+@njit(cache=True, _nrt=False)
+def twelfth(annual: float) -> float:
+    """``annual / 12`` (a yearly figure per month), without the division when ``annual`` is
+    zero: then it is the quotient already, the same signed zero. Most such terms (interest
+    without debt, sublease revenue without a sublease, demand lost to rivals with room to
+    serve it) are 0 in most path-months, and divisions are much of the month loop's time."""
+    return annual / 12.0 if annual != 0.0 else annual

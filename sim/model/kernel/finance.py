@@ -21,7 +21,7 @@ rounding counts as growing (a path capped at a fixed efficiency gain sits exactl
 summation order must not decide whether it raises)."""
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def annual_growth(served: float, served_back: float, months_back: int) -> float:
     """Annualized growth of served revenue over ``months_back`` months [x/yr] (inf from 0)."""
     if served_back > 0:
@@ -35,14 +35,14 @@ def annual_growth(served: float, served_back: float, months_back: int) -> float:
     return ratio ** (12.0 / months_back)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def at_least(growth: float, min_growth: float) -> bool:
     """Whether an annualized growth [x/yr] counts as at least ``min_growth`` (up to
     :data:`GROWTH_TIE`)."""
     return growth >= min_growth * (1.0 - GROWTH_TIE)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def growing(served: float, served_back: float, months_back: int, min_growth: float) -> bool:
     """Whether annualized growth of served revenue over ``months_back`` months >= min."""
     if months_back == 0:
@@ -50,7 +50,7 @@ def growing(served: float, served_back: float, months_back: int, min_growth: flo
     return at_least(annual_growth(served, served_back, months_back), min_growth)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def valuation(multiple: float, growth: float, reference: float, elasticity: float) -> float:
     """Valuation multiple of a raise: markets pay ``(growth / reference)^elasticity`` more for
     faster growth (elasticity 0: the multiple as is) [x revenue run-rate]."""
@@ -59,7 +59,7 @@ def valuation(multiple: float, growth: float, reference: float, elasticity: floa
     return multiple * (growth / reference) ** elasticity
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def debt_step(
     cash: float, debt: float, served: float, operating: float, limit: float, covenant: float
 ) -> tuple[float, float, float, float]:
@@ -88,14 +88,14 @@ def debt_step(
     return cash, debt, borrowed, repaid
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def short_of_runway(pre_cash: float, net: float, runway_months: float) -> bool:
     """Whether cash [USD] lasts less than ``runway_months`` at this month's burn (the net
     cash outflow [USD/month]); a lab with a positive cash flow never is."""
     return pre_cash < runway_months * max(-net, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def raise_amount(
     pre_cash: float,
     net: float,
@@ -119,7 +119,7 @@ SOLVENCY_MARGIN = 1e-9
 the months' sums (~1e-13 relative over a run-off), so the test never misjudges a path."""
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def solvent_to_end(
     cash: float, book: np.ndarray, n_signed: int, month: int, fixed_monthly: float, end: int
 ) -> bool:

@@ -29,13 +29,15 @@ from numba import njit
 
 from .allocation import inference_limit
 from .layout import P
-from .procurement import industry_gw, online, plan_demand, planned_factor
+from .procurement import industry_gw, online, plan_demand
 
 _IND_START, _IND_GROWTH, _IND_MAX = P["industry_start"], P["industry_growth"], P["industry_max"]
 _MAX_SHARE = P["max_share"]
+_CONTRACT_E, _FLOOR, _CAP = P["contract_elasticity"], P["price_floor"], P["price_cap"]
+_GW0, _RIVALS_GW0 = P["initial_gw"], P["rivals_gw0"]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lab_share(log_m: float, loss: float, initial_share: float) -> float:
     """The lab's share of market demand [0..1] (1 exactly when it starts alone)."""
     if initial_share >= 1.0:
@@ -44,7 +46,7 @@ def lab_share(log_m: float, loss: float, initial_share: float) -> float:
     return attraction / (attraction + (1.0 - initial_share))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lab_shares(log_m: float, loss: float, initial_share: float) -> tuple[float, float]:
     """(share, share had churn lost nothing) [0..1]: :func:`lab_share` with one ``exp``
     (and one division while churn has lost nothing: the two are then the same number)."""
@@ -65,7 +67,7 @@ _MAX_LOG_PREMIUM = math.log(1.0e6)
 _LN2 = math.log(2.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def capability_premium(
     doublings: float, lab: float, rivals: float, exponent: float, alone: bool
 ) -> float:
@@ -82,7 +84,7 @@ def capability_premium(
     return math.exp(max(-_MAX_LOG_PREMIUM, min(_MAX_LOG_PREMIUM, log_premium)))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def half_steps(e: float) -> int:
     """``2e`` when it is a whole number from 1 to 8 (the price elasticities people use:
     0.5, 1, 1.5, 2, ...), else 0: how :func:`power` raises to ``e``."""
@@ -90,7 +92,7 @@ def half_steps(e: float) -> int:
     return int(twice) if 0.0 < twice <= 8.0 and twice == math.floor(twice) else 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def power(x: float, e: float, steps: int) -> float:
     """``x^e`` for ``0 < x < inf``, ``steps`` the :func:`half_steps` of ``e``: by ``sqrt``
     and products when it is not 0, ``pow`` otherwise. Prices are cleared twice every
@@ -104,7 +106,7 @@ def power(x: float, e: float, steps: int) -> float:
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def price_terms(
     reference: float, floor: float, cap: float, spot_e: float, contract_e: float
 ) -> tuple[float, int, int]:
@@ -115,7 +117,7 @@ def price_terms(
     return odds, half_steps(spot_e), half_steps(contract_e)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def clear_price(reference: float, odds: float, tightness: float, elasticity: float,
                 steps: int, floor: float, cap: float) -> float:  # fmt: skip
     """Price that clears at tightness ``x`` [USD/GW-yr]: logistic in ``ln x`` between
@@ -136,7 +138,27 @@ def clear_price(reference: float, odds: float, tightness: float, elasticity: flo
     return floor + (cap - floor) * (r / (r + odds))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
+def start_tightness(p: np.ndarray, market_demand: float, rpg: float) -> float:
+    """Market demand per GW online at the start [GW of inference needed per GW]: what
+    :func:`tightness` is relative to (no GW online: as if there were 1 GW)."""
+    gw0 = p[_GW0] + p[_RIVALS_GW0]
+    return market_demand / rpg / (gw0 if gw0 > 0.0 else 1.0)
+
+
+@njit(cache=True, _nrt=False)
+def contract_price_of(
+    market_demand: float, rpg: float, gw_online: float, start: float, reference: float,
+    odds: float, p: np.ndarray, steps: int,
+) -> float:  # fmt: skip
+    """The contract price that clears at a month's market demand [USD/yr], revenue per GW
+    ``rpg`` and GW online (:func:`tightness` relative to ``start``) [USD/GW-yr]: what
+    orders signed the month after pay (``odds``, ``steps`` from :func:`price_terms`)."""
+    tight = tightness(market_demand, rpg, gw_online, start)
+    return clear_price(reference, odds, tight, p[_CONTRACT_E], steps, p[_FLOOR], p[_CAP])
+
+
+@njit(cache=True, _nrt=False)
 def tightness(market_demand: float, rpg: float, gw_online: float, start: float) -> float:
     """Market demand per GW online [GW of inference needed per GW online] over its value at
     the start ``start`` [x]; inf without GW online, 0 without demand."""
@@ -147,7 +169,7 @@ def tightness(market_demand: float, rpg: float, gw_online: float, start: float) 
     return market_demand / (rpg * gw_online * start)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def ration(lab_gw: float, rivals_gw: float, free_gw: float) -> tuple[float, float]:
     """(lab GW, rivals GW) granted when both order for the same month: pro rata to the
     orders when together they exceed the free supply [GW]."""
@@ -158,7 +180,7 @@ def ration(lab_gw: float, rivals_gw: float, free_gw: float) -> tuple[float, floa
     return lab_gw * scale, rivals_gw * scale
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def supply_table(p: np.ndarray, table: np.ndarray, table_of: np.ndarray) -> None:
     """Fill ``table`` with the industry supply by month [GW] of the parameters ``p``
     (:func:`industry_gw`) unless it holds it already: ``table_of`` keeps the start, growth
@@ -175,7 +197,7 @@ def supply_table(p: np.ndarray, table: np.ndarray, table_of: np.ndarray) -> None
     table_of[0], table_of[1], table_of[2] = p[_IND_START], p[_IND_GROWTH], p[_IND_MAX]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def supply_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
     """Industry supply in ``month`` [GW]: from the loop's table ``industry`` (the same
     :func:`industry_gw` of the path's parameters, computed once) while it covers it."""
@@ -184,14 +206,14 @@ def supply_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
     return industry_gw(p, month)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def supply_cap_at(p: np.ndarray, industry: np.ndarray, month: int) -> float:
     """:func:`.procurement.supply_cap` (the most GW one firm can hold in ``month``) from
     the loop's table ``industry``: the same number without a ``pow`` per order [GW]."""
     return p[_MAX_SHARE] * supply_at(p, industry, month)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def free_supply(
     p: np.ndarray, industry: np.ndarray, book: np.ndarray, n_signed: int,
     rivals_book: np.ndarray, n_rivals: int, start: int, end: int,
@@ -211,14 +233,14 @@ def free_supply(
     return max(free, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def spill(own_unserved: float, room: float) -> float:
     """Run-rate of one firm's unserved customers the other firm serves from its idle
     inference capacity [USD/yr]."""
     return max(min(own_unserved, room), 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rivals_serve(
     demand: float, gw: float, rpg: float, training_share: float
 ) -> tuple[float, float]:
@@ -228,7 +250,7 @@ def rivals_serve(
     return served, limit - served
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def overflow(
     market_demand: float, demand: float, capacity: float, rpg: float, rpg_lab: float,
     rivals_gw: float, min_training: float, rivals_training: float,
@@ -245,17 +267,18 @@ def overflow(
     return won, to_rivals, r_served + to_rivals
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def rivals_order(
     kind: int, p_rivals: np.ndarray, seen: np.ndarray, t: int, due: int, to_ceiling: bool,
     fit_beta: np.ndarray, fit_resid: np.ndarray, rpg_due: float, book: np.ndarray, n: int,
-    training_share: float,
+    training_share: float, factor: float,
 ) -> float:  # fmt: skip
     """GW the rivals order at a review in month ``t`` for ``due``: what their policy plans
     to serve of the demand they ``seen``, at ``rpg_due`` per GW of inference, less what
-    they hold then [GW] (before rationing)."""
+    they hold then [GW] (before rationing); ``factor`` is :func:`.procurement.planned_factor`
+    of their parameters over ``due - t`` months (a path's lead is fixed: one pow a path)."""
     plan = plan_demand(kind, p_rivals, seen, t, due, to_ceiling, 0, 0, fit_beta, fit_resid,
-                       planned_factor(p_rivals, due - t))  # fmt: skip
+                       factor)  # fmt: skip
     have, _cost = online(book, n, due)
     return max(plan / (rpg_due * (1.0 - training_share)) - have, 0.0)
 
@@ -263,7 +286,7 @@ def rivals_order(
 _NEVER = 2**62
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def next_change(book: np.ndarray, n_signed: int, month: int) -> int:
     """First month after ``month`` in which a contract of ``book`` starts or ends, so that
     what :func:`online` sums changes (a huge number when none does): the loop re-sums a

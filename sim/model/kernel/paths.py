@@ -7,8 +7,9 @@ and each path writes only its own rows, so results do not depend on the number o
 (docs/model.md sections 3-5d).
 
 Work that cannot change a result is skipped, never approximated: a book is re-summed only
-when a contract starts, ends, is signed or cut; prices run in the run-off only for a record
-or a sublease; industry supply by month is computed once per range of paths sharing it.
+when a contract starts, ends, is signed or cut; without records or aggregates, spot prices
+are cleared for a sublease only, contract prices for an order or a deal only; industry
+supply by month is computed once per range of paths sharing it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import numpy as np
 from numba import njit
 
 from .allocation import allocate, sublease
-from .competition import accumulate, churn, doublings, effective_multiplier, follow_capability
-from .economics import month_flows
+from .competition import accumulate, churn, doublings_from, effective_multiplier, follow_capability
+from .economics import month_flows, twelfth
 from .finance import (
     annual_growth,
     at_least,
@@ -34,12 +35,14 @@ from .layout import FIXED_SCHEDULE, OUT, P
 from .market import (
     capability_premium,
     clear_price,
+    contract_price_of,
     free_supply,
     lab_shares,
     next_change,
     overflow,
     price_terms,
     rivals_order,
+    start_tightness,
     supply_table,
     tightness,
 )
@@ -50,6 +53,7 @@ from .procurement import (
     online,
     plan_demand,
     planned_factor,
+    review_step,
     sign,
     signpost_trips,
 )
@@ -92,10 +96,9 @@ _O_OWED, _O_TRUNC, _O_LOST, _O_DEBT, _O_BREAK, _O_FINAL_MARKET = (
     OUT["breaking_commitment_month"], OUT["final_market_demand"],
 )  # fmt: skip
 
-
 _FIRST_REVIEW, _SP_MONTH, _SP_CUT = P["first_review"], P["signpost_month"], P["signpost_cut"]
-(_RIVALS_GW0, _RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING, _PREMIUM_K) = (
-    P["rivals_gw0"], P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
+(_RIVALS_TRAIN, _CONTRACT_E, _SPOT_E, _FLOOR, _CAP, _CEILING, _PREMIUM_K) = (
+    P["rivals_training"], P["contract_elasticity"], P["spot_elasticity"],
     P["price_floor"], P["price_cap"], P["ceiling"], P["capability_price"],
 )  # fmt: skip
 
@@ -111,7 +114,6 @@ def simulate_paths(
     ranges of one block at once). One compiled variant only (no ``parallel=True`` twin).
     The loop over paths is inside: the tuples are unpacked once per range, not per path
     (each array taken from a tuple costs an atomic reference count).
-
 
     ``tranches`` (start, gw, length) of a fixed schedule; ``deals`` (signing month, start,
     gw, length, price; NaN price: the path's) on top of the policy; ``settings`` (policy
@@ -156,6 +158,8 @@ def simulate_paths(
         rpg = rpg0
         lead = int(p[_LEAD])
         plan_factor = planned_factor(p, lead)  # orders are due `lead` months ahead
+        r_plan_factor = planned_factor(p_r, lead) if market else 1.0  # the rivals' too
+        r_due = rpg0  # revenue per GW in the month this month's orders are due
         contract_len = int(p[_LEN])
         plan_inference = 1.0 - p[_TRAIN]
         record = i < keep
@@ -173,8 +177,7 @@ def simulate_paths(
             opening_rate, month0, truncated, commitments,
         )  # fmt: skip
         end_last = last_end(book, n_signed)
-        debt = 0.0
-        dcf = 0.0
+        debt = dcf = raised_year = 0.0
         discount = 1.0
         cum_refused = cum_sublease = cum_interest = cum_fees = 0.0
         fees_due = 0.0  # termination fees of this month's review, paid in its accounting
@@ -182,13 +185,9 @@ def simulate_paths(
         year = -1  # no calendar year accumulated yet
         served_hist[:] = 0.0
         cash = p[_CASH0]
-        alive = True
-        bankrupt = -1
-        raised_year = 0.0
-        last_raise = -(10**9)
-        order_k = 0
-        cum_rev = cum_dem = cum_uns = cum_cost = cum_raised = peak = 0.0
-        final_rate = final_cash = 0.0
+        alive, bankrupt = True, -1
+        order_k, last_raise = 0, -(10**9)
+        cum_rev = cum_dem = cum_uns = cum_cost = cum_raised = peak = final_rate = final_cash = 0.0
         min_cash = math.inf
 
         # competition: training compute buys demand; churn loses it (kernel/competition.py)
@@ -198,27 +197,27 @@ def simulate_paths(
         rivals = p[_RIVALS0]
         premium = market and p[_PREMIUM_K] != 0.0  # pricing power (kernel/market.py)
         doubled = 0.0  # doublings of relative training compute since the start
-        log_m = 0.0
-        loss = 1.0
+        log_m, loss = 0.0, 1.0
         cap_mult = 1.0 / p[_SHARE0] if competing else math.inf
         log_elasticity = math.log(p[_ELASTICITY]) if competing else 0.0
-        cum_lost = 0.0
+        ratio0 = p[_LAB0] / p[_RIVALS0] if competing or premium else 1.0  # E0 / R0
 
         # market (kernel/market.py): rivals' observed demand, prices, the split of unserved
-        r_until = 0
+        r_until = until_review = 0  # months to the next calendar review (rivals', lab's)
         contract_price = price  # what orders signed this month pay [USD/GW-yr]
         spot = next_price = price
-        odds, spot_n, contract_n = price_terms(
-            price, p[_FLOOR], p[_CAP], p[_SPOT_E], p[_CONTRACT_E]
-        )
-        x0 = 1.0  # market demand per GW online at the start: tightness is relative to it
-        if market:
-            gw0 = p[_GW0] + p[_RIVALS_GW0]
-            x0 = demand[0] / rpg0 / (gw0 if gw0 > 0.0 else 1.0)  # no GW: as if there were 1 GW
-        cum_to_rivals = cum_nobody = cum_rationed = 0.0
+        odds, spot_n, contract_n = price_terms(price, p[_FLOOR], p[_CAP], p[_SPOT_E],
+                                               p[_CONTRACT_E])  # fmt: skip
+        x0 = start_tightness(p, demand[0], rpg0) if market else 1.0  # tightness relative to it
+        cum_to_rivals = cum_nobody = cum_rationed = cum_lost = 0.0
         # the run-off reads prices only in a record or a sublease (deals and orders are signed
         # inside the horizon, yearly aggregates cover the horizon)
         priced_always = record or p[_SUBLEASE] > 0.0
+        spot_read = priced_always or aggregate  # a record, aggregates or a sublease read it
+        # next month's contract price is cleared every month for records or aggregates, else
+        # only if an order or a deal signs at it (priced False: at the q_* kept; same bits)
+        eager, priced = record or aggregate, True
+        q_market = q_rpg = q_gw = 0.0
         tight = 1.0  # tightness: market demand per GW online over its value at the start
         # GW online re-summed only when it can change (next_change): the lab's, the rivals'
         booked = booked_cost = r_gw = 0.0
@@ -227,7 +226,6 @@ def simulate_paths(
 
         month_of_year = (12 - first_month_of_year) % 12  # months since January (calendar)
         first_review = int(p[_FIRST_REVIEW])  # no order before it; then the usual calendar
-        until_review = 0
         signpost_month = int(p[_SP_MONTH])  # -1: no signpost
         order_keep = 1.0  # share of each order placed; 1 - cut once a signpost has tripped
         for t in range(months):
@@ -260,6 +258,19 @@ def simulate_paths(
             refused = refused_at_start if t == 0 else 0.0
             if t == signpost_month and signpost_trips(p, seen, t):
                 order_keep = 1.0 - p[_SP_CUT]
+            # --- procurement: this month's reviews (the rivals' with a market, the lab's) order
+            # inside the horizon for delivery after the lead, at revenue per GW r_due then
+            r_review_now, r_until = review_step(t, r_until, r_review, r_first)
+            r_reviews = market and t < horizon and r_review_now
+            review, until_review = review_step(t, until_review, review_months, first_review)
+            reviews = t < horizon and kind != FIXED_SCHEDULE and review
+            due = t + lead
+            if reviews or r_reviews:
+                r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+            if not priced and (reviews or r_reviews or (alive and deal_signed.shape[0] > 0)):
+                contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
+                                                   contract_n)  # fmt: skip
+                priced = True
             # --- procurement: deals signed this month (on top of the policy; supply- and credit-cut)
             if alive and deal_signed.shape[0] > 0:
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
@@ -270,21 +281,12 @@ def simulate_paths(
                 )  # fmt: skip
             # --- procurement: the rivals' review (rationed with the lab's order below)
             q_r = 0.0
-            if market:
-                r_on_calendar = r_until == 0
-                r_until = r_review - 1 if r_on_calendar else r_until - 1
-                if t < horizon and (t == r_first or (r_on_calendar and t > r_first)):
-                    due = t + lead
-                    r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
-                    q_r = rivals_order(r_kind, p_r, seen_r, t, due, r_to_ceiling, fit_beta,
-                                       fit_resid, r_due, rbook, n_r, p[_RIVALS_TRAIN])  # fmt: skip
+            if r_reviews:
+                q_r = rivals_order(r_kind, p_r, seen_r, t, due, r_to_ceiling, fit_beta, fit_resid,
+                                   r_due, rbook, n_r, p[_RIVALS_TRAIN], r_plan_factor)  # fmt: skip
             rivals_rationed = False
-            # --- procurement: a review inside the horizon orders for delivery after the lead
-            on_calendar = until_review == 0
-            until_review = review_months - 1 if on_calendar else until_review - 1
-            review = t == first_review or (on_calendar and t > first_review)
-            if t < horizon and kind != FIXED_SCHEDULE and review:
-                due = t + lead
+            # --- procurement: the lab's review
+            if reviews:
                 index = (
                     0 if t == first_review else t // review_months - first_review // review_months
                 )
@@ -292,7 +294,6 @@ def simulate_paths(
                     kind, p, seen, t, due, plan_to_ceiling, index,
                     lead_slot(fit_leads, lead), fit_beta, fit_resid, plan_factor,
                 )  # fmt: skip
-                r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
                 run_rate = served_hist[(t - 1) & 15] if t > 0 else opening_rate
                 start = due + slips[i, order_k]
                 n_before = n_signed
@@ -316,7 +317,6 @@ def simulate_paths(
                 ordered = q
                 order_k += 1
             if q_r > 0.0:
-                due = t + lead
                 if not rivals_rationed:  # first come, first served
                     q_r = min(q_r, free_supply(p, industry, book, n_signed, rbook, n_r, due,
                                                due + contract_len))  # fmt: skip
@@ -350,11 +350,13 @@ def simulate_paths(
                     d += won
                 if t < horizon or priced_always:
                     supply = industry[t]
-                    tight = tightness(d_market, rpg, booked + r_gw, x0)
-                    spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR], p[_CAP])
-                    # next month's orders pay this month's market (here: one sqrt for both)
-                    next_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
-                                             p[_FLOOR], p[_CAP])  # fmt: skip
+                    if spot_read:  # (eager implies spot_read)
+                        tight = tightness(d_market, rpg, booked + r_gw, x0)
+                        spot = clear_price(price, odds, tight, p[_SPOT_E], spot_n, p[_FLOOR],
+                                           p[_CAP])  # fmt: skip
+                    if eager:  # next month's orders pay this month's market
+                        next_price = clear_price(price, odds, tight, p[_CONTRACT_E], contract_n,
+                                                 p[_FLOOR], p[_CAP])  # fmt: skip
             served, inference, training = allocate(capacity, d, rpg_lab, p[_MIN_TRAIN],
                                                    p[_MAX_TRAIN])  # fmt: skip
             subleased = 0.0
@@ -362,10 +364,10 @@ def simulate_paths(
                 training, subleased = sublease(capacity, inference, training, p[_TRAIN],
                                                p[_MIN_TRAIN], p[_MAX_TRAIN])  # fmt: skip
             idle = capacity - inference - training - subleased
-            sublease_rev = subleased * (spot if market else price) * p[_SUBLEASE] / 12.0
+            sublease_rev = twelfth(subleased * (spot if market else price) * p[_SUBLEASE])
             fixed = p[_FIXED] if live else 0.0
             revenue, other, net = month_flows(served, compute_cost, p[_OTHER], fixed)
-            interest = debt * p[_DEBT_RATE] / 12.0 if alive else 0.0
+            interest = twelfth(debt * p[_DEBT_RATE]) if alive else 0.0
             fees = fees_due if alive else 0.0
             fees_due = 0.0
             net += sublease_rev - interest - fees
@@ -421,23 +423,21 @@ def simulate_paths(
                     else:
                         rivals = accumulate(rivals, p[_RETENTION], p[_RIVALS_SHARE] * industry[t])
                 if competing or premium:  # relative training compute: demand and pricing power
-                    doubled = doublings(lab, rivals, p[_LAB0], p[_RIVALS0])
+                    doubled = doublings_from(lab, rivals, ratio0)
                 if competing:
                     log_m = follow_capability(log_m, doubled, log_elasticity, p[_DIFFUSION])
                 if churn_share > 0.0:
                     loss = churn(loss, d - served, d, churn_share)
             year_end = t < horizon and (t == horizon - 1 or year_index[t + 1] != year_index[t])
-            # a year-end stock: only a record or a calendar year's last month reads it
-            relative = math.log2(lab / rivals) if competing and (record or year_end) else np.nan
-            if market:
-                share = sigma
-            else:
-                share = p[_SHARE0] * d / demand[t] if competing and demand[t] > 0 else np.nan
+            year_stock = record or (aggregate and year_end)  # a year's last month reads stocks
+            relative = math.log2(lab / rivals) if competing and year_stock else np.nan
+            share = (sigma if market else p[_SHARE0] * d / demand[t]
+                     if competing and demand[t] > 0 else np.nan)  # fmt: skip
             cum_lost += lost
 
             # --- outputs
             unserved = d / 12.0 - revenue
-            lost_to_rivals = to_rivals / 12.0
+            lost_to_rivals = twelfth(to_rivals)
             nobody = unserved - lost_to_rivals  # what no firm served
             if record:
                 record_lab(monthly, i, t, d, capacity, inference, training, idle, revenue, unserved,
@@ -470,8 +470,8 @@ def simulate_paths(
                 cum_cost += compute_cost
                 cum_raised += raised
                 peak = max(peak, capacity)
-                path_out[_O_LOST, i] = cum_lost
                 if t == horizon - 1:
+                    path_out[_O_LOST, i] = cum_lost
                     final_rate = revenue * 12.0
                     final_cash = cash
                     path_out[_O_FINAL_MARKET, i] = d_market
@@ -482,7 +482,11 @@ def simulate_paths(
                 add_runoff_month(runoff_yearly, i, y, revenue, compute_cost, capacity, cash, alive)
                 min_cash = min(min_cash, cash)
             if market and (t + 1 < horizon or priced_always):
-                contract_price = next_price
+                if eager:
+                    contract_price = next_price
+                else:  # cleared if next month signs at it (this month's market state)
+                    priced = False
+                    q_market, q_rpg, q_gw = d_market, rpg, booked + r_gw
 
         bankrupt_month[i] = bankrupt
         path_out[_O_OWED, i] = obligations_after(book, n_signed, horizon)

@@ -28,7 +28,7 @@ _PLANNED, _PRIOR, _WEIGHT, _HAIRCUT, _Q, _CEILING = (
 )  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sign(book: np.ndarray, n_signed: int, gw: float, start: int, length: int, price: float) -> int:
     """Append a contract to ``book`` (rows: start, end, gw, cost); returns the new count."""
     book[n_signed, 0] = start
@@ -38,7 +38,7 @@ def sign(book: np.ndarray, n_signed: int, gw: float, start: int, length: int, pr
     return n_signed + 1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def online(book: np.ndarray, n_signed: int, month: int) -> tuple[float, float]:
     """(GW under contract, monthly cost [USD/month]) in ``month``."""
     gw = 0.0
@@ -50,7 +50,7 @@ def online(book: np.ndarray, n_signed: int, month: int) -> tuple[float, float]:
     return gw, cost
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def obligations_after(book: np.ndarray, n_signed: int, month: int) -> float:
     """Take-or-pay still owed from ``month`` on, nominal [USD]."""
     total = 0.0
@@ -61,7 +61,7 @@ def obligations_after(book: np.ndarray, n_signed: int, month: int) -> float:
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def last_end(book: np.ndarray, n_signed: int) -> int:
     """Month the last contract with GW expires (exclusive), 0 without any."""
     end = 0.0
@@ -71,7 +71,7 @@ def last_end(book: np.ndarray, n_signed: int) -> int:
     return int(end)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def lead_slot(leads: np.ndarray, lead: int) -> int:
     """Index of ``lead`` [months] among a quantile policy's fitted ``leads`` (0 if absent)."""
     for k in range(leads.shape[0]):
@@ -80,20 +80,20 @@ def lead_slot(leads: np.ndarray, lead: int) -> int:
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def industry_gw(p: np.ndarray, month: int) -> float:
     """Industry AI capacity in ``month``: grows ``industry_growth``-fold a year up to the hard
     limit [GW]."""
     return min(p[_START] * p[_GROWTH] ** (month / 12.0), p[_MAX])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def supply_cap(p: np.ndarray, month: int) -> float:
     """Most GW one firm can hold in ``month``: share x min(industry GW, hard limit) [GW]."""
     return p[_SHARE] * industry_gw(p, month)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def bend_to_ceiling(now: float, planned: float, ceiling: float) -> float:
     """Logistic plan: ``K / (1 + (K / D_t - 1) / M)`` with ``M = planned / now`` [USD/yr]."""
     if now <= 0.0 or planned <= 0.0:  # demand underflowed to 0: nothing to plan for
@@ -101,7 +101,7 @@ def bend_to_ceiling(now: float, planned: float, ceiling: float) -> float:
     return ceiling / (1.0 + (ceiling / now - 1.0) * now / planned)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def residual_quantile(resid: np.ndarray, q: float) -> float:
     """Empirical quantile of sorted residuals, linear between order statistics."""
     rank = q * (resid.shape[0] - 1)
@@ -111,7 +111,16 @@ def residual_quantile(resid: np.ndarray, q: float) -> float:
     return (1.0 - w) * resid[lo] + w * resid[hi]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
+def review_step(t: int, until: int, period: int, first: int) -> tuple[bool, int]:
+    """(whether month ``t`` has a review, months to the next calendar slot after it) given
+    ``until`` before it: the first review in month ``first``, then those of a calendar of
+    one every ``period`` months (starting at month 0) after it."""
+    on_calendar = until == 0
+    return t == first or (on_calendar and t > first), period - 1 if on_calendar else until - 1
+
+
+@njit(cache=True, _nrt=False)
 def plan_demand(
     kind: int,
     p: np.ndarray,
@@ -157,13 +166,13 @@ def plan_demand(
     return planned
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def planned_factor(p: np.ndarray, months_ahead: int) -> float:
     """Growth a planned-growth policy plans for over ``months_ahead`` months [x]."""
     return p[_PLANNED] ** (months_ahead / 12.0)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def credit_room(
     book: np.ndarray, n_signed: int, month: int, run_rate: float, cash: float,
     revenue_multiple: float, cash_multiple: float,
@@ -174,7 +183,7 @@ def credit_room(
     return max(0.0, revenue_multiple * run_rate + cash_multiple * max(cash, 0.0) - owed)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def cancel_pending(
     book: np.ndarray, n_signed: int, now: int, due: int, excess_gw: float, fee_share: float
 ) -> tuple[float, float]:
@@ -196,7 +205,7 @@ def cancel_pending(
     return cancelled, fee
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def signpost_trips(p: np.ndarray, demand: np.ndarray, t: int) -> bool:
     """Whether a signpost read in month ``t > 0`` trips: every set threshold is missed.
 
@@ -211,7 +220,7 @@ def signpost_trips(p: np.ndarray, demand: np.ndarray, t: int) -> bool:
     return growth < p[_SP_GROWTH] and margin < p[_SP_MARGIN]
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def order_gw(want_gw: float, have_gw: float, cap_gw: float, alive: bool) -> float:
     """GW to order: the shortfall against what is already under contract at delivery,
     within the supply cap [GW]."""

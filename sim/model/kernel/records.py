@@ -69,7 +69,7 @@ MATERIAL_GW = 1e-9
 of float dust, 1e-18 GW, left by re-summing contracts, do not)."""
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def flush_year(yearly: np.ndarray, i: int, y: int, acc: np.ndarray, months_in_year: float) -> None:
     """Write one calendar year's aggregates: sums, year-end stocks, means over its months,
     training share over months with capacity (NaN without any), realized inference margin."""
@@ -83,7 +83,7 @@ def flush_year(yearly: np.ndarray, i: int, y: int, acc: np.ndarray, months_in_ye
     yearly[_Y_MARGIN, i, y] = 1.0 - acc[A_INF_COST] / rev if rev > 0 else np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def add_month(
     acc: np.ndarray, revenue: float, demand: float, unserved: float, compute_cost: float,
     other: float, fixed: float, raised: float, capacity: float, cash: float, alive: bool,
@@ -124,7 +124,7 @@ def add_month(
         acc[A_INF_COST] += inference * (compute_cost / capacity)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def add_market_month(
     acc: np.ndarray, market_demand: float, market_served: float, rivals_gw: float,
     industry_gw: float, contract_price: float, spot: float, lost_to_rivals: float,
@@ -141,7 +141,7 @@ def add_market_month(
     acc[_Y_NOBODY] += nobody
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def commit(commitments: np.ndarray, i: int, year: int, gw: float, value: float) -> None:
     """New GW and take-or-pay value [USD] by the calendar year a contract comes online."""
     if gw > 0 and 0 <= year < commitments.shape[2]:
@@ -149,7 +149,7 @@ def commit(commitments: np.ndarray, i: int, year: int, gw: float, value: float) 
         commitments[1, i, year] += value
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def record_lab(
     monthly: np.ndarray, i: int, t: int, demand: float, capacity: float, inference: float,
     training: float, idle: float, revenue: float, unserved: float, compute_cost: float,
@@ -187,7 +187,7 @@ def record_lab(
     monthly[_M_FEES, i, t] = fees
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def record_market(
     monthly: np.ndarray, i: int, t: int, market: bool, market_demand: float, rivals_gw: float,
     industry_gw: float, contract_price: float, spot: float, lost_to_rivals: float,
@@ -209,7 +209,7 @@ def record_market(
     monthly[_M_MSERVED, i, t] = market_served
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def record_path(
     path_out: np.ndarray, i: int, sums: tuple, final_rate: float, final_cash: float,
     peak: float, min_cash: float, dcf: float,
@@ -239,7 +239,7 @@ def record_path(
     path_out[_O_RATIONED, i] = rationed
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def total_cut(truncated: np.ndarray, truncated_deals: np.ndarray, i: int) -> float:
     """GW the supply cap cut from path ``i``'s tranches and deals [GW]."""
     total = 0.0
@@ -254,7 +254,7 @@ RUNOFF_SUMS = (_O_MIN_CASH, _O_DCF, _O_REFUSED, _O_SUBLEASE, _O_INTEREST, _O_FEE
 """Per-path outcomes that sum or scan the run-off too (NaN when only outcomes are asked)."""
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def forget_runoff(path_out: np.ndarray, i: int) -> None:
     """NaN in path ``i``'s outcomes that need the whole run-off (:data:`RUNOFF_SUMS`): a run
     of outcomes only stops a path's run-off once it can no longer go bankrupt."""
@@ -262,7 +262,7 @@ def forget_runoff(path_out: np.ndarray, i: int) -> None:
         path_out[s, i] = np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def add_runoff_month(
     runoff_yearly: np.ndarray, i: int, y: int, revenue: float, compute_cost: float,
     capacity: float, cash: float, alive: bool,
@@ -276,7 +276,7 @@ def add_runoff_month(
     runoff_yearly[_R_ALIVE, i, y] = 1.0 if alive else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def bankrupt_runoff(runoff_yearly: np.ndarray, i: int, years: np.ndarray, cash: float) -> None:
     """Run-off years ``years`` (one entry a month) of a lab that is already bankrupt: no
     capacity, its cash frozen, not alive; revenue and compute cost add nothing."""

@@ -30,7 +30,7 @@ _PRICE, _GW0, _LEN0, _RIVALS_GW0, _CASH0, _CREDIT_REV, _CREDIT_CASH, _TERM_FEE, 
 )  # fmt: skip
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sign_opening(
     i: int, p: np.ndarray, industry: np.ndarray, slips: np.ndarray, tranches: tuple,
     fixed: bool, market: bool, book: np.ndarray, rivals_book: np.ndarray,
@@ -80,7 +80,7 @@ def sign_opening(
     return n_signed, n_r, last_signed, refused
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sign_deals(
     i: int, t: int, p: np.ndarray, industry: np.ndarray, deals: tuple, market: bool,
     book: np.ndarray, n_signed: int, rivals_book: np.ndarray, n_r: int,
@@ -121,7 +121,7 @@ def sign_deals(
     return n_signed, refused, end_last, last_signed
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def sign_order(
     i: int, t: int, due: int, start: int, want: float, p: np.ndarray, industry: np.ndarray,
     market: bool, book: np.ndarray, n_signed: int, rivals_book: np.ndarray, n_r: int,
