@@ -58,7 +58,8 @@ checked, arrays = 0, []
 for info in pkgutil.iter_modules(kernel.__path__):
     module = importlib.import_module(f"{kernel.__name__}.{info.name}")
     for name, obj in vars(module).items():
-        if isinstance(obj, Dispatcher) and obj.targetoptions.get("_nrt") is False:
+        if (isinstance(obj, Dispatcher) and obj.py_func.__module__ == module.__name__
+                and obj.targetoptions.get("_nrt") is False):
             for sig in obj.nopython_signatures:
                 checked += 1
                 if holds_array(sig.return_type):
