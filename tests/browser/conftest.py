@@ -24,6 +24,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 
+DECISION_PAINT_JS = """() => new Promise((done) => {
+  new PerformanceObserver((list) => {
+    const e = list.getEntries().find((e) => e.identifier === 'decision');
+    if (e) done({render: e.renderTime || e.loadTime, paint: e.paintTime ?? e.renderTime});
+  }).observe({type: 'element', buffered: true});
+  setTimeout(() => done(null), 5000);
+})"""
+
+
+@pytest.fixture(scope="session")
+def decision_paint_js() -> str:
+    """A page function: Element Timing of the static decision's verdict
+    (``elementtiming="decision"``), when its pixels were produced (``render``) and its
+    frame's paint step (``paint``) [ms after navigation]; null if it was never painted."""
+    return DECISION_PAINT_JS
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if not Path(CHROMIUM).exists():
