@@ -16,13 +16,10 @@ from typing import Any
 
 import pytest
 
+from dashboard.bench import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 
 DECISION_PAINT_JS = """() => new Promise((done) => {
   new PerformanceObserver((list) => {
@@ -61,8 +58,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1440, "height": 900},
-            "accept_downloads": True}  # fmt: skip
+    return {**browser_context_args, "viewport": VIEWPORT, "accept_downloads": True}
 
 
 @pytest.fixture(scope="package")
