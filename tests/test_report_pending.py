@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from sim import load_scenario, run
 from sim.model.summary import summarize
-from sim.reports import MarkdownWorker, ReportJob, start_decision, write_reports
+from sim.reports import ReportJob, ReportWorker, start_decision, write_reports
 from sim.reports.pending import Forked, Known, Later, pending, resolve
 
 fork_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -67,26 +68,58 @@ def small_run():
     return res, summarize(res)
 
 
+def _without_ids(page: str) -> str:
+    """report.html without what differs between two renderings of the same report: Bokeh's
+    model ids and the simulation's elapsed time."""
+    page = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "ID", page)
+    page = re.sub(r'"p\d+"', '"P"', page)
+    return re.sub(r"Simulated in [0-9.]+ s", "Simulated", page)
+
+
 @fork_only
 def test_forked_decision_gives_the_same_reports(small_run, tmp_path: Path) -> None:
-    """report.md byte for byte, through the CLI's path (Markdown worker forked first, the
-    decision searched in another child) and through write_reports (all in line)."""
+    """report.md byte for byte and report.html up to Bokeh's ids, through the CLI's path
+    (both report workers forked first, the decision searched in another child) and through
+    write_reports (all in line)."""
     res, summary = small_run
     inline, forked = tmp_path / "inline", tmp_path / "forked"
     inline.mkdir()
     forked.mkdir()
-    write_reports(res, summary, inline, ["md"])
-    worker = MarkdownWorker()
+    write_reports(res, summary, inline, ["md", "html"])
+    worker, html_worker = ReportWorker("md"), ReportWorker("html")
     decision = start_decision(res)
     try:
-        written = ReportJob(res, summary, forked, ["html", "md"], worker, decision).finish()
+        job = ReportJob(res, summary, forked, ["html", "md"], worker, decision, html_worker)
+        written = job.finish()
     finally:
-        worker.cancel()
-        decision.cancel()
+        for side in (worker, html_worker, decision):
+            side.cancel()
     assert (forked / "report.md").read_bytes() == (inline / "report.md").read_bytes()
     for png in (inline / "figures").iterdir():
         assert (forked / "figures" / png.name).read_bytes() == png.read_bytes()
     assert {p.name for p in written} >= {"report.md", "report.html"}
+    page = (forked / "report.html").read_text()
+    assert _without_ids(page) == _without_ids((inline / "report.html").read_text())
+    assert page != _without_ids(page)  # the comparison did replace something
     verdict = resolve(decision).verdict
     assert verdict
-    assert html.escape(verdict) in (forked / "report.html").read_text()
+    assert html.escape(verdict) in page
+
+
+@fork_only
+def test_report_worker_failure_is_reported(small_run, tmp_path: Path) -> None:
+    """A report worker that fails raises its error in the parent, instead of hanging."""
+    res, summary = small_run
+    html_worker = ReportWorker("html")
+    missing = tmp_path / "no such directory"
+    try:
+        job = ReportJob(res, summary, missing, ["html"], None, None, html_worker)
+        with pytest.raises(FileNotFoundError, match="no such directory"):
+            job.finish()
+    finally:
+        html_worker.cancel()
+
+
+def test_report_worker_refuses_an_unknown_format() -> None:
+    with pytest.raises(ValueError, match="report format 'pdf'"):
+        ReportWorker("pdf")

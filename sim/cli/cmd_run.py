@@ -154,12 +154,14 @@ def main(args: argparse.Namespace) -> int:
     files = ("csv" in formats) * 2 + ("parquet" in formats)  # text takes ~2x the bytes
     out = Path(args.out)
     with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:
-        worker = decision = None
-        if "md" in formats and "html" in formats:
-            from sim.reports import MarkdownWorker
+        worker = decision = html_worker = None
+        if "html" in formats:
+            from sim.reports import ReportWorker
 
-            if MarkdownWorker.available():  # fork now, before the simulation's threads exist
-                worker = MarkdownWorker()
+            if ReportWorker.available():  # fork now, before the simulation's threads exist
+                html_worker = ReportWorker("html")
+                if "md" in formats:
+                    worker = ReportWorker("md")
         try:
             with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
                 results = run(scenario, progress=bar, monthly_paths=monthly_paths(formats))
@@ -172,21 +174,20 @@ def main(args: argparse.Namespace) -> int:
                 print(f"warning: {line}", file=sys.stderr)
             for line in truncation_warnings(summary):
                 print(line, file=sys.stderr)
-            write_outputs(results, summary, tmp, formats, worker, decision)
+            write_outputs(results, summary, tmp, formats, worker, decision, html_worker)
         finally:
-            if worker is not None:
-                worker.cancel()
-            if decision is not None:
-                decision.cancel()
+            for side in (worker, html_worker, decision):
+                if side is not None:
+                    side.cancel()
     if not args.quiet:
         print_summary(summary, out)
     return 0
 
 
 def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=None,  # type: ignore[no-untyped-def]
-                  decision=None) -> None:  # fmt: skip
-    """Write the chosen formats into ``out`` (a scratch directory); ``worker`` and
-    ``decision``: see :class:`sim.reports.ReportJob`.
+                  decision=None, html_worker=None) -> None:  # fmt: skip
+    """Write the chosen formats into ``out`` (a scratch directory); ``worker``,
+    ``decision`` and ``html_worker``: see :class:`sim.reports.ReportJob`.
 
     ``paths.*`` carry every path's outcomes and sampled parameters (dotted names); runs
     spilled to disk (more than 100,000 paths) are written chunk by chunk.
@@ -195,7 +196,7 @@ def write_outputs(results, summary: dict, out: Path, formats: list[str], worker=
     if "html" in formats or "md" in formats:
         from sim.reports import ReportJob
 
-        job = ReportJob(results, summary, out, formats, worker, decision)  # PNGs elsewhere
+        job = ReportJob(results, summary, out, formats, worker, decision, html_worker)
     if "json" in formats:
         write_json(out / "summary.json", summary)
     if "csv" in formats or "parquet" in formats:  # pandas only for these tables

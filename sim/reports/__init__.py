@@ -19,12 +19,14 @@ REPORT_FORMATS = ("html", "md")
 class ReportJob:
     """Reports written in two steps, so the caller can do other work in between: creating
     the job computes the chart frames once, starts the decision (the plan search) and the
-    Markdown report's PNGs; :meth:`finish` writes the HTML report here and collects the
-    rest. The decision is the last thing each report needs: the HTML charts and the PNGs
-    are drawn while it is searched.
+    Markdown report's PNGs; :meth:`finish` writes the HTML report (here, or in
+    ``html_worker``) and collects the rest. The decision is the last thing each report needs:
+    the HTML charts and the PNGs are drawn while it is searched.
 
     ``decision``: the decision as computed elsewhere, e.g. :func:`start_decision` right
-    after the simulation; by default it is computed here when first needed.
+    after the simulation; by default it is computed here when first needed. ``worker`` and
+    ``html_worker``: :class:`ReportWorker` processes forked before the simulation for the
+    Markdown and the HTML report (their imports then overlap the simulation).
     """
 
     def __init__(
@@ -33,8 +35,9 @@ class ReportJob:
         summary: dict[str, Any],
         out_dir: Path,
         formats: list[str],
-        worker: MarkdownWorker | None = None,
+        worker: ReportWorker | None = None,
         decision: Any = None,
+        html_worker: ReportWorker | None = None,
     ) -> None:
         if not results.monthly:
             raise ValueError("reports need monthly records: run(..., monthly_paths=N) with N > 0")
@@ -54,7 +57,13 @@ class ReportJob:
         )
         self.frames["decision"] = self.decision
         self.side = None
+        self.html_side = None
         self.written: list[Path] = []
+        if self.html and html_worker is not None:  # forked earlier, Bokeh already imported
+            html_worker.submit(markdown_view(results), summary, out_dir,
+                               _without_decision(self.frames))  # fmt: skip
+            self.decision.then(html_worker.send_decision)
+            self.html_side = html_worker
         if "md" in formats:
             if worker is not None:  # forked earlier, matplotlib already imported
                 frames = _without_decision(self.frames)
@@ -71,13 +80,13 @@ class ReportJob:
 
     def finish(self) -> list[Path]:
         """Write the HTML report and collect the Markdown one; the files written."""
-        if self.html:
-            from .html import write_html
-
-            write_html(self.results, self.summary, self.out_dir / "report.html", self.frames)
-            self.written.append(self.out_dir / "report.html")
-        if isinstance(self.side, MarkdownWorker):
-            self.decision.get()  # sends it to the worker, if no page asked for it yet
+        if self.html_side is not None:
+            self.decision.get()  # sends it to the workers, if no page asked for it yet
+            self.written += self.html_side.result()
+        elif self.html:
+            self.written += _html_task(self.results, self.summary, self.out_dir, self.frames)
+        if isinstance(self.side, ReportWorker):
+            self.decision.get()
             self.written += self.side.result()
         elif self.side is not None:
             self.written += _join(self.side)
@@ -109,8 +118,9 @@ chart frames computed once in the parent."""
 
 
 def markdown_view(results: Results) -> Results:
-    """``results`` with only what the Markdown report reads, so handing it to the PNG process
-    pickles ~2 MB instead of ~80 MB (per-path arrays and most monthly series stay here)."""
+    """``results`` with only what the reports read besides the chart frames, so handing it
+    to a report worker pickles ~2 MB instead of ~80 MB (per-path arrays and most monthly
+    series stay here)."""
     import dataclasses
 
     return dataclasses.replace(
@@ -142,6 +152,13 @@ def _markdown_task(
     return write_markdown(results, summary, out_dir, frames)
 
 
+def _html_task(results: Results, summary: dict[str, Any], out_dir: Path, frames: Any) -> list[Path]:
+    from .html import write_html
+
+    write_html(results, summary, out_dir / "report.html", frames)
+    return [out_dir / "report.html"]
+
+
 def _in_child(task: Any, *args: Any) -> Any:
     """Run ``task(*args)`` in a forked process (the Markdown PNGs draw while the parent
     builds the HTML: two cores, about half the wall time); None where fork is unavailable,
@@ -160,24 +177,28 @@ def _in_child(task: Any, *args: Any) -> Any:
         except KeyboardInterrupt:
             queue.put(("interrupted", ""))
         except BaseException as exc:  # report any failure to the parent
-            queue.put(("error", f"{type(exc).__name__}: {exc}"))
+            queue.put(_failure(exc))
 
     proc = ctx.Process(target=target, daemon=True)
     proc.start()
     return (proc, queue)
 
 
-class MarkdownWorker:
-    """A process forked early (before the simulation starts its threads) that imports
-    matplotlib meanwhile and then waits for the Markdown report's data: the import and the
-    PNGs leave the critical path. Unix only (fork); :meth:`available` says."""
+class ReportWorker:
+    """A process forked early (before the simulation starts its threads) that imports its
+    plotting library meanwhile (matplotlib for ``fmt`` "md", Bokeh for "html") and then waits
+    for the report's data: the import and the drawing leave the critical path. Unix only
+    (fork); :meth:`available` says."""
 
-    def __init__(self) -> None:
+    def __init__(self, fmt: str = "md") -> None:
         import multiprocessing
 
+        if fmt not in REPORT_FORMATS:
+            raise ValueError(f"report format {fmt!r}: one of {', '.join(REPORT_FORMATS)}")
         ctx = multiprocessing.get_context("fork")
         self.inbox, self.outbox = ctx.SimpleQueue(), ctx.SimpleQueue()
-        self.proc = ctx.Process(target=_worker_main, args=(self.inbox, self.outbox), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(fmt, self.inbox, self.outbox),
+                                daemon=True)  # fmt: skip
         self.proc.start()
 
     @staticmethod
@@ -204,23 +225,43 @@ class MarkdownWorker:
         self.proc.join()
 
 
-def _worker_main(inbox: Any, outbox: Any) -> None:
+MarkdownWorker = ReportWorker
+"""The worker's earlier name (it drew only the Markdown report)."""
+
+
+def _worker_main(fmt: str, inbox: Any, outbox: Any) -> None:
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for us
     try:
-        import matplotlib.figure  # noqa: F401  (the slow import, while the parent simulates)
+        if fmt == "md":  # the slow imports, while the parent simulates
+            import matplotlib.figure  # noqa: F401
 
-        from . import markdown  # noqa: F401
+            from . import markdown  # noqa: F401
+        else:
+            from . import html  # noqa: F401  (Bokeh)
         from .pending import Inbox
 
         results, summary, out_dir, frames = inbox.get()
-        frames["decision"] = Inbox(inbox)  # the PNGs are drawn first, while it is searched
-        outbox.put(("ok", [str(p) for p in _markdown_task(results, summary, out_dir, frames)]))
+        frames["decision"] = Inbox(inbox)  # the charts are drawn first, while it is searched
+        task = _markdown_task if fmt == "md" else _html_task
+        outbox.put(("ok", [str(p) for p in task(results, summary, out_dir, frames)]))
     except KeyboardInterrupt:
         outbox.put(("interrupted", ""))
     except BaseException as exc:  # report any failure to the parent
-        outbox.put(("error", f"{type(exc).__name__}: {exc}"))
+        outbox.put(_failure(exc))
+
+
+def _failure(exc: BaseException) -> tuple[str, Any]:
+    """A child's failure for the parent: the exception itself, raised there again (an
+    OSError stays an OSError), or its text when it cannot be pickled."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return ("error", f"{type(exc).__name__}: {exc}")
+    return ("raise", exc)
 
 
 def _join(side: Any) -> list[Path]:
@@ -229,13 +270,15 @@ def _join(side: Any) -> list[Path]:
     proc, queue = side
     proc.join()
     if queue.empty():
-        raise RuntimeError(f"Markdown report process died (exit code {proc.exitcode})")
+        raise RuntimeError(f"report process died (exit code {proc.exitcode})")
     status, value = queue.get()
     if status == "interrupted":
         raise KeyboardInterrupt
+    if status == "raise":
+        raise value
     if status != "ok":
-        raise RuntimeError(f"Markdown report failed: {value}")
+        raise RuntimeError(f"report failed: {value}")
     return [Path(p) for p in value]
 
 
-__all__ = ["REPORT_FORMATS", "MarkdownWorker", "ReportJob", "write_reports"]
+__all__ = ["REPORT_FORMATS", "MarkdownWorker", "ReportJob", "ReportWorker", "write_reports"]
