@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from sim import load_scenario, run
+from sim.analysis.recommend import _run_plan
 from sim.analysis.sweep import apply_cell, metrics
 from sim.model.io import scenario_from_dict
 from sim.model.kernel.finance import solvent_to_end
@@ -88,6 +89,32 @@ def test_outcomes_only_gives_the_full_runs_numbers(name, file, cell):
     assert want.keys() == got.keys()
     differ = {k: (want[k], got[k]) for k in want if not _same(want[k], got[k])}
     assert not differ
+
+
+PLANS = {
+    "planned growth": {"kind": "planned_growth", "planned_growth": 6.0},
+    "demand quantile": {"kind": "demand_quantile", "q": 0.3},
+    "adaptive": {"kind": "adaptive", "haircut": 0.2},
+}
+
+
+@pytest.mark.parametrize("file", ["base.yaml", "lone_lab.yaml", "steady_state_100b.yaml"])
+@pytest.mark.parametrize("plan", list(PLANS), ids=list(PLANS))
+def test_plan_search_runs_give_the_full_runs_numbers(file, plan):
+    """The plan search (reports, dashboard) evaluates each plan with outcomes only: its
+    metrics, per-path outcomes and decision units are those of the full run."""
+    scenario = apply_cell(load_scenario(ROOT / "scenarios" / file), {"policy": PLANS[plan]})
+    scenario = scenario.replace(**{"simulation.paths": 1500})
+    full = _run_plan(scenario, lambda s: run(s, monthly_paths=0))
+    lean = _run_plan(scenario)
+    assert full.keys() == lean.keys()
+    assert np.array_equal(full.pop("bankrupt"), lean.pop("bankrupt"))
+    assert np.array_equal(full.pop("cum_revenue"), lean.pop("cum_revenue"))
+    want, got = full.pop("metrics"), lean.pop("metrics")
+    assert want.keys() == got.keys()
+    assert not {k: (want[k], got[k]) for k in want if not _same(want[k], got[k])}
+    assert repr(full) == repr(lean)  # decision units and policy, every float
+    assert full["units"]["gw_by_delivery_year"]  # the plan signs something to compare
 
 
 def test_the_cases_reach_run_off_bankruptcies_and_the_mechanisms():
