@@ -155,13 +155,12 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:
         worker = decision = html_worker = None
-        if "html" in formats:
+        if "html" in formats or "md" in formats:
             from sim.reports import ReportWorker
 
             if ReportWorker.available():  # fork now, before the simulation's threads exist
-                html_worker = ReportWorker("html")
-                if "md" in formats:
-                    worker = ReportWorker("md")
+                html_worker = ReportWorker("html") if "html" in formats else None
+                worker = ReportWorker("md") if "md" in formats else None
         try:
             with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
                 results = run(scenario, progress=bar, monthly_paths=monthly_paths(formats))
