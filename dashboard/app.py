@@ -21,10 +21,11 @@ from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PA
 from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
 from dashboard.session import frozen
-from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, make_input, usd_number, wide
+from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, make_input, wide
 from sim.model.distributions import central
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
+from sim.outputs import usd
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO / "scenarios"
@@ -141,18 +142,16 @@ class Dashboard(OtherTabs):
         x, res, num = self.x, self.x.results, self.x.numbers
         if res is None or not num:
             return
-        rev, rev_fmt = usd_number(num["revenue_final_year_p50"])
-        cum, cum_fmt = usd_number(num["cum_revenue_p50"])
         last = int(num["final_year"])
         p = 100 * num["p_bankrupt"]
         self.kpi = {
             "kpi-bankrupt": (f"P(bankrupt), run-off included · {num['paths']:,} paths", f"{p:.1f}%"),
             "kpi-bankrupt-horizon": (f"P(bankrupt) within the horizon (to {last})",
                                      f"{100 * num['p_bankrupt_in_horizon']:.1f}%"),
-            "kpi-revenue": (f"Median revenue in {last}", rev_fmt.format(value=rev)),
+            "kpi-revenue": (f"Median revenue in {last}", usd(num["revenue_final_year_p50"])),
             "kpi-unserved": (widgets.unserved_label(num), f"{100 * num['unserved_share']:.1f}%"),
             "kpi-cumulative": (f"Median cumulative revenue {int(res.years[0])}-{last}",
-                               cum_fmt.format(value=cum)),
+                               usd(num["cum_revenue_p50"])),
         }  # fmt: skip
         color = "#2ca02c" if p < 5 else "#e6a100" if p < 20 else "#d62728"
         self.kpis.object = widgets.kpis_html(self.kpi, color)
@@ -374,4 +373,4 @@ if __name__.startswith("bokeh"):
     _args = [a for a in sys.argv[1:] if a.endswith((".yaml", ".yml"))]
     create_app(_args[0] if _args else None).servable()
 
-__all__ = ["INPUTS", "Dashboard", "create_app", "usd_number"]
+__all__ = ["INPUTS", "Dashboard", "create_app"]

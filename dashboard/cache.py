@@ -161,10 +161,6 @@ class DiskCache:
             return
         self.evict()
 
-    def size(self) -> int:
-        """Bytes held by the cache files."""
-        return sum(size for _, size, _ in self._files())
-
     def _files(self) -> list[tuple[Path, int, float]]:
         out = []
         with contextlib.suppress(OSError):

@@ -23,8 +23,8 @@ from sim.reports.decision import scenario_policy_words
 from . import jobs, schema, sweeps
 from .cache import is_cached, key_numbers, run_cached
 from .files import EMBEDDED, ScenarioFiles, scenario_files
-from .schema import ALL_FIELDS, GROWTH, HAIRCUT, PLANNED, QUANTILE, param_kwargs
-from .tables import BackgroundWork
+from .schema import ALL_FIELDS, GROWTH, HAIRCUT, PLANNED, QUANTILE, FieldSpec, param_kwargs
+from .sweeps import BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
 POLICY_LABELS = {"Plan for a growth rate": "planned_growth", "Adaptive (learns growth)": "adaptive",
@@ -37,14 +37,7 @@ PERCENT_INPUTS = ("budget", "quantile", "haircut",  # shares entered in percent
                   *(n for n, spec in ALL_FIELDS.items() if spec.scale == 0.01))  # fmt: skip
 
 
-def percent(share: Any) -> float:
-    """A share [0-1] (or the centre of its distribution) in percent, as the inputs show it."""
-    return round(100 * central(share), 10)
-
-
-def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:
-    specs = {"growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE, "haircut": HAIRCUT}
-    spec = {**ALL_FIELDS, **specs}[name]
+def _num(spec: FieldSpec, value: float, kind: str | None = None, **extra: Any) -> param.Number:
     return param.Number(value, **{**param_kwargs(spec, kind), **extra})
 
 
@@ -103,18 +96,18 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
                                  doc="name: the scenario's name in the saved YAML")  # fmt: skip
     scenario_description = param.String("", label="Description (for saving)",
                                         doc="description: one line saved with the YAML")  # fmt: skip
-    growth_low = _num("growth", 3.0, label="True growth, low [x/yr]")
-    growth_high = _num("growth", 10.0, label="True growth, high [x/yr]")
+    growth_low = _num(GROWTH, 3.0, label="True growth, low [x/yr]")
+    growth_high = _num(GROWTH, 10.0, label="True growth, high [x/yr]")
     for _name, _spec in ALL_FIELDS.items():  # set from the scenario when it is loaded
-        locals()[_name] = _num(_name, _spec.soft[0])
+        locals()[_name] = _num(_spec, _spec.soft[0])
     del _name, _spec
     policy_kind = param.Selector(
         objects=POLICY_LABELS, default="planned_growth", label="Purchase policy",
         doc="policy.kind: how orders are sized at each review (plan for a growth rate, a "
         "quantile of demand, adaptive learning of growth, or a fixed schedule)")  # fmt: skip
-    planned_growth = _num("planned", 4.0, "planned_growth")
-    quantile = _num("quantile", 50.0, "demand_quantile")
-    haircut = _num("haircut", 0.0, "adaptive")
+    planned_growth = _num(PLANNED, 4.0, "planned_growth")
+    quantile = _num(QUANTILE, 50.0, "demand_quantile")
+    haircut = _num(HAIRCUT, 0.0, "adaptive")
     plan_to_ceiling = param.Boolean(False, label="Plan bends toward the demand ceiling",
         doc="policy.plan_to_ceiling: "
         + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"))  # fmt: skip
@@ -210,12 +203,12 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         for name, spec in ALL_FIELDS.items():
             node = functools.reduce(getattr, spec.dotted.split("."), s)
             values[name] = spec.soft[1] if node is None else round(central(node) / spec.scale, 10)
-        pol = s.policy
-        values["policy_kind"] = pol.kind
-        key = POLICY_GROWTH_KEY.get(pol.kind)
+        pol, kind = s.policy, s.policy.kind
+        values["policy_kind"] = kind
+        key = POLICY_GROWTH_KEY.get(kind)
         values["planned_growth"] = central(getattr(pol, key)) if key else 4.0
-        values["quantile"] = percent(pol.q) if pol.kind == "demand_quantile" else 50.0
-        values["haircut"] = percent(pol.haircut) if pol.kind == "adaptive" else 0.0
+        values["quantile"] = round(100 * central(pol.q), 10) if kind == "demand_quantile" else 50.0
+        values["haircut"] = round(100 * central(pol.haircut), 10) if kind == "adaptive" else 0.0
         values["plan_to_ceiling"] = bool(getattr(pol, "plan_to_ceiling", False))
         values["years"] = int(s.simulation.years)
         return values

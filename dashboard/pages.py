@@ -89,22 +89,16 @@ def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
 
 def reuse_pages(url: str | None) -> None:
     """Keep pages by :func:`page_key`, rendered once, ``url``'s built before its visitors."""
-    forget_pages()
+    from panel.io.state import state
+
+    while state._sessions:  # a new server must not serve an old one's (another scenario?)
+        state._sessions.popitem()[1].unblock_expiration()
     cache_reused_pages()
     pn.config.reuse_sessions = True
     pn.config.session_key_func = page_key
     _LINK[:] = [url] if url else []
     if url:
         prerender(url)
-
-
-def forget_pages() -> None:
-    """Drop the kept pages (a new server must not serve an old server's, perhaps of another
-    scenario)."""
-    from panel.io.state import state
-
-    while state._sessions:
-        state._sessions.popitem()[1].unblock_expiration()
 
 
 def cache_reused_pages() -> None:

@@ -4,6 +4,7 @@ at once are built (every page's decision first). No layout here (:mod:`dashboard
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -72,9 +73,7 @@ def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
         with contextlib.suppress(Exception):  # the session may have closed
             doc.add_next_tick_callback(cb)
 
-    def runner(fn: Any, done: Any) -> None:
-        jobs.submit(jobs.INTERACTIVE, fn, done)
-
+    runner = functools.partial(jobs.submit, jobs.INTERACTIVE)
     return {**explorer_kwargs, "runner": runner, "dispatch": dispatch, "auto_analysis": True}
 
 
@@ -83,11 +82,6 @@ def session_doc() -> Any:
     ``pn.state.curdoc`` may fall back to *another* thread's session)."""
     doc = pn.state._curdoc.get()
     return doc if doc is not None and doc.session_context is not None else None
-
-
-def served() -> bool:
-    """Whether this code runs inside a server session (not a script or test)."""
-    return session_doc() is not None
 
 
 LOADING: dict[str, float] = {}  # pages served, not yet loaded: session id -> when [monotonic s]

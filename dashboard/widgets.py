@@ -55,15 +55,6 @@ def wide(cls: Any, *args: Any, css: str = "", **kw: Any) -> Any:
     return cls(*args, sizing_mode="stretch_width", css_classes=[css] if css else [], **kw)
 
 
-def usd_number(x: float) -> tuple[float, str]:
-    """Value and format for a Number indicator showing USD as $12.3B."""
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
-        if abs(x) >= scale:
-            digits = "${value:,.3g}" if abs(x) / scale < 1000 else "${value:,.0f}"
-            return x / scale, digits + unit
-    return x, "${value:,.0f}"
-
-
 def make_input(explorer: param.Parameterized, name: str) -> Any:
     """The widget of one Explorer input, its description as tooltip (an icon beside sliders)."""
     p = explorer.param[name]
