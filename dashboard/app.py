@@ -125,7 +125,7 @@ class Dashboard(OtherTabs):
 
     def _on_change(self, *events: Any) -> None:
         """One redraw per publish: the key numbers at once, the rest in the next message."""
-        names = {e.name for e in events} if events else {"results", "tables"}
+        names = {e.name for e in events}
         if names & {"results", "numbers"}:
             self._on_results()
         self.later(self._on_tables if "tables" in names else self._on_plan)
@@ -222,13 +222,14 @@ class Dashboard(OtherTabs):
 
     def _message(self, name: str) -> Any:
         """The table if it can be drawn, else None (its message pane says why)."""
-        value = self.x.table(name)
-        msg = widgets.message_text(value)
-        self.msgs[name].visible = msg is not None or value is None
-        if value is None or msg is not None:
-            self.msgs[name].object = msg or f"Computing the {name}…"
-            return None
-        return value
+        value = self.x.table(name)  # a DataFrame, a message or None (not computed yet)
+        if isinstance(value, pd.DataFrame) and not len(value):
+            value = "The sweep returned no rows."
+        drawable = isinstance(value, pd.DataFrame)
+        self.msgs[name].visible = not drawable
+        if not drawable:
+            self.msgs[name].object = str(value or f"Computing the {name}…")
+        return value if drawable else None
 
     def _draw(self, name: str, data_changed: bool = False) -> None:
         """Send chart ``name`` its table's frame (when new), the plan's marks, its staleness."""
@@ -331,13 +332,12 @@ class Dashboard(OtherTabs):
         self.draw_charts()
 
 
-def create_app(scenario: Scenario | str | Path | None = None,
-               scenarios_dir: str | Path = SCENARIOS_DIR) -> pn.template.BaseTemplate:  # fmt: skip
+def create_app(scenario: Scenario | str | Path | None = None) -> pn.template.BaseTemplate:
     """One session's dashboard (a Panel template) for a scenario or scenario file."""
     pn.extension(notifications=False)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    x = Explorer(scenario, **session.session_hooks({"scenarios_dir": scenarios_dir}))
+    x = Explorer(scenario, scenarios_dir=SCENARIOS_DIR, **session.session_hooks())
     doc = session.session_doc()
     if doc is not None:
         pages.local_styles(doc)  # before any model is built

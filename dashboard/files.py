@@ -71,10 +71,6 @@ class ScenarioFiles:
             out.append(f"horizon {self.years} years")
         return out
 
-    def yaml_file(self) -> io.StringIO:
-        """File-like YAML for a download button."""
-        return io.StringIO(self.scenario_yaml())
-
     def by_year_csv(self) -> io.StringIO:
         """Per-year table of the current results as CSV."""
         return io.StringIO(by_year(self.results).to_csv(index=False))

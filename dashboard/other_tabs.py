@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pandas as pd
@@ -38,8 +39,9 @@ class OtherTabs:
         self.upload = wide(pn.widgets.FileInput, accept=".yaml,.yml", multiple=False,
                            css="upload-yaml")  # fmt: skip
         self.upload.param.watch(self._on_upload, "value")
-        self.save = wide(pn.widgets.FileDownload, callback=x.yaml_file, filename="scenario.yaml",
-                         label="Save as scenario (YAML)", color="success", css="save-yaml")  # fmt: skip
+        self.save = wide(pn.widgets.FileDownload, callback=lambda: io.StringIO(x.scenario_yaml()),
+                         filename="scenario.yaml", label="Save as scenario (YAML)", color="success",
+                         css="save-yaml")  # fmt: skip
         self.csv = wide(pn.widgets.FileDownload, callback=x.by_year_csv, filename="by_year.csv",
                         label="Download results (CSV)", color="light", css="download-csv")  # fmt: skip
         x.param.watch(self._on_ruin, ["ruin_results"])

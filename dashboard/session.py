@@ -53,12 +53,12 @@ def forget_sessions() -> None:
     bokeh_doc.set_curdoc(Document())
 
 
-def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
+def session_hooks() -> dict[str, Any]:
     """Runner/dispatch of a served session: jobs on the shared pools, results back on this
     session's event loop (``doc.add_next_tick_callback``)."""
     doc = session_doc()
     if doc is None:
-        return explorer_kwargs
+        return {}
     loop_thread = threading.current_thread()
 
     def dispatch(fn: Any) -> None:
@@ -74,7 +74,7 @@ def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
             doc.add_next_tick_callback(cb)
 
     runner = functools.partial(jobs.submit, jobs.INTERACTIVE)
-    return {**explorer_kwargs, "runner": runner, "dispatch": dispatch, "auto_analysis": True}
+    return {"runner": runner, "dispatch": dispatch, "auto_analysis": True}
 
 
 def session_doc() -> Any:

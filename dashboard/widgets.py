@@ -144,10 +144,3 @@ def ruin_markdown(out: dict[str, Any]) -> str:
         lines.append(f"**Signpost** {sp.sentence()}. Paste into the scenario:")
         lines.append("```yaml\n" + sp.yaml() + "\n```")
     return "\n\n".join(lines)
-
-
-def message_text(value: Any) -> str | None:
-    """The message to show instead of a chart, or None when ``value`` is a result."""
-    if isinstance(value, pd.DataFrame):
-        return None if len(value) else "The sweep returned no rows."
-    return None if isinstance(value, dict) or not value else str(value)
