@@ -18,10 +18,9 @@ import panel as pn
 from dashboard import charts, decision, pages, session, widgets
 from dashboard.actuals import ActualsCard
 from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
-from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
 from dashboard.session import frozen
-from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, make_input, wide
+from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, OtherTabs, make_input, wide
 from sim.model.distributions import central
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
@@ -109,7 +108,17 @@ class Dashboard(OtherTabs):
             pn.pane.Markdown("Load a scenario file (YAML):", margin=(0, 10)), self.upload,
             self.actuals.panel, *(self.rows[n] for n in SAVE), self.save, self.csv, self.pin_button,
         ]  # fmt: skip
-        self.page.append(self._tabs())
+        for pane in (self.heat.pane, self.front.pane):
+            pane.styles = {"flex": CHART_BASIS, "min-width": "0"}
+        decision_tab = wide(
+            pn.Column, self.msgs["heatmap"], self.msgs["frontier"], self.stale_note,
+            wide(pn.Row, self.heat.pane, self.front.pane, styles={"flex-wrap": "wrap"}),
+            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state)  # fmt: skip
+        self.tabs = wide(pn.Tabs, ("Decision", decision_tab), ("Time series", self.series),
+                         ("Compare", wide(pn.Column, self.compare_pane)),
+                         ("What ruins us", self.ruin_tab), dynamic=True)  # fmt: skip
+        self.tabs.param.watch(self._on_tab, "active")
+        self.page.append(self.tabs)
 
     def _on_kind(self) -> None:
         if not self.rows:
@@ -191,8 +200,10 @@ class Dashboard(OtherTabs):
                 for chart in self.ts.values():
                     chart.send(self.x.view_data)
 
-    def draw_charts(self) -> None:
-        """Draw the decision tab's charts one per event-loop tick (other pages get served)."""
+    def show_rest(self) -> None:
+        """A served page, once loaded: its inputs and tabs, then the decision tab's charts one
+        per event-loop tick (other pages get served in between)."""
+        self.build_rest()
         self._deferred = False
         self._drawn.clear()
         for name in TABLE_CHARTS:
@@ -313,24 +324,6 @@ class Dashboard(OtherTabs):
         busy = " · running the new settings…" if x.busy else ""
         self.status.object = (x.analysis_status or "") + busy
 
-    def _tabs(self) -> pn.Tabs:
-        for pane in (self.heat.pane, self.front.pane):
-            pane.styles = {"flex": CHART_BASIS, "min-width": "0"}
-        decision_tab = wide(
-            pn.Column, self.msgs["heatmap"], self.msgs["frontier"], self.stale_note,
-            wide(pn.Row, self.heat.pane, self.front.pane, styles={"flex-wrap": "wrap"}),
-            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state)  # fmt: skip
-        self.tabs = wide(pn.Tabs, ("Decision", decision_tab), ("Time series", self.series),
-                         ("Compare", wide(pn.Column, self.compare_pane)),
-                         ("What ruins us", self.ruin_tab), dynamic=True)  # fmt: skip
-        self.tabs.param.watch(self._on_tab, "active")
-        return self.tabs
-
-    def show_rest(self) -> None:
-        """A served page, once loaded: its inputs and tabs, then its charts."""
-        self.build_rest()
-        self.draw_charts()
-
 
 def create_app(scenario: Scenario | str | Path | None = None) -> pn.template.BaseTemplate:
     """One session's dashboard (a Panel template) for a scenario or scenario file."""
@@ -354,7 +347,7 @@ def create_app(scenario: Scenario | str | Path | None = None) -> pn.template.Bas
     if doc is not None:
         loc = pn.state.location
         if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings
-            decision.serve_decision(template, doc, *dash.decision_parts)
+            pages.serve_decision(template, doc, *dash.decision_parts)
             dash.on_decision = lambda attrs: pages.mark_static(doc, attrs.get("state") == "ready")
             dash.on_decision(dash.decision_parts[1])
         if loc is not None:

@@ -162,7 +162,6 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self._lock = threading.Lock()
         self._gen = self._agen = 0  # generations: a job of an older one is dropped
         self._timer: threading.Timer | None = None
-        self._analysis_future: Any = None
         self._specs: dict[str, sweeps.Spec] = {}
         self._ruin_thread: threading.Thread | None = None
         self._ruin_cache: dict[tuple[str, int], dict[str, Any]] = {}

@@ -84,13 +84,10 @@ def yield_to_interactive() -> None:
         time.sleep(0.005)
 
 
-def submit(pool: ThreadPoolExecutor, fn: Callable[[], Any],
-           done: Callable[[Any], None]) -> Future[Any]:  # fmt: skip
-    """Run ``fn`` on ``pool``; call ``done(result or exception)`` in that thread."""
-    counted = pool is INTERACTIVE
-    if counted:
-        with _active_lock:
-            _active[0] += 1
+def submit(fn: Callable[[], Any], done: Callable[[Any], None]) -> Future[Any]:
+    """Run ``fn`` on :data:`INTERACTIVE`; call ``done(result or exception)`` in that thread."""
+    with _active_lock:
+        _active[0] += 1
 
     def task() -> None:
         try:
@@ -98,9 +95,8 @@ def submit(pool: ThreadPoolExecutor, fn: Callable[[], Any],
         except BaseException as exc:  # handed to the UI, never raised in the pool
             out = exc
         finally:
-            if counted:
-                with _active_lock:
-                    _active[0] -= 1
+            with _active_lock:
+                _active[0] -= 1
         done(out)
 
-    return pool.submit(task)
+    return INTERACTIVE.submit(task)

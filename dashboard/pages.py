@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+from bokeh.models import CustomJS
 from markupsafe import Markup
 
 from . import session
+from .decision import element
+from .widgets import CSS
 
 
 def local_styles(doc: Any) -> None:
@@ -212,3 +215,40 @@ def scripts_after_paint(bokeh_js: str, plot_script: str, skip: tuple[str, ...] =
     tags = "".join(f'<script defer src="{u}"></script>\n' for u in srcs)
     module = f'<script type="module">{code}</script>\n' if code else ""
     return Markup(rest + tags + module + str(plot_script))
+
+
+PAGE = """{% extends layout %}
+{% block js_resources %}{% endblock %}
+{% block contents %}{{ super() | replace('id="main">', 'id="main">' ~ decision_static, 1) }}
+{% endblock %}
+{% block css_resources %}{{ inline_css(super()) }}{% endblock %}
+{% block postamble %}{{ inline_css(super()) }}{% endblock %}
+{% block inner_body %}{{ self.contents() }}
+{{ scripts_after_paint(bokeh_js, plot_script, skip) }}{% endblock %}
+"""
+"""Panel's page with the static decision first in ``#main``, the style sheets in the page
+and the scripts loaded once it is painted."""
+UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")  # no text is TeX (1.8 MB); charts use canvas
+REMOVE = "document.querySelectorAll('.decision-static').forEach((e) => e.remove())"
+
+
+@functools.cache
+def _page(layout: Any) -> Any:
+    names = {"layout": layout, "skip": UNUSED_BUNDLES, "inline_css": inline_css,
+             "scripts_after_paint": scripts_after_paint}  # fmt: skip
+    return layout.environment.from_string(PAGE, globals=names)
+
+
+def timed(body: str) -> str:
+    """``body`` with its verdict marked for the browser's Element Timing (when the decision
+    was painted: ``PerformanceObserver`` type ``element``, identifier ``decision``)."""
+    return body.replace('<p class="verdict">', '<p class="verdict" elementtiming="decision">', 1)
+
+
+def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
+    """Make ``doc``'s page carry the decision as static HTML until the live pane renders."""
+    template.template = _page(template.template)
+    static = element(timed(body), attrs, testid="decision-static")
+    box = '<div class="decision-static" style="margin: 5px 10px">'
+    doc.template_variables["decision_static"] = f"<style>{CSS}</style>{box}{static}</div>"
+    doc.js_on_event("document_ready", CustomJS(code=REMOVE))

@@ -4,7 +4,6 @@ at once are built (every page's decision first). No layout here (:mod:`dashboard
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -73,8 +72,7 @@ def session_hooks() -> dict[str, Any]:
         with contextlib.suppress(Exception):  # the session may have closed
             doc.add_next_tick_callback(cb)
 
-    runner = functools.partial(jobs.submit, jobs.INTERACTIVE)
-    return {"runner": runner, "dispatch": dispatch, "auto_analysis": True}
+    return {"runner": jobs.submit, "dispatch": dispatch, "auto_analysis": True}
 
 
 def session_doc() -> Any:

@@ -7,6 +7,7 @@ that slider recomputes nothing) and cached on disk; a failing table is a message
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -206,7 +207,7 @@ class BackgroundWork:
             return
         self.analysis_status = f"Updating {', '.join(missing)}…"
         if self.auto_analysis:
-            self.run_analysis(background=True, delay=DEBOUNCE_S)
+            self.run_analysis()
 
     def schedule_analysis(self) -> None:
         """Serve the disk cache's tables; (re)start the rest, debounced (``auto_analysis``)."""
@@ -217,24 +218,19 @@ class BackgroundWork:
         self.tables = tables  # views re-check which tables are stale
         self._after_lookup(missing)
 
-    def run_analysis(self, background: bool = True, delay: float = 0.0) -> None:
-        """Compute the missing tables (in the background or here), cancelling an older job."""
+    def run_analysis(self, background: bool = True) -> None:
+        """Compute the missing tables here, or (``background``) on the tables' thread after
+        :data:`DEBOUNCE_S` without a newer change; an older job is cancelled."""
         agen = self.stop_analysis()
         specs = dict(self._specs)
         if not background:
             self._analysis_job(agen, specs)
             return
-
-        def start() -> None:
-            self._analysis_future = jobs.BACKGROUND.submit(self._analysis_job, agen, specs)
-
-        if delay > 0:
-            with self._lock:
-                self._timer = threading.Timer(delay, start)
-                self._timer.daemon = True
-                self._timer.start()
-        else:
-            start()
+        start = functools.partial(jobs.BACKGROUND.submit, self._analysis_job, agen, specs)
+        with self._lock:
+            self._timer = threading.Timer(DEBOUNCE_S, start)
+            self._timer.daemon = True
+            self._timer.start()
 
     def stop_analysis(self) -> int:
         """Stop the running or pending (debounced) tables job; the new job generation."""
