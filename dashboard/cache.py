@@ -44,9 +44,7 @@ def env_number(name: str, default: int, unit: int = 1) -> int:
 def cache_dir() -> Path:
     """Root of the on-disk cache (in the user's cache directory, never the repository)."""
     env = os.environ.get("COMPUTE_SIM_CACHE_DIR")
-    if env:
-        return Path(env)
-    return Path(platformdirs.user_cache_dir("compute-sim")) / "dashboard"
+    return Path(env) if env else Path(platformdirs.user_cache_dir("compute-sim")) / "dashboard"
 
 
 @functools.lru_cache(maxsize=1)
@@ -214,8 +212,8 @@ def run_cached(scenario: Scenario, paths: int) -> Results:
 
 
 def key_numbers(results: Results) -> dict[str, Any]:
-    """The headline figures of a run, once per run object (shared: read-only): P(bankrupt)
-    [0-1], final-year and cumulative median revenue [USD], unserved share [0-1], the order."""
+    """The key numbers of a run, once per run object (shared: read-only): P(bankrupt) [0-1],
+    final-year and cumulative median revenue [USD], unserved share [0-1]."""
     hit = _NUMBERS.get(id(results))
     if hit is not None and hit[0]() is results:
         return hit[1]
@@ -229,9 +227,6 @@ def key_numbers(results: Results) -> dict[str, Any]:
         "final_year": last["year"],
         "revenue_final_year_p50": last["revenue_p50"],
         "unserved_share": s["unserved_share_of_demand"],
-        "seed": results.scenario.simulation.seed,
-        "gw_by_delivery_year": s.get("gw_by_delivery_year", {}),
-        "commitment_usd_by_year": s.get("commitment_usd_by_year", {}),
     }  # fmt: skip
     _NUMBERS.put(id(results), (weakref.ref(results), numbers))
     return numbers

@@ -1,10 +1,13 @@
 """The dashboard's model layer (no panel): :class:`Explorer`, one loaded scenario plus the
-inputs; only touched inputs change it (a distribution stays a distribution). ``runner(fn,
-done)`` runs a job, ``dispatch(fn)`` brings the result to the UI's thread (default: at once)."""
+inputs (only touched inputs change it: a distribution stays a distribution) and its files
+(picker, YAML save/upload, CSV download). ``runner(fn, done)`` runs a job, ``dispatch(fn)``
+brings the result to the UI's thread (default: at once)."""
 
 from __future__ import annotations
 
 import functools
+import glob
+import io
 import math
 import threading
 import time
@@ -16,14 +19,15 @@ import param
 
 from sim.errors import ScenarioError
 from sim.model.distributions import central, support
-from sim.model.io import load_scenario, scenario_from_dict
+from sim.model.io import load_scenario, parse_yaml, scenario_from_dict, scenario_to_yaml
 from sim.model.scenario import Scenario, set_dotted
+from sim.model.summary import by_year
+from sim.outputs import usd
 from sim.reports.decision import scenario_policy_words
 
 from . import jobs, schema, sweeps
 from .cache import is_cached, key_numbers, run_cached
-from .files import EMBEDDED, ScenarioFiles, scenario_files
-from .schema import ALL_FIELDS, GROWTH, HAIRCUT, PLANNED, QUANTILE, FieldSpec, param_kwargs
+from .schema import ALL_FIELDS, GROWTH, FieldSpec, friendly_name, param_kwargs
 from .sweeps import BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
@@ -35,6 +39,25 @@ INPUTS = ("growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_grow
 URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")  # kept in the page's URL
 PERCENT_INPUTS = ("budget", "quantile", "haircut",  # shares entered in percent
                   *(n for n, spec in ALL_FIELDS.items() if spec.scale == 0.01))  # fmt: skip
+EMBEDDED = "base (embedded default)"
+UPLOAD_MAX_BYTES = 1_000_000  # largest YAML file accepted by the upload button [bytes]
+
+
+def scenario_files(directory: str | Path) -> dict[str, str]:
+    """Scenario picker options: display name -> path (``""`` is the embedded default)."""
+    paths = sorted(glob.glob(str(Path(directory) / "*.yaml")))
+    return {EMBEDDED: "", **{Path(path).stem: path for path in paths}}
+
+
+def round_floats(data: Any, digits: int = 10) -> Any:
+    """Floats rounded to ``digits`` significant digits (3.5000000000000004 -> 3.5)."""
+    if isinstance(data, float) and math.isfinite(data) and data != 0:
+        return float(f"{data:.{digits}g}")
+    if isinstance(data, dict):
+        return {k: round_floats(v, digits) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [round_floats(v, digits) for v in data]
+    return data
 
 
 def _num(spec: FieldSpec, value: float, kind: str | None = None, **extra: Any) -> param.Number:
@@ -49,44 +72,7 @@ def _immediately(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(out)
 
 
-_LOG_MAPPED = ("low", "high", "mode", "value", "median")  # moved by rescaled_growth's map
-
-
-def rescaled_growth(growth: Any, lo: float, hi: float) -> Any:
-    """The growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its support,
-    so its shape survives (base's 15% weight on slow worlds stays 15%); a loguniform when
-    it cannot be mapped (no spread, a normal, lo > hi), a number when lo == hi."""
-    if lo == hi:
-        return lo
-    plain = {"dist": "loguniform", "low": lo, "high": hi}
-    if isinstance(growth, int | float) or lo <= 0 or lo > hi:
-        return plain
-    old_lo, old_hi = support(growth)
-    dumped = growth.model_dump(by_alias=True, exclude_none=True)
-    if not 0 < old_lo < old_hi or "normal" in _dists(dumped):
-        return plain
-    slope = math.log(hi / lo) / math.log(old_hi / old_lo)
-
-    def move(node: dict[str, Any]) -> dict[str, Any]:
-        out = dict(node)
-        for key in _LOG_MAPPED:
-            if key in out:
-                x = lo * (out[key] / old_lo) ** slope
-                out[key] = hi if math.isclose(x, hi, rel_tol=1e-9) else min(hi, max(lo, x))
-        if "sigma" in out:
-            out["sigma"] = out["sigma"] * slope
-        if "components" in out:
-            out["components"] = [move(c) for c in out["components"]]
-        return out
-
-    return move(dumped)
-
-
-def _dists(node: dict[str, Any]) -> set[str]:
-    return {node.get("dist", ""), *(d for c in node.get("components", []) for d in _dists(c))}
-
-
-class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
+class Explorer(BackgroundWork, param.Parameterized):
     """Sidebar inputs mapped onto Scenario fields, with cached results, tables and files."""
 
     scenario_file = param.Selector(
@@ -105,9 +91,9 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         objects=POLICY_LABELS, default="planned_growth", label="Purchase policy",
         doc="policy.kind: how orders are sized at each review (plan for a growth rate, a "
         "quantile of demand, adaptive learning of growth, or a fixed schedule)")  # fmt: skip
-    planned_growth = _num(PLANNED, 4.0, "planned_growth")
-    quantile = _num(QUANTILE, 50.0, "demand_quantile")
-    haircut = _num(HAIRCUT, 0.0, "adaptive")
+    planned_growth = _num(schema.PLANNED, 4.0, "planned_growth")
+    quantile = _num(schema.QUANTILE, 50.0, "demand_quantile")
+    haircut = _num(schema.HAIRCUT, 0.0, "adaptive")
     plan_to_ceiling = param.Boolean(False, label="Plan bends toward the demand ceiling",
         doc="policy.plan_to_ceiling: "
         + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"))  # fmt: skip
@@ -221,7 +207,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         changed = self.changed()
         out: dict[str, Any] = {}
         if changed & {"growth_low", "growth_high"}:
-            out[GROWTH.dotted] = rescaled_growth(self._base.demand.growth, self.growth_low,
+            out[GROWTH.dotted] = schema.rescaled_growth(self._base.demand.growth, self.growth_low,
                                                  self.growth_high)  # fmt: skip
         for name, spec in ALL_FIELDS.items():
             if name in changed:
@@ -391,6 +377,64 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
     def _on_results_compare(self) -> None:
         if self.pinned is not None:
             self.update_compare()
+
+    def scenario_yaml(self) -> str:
+        """YAML of the current settings with the loaded path count; edits are named in the name
+        and description (unless those were edited too)."""
+        s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
+        data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
+        changed = self.changed() - {"scenario_name", "scenario_description"}
+        if changed and "scenario_name" not in self.changed():
+            data["name"] = f"{self._base.name} (edited)"[:200]
+        if changed and "scenario_description" not in self.changed():
+            edits = "; ".join(self.change_words())
+            data["description"] = (f"{self._base.description} Changed in the dashboard: "
+                                   f"{edits}.").strip()  # fmt: skip
+        data = round_floats(data)
+        text = scenario_to_yaml(scenario_from_dict(data, "dashboard settings"))
+        return "# Saved from the compute-sim dashboard.\n" + text
+
+    def change_words(self) -> list[str]:
+        """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
+        changed, out = self.changed(), []
+        if changed & {"growth_low", "growth_high"}:
+            out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
+        for name, spec in ALL_FIELDS.items():
+            if name in changed:
+                v = float(getattr(self, name))  # in display units
+                shown = usd(v * spec.scale) if spec.scale >= 1e9 else f"{v:g}"
+                out.append(f"{friendly_name(spec.dotted)} {shown}{'%' * (spec.scale == 0.01)}")
+        if changed & {"policy_kind", "planned_growth", "quantile", "haircut", "plan_to_ceiling"}:
+            out.append(f"policy: {self.policy_words()}")
+        if "years" in changed:
+            out.append(f"horizon {self.years} years")
+        return out
+
+    def by_year_csv(self) -> io.StringIO:
+        """Per-year table of the current results as CSV."""
+        return io.StringIO(by_year(self.results).to_csv(index=False))
+
+    def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
+        """Load an uploaded scenario file; False with ``error`` set when it is not valid."""
+        if isinstance(data, bytes):
+            if len(data) > UPLOAD_MAX_BYTES:
+                self.error = (f"**{filename}** is {len(data):,} bytes; the dashboard accepts "
+                              f"scenario files up to {UPLOAD_MAX_BYTES:,} bytes.")  # fmt: skip
+                return False
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.error = f"**{filename}** is not UTF-8 text."
+                return False
+        try:
+            scenario = scenario_from_dict(parse_yaml(data, filename), filename)
+        except ScenarioError as exc:
+            self.error = f"**{filename} is not a valid scenario:**\n" + "\n".join(
+                f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10])  # fmt: skip
+            return False
+        self.error = ""
+        self.load(scenario)
+        return True
 
 
 __all__ = ["EMBEDDED", "Explorer", "key_numbers", "run_cached"]

@@ -11,6 +11,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from sim.model.distributions import support
 from sim.model.scenario import Scenario
 
 
@@ -155,3 +156,40 @@ def param_kwargs(spec: FieldSpec, kind: str | None = None) -> dict[str, Any]:
     return {"bounds": bounds, "inclusive_bounds": (lo_inc, hi_inc), "softbounds": spec.soft,
             "step": spec.step, "label": spec.label,
             "doc": f"{spec.dotted}: {doc}" if doc else spec.dotted}  # fmt: skip
+
+
+_LOG_MAPPED = ("low", "high", "mode", "value", "median")  # moved by rescaled_growth's map
+
+
+def rescaled_growth(growth: Any, lo: float, hi: float) -> Any:
+    """The growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its support,
+    so its shape survives (base's 15% weight on slow worlds stays 15%); a loguniform when
+    it cannot be mapped (no spread, a normal, lo > hi), a number when lo == hi."""
+    if lo == hi:
+        return lo
+    plain = {"dist": "loguniform", "low": lo, "high": hi}
+    if isinstance(growth, int | float) or lo <= 0 or lo > hi:
+        return plain
+    old_lo, old_hi = support(growth)
+    dumped = growth.model_dump(by_alias=True, exclude_none=True)
+    if not 0 < old_lo < old_hi or "normal" in _dists(dumped):
+        return plain
+    slope = math.log(hi / lo) / math.log(old_hi / old_lo)
+
+    def move(node: dict[str, Any]) -> dict[str, Any]:
+        out = dict(node)
+        for key in _LOG_MAPPED:
+            if key in out:
+                x = lo * (out[key] / old_lo) ** slope
+                out[key] = hi if math.isclose(x, hi, rel_tol=1e-9) else min(hi, max(lo, x))
+        if "sigma" in out:
+            out["sigma"] = out["sigma"] * slope
+        if "components" in out:
+            out["components"] = [move(c) for c in out["components"]]
+        return out
+
+    return move(dumped)
+
+
+def _dists(node: dict[str, Any]) -> set[str]:
+    return {node.get("dist", ""), *(d for c in node.get("components", []) for d in _dists(c))}

@@ -106,7 +106,7 @@ def test_growth_range_keeps_the_mixture_or_becomes_a_number(x):
 
 
 def test_growth_range_of_a_loguniform_stays_loguniform():
-    from dashboard.explorer import rescaled_growth
+    from dashboard.schema import rescaled_growth
 
     assert rescaled_growth(LogUniform(low=3.0, high=10.0), 2.0, 8.0) == {
         "dist": "loguniform", "low": 2.0, "high": 8.0}  # fmt: skip
