@@ -103,9 +103,7 @@ class MemoryLRU:
     def put(self, key: Any, value: Any) -> None:
         size = nbytes(value)
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.used -= old[1]
+            self.used -= self._items.pop(key, (None, 0))[1]  # a value replaced
             if size > self.budget:
                 return
             self._items[key] = (value, size)
@@ -159,21 +157,18 @@ class DiskCache:
             return
         self.evict()
 
-    def _files(self) -> list[tuple[Path, int, float]]:
-        out = []
-        with contextlib.suppress(OSError):
-            for p in list(self.root.glob("*.pkl")):
-                with contextlib.suppress(OSError):
-                    st = p.stat()
-                    out.append((p, st.st_size, st.st_mtime))
-        return out
-
     def evict(self) -> None:
         """Remove least recently used files until the total fits the budget."""
         with self._lock:
-            files = sorted(self._files(), key=lambda f: f[2])
+            files: list[tuple[float, int, Path]] = []  # (last used, bytes, path)
+            with contextlib.suppress(OSError):
+                for p in list(self.root.glob("*.pkl")):
+                    with contextlib.suppress(OSError):
+                        st = p.stat()
+                        files.append((st.st_mtime, st.st_size, p))
+            files.sort(key=lambda f: f[0])
             total = sum(size for _, size, _ in files)
-            for path, size, _ in files:
+            for _, size, path in files:
                 if total <= self.budget:
                     break
                 path.unlink(missing_ok=True)

@@ -10,6 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
+from bokeh.document import Document
+from bokeh.io import doc as bokeh_doc
+from panel.io.document import hold
+from panel.io.state import set_curdoc
 
 from . import jobs
 
@@ -32,9 +36,6 @@ def in_order(doc: Any) -> Iterator[None]:
     """Hold ``doc``'s changes, then send them after Panel's queued messages (Bokeh's own
     ``unhold`` could send a change naming a model whose definition was still queued:
     "reference p2643 isn't known"); Panel's ``hold`` releases through the same queue."""
-    from panel.io.document import hold
-    from panel.io.state import set_curdoc
-
     if doc.callbacks.hold_value is not None:  # an outer hold releases them later
         yield
         return
@@ -45,9 +46,6 @@ def in_order(doc: Any) -> Iterator[None]:
 def forget_sessions() -> None:
     """Make Bokeh's ``curdoc()`` a plain document again once every server has stopped: Panel
     can leave a session's document on Bokeh's stack, and apps built later would use it."""
-    from bokeh.document import Document
-    from bokeh.io import doc as bokeh_doc
-
     bokeh_doc._PATCHED_CURDOCS.clear()
     bokeh_doc.set_curdoc(Document())
 

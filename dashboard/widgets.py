@@ -4,7 +4,7 @@ the file buttons (:class:`OtherTabs`, a Dashboard mixin), and the text formats t
 from __future__ import annotations
 
 import io
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 import panel as pn
@@ -12,7 +12,7 @@ import param
 
 from sim.outputs import usd
 
-from .schema import FIELDS, MORE_FIELDS
+from .schema import MORE_FIELDS
 
 SIDEBAR = ("scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
            "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence",
@@ -21,8 +21,6 @@ SIDEBAR = ("scenario_file", "budget", "policy_kind", "planned_growth", "quantile
            "paths")  # fmt: skip
 MORE = tuple(MORE_FIELDS)  # the "More assumptions" card
 SAVE = ("scenario_name", "scenario_description")
-SLIDERS = {*FIELDS, *MORE_FIELDS, "growth_low", "growth_high", "planned_growth", "quantile",
-           "haircut", "paths", "years", "budget"}  # fmt: skip
 CSS = """
 .kpis-row { display: flex; flex-wrap: wrap; }
 .kpi { display: inline-block; margin: 4px 24px 4px 0; vertical-align: top; min-width: 0; }
@@ -40,18 +38,6 @@ CSS = """
 """
 
 
-class FastFloatSlider(pn.widgets.FloatSlider):
-    """A slider whose released value reaches the server without Panel's 50 ms debounce."""
-
-    _priority_changes: ClassVar[list[str]] = ["value_throttled"]
-
-
-class FastIntSlider(pn.widgets.IntSlider):
-    """Integer :class:`FastFloatSlider`."""
-
-    _priority_changes: ClassVar[list[str]] = ["value_throttled"]
-
-
 def wide(cls: Any, *args: Any, css: str = "", **kw: Any) -> Any:
     """Panel component ``cls(*args, **kw)`` spanning the width, with CSS class ``css``."""
     return cls(*args, sizing_mode="stretch_width", css_classes=[css] if css else [], **kw)
@@ -61,9 +47,10 @@ def make_input(explorer: param.Parameterized, name: str) -> Any:
     """The widget of one Explorer input, its description as tooltip (an icon beside sliders)."""
     p = explorer.param[name]
     kw: dict[str, Any] = {"css_classes": [f"w-{name}"], "sizing_mode": "stretch_width"}
-    if name in SLIDERS:
-        cls = FastIntSlider if isinstance(p, param.Integer) else FastFloatSlider
+    if isinstance(p, param.Number):  # every number is a slider (param.Integer included)
+        cls = pn.widgets.IntSlider if isinstance(p, param.Integer) else pn.widgets.FloatSlider
         widget = cls.from_param(p, throttled=True, **kw)
+        widget._priority_changes = ["value_throttled"]  # released: sent without the 50 ms debounce
     elif isinstance(p, param.Selector):
         widget = pn.widgets.Select.from_param(p, **kw)
     elif isinstance(p, param.Boolean):
