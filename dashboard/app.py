@@ -100,8 +100,6 @@ class Dashboard(OtherTabs):
         self.drivers = wide(pn.pane.Markdown, "", css="drivers")
         self.init_other_tabs()
         self._on_kind()
-        if x.results is not None:
-            self.save.filename = f"{x.results.scenario.name}.yaml"
         self.side.objects = [
             pn.pane.Markdown("### Settings"), *(self.rows[n] for n in SIDEBAR), self.more_card,
             pn.pane.Markdown("### Load, save, compare"),
@@ -220,15 +218,12 @@ class Dashboard(OtherTabs):
         return self.tabs is not None and self.tabs.active != tab
 
     def _on_tables(self, *_: Any) -> None:
-        if self._deferred or self._hidden(0):
-            self._draw_decision()
-            return
-        changed = {n for n in TABLE_CHARTS if self._drawn.get(n) is not self.x.table(n)}
-        for name in changed:
-            self._drawn[name] = self.x.table(name)
-        with frozen():
-            for name in TABLE_CHARTS:
-                self._draw(name, data_changed=name in changed)
+        if not (self._deferred or self._hidden(0)):  # else drawn when shown
+            changed = {n for n in TABLE_CHARTS if self._drawn.get(n) is not self.x.table(n)}
+            self._drawn.update({n: self.x.table(n) for n in changed})
+            with frozen():
+                for name in TABLE_CHARTS:
+                    self._draw(name, data_changed=name in changed)
         self._draw_decision()
 
     def _message(self, name: str) -> Any:

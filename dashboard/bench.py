@@ -18,10 +18,8 @@ from typing import Any
 from sim.model.scenario import Scenario
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 VIEWPORT = {"width": 1440, "height": 900}
 VISIBLE = ("heatmap", "frontier", "tornado")  # the "Decision" tab's charts
 SERIES = ("demand", "capacity", "money", "cash", "risk")  # the "Time series" tab's

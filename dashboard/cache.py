@@ -77,9 +77,7 @@ def nbytes(obj: Any, _depth: int = 0) -> int:
         obj = list(obj.values())
     elif hasattr(obj, "__dataclass_fields__"):
         obj = [getattr(obj, f) for f in obj.__dataclass_fields__]
-    if isinstance(obj, list | tuple):
-        return sum(nbytes(v, _depth + 1) for v in obj)
-    return 0
+    return sum(nbytes(v, _depth + 1) for v in obj) if isinstance(obj, list | tuple) else 0
 
 
 class MemoryLRU:

@@ -1,8 +1,7 @@
 """Charts of the dashboard: hvplot declarations over tidy frames (the report's
 :func:`sim.reports.frames.chart_frames` and the background tables), overlaid as
 ``hv.DynamicMap`` layers fed by ``Pipe`` streams, so a redraw patches the Bokeh figure in
-place. Each redraw stamps ``window.__csim_redraw[name]`` in the browser (benchmarks, tests).
-"""
+place. Each redraw stamps ``window.__csim_redraw[name]`` in the browser (benchmarks, tests)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The decision at the top of the dashboard: the words of :mod:`sim.reports.decision` as HTML
 with the figures it states as ``data-*`` attributes (a served page also carries it as static
-HTML: :func:`dashboard.pages.serve_decision`).
-"""
+HTML: :func:`dashboard.pages.serve_decision`)."""
 
 from __future__ import annotations
 

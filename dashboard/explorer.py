@@ -55,9 +55,7 @@ def round_floats(data: Any, digits: int = 10) -> Any:
         return float(f"{data:.{digits}g}")
     if isinstance(data, dict):
         return {k: round_floats(v, digits) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [round_floats(v, digits) for v in data]
-    return data
+    return [round_floats(v, digits) for v in data] if isinstance(data, list | tuple) else data
 
 
 def _num(spec: FieldSpec, value: float, kind: str | None = None, **extra: Any) -> param.Number:
@@ -182,20 +180,18 @@ class Explorer(BackgroundWork, param.Parameterized):
 
     @staticmethod
     def _values_from(s: Scenario) -> dict[str, Any]:
-        lo, hi = support(s.demand.growth)
+        (lo, hi), pol, kind = support(s.demand.growth), s.policy, s.policy.kind
         values: dict[str, Any] = {"growth_low": lo, "growth_high": hi, "scenario_name": s.name,
-                                  "scenario_description": s.description}  # fmt: skip
+                                  "scenario_description": s.description, "policy_kind": kind,
+                                  "years": int(s.simulation.years)}  # fmt: skip
         for name, spec in ALL_FIELDS.items():
             node = functools.reduce(getattr, spec.dotted.split("."), s)
             values[name] = spec.soft[1] if node is None else round(central(node) / spec.scale, 10)
-        pol, kind = s.policy, s.policy.kind
-        values["policy_kind"] = kind
         key = POLICY_GROWTH_KEY.get(kind)
         values["planned_growth"] = central(getattr(pol, key)) if key else 4.0
         values["quantile"] = round(100 * central(pol.q), 10) if kind == "demand_quantile" else 50.0
         values["haircut"] = round(100 * central(pol.haircut), 10) if kind == "adaptive" else 0.0
         values["plan_to_ceiling"] = bool(getattr(pol, "plan_to_ceiling", False))
-        values["years"] = int(s.simulation.years)
         return values
 
     def changed(self) -> set[str]:
@@ -303,8 +299,7 @@ class Explorer(BackgroundWork, param.Parameterized):
             self.error = self.describe_error(exc)
             return
         paths = int(self.paths)
-        too_heavy = jobs.cost_error(scenario, paths)
-        if too_heavy:
+        if too_heavy := jobs.cost_error(scenario, paths):
             self.error = too_heavy
             return
         self._gen += 1

@@ -3,8 +3,7 @@
 Interactive runs go to :data:`INTERACTIVE`, background tables to :data:`BACKGROUND` (one
 thread, so :func:`sim.model.sampling.shared_draws` is never entered twice at once); the
 JIT kernels release the GIL, so the event loop keeps serving pages. Cost is counted in
-path-months (paths x months, run-off included).
-"""
+path-months (paths x months, run-off included)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """Dashboard inputs, each bound to one dotted Scenario field: hard bounds and help text come
-from the pydantic schema (:mod:`sim.model.scenario`); label, display unit and soft range here.
-"""
+from the pydantic schema (:mod:`sim.model.scenario`); label, display unit and soft range here."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 :mod:`sim.analysis`, keyed by what they depend on (the swept values made canonical, so moving
 that slider recomputes nothing) and cached on disk; a failing table is a message (not cached).
 :class:`BackgroundWork`, the Explorer's mixin, restarts them debounced after every change
-(one for other settings is kept, flagged ``stale``) and runs the compare and "What ruins us".
-"""
+(one for other settings is kept, flagged ``stale``) and runs the compare and "What ruins us"."""
 
 from __future__ import annotations
 
@@ -41,9 +40,7 @@ DISK = DiskCache()  # the cross-session cache of every table
 def policy_axis(scenario: Scenario) -> tuple[str, list[float]] | None:
     """Dotted key and values of the heatmap's policy axis, or None (fixed schedules)."""
     key = POLICY_AXIS_KEY.get(scenario.policy.kind)
-    if key is None:
-        return None
-    return key, QUANTILE_AXIS if key == "policy.q" else PLANNED_AXIS
+    return None if key is None else (key, QUANTILE_AXIS if key == "policy.q" else PLANNED_AXIS)
 
 
 def table_scenario(name: str, scenario: Scenario) -> Scenario | None:

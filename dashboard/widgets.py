@@ -165,8 +165,8 @@ class OtherTabs:
                            css="upload-yaml")  # fmt: skip
         self.upload.param.watch(self._on_upload, "value")
         self.save = wide(pn.widgets.FileDownload, callback=lambda: io.StringIO(x.scenario_yaml()),
-                         filename="scenario.yaml", label="Save as scenario (YAML)", color="success",
-                         css="save-yaml")  # fmt: skip
+                         filename=f"{x.current_scenario().name}.yaml", color="success",
+                         label="Save as scenario (YAML)", css="save-yaml")  # fmt: skip
         self.csv = wide(pn.widgets.FileDownload, callback=x.by_year_csv, filename="by_year.csv",
                         label="Download results (CSV)", color="light", css="download-csv")  # fmt: skip
         x.param.watch(self._on_ruin, ["ruin_results"])
