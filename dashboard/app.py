@@ -38,9 +38,9 @@ STALE_NOTE = "Updating: the charts below still show the previous settings (faded
 class Dashboard(OtherTabs):
     """Widgets and panes of one browser session, wired to an :class:`Explorer`."""
 
-    def __init__(self, explorer: Explorer, defer_charts: bool = False, later: Any = None) -> None:
-        """The decision and key numbers at once, the rest now or (``defer_charts``) once the
-        page has loaded; ``later(fn)`` runs ``fn`` after the key numbers have been sent."""
+    def __init__(self, explorer: Explorer, later: Any = None) -> None:
+        """The decision and key numbers at once, the rest now or, on a served page (``later(fn)``
+        runs ``fn`` after the key numbers have been sent), once the page has loaded."""
         self.x = x = explorer
         self.later = later or (lambda fn: fn())
         self.alert = wide(pn.pane.Alert, "", css="settings-alert", alert_type="danger",
@@ -64,7 +64,7 @@ class Dashboard(OtherTabs):
         self.ts: dict[str, charts.Chart] = {}  # built when the "Time series" tab is first opened
         self.tabs: Any = None
         self._drawn: dict[str, Any] = {}
-        self._deferred = defer_charts
+        self._deferred = later is not None
         self.actuals = ActualsCard(explorer)
         x.param.watch(self._on_change, ["results", "numbers", "table_numbers", "tables"])
         x.param.watch(lambda *_: self._draw_series(), ["view_data"])
@@ -74,7 +74,7 @@ class Dashboard(OtherTabs):
         x.param.watch(lambda *_: self._deferred or self._draw("frontier"), ["budget"])
         self._on_error()
         self._on_results()
-        if not defer_charts:
+        if not self._deferred:
             self.build_rest()
         self._on_tables()  # served: the decision is in the first document sent
 
@@ -329,8 +329,7 @@ def create_app(scenario: Scenario | str | Path | None = None) -> pn.template.Bas
     doc = session.session_doc()
     if doc is not None:
         pages.local_styles(doc)  # before any model is built
-    later = doc.add_next_tick_callback if doc is not None else None
-    dash = Dashboard(x, defer_charts=doc is not None, later=later)
+    dash = Dashboard(x, later=doc.add_next_tick_callback if doc is not None else None)
     template = pn.template.BootstrapTemplate(  # no external fonts/CDN: works offline
         title="compute-sim: how much compute to buy",
         sidebar=[dash.side],  # one root each: a root costs a pass over every model

@@ -368,10 +368,9 @@ class Explorer(BackgroundWork, param.Parameterized):
         """The scenario of the shown results (the last valid settings)."""
         return self.results.scenario if self.results is not None else self._base
 
-    @param.depends("results", watch=True)
+    @param.depends("results", "pinned", watch=True)
     def _on_results_compare(self) -> None:
-        if self.pinned is not None:
-            self.update_compare()
+        self.update_compare()
 
     def scenario_yaml(self) -> str:
         """YAML of the current settings with the loaded path count; edits are named in the name

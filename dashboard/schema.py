@@ -97,13 +97,10 @@ def friendly_name(dotted: str) -> str:
 def model_field(dotted: str, kind: str | None = None) -> Any:
     """The ``FieldInfo`` of a dotted Scenario field (``kind``: the policy kind's model)."""
     model: type[BaseModel] = Scenario
-    keys = dotted.split(".")
-    for i, key in enumerate(keys):
-        info = model.model_fields[key]
-        if i == len(keys) - 1:
-            return info
-        model = _submodel(info.annotation, kind)
-    raise KeyError(dotted)
+    *parents, last = dotted.split(".")
+    for key in parents:
+        model = _submodel(model.model_fields[key].annotation, kind)
+    return model.model_fields[last]
 
 
 def _submodel(annotation: Any, kind: str | None) -> type[BaseModel]:

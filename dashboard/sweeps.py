@@ -148,9 +148,8 @@ def ruin_data(results: Any) -> dict[str, Any] | str:
     except ImportError as exc:
         return f"Not available: {exc}"
     d = discover(results)
-    sps = find_signposts(results, d)
-    return {"scenario": results.scenario, "discovery": d, "signposts": sps,
-            "recommended": recommended(sps)}  # fmt: skip
+    return {"scenario": results.scenario, "discovery": d,
+            "recommended": recommended(find_signposts(results, d))}  # fmt: skip
 
 
 DEBOUNCE_S = 0.4  # quiet time after the last change before the tables restart [s]
@@ -284,7 +283,6 @@ class BackgroundWork:
         """Pin the shown run as the reference of the side-by-side compare."""
         if self.results is not None:
             self.pinned = (self.current_scenario().name + " (pinned)", self.results)
-            self.update_compare()
 
     def update_compare(self) -> None:
         """Compare the pinned run with the shown one (paired CIs on the same seed and paths)."""

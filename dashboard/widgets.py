@@ -12,13 +12,10 @@ import param
 
 from sim.outputs import usd
 
-from .schema import MORE_FIELDS
+from .schema import FIELDS, MORE_FIELDS
 
 SIDEBAR = ("scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
-           "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence",
-           "diffusion_lag_years", "lead_time_months", "contract_years", "price_per_gw_year",
-           "training_share", "min_training_share", "gross_margin", "initial_cash", "years",
-           "paths")  # fmt: skip
+           "plan_to_ceiling", "growth_low", "growth_high", *FIELDS, "years", "paths")  # fmt: skip
 MORE = tuple(MORE_FIELDS)  # the "More assumptions" card
 SAVE = ("scenario_name", "scenario_description")
 CSS = """
