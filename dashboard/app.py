@@ -26,8 +26,7 @@ from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
 from sim.outputs import usd
 
-REPO = Path(__file__).resolve().parent.parent
-SCENARIOS_DIR = REPO / "scenarios"
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 TABLE_CHARTS = {"heatmap": "cells", "frontier": "points", "tornado": "bars"}  # chart -> frame
 # CSS flex of heatmap and frontier: side by side from ~940 px of main area, else stacked (in a
 # wrapping pn.Row: a FlexBox inside Tabs lays Bokeh figures out at 0 px)
@@ -43,8 +42,8 @@ class Dashboard(OtherTabs):
         runs ``fn`` after the key numbers have been sent), once the page has loaded."""
         self.x = x = explorer
         self.later = later or (lambda fn: fn())
-        self.alert = wide(pn.pane.Alert, "", css="settings-alert", alert_type="danger",
-                          visible=False)  # fmt: skip
+        self.alert = wide(pn.pane.Alert, x.param.error, css="settings-alert", alert_type="danger",
+                          visible=x.param.error.rx.bool())  # fmt: skip
         self.decision = wide(pn.pane.HTML, "", css="decision", stylesheets=[CSS])
         self.apply_button = pn.widgets.Button(label="Apply the recommended plan", color="primary",
                                               css_classes=["apply-plan"], visible=False)  # fmt: skip
@@ -68,11 +67,9 @@ class Dashboard(OtherTabs):
         self.actuals = ActualsCard(explorer)
         x.param.watch(self._on_change, ["results", "numbers", "table_numbers", "tables"])
         x.param.watch(lambda *_: self._draw_series(), ["view_data"])
-        x.param.watch(lambda *_: self._on_error(), ["error"])
         x.param.watch(self._on_progress, ["analysis_progress", "analysis_status", "busy"])
         x.param.watch(lambda *_: self._on_kind(), ["policy_kind"])
         x.param.watch(lambda *_: self._deferred or self._draw("frontier"), ["budget"])
-        self._on_error()
         self._on_results()
         if not self._deferred:
             self.build_rest()
@@ -126,9 +123,6 @@ class Dashboard(OtherTabs):
         self.rows["quantile"].visible = kind == "demand_quantile"
         self.rows["haircut"].visible = kind == "adaptive"
         self.rows["plan_to_ceiling"].visible = kind in POLICY_GROWTH_KEY
-
-    def _on_error(self) -> None:
-        self.alert.param.update(object=self.x.error, visible=bool(self.x.error))
 
     def _on_change(self, *events: Any) -> None:
         """One redraw per publish: the key numbers at once, the rest in the next message."""

@@ -22,8 +22,7 @@ def recommendation(opt: Any) -> Any:
 
 def _standing(rec: Any, results: Any) -> Any:
     key = (id(rec), id(results.path))
-    hit = _STANDINGS.get(key)
-    if hit is not None and hit[0] is rec and hit[1] is results.path:
+    if (hit := _STANDINGS.get(key)) is not None and hit[0] is rec and hit[1] is results.path:
         return hit[2]
     st = standing(rec, outcomes_of(results, rec.paths))
     _STANDINGS.put(key, (rec, results.path, st))

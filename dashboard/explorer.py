@@ -242,8 +242,7 @@ class Explorer(BackgroundWork, param.Parameterized):
 
     def scenario(self) -> Scenario:
         """The scenario the inputs describe; raises :class:`ScenarioError` if invalid."""
-        updates = self.updates()
-        if not updates:  # as loaded (already validated)
+        if not (updates := self.updates()):  # as loaded (already validated)
             return self._base
         data = self._base.model_dump(by_alias=True, exclude_none=True)
         for dotted, value in updates.items():
@@ -384,8 +383,7 @@ class Explorer(BackgroundWork, param.Parameterized):
             edits = "; ".join(self.change_words())
             data["description"] = (f"{self._base.description} Changed in the dashboard: "
                                    f"{edits}.").strip()  # fmt: skip
-        data = round_floats(data)
-        text = scenario_to_yaml(scenario_from_dict(data, "dashboard settings"))
+        text = scenario_to_yaml(scenario_from_dict(round_floats(data), "dashboard settings"))
         return "# Saved from the compute-sim dashboard.\n" + text
 
     def change_words(self) -> list[str]:

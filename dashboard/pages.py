@@ -227,16 +227,13 @@ def _page(layout: Any) -> Any:
     return layout.environment.from_string(PAGE, globals=names)
 
 
-def timed(body: str) -> str:
-    """``body`` with its verdict marked for the browser's Element Timing (when the decision
-    was painted: ``PerformanceObserver`` type ``element``, identifier ``decision``)."""
-    return body.replace('<p class="verdict">', '<p class="verdict" elementtiming="decision">', 1)
-
-
 def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
     """Make ``doc``'s page carry the decision as static HTML until the live pane renders."""
     template.template = _page(template.template)
-    static = element(timed(body), attrs, testid="decision-static")
+    # the verdict marked for the browser's Element Timing: when the decision was painted
+    # (PerformanceObserver type "element", identifier "decision")
+    timed = body.replace('<p class="verdict">', '<p class="verdict" elementtiming="decision">', 1)
+    static = element(timed, attrs, testid="decision-static")
     box = '<div class="decision-static" style="margin: 5px 10px">'
     doc.template_variables["decision_static"] = f"<style>{CSS}</style>{box}{static}</div>"
     doc.js_on_event("document_ready", CustomJS(code=REMOVE))

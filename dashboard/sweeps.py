@@ -179,8 +179,7 @@ class BackgroundWork:
 
     def table(self, name: str) -> Any:
         """The shown value of a table (DataFrame, dict or message), or None."""
-        entry = self.tables.get(name)
-        return None if entry is None else entry["value"]
+        return (self.tables.get(name) or {}).get("value")
 
     def _lookup(self, specs: dict[str, Spec]) -> tuple[dict[str, Any], list[str]]:
         """Tables for ``specs`` (current or disk-cached) and the names of those to compute."""
@@ -189,8 +188,7 @@ class BackgroundWork:
             spec = specs.get(name)
             if spec is None or _current(tables.get(name), spec):
                 continue
-            hit = DISK.get(spec.key)
-            if hit is not None:
+            if (hit := DISK.get(spec.key)) is not None:
                 tables[name] = _entry(spec, hit)
             else:
                 missing.append(name)
