@@ -302,10 +302,9 @@ class Dashboard(OtherTabs):
         self.x.param.update(**decision.apply_updates(self.x.table("decision")))  # {}: none yet
 
     def _on_tap(self, index: list[int]) -> None:
-        data = self.front.data
-        if not index or not data:
-            return
-        self.x.param.update(**decision.cell_updates(data["points"].attrs["policies"][index[0]]))
+        if index and self.front.data:  # the clicked point's policy
+            policies = self.front.data["points"].attrs["policies"]
+            self.x.param.update(**decision.cell_updates(policies[index[0]]))
 
     def _on_progress(self, *_: Any) -> None:
         x = self.x

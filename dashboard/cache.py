@@ -194,8 +194,7 @@ def is_cached(scenario: Scenario, paths: int) -> bool:
 def run_cached(scenario: Scenario, paths: int) -> Results:
     """:func:`sim.run` cached by :func:`scenario_key` and paths (a hit gets the caller's name)."""
     key = (scenario_key(scenario), int(paths))
-    hit = RUNS.get(key)
-    if hit is None:
+    if (hit := RUNS.get(key)) is None:
         hit = run(scenario, paths=int(paths), monthly_paths=2000)
         RUNS.put(key, hit)
     elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
@@ -207,8 +206,7 @@ def run_cached(scenario: Scenario, paths: int) -> Results:
 def key_numbers(results: Results) -> dict[str, Any]:
     """The key numbers of a run, once per run object (shared: read-only): P(bankrupt) [0-1],
     final-year and cumulative median revenue [USD], unserved share [0-1]."""
-    hit = _NUMBERS.get(id(results))
-    if hit is not None and hit[0]() is results:
+    if (hit := _NUMBERS.get(id(results))) is not None and hit[0]() is results:
         return hit[1]
     s = summarize(results)
     last = s["by_year"][-1]
