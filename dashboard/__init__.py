@@ -1,2 +1,2 @@
 """Interactive Panel dashboard over the public ``sim`` API (imports point one way: ``server``
--> ``app`` -> ``charts``, ``widgets``, ``explorer`` -> ``tables``, ``files``, ``sweeps`` ...)."""
+-> ``app`` -> ``charts``, ``widgets``, ``explorer`` -> ``sweeps``, ``jobs``, ``cache`` ...)."""

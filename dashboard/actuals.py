@@ -202,9 +202,8 @@ def actuals_data(results: Any) -> dict[str, Any]:
                              "value": [float(v) for _, v in pts], "field": field})  # fmt: skip
         q = ["p5", "p50", "p95"]
         prior = frames[frame].reset_index()[["month", *q]]
-        floor = LOG_FLOOR.get("revenue" if chart == "money" else "demand_gw")
-        if floor is not None:  # drawn on a log axis: a bankrupt path at the axis floor
-            prior[q] = prior[q].clip(lower=floor).fillna(floor)
+        floor = LOG_FLOOR["revenue" if chart == "money" else "demand_gw"]  # both on log axes:
+        prior[q] = prior[q].clip(lower=floor).fillna(floor)  # a bankrupt path at the axis floor
         out[chart] = {"dots": dots.astype({"field": object}), "prior": prior}
     return {"actuals": out}
 

@@ -18,16 +18,15 @@ import panel as pn
 from dashboard import charts, decision, pages, session, widgets
 from dashboard.actuals import ActualsCard
 from dashboard.explorer import INPUTS, PERCENT_INPUTS, POLICY_GROWTH_KEY, URL_PARAMS, Explorer
-from dashboard.other_tabs import OtherTabs
 from dashboard.schema import MORE_FIELDS
 from dashboard.session import frozen
-from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, make_input, usd_number, wide
+from dashboard.widgets import CSS, MORE, SAVE, SIDEBAR, OtherTabs, make_input, wide
 from sim.model.distributions import central
 from sim.model.io import load_scenario
 from sim.model.scenario import Scenario
+from sim.outputs import usd
 
-REPO = Path(__file__).resolve().parent.parent
-SCENARIOS_DIR = REPO / "scenarios"
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 TABLE_CHARTS = {"heatmap": "cells", "frontier": "points", "tornado": "bars"}  # chart -> frame
 # CSS flex of heatmap and frontier: side by side from ~940 px of main area, else stacked (in a
 # wrapping pn.Row: a FlexBox inside Tabs lays Bokeh figures out at 0 px)
@@ -38,13 +37,13 @@ STALE_NOTE = "Updating: the charts below still show the previous settings (faded
 class Dashboard(OtherTabs):
     """Widgets and panes of one browser session, wired to an :class:`Explorer`."""
 
-    def __init__(self, explorer: Explorer, defer_charts: bool = False, later: Any = None) -> None:
-        """The decision and key numbers at once, the rest now or (``defer_charts``) once the
-        page has loaded; ``later(fn)`` runs ``fn`` after the key numbers have been sent."""
+    def __init__(self, explorer: Explorer, later: Any = None) -> None:
+        """The decision and key numbers at once, the rest now or, on a served page (``later(fn)``
+        runs ``fn`` after the key numbers have been sent), once the page has loaded."""
         self.x = x = explorer
         self.later = later or (lambda fn: fn())
-        self.alert = wide(pn.pane.Alert, "", css="settings-alert", alert_type="danger",
-                          visible=False)  # fmt: skip
+        self.alert = wide(pn.pane.Alert, x.param.error, css="settings-alert", alert_type="danger",
+                          visible=x.param.error.rx.bool())  # fmt: skip
         self.decision = wide(pn.pane.HTML, "", css="decision", stylesheets=[CSS])
         self.apply_button = pn.widgets.Button(label="Apply the recommended plan", color="primary",
                                               css_classes=["apply-plan"], visible=False)  # fmt: skip
@@ -64,17 +63,15 @@ class Dashboard(OtherTabs):
         self.ts: dict[str, charts.Chart] = {}  # built when the "Time series" tab is first opened
         self.tabs: Any = None
         self._drawn: dict[str, Any] = {}
-        self._deferred = defer_charts
+        self._deferred = later is not None
         self.actuals = ActualsCard(explorer)
         x.param.watch(self._on_change, ["results", "numbers", "table_numbers", "tables"])
         x.param.watch(lambda *_: self._draw_series(), ["view_data"])
-        x.param.watch(lambda *_: self._on_error(), ["error"])
         x.param.watch(self._on_progress, ["analysis_progress", "analysis_status", "busy"])
         x.param.watch(lambda *_: self._on_kind(), ["policy_kind"])
         x.param.watch(lambda *_: self._deferred or self._draw("frontier"), ["budget"])
-        self._on_error()
         self._on_results()
-        if not defer_charts:
+        if not self._deferred:
             self.build_rest()
         self._on_tables()  # served: the decision is in the first document sent
 
@@ -100,15 +97,23 @@ class Dashboard(OtherTabs):
         self.drivers = wide(pn.pane.Markdown, "", css="drivers")
         self.init_other_tabs()
         self._on_kind()
-        if x.results is not None:
-            self.save.filename = f"{x.results.scenario.name}.yaml"
         self.side.objects = [
             pn.pane.Markdown("### Settings"), *(self.rows[n] for n in SIDEBAR), self.more_card,
             pn.pane.Markdown("### Load, save, compare"),
             pn.pane.Markdown("Load a scenario file (YAML):", margin=(0, 10)), self.upload,
             self.actuals.panel, *(self.rows[n] for n in SAVE), self.save, self.csv, self.pin_button,
         ]  # fmt: skip
-        self.page.append(self._tabs())
+        for pane in (self.heat.pane, self.front.pane):
+            pane.styles = {"flex": CHART_BASIS, "min-width": "0"}
+        decision_tab = wide(
+            pn.Column, self.msgs["heatmap"], self.msgs["frontier"], self.stale_note,
+            wide(pn.Row, self.heat.pane, self.front.pane, styles={"flex-wrap": "wrap"}),
+            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state)  # fmt: skip
+        self.tabs = wide(pn.Tabs, ("Decision", decision_tab), ("Time series", self.series),
+                         ("Compare", wide(pn.Column, self.compare_pane)),
+                         ("What ruins us", self.ruin_tab), dynamic=True)  # fmt: skip
+        self.tabs.param.watch(self._on_tab, "active")
+        self.page.append(self.tabs)
 
     def _on_kind(self) -> None:
         if not self.rows:
@@ -119,12 +124,9 @@ class Dashboard(OtherTabs):
         self.rows["haircut"].visible = kind == "adaptive"
         self.rows["plan_to_ceiling"].visible = kind in POLICY_GROWTH_KEY
 
-    def _on_error(self) -> None:
-        self.alert.param.update(object=self.x.error, visible=bool(self.x.error))
-
     def _on_change(self, *events: Any) -> None:
         """One redraw per publish: the key numbers at once, the rest in the next message."""
-        names = {e.name for e in events} if events else {"results", "tables"}
+        names = {e.name for e in events}
         if names & {"results", "numbers"}:
             self._on_results()
         self.later(self._on_tables if "tables" in names else self._on_plan)
@@ -141,18 +143,16 @@ class Dashboard(OtherTabs):
         x, res, num = self.x, self.x.results, self.x.numbers
         if res is None or not num:
             return
-        rev, rev_fmt = usd_number(num["revenue_final_year_p50"])
-        cum, cum_fmt = usd_number(num["cum_revenue_p50"])
         last = int(num["final_year"])
         p = 100 * num["p_bankrupt"]
         self.kpi = {
             "kpi-bankrupt": (f"P(bankrupt), run-off included · {num['paths']:,} paths", f"{p:.1f}%"),
             "kpi-bankrupt-horizon": (f"P(bankrupt) within the horizon (to {last})",
                                      f"{100 * num['p_bankrupt_in_horizon']:.1f}%"),
-            "kpi-revenue": (f"Median revenue in {last}", rev_fmt.format(value=rev)),
+            "kpi-revenue": (f"Median revenue in {last}", usd(num["revenue_final_year_p50"])),
             "kpi-unserved": (widgets.unserved_label(num), f"{100 * num['unserved_share']:.1f}%"),
             "kpi-cumulative": (f"Median cumulative revenue {int(res.years[0])}-{last}",
-                               cum_fmt.format(value=cum)),
+                               usd(num["cum_revenue_p50"])),
         }  # fmt: skip
         color = "#2ca02c" if p < 5 else "#e6a100" if p < 20 else "#d62728"
         self.kpis.object = widgets.kpis_html(self.kpi, color)
@@ -192,8 +192,10 @@ class Dashboard(OtherTabs):
                 for chart in self.ts.values():
                     chart.send(self.x.view_data)
 
-    def draw_charts(self) -> None:
-        """Draw the decision tab's charts one per event-loop tick (other pages get served)."""
+    def show_rest(self) -> None:
+        """A served page, once loaded: its inputs and tabs, then the decision tab's charts one
+        per event-loop tick (other pages get served in between)."""
+        self.build_rest()
         self._deferred = False
         self._drawn.clear()
         for name in TABLE_CHARTS:
@@ -210,26 +212,24 @@ class Dashboard(OtherTabs):
         return self.tabs is not None and self.tabs.active != tab
 
     def _on_tables(self, *_: Any) -> None:
-        if self._deferred or self._hidden(0):
-            self._draw_decision()
-            return
-        changed = {n for n in TABLE_CHARTS if self._drawn.get(n) is not self.x.table(n)}
-        for name in changed:
-            self._drawn[name] = self.x.table(name)
-        with frozen():
-            for name in TABLE_CHARTS:
-                self._draw(name, data_changed=name in changed)
+        if not (self._deferred or self._hidden(0)):  # else drawn when shown
+            changed = {n for n in TABLE_CHARTS if self._drawn.get(n) is not self.x.table(n)}
+            self._drawn.update({n: self.x.table(n) for n in changed})
+            with frozen():
+                for name in TABLE_CHARTS:
+                    self._draw(name, data_changed=name in changed)
         self._draw_decision()
 
     def _message(self, name: str) -> Any:
         """The table if it can be drawn, else None (its message pane says why)."""
-        value = self.x.table(name)
-        msg = widgets.message_text(value)
-        self.msgs[name].visible = msg is not None or value is None
-        if value is None or msg is not None:
-            self.msgs[name].object = msg or f"Computing the {name}…"
-            return None
-        return value
+        value = self.x.table(name)  # a DataFrame, a message or None (not computed yet)
+        if isinstance(value, pd.DataFrame) and not len(value):
+            value = "The sweep returned no rows."
+        drawable = isinstance(value, pd.DataFrame)
+        self.msgs[name].visible = not drawable
+        if not drawable:
+            self.msgs[name].object = str(value or f"Computing the {name}…")
+        return value if drawable else None
 
     def _draw(self, name: str, data_changed: bool = False) -> None:
         """Send chart ``name`` its table's frame (when new), the plan's marks, its staleness."""
@@ -302,10 +302,9 @@ class Dashboard(OtherTabs):
         self.x.param.update(**decision.apply_updates(self.x.table("decision")))  # {}: none yet
 
     def _on_tap(self, index: list[int]) -> None:
-        data = self.front.data
-        if not index or not data:
-            return
-        self.x.param.update(**decision.cell_updates(data["points"].attrs["policies"][index[0]]))
+        if index and self.front.data:  # the clicked point's policy
+            policies = self.front.data["points"].attrs["policies"]
+            self.x.param.update(**decision.cell_updates(policies[index[0]]))
 
     def _on_progress(self, *_: Any) -> None:
         x = self.x
@@ -313,37 +312,17 @@ class Dashboard(OtherTabs):
         busy = " · running the new settings…" if x.busy else ""
         self.status.object = (x.analysis_status or "") + busy
 
-    def _tabs(self) -> pn.Tabs:
-        for pane in (self.heat.pane, self.front.pane):
-            pane.styles = {"flex": CHART_BASIS, "min-width": "0"}
-        decision_tab = wide(
-            pn.Column, self.msgs["heatmap"], self.msgs["frontier"], self.stale_note,
-            wide(pn.Row, self.heat.pane, self.front.pane, styles={"flex-wrap": "wrap"}),
-            self.msgs["tornado"], self.torn.pane, self.drivers, self.chart_state)  # fmt: skip
-        self.tabs = wide(pn.Tabs, ("Decision", decision_tab), ("Time series", self.series),
-                         ("Compare", wide(pn.Column, self.compare_pane)),
-                         ("What ruins us", self.ruin_tab), dynamic=True)  # fmt: skip
-        self.tabs.param.watch(self._on_tab, "active")
-        return self.tabs
 
-    def show_rest(self) -> None:
-        """A served page, once loaded: its inputs and tabs, then its charts."""
-        self.build_rest()
-        self.draw_charts()
-
-
-def create_app(scenario: Scenario | str | Path | None = None,
-               scenarios_dir: str | Path = SCENARIOS_DIR) -> pn.template.BaseTemplate:  # fmt: skip
+def create_app(scenario: Scenario | str | Path | None = None) -> pn.template.BaseTemplate:
     """One session's dashboard (a Panel template) for a scenario or scenario file."""
     pn.extension(notifications=False)
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    x = Explorer(scenario, **session.session_hooks({"scenarios_dir": scenarios_dir}))
+    x = Explorer(scenario, scenarios_dir=SCENARIOS_DIR, **session.session_hooks())
     doc = session.session_doc()
     if doc is not None:
         pages.local_styles(doc)  # before any model is built
-    later = doc.add_next_tick_callback if doc is not None else None
-    dash = Dashboard(x, defer_charts=doc is not None, later=later)
+    dash = Dashboard(x, later=doc.add_next_tick_callback if doc is not None else None)
     template = pn.template.BootstrapTemplate(  # no external fonts/CDN: works offline
         title="compute-sim: how much compute to buy",
         sidebar=[dash.side],  # one root each: a root costs a pass over every model
@@ -355,7 +334,7 @@ def create_app(scenario: Scenario | str | Path | None = None,
     if doc is not None:
         loc = pn.state.location
         if dash.decision_parts and not (loc and loc.query_params):  # a link with no settings
-            decision.serve_decision(template, doc, *dash.decision_parts)
+            pages.serve_decision(template, doc, *dash.decision_parts)
             dash.on_decision = lambda attrs: pages.mark_static(doc, attrs.get("state") == "ready")
             dash.on_decision(dash.decision_parts[1])
         if loc is not None:
@@ -374,4 +353,4 @@ if __name__.startswith("bokeh"):
     _args = [a for a in sys.argv[1:] if a.endswith((".yaml", ".yml"))]
     create_app(_args[0] if _args else None).servable()
 
-__all__ = ["INPUTS", "Dashboard", "create_app", "usd_number"]
+__all__ = ["INPUTS", "Dashboard", "create_app"]

@@ -18,10 +18,8 @@ from typing import Any
 from sim.model.scenario import Scenario
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 VIEWPORT = {"width": 1440, "height": 900}
 VISIBLE = ("heatmap", "frontier", "tornado")  # the "Decision" tab's charts
 SERIES = ("demand", "capacity", "money", "cash", "risk")  # the "Time series" tab's
@@ -63,18 +61,15 @@ def bench_dashboard(scenario: Scenario, repeat: int = 10, paths: int = 2000) -> 
                 doc.add_root(chart.pane.get_root(doc))
         wall, cpu, sim = [], [], []
         for i in range(1, repeat + 1):
-            value = start * (1.0 + 0.01 * (i + tab * repeat))  # new each time: no cache hits
             t0, c0 = time.perf_counter(), time.thread_time()
-            setattr(x, name, value)
+            setattr(x, name, start * (1.0 + 0.01 * (i + tab * repeat)))  # new: no cache hits
             wall.append(time.perf_counter() - t0)
             cpu.append(time.thread_time() - c0)
             sim.append(x.run_seconds)
-        lines.append(
-            f"{label} tab, server-side update after a widget change [s]: median "
-            f"{statistics.median(wall):.3f} (max {max(wall):.3f}); CPU of this thread "
-            f"{statistics.median(cpu):.3f}; of which simulation and key numbers "
-            f"{statistics.median(sim):.3f}"
-        )
+        lines.append(f"{label} tab, server-side update after a widget change [s]: median "
+                     f"{statistics.median(wall):.3f} (max {max(wall):.3f}); CPU of this thread "
+                     f"{statistics.median(cpu):.3f}; of which simulation and key numbers "
+                     f"{statistics.median(sim):.3f}")  # fmt: skip
     return [*lines, f"P(bankrupt) at the last setting: {x.numbers['p_bankrupt']:.1%}"]
 
 
@@ -124,9 +119,8 @@ def open_dashboard(page: Any, url: str, timeout_s: float = 30.0) -> dict[str, fl
     return {"first_paint_s": first, "filled_s": time.perf_counter() - t0}
 
 
-def stamp_latency(
-    page: Any, name: str, changes: int, charts: tuple[str, ...]
-) -> dict[str, list[float]]:
+def stamp_latency(page: Any, name: str, changes: int,
+                  charts: tuple[str, ...]) -> dict[str, list[float]]:  # fmt: skip
     """Seconds from a key press on slider ``name`` until each of ``charts`` (and "kpis",
     the key numbers) has its new data, and ("all") until all have and the browser has
     painted twice more; ``changes`` alternating right/left steps."""
@@ -146,12 +140,11 @@ def stamp_latency(
 
 
 def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return sorted(values)[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
-def bench_browser(scenario: Scenario | None = None, repeat: int = 10) -> tuple[list[str], dict]:
-    """Serve the dashboard, open it in Chromium and measure; (report lines, figures)."""
+def bench_browser(scenario: Scenario | None = None, repeat: int = 10) -> list[str]:
+    """Serve the dashboard, open it in Chromium and measure; report lines."""
     import panel as pn
     from playwright.sync_api import sync_playwright
 
@@ -178,14 +171,11 @@ def bench_browser(scenario: Scenario | None = None, repeat: int = 10) -> tuple[l
                 browser.close()
     finally:
         pn.state.kill_all_servers()
-    fig = {**paint, "decision_tab_s": decision, "series_tab_s": series,
-           "redraw_median_s": statistics.median(decision["all"]),
-           "redraw_p95_s": p95(decision["all"]), "redraw_s": decision["all"]}  # fmt: skip
 
     def medians(times: dict[str, list[float]]) -> str:
         return ", ".join(f"{k} {statistics.median(v):.3f}" for k, v in times.items())
 
-    lines = [
+    return [
         f"browser (Chromium {VIEWPORT['width']}x{VIEWPORT['height']}): first useful paint "
         f"{paint['first_paint_s']:.2f} s; heatmap, frontier and decision filled "
         f"{paint['filled_s']:.2f} s after navigation",
@@ -193,6 +183,6 @@ def bench_browser(scenario: Scenario | None = None, repeat: int = 10) -> tuple[l
         f"all = every chart of the tab painted): Decision tab: {medians(decision)}",
         f"  Time series tab: {medians(series)}",
         f"browser redraw of every visible chart after a widget change [s]: median "
-        f"{fig['redraw_median_s']:.3f}, p95 {fig['redraw_p95_s']:.3f} ({repeat} changes)",
+        f"{statistics.median(decision['all']):.3f}, p95 {p95(decision['all']):.3f} "
+        f"({repeat} changes)",
     ]
-    return lines, fig

@@ -44,9 +44,7 @@ def env_number(name: str, default: int, unit: int = 1) -> int:
 def cache_dir() -> Path:
     """Root of the on-disk cache (in the user's cache directory, never the repository)."""
     env = os.environ.get("COMPUTE_SIM_CACHE_DIR")
-    if env:
-        return Path(env)
-    return Path(platformdirs.user_cache_dir("compute-sim")) / "dashboard"
+    return Path(env) if env else Path(platformdirs.user_cache_dir("compute-sim")) / "dashboard"
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,9 +77,7 @@ def nbytes(obj: Any, _depth: int = 0) -> int:
         obj = list(obj.values())
     elif hasattr(obj, "__dataclass_fields__"):
         obj = [getattr(obj, f) for f in obj.__dataclass_fields__]
-    if isinstance(obj, list | tuple):
-        return sum(nbytes(v, _depth + 1) for v in obj)
-    return 0
+    return sum(nbytes(v, _depth + 1) for v in obj) if isinstance(obj, list | tuple) else 0
 
 
 class MemoryLRU:
@@ -105,9 +101,7 @@ class MemoryLRU:
     def put(self, key: Any, value: Any) -> None:
         size = nbytes(value)
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.used -= old[1]
+            self.used -= self._items.pop(key, (None, 0))[1]  # a value replaced
             if size > self.budget:
                 return
             self._items[key] = (value, size)
@@ -161,25 +155,18 @@ class DiskCache:
             return
         self.evict()
 
-    def size(self) -> int:
-        """Bytes held by the cache files."""
-        return sum(size for _, size, _ in self._files())
-
-    def _files(self) -> list[tuple[Path, int, float]]:
-        out = []
-        with contextlib.suppress(OSError):
-            for p in list(self.root.glob("*.pkl")):
-                with contextlib.suppress(OSError):
-                    st = p.stat()
-                    out.append((p, st.st_size, st.st_mtime))
-        return out
-
     def evict(self) -> None:
         """Remove least recently used files until the total fits the budget."""
         with self._lock:
-            files = sorted(self._files(), key=lambda f: f[2])
+            files: list[tuple[float, int, Path]] = []  # (last used, bytes, path)
+            with contextlib.suppress(OSError):
+                for p in list(self.root.glob("*.pkl")):
+                    with contextlib.suppress(OSError):
+                        st = p.stat()
+                        files.append((st.st_mtime, st.st_size, p))
+            files.sort(key=lambda f: f[0])
             total = sum(size for _, size, _ in files)
-            for path, size, _ in files:
+            for _, size, path in files:
                 if total <= self.budget:
                     break
                 path.unlink(missing_ok=True)
@@ -207,8 +194,7 @@ def is_cached(scenario: Scenario, paths: int) -> bool:
 def run_cached(scenario: Scenario, paths: int) -> Results:
     """:func:`sim.run` cached by :func:`scenario_key` and paths (a hit gets the caller's name)."""
     key = (scenario_key(scenario), int(paths))
-    hit = RUNS.get(key)
-    if hit is None:
+    if (hit := RUNS.get(key)) is None:
         hit = run(scenario, paths=int(paths), monthly_paths=2000)
         RUNS.put(key, hit)
     elif (hit.scenario.name, hit.scenario.description) != (scenario.name, scenario.description):
@@ -218,10 +204,9 @@ def run_cached(scenario: Scenario, paths: int) -> Results:
 
 
 def key_numbers(results: Results) -> dict[str, Any]:
-    """The headline figures of a run, once per run object (shared: read-only): P(bankrupt)
-    [0-1], final-year and cumulative median revenue [USD], unserved share [0-1], the order."""
-    hit = _NUMBERS.get(id(results))
-    if hit is not None and hit[0]() is results:
+    """The key numbers of a run, once per run object (shared: read-only): P(bankrupt) [0-1],
+    final-year and cumulative median revenue [USD], unserved share [0-1]."""
+    if (hit := _NUMBERS.get(id(results))) is not None and hit[0]() is results:
         return hit[1]
     s = summarize(results)
     last = s["by_year"][-1]
@@ -233,9 +218,6 @@ def key_numbers(results: Results) -> dict[str, Any]:
         "final_year": last["year"],
         "revenue_final_year_p50": last["revenue_p50"],
         "unserved_share": s["unserved_share_of_demand"],
-        "seed": results.scenario.simulation.seed,
-        "gw_by_delivery_year": s.get("gw_by_delivery_year", {}),
-        "commitment_usd_by_year": s.get("commitment_usd_by_year", {}),
     }  # fmt: skip
     _NUMBERS.put(id(results), (weakref.ref(results), numbers))
     return numbers

@@ -1,8 +1,7 @@
 """Charts of the dashboard: hvplot declarations over tidy frames (the report's
 :func:`sim.reports.frames.chart_frames` and the background tables), overlaid as
 ``hv.DynamicMap`` layers fed by ``Pipe`` streams, so a redraw patches the Bokeh figure in
-place. Each redraw stamps ``window.__csim_redraw[name]`` in the browser (benchmarks, tests).
-"""
+place. Each redraw stamps ``window.__csim_redraw[name]`` in the browser (benchmarks, tests)."""
 
 from __future__ import annotations
 
@@ -200,13 +199,13 @@ def short_label(row: Any) -> str:
     return str(kind)
 
 
-def spaced(x: np.ndarray, y: np.ndarray, order: np.ndarray, gap: float = LABEL_SPACING) -> np.ndarray:  # fmt: skip
-    """Mask of points to label, in ``order``, each ``gap`` [share of axis range] from the rest."""
+def spaced(x: np.ndarray, y: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Mask of points to label, in ``order``, each :data:`LABEL_SPACING` from the rest."""
     span = [max(float(np.ptp(v)), 1e-12) if len(v) else 1.0 for v in (x, y)]
     keep = np.zeros(len(x), dtype=bool)
     for i in order:
         d = np.hypot((x[keep] - x[i]) / span[0], (y[keep] - y[i]) / span[1])
-        keep[i] = not len(d) or bool(d.min() >= gap)
+        keep[i] = not len(d) or bool(d.min() >= LABEL_SPACING)
     return keep
 
 

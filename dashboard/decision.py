@@ -1,11 +1,9 @@
 """The decision at the top of the dashboard: the words of :mod:`sim.reports.decision` as HTML
-with the figures it states as ``data-*`` attributes; a served page also carries it as static
-HTML, readable before BokehJS has run (:func:`serve_decision`).
-"""
+with the figures it states as ``data-*`` attributes (a served page also carries it as static
+HTML: :func:`dashboard.pages.serve_decision`)."""
 
 from __future__ import annotations
 
-import functools
 import html
 from typing import Any
 
@@ -24,8 +22,7 @@ def recommendation(opt: Any) -> Any:
 
 def _standing(rec: Any, results: Any) -> Any:
     key = (id(rec), id(results.path))
-    hit = _STANDINGS.get(key)
-    if hit is not None and hit[0] is rec and hit[1] is results.path:
+    if (hit := _STANDINGS.get(key)) is not None and hit[0] is rec and hit[1] is results.path:
         return hit[2]
     st = standing(rec, outcomes_of(results, rec.paths))
     _STANDINGS.put(key, (rec, results.path, st))
@@ -83,46 +80,3 @@ def element(body: str, attrs: dict[str, str], testid: str = "decision") -> str:
     """The decision as one HTML element with its ``data-testid`` and ``data-*`` figures."""
     data = " ".join(f'data-{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
     return f'<div class="decision-text" data-testid="{testid}" {data}>{body}</div>'
-
-
-PAGE = """{% extends layout %}
-{% block js_resources %}{% endblock %}
-{% block contents %}{{ super() | replace('id="main">', 'id="main">' ~ decision_static, 1) }}
-{% endblock %}
-{% block css_resources %}{{ inline_css(super()) }}{% endblock %}
-{% block postamble %}{{ inline_css(super()) }}{% endblock %}
-{% block inner_body %}{{ self.contents() }}
-{{ scripts_after_paint(bokeh_js, plot_script, skip) }}{% endblock %}
-"""
-"""Panel's page with the static decision first in ``#main``, the style sheets in the page
-and the scripts loaded once it is painted (:mod:`dashboard.pages`)."""
-UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")  # no text is TeX (1.8 MB); charts use canvas
-REMOVE = "document.querySelectorAll('.decision-static').forEach((e) => e.remove())"
-
-
-@functools.cache
-def _page(layout: Any) -> Any:
-    from .pages import inline_css, scripts_after_paint
-
-    names = {"layout": layout, "skip": UNUSED_BUNDLES}
-    names |= {"inline_css": inline_css, "scripts_after_paint": scripts_after_paint}
-    return layout.environment.from_string(PAGE, globals=names)
-
-
-def timed(body: str) -> str:
-    """``body`` with its verdict marked for the browser's Element Timing (when the decision
-    was painted: ``PerformanceObserver`` type ``element``, identifier ``decision``)."""
-    return body.replace('<p class="verdict">', '<p class="verdict" elementtiming="decision">', 1)
-
-
-def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
-    """Make ``doc``'s page carry the decision as static HTML until the live pane renders."""
-    from bokeh.models import CustomJS
-
-    from .widgets import CSS  # panel: imported by a served page only
-
-    template.template = _page(template.template)
-    static = element(timed(body), attrs, testid="decision-static")
-    box = '<div class="decision-static" style="margin: 5px 10px">'
-    doc.template_variables["decision_static"] = f"<style>{CSS}</style>{box}{static}</div>"
-    doc.js_on_event("document_ready", CustomJS(code=REMOVE))

@@ -1,10 +1,13 @@
 """The dashboard's model layer (no panel): :class:`Explorer`, one loaded scenario plus the
-inputs; only touched inputs change it (a distribution stays a distribution). ``runner(fn,
-done)`` runs a job, ``dispatch(fn)`` brings the result to the UI's thread (default: at once)."""
+inputs (only touched inputs change it: a distribution stays a distribution) and its files
+(picker, YAML save/upload, CSV download). ``runner(fn, done)`` runs a job, ``dispatch(fn)``
+brings the result to the UI's thread (default: at once)."""
 
 from __future__ import annotations
 
 import functools
+import glob
+import io
 import math
 import threading
 import time
@@ -16,15 +19,16 @@ import param
 
 from sim.errors import ScenarioError
 from sim.model.distributions import central, support
-from sim.model.io import load_scenario, scenario_from_dict
+from sim.model.io import load_scenario, parse_yaml, scenario_from_dict, scenario_to_yaml
 from sim.model.scenario import Scenario, set_dotted
+from sim.model.summary import by_year
+from sim.outputs import usd
 from sim.reports.decision import scenario_policy_words
 
 from . import jobs, schema, sweeps
 from .cache import is_cached, key_numbers, run_cached
-from .files import EMBEDDED, ScenarioFiles, scenario_files
-from .schema import ALL_FIELDS, GROWTH, HAIRCUT, PLANNED, QUANTILE, param_kwargs
-from .tables import BackgroundWork
+from .schema import ALL_FIELDS, GROWTH, FieldSpec, friendly_name, param_kwargs
+from .sweeps import BackgroundWork
 
 POLICY_GROWTH_KEY = {"planned_growth": "planned_growth", "adaptive": "prior_growth"}
 POLICY_LABELS = {"Plan for a growth rate": "planned_growth", "Adaptive (learns growth)": "adaptive",
@@ -35,16 +39,26 @@ INPUTS = ("growth_low", "growth_high", *ALL_FIELDS, "policy_kind", "planned_grow
 URL_PARAMS = (*INPUTS, "scenario_file", "paths", "budget")  # kept in the page's URL
 PERCENT_INPUTS = ("budget", "quantile", "haircut",  # shares entered in percent
                   *(n for n, spec in ALL_FIELDS.items() if spec.scale == 0.01))  # fmt: skip
+EMBEDDED = "base (embedded default)"
+UPLOAD_MAX_BYTES = 1_000_000  # largest YAML file accepted by the upload button [bytes]
 
 
-def percent(share: Any) -> float:
-    """A share [0-1] (or the centre of its distribution) in percent, as the inputs show it."""
-    return round(100 * central(share), 10)
+def scenario_files(directory: str | Path) -> dict[str, str]:
+    """Scenario picker options: display name -> path (``""`` is the embedded default)."""
+    paths = sorted(glob.glob(str(Path(directory) / "*.yaml")))
+    return {EMBEDDED: "", **{Path(path).stem: path for path in paths}}
 
 
-def _num(name: str, value: float, kind: str | None = None, **extra: Any) -> param.Number:
-    specs = {"growth": GROWTH, "planned": PLANNED, "quantile": QUANTILE, "haircut": HAIRCUT}
-    spec = {**ALL_FIELDS, **specs}[name]
+def round_floats(data: Any, digits: int = 10) -> Any:
+    """Floats rounded to ``digits`` significant digits (3.5000000000000004 -> 3.5)."""
+    if isinstance(data, float) and math.isfinite(data) and data != 0:
+        return float(f"{data:.{digits}g}")
+    if isinstance(data, dict):
+        return {k: round_floats(v, digits) for k, v in data.items()}
+    return [round_floats(v, digits) for v in data] if isinstance(data, list | tuple) else data
+
+
+def _num(spec: FieldSpec, value: float, kind: str | None = None, **extra: Any) -> param.Number:
     return param.Number(value, **{**param_kwargs(spec, kind), **extra})
 
 
@@ -56,44 +70,7 @@ def _immediately(fn: Callable[[], Any], done: Callable[[Any], None]) -> None:
     done(out)
 
 
-_LOG_MAPPED = ("low", "high", "mode", "value", "median")  # moved by rescaled_growth's map
-
-
-def rescaled_growth(growth: Any, lo: float, hi: float) -> Any:
-    """The growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its support,
-    so its shape survives (base's 15% weight on slow worlds stays 15%); a loguniform when
-    it cannot be mapped (no spread, a normal, lo > hi), a number when lo == hi."""
-    if lo == hi:
-        return lo
-    plain = {"dist": "loguniform", "low": lo, "high": hi}
-    if isinstance(growth, int | float) or lo <= 0 or lo > hi:
-        return plain
-    old_lo, old_hi = support(growth)
-    dumped = growth.model_dump(by_alias=True, exclude_none=True)
-    if not 0 < old_lo < old_hi or "normal" in _dists(dumped):
-        return plain
-    slope = math.log(hi / lo) / math.log(old_hi / old_lo)
-
-    def move(node: dict[str, Any]) -> dict[str, Any]:
-        out = dict(node)
-        for key in _LOG_MAPPED:
-            if key in out:
-                x = lo * (out[key] / old_lo) ** slope
-                out[key] = hi if math.isclose(x, hi, rel_tol=1e-9) else min(hi, max(lo, x))
-        if "sigma" in out:
-            out["sigma"] = out["sigma"] * slope
-        if "components" in out:
-            out["components"] = [move(c) for c in out["components"]]
-        return out
-
-    return move(dumped)
-
-
-def _dists(node: dict[str, Any]) -> set[str]:
-    return {node.get("dist", ""), *(d for c in node.get("components", []) for d in _dists(c))}
-
-
-class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
+class Explorer(BackgroundWork, param.Parameterized):
     """Sidebar inputs mapped onto Scenario fields, with cached results, tables and files."""
 
     scenario_file = param.Selector(
@@ -103,18 +80,18 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
                                  doc="name: the scenario's name in the saved YAML")  # fmt: skip
     scenario_description = param.String("", label="Description (for saving)",
                                         doc="description: one line saved with the YAML")  # fmt: skip
-    growth_low = _num("growth", 3.0, label="True growth, low [x/yr]")
-    growth_high = _num("growth", 10.0, label="True growth, high [x/yr]")
+    growth_low = _num(GROWTH, 3.0, label="True growth, low [x/yr]")
+    growth_high = _num(GROWTH, 10.0, label="True growth, high [x/yr]")
     for _name, _spec in ALL_FIELDS.items():  # set from the scenario when it is loaded
-        locals()[_name] = _num(_name, _spec.soft[0])
+        locals()[_name] = _num(_spec, _spec.soft[0])
     del _name, _spec
     policy_kind = param.Selector(
         objects=POLICY_LABELS, default="planned_growth", label="Purchase policy",
         doc="policy.kind: how orders are sized at each review (plan for a growth rate, a "
         "quantile of demand, adaptive learning of growth, or a fixed schedule)")  # fmt: skip
-    planned_growth = _num("planned", 4.0, "planned_growth")
-    quantile = _num("quantile", 50.0, "demand_quantile")
-    haircut = _num("haircut", 0.0, "adaptive")
+    planned_growth = _num(schema.PLANNED, 4.0, "planned_growth")
+    quantile = _num(schema.QUANTILE, 50.0, "demand_quantile")
+    haircut = _num(schema.HAIRCUT, 0.0, "adaptive")
     plan_to_ceiling = param.Boolean(False, label="Plan bends toward the demand ceiling",
         doc="policy.plan_to_ceiling: "
         + schema.schema_doc("policy.plan_to_ceiling", "planned_growth"))  # fmt: skip
@@ -169,7 +146,6 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         self._lock = threading.Lock()
         self._gen = self._agen = 0  # generations: a job of an older one is dropped
         self._timer: threading.Timer | None = None
-        self._analysis_future: Any = None
         self._specs: dict[str, sweeps.Spec] = {}
         self._ruin_thread: threading.Thread | None = None
         self._ruin_cache: dict[tuple[str, int], dict[str, Any]] = {}
@@ -204,20 +180,18 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     @staticmethod
     def _values_from(s: Scenario) -> dict[str, Any]:
-        lo, hi = support(s.demand.growth)
+        (lo, hi), pol, kind = support(s.demand.growth), s.policy, s.policy.kind
         values: dict[str, Any] = {"growth_low": lo, "growth_high": hi, "scenario_name": s.name,
-                                  "scenario_description": s.description}  # fmt: skip
+                                  "scenario_description": s.description, "policy_kind": kind,
+                                  "years": int(s.simulation.years)}  # fmt: skip
         for name, spec in ALL_FIELDS.items():
             node = functools.reduce(getattr, spec.dotted.split("."), s)
             values[name] = spec.soft[1] if node is None else round(central(node) / spec.scale, 10)
-        pol = s.policy
-        values["policy_kind"] = pol.kind
-        key = POLICY_GROWTH_KEY.get(pol.kind)
+        key = POLICY_GROWTH_KEY.get(kind)
         values["planned_growth"] = central(getattr(pol, key)) if key else 4.0
-        values["quantile"] = percent(pol.q) if pol.kind == "demand_quantile" else 50.0
-        values["haircut"] = percent(pol.haircut) if pol.kind == "adaptive" else 0.0
+        values["quantile"] = round(100 * central(pol.q), 10) if kind == "demand_quantile" else 50.0
+        values["haircut"] = round(100 * central(pol.haircut), 10) if kind == "adaptive" else 0.0
         values["plan_to_ceiling"] = bool(getattr(pol, "plan_to_ceiling", False))
-        values["years"] = int(s.simulation.years)
         return values
 
     def changed(self) -> set[str]:
@@ -229,7 +203,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         changed = self.changed()
         out: dict[str, Any] = {}
         if changed & {"growth_low", "growth_high"}:
-            out[GROWTH.dotted] = rescaled_growth(self._base.demand.growth, self.growth_low,
+            out[GROWTH.dotted] = schema.rescaled_growth(self._base.demand.growth, self.growth_low,
                                                  self.growth_high)  # fmt: skip
         for name, spec in ALL_FIELDS.items():
             if name in changed:
@@ -268,8 +242,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
 
     def scenario(self) -> Scenario:
         """The scenario the inputs describe; raises :class:`ScenarioError` if invalid."""
-        updates = self.updates()
-        if not updates:  # as loaded (already validated)
+        if not (updates := self.updates()):  # as loaded (already validated)
             return self._base
         data = self._base.model_dump(by_alias=True, exclude_none=True)
         for dotted, value in updates.items():
@@ -325,8 +298,7 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
             self.error = self.describe_error(exc)
             return
         paths = int(self.paths)
-        too_heavy = jobs.cost_error(scenario, paths)
-        if too_heavy:
+        if too_heavy := jobs.cost_error(scenario, paths):
             self.error = too_heavy
             return
         self._gen += 1
@@ -395,10 +367,66 @@ class Explorer(BackgroundWork, ScenarioFiles, param.Parameterized):
         """The scenario of the shown results (the last valid settings)."""
         return self.results.scenario if self.results is not None else self._base
 
-    @param.depends("results", watch=True)
+    @param.depends("results", "pinned", watch=True)
     def _on_results_compare(self) -> None:
-        if self.pinned is not None:
-            self.update_compare()
+        self.update_compare()
+
+    def scenario_yaml(self) -> str:
+        """YAML of the current settings with the loaded path count; edits are named in the name
+        and description (unless those were edited too)."""
+        s = self.current_scenario().replace(**{"simulation.paths": self._base.simulation.paths})
+        data = s.model_dump(by_alias=True, exclude_none=True, mode="json")
+        changed = self.changed() - {"scenario_name", "scenario_description"}
+        if changed and "scenario_name" not in self.changed():
+            data["name"] = f"{self._base.name} (edited)"[:200]
+        if changed and "scenario_description" not in self.changed():
+            edits = "; ".join(self.change_words())
+            data["description"] = (f"{self._base.description} Changed in the dashboard: "
+                                   f"{edits}.").strip()  # fmt: skip
+        text = scenario_to_yaml(scenario_from_dict(round_floats(data), "dashboard settings"))
+        return "# Saved from the compute-sim dashboard.\n" + text
+
+    def change_words(self) -> list[str]:
+        """The changed inputs in words, e.g. 'Initial cash $40B', 'policy: planned growth 5x/yr'."""
+        changed, out = self.changed(), []
+        if changed & {"growth_low", "growth_high"}:
+            out.append(f"true growth {self.growth_low:g}-{self.growth_high:g}x/yr")
+        for name, spec in ALL_FIELDS.items():
+            if name in changed:
+                v = float(getattr(self, name))  # in display units
+                shown = usd(v * spec.scale) if spec.scale >= 1e9 else f"{v:g}"
+                out.append(f"{friendly_name(spec.dotted)} {shown}{'%' * (spec.scale == 0.01)}")
+        if changed & {"policy_kind", "planned_growth", "quantile", "haircut", "plan_to_ceiling"}:
+            out.append(f"policy: {self.policy_words()}")
+        if "years" in changed:
+            out.append(f"horizon {self.years} years")
+        return out
+
+    def by_year_csv(self) -> io.StringIO:
+        """Per-year table of the current results as CSV."""
+        return io.StringIO(by_year(self.results).to_csv(index=False))
+
+    def load_yaml(self, data: bytes | str, filename: str = "upload.yaml") -> bool:
+        """Load an uploaded scenario file; False with ``error`` set when it is not valid."""
+        if isinstance(data, bytes):
+            if len(data) > UPLOAD_MAX_BYTES:
+                self.error = (f"**{filename}** is {len(data):,} bytes; the dashboard accepts "
+                              f"scenario files up to {UPLOAD_MAX_BYTES:,} bytes.")  # fmt: skip
+                return False
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError:
+                self.error = f"**{filename}** is not UTF-8 text."
+                return False
+        try:
+            scenario = scenario_from_dict(parse_yaml(data, filename), filename)
+        except ScenarioError as exc:
+            self.error = f"**{filename} is not a valid scenario:**\n" + "\n".join(
+                f"- `{f or 'file'}`: {m[:300]}" for f, m in exc.problems[:10])  # fmt: skip
+            return False
+        self.error = ""
+        self.load(scenario)
+        return True
 
 
 __all__ = ["EMBEDDED", "Explorer", "key_numbers", "run_cached"]

@@ -3,8 +3,7 @@
 Interactive runs go to :data:`INTERACTIVE`, background tables to :data:`BACKGROUND` (one
 thread, so :func:`sim.model.sampling.shared_draws` is never entered twice at once); the
 JIT kernels release the GIL, so the event loop keeps serving pages. Cost is counted in
-path-months (paths x months, run-off included).
-"""
+path-months (paths x months, run-off included)."""
 
 from __future__ import annotations
 
@@ -84,13 +83,10 @@ def yield_to_interactive() -> None:
         time.sleep(0.005)
 
 
-def submit(pool: ThreadPoolExecutor, fn: Callable[[], Any],
-           done: Callable[[Any], None]) -> Future[Any]:  # fmt: skip
-    """Run ``fn`` on ``pool``; call ``done(result or exception)`` in that thread."""
-    counted = pool is INTERACTIVE
-    if counted:
-        with _active_lock:
-            _active[0] += 1
+def submit(fn: Callable[[], Any], done: Callable[[Any], None]) -> Future[Any]:
+    """Run ``fn`` on :data:`INTERACTIVE`; call ``done(result or exception)`` in that thread."""
+    with _active_lock:
+        _active[0] += 1
 
     def task() -> None:
         try:
@@ -98,9 +94,8 @@ def submit(pool: ThreadPoolExecutor, fn: Callable[[], Any],
         except BaseException as exc:  # handed to the UI, never raised in the pool
             out = exc
         finally:
-            if counted:
-                with _active_lock:
-                    _active[0] -= 1
+            with _active_lock:
+                _active[0] -= 1
         done(out)
 
-    return pool.submit(task)
+    return INTERACTIVE.submit(task)

@@ -18,21 +18,25 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+import panel.io.server as pio
+from bokeh.models import CustomJS
+from bokeh.util.token import get_session_id
 from markupsafe import Markup
+from panel.io.resources import DIST_DIR, LOCAL_DIST, use_cdn
+from panel.io.state import set_curdoc
 
 from . import session
+from .decision import element
+from .widgets import CSS
 
 
 def local_styles(doc: Any) -> None:
     """Point ``doc``'s component style sheets at this server as Panel does when it renders a
     page (a session built when a browser connects is not rendered: Panel's CDN otherwise)."""
-    from panel.io.resources import LOCAL_DIST, use_cdn
-    from panel.io.state import set_curdoc, state
-
     if use_cdn():
         return
     with set_curdoc(doc):
-        rel = state.rel_path
+        rel = pn.state.rel_path
     doc.template_variables.setdefault("dist_url", f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST)
 
 
@@ -44,14 +48,12 @@ _LINK: list[str] = []  # the running server's plain link (:func:`prerender`)
 def mark_static(doc: Any, ready: bool) -> None:
     """Record whether ``doc``'s page carries the ready decision (first call); once one does,
     a kept page still "finding the plan" is dropped and built again."""
-    from panel.io.state import state
-
     _STATIC.setdefault(doc, ready)  # what its page's HTML carries: fixed when built
     if not ready:
         return
-    for key, kept in list(state._sessions.items()):
+    for key, kept in list(pn.state._sessions.items()):
         if _STATIC.get(kept.document) is False:
-            state._sessions.pop(key, None)
+            pn.state._sessions.pop(key, None)
             kept.unblock_expiration()
             if _LINK:
                 prerender(_LINK[0])  # the next visitors get the decision at once
@@ -89,7 +91,8 @@ def prerender(url: str, timeout: float = 120.0) -> threading.Thread:
 
 def reuse_pages(url: str | None) -> None:
     """Keep pages by :func:`page_key`, rendered once, ``url``'s built before its visitors."""
-    forget_pages()
+    while pn.state._sessions:  # a new server must not serve an old one's (another scenario?)
+        pn.state._sessions.popitem()[1].unblock_expiration()
     cache_reused_pages()
     pn.config.reuse_sessions = True
     pn.config.session_key_func = page_key
@@ -98,32 +101,18 @@ def reuse_pages(url: str | None) -> None:
         prerender(url)
 
 
-def forget_pages() -> None:
-    """Drop the kept pages (a new server must not serve an old server's, perhaps of another
-    scenario)."""
-    from panel.io.state import state
-
-    while state._sessions:
-        state._sessions.popitem()[1].unblock_expiration()
-
-
 def cache_reused_pages() -> None:
     """Render a kept page once and serve it with each visitor's token. Panel renders it again
     for every ``GET`` (~0.4 s of the event loop once the first visitor has the whole
     dashboard), though only the token differs: its contents come through the websocket."""
-    import panel.io.server as pio
-    from bokeh.util.token import get_session_id
-
     render = pio.server_html_page_for_session
     if getattr(render, "reused_pages", None) is not None:
         return
     pages: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
 
     def page(kept: Any, *args: Any, token: str | None = None, **kwargs: Any) -> str:
-        from panel.io.state import state
-
         token = token or kept.token
-        if not any(s is kept for s in state._sessions.values()):  # not reused
+        if not any(s is kept for s in pn.state._sessions.values()):  # not reused
             return render(kept, *args, token=token, **kwargs)
         first, html = pages.get(kept.document, (None, None))
         if first is None or html is None:
@@ -140,12 +129,10 @@ def cache_reused_pages() -> None:
 def page_key(request: Any) -> tuple[str, str]:
     """Panel's ``session_key_func``: a link's page is kept and served again (ms instead of a
     session's build); at most :data:`REUSED_PAGES` are kept."""
-    from panel.io.state import state
-
     key = (request.path, request.query)
-    others = [k for k in state._sessions if k != key]  # oldest first
+    others = [k for k in pn.state._sessions if k != key]  # oldest first
     for old in others[: max(0, len(others) - REUSED_PAGES + 1)]:
-        state._sessions.pop(old).unblock_expiration()  # expires once its visitors leave
+        pn.state._sessions.pop(old).unblock_expiration()  # expires once its visitors leave
     return key
 
 
@@ -179,8 +166,6 @@ _LOADER = """(function(fn) {
 def _panel_css(pre: str, rel: str) -> str | None:
     """Panel's style sheet ``rel`` with its relative ``url()`` resolved as served at
     ``{pre}static/extensions/panel/``; None if no such file or not fit for ``<style>``."""
-    from panel.io.resources import DIST_DIR
-
     dist = Path(DIST_DIR).resolve()
     path = (dist / rel).resolve()
     if not path.is_relative_to(dist) or not path.is_file():
@@ -218,3 +203,37 @@ def scripts_after_paint(bokeh_js: str, plot_script: str, skip: tuple[str, ...] =
     tags = "".join(f'<script defer src="{u}"></script>\n' for u in srcs)
     module = f'<script type="module">{code}</script>\n' if code else ""
     return Markup(rest + tags + module + str(plot_script))
+
+
+PAGE = """{% extends layout %}
+{% block js_resources %}{% endblock %}
+{% block contents %}{{ super() | replace('id="main">', 'id="main">' ~ decision_static, 1) }}
+{% endblock %}
+{% block css_resources %}{{ inline_css(super()) }}{% endblock %}
+{% block postamble %}{{ inline_css(super()) }}{% endblock %}
+{% block inner_body %}{{ self.contents() }}
+{{ scripts_after_paint(bokeh_js, plot_script, skip) }}{% endblock %}
+"""
+"""Panel's page with the static decision first in ``#main``, the style sheets in the page
+and the scripts loaded once it is painted."""
+UNUSED_BUNDLES = ("bokeh-mathjax", "bokeh-gl")  # no text is TeX (1.8 MB); charts use canvas
+REMOVE = "document.querySelectorAll('.decision-static').forEach((e) => e.remove())"
+
+
+@functools.cache
+def _page(layout: Any) -> Any:
+    names = {"layout": layout, "skip": UNUSED_BUNDLES, "inline_css": inline_css,
+             "scripts_after_paint": scripts_after_paint}  # fmt: skip
+    return layout.environment.from_string(PAGE, globals=names)
+
+
+def serve_decision(template: Any, doc: Any, body: str, attrs: dict[str, str]) -> None:
+    """Make ``doc``'s page carry the decision as static HTML until the live pane renders."""
+    template.template = _page(template.template)
+    # the verdict marked for the browser's Element Timing: when the decision was painted
+    # (PerformanceObserver type "element", identifier "decision")
+    timed = body.replace('<p class="verdict">', '<p class="verdict" elementtiming="decision">', 1)
+    static = element(timed, attrs, testid="decision-static")
+    box = '<div class="decision-static" style="margin: 5px 10px">'
+    doc.template_variables["decision_static"] = f"<style>{CSS}</style>{box}{static}</div>"
+    doc.js_on_event("document_ready", CustomJS(code=REMOVE))

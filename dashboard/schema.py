@@ -1,6 +1,5 @@
 """Dashboard inputs, each bound to one dotted Scenario field: hard bounds and help text come
-from the pydantic schema (:mod:`sim.model.scenario`); label, display unit and soft range here.
-"""
+from the pydantic schema (:mod:`sim.model.scenario`); label, display unit and soft range here."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from sim.model.distributions import support
 from sim.model.scenario import Scenario
 
 
@@ -97,13 +97,10 @@ def friendly_name(dotted: str) -> str:
 def model_field(dotted: str, kind: str | None = None) -> Any:
     """The ``FieldInfo`` of a dotted Scenario field (``kind``: the policy kind's model)."""
     model: type[BaseModel] = Scenario
-    keys = dotted.split(".")
-    for i, key in enumerate(keys):
-        info = model.model_fields[key]
-        if i == len(keys) - 1:
-            return info
-        model = _submodel(info.annotation, kind)
-    raise KeyError(dotted)
+    *parents, last = dotted.split(".")
+    for key in parents:
+        model = _submodel(model.model_fields[key].annotation, kind)
+    return model.model_fields[last]
 
 
 def _submodel(annotation: Any, kind: str | None) -> type[BaseModel]:
@@ -155,3 +152,40 @@ def param_kwargs(spec: FieldSpec, kind: str | None = None) -> dict[str, Any]:
     return {"bounds": bounds, "inclusive_bounds": (lo_inc, hi_inc), "softbounds": spec.soft,
             "step": spec.step, "label": spec.label,
             "doc": f"{spec.dotted}: {doc}" if doc else spec.dotted}  # fmt: skip
+
+
+_LOG_MAPPED = ("low", "high", "mode", "value", "median")  # moved by rescaled_growth's map
+
+
+def rescaled_growth(growth: Any, lo: float, hi: float) -> Any:
+    """The growth distribution moved onto [lo, hi] [x/yr] by a log-linear map of its support,
+    so its shape survives (base's 15% weight on slow worlds stays 15%); a loguniform when
+    it cannot be mapped (no spread, a normal, lo > hi), a number when lo == hi."""
+    if lo == hi:
+        return lo
+    plain = {"dist": "loguniform", "low": lo, "high": hi}
+    if isinstance(growth, int | float) or lo <= 0 or lo > hi:
+        return plain
+    old_lo, old_hi = support(growth)
+    dumped = growth.model_dump(by_alias=True, exclude_none=True)
+    if not 0 < old_lo < old_hi or "normal" in _dists(dumped):
+        return plain
+    slope = math.log(hi / lo) / math.log(old_hi / old_lo)
+
+    def move(node: dict[str, Any]) -> dict[str, Any]:
+        out = dict(node)
+        for key in _LOG_MAPPED:
+            if key in out:
+                x = lo * (out[key] / old_lo) ** slope
+                out[key] = hi if math.isclose(x, hi, rel_tol=1e-9) else min(hi, max(lo, x))
+        if "sigma" in out:
+            out["sigma"] = out["sigma"] * slope
+        if "components" in out:
+            out["components"] = [move(c) for c in out["components"]]
+        return out
+
+    return move(dumped)
+
+
+def _dists(node: dict[str, Any]) -> set[str]:
+    return {node.get("dist", ""), *(d for c in node.get("components", []) for d in _dists(c))}

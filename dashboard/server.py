@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+from panel.io.server import ComponentResourceHandler
 from tornado.web import HTTPError
 
 from sim.model.io import load_scenario
@@ -28,20 +29,14 @@ class PortInUseError(OSError):
     """The dashboard's port is taken by another program."""
 
 
-def _component_handler() -> type:
-    from panel.io.server import ComponentResourceHandler
+class SafeComponentResourceHandler(ComponentResourceHandler):
+    """``/components/...`` for already-imported modules of allowed packages only."""
 
-    class SafeComponentResourceHandler(ComponentResourceHandler):
-        """``/components/...`` for already-imported modules of allowed packages only."""
-
-        def parse_url_path(self, path: str) -> str:
-            mod = path.split("/", 1)[0]
-            top = mod.split(".", 1)[0]
-            if top not in ALLOWED_COMPONENT_PACKAGES or mod not in sys.modules:
-                raise HTTPError(404, "Module not found")
-            return super().parse_url_path(path)
-
-    return SafeComponentResourceHandler
+    def parse_url_path(self, path: str) -> str:
+        mod = path.split("/", 1)[0]
+        if mod.split(".", 1)[0] not in ALLOWED_COMPONENT_PACKAGES or mod not in sys.modules:
+            raise HTTPError(404, "Module not found")
+        return super().parse_url_path(path)
 
 
 def check_port(host: str, port: int) -> None:
@@ -55,31 +50,23 @@ def check_port(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-                raise PortInUseError(
-                    exc.errno,
-                    f"port {port} on {host} is already in use (another dashboard?); "
-                    "stop it or pick another with --port",
-                ) from None
+                msg = (f"port {port} on {host} is already in use (another dashboard?); stop it "
+                       "or pick another with --port")  # fmt: skip
+                raise PortInUseError(exc.errno, msg) from None
             raise
 
 
-def warm_up(scenario: Scenario, paths: int = 2000) -> None:
+def warm_up(scenario: Scenario) -> None:
     """Before the first visitor: load the kernels, run the scenario (cached) and build one
     app's charts once (imports), so the first page is as fast as later ones."""
-    dash = Dashboard(Explorer(scenario, paths=paths, prepare=series_data))
+    dash = Dashboard(Explorer(scenario, prepare=series_data))
     for chart in (dash.heat, dash.front, dash.torn):  # HoloViews' first plot of each kind
         if chart.pane.object is not None:  # imports and sets up a lot: do it now
             chart.pane.get_root()
 
 
-def serve(
-    scenario: Scenario | str | Path | None = None,
-    *,
-    port: int = 5006,
-    host: str = "127.0.0.1",
-    show: bool = True,
-    threaded: bool = False,
-) -> Any:
+def serve(scenario: Scenario | str | Path | None = None, *, port: int = 5006,
+          host: str = "127.0.0.1", show: bool = True, threaded: bool = False) -> Any:  # fmt: skip
     """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session),
     after :func:`warm_up`."""
     if not isinstance(scenario, Scenario):
@@ -89,17 +76,11 @@ def serve(
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     pages.reuse_pages(f"http://{local}:{port}/" if port else None)
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
+    routes = [(r"/components/(.*)", SafeComponentResourceHandler, {})]
     try:
-        return pn.serve(
-            {"/": lambda: create_app(scenario)},
-            port=port,
-            address=host,
-            show=show,
-            threaded=threaded,
-            title="compute-sim dashboard",
-            websocket_origin=origins,
-            extra_patterns=[(r"/components/(.*)", _component_handler(), {})],
-        )
+        return pn.serve({"/": lambda: create_app(scenario)}, port=port, address=host, show=show,
+                        threaded=threaded, title="compute-sim dashboard", websocket_origin=origins,
+                        extra_patterns=routes)  # fmt: skip
     finally:
         if not threaded:  # the server has stopped (Ctrl-C, SIGTERM): exit without running
             jobs.drop_queued()  # every session's queued jobs first

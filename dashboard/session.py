@@ -10,6 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import panel as pn
+from bokeh.document import Document
+from bokeh.io import doc as bokeh_doc
+from panel.io.document import hold
+from panel.io.state import set_curdoc
 
 from . import jobs
 
@@ -32,9 +36,6 @@ def in_order(doc: Any) -> Iterator[None]:
     """Hold ``doc``'s changes, then send them after Panel's queued messages (Bokeh's own
     ``unhold`` could send a change naming a model whose definition was still queued:
     "reference p2643 isn't known"); Panel's ``hold`` releases through the same queue."""
-    from panel.io.document import hold
-    from panel.io.state import set_curdoc
-
     if doc.callbacks.hold_value is not None:  # an outer hold releases them later
         yield
         return
@@ -45,19 +46,16 @@ def in_order(doc: Any) -> Iterator[None]:
 def forget_sessions() -> None:
     """Make Bokeh's ``curdoc()`` a plain document again once every server has stopped: Panel
     can leave a session's document on Bokeh's stack, and apps built later would use it."""
-    from bokeh.document import Document
-    from bokeh.io import doc as bokeh_doc
-
     bokeh_doc._PATCHED_CURDOCS.clear()
     bokeh_doc.set_curdoc(Document())
 
 
-def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
+def session_hooks() -> dict[str, Any]:
     """Runner/dispatch of a served session: jobs on the shared pools, results back on this
     session's event loop (``doc.add_next_tick_callback``)."""
     doc = session_doc()
     if doc is None:
-        return explorer_kwargs
+        return {}
     loop_thread = threading.current_thread()
 
     def dispatch(fn: Any) -> None:
@@ -72,10 +70,7 @@ def session_hooks(explorer_kwargs: dict[str, Any]) -> dict[str, Any]:
         with contextlib.suppress(Exception):  # the session may have closed
             doc.add_next_tick_callback(cb)
 
-    def runner(fn: Any, done: Any) -> None:
-        jobs.submit(jobs.INTERACTIVE, fn, done)
-
-    return {**explorer_kwargs, "runner": runner, "dispatch": dispatch, "auto_analysis": True}
+    return {"runner": jobs.submit, "dispatch": dispatch, "auto_analysis": True}
 
 
 def session_doc() -> Any:
@@ -83,11 +78,6 @@ def session_doc() -> Any:
     ``pn.state.curdoc`` may fall back to *another* thread's session)."""
     doc = pn.state._curdoc.get()
     return doc if doc is not None and doc.session_context is not None else None
-
-
-def served() -> bool:
-    """Whether this code runs inside a server session (not a script or test)."""
-    return session_doc() is not None
 
 
 LOADING: dict[str, float] = {}  # pages served, not yet loaded: session id -> when [monotonic s]

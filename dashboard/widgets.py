@@ -1,8 +1,10 @@
-"""Sidebar widgets of the dashboard and the small text formats its panes share."""
+"""Widgets of the dashboard: the sidebar's inputs, the compare and "What ruins us" tabs and
+the file buttons (:class:`OtherTabs`, a Dashboard mixin), and the text formats they share."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import io
+from typing import Any
 
 import pandas as pd
 import panel as pn
@@ -13,14 +15,9 @@ from sim.outputs import usd
 from .schema import FIELDS, MORE_FIELDS
 
 SIDEBAR = ("scenario_file", "budget", "policy_kind", "planned_growth", "quantile", "haircut",
-           "plan_to_ceiling", "growth_low", "growth_high", "growth_persistence",
-           "diffusion_lag_years", "lead_time_months", "contract_years", "price_per_gw_year",
-           "training_share", "min_training_share", "gross_margin", "initial_cash", "years",
-           "paths")  # fmt: skip
+           "plan_to_ceiling", "growth_low", "growth_high", *FIELDS, "years", "paths")  # fmt: skip
 MORE = tuple(MORE_FIELDS)  # the "More assumptions" card
 SAVE = ("scenario_name", "scenario_description")
-SLIDERS = {*FIELDS, *MORE_FIELDS, "growth_low", "growth_high", "planned_growth", "quantile",
-           "haircut", "paths", "years", "budget"}  # fmt: skip
 CSS = """
 .kpis-row { display: flex; flex-wrap: wrap; }
 .kpi { display: inline-block; margin: 4px 24px 4px 0; vertical-align: top; min-width: 0; }
@@ -38,39 +35,19 @@ CSS = """
 """
 
 
-class FastFloatSlider(pn.widgets.FloatSlider):
-    """A slider whose released value reaches the server without Panel's 50 ms debounce."""
-
-    _priority_changes: ClassVar[list[str]] = ["value_throttled"]
-
-
-class FastIntSlider(pn.widgets.IntSlider):
-    """Integer :class:`FastFloatSlider`."""
-
-    _priority_changes: ClassVar[list[str]] = ["value_throttled"]
-
-
 def wide(cls: Any, *args: Any, css: str = "", **kw: Any) -> Any:
     """Panel component ``cls(*args, **kw)`` spanning the width, with CSS class ``css``."""
     return cls(*args, sizing_mode="stretch_width", css_classes=[css] if css else [], **kw)
-
-
-def usd_number(x: float) -> tuple[float, str]:
-    """Value and format for a Number indicator showing USD as $12.3B."""
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6)):
-        if abs(x) >= scale:
-            digits = "${value:,.3g}" if abs(x) / scale < 1000 else "${value:,.0f}"
-            return x / scale, digits + unit
-    return x, "${value:,.0f}"
 
 
 def make_input(explorer: param.Parameterized, name: str) -> Any:
     """The widget of one Explorer input, its description as tooltip (an icon beside sliders)."""
     p = explorer.param[name]
     kw: dict[str, Any] = {"css_classes": [f"w-{name}"], "sizing_mode": "stretch_width"}
-    if name in SLIDERS:
-        cls = FastIntSlider if isinstance(p, param.Integer) else FastFloatSlider
+    if isinstance(p, param.Number):  # every number is a slider (param.Integer included)
+        cls = pn.widgets.IntSlider if isinstance(p, param.Integer) else pn.widgets.FloatSlider
         widget = cls.from_param(p, throttled=True, **kw)
+        widget._priority_changes = ["value_throttled"]  # released: sent without the 50 ms debounce
     elif isinstance(p, param.Selector):
         widget = pn.widgets.Select.from_param(p, **kw)
     elif isinstance(p, param.Boolean):
@@ -155,8 +132,75 @@ def ruin_markdown(out: dict[str, Any]) -> str:
     return "\n\n".join(lines)
 
 
-def message_text(value: Any) -> str | None:
-    """The message to show instead of a chart, or None when ``value`` is a result."""
-    if isinstance(value, pd.DataFrame):
-        return None if len(value) else "The sweep returned no rows."
-    return None if isinstance(value, dict) or not value else str(value)
+RUIN_INTRO = ("Every path is a world with its own draws of each uncertain input. PRIM looks for "
+              "the box of inputs where ruin concentrates (the first box: the largest share of all "
+              "ruin among boxes where at least 80% of worlds are ruined), and for signposts a lab "
+              "could watch by 2027-2028.")  # fmt: skip
+
+
+class OtherTabs:
+    """Compare, "What ruins us" and the file buttons of one session."""
+
+    x: Any
+
+    def init_other_tabs(self) -> None:
+        x = self.x
+        self.pin_button = wide(pn.widgets.Button, label="Pin these settings for compare", css="pin")
+        self.pin_button.on_click(lambda _e: x.pin())
+        self.compare_pane = wide(pn.pane.Markdown, "Pin a setting (sidebar), then change the "
+                                 "inputs: the two runs are compared here with paired 95% CIs.",
+                                 css="compare")  # fmt: skip
+        self.ruin_button = pn.widgets.Button(label="Find what ruins us", color="primary",
+                                             css_classes=["run-discovery"])  # fmt: skip
+        self.ruin_button.on_click(lambda _e: x.run_discovery())
+        self.ruin_status = wide(pn.pane.Markdown, x.ruin_status, css="ruin-status")
+        self.ruin_text = wide(pn.pane.Markdown, "", css="ruin-text")
+        self.ruin_charts = wide(pn.Column)
+        self.ruin_tab = wide(pn.Column, wide(pn.pane.Markdown, RUIN_INTRO), self.ruin_button,
+                             self.ruin_status, self.ruin_text, self.ruin_charts)  # fmt: skip
+        self.upload = wide(pn.widgets.FileInput, accept=".yaml,.yml", multiple=False,
+                           css="upload-yaml")  # fmt: skip
+        self.upload.param.watch(self._on_upload, "value")
+        self.save = wide(pn.widgets.FileDownload, callback=lambda: io.StringIO(x.scenario_yaml()),
+                         filename=f"{x.current_scenario().name}.yaml", color="success",
+                         label="Save as scenario (YAML)", css="save-yaml")  # fmt: skip
+        self.csv = wide(pn.widgets.FileDownload, callback=x.by_year_csv, filename="by_year.csv",
+                        label="Download results (CSV)", color="light", css="download-csv")  # fmt: skip
+        x.param.watch(self._on_ruin, ["ruin_results"])
+        x.param.watch(lambda *_: setattr(self.ruin_status, "object", x.ruin_status), "ruin_status")
+        x.param.watch(self._on_compare, ["compare"])
+
+    def _on_compare(self, *_: Any) -> None:
+        table = self.x.compare
+        if isinstance(table, BaseException):
+            self.compare_pane.object = f"Cannot compare: {table}"
+        elif isinstance(table, pd.DataFrame):
+            self.compare_pane.object = compare_markdown(table)
+
+    def _on_upload(self, event: Any) -> None:
+        if event.new:
+            self.x.load_yaml(event.new, self.upload.filename or "upload.yaml")
+
+    def _on_ruin(self, *_: Any) -> None:
+        out = self.x.ruin_results
+        if not out:
+            return
+        try:
+            self.ruin_text.object = ruin_markdown(out)
+            d = out.get("discovery")
+            self.ruin_charts.objects = []
+            if d is not None:
+                from sim.reports.discovery import box_chart, tradeoff_chart
+
+                bk = {"sizing_mode": "stretch_width", "min_width": 300}
+                self.ruin_charts.objects = [pn.pane.Bokeh(tradeoff_chart(d, width=560, height=400), **bk),
+                                            pn.pane.Bokeh(box_chart(d, width=560), **bk)]  # fmt: skip
+        except Exception as exc:  # a chart bug must not break the session
+            self.ruin_text.object = f"Cannot show the discovery: {exc}"
+        self._mark_ruin_stale()
+
+    def _mark_ruin_stale(self) -> None:
+        found = self.x.ruin_results.get("scenario")
+        if found is not None and found != self.x.current_scenario():
+            self.ruin_status.object = ("The boxes below are for earlier settings; press **Find "
+                                       "what ruins us** to update.")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -15,11 +16,12 @@ import panel as pn
 import pytest
 
 from dashboard import charts
-from dashboard.app import create_app, usd_number
+from dashboard.app import create_app
 from dashboard.explorer import Explorer
 from dashboard.session import forget_sessions
 from sim import load_scenario
 from sim.cli import main
+from sim.outputs import usd
 from sim.reports.decision import policy_words
 from sim.reports.frames import chart_frames
 
@@ -44,17 +46,14 @@ def base_app_without_tables(tmp_path, monkeypatch):
     return create_app(load_scenario()).dashboard
 
 
-def _fmt(x: float) -> str:
-    value, fmt = usd_number(x)
-    return fmt.format(value=value)
-
-
-def test_usd_numbers_read_like_money():
-    assert _fmt(9.03e12) == "$9.03T"
-    assert _fmt(150e9) == "$150B"
-    assert _fmt(12.34e9) == "$12.3B"
-    assert _fmt(2.5e6) == "$2.5M"
-    assert _fmt(1.5e15) == "$1,500T"
+def test_usd_numbers_read_like_money(dash):
+    """The key numbers' money is in the one format of the reports (sim.outputs.usd)."""
+    money = [usd(x) for x in (9.03e12, 150e9, 12.34e9, 2.5e6, 1.5e15)]
+    assert money == ["$9.03T", "$150B", "$12.3B", "$2.5M", "$1,500T"]
+    num = dash.x.numbers
+    assert dash.kpi["kpi-revenue"][1] == usd(num["revenue_final_year_p50"])
+    assert dash.kpi["kpi-cumulative"][1] == usd(num["cum_revenue_p50"])
+    assert re.fullmatch(r"\$[\d.,]+[TBM]", dash.kpi["kpi-cumulative"][1])
 
 
 def _figure(chart):
@@ -504,14 +503,14 @@ def test_another_threads_session_does_not_make_a_test_app_served():
     from bokeh.document import Document
     from bokeh.io.doc import patch_curdoc
 
-    from dashboard.session import served
+    from dashboard.session import session_doc
 
     other = Document()
     ctx = SimpleNamespace(request=SimpleNamespace(arguments={}))  # that session's context
     other._session_context = lambda: ctx
     with patch_curdoc(other):
         assert pn.state.curdoc is other  # what the old check read
-        assert not served()
+        assert session_doc() is None  # not a server session
         d = create_app(load_scenario()).dashboard
         d.x.paths = 1000
         assert d.x.results.paths == 1000  # computed in place, not on a shared pool

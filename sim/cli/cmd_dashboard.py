@@ -88,8 +88,7 @@ def bench(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     if browser:
-        lines, _ = bench_browser(scenario, repeat=args.repeat)
-        for line in lines:
+        for line in bench_browser(scenario, repeat=args.repeat):
             print(line, flush=True)
     print(f"(bench took {time.perf_counter() - t0:.1f} s)")
     return 0
