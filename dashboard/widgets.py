@@ -10,7 +10,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from sim.outputs import usd
+from sim.analysis.compare import format_value
 
 from .schema import FIELDS, MORE_FIELDS
 
@@ -83,14 +83,9 @@ def kpis_html(kpi: dict[str, tuple[str, str]], color: str) -> str:
 
 
 def compare_markdown(table: pd.DataFrame) -> str:
-    """The compare table as Markdown, differences with their 95% CI."""
-
-    def fmt(v: float, unit: str, signed: bool = False) -> str:
-        if unit == "share":
-            return f"{100 * v:+.1f} pp" if signed else f"{v:.1%}"
-        sign, v = ("+" if v >= 0 else "-", abs(v)) if signed else ("", v)
-        return sign + (usd(v) if unit.startswith("USD") else f"{v:,.3g}")
-
+    """The compare table as Markdown, differences with their 95% CI (numbers formatted as
+    ``python -m sim compare`` prints them)."""
+    fmt = format_value
     rows = ["| Metric | Pinned | Current | Difference (95% CI) |", "|---|---|---|---|"]
     paired = True
     for _metric, grp in table.groupby("metric", sort=False):

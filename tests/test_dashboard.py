@@ -682,6 +682,17 @@ def test_pinned_compare_uses_the_compare_engine(base):
     assert table["paired"].iloc[1] == True  # noqa: E712  (same seed and paths)
     bust = table[table["metric"] == "p_bankrupt"]
     assert bust["diff"].iloc[1] > 0  # buying more raises the risk on the same worlds
+    # the Compare tab shows the numbers in the dashboard's one format: %, $..B/T, GW
+    from dashboard.widgets import compare_markdown
+
+    lines = {row.split(" | ")[0].lstrip("| "): row for row in compare_markdown(table).splitlines()}
+    p_row = lines["P(bankrupt by end)"].split(" | ")
+    assert p_row[1] == f"{bust['value'].iloc[0]:.1%}"
+    assert p_row[2] == f"{bust['value'].iloc[1]:.1%}"
+    assert p_row[3].startswith(f"{bust['diff'].iloc[1]:+.1%} (")
+    revenue = lines["Cumulative revenue, median"].split(" | ")
+    assert all(cell.startswith("$") and cell[-1] in "BT" for cell in revenue[1:3])
+    assert "e+" not in compare_markdown(table)  # no raw floats
 
 
 # ------------------------------------------------------- plan_to_ceiling and the horizon

@@ -216,20 +216,24 @@ def compare_to_json(table: pd.DataFrame, results: Sequence[Results]) -> dict[str
     }
 
 
-def format_table(table: pd.DataFrame) -> str:
-    """A readable fixed-width table: metrics as rows, scenarios as columns."""
+def format_value(x: float, unit: str, signed: bool = False) -> str:
+    """One value of a :func:`compare` table as people read it ("4.2%", "$4.54T", "12.5" GW;
+    ``signed``: a difference, "+0.8%"); "n/a" for NaN."""
     from sim.outputs import usd
 
-    def fmt(x: float, unit: str, signed: bool = False) -> str:
-        if x != x:
-            return "n/a"
-        if unit == "pct":
-            return f"{x:+.1%}" if signed else f"{x:.1%}"
-        if unit == "gw":
-            return f"{x:+,.1f}" if signed else f"{x:,.1f}"
-        text = usd(x)
-        return "+" + text if signed and x >= 0 else text
+    if x != x:
+        return "n/a"
+    if unit == "pct":
+        return f"{x:+.1%}" if signed else f"{x:.1%}"
+    if unit == "gw":
+        return f"{x:+,.1f}" if signed else f"{x:,.1f}"
+    text = usd(x)
+    return "+" + text if signed and x >= 0 else text
 
+
+def format_table(table: pd.DataFrame) -> str:
+    """A readable fixed-width table: metrics as rows, scenarios as columns."""
+    fmt = format_value
     labels = list(table["scenario"].unique())
     cells: list[list[str]] = [["metric", *labels]]
     for _name, grp in table.groupby("metric", sort=False):
