@@ -263,3 +263,14 @@ def test_quantile_plans_share_one_pilot_without_changing_results():
 def test_bad_budget_is_refused():
     with pytest.raises(ValueError, match="budget"):
         recommend(load_scenario(), budget=0.0, paths=100)
+
+
+def test_a_risk_interval_that_excludes_zero_never_reads_as_zero():
+    """Dominance needs the paired P(bankrupt) interval to exclude 0; its words must not
+    round a small positive bound to "0.0" (which would read as touching 0)."""
+    from sim.reports.decision import _risk_words
+
+    words = _risk_words(-0.007, -0.013, -0.0003)
+    assert "95% CI 0.03-1.3" in words
+    assert "0.0-" not in words
+    assert "95% CI 0.1-1.3" in _risk_words(-0.007, -0.013, -0.0012)  # one decimal otherwise

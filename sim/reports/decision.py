@@ -173,7 +173,11 @@ def _usd_fmt(x: float, signed: bool = False) -> str:
 
 
 def _pp_fmt(x: float, signed: bool = False) -> str:
-    return f"{100 * x:+.1f}" if signed else f"{100 * x:.1f}"
+    """Points of P(bankrupt), one decimal; a nonzero bound that would round to 0.0 keeps one
+    significant digit ("0.03"), so an interval that excludes 0 never reads as touching it."""
+    v = 100 * x
+    spec = ".1g" if 0 < abs(v) < 0.05 else ".1f"
+    return f"{v:+{spec}}" if signed else f"{v:{spec}}"
 
 
 def _revenue_words(d: float, lo: float, hi: float) -> str:
