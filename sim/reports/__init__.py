@@ -56,41 +56,40 @@ class ReportJob:
             Later(lambda: report_decision(results)) if decision is None else pending(decision)
         )
         self.frames["decision"] = self.decision
-        self.side = None
-        self.html_side = None
+        self.side = None  # the Markdown report drawn in a child forked now, if any
+        self.workers: list[ReportWorker] = []  # the report workers forked earlier
         self.written: list[Path] = []
+        view = report_view(results)
         if self.html and html_worker is not None:  # forked earlier, Bokeh already imported
-            html_worker.submit(markdown_view(results), summary, out_dir,
-                               _without_decision(self.frames))  # fmt: skip
-            self.decision.then(html_worker.send_decision)
-            self.html_side = html_worker
+            self._hand(html_worker, view)
         if "md" in formats:
             if worker is not None:  # forked earlier, matplotlib already imported
-                frames = _without_decision(self.frames)
-                worker.submit(markdown_view(results), summary, out_dir, frames)
-                self.decision.then(worker.send_decision)
-                self.side = worker
+                self._hand(worker, view)
             elif self.html:  # two reports: draw the PNGs on the other core meanwhile
                 self.frames["decision"] = self.decision.get()
-                args = (markdown_view(results), summary, out_dir, self.frames)
-                self.side = _in_child(_markdown_task, *args)
+                self.side = _in_child(_markdown_task, view, summary, out_dir, self.frames)
             else:
-                args = (markdown_view(results), summary, out_dir, self.frames)
-                self.written += _markdown_task(*args)
+                self.written += _markdown_task(view, summary, out_dir, self.frames)
+        self.html_here = self.html and html_worker is None
+
+    def _hand(self, worker: ReportWorker, view: Results) -> None:
+        """Give a forked worker the report's data now and the decision once it is known."""
+        worker.submit(view, self.summary, self.out_dir, _without_decision(self.frames))
+        self.decision.then(worker.send_decision)
+        self.workers.append(worker)
 
     def finish(self) -> list[Path]:
-        """Write the HTML report and collect the Markdown one; the files written."""
-        if self.html_side is not None:
-            self.decision.get()  # sends it to the workers, if no page asked for it yet
-            self.written += self.html_side.result()
-        elif self.html:
+        """Write the HTML report (here, unless a worker does) and collect the other reports;
+        the files written."""
+        if self.html_here:
             self.written += _html_task(self.results, self.summary, self.out_dir, self.frames)
-        if isinstance(self.side, ReportWorker):
-            self.decision.get()
-            self.written += self.side.result()
-        elif self.side is not None:
+        if self.workers:
+            self.decision.get()  # sends it to the workers, if no page asked for it yet
+        for worker in self.workers:
+            self.written += worker.result()
+        if self.side is not None:
             self.written += _join(self.side)
-        self.side = None
+        self.side, self.workers = None, []
         return self.written
 
     def cancel(self) -> None:
@@ -112,12 +111,12 @@ def _without_decision(frames: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in frames.items() if k != "decision"}
 
 
-MARKDOWN_MONTHLY = ("revenue", "capacity_gw")
-"""Monthly series the Markdown report reads itself (the backtest); its charts come from the
-chart frames computed once in the parent."""
+REPORT_MONTHLY = ("revenue", "capacity_gw")
+"""Monthly series the reports read themselves (the backtest, the fan charts' path count);
+their charts come from the chart frames computed once in the parent."""
 
 
-def markdown_view(results: Results) -> Results:
+def report_view(results: Results) -> Results:
     """``results`` with only what the reports read besides the chart frames, so handing it
     to a report worker pickles ~2 MB instead of ~80 MB (per-path arrays and most monthly
     series stay here)."""
@@ -126,7 +125,7 @@ def markdown_view(results: Results) -> Results:
     return dataclasses.replace(
         results, yearly={}, path={}, params={}, draws={}, commitments={}, runoff_yearly={},
         truncation={}, runoff_monthly={},
-        monthly={k: results.monthly[k] for k in MARKDOWN_MONTHLY if k in results.monthly},
+        monthly={k: results.monthly[k] for k in REPORT_MONTHLY if k in results.monthly},
     )  # fmt: skip
 
 
