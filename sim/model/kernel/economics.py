@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
+
+
+@njit(cache=True, _nrt=False)
+def powered(memo: np.ndarray, base: float, exponent: float) -> float:
+    """``base ** exponent``, taken from ``memo`` (the last base, exponent and result) when
+    both repeat: the paths of a scenario that does not draw them (efficiency gains, a lead
+    time, a planned growth) then share one ``pow``, bit for bit; ~8 a path were ~6% of the
+    month loop's time."""
+    if base == memo[0] and exponent == memo[1]:
+        return memo[2]
+    memo[0], memo[1], memo[2] = base, exponent, base**exponent
+    return memo[2]
 
 
 @njit(cache=True, _nrt=False)

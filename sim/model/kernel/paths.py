@@ -21,7 +21,7 @@ from numba import njit
 
 from .allocation import allocate, sublease
 from .competition import accumulate, churn, doublings_from, effective_multiplier, follow_capability
-from .economics import month_flows, twelfth
+from .economics import month_flows, powered, twelfth
 from .finance import (
     annual_growth,
     at_least,
@@ -144,6 +144,7 @@ def simulate_paths(
     served_hist = np.zeros(16)  # ring of served run-rates; 16 slots, masks instead of modulo
     seen = np.empty(months)  # the demand the lab observes (what its policies see)
     seen_r = np.empty(months if market else 1)  # the rivals' (market)
+    memo = np.full((67, 3), np.nan)  # pows paths share (powered): 3 factors, 64 due months
     for i in range(first, last):
         p, demand, book = params[i], demand_all[i], books[i]
         p_r, rbook = rival_params[i], rival_books[i]
@@ -153,12 +154,11 @@ def simulate_paths(
         eff = p[_EFF]
         keep_eff = 1.0 - p[_PASS]
         grows_eff = eff != 1.0 and keep_eff != 0.0
-        # revenue per GW grows eff^(keep_eff / 12) a month: multiplied in, not re-powered
-        rpg_step = eff ** (keep_eff / 12.0) if grows_eff else 1.0
+        rpg_step = powered(memo[0], eff, keep_eff / 12.0) if grows_eff else 1.0  # x a month
         rpg = rpg0
         lead = int(p[_LEAD])
-        plan_factor = planned_factor(p, lead)  # orders are due `lead` months ahead
-        r_plan_factor = planned_factor(p_r, lead) if market else 1.0  # the rivals' too
+        plan_factor = planned_factor(p, lead, memo[1])  # orders are due `lead` months ahead
+        r_plan_factor = planned_factor(p_r, lead, memo[2]) if market else 1.0  # the rivals'
         r_due = rpg0  # revenue per GW in the month this month's orders are due
         contract_len = int(p[_LEN])
         plan_inference = 1.0 - p[_TRAIN]
@@ -266,7 +266,7 @@ def simulate_paths(
             reviews = t < horizon and kind != FIXED_SCHEDULE and review
             due = t + lead
             if reviews or r_reviews:
-                r_due = rpg0 * eff ** (keep_eff * (due / 12.0)) if grows_eff else rpg0
+                r_due = rpg0 * powered(memo[3 + (due & 63)], eff, keep_eff * (due / 12.0))
             if not priced and (reviews or r_reviews or (alive and deal_signed.shape[0] > 0)):
                 contract_price = contract_price_of(q_market, q_rpg, q_gw, x0, price, odds, p,
                                                    contract_n)  # fmt: skip
@@ -332,7 +332,7 @@ def simulate_paths(
             capacity = booked if alive else 0.0
             compute_cost = booked_cost if alive else 0.0
             if t > 0:
-                rpg *= rpg_step
+                rpg *= rpg_step  # eff^(keep_eff / 12) a month: multiplied in, not re-powered
 
             # --- allocation and economics
             rpg_lab = rpg  # revenue per GW of the lab's inference: the market's, times its premium

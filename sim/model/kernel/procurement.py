@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .economics import powered
 from .layout import ADAPTIVE, DEMAND_QUANTILE, PLANNED_GROWTH, P
 
 # numba reads module-level ints as compile-time constants (not dict lookups)
@@ -167,9 +168,10 @@ def plan_demand(
 
 
 @njit(cache=True, _nrt=False)
-def planned_factor(p: np.ndarray, months_ahead: int) -> float:
-    """Growth a planned-growth policy plans for over ``months_ahead`` months [x]."""
-    return p[_PLANNED] ** (months_ahead / 12.0)
+def planned_factor(p: np.ndarray, months_ahead: int, memo: np.ndarray) -> float:
+    """Growth a planned-growth policy plans for over ``months_ahead`` months [x] (``memo``:
+    see :func:`.economics.powered`)."""
+    return powered(memo, p[_PLANNED], months_ahead / 12.0)
 
 
 @njit(cache=True, _nrt=False)
