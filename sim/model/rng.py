@@ -45,6 +45,9 @@ def pcg64_states(seed: int, block: int, purposes: Sequence[str]) -> np.ndarray:
     """The PCG64 states :func:`stream` starts from, one row (state hi, state lo, inc hi,
     inc lo) [uint64] per purpose, for :mod:`sim.model.kernel.pcg`: the same numbers without
     building the SeedSequence, PCG64 and Generator objects (~16 us a stream)."""
+    from .jit import prepare
+
+    prepare()  # before the first kernel loads (see sim.model.jit)
     from .kernel.pcg import seed_states
 
     run = _words(seed)

@@ -86,7 +86,7 @@ _TO_DOUBLE = 1.0 / 9007199254740992.0
 _SHIFT11 = np.uint64(11)
 
 
-@njit(nogil=True)
+@njit(nogil=True, _nrt=False)
 def _normal_slow(r: int, hi: int, lo: int, inc_hi: int, inc_lo: int) -> tuple[float, int, int]:
     """numpy's ``random_standard_normal`` from the word ``r`` on: the fast path, then the tail
     (idx 0) or the wedge's rejection test, drawing more words until one is accepted."""
@@ -118,7 +118,7 @@ def _normal_slow(r: int, hi: int, lo: int, inc_hi: int, inc_lo: int) -> tuple[fl
         r, hi, lo = pcg64_next(hi, lo, inc_hi, inc_lo)
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, inline="always", _nrt=False)
 def standard_normal(hi: int, lo: int, inc_hi: int, inc_lo: int) -> tuple[float, int, int]:
     """One standard normal from the PCG64 state (hi, lo; inc): (z, new hi, new lo), numpy's
     ``Generator.standard_normal`` bit for bit. The common case (99%) is inlined."""
@@ -144,7 +144,7 @@ _SHIFT32 = np.uint64(32)
 _POOL = 4
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, inline="always", _nrt=False)
 def _hashmix(value: int, hash_const: int) -> tuple[int, int]:
     """SeedSequence's ``hashmix``: (hashed value, next hash constant), 32-bit words."""
     value ^= hash_const
@@ -153,7 +153,7 @@ def _hashmix(value: int, hash_const: int) -> tuple[int, int]:
     return value ^ (value >> _XSHIFT), hash_const
 
 
-@njit(nogil=True, inline="always")
+@njit(nogil=True, inline="always", _nrt=False)
 def _mix(x: int, y: int) -> int:
     result = (_MIX_MULT_L * x - _MIX_MULT_R * y) & _MASK32
     return result ^ (result >> _XSHIFT)
