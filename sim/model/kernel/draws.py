@@ -77,21 +77,35 @@ def _p1evl(x: float, coef: np.ndarray) -> float:
     return ans
 
 
-@njit(cache=True, nogil=True)
+_T0, _T1, _T2, _T3, _T4 = (float(c) for c in _ERF_T)
+_U0, _U1, _U2, _U3, _U4 = (float(c) for c in _ERF_U)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # no ZeroDivisionError check: SIMD
 def fill_ndtr(a: np.ndarray, out: np.ndarray) -> None:
     """Standard normal CDF of each element of the 1-D ``a`` into ``out``: cephes' ``ndtr``
     step for step (``erf`` within |x| < 1, ``erfc`` outside, libm's ``exp``), bit-identical
-    to ``scipy.special.ndtr`` (checked in the tests)."""
+    to ``scipy.special.ndtr`` (checked in the tests).
+
+    Two passes: the ``erf`` branch (~84% of standard normals) for every element, without a
+    branch so that it runs on SIMD lanes (the same IEEE operations in the same order, so
+    the same bits; numba's check for a zero divisor, which would keep it scalar, is left
+    out: the divisors are polynomials with positive coefficients in x**2 or |x|, never 0),
+    then the ``erfc`` branch over it where |x| >= 1 or x is NaN."""
+    for i in range(a.shape[0]):
+        x = a[i] * _SQRT1_2
+        zz = x * x
+        num = (((_T0 * zz + _T1) * zz + _T2) * zz + _T3) * zz + _T4  # _polevl(zz, _ERF_T)
+        den = ((((zz + _U0) * zz + _U1) * zz + _U2) * zz + _U3) * zz + _U4  # _p1evl(zz, _ERF_U)
+        out[i] = 0.5 + 0.5 * (x * num / den)
     for i in range(a.shape[0]):
         v = a[i]
-        if np.isnan(v):
-            out[i] = np.nan
-            continue
         x = v * _SQRT1_2
         z = abs(x)
         if z < 1.0:
-            zz = x * x
-            out[i] = 0.5 + 0.5 * (x * _polevl(zz, _ERF_T) / _p1evl(zz, _ERF_U))
+            continue
+        if np.isnan(v):
+            out[i] = np.nan
             continue
         e = -z * z
         if e < -_MAXLOG:
