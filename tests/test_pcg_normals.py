@@ -125,19 +125,18 @@ def test_long_fill_is_numpys_through_every_branch(seed):
     assert state.tolist() == generator_state(np.random.Generator(bits)).tolist()
 
 
-@pytest.mark.parametrize("cols", [12, 7, 1])
-def test_year_block_keeps_numpys_c_order_and_state(cols):
-    """fill_year_normals draws an (n, 12) block in C order and stores ``cols`` columns at
-    ``col0``; the state after is that after all n * 12 draws, whatever ``cols``."""
-    gen = np.random.default_rng(11)
-    state = generator_state(gen)
-    out = np.full((5000, 30), np.nan)
-    fill_year_normals(state, out, 5, cols)
-    block = gen.standard_normal((5000, 12))
-    assert _bits(out[:, 5 : 5 + cols]) == _bits(block[:, :cols])
-    assert np.isnan(out[:, :5]).all()
-    assert np.isnan(out[:, 5 + cols :]).all()
-    assert state.tolist() == generator_state(gen).tolist()
+@pytest.mark.parametrize("months", [36, 31, 25])
+def test_year_blocks_keep_numpys_c_order_and_states(months):
+    """fill_year_normals: year y's generator draws an (n, 12) C-order block for columns
+    12y..12y+11 (a partial last year drawn whole, its first columns stored); each state
+    ends where numpy's generator does after n * 12 draws, whatever is stored."""
+    gens = [np.random.default_rng(s) for s in (11, 12, 13)]
+    states = np.stack([generator_state(g) for g in gens])
+    out = np.full((5000, months), np.nan)
+    fill_year_normals(states, out)
+    want = np.hstack([g.standard_normal((5000, 12)) for g in gens])[:, :months]
+    assert _bits(out) == _bits(want)
+    assert states.tolist() == [generator_state(g).tolist() for g in gens]
 
 
 def test_set_generator_state_round_trips():

