@@ -1,7 +1,7 @@
 """Standard normal draws, numpy's bit for bit, and the normal CDF and its inverse.
 
 The normals are those of ``np.random.Generator(PCG64(...)).standard_normal(shape)`` in C
-order, drawn by :mod:`.pcg` (numpy's PCG64 and ziggurat inlined: ~3.5 ns a draw against
+order, drawn by :mod:`.pcg` (numpy's PCG64 and ziggurat inlined: ~3 ns a draw against
 numpy's ~12) from a PCG64 state of 4 uint64 words (state hi, state lo, inc hi, inc lo),
 which is left where numpy's generator would be after the same draws (checked in the tests).
 """
