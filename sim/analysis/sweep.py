@@ -246,6 +246,89 @@ def run_scenario_metrics(scenario: Scenario) -> dict[str, float]:
     return metrics(run(scenario, monthly_paths=0, outcomes_only=True))
 
 
+def run_group_metrics(scenarios: list[Scenario]) -> list[dict[str, float]]:
+    """:func:`run_scenario_metrics` of each scenario, variants that differ only in policy
+    levers sharing one set-up (:func:`sim.model.variants.run_levers`; the same numbers)."""
+    from sim.model.variants import run_levers
+
+    return [metrics(r) for r in run_levers(scenarios, monthly_paths=0, outcomes_only=True)]
+
+
+GROUP_CELLS = 8
+"""Most cells run as one group (:func:`run_group_metrics`): enough to share the set-up
+(~1 ms a cell), few enough that the groups keep both cores busy to the end [cells]."""
+PROGRESS_STEPS = 16
+"""Fewest progress reports of a sweep that groups its cells: groups shrink for small
+sweeps (progress is reported as each group ends)."""
+
+
+def lever_groups(cells: list[dict[str, Any]], size: int = GROUP_CELLS) -> list[list[int]]:
+    """Indexes of the cells that set the same keys to the same values except plain-number
+    policy levers (:data:`sim.model.kernel_inputs.POLICY_LEVERS`), split evenly into
+    groups of at most ``size``, in the order of their first cells.
+
+    Examples
+    --------
+    >>> lever_groups([{"policy.planned_growth": g, "demand.growth": d}
+    ...               for g in (2, 4) for d in (3, 5)])
+    [[0, 2], [1, 3]]
+    """
+    from sim.model.kernel_inputs import POLICY_LEVERS
+
+    def is_lever(key: str, value: Any) -> bool:
+        return (
+            key in POLICY_LEVERS and isinstance(value, int | float) and not isinstance(value, bool)
+        )
+
+    same: dict[tuple, list[int]] = {}
+    for i, cell in enumerate(cells):
+        key = tuple(sorted((k, json.dumps(v, sort_keys=True, default=str)) for k, v in cell.items()
+                           if not _missing(v) and not is_lever(k, v)))  # fmt: skip
+        same.setdefault(key, []).append(i)
+    groups = []
+    for members in same.values():
+        parts = -(-len(members) // size)
+        groups += [members[len(members) * k // parts : len(members) * (k + 1) // parts]
+                   for k in range(parts)]  # fmt: skip
+    return sorted(groups, key=lambda g: g[0])
+
+
+def _run_lever_groups(
+    cells: list[dict[str, Any]],
+    variants: Any,
+    base: Scenario,
+    progress: ProgressFn | None,
+    small: bool,
+) -> list[dict[str, float]]:
+    """Metrics of every cell, in cell order, run in this process by :func:`lever_groups`
+    (validated as the groups are handed out when ``variants`` is a generator)."""
+    groups = lever_groups(cells, max(1, min(GROUP_CELLS, len(cells) // PROGRESS_STEPS)))
+    validated: dict[int, Scenario] = {}
+    made = enumerate(variants)
+
+    def variant(i: int) -> Scenario:  # cells are validated in order, as far as needed
+        while i not in validated:
+            k, scenario = next(made)
+            validated[k] = scenario
+        return validated.pop(i)
+
+    sizes = [len(g) for g in groups]
+    report = None
+    if progress is not None:
+        done = np.cumsum(sizes).tolist()
+
+        def report(k: int, _total: int) -> None:
+            progress(done[k - 1], len(cells))
+
+    parts = map_tasks(run_group_metrics, ([variant(i) for i in g] for g in groups),
+                      progress=report, small=small, total=len(groups))  # fmt: skip
+    rows: list[dict[str, float]] = [{}] * len(cells)
+    for group, part in zip(groups, parts, strict=True):
+        for i, row in zip(group, part, strict=True):
+            rows[i] = row
+    return rows
+
+
 def with_overrides(scenario: Scenario, paths: int | None, seed: int | None) -> Scenario:
     """The scenario with ``simulation.paths``/``simulation.seed`` replaced when given."""
     updates: dict[str, Any] = {}
@@ -304,7 +387,8 @@ def run_sweep(
 
     variants: Any
     small = cells_at_once and base.simulation.paths <= BLOCK_PATHS
-    if small and client is None and not any("simulation.paths" in cell for cell in cells):
+    lazy = small and client is None and not any("simulation.paths" in cell for cell in cells)
+    if lazy:
         # Cells are validated as they are handed to the threads: validating all 400 of a
         # 20 x 20 grid first took ~0.2 s of one core while the other waited. A bad cell
         # still stops the sweep before any result is returned (the rest is cancelled).
@@ -312,9 +396,12 @@ def run_sweep(
     else:  # every cell validated before any compute: bad input fails fast
         variants = [apply_cell(base, cell) for cell in cells]
         small = cells_at_once and all(v.simulation.paths <= BLOCK_PATHS for v in variants)
-    # cells share their random draws and, where equal, demand (within a chunk on a pool)
-    rows = map_tasks(run_scenario_metrics, variants, client=client, progress=progress,
-                     chunks_per_worker=4, small=small, total=len(cells))  # fmt: skip
+    if client is None:  # cells that differ only in policy levers share their set-up
+        rows = _run_lever_groups(cells, variants if lazy else iter(variants), base, progress,
+                                 small)  # fmt: skip
+    else:  # cells share their random draws and, where equal, demand (within a chunk)
+        rows = map_tasks(run_scenario_metrics, variants, client=client, progress=progress,
+                         chunks_per_worker=4, small=small, total=len(cells))  # fmt: skip
     keys: list[str] = []
     for cell in cells:
         keys += [k for k in cell if k not in keys]

@@ -73,58 +73,108 @@ def simulate_kernel(
     runs on the calling thread (without the GIL), for a pool of threads running one block
     each. ``outcomes_only``: see :func:`run`.
     """
-    from .jit import prepare
+    setup = KernelSetup(scenario, inputs, pilot, slip_table, keep, outcomes_only, parallel)
+    return setup.simulate(setup.params, parallel)
 
-    prepare()
-    from .kernel.paths import simulate_paths
 
-    n, months = inputs.n, inputs.months
-    keep = n if keep is None else keep
-    demand = potential_demand(scenario, inputs, parallel)
-    params = pack_params(scenario, inputs.params, n)
-    policy = scenario.policy
-    tranches = policy.tranches if isinstance(policy, FixedSchedule) else []
-    t_start = np.array([month_index(tr.start, scenario.simulation.start) for tr in tranches],
-                       dtype=np.int64)  # fmt: skip
-    t_gw = np.array([tr.gw for tr in tranches], dtype=float)
-    t_len = np.array([max(1, round(tr.years * 12)) for tr in tranches], dtype=np.int64)
-    deals = deal_arrays(scenario)
-    leads, beta, resid = pilot_fits(scenario, pilot, params[:, P["lead"]])
-    year_index, months_in_year, runoff_years = year_layout(scenario, months)
-    n_reviews = len(review_months(scenario))
-    # outcomes only: the aggregates are not computed (NaN)
-    aggregates = (lambda shape: np.full(shape, np.nan)) if outcomes_only else np.zeros
-    out = {
-        "monthly": np.empty((len(MONTHLY), keep, months)),  # every cell is written
-        "yearly": aggregates((len(YEARLY), n, len(months_in_year))),
-        "runoff_yearly": aggregates((len(RUNOFF_YEARLY), n, runoff_years)),
-        "path": np.zeros((len(PATH), n)),
-        "bankrupt_month": np.empty(n, dtype=np.int64),
-        "truncated_by_tranche": np.zeros((n, len(tranches))),
-        "truncated_by_deal": np.zeros((n, len(scenario.deals))),
-        "commitments": np.zeros((2, n, (months + 11) // 12 + 1)),
-    }
-    books = np.zeros((n, 1 + max(n_reviews, len(tranches)) + len(scenario.deals), 4))
-    rival_params, rival_settings = pack_rivals(scenario, inputs.params, params)
-    rival_reviews = 0 if scenario.market is None else scenario.months // rival_settings[1] + 1
-    rival_books = np.zeros((n, 1 + rival_reviews, 4))
-    settings = (
-        POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
-        bool(getattr(policy, "plan_to_ceiling", False)),
-        scenario.finance.min_months_between_raises,
-        (1 - int(scenario.simulation.start.split("-")[1])) % 12,
-        scenario.competition is not None, scenario.market is not None, outcomes_only,
-    )  # fmt: skip
-    outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
-               out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
-               out["commitments"])  # fmt: skip
-    args = (
-        demand, params, slip_months(slip_table, inputs.slip_u), (t_start, t_gw, t_len), deals,
-        settings, (leads, beta, resid), (year_index, months_in_year), keep, outputs, books,
-        (rival_params, rival_books, rival_settings),
-    )  # fmt: skip
-    over_paths(lambda first, last: simulate_paths(first, last, *args), n, parallel)
-    return out
+class KernelSetup:
+    """Everything one block's month loop reads besides its packed parameters: potential
+    demand, slips, tranches, deals, policy settings, pilot fits, the calendar. Scenario
+    variants that differ only in policy levers (:mod:`sim.model.variants`) share one and
+    call :meth:`simulate` with their own parameters."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        inputs: SampledInputs,
+        pilot: Pilot | None,
+        slip_table: np.ndarray | None,
+        keep: int | None,
+        outcomes_only: bool,
+        parallel: bool = True,
+    ) -> None:
+        self.scenario, self.inputs, self.outcomes_only = scenario, inputs, outcomes_only
+        self._unset: tuple[np.ndarray, np.ndarray] | None = None
+        n, months = inputs.n, inputs.months
+        self.keep = n if keep is None else keep
+        self.demand = potential_demand(scenario, inputs, parallel)
+        self.params = pack_params(scenario, inputs.params, n)
+        """The scenario's own packed parameters, (n, N_PARAMS)."""
+        policy = scenario.policy
+        tranches = policy.tranches if isinstance(policy, FixedSchedule) else []
+        self.tranches = (
+            np.array([month_index(tr.start, scenario.simulation.start) for tr in tranches],
+                     dtype=np.int64),
+            np.array([tr.gw for tr in tranches], dtype=float),
+            np.array([max(1, round(tr.years * 12)) for tr in tranches], dtype=np.int64),
+        )  # fmt: skip
+        self.deals = deal_arrays(scenario)
+        self.fits = pilot_fits(scenario, pilot, self.params[:, P["lead"]])
+        year_index, months_in_year, self.runoff_years = year_layout(scenario, months)
+        self.calendar = (year_index, months_in_year)
+        self.book_rows = 1 + max(len(review_months(scenario)), len(tranches)) + len(scenario.deals)
+        self.slips = slip_months(slip_table, inputs.slip_u)
+        self.settings = (
+            POLICY_CODES[type(policy)], getattr(policy, "review_months", 1), scenario.months,
+            bool(getattr(policy, "plan_to_ceiling", False)),
+            scenario.finance.min_months_between_raises,
+            (1 - int(scenario.simulation.start.split("-")[1])) % 12,
+            scenario.competition is not None, scenario.market is not None, outcomes_only,
+        )  # fmt: skip
+
+    def _aggregates(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fresh zeroed yearly and run-off aggregates; with outcomes only, NaN arrays the
+        loop never writes, made once and shared by every variant (read-only views of them
+        go into the outputs)."""
+        n = self.inputs.n
+        shapes = (
+            (len(YEARLY), n, len(self.calendar[1])),
+            (len(RUNOFF_YEARLY), n, self.runoff_years),
+        )
+        if not self.outcomes_only:
+            return np.zeros(shapes[0]), np.zeros(shapes[1])
+        if self._unset is None:
+            self._unset = (np.full(shapes[0], np.nan), np.full(shapes[1], np.nan))
+        return self._unset
+
+    def simulate(self, params: np.ndarray, parallel: bool = True) -> dict[str, np.ndarray]:
+        """Run the month loop on packed ``params`` (the set-up's or a lever variant's);
+        fresh outputs keyed by name."""
+        from .jit import prepare
+
+        prepare()
+        from .kernel.paths import simulate_paths
+
+        scenario, inputs, keep = self.scenario, self.inputs, self.keep
+        n, months = inputs.n, inputs.months
+        yearly, runoff_yearly = self._aggregates()
+        out = {
+            "monthly": np.empty((len(MONTHLY), keep, months)),  # every cell is written
+            "yearly": yearly,
+            "runoff_yearly": runoff_yearly,
+            "path": np.zeros((len(PATH), n)),
+            "bankrupt_month": np.empty(n, dtype=np.int64),
+            "truncated_by_tranche": np.zeros((n, len(self.tranches[0]))),
+            "truncated_by_deal": np.zeros((n, len(scenario.deals))),
+            "commitments": np.zeros((2, n, (months + 11) // 12 + 1)),
+        }
+        books = np.zeros((n, self.book_rows, 4))
+        rival_params, rival_settings = pack_rivals(scenario, inputs.params, params)
+        rival_reviews = 0 if scenario.market is None else scenario.months // rival_settings[1] + 1
+        rival_books = np.zeros((n, 1 + rival_reviews, 4))
+        outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
+                   out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
+                   out["commitments"])  # fmt: skip
+        args = (
+            self.demand, params, self.slips, self.tranches, self.deals, self.settings, self.fits,
+            self.calendar, keep, outputs, books, (rival_params, rival_books, rival_settings),
+        )  # fmt: skip
+        over_paths(lambda first, last: simulate_paths(first, last, *args), n, parallel)
+        if self.outcomes_only:  # shared by the variants: nobody may write them
+            for name in ("yearly", "runoff_yearly"):
+                out[name] = out[name].view()
+                out[name].flags.writeable = False
+        return out
 
 
 def simulate_block(
@@ -330,6 +380,16 @@ def _bounded_map(executor: Any, fn: Callable[..., Any], tasks: list[tuple], wind
             pending.append(executor.submit(fn, *nxt))
 
 
+def accumulator(scenario: Scenario, months: int, spill: bool) -> Accumulator:
+    """An empty :class:`Accumulator` for the scenario's paths over ``months`` months."""
+    year, month = map(int, scenario.simulation.start.split("-"))
+    cal = year + (month - 1 + np.arange(months)) // 12
+    return Accumulator(
+        scenario.simulation.paths, spill=spill, years=np.unique(cal[: scenario.months]),
+        runoff_years=np.unique(cal[scenario.months :]) if months > scenario.months else None,
+    )  # fmt: skip
+
+
 def run(
     scenario: Scenario,
     paths: int | None = None,
@@ -404,12 +464,7 @@ def run(
     ]  # fmt: skip
     if spill is None:
         spill = scenario.simulation.paths > SPILL_PATHS
-    year, month = map(int, scenario.simulation.start.split("-"))
-    cal = year + (month - 1 + np.arange(months)) // 12
-    acc = Accumulator(
-        scenario.simulation.paths, spill=spill, years=np.unique(cal[: scenario.months]),
-        runoff_years=np.unique(cal[scenario.months :]) if months > scenario.months else None,
-    )  # fmt: skip
+    acc = accumulator(scenario, months, spill)
     done = 0
     if map_blocks is not None:
         results: Iterable[BlockResult] = map_blocks(run_block, tasks)

@@ -17,6 +17,7 @@ from .timeline import review_months
 
 __all__ = [
     "POLICY_CODES",
+    "POLICY_LEVERS",
     "deal_arrays",
     "pack_params",
     "pilot_fits",
@@ -25,6 +26,17 @@ __all__ = [
     "supply_cap_gw",
     "year_layout",
 ]
+
+POLICY_LEVERS = {
+    "policy.planned_growth": "planned_growth",
+    "policy.q": "q",
+    "policy.prior_growth": "prior_growth",
+    "policy.prior_weight_years": "prior_weight",
+    "policy.haircut": "haircut",
+}
+"""Policy parameters that reach the month loop only as a column of the packed parameters
+(dotted name -> column): variants differing only in them share everything else
+(:mod:`sim.model.variants`)."""
 
 POLICY_CODES = {
     FixedSchedule: FIXED_SCHEDULE,
@@ -127,10 +139,7 @@ def pack_params(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> np
     col("debt_covenant", f.get("finance.debt.covenant", np.inf))
     col("credit_revenue_multiple", f.get("finance.credit_limit.revenue_multiple", -1.0))
     col("credit_cash_multiple", f.get("finance.credit_limit.cash_multiple", 0.0))
-    for name, key in (("planned_growth", "policy.planned_growth"), ("q", "policy.q"),
-                      ("prior_growth", "policy.prior_growth"),
-                      ("prior_weight", "policy.prior_weight_years"),
-                      ("haircut", "policy.haircut")):  # fmt: skip
+    for key, name in POLICY_LEVERS.items():
         if key in f:
             col(name, f[key])
     policy = scenario.policy
