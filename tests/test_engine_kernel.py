@@ -9,6 +9,7 @@ import pytest
 
 from sim import run, summarize
 from sim.model.kernel.draws import fill_normals, fill_year_normals
+from sim.model.rng import generator_state
 from sim.model.sampling import ndtr, ndtri
 
 
@@ -75,14 +76,16 @@ def test_paths_frame_carries_every_draw(base):
 
 @pytest.mark.parametrize("shape", [(7, 12), (4096, 12)])
 def test_numba_normals_are_numpys(shape):
-    """numba implements Generator.standard_normal with numpy's algorithm: same numbers."""
-    a, b = np.random.default_rng(42), np.random.default_rng(42)
-    out = np.empty((shape[0], 14))
-    fill_year_normals(a, out, 2, 12)
-    np.testing.assert_array_equal(out[:, 2:], b.standard_normal(shape))
+    """The kernels repeat Generator.standard_normal's algorithm on its PCG64 state: same
+    numbers, and the state is left where numpy leaves it (the second fill goes on from it)."""
+    a, b = generator_state(np.random.default_rng(42)), np.random.default_rng(42)
+    out = np.empty(shape)
+    fill_year_normals(a.reshape(1, 4), out)  # one year's stream (a view: a advances)
+    np.testing.assert_array_equal(out, b.standard_normal(shape))
     flat = np.empty(1000)
     fill_normals(a, flat)
     np.testing.assert_array_equal(flat, b.standard_normal(1000))
+    assert a.tolist() == generator_state(b).tolist()
 
 
 def test_ndtr_kernel_is_scipys_bit_for_bit():

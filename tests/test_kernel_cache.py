@@ -38,7 +38,7 @@ def test_warmup_command_readies_every_kernel(capsys) -> None:
 
     from sim.cli import main
     from sim.model.kernel import demand as demand_kernel
-    from sim.model.kernel import draws, paths
+    from sim.model.kernel import draws, paths, pcg
 
     assert main(["warmup", "scenarios/base.yaml", "scenarios/responsible.yaml"]) == 0
     err = capsys.readouterr().err
@@ -47,6 +47,6 @@ def test_warmup_command_readies_every_kernel(capsys) -> None:
         assert f"responsible: {step} ..." in err
     assert "kernels ready in" in err
     assert not cache_is_cold()
-    kernels = (draws.fill_normals, draws.fill_year_normals,
+    kernels = (draws.fill_normals, draws.fill_year_normals, pcg.seed_states,
                demand_kernel.potential_demand_block, paths.simulate_paths)  # fmt: skip
     assert all(isinstance(k, dispatcher.Dispatcher) and k.signatures for k in kernels)
