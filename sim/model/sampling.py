@@ -180,8 +180,9 @@ def _draw(scenario: Scenario, key: tuple, fields: dict) -> _Drawn:
     rho = params["demand.growth_persistence"]
     z = np.empty_like(eps)
     z[:, 0] = eps[:, 0]
+    scale = np.sqrt(1.0 - rho**2)  # once, not once a year: the same numbers
     for y in range(1, years):
-        z[:, y] = rho * z[:, y - 1] + np.sqrt(1.0 - rho**2) * eps[:, y]
+        z[:, y] = rho * z[:, y - 1] + scale * eps[:, y]
     growth = to_dist(scenario.demand.growth).ppf(ndtr(z))  # type: ignore[arg-type]
 
     noise = shared((*key, "noise"), lambda: _noise(seed, block, namespace, n, months))
