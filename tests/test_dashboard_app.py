@@ -542,3 +542,16 @@ def test_a_stopping_server_ends_its_running_tables_at_the_next_cell(monkeypatch)
     jobs.drop_queued()
     with pytest.raises(jobs.StaleJobError):
         jobs.yield_to_interactive()
+
+
+def test_tables_status_says_computed_or_from_the_cache(base_app_without_tables):
+    """The status line after the tables: how long they took, or that they all came from
+    the disk cache (not "done in 0.0 s")."""
+    first = base_app_without_tables.x
+    first.paths = 300
+    first.run_analysis(background=False)
+    assert re.fullmatch(r"Tables done in \d+\.\d s\.", first.analysis_status)
+    again = create_app(load_scenario()).dashboard.x  # a new session: the same disk cache
+    again.paths = 300
+    again.run_analysis(background=False)
+    assert again.analysis_status == "Tables from the cache."
