@@ -396,7 +396,12 @@ def test_dashboard_command_serves_http(tmp_path):
         assert "compute-sim" in body
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave a server running after the test
+            proc.wait()
+            raise AssertionError("the dashboard took over 20 s to stop") from None
 
 
 def test_port_in_use_exits_2_with_a_message():
