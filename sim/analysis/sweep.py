@@ -294,11 +294,7 @@ def lever_groups(cells: list[dict[str, Any]], size: int = GROUP_CELLS) -> list[l
 
 
 def _run_lever_groups(
-    cells: list[dict[str, Any]],
-    variants: Any,
-    base: Scenario,
-    progress: ProgressFn | None,
-    small: bool,
+    cells: list[dict[str, Any]], variants: Any, progress: ProgressFn | None, small: bool
 ) -> list[dict[str, float]]:
     """Metrics of every cell, in cell order, run in this process by :func:`lever_groups`
     (validated as the groups are handed out when ``variants`` is a generator)."""
@@ -397,8 +393,7 @@ def run_sweep(
         variants = [apply_cell(base, cell) for cell in cells]
         small = cells_at_once and all(v.simulation.paths <= BLOCK_PATHS for v in variants)
     if client is None:  # cells that differ only in policy levers share their set-up
-        rows = _run_lever_groups(cells, variants if lazy else iter(variants), base, progress,
-                                 small)  # fmt: skip
+        rows = _run_lever_groups(cells, variants if lazy else iter(variants), progress, small)
     else:  # cells share their random draws and, where equal, demand (within a chunk)
         rows = map_tasks(run_scenario_metrics, variants, client=client, progress=progress,
                          chunks_per_worker=4, small=small, total=len(cells))  # fmt: skip

@@ -61,20 +61,12 @@ def pcg64_states(seed: int, block: int, purposes: Sequence[str]) -> np.ndarray:
 
 
 def generator_state(gen: np.random.Generator) -> np.ndarray:
-    """The 4-word PCG64 state [uint64] of a PCG64 ``gen`` (``set_generator_state`` undoes)."""
+    """The 4-word PCG64 state [uint64] of a PCG64 ``gen`` (what :mod:`.kernel.pcg` reads)."""
     bits = gen.bit_generator.state
     if bits["bit_generator"] != "PCG64":
         raise TypeError(f"a PCG64 generator is needed, not {bits['bit_generator']}")
     state, inc = bits["state"]["state"], bits["state"]["inc"]
     return np.array([state >> 64, state & _MASK64, inc >> 64, inc & _MASK64], dtype=np.uint64)
-
-
-def set_generator_state(gen: np.random.Generator, words: np.ndarray) -> None:
-    """Move the PCG64 ``gen`` to the 4-word state ``words`` (its buffered 32 bits are kept)."""
-    bits = gen.bit_generator.state
-    hi, lo, inc_hi, inc_lo = (int(w) for w in words)
-    bits["state"] = {"state": hi << 64 | lo, "inc": inc_hi << 64 | inc_lo}
-    gen.bit_generator.state = bits
 
 
 def blocks(paths: int) -> list[tuple[int, int, int]]:

@@ -37,13 +37,16 @@ from .scenario import Scenario
 
 __all__ = ["lever_values", "run_levers", "same_but_levers"]
 
+_FIELDS = {key: key.split(".", 1)[1] for key in POLICY_LEVERS}
+"""Dotted lever name -> the field of the policy section that holds it."""
+
 
 def lever_values(scenario: Scenario) -> dict[str, float] | None:
     """The policy levers the scenario's policy has, as numbers (dotted name -> value); None
     when one of them is random (it is then drawn, and part of the draws)."""
     out = {}
-    for key in POLICY_LEVERS:
-        value = getattr(scenario.policy, key.split(".", 1)[1], None)
+    for key, field in _FIELDS.items():
+        value = getattr(scenario.policy, field, None)
         if value is None:
             continue
         if isinstance(value, Fixed):
@@ -58,7 +61,7 @@ def same_but_levers(a: Scenario, b: Scenario) -> bool:
     """Whether two validated scenarios are equal except for their policy levers."""
     if type(a.policy) is not type(b.policy):
         return False
-    names = [k.split(".", 1)[1] for k in POLICY_LEVERS if hasattr(b.policy, k.split(".", 1)[1])]
+    names = [field for field in _FIELDS.values() if hasattr(b.policy, field)]
     policy = a.policy.model_copy(update={name: getattr(b.policy, name) for name in names})
     if policy != b.policy:
         return False
