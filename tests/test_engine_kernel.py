@@ -163,22 +163,62 @@ def test_over_paths_covers_every_path_once(monkeypatch, n, threads):
     assert (seen == 1).all()
 
 
-def test_first_kernel_load_skips_the_blas_probe_and_blas_still_works():
-    """A fresh process runs without importing scipy.linalg (numba's BLAS probe, 0.1-0.2 s,
-    is deferred: sim.model.jit); jitted BLAS code compiled later still works."""
+def _fresh_process(code: str) -> list[str]:
+    """What a fresh interpreter running ``code`` from the checkout prints, split in words."""
     import subprocess
     import sys
     from pathlib import Path
 
-    code = (
-        "import sys, numpy as np; from numba import njit; from sim import run, load_scenario\n"
-        "run(load_scenario(), paths=300)\n"
-        "before = 'scipy.linalg' in sys.modules\n"
-        "import numba.np.arraymath as am\n"
-        "dot = njit(lambda a, b: np.dot(a, b))\n"
-        "print(before, am._HAVE_BLAS, dot(np.ones((2, 3)), np.ones((3, 2)))[0, 0])\n"
-    )
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=root, check=True)  # fmt: skip
-    assert out.stdout.split() == ["False", "True", "3.0"]
+    return out.stdout.split()
+
+
+_RUN_DIGEST = (
+    "import hashlib, sys, numpy as np; from sim import run, load_scenario\n"
+    "r = run(load_scenario(), paths=300)\n"
+    "digest = hashlib.sha256(b''.join(np.ascontiguousarray(m[k]).tobytes()\n"
+    "    for m in (r.path, r.yearly) for k in sorted(m)))\n"
+)
+
+
+def test_cached_kernels_load_without_the_compiler_refresh_and_compiling_still_works():
+    """With the kernels in numba's cache, a fresh process loads them without numba's
+    compiler refresh (sim.model.jit: none of numba's numpy implementation modules is
+    imported), gets the same numbers as a process that loads them the full way, and can
+    still compile a new jitted function (a cache miss refreshes as usual), BLAS included."""
+    _fresh_process(_RUN_DIGEST + "print(digest.hexdigest())")  # fills the cache if cold
+    light = _fresh_process(
+        _RUN_DIGEST + "loaded_light = 'numba.np.arraymath' not in sys.modules\n"
+        "from numba import njit\n"
+        "dot = njit(lambda a, b: np.dot(a, b))\n"
+        "print(digest.hexdigest(), loaded_light, dot(np.ones((2, 3)), np.ones((3, 2)))[0, 0])\n"
+    )
+    full = _fresh_process(
+        "import numba.core.caching as c; full = c.Cache.load_overload\n"
+        "import sim.model.jit as j; j._light_cache_loads = lambda: None\n"
+        + _RUN_DIGEST
+        + "print(digest.hexdigest(), c.Cache.load_overload is full)\n"
+    )
+    assert light[1:] == ["True", "3.0"]
+    assert full[1] == "True"  # the control really loaded the full way
+    assert light[0] == full[0]
+
+
+def test_first_compile_skips_the_blas_probe_and_blas_still_works():
+    """The first compile of a process (numba's refresh) does not import scipy.linalg
+    (numba's BLAS probe, 0.1-0.2 s, is deferred: sim.model.jit); jitted BLAS code
+    compiled later still works."""
+    out = _fresh_process(
+        "import sys, numpy as np; from numba import njit; from sim.model.jit import prepare\n"
+        "prepare()\n"
+        "inc = njit(lambda x: x + 1)\n"
+        "inc(1)\n"
+        "refreshed = 'numba.np.arraymath' in sys.modules\n"
+        "before = 'scipy.linalg' in sys.modules\n"
+        "import numba.np.arraymath as am\n"
+        "dot = njit(lambda a, b: np.dot(a, b))\n"
+        "print(refreshed, before, am._HAVE_BLAS, dot(np.ones((2, 3)), np.ones((3, 2)))[0, 0])\n"
+    )
+    assert out == ["True", "False", "True", "3.0"]
