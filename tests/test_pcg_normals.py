@@ -16,9 +16,9 @@ from numba.np.random._constants import (
     ziggurat_nor_r,
 )
 
-from sim.model.kernel.draws import fill_normals, fill_year_normals
+from sim.model.kernel.draws import fill_normals, fill_uniforms, fill_year_normals
 from sim.model.rng import generator_state, pcg64_states, stream
-from sim.model.sampling import _growth_normals, _noise
+from sim.model.sampling import _growth_normals, _noise, _uniform_rows, shared_draws
 
 MASK52 = 0x000FFFFFFFFFFFFF
 
@@ -160,3 +160,36 @@ def test_sampling_draws_are_the_streams_normals(seed, block, namespace, n, month
     want = np.stack([stream(seed, block, f"{namespace}growth:{y}").standard_normal(n)
                      for y in range(years)])  # fmt: skip
     assert _bits(growth) == _bits(want)
+
+
+def test_uniform_fill_is_numpys_random_and_leaves_its_state():
+    """fill_uniforms: row k is gen.random(n) of stream k, bit for bit, in [0, 1), and each
+    state ends where numpy's does."""
+    gens = [np.random.default_rng(s) for s in (5, 6, 7, 8)]
+    states = np.stack([generator_state(g) for g in gens])
+    out = np.full((4, 100_003), np.nan)
+    fill_uniforms(states, out)
+    want = np.stack([g.random(100_003) for g in gens])
+    assert _bits(out) == _bits(want)
+    assert states.tolist() == [generator_state(g).tolist() for g in gens]
+    assert float(np.min(out)) >= 0.0
+    assert float(np.max(out)) < 1.0
+
+
+@pytest.mark.parametrize(("namespace", "n"), [("", 4096), ("pilot/", 17)])
+def test_uniform_rows_are_the_streams_uniforms_shared_or_not(namespace, n):
+    """_uniform_rows gives stream(seed, block, namespace + purpose).random(n) per purpose;
+    inside shared_draws a second request reuses what is kept and draws only what is
+    missing, with the same numbers."""
+    key = (2026, 3, namespace, n, 60)
+    purposes = ["param:demand.volatility", "slip:0", "slip:1"]
+    plain = _uniform_rows(key, purposes)
+    for p in purposes:
+        assert _bits(plain[p]) == _bits(stream(2026, 3, namespace + p).random(n))
+    with shared_draws():
+        first = _uniform_rows(key, purposes[:2])
+        second = _uniform_rows(key, purposes)
+        assert second[purposes[0]] is first[purposes[0]]  # kept, not drawn again
+        assert not second[purposes[2]].flags.writeable  # shared: read-only
+        for p in purposes:
+            assert _bits(second[p]) == _bits(plain[p])

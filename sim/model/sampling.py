@@ -18,7 +18,6 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from .distributions import Fixed, to_dist
-from .rng import stream
 from .scenario import FixedSchedule, Scenario, correlation_matrix, numeric_fields
 from .timeline import total_months, total_years
 
@@ -150,11 +149,13 @@ def _draw(scenario: Scenario, key: tuple, fields: dict) -> _Drawn:
     years = total_years(months)
     # A constant ignores its uniforms, and each parameter has its own stream: drawing none
     # for it moves no other draw (correlations leave constants out), and saves ~0.1 ms each.
+    orders = max_orders(scenario)
+    rows = _uniform_rows(key, [f"param:{name}" for name, dist in fields.items()
+                               if not isinstance(dist, Fixed)]
+                         + [f"slip:{k}" for k in range(orders)])  # fmt: skip
     uniforms = {
-        name: shared((*key, f"param:{name}"),
-                     lambda name=name: stream(seed, block, f"{namespace}param:{name}").random(n))
-        for name, dist in fields.items() if not isinstance(dist, Fixed)
-    }  # fmt: skip
+        name: rows[f"param:{name}"] for name, dist in fields.items() if not isinstance(dist, Fixed)
+    }
     eps = shared((*key, "growth"), lambda: _growth_normals(seed, block, namespace, n, years)).T
 
     names = correlation_matrix(scenario)[0] if scenario.correlations else []
@@ -186,12 +187,33 @@ def _draw(scenario: Scenario, key: tuple, fields: dict) -> _Drawn:
     growth = to_dist(scenario.demand.growth).ppf(ndtr(z))  # type: ignore[arg-type]
 
     noise = shared((*key, "noise"), lambda: _noise(seed, block, namespace, n, months))
-    slip_u = np.empty((n, max_orders(scenario)))
-    for k in range(slip_u.shape[1]):
-        slip_u[:, k] = shared((*key, f"slip:{k}"),
-                              lambda k=k: stream(seed, block, f"{namespace}slip:{k}").random(n))  # fmt: skip
+    slip_u = np.empty((n, orders))
+    for k in range(orders):
+        slip_u[:, k] = rows[f"slip:{k}"]
     random = {name: params[name] for name in uniforms}
     return _Drawn(random, growth, noise, slip_u)
+
+
+def _uniform_rows(key: tuple, purposes: list[str]) -> dict[str, np.ndarray]:
+    """``stream(seed, block, namespace + purpose).random(n)`` for each purpose of the block
+    ``key`` = (seed, block, namespace, n, months), by one kernel call for all those not
+    already shared (:func:`shared`; each keyed as it would be alone)."""
+    from .kernel.draws import fill_uniforms
+    from .rng import pcg64_states
+
+    seed, block, namespace, n, _ = key
+    cache = _shared
+    rows = {} if cache is None else {p: cache.get((*key, p)) for p in purposes}
+    missing = [p for p in purposes if rows.get(p) is None]
+    if missing:
+        states = pcg64_states(seed, block, [namespace + p for p in missing])
+        drawn = np.empty((len(missing), n))
+        fill_uniforms(states, drawn)
+        for p, row in zip(missing, drawn, strict=True):
+            rows[p] = row
+            if cache is not None:
+                cache.put((*key, p), row)
+    return rows
 
 
 def _elementwise(kernel_name: str, x: np.ndarray) -> np.ndarray:

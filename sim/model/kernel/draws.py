@@ -1,9 +1,10 @@
-"""Standard normal draws, numpy's bit for bit, and the normal CDF and its inverse.
+"""Uniform and standard normal draws, numpy's bit for bit, and the normal CDF and its inverse.
 
-The normals are those of ``np.random.Generator(PCG64(...)).standard_normal(shape)`` in C
-order, drawn by :mod:`.pcg` (numpy's PCG64 and ziggurat inlined: ~3 ns a draw against
-numpy's ~12) from a PCG64 state of 4 uint64 words (state hi, state lo, inc hi, inc lo),
-which is left where numpy's generator would be after the same draws (checked in the tests).
+The uniforms are those of ``np.random.Generator(PCG64(...)).random(n)``, the normals those
+of ``...standard_normal(shape)`` in C order, drawn by :mod:`.pcg` (numpy's PCG64 and
+ziggurat inlined: ~3 ns a normal against numpy's ~12) from a PCG64 state of 4 uint64 words
+(state hi, state lo, inc hi, inc lo), which is left where numpy's generator would be after
+the same draws (checked in the tests).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .pcg import standard_normal
+from .pcg import _SHIFT11, _TO_DOUBLE, pcg64_next, standard_normal
 
 
 @njit(cache=True, nogil=True)
@@ -45,6 +46,19 @@ def fill_normals(state: np.ndarray, out: np.ndarray) -> None:
     for i in range(out.shape[0]):
         out[i], hi, lo = standard_normal(hi, lo, inc_hi, inc_lo)
     state[0], state[1] = hi, lo
+
+
+@njit(cache=True, nogil=True)
+def fill_uniforms(states: np.ndarray, out: np.ndarray) -> None:
+    """Row ``k`` of ``out`` (streams, n) gets ``gen.random(n)`` of the generator in
+    ``states[k]`` (numpy's ``next_double``: ``(next_uint64 >> 11) * 2**-53``); ``states``
+    advance."""
+    for k in range(out.shape[0]):
+        hi, lo, inc_hi, inc_lo = states[k, 0], states[k, 1], states[k, 2], states[k, 3]
+        for i in range(out.shape[1]):
+            r, hi, lo = pcg64_next(hi, lo, inc_hi, inc_lo)
+            out[k, i] = (r >> _SHIFT11) * _TO_DOUBLE
+        states[k, 0], states[k, 1] = hi, lo
 
 
 # Cephes' rational approximations (Moshier, as in scipy.special's ``ndtr``), so that

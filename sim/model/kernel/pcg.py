@@ -126,8 +126,9 @@ def standard_normal(hi: int, lo: int, inc_hi: int, inc_lo: int) -> tuple[float, 
     idx = r & 0xFF
     rabs = (r >> 9) & 0x000FFFFFFFFFFFFF
     if rabs < ki_double[idx]:
-        x = rabs * wi_double[idx]
-        return (-x if (r >> 8) & 0x1 else x), hi, lo
+        # The sign bit by a multiply, not a branch: it is a coin flip, and mispredicting
+        # half of them took half the time of a draw. x * -1.0 is -x exactly (x >= 0).
+        return rabs * wi_double[idx] * (1.0 - 2.0 * ((r >> 8) & 0x1)), hi, lo
     return _normal_slow(r, hi, lo, inc_hi, inc_lo)
 
 

@@ -85,9 +85,26 @@ SECTIONS = (
 """Scenario sections holding numeric model parameters."""
 
 
+_last_fields: tuple[Scenario, dict[str, object]] | None = None
+"""The last scenario :func:`numeric_fields` read, and what it found (scenarios are frozen)."""
+
+
 def numeric_fields(scenario: Scenario) -> dict[str, object]:
     """Dotted name -> number or distribution, for every numeric model parameter drawn once
-    per path (``demand.growth`` is drawn per year and is not included)."""
+    per path (``demand.growth`` is drawn per year and is not included).
+
+    A run asks this of the same scenario several times per block of paths (~0.2 ms each):
+    the last answer is kept and a copy handed out."""
+    global _last_fields
+    last = _last_fields
+    if last is not None and last[0] is scenario:
+        return dict(last[1])
+    out = _numeric_fields(scenario)
+    _last_fields = (scenario, out)
+    return dict(out)
+
+
+def _numeric_fields(scenario: Scenario) -> dict[str, object]:
     out: dict[str, object] = {}
     for section in SECTIONS:
         model = getattr(scenario, section)
