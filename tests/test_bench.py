@@ -94,3 +94,23 @@ def test_startup_probe_splits_a_fresh_json_run():
     assert all(figures[p] > 0 for p in PHASES)
     assert sum(figures[p] for p in PHASES) <= figures["wall"] + 0.05
     assert figures["peak_rss_mb"] > 50
+
+
+def test_bench_times_kernel_passes_beside_the_runs(base):
+    """bench_engine times a kernel-only pass next to each warm run (at least 3 passes) and
+    prints the median ratio of those pairs beside the best-of ratio."""
+    from sim.analysis.bench import BenchReport, bench_engine
+
+    report = bench_engine(base.replace(**{"simulation.paths": 300}), repeat=2, startup_repeat=0)
+    assert len(report.seconds) == 2
+    assert len(report.kernel_runs) == 3
+    assert report.kernel_s == min(report.kernel_runs)
+    hand = BenchReport(
+        "x", 10, 12, 1.0, [0.2, 0.12, 0.13], 0.1, 1, 1.0, kernel_runs=[0.1, 0.1, 0.1]
+    )
+    assert hand.paired_ratio == pytest.approx(1.3)
+    line = next(x for x in hand.lines() if x.startswith("kernel only"))
+    assert line.endswith("(engine / kernel = 1.20x); median of 3 side-by-side pairs 1.30x")
+    alone = BenchReport("x", 10, 12, 1.0, [0.2], 0.1, 1, 1.0)
+    assert alone.paired_ratio is None
+    assert next(x for x in alone.lines() if x.startswith("kernel only")).endswith("= 2.00x)")

@@ -222,3 +222,29 @@ def test_first_compile_skips_the_blas_probe_and_blas_still_works():
         "print(refreshed, before, am._HAVE_BLAS, dot(np.ones((2, 3)), np.ones((3, 2)))[0, 0])\n"
     )
     assert out == ["True", "False", "True", "3.0"]
+
+
+def test_aggregates_written_in_place_equal_copied_blocks_and_one_loop_variant():
+    """A multi-block run's kernels write the yearly and run-off aggregates straight into the
+    run's arrays (Accumulator.write_in_place); a map_blocks run copies each block's own
+    arrays as before: the same bits. Every way of running (in place, per block, one block,
+    outcomes only, lever variants, the bench's kernel passes) uses the one compiled variant
+    of the month loop (aggregate_arrays: always strided)."""
+    out = _fresh_process(
+        "import numpy as np; from sim import run, load_scenario\n"
+        "from sim.model.kernel import paths\n"
+        "from sim.model.variants import run_levers\n"
+        "from sim.analysis.bench import kernel_seconds\n"
+        "s = load_scenario('scenarios/lone_lab.yaml').replace(**{'simulation.paths': 9000})\n"
+        "a = run(s)\n"
+        "b = run(s, map_blocks=lambda f, tasks: [f(*t) for t in tasks])\n"
+        "same = all(np.array_equal(x[k], y[k], equal_nan=True) and x[k].dtype == y[k].dtype\n"
+        "           for x, y in ((a.yearly, b.yearly), (a.runoff_yearly, b.runoff_yearly),\n"
+        "                        (a.path, b.path)) for k in x) and a.yearly.keys() == b.yearly.keys()\n"
+        "shared = a.yearly['revenue'].base is a.yearly['compute_cost'].base is not None\n"
+        "run(s, paths=300); run(s, outcomes_only=True)\n"
+        "run_levers([s.replace(**{'simulation.paths': 500}), s.replace(**{'simulation.paths': 500, 'policy.planned_growth': 2.5})])\n"
+        "kernel_seconds(s, repeat=1)\n"
+        "print(same, shared, len(a.yearly['revenue']), len(paths.simulate_paths.signatures))\n"
+    )
+    assert out == ["True", "True", "9000", "1"]

@@ -9,7 +9,9 @@ Three timings of the same scenario in one process:
 - **kernel only**: the jitted demand and month-loop kernels alone on inputs sampled
   beforehand, blocks spread over the same threads as the engine does, writing the same
   month-by-month records (left out before, which counted ~0.1x of
-  kernel work as engine overhead);
+  kernel work as engine overhead); each pass is timed next to a warm run, alternating
+  which goes first, and the line also gives the median of those pairs' ratios (a machine
+  whose speed drifts moves the best-of ratio, much less the paired one);
 - **start-up**: fresh ``run --format json`` processes split into imports, kernel load,
   simulation and outputs, with their wall time and peak RSS (:mod:`sim.analysis.startup`);
 - **market on / market off** (a scenario with ``market:``): the warm runs alternate with
@@ -25,6 +27,7 @@ import os
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sim.model.engine import (
@@ -95,6 +98,15 @@ class BenchReport:
     """Medians of :func:`sim.analysis.startup.startup_figures` (empty: not measured)."""
     market: MarketCost | None = None
     """Market on / off times (None: the scenario has no market)."""
+    kernel_runs: list[float] = field(default_factory=list)
+    """Every kernel-only pass [s], the k-th timed next to the k-th warm run."""
+
+    @property
+    def paired_ratio(self) -> float | None:
+        """Median of (warm run k / kernel pass k): the engine / kernel ratio of runs timed
+        side by side, so a machine's drift in speed cancels (None: no passes kept)."""
+        pairs = [a / b for a, b in zip(self.seconds, self.kernel_runs, strict=False)]
+        return statistics.median(pairs) if pairs else None
 
     @property
     def best_s(self) -> float:
@@ -110,6 +122,11 @@ class BenchReport:
 
     def lines(self) -> list[str]:
         secs = ", ".join(f"{s:.3f}" for s in self.seconds)
+        ratio = self.paired_ratio
+        paired = "" if ratio is None else (
+            f"; median of {min(len(self.seconds), len(self.kernel_runs))} side-by-side pairs "
+            f"{ratio:.2f}x"
+        )  # fmt: skip
         return [
             f"scenario {self.scenario!r}: {self.paths:,} paths x {self.months} months "
             f"(horizon + run-off; pid {os.getpid()}, {self.threads} thread(s))",
@@ -117,7 +134,7 @@ class BenchReport:
             f"run times [s]: {secs}",
             f"best: {self.best_s:.3f} s -> {self.path_months_per_s:,.0f} path-months/s",
             f"kernel only: {self.kernel_s:.3f} s -> {self.kernel_path_months_per_s:,.0f} "
-            f"path-months/s (engine / kernel = {self.best_s / self.kernel_s:.2f}x)",
+            f"path-months/s (engine / kernel = {self.best_s / self.kernel_s:.2f}x){paired}",
             *([self.market.line()] if self.market is not None else []),
             f"peak RSS: {self.peak_rss_mb:,.0f} MB",
             *self.startup_lines(),
@@ -135,13 +152,12 @@ class BenchReport:
         ]
 
 
-def kernel_seconds(
-    scenario: Scenario, repeat: int = 3, monthly_paths: int = MONTHLY_PATHS
-) -> float:
-    """Best time [s] of the demand and month-loop kernels alone over all blocks, doing the
-    kernel work of :func:`run` with ``monthly_paths``: the same blocks on the same threads,
-    and the month-by-month records of the first ``monthly_paths`` paths (written inside the
-    month loop, so they are kernel work, not engine overhead)."""
+def kernel_timer(scenario: Scenario, monthly_paths: int = MONTHLY_PATHS) -> Callable[[], float]:
+    """A function timing [s] one pass of the demand and month-loop kernels alone over all
+    blocks, doing the kernel work of :func:`run` with ``monthly_paths``: the same blocks on
+    the same threads, and the month-by-month records of the first ``monthly_paths`` paths
+    (written inside the month loop, so they are kernel work, not engine overhead). The
+    inputs are sampled once, before the first pass."""
     slips = slip_table(scenario)
     months = total_months(scenario, max_slip(slips))
     pilot = pilot_demand(scenario, months)
@@ -149,8 +165,8 @@ def kernel_seconds(
     inputs = [sample_inputs(scenario, n, b, months=months) for b, _, n in parts]
     keeps = [max(0, min(n, monthly_paths - first)) for _, first, n in parts]
     pool = min(threads(), len(inputs))
-    best = float("inf")
-    for _ in range(max(1, repeat)):
+
+    def one_pass() -> float:
         t0 = time.perf_counter()
         if pool > 1:
             from concurrent.futures import ThreadPoolExecutor
@@ -161,8 +177,17 @@ def kernel_seconds(
         else:
             for x, keep in zip(inputs, keeps, strict=True):
                 simulate_kernel(scenario, x, pilot, slips, keep=keep, parallel=True)
-        best = min(best, time.perf_counter() - t0)
-    return best
+        return time.perf_counter() - t0
+
+    return one_pass
+
+
+def kernel_seconds(
+    scenario: Scenario, repeat: int = 3, monthly_paths: int = MONTHLY_PATHS
+) -> float:
+    """Best time [s] of ``repeat`` passes of :func:`kernel_timer`."""
+    one_pass = kernel_timer(scenario, monthly_paths)
+    return min(one_pass() for _ in range(max(1, repeat)))
 
 
 def bench_engine(
@@ -178,15 +203,21 @@ def bench_engine(
     off = without_market(scenario) if scenario.market is not None else None
     if off is not None:
         run(off)  # warm, like the first run above
-    timed: dict[str, list[float]] = {"on": [], "off": []}
-    runs = [("on", scenario)] + ([("off", off)] if off is not None else [])
-    for k in range(max(1, repeat)):
+    one_pass = kernel_timer(scenario)
+    timed: dict[str, list[float]] = {"on": [], "off": [], "kernel": []}
+    runs = [("on", scenario)] + ([("off", off)] if off is not None else []) + [("kernel", None)]
+    for k in range(max(3, repeat)):
         for which, s in runs if k % 2 == 0 else runs[::-1]:  # alternate: drift cancels
+            if s is None:
+                timed["kernel"].append(one_pass())
+                continue
+            if k >= max(1, repeat):
+                continue  # at least 3 kernel passes, as before
             t0 = time.perf_counter()
             run(s)
             timed[which].append(time.perf_counter() - t0)
     seconds = timed["on"]
-    kernel = kernel_seconds(scenario, repeat=max(3, repeat))
+    kernel = min(timed["kernel"])
     market = None
     if off is not None:
         market = MarketCost(seconds, timed["off"], kernel, kernel_seconds(off, max(3, repeat)))
@@ -199,5 +230,5 @@ def bench_engine(
         startup["repeat"] = startup_repeat
     return BenchReport(
         scenario.name, scenario.simulation.paths, res.total_months, first, seconds, kernel,
-        threads(), rss, startup, market,
+        threads(), rss, startup, market, timed["kernel"],
     )  # fmt: skip

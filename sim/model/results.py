@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -313,6 +313,30 @@ class Accumulator:
         self.spill = SpillWriter(spill_parent) if spill else None
         self._pending: dict[int, BlockResult] = {}
         self._next = 0
+        self._aggregates: tuple[np.ndarray, np.ndarray] | None = None
+        self._in_place: set[str] = set()
+
+    def write_in_place(
+        self, yearly: Sequence[str], runoff: Sequence[str], years: int, runoff_years: int
+    ) -> None:
+        """Hold the ``yearly`` and ``runoff`` aggregates of every path in two arrays that the
+        blocks' kernels write themselves (:meth:`aggregates_of`): :meth:`add` then copies
+        nothing of them. Shapes (fields, paths, years), rows of arrays with one spare path
+        (:func:`aggregate_arrays`)."""
+        arrays = (aggregate_arrays(len(yearly), self.paths, years),
+                  aggregate_arrays(len(runoff), self.paths, runoff_years))  # fmt: skip
+        self._aggregates = arrays
+        for store, names, array in zip((self.yearly, self.runoff_yearly), (yearly, runoff),
+                                       arrays, strict=True):  # fmt: skip
+            for j, name in enumerate(names):
+                store[name] = array[j]
+                self._in_place.add(name)
+
+    def aggregates_of(self, first: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of paths ``first .. first + n - 1`` of the in-place aggregates."""
+        assert self._aggregates is not None, "write_in_place first"
+        yearly, runoff = self._aggregates
+        return yearly[:, first : first + n], runoff[:, first : first + n]
 
     def add(self, part: BlockResult) -> None:
         if part.monthly is not None:
@@ -338,8 +362,11 @@ class Accumulator:
             stores.append((self.draws, part.draws))
         if part.commitments is not None:
             stores.append((self.commitments, part.commitments))
+        in_place = self._in_place
         for store, src in stores:
             for k, v in src.items():
+                if k in in_place and any(v.base is a.base for a in self._aggregates or ()):
+                    continue  # the kernel wrote it there (write_in_place), not replaced since
                 if k not in store and len(v) == self.paths:  # one block holds every path:
                     store[k] = v  # keep its fresh array (a copy cost ~1 ms per sweep cell)
                     continue
@@ -415,3 +442,21 @@ class Accumulator:
         if self.spill is not None:
             self.spill.keep_alive(results)
         return results
+
+
+def aggregate_arrays(fields: int, paths: int, years: int, fill: float = 0.0) -> np.ndarray:
+    """A (fields, paths, years) array of ``fill`` for the month loop's yearly or run-off
+    aggregates: always a strided view (one spare path row), never a contiguous array, so
+    the loop compiles once for a block's own arrays and for rows of a whole run's."""
+    shape = (fields, paths + 1, years)
+    return (np.zeros(shape) if fill == 0 else np.full(shape, fill))[:, :paths]
+
+
+def accumulator(scenario: Scenario, months: int, spill: bool) -> Accumulator:
+    """An empty :class:`Accumulator` for the scenario's paths over ``months`` months."""
+    year, month = map(int, scenario.simulation.start.split("-"))
+    cal = year + (month - 1 + np.arange(months)) // 12
+    return Accumulator(
+        scenario.simulation.paths, spill=spill, years=np.unique(cal[: scenario.months]),
+        runoff_years=np.unique(cal[scenario.months :]) if months > scenario.months else None,
+    )  # fmt: skip

@@ -20,7 +20,6 @@ import numpy as np
 from .distributions import Fixed
 from .engine import (
     KernelSetup,
-    accumulator,
     block_result,
     pilot_demand,
     run,
@@ -30,7 +29,7 @@ from .engine import (
 from .kernel.layout import P
 from .kernel_inputs import POLICY_LEVERS
 from .memory import tune_allocator
-from .results import Results, calendar_years
+from .results import Results, accumulator, calendar_years
 from .rng import BLOCK_PATHS
 from .sampling import sample_inputs
 from .scenario import Scenario
