@@ -119,20 +119,21 @@ def open_dashboard(page: Any, url: str, timeout_s: float = 30.0) -> dict[str, fl
     return {"first_paint_s": first, "filled_s": time.perf_counter() - t0}
 
 
-def stamp_latency(page: Any, name: str, changes: int,
-                  charts: tuple[str, ...]) -> dict[str, list[float]]:  # fmt: skip
+def stamp_latency(page: Any, name: str, changes: int, charts: tuple[str, ...],
+                  give_up_s: float = 20.0) -> dict[str, list[float]]:  # fmt: skip
     """Seconds from a key press on slider ``name`` until each of ``charts`` (and "kpis",
     the key numbers) has its new data, and ("all") until all have and the browser has
-    painted twice more; ``changes`` alternating right/left steps."""
+    painted twice more; ``changes`` alternating right/left steps. A change not redrawn
+    after ``give_up_s`` raises AssertionError."""
     handle = page.locator(f".w-{name} .noUi-handle")
     handle.focus()
     out: dict[str, list[float]] = {}
     for i in range(changes):
         t0 = page.evaluate("performance.now()")
         handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        ms = page.evaluate(WAIT_REDRAW_JS, [t0, ["kpis", *charts], 20_000])
+        ms = page.evaluate(WAIT_REDRAW_JS, [t0, ["kpis", *charts], give_up_s * 1000])
         if "missing" in ms:
-            raise AssertionError(f"charts {ms['missing']} did not redraw within 20 s")
+            raise AssertionError(f"charts {ms['missing']} did not redraw within {give_up_s:g} s")
         for key, value in ms.items():
             out.setdefault(key, []).append(value / 1000.0)
         page.wait_for_timeout(300)

@@ -174,7 +174,10 @@ def test_two_sessions_stay_isolated_while_one_runs_a_heavy_setting(
     heavy.locator(".kpi-bankrupt div", has_text="%").first.wait_for(timeout=30_000)
     light.wait_for_timeout(300)  # the heavy run is now under way on the server
     t0 = time.perf_counter()
-    times = stamp_latency(light, "planned_growth", 6, VISIBLE)["all"]
+    # The median is the check; one change may wait longer while the heavy run starts (up
+    # to ~7 s idle, over 20 s once on a loaded CI machine), so only a redraw that never
+    # comes (60 s) fails the step itself.
+    times = stamp_latency(light, "planned_growth", 6, VISIBLE, give_up_s=60.0)["all"]
     busy_window = time.perf_counter() - t0
     heavy.locator(".kpi-bankrupt", has_text="50,000 paths").wait_for(timeout=120_000)
     med = statistics.median(times)
