@@ -206,16 +206,14 @@ def bench_engine(
     one_pass = kernel_timer(scenario)
     timed: dict[str, list[float]] = {"on": [], "off": [], "kernel": []}
     runs = [("on", scenario)] + ([("off", off)] if off is not None else []) + [("kernel", None)]
-    for k in range(max(3, repeat)):
+    for k in range(max(3, repeat)):  # at least 3 kernel passes, as before
         for which, s in runs if k % 2 == 0 else runs[::-1]:  # alternate: drift cancels
             if s is None:
                 timed["kernel"].append(one_pass())
-                continue
-            if k >= max(1, repeat):
-                continue  # at least 3 kernel passes, as before
-            t0 = time.perf_counter()
-            run(s)
-            timed[which].append(time.perf_counter() - t0)
+            elif k < max(1, repeat):
+                t0 = time.perf_counter()
+                run(s)
+                timed[which].append(time.perf_counter() - t0)
     seconds = timed["on"]
     kernel = min(timed["kernel"])
     market = None

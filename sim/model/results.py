@@ -362,10 +362,10 @@ class Accumulator:
             stores.append((self.draws, part.draws))
         if part.commitments is not None:
             stores.append((self.commitments, part.commitments))
-        in_place = self._in_place
+        owners = [a.base for a in self._aggregates or ()]
         for store, src in stores:
             for k, v in src.items():
-                if k in in_place and any(v.base is a.base for a in self._aggregates or ()):
+                if k in self._in_place and any(v.base is owner for owner in owners):
                     continue  # the kernel wrote it there (write_in_place), not replaced since
                 if k not in store and len(v) == self.paths:  # one block holds every path:
                     store[k] = v  # keep its fresh array (a copy cost ~1 ms per sweep cell)
