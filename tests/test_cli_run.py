@@ -104,6 +104,31 @@ def test_module_entry_point_prints_summary(tmp_path):
     assert "2031" in proc.stdout
 
 
+def test_key_numbers_are_printed_before_the_reports_are_written(tmp_path):
+    """With reports asked for, the summary reaches the terminal as soon as the simulation
+    ends: when the "writing the reports" line is read, the output directory is not there yet
+    (it appears whole once every file is written), and the last line names it."""
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", "--paths", "300", "--out", str(out),
+         "--format", "json,md"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("writing the reports"):
+            assert not out.exists()  # the reports are still being written
+            break
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    assert any(line.startswith("P(bankrupt by end)") for line in seen)
+    assert seen[-1] == f"writing the reports to {out}/ ...\n"
+    assert rest.startswith(f"outputs in {out}/ (reports and tables written in ")
+    assert (out / "report.md").exists()
+    assert (out / "summary.json").exists()
+
+
 @pytest.mark.parametrize("command", ["run", "validate"])
 def test_quick_exit_runs_exit_handlers_and_flushes(tmp_path, command):
     """A ``run`` process skips only the interpreter's teardown: its exit handlers run,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from sim.model.engine import MONTHLY_PATHS, run
@@ -153,9 +154,12 @@ def main(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     files = ("csv" in formats) * 2 + ("parquet" in formats)  # text takes ~2x the bytes
     out = Path(args.out)
+    reports = "html" in formats or "md" in formats
+    early = reports and not args.quiet  # key numbers printed before the reports are written
+    t_write = time.perf_counter()
     with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:
         worker = decision = html_worker = None
-        if "html" in formats or "md" in formats:
+        if reports:
             from sim.reports import ReportWorker
 
             if ReportWorker.available():  # fork now, before the simulation's threads exist
@@ -164,7 +168,7 @@ def main(args: argparse.Namespace) -> int:
         try:
             with progress_bar(scenario.simulation.paths, f"simulating {scenario.name}") as bar:
                 results = run(scenario, progress=bar, monthly_paths=monthly_paths(formats))
-            if "html" in formats or "md" in formats:
+            if reports:
                 from sim.reports import start_decision
 
                 decision = start_decision(results)  # the plan search, on the other core
@@ -173,12 +177,19 @@ def main(args: argparse.Namespace) -> int:
                 print(f"warning: {line}", file=sys.stderr)
             for line in truncation_warnings(summary):
                 print(line, file=sys.stderr)
+            if early:  # the numbers now: the reports take a few seconds more
+                print_summary(summary, None)
+                print(f"writing the reports to {out}/ ...", flush=True)
+            t_write = time.perf_counter()
             write_outputs(results, summary, tmp, formats, worker, decision, html_worker)
         finally:
             for side in (worker, html_worker, decision):
                 if side is not None:
                     side.cancel()
-    if not args.quiet:
+    if early:
+        print(f"outputs in {out}/ (reports and tables written in "
+              f"{time.perf_counter() - t_write:.2f} s)")  # fmt: skip
+    elif not args.quiet:
         print_summary(summary, out)
     return 0
 
