@@ -108,20 +108,26 @@ def test_key_numbers_are_printed_before_the_reports_are_written(tmp_path):
     """With reports asked for, the summary reaches the terminal as soon as the simulation
     ends: when the "writing the reports" line is read, the output directory is not there yet
     (it appears whole once every file is written), and the last line names it."""
-    out = tmp_path / "o"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", "--paths", "300", "--out", str(out),
-         "--format", "json,md"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if line.startswith("writing the reports"):
-            assert not out.exists()  # the reports are still being written
-            break
-    rest = proc.stdout.read()
-    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    out, err = tmp_path / "o", tmp_path / "stderr.txt"
+    with err.open("w") as stderr:  # a file, not a pipe nobody reads while stdout is read
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", "run", "--paths", "300", "--out", str(out),
+             "--format", "json,md"],
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )  # fmt: skip
+    seen, still_writing = [], None
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if line.startswith("writing the reports"):
+                still_writing = not out.exists()  # appears whole once all is written
+                break
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=300) == 0, err.read_text()
+    finally:
+        proc.kill()  # nothing if it has ended
+        proc.wait()
+    assert still_writing
     assert any(line.startswith("P(bankrupt by end)") for line in seen)
     assert seen[-1] == f"writing the reports to {out}/ ...\n"
     assert rest.startswith(f"outputs in {out}/ (reports and tables written in ")

@@ -156,7 +156,6 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     reports = "html" in formats or "md" in formats
     early = reports and not args.quiet  # key numbers printed before the reports are written
-    t_write = time.perf_counter()
     with atomic_output_dir(out, "run", need_bytes=files * size.output_bytes) as tmp:
         worker = decision = html_worker = None
         if reports:
