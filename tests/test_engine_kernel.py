@@ -248,3 +248,30 @@ def test_aggregates_written_in_place_equal_copied_blocks_and_one_loop_variant():
         "print(same, shared, len(a.yearly['revenue']), len(paths.simulate_paths.signatures))\n"
     )
     assert out == ["True", "True", "9000", "1"]
+
+
+def test_runs_that_share_draws_use_the_same_compiled_kernels():
+    """Inside shared_draws (sweeps, the reports' plan search) the draws and demand shared
+    between runs are read-only arrays, a type of their own to numba: every kernel input is
+    passed read-only (workers.read_only), so a plain run, a second run reusing the shared
+    arrays, a sweep and the reports' decision all call the one variant of the month loop and
+    of the demand kernel that the warm-up compiles."""
+    out = _fresh_process(
+        "from sim import run, load_scenario\n"
+        "from sim.model.kernel import demand, paths\n"
+        "from sim.model import sampling\n"
+        "from sim.analysis.sweep import run_sweep\n"
+        "from sim.reports.decision import report_decision\n"
+        "s = load_scenario('scenarios/lone_lab.yaml').replace(**{'simulation.paths': 600})\n"
+        "r = run(s, monthly_paths=100)\n"
+        "with sampling.shared_draws():\n"
+        "    run(s); run(s.replace(**{'policy.planned_growth': 2.0}))\n"
+        "    kept = [x for v in sampling._shared.items.values()\n"
+        "            for x in (v.arrays() if hasattr(v, 'arrays') else [v])]\n"
+        "    shared = any(hasattr(x, 'flags') and not x.flags.writeable for x in kept)\n"
+        "run_sweep(s, [{'policy.planned_growth': g} for g in (1.5, 3.0)], paths=300)\n"
+        "report_decision(r)\n"
+        "print(shared, len(paths.simulate_paths.signatures),\n"
+        "      len(demand.potential_demand_block.signatures))\n"
+    )
+    assert out == ["True", "1", "1"]

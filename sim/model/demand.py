@@ -64,7 +64,7 @@ def _potential_demand(scenario: Scenario, inputs: SampledInputs, parallel: bool)
 
     prepare()
     from .kernel.demand import potential_demand_block
-    from .workers import over_paths
+    from .workers import over_paths, read_only
 
     n, months = inputs.n, inputs.months
     lag = inputs["demand.diffusion_lag_years"]
@@ -79,10 +79,10 @@ def _potential_demand(scenario: Scenario, inputs: SampledInputs, parallel: bool)
         jump_month = np.where(inside, month, -1).astype(np.int64)
         jump_log = np.where(inside, np.log(inputs["demand.capability_jump.multiplier"]), 0.0)
     out = np.empty((n, months))
-    args = (
-        out, inputs["demand.initial_revenue"].astype(float), np.ascontiguousarray(inputs.growth),
+    args = (out, *map(read_only, (
+        inputs["demand.initial_revenue"].astype(float), np.ascontiguousarray(inputs.growth),
         inputs.noise, a, inputs["demand.ceiling"].astype(float),
         inputs["demand.volatility"] / np.sqrt(12.0), jump_month, jump_log,
-    )  # fmt: skip
+    )))  # fmt: skip
     over_paths(lambda first, last: potential_demand_block(first, last, *args), n, parallel)
     return out

@@ -36,7 +36,7 @@ from .sampling import SampledInputs, sample_inputs, shared
 from .scenario import MAX_TOTAL_MONTHS, DemandQuantile, FixedSchedule, Scenario, month_index
 from .store import SPILL_PATHS
 from .timeline import review_months, total_months
-from .workers import over_paths, threads
+from .workers import over_paths, read_only, threads
 
 __all__ = [
     "MONTHLY",
@@ -178,8 +178,9 @@ class KernelSetup:
                    out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
                    out["commitments"])  # fmt: skip
         args = (
-            self.demand, params, self.slips, self.tranches, self.deals, self.settings, self.fits,
-            self.calendar, keep, outputs, books, (rival_params, rival_books, rival_settings),
+            *map(read_only, (self.demand, params, self.slips)), self.tranches, self.deals,
+            self.settings, self.fits, self.calendar, keep, outputs, books,
+            (rival_params, rival_books, rival_settings),
         )  # fmt: skip
         over_paths(lambda first, last: simulate_paths(first, last, *args), n, parallel)
         if self.outcomes_only:  # shared by the variants: nobody may write them

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 
 CHUNK_PATHS = 256
@@ -89,3 +91,14 @@ def over_paths(call: Callable[[int, int], None], n: int, parallel: bool = True) 
     wait(futures)  # every piece has stopped writing before an error propagates
     for f in futures:
         f.result()
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of a kernel's input array. numba compiles a separate variant of a
+    kernel for a read-only argument, and inputs shared between runs (inside
+    :func:`sim.model.sampling.shared_draws`: sweeps, the reports' plan search) are
+    read-only; passing every input read-only keeps one variant (a second month loop took
+    ~13 s to compile in the first report after an install, past the warm-up)."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
