@@ -30,7 +30,7 @@ from .kernel_inputs import (  # pack_params etc. re-exported: analyses import th
 from .market import market_paths, market_years, pack_rivals, terminal_multiple
 from .memory import tune_allocator
 from .pilot import Pilot
-from .results import BlockResult, Results, accumulator, aggregate_arrays, calendar_years
+from .results import BlockResult, Results, accumulator, aggregate_arrays, calendar_years, loop_view
 from .rng import blocks
 from .sampling import SampledInputs, sample_inputs, shared
 from .scenario import MAX_TOTAL_MONTHS, DemandQuantile, FixedSchedule, Scenario, month_index
@@ -174,7 +174,7 @@ class KernelSetup:
         rival_params, rival_settings = pack_rivals(scenario, inputs.params, params)
         rival_reviews = 0 if scenario.market is None else scenario.months // rival_settings[1] + 1
         rival_books = np.zeros((n, 1 + rival_reviews, 4))
-        outputs = (out["monthly"], out["yearly"], out["runoff_yearly"], out["path"],
+        outputs = (out["monthly"], out["yearly"], loop_view(out["runoff_yearly"]), out["path"],
                    out["bankrupt_month"], out["truncated_by_tranche"], out["truncated_by_deal"],
                    out["commitments"])  # fmt: skip
         args = (

@@ -452,6 +452,16 @@ def aggregate_arrays(fields: int, paths: int, years: int, fill: float = 0.0) -> 
     return (np.zeros(shape) if fill == 0 else np.full(shape, fill))[:, :paths]
 
 
+def loop_view(aggregates: np.ndarray) -> np.ndarray:
+    """``aggregates`` as the month loop takes them: a strided array. A run without run-off
+    years has (fields, paths, 0) run-off aggregates, which numpy flags contiguous (as every
+    empty array) and numba would compile a second loop for; the loop writes nothing of
+    them, so it gets a strided stand-in with one year."""
+    if aggregates.size:
+        return aggregates
+    return aggregate_arrays(aggregates.shape[0], max(aggregates.shape[1], 1), 1)
+
+
 def accumulator(scenario: Scenario, months: int, spill: bool) -> Accumulator:
     """An empty :class:`Accumulator` for the scenario's paths over ``months`` months."""
     year, month = map(int, scenario.simulation.start.split("-"))
