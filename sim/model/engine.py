@@ -185,8 +185,7 @@ class KernelSetup:
         over_paths(lambda first, last: simulate_paths(first, last, *args), n, parallel)
         if self.outcomes_only:  # shared by the variants: nobody may write them
             for name in ("yearly", "runoff_yearly"):
-                out[name] = out[name].view()
-                out[name].flags.writeable = False
+                out[name] = read_only(out[name])
         return out
 
 

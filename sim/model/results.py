@@ -447,7 +447,8 @@ class Accumulator:
 def aggregate_arrays(fields: int, paths: int, years: int, fill: float = 0.0) -> np.ndarray:
     """A (fields, paths, years) array of ``fill`` for the month loop's yearly or run-off
     aggregates: always a strided view (one spare path row), never a contiguous array, so
-    the loop compiles once for a block's own arrays and for rows of a whole run's."""
+    the loop compiles once for a block's own arrays and for rows of a whole run's (an
+    empty one, with no years, numpy flags contiguous all the same: see :func:`loop_view`)."""
     shape = (fields, paths + 1, years)
     return (np.zeros(shape) if fill == 0 else np.full(shape, fill))[:, :paths]
 

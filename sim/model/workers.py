@@ -94,8 +94,8 @@ def over_paths(call: Callable[[int, int], None], n: int, parallel: bool = True) 
 
 
 def read_only(a: np.ndarray) -> np.ndarray:
-    """A read-only view of a kernel's input array. numba compiles a separate variant of a
-    kernel for a read-only argument, and inputs shared between runs (inside
+    """A read-only view of ``a``, e.g. of a kernel's input array. numba compiles a separate
+    variant of a kernel for a read-only argument, and inputs shared between runs (inside
     :func:`sim.model.sampling.shared_draws`: sweeps, the reports' plan search) are
     read-only; passing every input read-only keeps one variant (a second month loop took
     ~13 s to compile in the first report after an install, past the warm-up)."""
