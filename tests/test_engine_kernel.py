@@ -56,6 +56,19 @@ def test_spilled_run_equals_in_memory_run(base, tmp_path):
     disk.write_yearly(tmp_path / "dy.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "my.parquet"),
                                   pd.read_parquet(tmp_path / "dy.parquet"), check_dtype=False)  # fmt: skip
+    # plain encoding (store.PARQUET_OPTIONS), the same table as in memory
+    import pyarrow.parquet as pq
+
+    for name in ("m.parquet", "d.parquet", "my.parquet", "dy.parquet"):
+        meta = pq.ParquetFile(tmp_path / name).metadata
+        encodings = {e for g in range(meta.num_row_groups) for c in range(meta.num_columns)
+                     for e in meta.row_group(g).column(c).encodings}  # fmt: skip
+        assert "PLAIN" in encodings, name
+        assert not {"PLAIN_DICTIONARY", "RLE_DICTIONARY"} & encodings, name
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "m.parquet"), mem.path_frame(),
+                                  check_dtype=False)  # fmt: skip
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "my.parquet"), mem.yearly_frame(),
+                                  check_dtype=False)  # fmt: skip
     spill = disk.spill_dir
     del disk
     import gc

@@ -177,6 +177,31 @@ def test_one_canvas_draws_the_pngs_of_fresh_figures(base_run, tmp_path: Path) ->
         assert (tmp_path / f"backward-{key}.png").read_bytes() == fresh, key
 
 
+@pytest.mark.parametrize("scenario", ["base", "yolo"])
+def test_bars_drawn_as_one_collection_are_matplotlibs_bars(scenario, tmp_path: Path) -> None:
+    """The bankruptcy-month histogram (one collection of rectangles, ``markdown._bars``) is
+    the PNG ``ax.bar`` draws, pixel for pixel, legend included; yolo has most of its
+    months with bankruptcies, base few."""
+    import matplotlib.axes
+    from PIL import Image
+
+    from sim.reports import markdown
+
+    res = run(load_scenario(ROOT / "scenarios" / f"{scenario}.yaml"), paths=1500)
+    frames = chart_frames(res)
+    markdown._figure("bankrupt_month", frames, tmp_path / "collection.png")
+
+    def bars(ax, x, heights, width, color, label):  # type: ignore[no-untyped-def]
+        matplotlib.axes.Axes.bar(ax, x, heights, width=width, color=color, label=label)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(markdown, "_bars", bars)
+        markdown._figure("bankrupt_month", frames, tmp_path / "patches.png")
+    drawn = np.asarray(Image.open(tmp_path / "collection.png"))
+    np.testing.assert_array_equal(drawn, np.asarray(Image.open(tmp_path / "patches.png")))
+    assert (drawn[..., :3].sum(axis=2) < 600).sum() > 1000  # not blank: bars, text, legend
+
+
 def test_cli_run_writes_reports(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["run", "--paths", "300", "--out", str(out), "--format", "html,md", "--quiet"]) == 0
@@ -273,6 +298,58 @@ def test_log_axes_plot_no_non_positive_values(which, request) -> None:
                 assert len(values) == len(data["month"]) > 0
                 assert np.all(np.isfinite(values)), (key, col)
                 assert np.all(values > 0), (key, col, values.min())
+
+
+def test_charts_share_axis_models_and_keep_only_the_glyphs_drawn(base_run) -> None:
+    """The axes of one page share their tickers, tick formats and label policy, and glyph
+    renderers leave their non-selected and muted glyphs to BokehJS ("auto"): ~1/3 fewer
+    models to build and serialise. Each renderer still has its legend entry, its label a
+    value (the rendering was compared in Chromium: the same pixels)."""
+    from bokeh.core.property.vectorization import Value
+    from bokeh.models import (
+        DatetimeAxis,
+        GlyphRenderer,
+        Legend,
+        LinearAxis,
+        LogAxis,
+        LogScale,
+    )
+
+    from sim.reports.charts import build_charts, build_competition_charts, build_slip_chart
+    from sim.reports.frames import slip_frames
+
+    res, _ = base_run
+    frames = chart_frames(res)
+    for figs in (build_charts(frames), build_competition_charts(frames)):
+        axes = [a for f in figs.values() for a in f.below if isinstance(a, DatetimeAxis)]
+        assert len(axes) == len(figs) - ("bankrupt_month" in figs)  # its x-axis is in years
+        assert len({id(a.ticker) for a in axes}) == 1
+        assert len({id(a.formatter) for a in axes}) == 1
+        every = [a for f in figs.values() for a in (*f.below, *f.left)]
+        assert len(every) == 2 * len(figs)
+        assert len({id(a.major_label_policy) for a in every}) == 1
+        for kind in (LogAxis, LinearAxis):
+            assert len({id(a.ticker) for a in every if type(a) is kind}) <= 1
+        for f in figs.values():  # a log axis on a log scale, a linear one on a linear scale
+            assert isinstance(f.y_scale, LogScale) == isinstance(f.left[0], LogAxis)
+        for key, fig in figs.items():
+            assert len(fig.select({"type": DatetimeAxis})) == (key != "bankrupt_month")
+            renderers = [r for r in fig.renderers if isinstance(r, GlyphRenderer)]
+            assert renderers
+            assert len(fig.select({"type": GlyphRenderer})) == len(renderers)
+            for r in renderers:
+                assert r.nonselection_glyph == "auto"
+                assert r.muted_glyph == "auto"
+            (legend,) = fig.select({"type": Legend})
+            assert [r for item in legend.items for r in item.renderers] == renderers
+            assert all(isinstance(item.label, Value) for item in legend.items)
+    slip = slip_frames(load_scenario(ROOT / "scenarios" / "build_slip.yaml"))
+    fig = build_slip_chart(slip)
+    assert not fig.select({"type": DatetimeAxis})
+    assert [item.label.value for item in fig.legend[0].items] == [
+        "share of projects, whole-month slip as drawn",
+        "P(simulated slip <= x)",
+    ]
 
 
 def test_report_opens_with_the_verdict(base_run, base_html: str) -> None:

@@ -263,13 +263,13 @@ def _write_arrow(columns: Mapping[str, np.ndarray], dst: Path, fmt: str) -> None
     """Columns to Parquet or CSV with pyarrow (several times faster than through pandas)."""
     import pyarrow as pa
 
-    from .store import arrow_column
+    from .store import PARQUET_OPTIONS, arrow_column
 
     table = pa.table({k: arrow_column(v) for k, v in columns.items()})
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(table, dst)
+        pq.write_table(table, dst, **PARQUET_OPTIONS)
     else:
         import pyarrow.csv as pacsv
 

@@ -8,6 +8,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PolyCollection
 from matplotlib.dates import DateFormatter, YearLocator
 from matplotlib.figure import Figure
 from matplotlib.lines import TICKLEFT, TICKRIGHT, Line2D
@@ -180,7 +181,7 @@ def _figure(
         drawn = df["share"].to_numpy() != 0
         drawn[[0, -1]] = True
         df = df[drawn]
-        ax.bar(df.index, df["share"], width=25, color="tab:red", label="bankrupt in the month")
+        _bars(ax, df.index, df["share"].to_numpy(), 25, "tab:red", "bankrupt in the month")
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1))
     end = frames["horizon_end"]["month"].iloc[0]
     if key != "bankrupt_month" and end <= frames["revenue"].index[-1]:
@@ -197,6 +198,23 @@ def _figure(
     for axis in (ax.xaxis, ax.yaxis):  # no axis labels here: placing the empty ones
         axis.set_label_coords(0.5, 0.5)  # measured every tick label (same pixels without)
     fig.savefig(path, pil_kwargs={"compress_level": 1})  # fast PNG encoding, larger files
+
+
+def _bars(ax: Any, x: pd.Index, heights: np.ndarray, width: float, color: str, label: str) -> None:
+    """``ax.bar(x, heights, width, color=color, label=label)`` drawn as one collection of
+    rectangles: the same pixels (the shipped scenarios' charts were compared) without a
+    ``Rectangle`` patch per bar, each updating the data limits through its own transforms
+    (~60 bars: 0.18 s -> 0.11 s for the chart). ``width`` in x units (days on a date axis)."""
+    ax.xaxis.update_units(x)  # as bar(): dates make a date axis
+    mid = np.asarray(ax.convert_xunits(x), dtype=float)
+    left, right, top = mid - width / 2, mid + width / 2, np.asarray(heights, dtype=float)
+    zero = np.zeros_like(top)
+    corners = np.stack([np.stack([left, zero], 1), np.stack([left, top], 1),
+                        np.stack([right, top], 1), np.stack([right, zero], 1)], 1)  # fmt: skip
+    bars = PolyCollection(corners, facecolors=color, edgecolors="none", label=label)
+    bars.sticky_edges.y.append(0)  # as bar(): the y-axis starts at 0, without a margin
+    ax.add_collection(bars, autolim=True)
+    ax.autoscale_view()
 
 
 def _slip_figure(slip: dict[str, pd.DataFrame], path: Path) -> None:
