@@ -30,10 +30,24 @@ def test_forked_computes_in_another_process() -> None:
     assert part.get() == part.get()  # computed once, kept
 
 
+class _UnpicklableError(Exception):
+    def __init__(self) -> None:
+        super().__init__("a lock inside")
+        self.lock = __import__("threading").Lock()
+
+
+def _fail_unpicklably() -> None:
+    raise _UnpicklableError
+
+
 @fork_only
-def test_forked_error_names_the_failure() -> None:
-    with pytest.raises(RuntimeError, match="ValueError: no plan today"):
+def test_forked_error_is_raised_again_in_the_parent() -> None:
+    """The child's exception itself (its type, its message), as a report worker's; one
+    that cannot cross the pipe arrives as a RuntimeError naming it."""
+    with pytest.raises(ValueError, match=r"^no plan today$"):
         Forked(_fail).get()
+    with pytest.raises(RuntimeError, match="report part failed: _UnpicklableError: a lock inside"):
+        Forked(_fail_unpicklably).get()
 
 
 @fork_only

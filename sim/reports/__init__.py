@@ -12,6 +12,8 @@ import pandas as pd
 
 from sim.model.results import Results
 
+from .pending import failure
+
 REPORT_FORMATS = ("html", "md")
 """Report formats :func:`write_reports` understands."""
 
@@ -176,7 +178,7 @@ def _in_child(task: Any, *args: Any) -> Any:
         except KeyboardInterrupt:
             queue.put(("interrupted", ""))
         except BaseException as exc:  # report any failure to the parent
-            queue.put(_failure(exc))
+            queue.put(failure(exc))
 
     proc = ctx.Process(target=target, daemon=True)
     proc.start()
@@ -248,19 +250,7 @@ def _worker_main(fmt: str, inbox: Any, outbox: Any) -> None:
     except KeyboardInterrupt:
         outbox.put(("interrupted", ""))
     except BaseException as exc:  # report any failure to the parent
-        outbox.put(_failure(exc))
-
-
-def _failure(exc: BaseException) -> tuple[str, Any]:
-    """A child's failure for the parent: the exception itself, raised there again (an
-    OSError stays an OSError), or its text when it cannot be pickled."""
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return ("error", f"{type(exc).__name__}: {exc}")
-    return ("raise", exc)
+        outbox.put(failure(exc))
 
 
 def _join(side: Any) -> list[Path]:

@@ -119,6 +119,8 @@ class Forked(Pending):
             raise KeyboardInterrupt
         if status == "died":
             raise RuntimeError(f"report process died (exit code {proc.exitcode})")
+        if status == "raise":  # the child's own exception (a ValueError stays one)
+            raise value
         raise RuntimeError(f"report part failed: {value}")
 
     def cancel(self) -> None:
@@ -140,9 +142,21 @@ def _child(writer: Any, call: Callable[..., Any], args: tuple) -> None:
     except KeyboardInterrupt:
         answer = ("interrupted", None)
     except BaseException as exc:  # report any failure to the parent
-        answer = ("error", f"{type(exc).__name__}: {exc}")
+        answer = failure(exc)
     writer.send(answer)
     writer.close()
 
 
-__all__ = ["Forked", "Inbox", "Known", "Later", "Pending", "pending", "resolve"]
+def failure(exc: BaseException) -> tuple[str, Any]:
+    """A child's failure for the parent: ``("raise", exc)``, raised there again (an OSError
+    stays an OSError), or ``("error", text)`` when ``exc`` cannot be pickled."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return ("error", f"{type(exc).__name__}: {exc}")
+    return ("raise", exc)
+
+
+__all__ = ["Forked", "Inbox", "Known", "Later", "Pending", "failure", "pending", "resolve"]
