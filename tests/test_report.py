@@ -315,12 +315,18 @@ def test_charts_share_axis_models_and_keep_only_the_glyphs_drawn(base_run) -> No
         LogScale,
     )
 
-    from sim.reports.charts import build_charts, build_competition_charts, build_slip_chart
+    from sim.reports.charts import (
+        AxisModels,
+        build_charts,
+        build_competition_charts,
+        build_slip_chart,
+    )
     from sim.reports.frames import slip_frames
 
     res, _ = base_run
     frames = chart_frames(res)
-    for figs in (build_charts(frames), build_competition_charts(frames)):
+    page = AxisModels()
+    for figs in (build_charts(frames, page), build_competition_charts(frames, page)):
         axes = [a for f in figs.values() for a in f.below if isinstance(a, DatetimeAxis)]
         assert len(axes) == len(figs) - ("bankrupt_month" in figs)  # its x-axis is in years
         assert len({id(a.ticker) for a in axes}) == 1
@@ -344,12 +350,39 @@ def test_charts_share_axis_models_and_keep_only_the_glyphs_drawn(base_run) -> No
             assert [r for item in legend.items for r in item.renderers] == renderers
             assert all(isinstance(item.label, Value) for item in legend.items)
     slip = slip_frames(load_scenario(ROOT / "scenarios" / "build_slip.yaml"))
-    fig = build_slip_chart(slip)
+    fig = build_slip_chart(slip, page)
     assert not fig.select({"type": DatetimeAxis})
     assert [item.label.value for item in fig.legend[0].items] == [
         "share of projects, whole-month slip as drawn",
         "P(simulated slip <= x)",
     ]
+    assert (
+        fig.left[0].major_label_policy
+        is page.labels
+        is figs["demand_share"].left[0].major_label_policy
+    )
+
+
+def test_charts_without_shared_axis_models_stand_alone(base_run) -> None:
+    """By default every chart has axis models of its own, so each can be shown in a
+    document of its own (a notebook's ``show``, ``file_html``) as before; charts built with
+    one :class:`AxisModels` refuse a second document, as Bokeh refuses any shared model."""
+    from bokeh.embed import file_html
+    from bokeh.resources import CDN
+
+    from sim.reports.charts import AxisModels, build_charts
+
+    frames = chart_frames(base_run[0])
+    figs = build_charts(frames)
+    pages = [file_html(fig, CDN) for fig in figs.values()]
+    assert len(pages) == len(TITLES)
+    for key, page in zip(figs, pages, strict=True):
+        assert TITLES[key] in page, key
+    assert len({id(f.left[0].ticker) for f in figs.values()}) == len(figs)
+    shared = build_charts(frames, AxisModels())
+    file_html(shared["revenue"], CDN)
+    with pytest.raises(RuntimeError, match="single document"):
+        file_html(shared["cash"], CDN)
 
 
 def test_report_opens_with_the_verdict(base_run, base_html: str) -> None:

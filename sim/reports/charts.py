@@ -10,6 +10,8 @@ the report fast to build.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from bokeh.core.properties import value
@@ -65,12 +67,13 @@ def pct_ticks() -> NumeralTickFormatter:
     return NumeralTickFormatter(format="0%")
 
 
-class _Shared:
-    """Stateless models the charts of one page (one document) share: tickers, tick
-    formats and the label policy of their axes. Bokeh otherwise builds them for every axis
-    (a month axis alone: a ticker of 13 models and a format of 3). Each model costs time to
-    build and to serialise: with this and :func:`_glyph`, the page of lone_lab has 321
-    models instead of 479, and builds in ~0.88 s instead of ~1.10 s (medians, 10 pairs)."""
+class AxisModels:
+    """Stateless models the charts of one page can share: tickers, tick formats and the
+    label policy of their axes. Bokeh otherwise builds them for every axis (a month axis
+    alone: a ticker of 13 models and a format of 3). Each model costs time to build and to
+    serialise: with one set for the HTML report's page and :func:`_glyph`, the page of
+    lone_lab has 321 models instead of 479, and builds in ~0.88 s instead of ~1.10 s
+    (medians, 10 pairs). Charts that share a set belong in one Bokeh document."""
 
     def __init__(self) -> None:
         self.months = DatetimeTicker()
@@ -93,21 +96,26 @@ class _Shared:
 
 
 def _figure(
-    key: str, ylabel: str, shared: _Shared, log: bool = False, x_datetime: bool = True
+    key: str, ylabel: str, models: AxisModels, log: bool = False, x_datetime: bool = True
 ) -> figure:
     """A chart with a month (or linear) x-axis and a linear (or log) y-axis."""
     fig = figure(
         title={**TITLES, **SLIP_TITLES, **COMPETITION_TITLES}.get(key, key), width=WIDTH,
-        height=HEIGHT, x_axis_type=None, y_axis_type=None,  # the axes: shared.axis
+        height=HEIGHT, x_axis_type=None, y_axis_type=None,  # the axes: models.axis
         tools="pan,wheel_zoom,box_zoom,reset,save", toolbar_location="above",
     )  # fmt: skip
     if log:  # what y_axis_type="log" sets (figure() replaces a y_scale passed to it)
         fig.y_scale = LogScale()
-    shared.axis(fig, 0, "datetime" if x_datetime else "linear")
-    shared.axis(fig, 1, "log" if log else "linear")
+    models.axis(fig, 0, "datetime" if x_datetime else "linear")
+    models.axis(fig, 1, "log" if log else "linear")
     fig.yaxis.axis_label = ylabel + (" (log scale)" if log else "")
     fig.xaxis.axis_label = "month" if x_datetime else ""
     return fig
+
+
+def _models(axes: AxisModels | None) -> Callable[[], AxisModels]:
+    """The axis models of each new chart: ``axes`` for all, or a set of its own each."""
+    return AxisModels if axes is None else (lambda: axes)
 
 
 def _glyph(fig: figure, source: ColumnDataSource, glyph: Glyph, label: str) -> GlyphRenderer:
@@ -147,16 +155,19 @@ def _finish(fig: figure, horizon: pd.Timestamp | None) -> figure:
     return fig
 
 
-def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
-    """One Bokeh figure per key of :data:`TITLES`."""
+def build_charts(
+    frames: dict[str, pd.DataFrame], axes: AxisModels | None = None
+) -> dict[str, figure]:
+    """One Bokeh figure per key of :data:`TITLES`; ``axes``: axis models they all share
+    (then show them in one document, as the HTML report does), default a set each."""
     end = frames.get("horizon_end")
     horizon = None if end is None else end["month"].iloc[0]
     if horizon is not None and horizon > frames["revenue"].index[-1]:
         horizon = None  # no run-off: nothing to mark
     charts: dict[str, figure] = {}
-    shared = _Shared()
+    new = _models(axes)
 
-    fig = _figure("demand_gw", "GW", shared, log=True)
+    fig = _figure("demand_gw", "GW", new(), log=True)
     floor = LOG_FLOOR["demand_gw"]
     _fan(fig, floor_for_log(frames["demand_gw"], floor),
          "demand (GW-equivalent at plan split)", COLORS["demand"], "0,0.00")  # fmt: skip
@@ -174,8 +185,9 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
     for key, bands in fans.items():
         log = key in LOG_Y
         per = "/yr" if key != "cash" else ""
-        fig = _figure(key, f"USD{per}", shared, log=log)
-        fig.yaxis.formatter = shared.usd
+        models = new()
+        fig = _figure(key, f"USD{per}", models, log=log)
+        fig.yaxis.formatter = models.usd
         for name, label, color in bands:
             df = frames[name]
             if log:
@@ -183,14 +195,16 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
             _fan(fig, df, label, color, "$0.00a")
         charts[key] = _finish(fig, horizon)
 
-    fig = _figure("training_share", "share of capacity", shared)
-    fig.yaxis.formatter = shared.pct
+    models = new()
+    fig = _figure("training_share", "share of capacity", models)
+    fig.yaxis.formatter = models.pct
     _fan(fig, frames["training_share"], "training share", COLORS["training"], "0%")
     fig.add_layout(Span(location=0.5, dimension="width", line_color="grey", line_dash="dashed"))
     charts["training_share"] = _finish(fig, horizon)
 
-    fig = _figure("p_bankrupt", "probability", shared)
-    fig.yaxis.formatter = shared.pct
+    models = new()
+    fig = _figure("p_bankrupt", "probability", models)
+    fig.yaxis.formatter = models.pct
     pb = frames["p_bankrupt"]
     source = ColumnDataSource({"month": pb.index, "p": pb["p_bankrupt"]})
     step = _glyph(fig, source, Step(x="month", y="p", mode="after", line_color=COLORS["risk"],
@@ -202,7 +216,7 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
     bm = frames["bankrupt_month"]
     start = bm.index[0].year + (bm.index[0].month - 1) / 12.0
     edges = start + np.arange(len(bm) + 1) / 12.0
-    fig = _figure("bankrupt_month", "share of paths", shared, x_datetime=False)
+    fig = _figure("bankrupt_month", "share of paths", new(), x_datetime=False)
     fig.yaxis.formatter = NumeralTickFormatter(format="0.0%")
     fig.xaxis.axis_label = "year"
     source = ColumnDataSource(
@@ -214,8 +228,11 @@ def build_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
     return charts
 
 
-def build_competition_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figure]:
-    """Fans of :data:`COMPETITION_TITLES` (scenarios with a competition section)."""
+def build_competition_charts(
+    frames: dict[str, pd.DataFrame], axes: AxisModels | None = None
+) -> dict[str, figure]:
+    """Fans of :data:`COMPETITION_TITLES` (scenarios with a competition section); ``axes``
+    as for :func:`build_charts`."""
     end = frames.get("horizon_end")
     horizon = None if end is None else end["month"].iloc[0]
     if horizon is not None and horizon > frames["revenue"].index[-1]:
@@ -224,22 +241,24 @@ def build_competition_charts(frames: dict[str, pd.DataFrame]) -> dict[str, figur
              "relative_capability": ("doublings vs rivals", "0.00"),
              "demand_share": ("share of frontier demand", "0%")}  # fmt: skip
     charts = {}
-    shared = _Shared()
+    new = _models(axes)
     for key, (label, fmt) in units.items():
-        fig = _figure(key, label, shared)
+        models = new()
+        fig = _figure(key, label, models)
         if fmt == "0%":
-            fig.yaxis.formatter = shared.pct
+            fig.yaxis.formatter = models.pct
         _fan(fig, frames[key], key.replace("_", " "), COLORS["training"], fmt)
         charts[key] = _finish(fig, horizon)
     return charts
 
 
-def build_slip_chart(frames: dict[str, pd.DataFrame]) -> figure:
+def build_slip_chart(frames: dict[str, pd.DataFrame], axes: AxisModels | None = None) -> figure:
     """Slip distribution from :func:`sim.reports.frames.slip_frames`: bars are the share of
     projects by whole-month slip as the engine draws it, the step line the CDF of the
-    simulated (continuous) slips."""
+    simulated (continuous) slips. ``axes`` as for :func:`build_charts`."""
     pmf = frames["slip_months"]
-    fig = _figure("slip_months", "share of projects / probability", _Shared(), x_datetime=False)
+    fig = _figure("slip_months", "share of projects / probability", _models(axes)(),
+                  x_datetime=False)  # fmt: skip
     fig.xaxis.axis_label = "slip [months]"
     x = pmf.index.to_numpy(dtype=float)
     bars = ColumnDataSource({"left": x - 0.5, "right": x + 0.5, "top": pmf["share"].to_numpy()})

@@ -23,6 +23,7 @@ from .charts import (
     COMPETITION_TITLES,
     SLIP_TITLES,
     TITLES,
+    AxisModels,
     build_charts,
     build_competition_charts,
     build_slip_chart,
@@ -95,13 +96,14 @@ def render_html(
     ``frames`` (:func:`chart_frames`) can be passed in when the Markdown report shares them.
     """
     frames = chart_frames(results) if frames is None else frames
-    figures = build_charts(frames)
+    axes = AxisModels()  # one set for the page: one document (standalone_components)
+    figures = build_charts(frames, axes)
     slip = slip_frames(results.scenario)
     if slip is not None:
-        figures["slip_months"] = build_slip_chart(slip)
+        figures["slip_months"] = build_slip_chart(slip, axes)
     competing = "demand_share" in (frames or {}) or results.scenario.competition is not None
     if competing:
-        figures.update(build_competition_charts(frames or chart_frames(results)))
+        figures.update(build_competition_charts(frames or chart_frames(results), axes))
     script, divs = standalone_components(figures)
     s = results.scenario
     esc = html.escape
