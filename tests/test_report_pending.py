@@ -50,6 +50,23 @@ def test_forked_error_is_raised_again_in_the_parent() -> None:
         Forked(_fail_unpicklably).get()
 
 
+def test_a_childs_answer_reads_back_as_it_was_sent() -> None:
+    """What a report child sends (:func:`failure`) and what the parent makes of it
+    (:func:`answer`): the value, Ctrl-C as KeyboardInterrupt, the child's own exception, or
+    a RuntimeError naming the child and an exception that could not be pickled."""
+    from sim.reports.pending import answer, failure
+
+    assert answer("ok", [1], "report") == [1]
+    assert failure(KeyboardInterrupt()) == ("interrupted", None)
+    with pytest.raises(KeyboardInterrupt):
+        answer(*failure(KeyboardInterrupt()), "report")
+    with pytest.raises(FileNotFoundError, match=r"^gone$"):
+        answer(*failure(FileNotFoundError("gone")), "report")
+    assert failure(_UnpicklableError())[0] == "error"
+    with pytest.raises(RuntimeError, match=r"^report failed: _UnpicklableError: a lock inside$"):
+        answer(*failure(_UnpicklableError()), "report")
+
+
 @fork_only
 def test_cancel_stops_the_child() -> None:
     part = Forked(time.sleep, 60)

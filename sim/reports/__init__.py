@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.model.results import Results
 
-from .pending import failure
+from .pending import answer, failure
 
 REPORT_FORMATS = ("html", "md")
 """Report formats :func:`write_reports` understands."""
@@ -175,8 +175,6 @@ def _in_child(task: Any, *args: Any) -> Any:
     def target() -> None:
         try:
             queue.put(("ok", [str(p) for p in task(*args)]))
-        except KeyboardInterrupt:
-            queue.put(("interrupted", ""))
         except BaseException as exc:  # report any failure to the parent
             queue.put(failure(exc))
 
@@ -247,8 +245,6 @@ def _worker_main(fmt: str, inbox: Any, outbox: Any) -> None:
         frames["decision"] = Inbox(inbox)  # the charts are drawn first, while it is searched
         task = _markdown_task if fmt == "md" else _html_task
         outbox.put(("ok", [str(p) for p in task(results, summary, out_dir, frames)]))
-    except KeyboardInterrupt:
-        outbox.put(("interrupted", ""))
     except BaseException as exc:  # report any failure to the parent
         outbox.put(failure(exc))
 
@@ -260,14 +256,7 @@ def _join(side: Any) -> list[Path]:
     proc.join()
     if queue.empty():
         raise RuntimeError(f"report process died (exit code {proc.exitcode})")
-    status, value = queue.get()
-    if status == "interrupted":
-        raise KeyboardInterrupt
-    if status == "raise":
-        raise value
-    if status != "ok":
-        raise RuntimeError(f"report failed: {value}")
-    return [Path(p) for p in value]
+    return [Path(p) for p in answer(*queue.get(), "report")]
 
 
 __all__ = ["REPORT_FORMATS", "MarkdownWorker", "ReportJob", "ReportWorker", "write_reports"]

@@ -113,15 +113,9 @@ class Forked(Pending):
         proc.join()
         reader.close()
         self._proc = None
-        if status == "ok":
-            return value
-        if status == "interrupted":
-            raise KeyboardInterrupt
         if status == "died":
             raise RuntimeError(f"report process died (exit code {proc.exitcode})")
-        if status == "raise":  # the child's own exception (a ValueError stays one)
-            raise value
-        raise RuntimeError(f"report part failed: {value}")
+        return answer(status, value, "report part")
 
     def cancel(self) -> None:
         proc = self._proc
@@ -138,20 +132,21 @@ def _child(writer: Any, call: Callable[..., Any], args: tuple) -> None:
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for us
     try:
-        answer = ("ok", call(*args))
-    except KeyboardInterrupt:
-        answer = ("interrupted", None)
+        sent = ("ok", call(*args))
     except BaseException as exc:  # report any failure to the parent
-        answer = failure(exc)
-    writer.send(answer)
+        sent = failure(exc)
+    writer.send(sent)
     writer.close()
 
 
 def failure(exc: BaseException) -> tuple[str, Any]:
-    """A child's failure for the parent: ``("raise", exc)``, raised there again (an OSError
+    """A child's failure for the parent (:func:`answer` reads it there):
+    ``("interrupted", None)`` for Ctrl-C, ``("raise", exc)`` to raise again (an OSError
     stays an OSError), or ``("error", text)`` when ``exc`` cannot be pickled."""
     import pickle
 
+    if isinstance(exc, KeyboardInterrupt):
+        return ("interrupted", None)
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:
@@ -159,4 +154,17 @@ def failure(exc: BaseException) -> tuple[str, Any]:
     return ("raise", exc)
 
 
-__all__ = ["Forked", "Inbox", "Known", "Later", "Pending", "failure", "pending", "resolve"]
+def answer(status: str, value: Any, what: str) -> Any:
+    """A child's answer in the parent: ``value`` if ``status`` is "ok", else its failure
+    (:func:`failure`) raised here; ``what`` names the child in a RuntimeError."""
+    if status == "ok":
+        return value
+    if status == "interrupted":
+        raise KeyboardInterrupt
+    if status == "raise":  # the child's own exception (a ValueError stays one)
+        raise value
+    raise RuntimeError(f"{what} failed: {value}")
+
+
+__all__ = ["Forked", "Inbox", "Known", "Later", "Pending", "answer", "failure", "pending",
+           "resolve"]  # fmt: skip
