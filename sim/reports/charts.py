@@ -10,8 +10,6 @@ the report fast to build.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 from bokeh.core.properties import value
@@ -103,11 +101,19 @@ class AxisModels:
 
 
 def _figure(
-    key: str, ylabel: str, models: AxisModels, log: bool = False, x_datetime: bool = True
+    key: str,
+    ylabel: str,
+    axes: AxisModels | None,
+    log: bool = False,
+    x_datetime: bool = True,
+    y_ticks: str | None = None,
 ) -> Plot:
     """A chart with a month (or linear) x-axis and a linear (or log) y-axis: what
     ``bokeh.plotting.figure(tools="pan,wheel_zoom,box_zoom,reset,save")`` builds, from
-    ``bokeh.models`` alone (``bokeh.plotting`` took another 0.1-0.25 s to import)."""
+    ``bokeh.models`` alone (``bokeh.plotting`` took another 0.1-0.25 s to import). Its axes
+    use ``axes`` (default: a set of its own); ``y_ticks`` "usd" or "pct" labels the y-axis
+    in money or percent (default: the axis' own format)."""
+    models = AxisModels() if axes is None else axes
     fig = Plot(
         title={**TITLES, **SLIP_TITLES, **COMPETITION_TITLES}.get(key, key), width=WIDTH,
         height=HEIGHT, x_range=DataRange1d(), y_range=DataRange1d(), x_scale=LinearScale(),
@@ -116,14 +122,11 @@ def _figure(
     fig.add_tools(PanTool(), WheelZoomTool(), BoxZoomTool(), ResetTool(), SaveTool())
     models.axis(fig, 0, "datetime" if x_datetime else "linear")
     models.axis(fig, 1, "log" if log else "linear")
+    if y_ticks is not None:
+        fig.yaxis.formatter = {"usd": models.usd, "pct": models.pct}[y_ticks]
     fig.yaxis.axis_label = ylabel + (" (log scale)" if log else "")
     fig.xaxis.axis_label = "month" if x_datetime else ""
     return fig
-
-
-def _models(axes: AxisModels | None) -> Callable[[], AxisModels]:
-    """The axis models of each new chart: ``axes`` for all, or a set of its own each."""
-    return AxisModels if axes is None else (lambda: axes)
 
 
 def _glyph(fig: Plot, source: ColumnDataSource, glyph: Glyph, label: str) -> GlyphRenderer:
@@ -174,9 +177,8 @@ def build_charts(
     if horizon is not None and horizon > frames["revenue"].index[-1]:
         horizon = None  # no run-off: nothing to mark
     charts: dict[str, Plot] = {}
-    new = _models(axes)
 
-    fig = _figure("demand_gw", "GW", new(), log=True)
+    fig = _figure("demand_gw", "GW", axes, log=True)
     floor = LOG_FLOOR["demand_gw"]
     _fan(fig, floor_for_log(frames["demand_gw"], floor),
          "demand (GW-equivalent at plan split)", COLORS["demand"], "0,0.00")  # fmt: skip
@@ -194,9 +196,7 @@ def build_charts(
     for key, bands in fans.items():
         log = key in LOG_Y
         per = "/yr" if key != "cash" else ""
-        models = new()
-        fig = _figure(key, f"USD{per}", models, log=log)
-        fig.yaxis.formatter = models.usd
+        fig = _figure(key, f"USD{per}", axes, log=log, y_ticks="usd")
         for name, label, color in bands:
             df = frames[name]
             if log:
@@ -204,16 +204,12 @@ def build_charts(
             _fan(fig, df, label, color, "$0.00a")
         charts[key] = _finish(fig, horizon)
 
-    models = new()
-    fig = _figure("training_share", "share of capacity", models)
-    fig.yaxis.formatter = models.pct
+    fig = _figure("training_share", "share of capacity", axes, y_ticks="pct")
     _fan(fig, frames["training_share"], "training share", COLORS["training"], "0%")
     fig.add_layout(Span(location=0.5, dimension="width", line_color="grey", line_dash="dashed"))
     charts["training_share"] = _finish(fig, horizon)
 
-    models = new()
-    fig = _figure("p_bankrupt", "probability", models)
-    fig.yaxis.formatter = models.pct
+    fig = _figure("p_bankrupt", "probability", axes, y_ticks="pct")
     pb = frames["p_bankrupt"]
     source = ColumnDataSource({"month": pb.index, "p": pb["p_bankrupt"]})
     step = _glyph(fig, source, Step(x="month", y="p", mode="after", line_color=COLORS["risk"],
@@ -225,7 +221,7 @@ def build_charts(
     bm = frames["bankrupt_month"]
     start = bm.index[0].year + (bm.index[0].month - 1) / 12.0
     edges = start + np.arange(len(bm) + 1) / 12.0
-    fig = _figure("bankrupt_month", "share of paths", new(), x_datetime=False)
+    fig = _figure("bankrupt_month", "share of paths", axes, x_datetime=False)
     fig.yaxis.formatter = NumeralTickFormatter(format="0.0%")
     fig.xaxis.axis_label = "year"
     source = ColumnDataSource(
@@ -250,12 +246,8 @@ def build_competition_charts(
              "relative_capability": ("doublings vs rivals", "0.00"),
              "demand_share": ("share of frontier demand", "0%")}  # fmt: skip
     charts = {}
-    new = _models(axes)
     for key, (label, fmt) in units.items():
-        models = new()
-        fig = _figure(key, label, models)
-        if fmt == "0%":
-            fig.yaxis.formatter = models.pct
+        fig = _figure(key, label, axes, y_ticks="pct" if fmt == "0%" else None)
         _fan(fig, frames[key], key.replace("_", " "), COLORS["training"], fmt)
         charts[key] = _finish(fig, horizon)
     return charts
@@ -266,8 +258,7 @@ def build_slip_chart(frames: dict[str, pd.DataFrame], axes: AxisModels | None = 
     projects by whole-month slip as the engine draws it, the step line the CDF of the
     simulated (continuous) slips. ``axes`` as for :func:`build_charts`."""
     pmf = frames["slip_months"]
-    fig = _figure("slip_months", "share of projects / probability", _models(axes)(),
-                  x_datetime=False)  # fmt: skip
+    fig = _figure("slip_months", "share of projects / probability", axes, x_datetime=False)
     fig.xaxis.axis_label = "slip [months]"
     x = pmf.index.to_numpy(dtype=float)
     bars = ColumnDataSource({"left": x - 0.5, "right": x + 0.5, "top": pmf["share"].to_numpy()})
