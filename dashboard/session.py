@@ -43,6 +43,21 @@ def in_order(doc: Any) -> Iterator[None]:
         yield
 
 
+def stop_servers(timeout: float = 120.0) -> None:
+    """Stop every dashboard server this process runs in a thread (``serve(threaded=True)``),
+    wait until their threads have ended [s, each], then :func:`forget_sessions`: while a
+    server thread runs a session callback, ``curdoc()`` is that session's document in every
+    thread, and an app built meanwhile would defer its updates to that session's loop."""
+    threads = list(pn.state._threads.values())
+    pn.state.kill_all_servers()
+    for thread in threads:
+        thread.join(timeout)
+    alive = [t.name for t in threads if t.is_alive()]
+    if alive:
+        raise RuntimeError(f"dashboard server threads still running after {timeout:g} s: {alive}")
+    forget_sessions()
+
+
 def forget_sessions() -> None:
     """Make Bokeh's ``curdoc()`` a plain document again once every server has stopped: Panel
     can leave a session's document on Bokeh's stack, and apps built later would use it."""

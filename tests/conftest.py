@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,18 @@ if "COMPUTE_SIM_CACHE_DIR" not in os.environ:
     _CACHE = tempfile.mkdtemp(prefix="compute-sim-test-cache-")
     os.environ["COMPUTE_SIM_CACHE_DIR"] = _CACHE
     atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)  # leave nothing in /tmp
+
+
+@pytest.fixture(autouse=True)
+def _no_dashboard_server_left_running(request: pytest.FixtureRequest) -> None:
+    """A test outside the browser package starts with no dashboard server thread alive:
+    while one runs a session callback, Bokeh's process-wide ``curdoc()`` is that session's
+    document, and charts a test builds meanwhile defer their updates to the dead session
+    (a flaky failure, seen in CI). Servers stop with ``dashboard.session.stop_servers``."""
+    if "browser" in request.keywords:
+        return
+    alive = [t.name for t in threading.enumerate() if type(t).__name__ == "StoppableThread"]
+    assert not alive, f"dashboard server threads still running: {alive}"
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import pytest
 from dashboard import charts
 from dashboard.app import create_app
 from dashboard.explorer import Explorer
-from dashboard.session import forget_sessions
+from dashboard.session import stop_servers
 from sim import load_scenario
 from sim.cli import main
 from sim.outputs import usd
@@ -421,7 +421,6 @@ def test_port_in_use_exits_2_with_a_message():
 
 def test_components_route_imports_nothing(tmp_path, monkeypatch):
     """Panel's /components/<module>/... route must not import a module the URL names."""
-    import panel as pn
 
     from dashboard.server import serve
 
@@ -451,8 +450,7 @@ def test_components_route_imports_nothing(tmp_path, monkeypatch):
             assert status in (403, 404), path
         assert "csim_probe_module" not in sys.modules
     finally:
-        pn.state.kill_all_servers()
-        forget_sessions()
+        stop_servers()
 
 
 @pytest.mark.benchmark

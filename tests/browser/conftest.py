@@ -1,7 +1,8 @@
 """Fixtures for browser tests: the dashboard served in-process, Debian Chromium, artefacts.
 
-The server runs in a thread on a free 127.0.0.1 port and is killed at the end of the
-session (else pytest never exits). Playwright drives the system Chromium; a browser
+The server runs in a thread on a free 127.0.0.1 port; it is stopped, and its thread
+joined, after the last browser test (else the unit tests after would share Bokeh's
+``curdoc()`` with its sessions, and pytest would never exit). Playwright drives the system Chromium; a browser
 download (``playwright install``) is never attempted.
 """
 
@@ -65,16 +66,16 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def dashboard_url() -> Iterator[str]:
     """URL of the dashboard (base scenario, picker over scenarios/*.yaml).
 
-    Stopped after the last browser test (package scope), not at the end of the session: its
+    Stopped, and its thread joined, after the last browser test (package scope: this
+    directory is a package, else pytest keeps the fixture to the end of the session): its
     thread runs session callbacks (deferred page builds, progress polls) and Bokeh's
     ``curdoc()`` is process-wide, so while a callback runs, an app built by a unit test in
     the main thread can take that session's document for its own and defer its chart
-    updates (a CI run failed test_dashboard_actuals this way, after the browser tests)."""
-    import panel as pn
+    updates (CI runs failed test_dashboard_actuals this way, after the browser tests)."""
 
     from dashboard.bench import free_port
     from dashboard.server import serve
-    from dashboard.session import forget_sessions
+    from dashboard.session import stop_servers
 
     port = free_port()  # COMPUTE_SIM_TEST_PORT, else any free one
     serve(None, port=port, show=False, threaded=True)
@@ -87,12 +88,11 @@ def dashboard_url() -> Iterator[str]:
                     break
         except OSError:
             if time.monotonic() > deadline:
-                pn.state.kill_all_servers()
+                stop_servers()
                 raise
             time.sleep(0.2)
     yield url
-    pn.state.kill_all_servers()
-    forget_sessions()  # no stopped session's document is curdoc() for the unit tests after
+    stop_servers()  # no server thread, nor its sessions' documents, for the unit tests after
 
 
 @pytest.fixture(scope="session")
