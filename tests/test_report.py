@@ -363,6 +363,32 @@ def test_charts_share_axis_models_and_keep_only_the_glyphs_drawn(base_run) -> No
     )
 
 
+def test_charts_mark_the_horizon_only_when_run_off_follows(base_run) -> None:
+    """A dotted vertical line at the horizon's end on every monthly chart when the run-off
+    months follow it (base: contracts signed inside the horizon run past it); none when the
+    simulated months end at the horizon, nor on the bankruptcy-month histogram (years)."""
+    import pandas as pd
+    from bokeh.models import Span
+
+    from sim.reports.charts import build_charts, build_competition_charts
+
+    def marks(fig) -> list:
+        return [s.location for s in fig.select({"type": Span}) if s.dimension == "height"]
+
+    frames = chart_frames(base_run[0])
+    horizon = frames["horizon_end"]["month"].iloc[0]
+    last = frames["revenue"].index[-1]
+    assert horizon < last  # base runs off its contracts after the horizon
+    figs = {**build_charts(frames), **build_competition_charts(frames)}
+    monthly = sorted(k for k in figs if k != "bankrupt_month")
+    assert len(monthly) == len(TITLES) - 1 + len(COMPETITION_TITLES)
+    assert {k: marks(figs[k]) for k in monthly} == {k: [horizon] for k in monthly}
+    assert marks(figs["bankrupt_month"]) == []
+    no_runoff = {**frames, "horizon_end": pd.DataFrame({"month": [last + pd.offsets.MonthBegin()]})}
+    figs = {**build_charts(no_runoff), **build_competition_charts(no_runoff)}
+    assert {k: marks(f) for k, f in figs.items()} == {k: [] for k in figs}
+
+
 def test_charts_without_shared_axis_models_stand_alone(base_run) -> None:
     """By default every chart has axis models of its own, so each can be shown in a
     document of its own (a notebook's ``show``, ``file_html``) as before; charts built with

@@ -156,6 +156,14 @@ def _fan(fig: Plot, df: pd.DataFrame, label: str, color: str, fmt: str) -> None:
     ]))  # fmt: skip
 
 
+def _horizon(frames: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
+    """Month the horizon ends, where the charts draw a dotted line; None without run-off
+    months after it (nothing to mark)."""
+    end = frames.get("horizon_end")
+    horizon = None if end is None else end["month"].iloc[0]
+    return None if horizon is None or horizon > frames["revenue"].index[-1] else horizon
+
+
 def _finish(fig: Plot, horizon: pd.Timestamp | None) -> Plot:
     if horizon is not None:
         fig.add_layout(Span(location=horizon, dimension="height", line_color="black",
@@ -172,10 +180,7 @@ def build_charts(
     """One Bokeh figure (a ``Plot``) per key of :data:`TITLES`; ``axes``: axis models they
     all share (then show them in one document, as the HTML report does), default a set
     each."""
-    end = frames.get("horizon_end")
-    horizon = None if end is None else end["month"].iloc[0]
-    if horizon is not None and horizon > frames["revenue"].index[-1]:
-        horizon = None  # no run-off: nothing to mark
+    horizon = _horizon(frames)
     charts: dict[str, Plot] = {}
 
     fig = _figure("demand_gw", "GW", axes, log=True)
@@ -238,10 +243,7 @@ def build_competition_charts(
 ) -> dict[str, Plot]:
     """Fans of :data:`COMPETITION_TITLES` (scenarios with a competition section); ``axes``
     as for :func:`build_charts`."""
-    end = frames.get("horizon_end")
-    horizon = None if end is None else end["month"].iloc[0]
-    if horizon is not None and horizon > frames["revenue"].index[-1]:
-        horizon = None
+    horizon = _horizon(frames)
     units = {"training_compute": ("GW-years", "0,0.0"),
              "relative_capability": ("doublings vs rivals", "0.00"),
              "demand_share": ("share of frontier demand", "0%")}  # fmt: skip
