@@ -343,8 +343,7 @@ def create_app(scenario: Scenario | str | Path | None = None) -> pn.template.Bas
             loc.sync(dash.actuals, {"url": "actuals"})  # after the settings
         if not pages.prerendering():  # no browser loads that one: others need not wait
             pn.state.onload(session.after_first_loads(doc, dash.show_rest))
-        pn.state.on_session_destroyed(lambda _ctx: (
-            x.close(), session.LOADING.pop(doc.session_context.id, None)))  # fmt: skip
+        doc.on_session_destroyed(session.when_closed(x))  # this page's document, not curdoc
     template.dashboard = dash  # type: ignore[attr-defined]  (handy in tests)
     return template
 

@@ -133,11 +133,23 @@ def stamp_latency(page: Any, name: str, changes: int, charts: tuple[str, ...],
         handle.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         ms = page.evaluate(WAIT_REDRAW_JS, [t0, ["kpis", *charts], give_up_s * 1000])
         if "missing" in ms:
-            raise AssertionError(f"charts {ms['missing']} did not redraw within {give_up_s:g} s")
+            raise AssertionError(
+                f"charts {ms['missing']} did not redraw within {give_up_s:g} s of key press "
+                f"{i + 1} of {changes} on {name}; the page then said: {page_state(page)}"
+            )
         for key, value in ms.items():
             out.setdefault(key, []).append(value / 1000.0)
         page.wait_for_timeout(300)
     return out
+
+
+def page_state(page: Any) -> str:
+    """The decision tab's machine-readable chart states and its status line (for errors)."""
+    states = page.eval_on_selector_all(
+        '[data-testid$="-state"]',
+        "els => els.map(e => `${e.dataset.testid}=${e.dataset.state}`).join(', ')")  # fmt: skip
+    status = page.locator(".sweep-status").first.inner_text(timeout=5000).strip()
+    return f"{states or 'no chart states'}; status {status!r}"
 
 
 def p95(values: list[float]) -> float:

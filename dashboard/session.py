@@ -114,6 +114,18 @@ def connected(doc: Any) -> bool:
     return live is None or live.connection_count > 0
 
 
+def when_closed(explorer: Any) -> Any:
+    """A session's on-destroyed callback: stop its work, forget that its page was loading.
+    It reads the id from the context Bokeh passes: the document is already detached from
+    its session then (``doc.session_context`` is None)."""
+
+    def closed(ctx: Any) -> None:
+        explorer.close()
+        LOADING.pop(ctx.id, None)
+
+    return closed
+
+
 def after_first_loads(doc: Any, draw: Any) -> Any:
     """A served page's onload: ``draw`` (inputs, tabs, charts) waits, at most
     :data:`CHARTS_WAIT_S`, while pages served since have not loaded: ten people opening the

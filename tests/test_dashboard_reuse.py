@@ -266,3 +266,16 @@ def test_panels_style_sheets_are_written_into_the_page_with_their_urls_resolved(
     assert 'no_such_file.css">' in out
     assert 'etc/passwd">' in out
     assert "cdn.example.org" in out
+
+
+def test_a_closed_session_stops_its_work_and_is_no_longer_loading():
+    """The on-destroyed callback reads the session id from the context Bokeh passes (the
+    document is detached by then: reading it there failed and left the entry behind)."""
+    closed = []
+    session.LOADING.clear()
+    session.LOADING.update({"s1": time.monotonic(), "s2": time.monotonic()})
+    callback = session.when_closed(SimpleNamespace(close=lambda: closed.append(True)))
+    callback(SimpleNamespace(id="s1"))
+    assert closed == [True]
+    assert list(session.LOADING) == ["s2"]
+    session.LOADING.clear()

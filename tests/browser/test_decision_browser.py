@@ -142,12 +142,14 @@ def test_widget_change_redraws_every_visible_chart(page: Page, dashboard_url: st
     errors = console_errors(page)
     open_dashboard(page, dashboard_url)
     page.wait_for_timeout(1000)
-    times = stamp_latency(page, "planned_growth", 10, VISIBLE)["all"]
+    # 60 s: a liveness bound (a lost redraw fails), far above the p95 of ~3-4 s measured with
+    # both cores busy; a CI run once passed 20 s on an initial-cash press (cause not found)
+    times = stamp_latency(page, "planned_growth", 10, VISIBLE, give_up_s=60.0)["all"]
     med, top = statistics.median(times), p95(times)
     record(artifacts, f"redraw of heatmap, frontier and tornado after a planned-growth key press "
                       f"(2,000 paths): median {med:.3f} s, p95 {top:.3f} s over {len(times)} "
                       f"changes: {', '.join(f'{t:.3f}' for t in times)}")  # fmt: skip
-    cash = stamp_latency(page, "initial_cash", 6, VISIBLE)["all"]
+    cash = stamp_latency(page, "initial_cash", 6, VISIBLE, give_up_s=60.0)["all"]
     record(artifacts, f"redraw after an initial-cash key press (new world: tables go stale "
                       f"and recompute in the background): median {statistics.median(cash):.3f} s, "
                       f"p95 {p95(cash):.3f} s")  # fmt: skip
