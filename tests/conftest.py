@@ -27,8 +27,9 @@ if "COMPUTE_SIM_CACHE_DIR" not in os.environ:
 def _no_dashboard_server_left_running(request: pytest.FixtureRequest) -> None:
     """A test outside the browser package starts with no dashboard server thread alive:
     while one runs a session callback, Bokeh's process-wide ``curdoc()`` is that session's
-    document, and charts a test builds meanwhile defer their updates to the dead session
-    (a flaky failure, seen in CI). Servers stop with ``dashboard.session.stop_servers``."""
+    document, and charts a test builds meanwhile defer their updates to that session's
+    event loop, where they never run (a flaky failure, seen in CI). Servers stop with
+    ``dashboard.session.stop_servers``."""
     if "browser" in request.keywords:
         return
     alive = [t.name for t in threading.enumerate() if type(t).__name__ == "StoppableThread"]

@@ -2,8 +2,8 @@
 
 The server runs in a thread on a free 127.0.0.1 port; it is stopped, and its thread
 joined, after the last browser test (else the unit tests after would share Bokeh's
-``curdoc()`` with its sessions, and pytest would never exit). Playwright drives the system Chromium; a browser
-download (``playwright install``) is never attempted.
+``curdoc()`` with its sessions, and pytest would never exit). Playwright drives the
+system Chromium; a browser download (``playwright install``) is never attempted.
 """
 
 from __future__ import annotations
