@@ -61,3 +61,11 @@ def usd_scale(*frames: pd.DataFrame) -> tuple[float, str]:
 def floor_for_log(df: pd.DataFrame, floor: float) -> pd.DataFrame:
     """Values below ``floor`` (zeros, negatives, NaN of an empty band) raised to it."""
     return df.clip(lower=floor).fillna(floor)
+
+
+def horizon_mark(frames: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
+    """Month the horizon ends, where the monthly charts draw a dotted line; None without
+    run-off months after it (nothing to mark)."""
+    end = frames.get("horizon_end")
+    horizon = None if end is None else end["month"].iloc[0]
+    return None if horizon is None or horizon > frames["revenue"].index[-1] else horizon

@@ -56,6 +56,7 @@ from .chart_spec import (
     TITLES,
     USD_JS,
     floor_for_log,
+    horizon_mark,
     usd_scale,  # noqa: F401  (re-exported: callers import it from here)
 )
 
@@ -156,14 +157,6 @@ def _fan(fig: Plot, df: pd.DataFrame, label: str, color: str, fmt: str) -> None:
     ]))  # fmt: skip
 
 
-def _horizon(frames: dict[str, pd.DataFrame]) -> pd.Timestamp | None:
-    """Month the horizon ends, where the charts draw a dotted line; None without run-off
-    months after it (nothing to mark)."""
-    end = frames.get("horizon_end")
-    horizon = None if end is None else end["month"].iloc[0]
-    return None if horizon is None or horizon > frames["revenue"].index[-1] else horizon
-
-
 def _finish(fig: Plot, horizon: pd.Timestamp | None) -> Plot:
     if horizon is not None:
         fig.add_layout(Span(location=horizon, dimension="height", line_color="black",
@@ -180,7 +173,7 @@ def build_charts(
     """One Bokeh figure (a ``Plot``) per key of :data:`TITLES`; ``axes``: axis models they
     all share (then show them in one document, as the HTML report does), default a set
     each."""
-    horizon = _horizon(frames)
+    horizon = horizon_mark(frames)
     charts: dict[str, Plot] = {}
 
     fig = _figure("demand_gw", "GW", axes, log=True)
@@ -243,7 +236,7 @@ def build_competition_charts(
 ) -> dict[str, Plot]:
     """Fans of :data:`COMPETITION_TITLES` (scenarios with a competition section); ``axes``
     as for :func:`build_charts`."""
-    horizon = _horizon(frames)
+    horizon = horizon_mark(frames)
     units = {"training_compute": ("GW-years", "0,0.0"),
              "relative_capability": ("doublings vs rivals", "0.00"),
              "demand_share": ("share of frontier demand", "0%")}  # fmt: skip

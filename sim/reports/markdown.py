@@ -25,7 +25,15 @@ from .build_slips import (
     slip_frames,
     slip_quantiles_display,
 )
-from .chart_spec import COMPETITION_TITLES, LOG_FLOOR, LOG_Y, SLIP_TITLES, TITLES, floor_for_log
+from .chart_spec import (
+    COMPETITION_TITLES,
+    LOG_FLOOR,
+    LOG_Y,
+    SLIP_TITLES,
+    TITLES,
+    floor_for_log,
+    horizon_mark,
+)
 from .decision import to_markdown as decision_to_markdown
 from .frames import backtest_display, backtest_note, chart_frames
 from .pending import resolve
@@ -183,8 +191,8 @@ def _figure(
         df = df[drawn]
         _bars(ax, df.index, df["share"].to_numpy(), 25, "tab:red", "bankrupt in the month")
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1))
-    end = frames["horizon_end"]["month"].iloc[0]
-    if key != "bankrupt_month" and end <= frames["revenue"].index[-1]:
+    end = horizon_mark(frames)
+    if key != "bankrupt_month" and end is not None:
         ax.axvline(end, color="black", ls=":", lw=1, label="horizon end: run-off after")
     ax.xaxis.set_major_locator(YearLocator())
     ax.xaxis.set_major_formatter(DateFormatter("%Y"))
