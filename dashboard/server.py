@@ -4,14 +4,19 @@ module a GET names): it answers for already-imported modules of allowed packages
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import panel as pn
 from panel.io.server import ComponentResourceHandler
+from tornado.ioloop import IOLoop
 from tornado.web import HTTPError
 
 from sim.model.io import load_scenario
@@ -65,6 +70,30 @@ def warm_up(scenario: Scenario) -> None:
             chart.pane.get_root()
 
 
+def _interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def signals_wake_the_loop() -> Iterator[None]:
+    """SIGTERM stops the server (as Ctrl-C) whichever thread the kernel hands it to. Python
+    runs signal handlers in the main thread only, and the main thread sleeps in the event
+    loop until its next event: a SIGTERM delivered to a worker thread (numba's, a job
+    pool's) waited for that, once over 20 s. asyncio's handler writes every signal to the
+    loop's wake-up pipe (Ctrl-C too, whose handler Panel sets). Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = IOLoop.current().asyncio_loop  # the loop pn.serve runs in this thread
+    previous = signal.getsignal(signal.SIGTERM)
+    loop.add_signal_handler(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, previous)
+
+
 def serve(scenario: Scenario | str | Path | None = None, *, port: int = 5006,
           host: str = "127.0.0.1", show: bool = True, threaded: bool = False) -> Any:  # fmt: skip
     """Serve the dashboard on ``http://host:port/`` (one fresh app per browser session),
@@ -78,9 +107,10 @@ def serve(scenario: Scenario | str | Path | None = None, *, port: int = 5006,
     origins = [f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
     routes = [(r"/components/(.*)", SafeComponentResourceHandler, {})]
     try:
-        return pn.serve({"/": lambda: create_app(scenario)}, port=port, address=host, show=show,
-                        threaded=threaded, title="compute-sim dashboard", websocket_origin=origins,
-                        extra_patterns=routes)  # fmt: skip
+        with contextlib.nullcontext() if threaded else signals_wake_the_loop():
+            return pn.serve({"/": lambda: create_app(scenario)}, port=port, address=host,
+                            show=show, threaded=threaded, title="compute-sim dashboard",
+                            websocket_origin=origins, extra_patterns=routes)  # fmt: skip
     finally:
         if not threaded:  # the server has stopped (Ctrl-C, SIGTERM): exit without running
             jobs.drop_queued()  # every session's queued jobs first
